@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+
+	"github.com/reconform/reconform/internal/version"
+)
+
+func init() {
+	register(&command{
+		Name:     "version",
+		Synopsis: "Show the reconform version",
+		Usage: `Usage: reconform version [-json]
+
+  Prints the reconform version and the Go runtime it was built with.
+
+Options:
+  -json  Print a JSON object instead of text.`,
+		Run: runVersion,
+	})
+}
+
+func runVersion(_ context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["version"])
+	asJSON := fs.Bool("json", false, "")
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]string{"version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
+		return exitOK
+	}
+	fmt.Fprintf(env.Stdout, "reconform v%s\non %s %s/%s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return exitOK
+}

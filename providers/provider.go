@@ -1,0 +1,183 @@
+// Package providers defines what a source of DNS records is to reconform:
+// the Provider interface, the classified errors providers return, the
+// per-run Config they are built from, and the shared HTTP client every
+// HTTP provider uses (auth, retries, Retry-After, size limits, redaction).
+// Each provider lives in its own package under providers/; providers/all
+// registers them.
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/reconform/reconform/schema"
+)
+
+// Provider answers queries for one configured provider instance. A Provider
+// is built fresh for each run by its Factory and holds its own credentials;
+// nothing is shared between instances.
+type Provider interface {
+	// Schema is the provider type's declaration.
+	Schema() schema.ProviderSchema
+	// Query answers q. "Nothing found" is an empty Answer and a nil error.
+	// Errors should be *Error so the engine can tell retryable from
+	// permanent. Query must return promptly when ctx is cancelled.
+	Query(ctx context.Context, q schema.Query) (Answer, error)
+}
+
+// Answer is what a provider found for one query.
+type Answer struct {
+	Findings []schema.Finding
+	// Requests is how many requests the answer cost (pages included). The
+	// Gate has already charged them; this is for reporting.
+	Requests int
+	// Warnings are non-fatal problems (a malformed line skipped, a result
+	// cap reached), shown to the user, never containing secrets.
+	Warnings []string
+	// Facts a provider states directly (e.g. live DNS: a name does not
+	// resolve).
+	Facts []schema.Fact
+}
+
+// Gate is the engine's per-provider rate limiter and budget. A provider
+// calls Wait before every request it sends (every page, every retry).
+type Gate interface {
+	// Wait blocks until the rate limit allows one more request and charges
+	// it to the budget. It returns ErrBudgetExhausted when the budget is
+	// spent, or ctx.Err().
+	Wait(ctx context.Context) error
+}
+
+// ErrBudgetExhausted is returned by a Gate when the provider's budget for
+// this run is spent.
+var ErrBudgetExhausted = errors.New("request budget exhausted")
+
+// RetryPolicy is how requests are retried on 429, 5xx and transient
+// network errors. The engine sets it; the HTTP client applies it per request.
+type RetryPolicy struct {
+	MaxAttempts int           // total attempts including the first; >= 1
+	BaseDelay   time.Duration // first backoff; doubles each attempt, with jitter
+	MaxDelay    time.Duration // cap on one backoff and on an honoured Retry-After
+}
+
+// DefaultRetryPolicy is used when the engine sets none.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 60 * time.Second}
+
+// Config is one provider block, decoded, for one run.
+type Config struct {
+	// Type is the provider type ("securitytrails"); Name the instance name
+	// ("" for the default instance); Address is "type" or "type.name".
+	Type, Name, Address string
+	// Attrs holds every attribute set in the block (sensitive ones
+	// included), already evaluated. Use the helpers String, Int, Duration.
+	Attrs map[string]cty.Value
+	// Dir is the engagement folder, for resolving relative paths.
+	Dir string
+	// WorkDir is the engagement's .reconform folder, for provider-owned
+	// data such as persisted file indexes.
+	WorkDir string
+
+	Endpoint     string        // attribute or schema default
+	Timeout      time.Duration // per request
+	MaxBodyBytes int64         // response size bound
+	UserAgent    string        // "reconform/<version>"
+	Retry        RetryPolicy
+	Gate         Gate
+	Logger       hclog.Logger
+}
+
+// String returns a string attribute, or "" when unset or null.
+func (c Config) String(name string) string {
+	v, ok := c.Attrs[name]
+	if !ok || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return ""
+	}
+	return v.AsString()
+}
+
+// Int returns a number attribute as int64, or def when unset.
+func (c Config) Int(name string, def int64) int64 {
+	v, ok := c.Attrs[name]
+	if !ok || v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+		return def
+	}
+	i, _ := v.AsBigFloat().Int64()
+	return i
+}
+
+// Bool returns a bool attribute, or def when unset.
+func (c Config) Bool(name string, def bool) bool {
+	v, ok := c.Attrs[name]
+	if !ok || v.IsNull() || !v.IsKnown() || v.Type() != cty.Bool {
+		return def
+	}
+	return v.True()
+}
+
+// Factory builds a Provider from its Config. It must not do I/O beyond
+// cheap local checks; bad config is returned as an error naming the
+// attribute to fix.
+type Factory func(ctx context.Context, cfg Config) (Provider, error)
+
+// Registration pairs a provider type's schema with its factory.
+type Registration struct {
+	Schema schema.ProviderSchema
+	New    Factory
+}
+
+// ErrorKind classifies a provider error.
+type ErrorKind string
+
+const (
+	KindRateLimited ErrorKind = "rate_limited" // 429 or vendor "slow down"
+	KindQuota       ErrorKind = "quota"        // daily/monthly quota spent
+	KindTransient   ErrorKind = "transient"    // 5xx, timeout, connection reset
+	KindAuth        ErrorKind = "auth"         // bad or missing credentials
+	KindBadInput    ErrorKind = "bad_input"    // the vendor rejected the subject
+	KindMalformed   ErrorKind = "malformed"    // a response we could not read
+	KindBudget      ErrorKind = "budget"       // our own budget is spent
+	KindUnsupported ErrorKind = "unsupported"  // op or subject kind not answered
+)
+
+// Error is a classified provider error. Messages must never contain a
+// secret: no key, password, token or URL carrying one.
+type Error struct {
+	Provider string // instance address
+	Kind     ErrorKind
+	// Retryable says the engine may run the query again later; the HTTP
+	// client clears it once it has spent its own retries.
+	Retryable  bool
+	RetryAfter time.Duration // vendor-requested wait, 0 if none
+	Msg        string        // what happened and, when known, how to fix it
+	Err        error         // underlying cause (already redacted)
+}
+
+func (e *Error) Error() string {
+	s := e.Provider + ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a classified, non-retryable error.
+func Errorf(provider string, kind ErrorKind, format string, args ...any) *Error {
+	return &Error{Provider: provider, Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// IsRetryable reports whether err is a provider error the engine may retry,
+// and the wait the vendor asked for.
+func IsRetryable(err error) (bool, time.Duration) {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Retryable, pe.RetryAfter
+	}
+	return false, 0
+}

@@ -1,0 +1,163 @@
+package schema
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Config is a loaded engagement: every block of every *.hcl file in one
+// folder, decoded and checked. Expressions that depend on run results
+// (query.<name>.findings, finding.*) are kept unevaluated and evaluated by
+// the engine through EvalSubjects and EvalPivot.
+type Config struct {
+	Dir   string
+	Files map[string]*hcl.File // by file name, for diagnostic snippets
+	// Hash is a stable hash of the engagement's source files (names and
+	// contents) plus the variable values in force; a saved plan records it.
+	Hash string
+
+	Engagement Engagement
+	Variables  map[string]*Variable
+	Locals     map[string]cty.Value
+	Scope      Scope
+	Providers  map[string]*ProviderBlock // by address: "securitytrails", "file.sonar"
+	Targets    map[string]*Target        // by address: "domain.apex", "ip.mx"
+	Queries    map[string]*QueryBlock    // by name
+	Pivots     map[string]*PivotBlock    // by name
+}
+
+// Engagement is the engagement block.
+type Engagement struct {
+	Name        string
+	Description string
+	PassiveOnly bool // default true
+	MaxDepth    int  // 0: unset
+	// State is the state file path, absolute or relative to Config.Dir;
+	// default "reconform.rfstate".
+	State string
+	// CurrentWindow: a finding whose last_seen is within this of the run
+	// is current (default 30 days). ForgetAfter: an unverified finding
+	// older than this is dropped (0: never).
+	CurrentWindow time.Duration
+	ForgetAfter   time.Duration
+	// Ignore rules hide known churn from drift and exit codes (not from
+	// the state).
+	Ignore    []IgnoreRule
+	DeclRange hcl.Range
+}
+
+// IgnoreRule matches findings to leave out of drift. Empty fields match
+// anything; Name is a glob ("*.cdn.acme.example"); Value is a glob or,
+// for A/AAAA, a CIDR.
+type IgnoreRule struct {
+	Name, Type, Value string
+	Reason            string
+	DeclRange         hcl.Range
+}
+
+// Variable is a variable block with its resolved value.
+type Variable struct {
+	Name        string
+	Description string
+	Type        cty.Type
+	Default     cty.Value
+	Sensitive   bool
+	Value       cty.Value
+	DeclRange   hcl.Range
+}
+
+// Scope is the scope block: what may be queried and pivoted to.
+type Scope struct {
+	Domains   []string       // a domain covers its subdomains
+	CIDRs     []netip.Prefix // IPs inside are in scope; a bare IP is a /32 or /128
+	Exclude   []string       // names (and their subdomains), IPs or CIDRs taken out
+	DeclRange hcl.Range
+}
+
+// ProviderBlock is one provider block.
+type ProviderBlock struct {
+	Type    string
+	Name    string // "" for the default instance
+	Address string // "type" or "type.name"
+	// Attrs holds every attribute evaluated (sensitive ones included).
+	// Sensitive lists the names that must never be printed or stored.
+	Attrs     map[string]cty.Value
+	Sensitive map[string]bool
+
+	Endpoint         string
+	Rate             Rate // zero: unlimited
+	Budget           int  // 0: unlimited
+	Timeout          time.Duration
+	CacheTTL         time.Duration // -1: caching disabled
+	MaxResponseBytes int64
+	DeclRange        hcl.Range
+}
+
+// Target is a target block: target "domain" "apex" { name = ... },
+// target "ip" "mx" { address = ... }, target "cidr" "net" { cidr = ... }.
+type Target struct {
+	Kind      SubjectKind
+	Name      string
+	Subject   Subject
+	DeclRange hcl.Range
+}
+
+// Address is "kind.name".
+func (t *Target) Address() string { return string(t.Kind) + "." + t.Name }
+
+// QueryBlock is a query block.
+type QueryBlock struct {
+	Name      string
+	Providers []string // provider addresses
+	Op        Op
+	// Subjects is the subjects expression, evaluated by EvalSubjects once
+	// the blocks it references have findings.
+	Subjects hcl.Expression
+	RRTypes  []string          // upper-case, sorted
+	Params   map[string]string // other settings passed to the provider
+	// DependsOn are the block addresses ("query.history", "pivot.expand")
+	// that Subjects references.
+	DependsOn []string
+	DeclRange hcl.Range
+}
+
+// Address is "query.<name>".
+func (q *QueryBlock) Address() string { return "query." + q.Name }
+
+// PivotBlock is a pivot block: a rule applied to each finding of the
+// blocks in From (and, recursively, to its own findings).
+type PivotBlock struct {
+	Name      string
+	From      []string       // block addresses
+	When      hcl.Expression // nil: always; refers to finding.*
+	Providers []string
+	Op        Op
+	Subject   hcl.Expression // refers to finding.*
+	RRTypes   []string
+	Params    map[string]string
+	MaxDepth  int // 0: the engagement's max_depth
+	DeclRange hcl.Range
+}
+
+// Address is "pivot.<name>".
+func (p *PivotBlock) Address() string { return "pivot." + p.Name }
+
+// Rate is a request rate: Count requests per Per.
+type Rate struct {
+	Count int
+	Per   time.Duration
+}
+
+// IsZero reports an unset (unlimited) rate.
+func (r Rate) IsZero() bool { return r.Count == 0 || r.Per == 0 }
+
+// PerSecond is the rate as requests per second (0 when unlimited).
+func (r Rate) PerSecond() float64 {
+	if r.IsZero() {
+		return 0
+	}
+	return float64(r.Count) / r.Per.Seconds()
+}

@@ -1,0 +1,104 @@
+package schema
+
+import (
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ProviderSchema declares a provider type to the language: its config
+// attributes, which are sensitive, which ops it answers and whether each is
+// active. The providers package owns the table; schema only reads it, so the
+// loader can check a config without importing any provider.
+type ProviderSchema struct {
+	Type        string
+	Description string
+	// Attributes of the provider block beyond the common ones
+	// (CommonProviderAttributes), e.g. api_key or path.
+	Attributes []ProviderAttribute
+	// Ops maps each op the provider answers to its traits.
+	Ops map[Op]OpTraits
+
+	// Free-tier defaults, used when the block does not set them.
+	DefaultRate     string        // "4/min", "1/s"; "" means unlimited
+	DefaultBudget   int           // requests per run; 0 means unlimited
+	DefaultTimeout  time.Duration // per request
+	DefaultCacheTTL time.Duration // 0 means the engine default (24h)
+	DefaultEndpoint string
+}
+
+// OpTraits describes how a provider answers one op.
+type OpTraits struct {
+	// Active ops touch the target's infrastructure (live DNS).
+	Active bool
+	// Current is set when the answer is current records, not history, so
+	// its findings are current by definition.
+	Current bool
+	// RRTypes the op can return or filter on; empty means any.
+	RRTypes []string
+}
+
+// ProviderAttribute is one provider-specific config attribute.
+type ProviderAttribute struct {
+	Name        string
+	Type        cty.Type
+	Required    bool
+	Sensitive   bool
+	Description string
+	// Default is shown by `reconform providers`; cty.NilVal for none.
+	Default cty.Value
+}
+
+// CommonProviderAttributes are accepted by every provider block.
+var CommonProviderAttributes = []ProviderAttribute{
+	{Name: "endpoint", Type: cty.String, Description: "Base URL (or address) of the service, for mirrors and tests."},
+	{Name: "rate", Type: cty.String, Description: `Request rate, "N/s", "N/min", "N/h" or "N/day".`},
+	{Name: "budget", Type: cty.Number, Description: "At most this many requests per run."},
+	{Name: "timeout", Type: cty.String, Description: `Per-request timeout, a Go duration such as "30s".`},
+	{Name: "cache_ttl", Type: cty.String, Description: `How long cached responses are reused, e.g. "24h"; "0s" disables the cache.`},
+	{Name: "max_response_bytes", Type: cty.Number, Description: "Largest response body accepted, in bytes."},
+}
+
+// Answers reports whether the provider answers op.
+func (p ProviderSchema) Answers(op Op) bool { _, ok := p.Ops[op]; return ok }
+
+// IsActive reports whether any op of the provider is active.
+func (p ProviderSchema) IsActive() bool {
+	for _, t := range p.Ops {
+		if t.Active {
+			return true
+		}
+	}
+	return false
+}
+
+// InstanceStatus is how a query instance ended in a run.
+type InstanceStatus string
+
+const (
+	StatusPending   InstanceStatus = "pending"
+	StatusOK        InstanceStatus = "ok"
+	StatusCached    InstanceStatus = "cached" // answered from the response cache; counts as ok
+	StatusFailed    InstanceStatus = "failed"
+	StatusCancelled InstanceStatus = "cancelled"
+	StatusSkipped   InstanceStatus = "skipped" // see Reason: budget, scope, depth, plan
+)
+
+// Succeeded reports whether the instance's answer is complete and can be
+// trusted to say what is absent.
+func (s InstanceStatus) Succeeded() bool { return s == StatusOK || s == StatusCached }
+
+// InstanceResult is one query instance as it ended in a run.
+type InstanceResult struct {
+	Query    Query          `json:"query"`
+	Key      string         `json:"key"`
+	Block    string         `json:"block"` // "query.history" or "pivot.expand"
+	Depth    int            `json:"depth"`
+	Active   bool           `json:"active,omitempty"`
+	Status   InstanceStatus `json:"status"`
+	Reason   string         `json:"reason,omitempty"` // why skipped/failed, never a secret
+	Requests int            `json:"requests,omitempty"`
+	Findings int            `json:"findings"`
+	// FindingIDs are the identities this instance reported.
+	FindingIDs []string `json:"-"`
+}

@@ -1,0 +1,302 @@
+package schema
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SubjectKind says what a Subject is.
+type SubjectKind string
+
+const (
+	SubjectDomain SubjectKind = "domain" // a domain or host name
+	SubjectIP     SubjectKind = "ip"
+	SubjectCIDR   SubjectKind = "cidr"
+)
+
+// Subject is what a query asks about. Value is normalised: names lower-case
+// without a trailing dot, IPs canonical, CIDRs masked.
+type Subject struct {
+	Kind  SubjectKind `json:"kind"`
+	Value string      `json:"value"`
+}
+
+func (s Subject) String() string { return s.Value }
+
+// ParseSubject recognises an IP, a CIDR or a domain name and normalises it.
+func ParseSubject(raw string) (Subject, error) {
+	v := strings.TrimSpace(raw)
+	if v == "" {
+		return Subject{}, fmt.Errorf("empty subject")
+	}
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return Subject{}, fmt.Errorf("invalid CIDR %q: %w", raw, err)
+		}
+		return Subject{Kind: SubjectCIDR, Value: p.Masked().String()}, nil
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		return Subject{Kind: SubjectIP, Value: a.Unmap().String()}, nil
+	}
+	name := NormalizeName(v)
+	if err := ValidateDomain(name); err != nil {
+		return Subject{}, err
+	}
+	return Subject{Kind: SubjectDomain, Value: name}, nil
+}
+
+// ValidateDomain checks that name (already normalised) is a syntactically
+// valid DNS name: labels of 1-63 letters, digits, hyphens or underscores,
+// 253 characters at most, at least one dot.
+func ValidateDomain(name string) error {
+	if name == "" {
+		return fmt.Errorf("empty domain name")
+	}
+	if len(name) > 253 {
+		return fmt.Errorf("domain name %q is longer than 253 characters", name)
+	}
+	if !strings.Contains(name, ".") {
+		return fmt.Errorf("domain name %q has no dot; give a fully qualified name such as %q", name, name+".example")
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("domain name %q has an empty or over-long label", name)
+		}
+		for _, r := range label {
+			ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+			if !ok {
+				return fmt.Errorf("domain name %q contains the invalid character %q", name, r)
+			}
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("domain name %q has a label that starts or ends with a hyphen", name)
+		}
+	}
+	return nil
+}
+
+// NormalizeName lower-cases a DNS name and strips the trailing dot and a
+// leading wildcard label.
+func NormalizeName(name string) string {
+	n := strings.ToLower(strings.TrimSpace(name))
+	n = strings.TrimSuffix(n, ".")
+	n = strings.TrimPrefix(n, "*.")
+	return n
+}
+
+// Op is an operation a provider answers.
+type Op string
+
+const (
+	OpResolutions Op = "resolutions" // historical and current records of a name
+	OpReverseIP   Op = "reverse_ip"  // names seen on an IP or CIDR
+	OpSubdomains  Op = "subdomains"  // host names under a domain
+	OpNSReverse   Op = "ns_reverse"  // domains served by a name server
+	OpMXReverse   Op = "mx_reverse"  // domains using a mail server
+	OpResolve     Op = "resolve"     // live DNS answer now (active)
+)
+
+// AllOps lists every op in a stable order.
+var AllOps = []Op{OpResolutions, OpReverseIP, OpSubdomains, OpNSReverse, OpMXReverse, OpResolve}
+
+// Query is one question to one provider instance: the unit the engine plans,
+// dedupes, caches and runs (an "instance" of a query block).
+type Query struct {
+	// Provider is the provider instance address: "securitytrails" or
+	// "file.sonar" (type, then the optional instance name).
+	Provider string  `json:"provider"`
+	Op       Op      `json:"op"`
+	Subject  Subject `json:"subject"`
+	// RRTypes restricts the record types asked for; empty means all the
+	// provider offers. Upper-case, sorted.
+	RRTypes []string `json:"rrtypes,omitempty"`
+	// Params are op-specific, non-secret options, e.g. "limit".
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// Key identifies a query for dedupe: provider, op, subject, rrtypes, params.
+func (q Query) Key() string {
+	var b strings.Builder
+	b.WriteString(q.Provider)
+	b.WriteByte(' ')
+	b.WriteString(string(q.Op))
+	b.WriteByte(' ')
+	b.WriteString(q.Subject.Value)
+	if len(q.RRTypes) > 0 {
+		b.WriteString(" [")
+		b.WriteString(strings.Join(q.RRTypes, ","))
+		b.WriteByte(']')
+	}
+	if len(q.Params) > 0 {
+		keys := make([]string, 0, len(q.Params))
+		for k := range q.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString(" " + k + "=" + q.Params[k])
+		}
+	}
+	return b.String()
+}
+
+// WantsType reports whether the query asks for records of type t.
+func (q Query) WantsType(t string) bool {
+	if len(q.RRTypes) == 0 {
+		return true
+	}
+	t = strings.ToUpper(t)
+	for _, r := range q.RRTypes {
+		if r == t {
+			return true
+		}
+	}
+	return false
+}
+
+// TypeHost is the type of a finding that only says a host name exists
+// (from a subdomain list); its value is empty.
+const TypeHost = "HOST"
+
+// Finding is one DNS fact: identity (Name, Type, Value) plus what is known
+// about when and by whom it was seen.
+type Finding struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value string `json:"value"`
+
+	// FirstSeen and LastSeen are the observation window the source gives;
+	// zero when it gives none.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Count     int64     `json:"count,omitempty"`
+
+	// Sources are the provider instance addresses that reported it, sorted.
+	Sources []string `json:"sources,omitempty"`
+	// Current is set when a source of current records (live DNS, a
+	// provider's current-records endpoint) reported it; the engine also
+	// marks findings current by the engagement's current_window.
+	Current bool `json:"current,omitempty"`
+	// Active is set when an active (live DNS) query produced it.
+	Active bool `json:"active,omitempty"`
+
+	// Query is the key of the query instance that first produced it, and
+	// Depth the pivot depth of that instance (0 for seeds).
+	Query string `json:"query,omitempty"`
+	Depth int    `json:"depth,omitempty"`
+}
+
+// ID is the finding's identity: name, type and value.
+func (f Finding) ID() string { return f.Name + " " + f.Type + " " + f.Value }
+
+// NewFinding builds a normalised finding. The type is upper-cased, the name
+// normalised, and the value normalised for its type.
+func NewFinding(name, rrtype, value string) Finding {
+	t := strings.ToUpper(strings.TrimSpace(rrtype))
+	return Finding{Name: NormalizeName(name), Type: t, Value: NormalizeValue(t, value)}
+}
+
+// NormalizeValue normalises a record value for its type: IPs canonical,
+// names lower-case without trailing dot, MX "pref host" with the host
+// normalised, TXT unquoted and unescaped.
+func NormalizeValue(rrtype, value string) string {
+	v := strings.TrimSpace(value)
+	switch strings.ToUpper(rrtype) {
+	case "A", "AAAA":
+		if a, err := netip.ParseAddr(v); err == nil {
+			return a.Unmap().String()
+		}
+		return strings.ToLower(v)
+	case "CNAME", "NS", "PTR", "DNAME", TypeHost:
+		return NormalizeName(v)
+	case "MX":
+		fields := strings.Fields(v)
+		if len(fields) == 2 {
+			if _, err := strconv.Atoi(fields[0]); err == nil {
+				return fields[0] + " " + NormalizeName(fields[1])
+			}
+		}
+		return NormalizeName(v)
+	case "TXT", "SPF":
+		return UnquoteTXT(v)
+	case "SOA":
+		return strings.ToLower(v)
+	}
+	return v
+}
+
+// UnquoteTXT turns presentation-format TXT ("a" "b", with \" and \DDD
+// escapes) into its text; a value without quotes is returned as is.
+func UnquoteTXT(v string) string {
+	if !strings.HasPrefix(v, `"`) {
+		return v
+	}
+	var out strings.Builder
+	in := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"':
+			in = !in
+		case c == '\\' && i+1 < len(v):
+			if i+3 < len(v) && isDigit(v[i+1]) && isDigit(v[i+2]) && isDigit(v[i+3]) {
+				n, _ := strconv.Atoi(v[i+1 : i+4])
+				out.WriteByte(byte(n))
+				i += 3
+			} else {
+				out.WriteByte(v[i+1])
+				i++
+			}
+		case in:
+			out.WriteByte(c)
+		}
+	}
+	return out.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// Fact is a derived statement about a subject, e.g.
+// (acme.example, mail_provider, google-workspace).
+type Fact struct {
+	Subject  string   `json:"subject"`
+	Kind     string   `json:"kind"`
+	Value    string   `json:"value"`
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// ID is the fact's identity for diffs: subject, kind and value.
+func (f Fact) ID() string { return f.Subject + " " + f.Kind + " " + f.Value }
+
+// SortFindings orders findings by name, type, value.
+func SortFindings(fs []Finding) {
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Value < b.Value
+	})
+}
+
+// SortFacts orders facts by subject, kind, value.
+func SortFacts(fs []Fact) {
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Subject != b.Subject {
+			return a.Subject < b.Subject
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Value < b.Value
+	})
+}
