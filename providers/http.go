@@ -1,0 +1,407 @@
+package providers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// DefaultMaxBodyBytes bounds a response body when the config sets no limit.
+const DefaultMaxBodyBytes = 16 << 20
+
+// HTTPClient is the HTTP layer every HTTP provider shares. Each request
+// attempt passes the provider's Gate (rate limit and budget); 429, 5xx and
+// transient network errors are retried with exponential backoff and jitter,
+// honouring Retry-After; bodies are bounded; and every URL and error it
+// produces is redacted of the provider's secrets.
+//
+// We do not use go-retryablehttp: it logs and reports the full request URL
+// (HackerTarget, SecurityTrails and Robtex keys travel in the query
+// string), honours Retry-After without a cap, and has no hook that can fail
+// a request when our budget is spent. The loop below is short and owns all
+// three.
+type HTTPClient struct {
+	cfg    Config
+	opts   HTTPOptions
+	client *http.Client
+	log    hclog.Logger
+	sleep  func(ctx context.Context, d time.Duration) error
+}
+
+// HTTPOptions tune an HTTPClient for one vendor.
+type HTTPOptions struct {
+	// Secrets are values to redact from every URL, log line and error
+	// (API keys, passwords). Empty strings are ignored.
+	Secrets []string
+	// AcceptStatus are non-2xx statuses returned as responses rather than
+	// errors (e.g. 404 meaning "no data" for some vendors).
+	AcceptStatus []int
+	// Classify inspects every response first. It returns an error for a
+	// vendor-specific failure (an error inside a 200 body, a quota message)
+	// or nil to fall through to the default handling by status.
+	Classify func(resp *Response) *Error
+	// ErrorMessage extracts the vendor's error text from a body for the
+	// default handling; nil uses a short, sanitised prefix of the body.
+	ErrorMessage func(body []byte) string
+	// AuthHint is appended to authentication errors, e.g. `check api_key
+	// in provider "virustotal" (VIRUSTOTAL_API_KEY)`.
+	AuthHint string
+}
+
+// Response is a fully read, size-bounded HTTP response.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	// URL is the request URL with secrets redacted, safe to print.
+	URL string
+}
+
+// NewHTTPClient builds the client for one provider instance.
+func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Retry.MaxAttempts <= 0 {
+		cfg.Retry = DefaultRetryPolicy
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "reconform"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// TLS verification is always on: no option turns it off.
+	transport.TLSClientConfig = nil
+	transport.MaxIdleConnsPerHost = 8
+	return &HTTPClient{
+		cfg:  cfg,
+		opts: opts,
+		client: &http.Client{
+			Transport: transport,
+			// Redirects keep the request's context and are few; bound them.
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 5 {
+					return errors.New("too many redirects")
+				}
+				return nil
+			},
+		},
+		log:   log,
+		sleep: sleepCtx,
+	}
+}
+
+// Get sends a GET request.
+func (c *HTTPClient) Get(ctx context.Context, rawURL string, header http.Header) (*Response, error) {
+	return c.Do(ctx, http.MethodGet, rawURL, header, nil)
+}
+
+// Do sends a request with retries and returns the response, or a classified
+// *Error whose text never holds a secret.
+func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.Header, body []byte) (*Response, error) {
+	safeURL := c.Redact(rawURL)
+	policy := c.cfg.Retry
+	var lastErr *Error
+	for attempt := 1; attempt <= policy.MaxAttempts; attempt++ {
+		if attempt > 1 {
+			wait := backoff(policy, attempt-1, lastErr.RetryAfter)
+			c.log.Debug("retrying", "url", safeURL, "attempt", attempt, "wait", wait, "reason", lastErr.Msg)
+			if err := c.sleep(ctx, wait); err != nil {
+				return nil, c.ctxError(err)
+			}
+		}
+		if c.cfg.Gate != nil {
+			if err := c.cfg.Gate.Wait(ctx); err != nil {
+				if errors.Is(err, ErrBudgetExhausted) {
+					return nil, &Error{Provider: c.cfg.Address, Kind: KindBudget, Msg: "request budget for this run is spent (raise budget in the provider block)"}
+				}
+				return nil, c.ctxError(err)
+			}
+		}
+		resp, err := c.attempt(ctx, method, rawURL, safeURL, header, body)
+		if err == nil {
+			return resp, nil
+		}
+		if !err.Retryable {
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, c.ctxError(ctx.Err())
+		}
+		lastErr = err
+	}
+	lastErr.Retryable = false
+	lastErr.Msg = fmt.Sprintf("%s (gave up after %d attempts)", lastErr.Msg, policy.MaxAttempts)
+	return nil, lastErr
+}
+
+// attempt sends one request under the per-request timeout.
+func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string, header http.Header, body []byte) (*Response, *Error) {
+	if c.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+	}
+	var bodyReader io.Reader
+	if body != nil {
+		bodyReader = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, bodyReader)
+	if err != nil {
+		return nil, &Error{Provider: c.cfg.Address, Kind: KindBadInput, Msg: "building request for " + safeURL}
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	start := time.Now()
+	c.log.Debug("request", "method", method, "url", safeURL)
+	httpResp, err := c.client.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, safeURL, err)
+	}
+	defer httpResp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(httpResp.Body, c.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return nil, c.transportError(ctx, safeURL, err)
+	}
+	if int64(len(data)) > c.cfg.MaxBodyBytes {
+		return nil, &Error{Provider: c.cfg.Address, Kind: KindMalformed,
+			Msg: fmt.Sprintf("response from %s is larger than %d bytes; raise max_response_bytes if this is expected", safeURL, c.cfg.MaxBodyBytes)}
+	}
+	resp := &Response{StatusCode: httpResp.StatusCode, Header: httpResp.Header, Body: data, URL: safeURL}
+	c.log.Debug("response", "url", safeURL, "status", resp.StatusCode, "bytes", len(data), "took", time.Since(start))
+	if c.opts.Classify != nil {
+		if e := c.opts.Classify(resp); e != nil {
+			e.Provider = c.cfg.Address
+			e.Msg = c.Redact(e.Msg)
+			return nil, e
+		}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
+	}
+	for _, s := range c.opts.AcceptStatus {
+		if s == resp.StatusCode {
+			return resp, nil
+		}
+	}
+	return nil, c.statusError(resp)
+}
+
+// statusError is the default classification of a non-2xx response.
+func (c *HTTPClient) statusError(resp *Response) *Error {
+	msg := ""
+	if c.opts.ErrorMessage != nil {
+		msg = c.opts.ErrorMessage(resp.Body)
+	}
+	if msg == "" {
+		msg = BodySnippet(resp.Body)
+	}
+	msg = c.Redact(msg)
+	e := &Error{Provider: c.cfg.Address, Msg: fmt.Sprintf("HTTP %d from %s", resp.StatusCode, resp.URL)}
+	if msg != "" {
+		e.Msg += ": " + msg
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		e.Kind = KindAuth
+		if c.opts.AuthHint != "" {
+			e.Msg += "; " + c.opts.AuthHint
+		}
+	case resp.StatusCode == http.StatusTooManyRequests:
+		e.Kind = KindRateLimited
+		e.Retryable = true
+		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	case resp.StatusCode >= 500:
+		e.Kind = KindTransient
+		e.Retryable = true
+		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	default:
+		e.Kind = KindBadInput
+	}
+	return e
+}
+
+func (c *HTTPClient) transportError(ctx context.Context, safeURL string, err error) *Error {
+	if parent := context.Cause(ctx); parent != nil && !errors.Is(parent, context.DeadlineExceeded) {
+		return &Error{Provider: c.cfg.Address, Kind: KindTransient, Msg: "request to " + safeURL + " cancelled"}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // url.Error repeats the unredacted URL
+	}
+	reason := c.Redact(err.Error())
+	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		reason = fmt.Sprintf("timed out after %s", c.cfg.Timeout)
+	}
+	return &Error{Provider: c.cfg.Address, Kind: KindTransient, Retryable: true, Msg: "request to " + safeURL + " failed: " + reason}
+}
+
+func (c *HTTPClient) ctxError(err error) error {
+	return fmt.Errorf("%s: %w", c.cfg.Address, err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Redact replaces every secret of the provider in s, in plain and URL-
+// escaped forms, and blanks credential-like query parameters and userinfo
+// in URLs.
+func (c *HTTPClient) Redact(s string) string { return Redact(s, c.opts.Secrets...) }
+
+// secretParams are query parameter names whose values are never printed.
+var secretParams = []string{"apikey", "api_key", "key", "token", "access_token", "password", "secret"}
+
+// Redact replaces each secret (plain, query-escaped and path-escaped) in s
+// with "REDACTED", and blanks the values of credential-like query
+// parameters and URL userinfo.
+func Redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec)} {
+			s = strings.ReplaceAll(s, form, "REDACTED")
+		}
+	}
+	if strings.Contains(s, "://") {
+		s = redactURLParts(s)
+	}
+	return s
+}
+
+// redactURLParts blanks userinfo and credential query values in any URLs
+// inside s.
+func redactURLParts(s string) string {
+	fields := strings.Fields(s)
+	for _, f := range fields {
+		trimmed := strings.Trim(f, `"'<>(),`)
+		u, err := url.Parse(trimmed)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			continue
+		}
+		changed := false
+		if u.User != nil {
+			u.User = url.User("REDACTED")
+			changed = true
+		}
+		q := u.Query()
+		for name := range q {
+			for _, p := range secretParams {
+				if strings.EqualFold(name, p) {
+					q.Set(name, "REDACTED")
+					changed = true
+				}
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+			s = strings.ReplaceAll(s, trimmed, u.String())
+		}
+	}
+	return s
+}
+
+// ParseRetryAfter reads a Retry-After header: delay-seconds or an
+// HTTP-date. It returns 0 when absent or unreadable.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// backoff is the wait before retry n (1-based): exponential from BaseDelay
+// with full jitter on the upper half, or the vendor's Retry-After, both
+// capped at MaxDelay.
+func backoff(p RetryPolicy, n int, retryAfter time.Duration) time.Duration {
+	maxDelay := p.MaxDelay
+	if maxDelay <= 0 {
+		maxDelay = time.Minute
+	}
+	if retryAfter > 0 {
+		return min(retryAfter, maxDelay)
+	}
+	d := p.BaseDelay << (n - 1)
+	if d <= 0 || d > maxDelay {
+		d = maxDelay
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// BodySnippet is a short, single-line, printable prefix of a body for error
+// messages (HTML pages are summarised, not dumped).
+func BodySnippet(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if s == "" {
+		return ""
+	}
+	lower := strings.ToLower(s)
+	if strings.HasPrefix(lower, "<!doctype html") || strings.HasPrefix(lower, "<html") {
+		return "an HTML page instead of data"
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+// LooksLikeHTML reports whether a body is an HTML page (vendors' error pages
+// served with status 200).
+func LooksLikeHTML(body []byte) bool {
+	s := strings.ToLower(strings.TrimSpace(string(body[:min(len(body), 512)])))
+	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html") || strings.HasPrefix(s, "<head") || strings.HasPrefix(s, "<body")
+}

@@ -1,0 +1,202 @@
+package providers_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/reconform/reconform/providers"
+	"github.com/reconform/reconform/providers/providertest"
+)
+
+const secret = "SECRET-CANARY-KEY-1234"
+
+func TestHTTPClient(t *testing.T) {
+	tests := []struct {
+		name      string
+		handler   func(n int32, w http.ResponseWriter, r *http.Request)
+		wantBody  string
+		wantKind  providers.ErrorKind
+		wantCalls int32
+		budget    int
+	}{
+		{
+			name: "429 with Retry-After then success",
+			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					w.Header().Set("Retry-After", "0")
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				w.Write([]byte("ok"))
+			},
+			wantBody: "ok", wantCalls: 2,
+		},
+		{
+			name: "5xx then success",
+			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
+				if n < 3 {
+					w.WriteHeader(http.StatusBadGateway)
+					return
+				}
+				w.Write([]byte("ok"))
+			},
+			wantBody: "ok", wantCalls: 3,
+		},
+		{
+			name: "5xx forever gives up",
+			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			},
+			wantKind: providers.KindTransient, wantCalls: 3,
+		},
+		{
+			name: "bad key is not retried",
+			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				w.Write([]byte(`{"message":"Invalid authentication credentials"}`))
+			},
+			wantKind: providers.KindAuth, wantCalls: 1,
+		},
+		{
+			name: "oversized body",
+			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(strings.Repeat("x", 2048)))
+			},
+			wantKind: providers.KindMalformed, wantCalls: 1,
+		},
+		{
+			name: "budget spent before the second attempt",
+			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusInternalServerError)
+			},
+			budget: 1, wantKind: providers.KindBudget, wantCalls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if got := r.Header.Get("User-Agent"); got != "reconform/test" {
+					t.Errorf("User-Agent = %q", got)
+				}
+				tt.handler(calls.Add(1), w, r)
+			}))
+			defer srv.Close()
+			cfg, gate := providertest.Config(t, "testvendor", srv.URL, nil)
+			cfg.MaxBodyBytes = 1024
+			gate.Budget = tt.budget
+			c := providers.NewHTTPClient(cfg, providers.HTTPOptions{Secrets: []string{secret}})
+			resp, err := c.Get(context.Background(), srv.URL+"/v1/x?apikey="+secret, nil)
+			if got := calls.Load(); got != tt.wantCalls {
+				t.Errorf("server saw %d calls, want %d", got, tt.wantCalls)
+			}
+			if tt.wantKind == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if string(resp.Body) != tt.wantBody {
+					t.Errorf("body = %q", resp.Body)
+				}
+				if strings.Contains(resp.URL, secret) {
+					t.Errorf("response URL leaks the key: %s", resp.URL)
+				}
+				return
+			}
+			var pe *providers.Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *providers.Error", err)
+			}
+			if pe.Kind != tt.wantKind {
+				t.Errorf("kind = %s, want %s (%v)", pe.Kind, tt.wantKind, err)
+			}
+			if pe.Retryable {
+				t.Errorf("final error still retryable: %v", err)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error leaks the key: %v", err)
+			}
+		})
+	}
+}
+
+func TestHTTPClientTimeoutRedactsURL(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(block)
+	cfg, _ := providertest.Config(t, "slow", srv.URL, nil)
+	cfg.Timeout = 20 * time.Millisecond
+	c := providers.NewHTTPClient(cfg, providers.HTTPOptions{Secrets: []string{secret}})
+	_, err := c.Get(context.Background(), srv.URL+"/q?key="+secret, nil)
+	if err == nil {
+		t.Fatal("expected a timeout")
+	}
+	if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestHTTPClientCancel(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	cfg, _ := providertest.Config(t, "v", srv.URL, nil)
+	cfg.Retry.BaseDelay = time.Hour
+	cfg.Retry.MaxDelay = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	_, err := providers.NewHTTPClient(cfg, providers.HTTPOptions{}).Get(ctx, srv.URL, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := map[string]struct{ in, want string }{
+		"plain":      {"bad key " + secret, "bad key REDACTED"},
+		"escaped":    {"key=a%2Fb", "key=REDACTED"},
+		"query name": {`Get "https://x.example/q?apikey=zzz&q=1"`, `Get "https://x.example/q?apikey=REDACTED&q=1"`},
+		"userinfo":   {"https://user:pw@x.example/", "https://REDACTED@x.example/"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := providers.Redact(tt.in, secret, "a/b"); got != tt.want {
+				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"":                              0,
+		"7":                             7 * time.Second,
+		"-1":                            0,
+		"Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second,
+		"soon":                          0,
+	} {
+		if got := providers.ParseRetryAfter(in, now); got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func FuzzEachLine(f *testing.F) {
+	f.Add([]byte("{\"a\":1}\r\n\r\n{\"b\":2}"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		providers.EachLine(body, func(int, []byte) error { return nil })
+	})
+}
