@@ -1,0 +1,353 @@
+package state
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/schema"
+)
+
+// DefaultCurrentWindow is the current_window when the engagement sets none.
+const DefaultCurrentWindow = 30 * 24 * time.Hour
+
+// MergeOptions come from the engagement.
+type MergeOptions struct {
+	// CurrentWindow: a finding whose last_seen is within this of Now is
+	// current (0: DefaultCurrentWindow).
+	CurrentWindow time.Duration
+	// ForgetAfter: a finding unverified for this long is dropped (0: never).
+	ForgetAfter time.Duration
+	// Now is the time of the run (zero: the run's finish time).
+	Now time.Time
+	// ASNTable is passed to analysis.Derive.
+	ASNTable string
+	// Secrets are values that must never be stored (the sensitive provider
+	// attributes); they are redacted from every reason and warning, on top
+	// of the providers' own redaction.
+	Secrets []string
+}
+
+// Merge folds one run into the previous state (nil for the first run) and
+// returns the new state; prev is not modified. Serial and lineage are kept
+// from prev; Store.Write moves them.
+//
+//   - A finding the run reported: added, or updated (first/last seen,
+//     count, sources, the instances that reported it).
+//   - A previous finding the run did not report although every instance
+//     that ever reported it succeeded: removed.
+//   - Otherwise (one of them failed, was skipped or cancelled, or was not
+//     planned): kept, marked unverified with the reason, its currency
+//     unchanged, until it is seen again or unverified for ForgetAfter.
+//   - Facts: the run's and analysis.Derive's over all merged findings,
+//     except that a previous fact resting only on unverified findings
+//     is kept, so a provider failure never looks like a fact change.
+func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
+	now := opts.Now
+	if now.IsZero() {
+		now = run.FinishedAt
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC()
+	window := opts.CurrentWindow
+	if window <= 0 {
+		window = DefaultCurrentWindow
+	}
+	red := newRedactor(opts.Secrets)
+
+	next := &State{FormatVersion: FormatVersion, Engagement: run.Engagement, ConfigHash: run.ConfigHash}
+	if prev != nil {
+		next.Serial, next.Lineage = prev.Serial, prev.Lineage
+		if next.Engagement == "" {
+			next.Engagement = prev.Engagement
+		}
+	}
+
+	// The run's instances, and which of them reported each finding.
+	byKey := make(map[string]*schema.InstanceResult, len(run.Instances))
+	reporters := map[string][]string{}
+	next.Run = RunSummary{
+		StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, Interrupted: run.Interrupted,
+		Instances: map[schema.InstanceStatus]int{}, Requests: map[string]int{},
+		Warnings: red.all(append([]string(nil), run.Warnings...)),
+	}
+	for i := range run.Instances {
+		in := run.Instances[i]
+		in.Reason = red.apply(in.Reason)
+		in.FindingIDs = nil
+		next.Instances = append(next.Instances, in)
+		inst := &run.Instances[i]
+		byKey[inst.Key] = inst
+		for _, id := range inst.FindingIDs {
+			reporters[id] = append(reporters[id], inst.Key)
+		}
+		next.Run.Instances[inst.Status]++
+		if inst.Requests > 0 {
+			next.Run.Requests[inst.Query.Provider] += inst.Requests
+		}
+	}
+
+	prevByID := map[string]*Finding{}
+	if prev != nil {
+		for i := range prev.Findings {
+			prevByID[prev.Findings[i].ID()] = &prev.Findings[i]
+		}
+	}
+
+	// Findings the run reported, deduplicated by identity.
+	seen := map[string]int{} // id -> index in next.Findings
+	for i := range run.Findings {
+		rf := run.Findings[i]
+		id := rf.ID()
+		keys := reporters[id]
+		if len(keys) == 0 && rf.Query != "" {
+			keys = []string{rf.Query}
+		}
+		if j, ok := seen[id]; ok {
+			absorb(&next.Findings[j], &rf, keys)
+			next.Findings[j].Currency = currency(&next.Findings[j].Finding, now, window)
+			continue
+		}
+		var f Finding
+		if p := prevByID[id]; p != nil {
+			f = cloneFinding(p)
+			f.Unverified, f.UnverifiedSince = "", time.Time{}
+			f.Current = false
+			absorb(&f, &rf, keys)
+		} else {
+			f = Finding{Finding: rf}
+			f.Sources = unionSorted(nil, rf.Sources)
+			f.Instances = unionSorted(nil, keys)
+			if inst := byKey[rf.Query]; inst != nil {
+				f.Block = inst.Block
+			} else if len(keys) > 0 && byKey[keys[0]] != nil {
+				f.Block = byKey[keys[0]].Block
+			}
+		}
+		f.Currency = currency(&f.Finding, now, window)
+		seen[id] = len(next.Findings)
+		next.Findings = append(next.Findings, f)
+	}
+	next.Run.Findings = len(seen)
+
+	// Previous findings the run did not report.
+	if prev != nil {
+		for i := range prev.Findings {
+			p := &prev.Findings[i]
+			if _, ok := seen[p.ID()]; ok {
+				continue
+			}
+			reason := unverifiedReason(p.Instances, byKey)
+			if reason == "" {
+				continue // every instance that reported it succeeded: gone
+			}
+			f := cloneFinding(p)
+			f.Unverified = red.apply(reason)
+			if f.UnverifiedSince.IsZero() {
+				f.UnverifiedSince = now
+			}
+			if opts.ForgetAfter > 0 && now.Sub(f.UnverifiedSince) >= opts.ForgetAfter {
+				continue // unverified for too long: forgotten
+			}
+			next.Findings = append(next.Findings, f)
+		}
+	}
+	for i := range next.Findings {
+		next.Findings[i].Current = next.Findings[i].IsCurrent()
+	}
+	SortFindings(next.Findings)
+
+	next.Facts = mergeFacts(prev, next, run.Facts, opts.ASNTable)
+	next.Normalize()
+	return next
+}
+
+// absorb updates f with another report rf of the same finding.
+func absorb(f *Finding, rf *schema.Finding, keys []string) {
+	if !rf.FirstSeen.IsZero() && (f.FirstSeen.IsZero() || rf.FirstSeen.Before(f.FirstSeen)) {
+		f.FirstSeen = rf.FirstSeen
+	}
+	if rf.LastSeen.After(f.LastSeen) {
+		f.LastSeen = rf.LastSeen
+	}
+	if rf.Count > f.Count {
+		f.Count = rf.Count
+	}
+	f.Sources = unionSorted(f.Sources, rf.Sources)
+	f.Instances = unionSorted(f.Instances, keys)
+	f.Current = f.Current || rf.Current
+	f.Active = f.Active || rf.Active
+	if f.Query == "" {
+		f.Query, f.Depth = rf.Query, rf.Depth
+	}
+}
+
+// currency: current when a current-records source reported it this run,
+// when its last_seen is within the window, or when the source gave no
+// dates at all (it was reported now, and nothing says it is old).
+func currency(f *schema.Finding, now time.Time, window time.Duration) Currency {
+	switch {
+	case f.Current:
+		return Current
+	case f.LastSeen.IsZero() && f.FirstSeen.IsZero():
+		return Current
+	case !f.LastSeen.IsZero() && now.Sub(f.LastSeen) <= window:
+		return Current
+	}
+	return Historical
+}
+
+// unverifiedReason says why the run could not confirm a finding reported
+// by the instances keys, or "" when all of them succeeded.
+func unverifiedReason(keys []string, byKey map[string]*schema.InstanceResult) string {
+	if len(keys) == 0 {
+		return "no query instance recorded for it"
+	}
+	for _, k := range keys {
+		in := byKey[k]
+		if in == nil {
+			return "not planned in this run"
+		}
+		if in.Status.Succeeded() {
+			continue
+		}
+		switch in.Status {
+		case schema.StatusFailed:
+			return withDetail("query failed", in.Reason)
+		case schema.StatusSkipped:
+			return withDetail("skipped", in.Reason)
+		case schema.StatusCancelled:
+			return withDetail("cancelled", in.Reason)
+		default:
+			return withDetail("not run", in.Reason)
+		}
+	}
+	return ""
+}
+
+func withDetail(what, reason string) string {
+	if reason == "" {
+		return what
+	}
+	return what + ": " + reason
+}
+
+// mergeFacts replaces the facts by this run's, keeping a previous fact
+// whose evidence is only unverified findings.
+func mergeFacts(prev, next *State, runFacts []schema.Fact, asnTable string) []schema.Fact {
+	facts := append([]schema.Fact(nil), runFacts...)
+	facts = append(facts, analysis.Derive(next.SchemaFindings(), analysis.Options{ASNTable: asnTable})...)
+	have := map[string]bool{}
+	out := facts[:0]
+	for _, f := range facts {
+		if have[f.ID()] {
+			continue
+		}
+		have[f.ID()] = true
+		out = append(out, f)
+	}
+	if prev != nil {
+		unverified := map[string]bool{}
+		for i := range next.Findings {
+			if next.Findings[i].Unverified != "" {
+				unverified[next.Findings[i].ID()] = true
+			}
+		}
+		for _, f := range prev.Facts {
+			if have[f.ID()] || len(f.Evidence) == 0 {
+				continue
+			}
+			onlyUnverified := true
+			for _, e := range f.Evidence {
+				if !unverified[e] {
+					onlyUnverified = false
+					break
+				}
+			}
+			if onlyUnverified {
+				have[f.ID()] = true
+				out = append(out, f)
+			}
+		}
+	}
+	schema.SortFacts(out)
+	return out
+}
+
+func cloneFinding(p *Finding) Finding {
+	f := *p
+	f.Sources = append([]string(nil), p.Sources...)
+	f.Instances = append([]string(nil), p.Instances...)
+	return f
+}
+
+// unionSorted returns the sorted union of a and b without duplicates.
+func unionSorted(a, b []string) []string {
+	if len(b) == 0 && sort.StringsAreSorted(a) {
+		return a
+	}
+	set := make(map[string]bool, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, list := range [][]string{a, b} {
+		for _, s := range list {
+			if s != "" && !set[s] {
+				set[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// redactor replaces secret values in text.
+type redactor struct{ r *strings.Replacer }
+
+func newRedactor(secrets []string) redactor {
+	var pairs []string
+	// Longest first, so a secret containing another is replaced whole.
+	sorted := append([]string(nil), secrets...)
+	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
+	for _, s := range sorted {
+		if len(s) >= 4 { // shorter values would shred ordinary text
+			pairs = append(pairs, s, "[redacted]")
+		}
+	}
+	if len(pairs) == 0 {
+		return redactor{}
+	}
+	return redactor{strings.NewReplacer(pairs...)}
+}
+
+func (r redactor) apply(s string) string {
+	if r.r == nil || s == "" {
+		return s
+	}
+	return r.r.Replace(s)
+}
+
+func (r redactor) all(ss []string) []string {
+	for i := range ss {
+		ss[i] = r.apply(ss[i])
+	}
+	return ss
+}
+
+// Redact removes secrets from every free-text field of s (reasons and
+// warnings); used before writing a state edited outside Merge.
+func (s *State) Redact(secrets []string) {
+	r := newRedactor(secrets)
+	for i := range s.Instances {
+		s.Instances[i].Reason = r.apply(s.Instances[i].Reason)
+	}
+	for i := range s.Findings {
+		s.Findings[i].Unverified = r.apply(s.Findings[i].Unverified)
+	}
+	s.Run.Warnings = r.all(s.Run.Warnings)
+}

@@ -1,0 +1,200 @@
+// Package state owns an engagement's state file: what every run found,
+// merged across runs, written atomically as canonical JSON, kept in
+// history, and guarded by a lock so two runs never share one state.
+//
+// The file is versioned (format_version is read before anything is
+// trusted), has a serial that moves only when its content changes and a
+// lineage made once for the life of the state, and is byte-identical for
+// identical content so that it diffs well in git.
+package state
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/reconform/reconform/schema"
+)
+
+// FormatVersion is the state file format this build writes and the newest
+// it reads.
+const FormatVersion = 1
+
+// Currency says whether a finding describes the infrastructure now.
+type Currency string
+
+const (
+	// Current: a source of current records reported it in the run, or its
+	// last_seen lies within the engagement's current_window of the run.
+	Current Currency = "current"
+	// Historical: passive history remembers it, nothing says it is live.
+	Historical Currency = "historical"
+)
+
+// State is one engagement's state: the result of every run so far.
+type State struct {
+	FormatVersion int
+	// Serial increments on every write that changes the content.
+	Serial uint64
+	// Lineage is a UUID made when the state is first written and kept for
+	// its life; two states with different lineages are unrelated.
+	Lineage    string
+	Engagement string
+	ConfigHash string
+	Run        RunSummary
+	// Instances are the query instances of the last run, sorted by key.
+	Instances []schema.InstanceResult
+	// Findings are sorted by identity (name, type, value); unique.
+	Findings []Finding
+	// Facts are sorted by subject, kind, value.
+	Facts []schema.Fact
+}
+
+// RunSummary describes the run that produced the state.
+type RunSummary struct {
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	Interrupted bool
+	// Instances counts the run's instances by status.
+	Instances map[schema.InstanceStatus]int
+	// Requests counts the requests sent per provider address.
+	Requests map[string]int
+	// Findings is how many findings the run itself reported.
+	Findings int
+	Warnings []string
+}
+
+// Finding is a finding as the state keeps it: what the sources said plus
+// what reconform knows about it across runs.
+type Finding struct {
+	schema.Finding
+	// Instances are the keys of every query instance that ever reported
+	// it, sorted; a finding is removed only when all of them ran
+	// successfully and none reported it.
+	Instances []string
+	// Block is the address of the block that first produced it
+	// ("query.history"), for plan predictions.
+	Block    string
+	Currency Currency
+	// Unverified is why the last run could not confirm the finding
+	// ("query failed: ...", "skipped: budget", "not planned in this run");
+	// empty when the last run confirmed it.
+	Unverified string
+	// UnverifiedSince is when it first became unverified.
+	UnverifiedSince time.Time
+}
+
+// IsCurrent reports whether the finding is current.
+func (f *Finding) IsCurrent() bool { return f.Currency == Current }
+
+// New returns an empty state for an engagement, not yet written (serial 0,
+// no lineage).
+func New(engagement string) *State {
+	return &State{FormatVersion: FormatVersion, Engagement: engagement}
+}
+
+// FindingByID returns the finding with the given identity ("name TYPE
+// value"), or nil.
+func (s *State) FindingByID(id string) *Finding {
+	i, ok := s.search(id)
+	if !ok {
+		return nil
+	}
+	return &s.Findings[i]
+}
+
+// search finds id in the sorted findings.
+func (s *State) search(id string) (int, bool) {
+	parts := strings.SplitN(id, " ", 3)
+	if len(parts) < 2 {
+		return 0, false
+	}
+	key := schema.Finding{Name: parts[0], Type: parts[1]}
+	if len(parts) == 3 {
+		key.Value = parts[2]
+	}
+	i := sort.Search(len(s.Findings), func(i int) bool { return CompareIdentity(&s.Findings[i].Finding, &key) >= 0 })
+	return i, i < len(s.Findings) && CompareIdentity(&s.Findings[i].Finding, &key) == 0
+}
+
+// Remove deletes the finding with the given identity and reports whether
+// it was there. Facts whose evidence named it keep their value until the
+// next run derives them again.
+func (s *State) Remove(id string) bool {
+	i, ok := s.search(id)
+	if !ok {
+		return false
+	}
+	s.Findings = append(s.Findings[:i], s.Findings[i+1:]...)
+	return true
+}
+
+// CountCurrency returns how many findings are current and historical.
+func (s *State) CountCurrency() (current, historical int) {
+	for i := range s.Findings {
+		if s.Findings[i].IsCurrent() {
+			current++
+		} else {
+			historical++
+		}
+	}
+	return current, historical
+}
+
+// UnverifiedCount returns how many findings the last run could not confirm.
+func (s *State) UnverifiedCount() int {
+	n := 0
+	for i := range s.Findings {
+		if s.Findings[i].Unverified != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// Normalize sorts everything the file keeps sorted, so equal content
+// encodes to equal bytes.
+func (s *State) Normalize() {
+	SortFindings(s.Findings)
+	for i := range s.Findings {
+		f := &s.Findings[i]
+		sort.Strings(f.Instances)
+		sort.Strings(f.Sources)
+		f.Current = f.Currency == Current
+	}
+	sort.Slice(s.Instances, func(i, j int) bool { return s.Instances[i].Key < s.Instances[j].Key })
+	for i := range s.Instances {
+		sort.Strings(s.Instances[i].Query.RRTypes)
+	}
+	for i := range s.Facts {
+		sort.Strings(s.Facts[i].Evidence)
+	}
+	schema.SortFacts(s.Facts)
+}
+
+// SortFindings orders state findings by identity: name, type, value.
+func SortFindings(fs []Finding) {
+	sort.Slice(fs, func(i, j int) bool { return CompareIdentity(&fs[i].Finding, &fs[j].Finding) < 0 })
+}
+
+// CompareIdentity orders findings by name, then type, then value.
+func CompareIdentity(a, b *schema.Finding) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Type, b.Type); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
+}
+
+// SchemaFindings returns the findings as schema findings, with Current set
+// from the currency: what expressions and analysis see.
+func (s *State) SchemaFindings() []schema.Finding {
+	out := make([]schema.Finding, len(s.Findings))
+	for i := range s.Findings {
+		out[i] = s.Findings[i].Finding
+		out[i].Current = s.Findings[i].IsCurrent()
+	}
+	return out
+}

@@ -1,0 +1,583 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reconform/reconform/schema"
+)
+
+var t0 = time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
+
+func q(provider string, op schema.Op, subject string) schema.Query {
+	s, err := schema.ParseSubject(subject)
+	if err != nil {
+		panic(err)
+	}
+	return schema.Query{Provider: provider, Op: op, Subject: s}
+}
+
+func inst(block string, query schema.Query, status schema.InstanceStatus, reason string, ids ...string) schema.InstanceResult {
+	return schema.InstanceResult{Query: query, Key: query.Key(), Block: block, Status: status, Reason: reason,
+		Requests: 1, Findings: len(ids), FindingIDs: ids}
+}
+
+func finding(name, typ, value string, last time.Time, source string, query schema.Query) schema.Finding {
+	f := schema.NewFinding(name, typ, value)
+	f.FirstSeen = last.Add(-48 * time.Hour)
+	f.LastSeen = last
+	f.Count = 3
+	f.Sources = []string{source}
+	f.Query = query.Key()
+	return f
+}
+
+// twoProviderRun builds a run where securitytrails reports A/TXT records
+// and crtsh reports a host, with the given statuses.
+func twoProviderRun(at time.Time, stStatus, crtStatus schema.InstanceStatus, stFindings, crtFindings []schema.Finding) *schema.RunResult {
+	stQ := q("securitytrails", schema.OpResolutions, "acme.example")
+	crtQ := q("crtsh", schema.OpSubdomains, "acme.example")
+	ids := func(fs []schema.Finding) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.ID())
+		}
+		return out
+	}
+	reason := func(s schema.InstanceStatus) string {
+		switch s {
+		case schema.StatusFailed:
+			return "HTTP 503 from api.securitytrails.com"
+		case schema.StatusSkipped:
+			return "budget"
+		}
+		return ""
+	}
+	run := &schema.RunResult{
+		Engagement: "acme", ConfigHash: "h1", StartedAt: at.Add(-time.Minute), FinishedAt: at,
+		Instances: []schema.InstanceResult{
+			inst("query.history", stQ, stStatus, reason(stStatus), ids(stFindings)...),
+			inst("query.subs", crtQ, crtStatus, reason(crtStatus), ids(crtFindings)...),
+		},
+	}
+	run.Findings = append(append(run.Findings, stFindings...), crtFindings...)
+	return run
+}
+
+func stFinding(name, typ, value string, last time.Time) schema.Finding {
+	return finding(name, typ, value, last, "securitytrails", q("securitytrails", schema.OpResolutions, "acme.example"))
+}
+
+func crtFinding(name string) schema.Finding {
+	f := schema.NewFinding(name, schema.TypeHost, "")
+	f.Sources = []string{"crtsh"}
+	f.Query = q("crtsh", schema.OpSubdomains, "acme.example").Key()
+	return f
+}
+
+func ids(s *State) []string {
+	var out []string
+	for _, f := range s.Findings {
+		out = append(out, f.ID())
+	}
+	return out
+}
+
+func TestMergeProviderFailureRemovesNothing(t *testing.T) {
+	run1 := twoProviderRun(t0, schema.StatusOK, schema.StatusOK,
+		[]schema.Finding{stFinding("www.acme.example", "A", "198.51.100.7", t0), stFinding("acme.example", "TXT", "v=spf1 -all", t0)},
+		[]schema.Finding{crtFinding("vpn.acme.example"), crtFinding("dev.acme.example")})
+	s1 := Merge(nil, run1, MergeOptions{})
+
+	// Second run: securitytrails is down; crtsh works and no longer
+	// reports dev.
+	t1 := t0.Add(24 * time.Hour)
+	run2 := twoProviderRun(t1, schema.StatusFailed, schema.StatusOK, nil, []schema.Finding{crtFinding("vpn.acme.example")})
+	s2 := Merge(s1, run2, MergeOptions{})
+
+	want := []string{"acme.example TXT v=spf1 -all", "vpn.acme.example HOST ", "www.acme.example A 198.51.100.7"}
+	if d := cmp.Diff(want, ids(s2)); d != "" {
+		t.Fatalf("findings after a failed provider (-want +got):\n%s", d)
+	}
+	for _, f := range s2.Findings {
+		if f.Sources[0] == "securitytrails" {
+			if f.Unverified != "query failed: HTTP 503 from api.securitytrails.com" || !f.UnverifiedSince.Equal(t1) {
+				t.Errorf("%s: unverified %q since %v", f.ID(), f.Unverified, f.UnverifiedSince)
+			}
+			if f.Currency != Current {
+				t.Errorf("%s: an unverified finding kept its currency? %s", f.ID(), f.Currency)
+			}
+		} else if f.Unverified != "" {
+			t.Errorf("%s: verified finding marked %q", f.ID(), f.Unverified)
+		}
+	}
+
+	// Third run: the provider is back and reports only the new A record.
+	t2 := t1.Add(24 * time.Hour)
+	run3 := twoProviderRun(t2, schema.StatusOK, schema.StatusSkipped,
+		[]schema.Finding{stFinding("www.acme.example", "A", "203.0.113.10", t2), stFinding("acme.example", "TXT", "v=spf1 -all", t2)}, nil)
+	s3 := Merge(s2, run3, MergeOptions{})
+	want = []string{"acme.example TXT v=spf1 -all", "vpn.acme.example HOST ", "www.acme.example A 203.0.113.10"}
+	if d := cmp.Diff(want, ids(s3)); d != "" {
+		t.Fatalf("findings after recovery (-want +got):\n%s", d)
+	}
+	txt := s3.FindingByID("acme.example TXT v=spf1 -all")
+	if txt.Unverified != "" || !txt.UnverifiedSince.IsZero() || !txt.LastSeen.Equal(t2) {
+		t.Errorf("seen again: %+v", txt)
+	}
+	if v := s3.FindingByID("vpn.acme.example HOST "); v.Unverified != "skipped: budget" {
+		t.Errorf("skipped instance: unverified %q", v.Unverified)
+	}
+}
+
+func TestMergeNotPlannedAndForget(t *testing.T) {
+	run1 := twoProviderRun(t0, schema.StatusOK, schema.StatusOK, nil, []schema.Finding{crtFinding("vpn.acme.example")})
+	s1 := Merge(nil, run1, MergeOptions{})
+	empty := &schema.RunResult{Engagement: "acme", FinishedAt: t0.Add(time.Hour)}
+	s2 := Merge(s1, empty, MergeOptions{ForgetAfter: 48 * time.Hour})
+	if got := s2.Findings[0].Unverified; got != "not planned in this run" {
+		t.Fatalf("unverified = %q", got)
+	}
+	s3 := Merge(s2, &schema.RunResult{FinishedAt: t0.Add(47 * time.Hour)}, MergeOptions{ForgetAfter: 48 * time.Hour})
+	if len(s3.Findings) != 1 || !s3.Findings[0].UnverifiedSince.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("kept before forget_after: %+v", s3.Findings)
+	}
+	s4 := Merge(s3, &schema.RunResult{FinishedAt: t0.Add(49 * time.Hour)}, MergeOptions{ForgetAfter: 48 * time.Hour})
+	if len(s4.Findings) != 0 {
+		t.Fatalf("not forgotten after forget_after: %+v", s4.Findings)
+	}
+}
+
+func TestMergeSeenAgainUpdates(t *testing.T) {
+	a := stFinding("www.acme.example", "A", "198.51.100.7", t0)
+	s1 := Merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{a}, nil), MergeOptions{})
+	b := a
+	b.LastSeen = t0.Add(10 * 24 * time.Hour)
+	b.FirstSeen = t0.Add(-100 * 24 * time.Hour)
+	b.Count = 9
+	b.Sources = []string{"circl"}
+	run := twoProviderRun(b.LastSeen, schema.StatusOK, schema.StatusOK, []schema.Finding{b}, nil)
+	s2 := Merge(s1, run, MergeOptions{})
+	got := s2.Findings[0]
+	if !got.LastSeen.Equal(b.LastSeen) || !got.FirstSeen.Equal(b.FirstSeen) || got.Count != 9 {
+		t.Errorf("times/count not updated: %+v", got)
+	}
+	if d := cmp.Diff([]string{"circl", "securitytrails"}, got.Sources); d != "" {
+		t.Errorf("sources: %s", d)
+	}
+	if got.Block != "query.history" || len(got.Instances) != 1 {
+		t.Errorf("block/instances: %q %v", got.Block, got.Instances)
+	}
+}
+
+func TestMergeCurrency(t *testing.T) {
+	old := stFinding("old.acme.example", "A", "198.51.100.1", t0.Add(-60*24*time.Hour))
+	recent := stFinding("new.acme.example", "A", "198.51.100.2", t0.Add(-2*24*time.Hour))
+	live := stFinding("live.acme.example", "A", "198.51.100.3", t0.Add(-90*24*time.Hour))
+	live.Current = true
+	s := Merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{old, recent, live}, []schema.Finding{crtFinding("h.acme.example")}), MergeOptions{})
+	got := map[string]Currency{}
+	for _, f := range s.Findings {
+		got[f.Name] = f.Currency
+	}
+	want := map[string]Currency{"old.acme.example": Historical, "new.acme.example": Current, "live.acme.example": Current, "h.acme.example": Current}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("currency (-want +got):\n%s", d)
+	}
+	s = Merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{old}, nil), MergeOptions{CurrentWindow: 90 * 24 * time.Hour})
+	if s.Findings[0].Currency != Current {
+		t.Errorf("current_window not applied")
+	}
+}
+
+func TestMergeFactsSurviveUnverified(t *testing.T) {
+	mx := stFinding("acme.example", "MX", "10 aspmx.l.google.com", t0)
+	run1 := twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{mx}, nil)
+	run1.Facts = []schema.Fact{{Subject: "acme.example", Kind: "mail_provider", Value: "google-workspace", Evidence: []string{mx.ID()}}}
+	s1 := Merge(nil, run1, MergeOptions{})
+	run2 := twoProviderRun(t0.Add(time.Hour), schema.StatusFailed, schema.StatusOK, nil, nil)
+	s2 := Merge(s1, run2, MergeOptions{})
+	if d := cmp.Diff(s1.Facts, s2.Facts); d != "" {
+		t.Errorf("a provider failure changed the facts (-before +after):\n%s", d)
+	}
+	run3 := twoProviderRun(t0.Add(2*time.Hour), schema.StatusOK, schema.StatusOK, nil, nil)
+	if s3 := Merge(s2, run3, MergeOptions{}); len(s3.Facts) != 0 {
+		t.Errorf("fact kept although its evidence is gone: %v", s3.Facts)
+	}
+}
+
+func TestMergeRedactsSecrets(t *testing.T) {
+	run := twoProviderRun(t0, schema.StatusFailed, schema.StatusOK, nil, nil)
+	run.Instances[0].Reason = "401 for https://api.example/v1?apikey=S3CRETKEY123"
+	run.Warnings = []string{"key S3CRETKEY123 rejected"}
+	s := Merge(nil, run, MergeOptions{Secrets: []string{"S3CRETKEY123", "ab"}})
+	var buf bytes.Buffer
+	if err := Encode(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "S3CRETKEY123") || !strings.Contains(buf.String(), "apikey=[redacted]") {
+		t.Errorf("secret not redacted:\n%s", buf.String())
+	}
+}
+
+// sample is a state with one of everything.
+func sample() *State {
+	run := twoProviderRun(t0, schema.StatusOK, schema.StatusFailed,
+		[]schema.Finding{stFinding("www.acme.example", "A", "198.51.100.7", t0), stFinding("acme.example", "TXT", `v=spf1 include:_spf.google.com <&> ~all`, t0)},
+		nil)
+	run.Facts = []schema.Fact{{Subject: "acme.example", Kind: "spf", Value: "softfail", Evidence: []string{"acme.example TXT v=spf1 include:_spf.google.com <&> ~all"}}}
+	run.Warnings = []string{"crtsh: slow"}
+	s := Merge(nil, run, MergeOptions{})
+	s.Lineage = "3f2c7a1e-0000-4000-8000-000000000001"
+	s.Serial = 7
+	return s
+}
+
+func TestEncodeIsCanonical(t *testing.T) {
+	var a, b bytes.Buffer
+	s := sample()
+	if err := Encode(&a, s); err != nil {
+		t.Fatal(err)
+	}
+	// Shuffle everything the encoder must sort.
+	s2 := sample()
+	s2.Findings[0], s2.Findings[1] = s2.Findings[1], s2.Findings[0]
+	s2.Instances[0], s2.Instances[1] = s2.Instances[1], s2.Instances[0]
+	if err := Encode(&b, s2); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Fatalf("same content, different bytes:\n%s\n---\n%s", a.String(), b.String())
+	}
+	if !strings.HasSuffix(a.String(), "}\n") || !strings.Contains(a.String(), "\n  \"facts\": [\n    {\n      \"evidence\"") {
+		t.Errorf("layout:\n%s", a.String())
+	}
+	// Round trip: decode and encode again gives the same bytes.
+	back, err := Decode(bytes.NewReader(a.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c bytes.Buffer
+	if err := Encode(&c, back); err != nil {
+		t.Fatal(err)
+	}
+	if c.String() != a.String() {
+		t.Fatalf("round trip changed the bytes:\n%s", cmp.Diff(a.String(), c.String()))
+	}
+	checkGoldenFile(t, "testdata/sample.rfstate", a.Bytes())
+}
+
+func checkGoldenFile(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (UPDATE_GOLDEN=1 to create)", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s (-want +got):\n%s", path, d)
+	}
+}
+
+func TestWriteSerialLineageHistory(t *testing.T) {
+	dir := t.TempDir()
+	st := Store{Path: filepath.Join(dir, "acme.rfstate")}
+	prev, err := st.Read()
+	if err != nil || prev != nil {
+		t.Fatalf("empty store: %v %v", prev, err)
+	}
+	s1 := sample()
+	if w, err := st.Write(nil, s1); err != nil || !w {
+		t.Fatal(w, err)
+	}
+	if s1.Serial != 1 || len(s1.Lineage) != 36 {
+		t.Fatalf("first write: serial %d lineage %q", s1.Serial, s1.Lineage)
+	}
+	r1, err := st.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same content again: nothing written, serial unchanged.
+	again := sample()
+	if w, err := st.Write(r1, again); err != nil || w {
+		t.Fatalf("identical write: written=%v err=%v", w, err)
+	}
+	if again.Serial != 1 {
+		t.Errorf("serial moved without a change: %d", again.Serial)
+	}
+	// A change: serial 2, same lineage, serial 1 kept in history.
+	s2 := sample()
+	s2.Remove("www.acme.example A 198.51.100.7")
+	if w, err := st.Write(r1, s2); err != nil || !w {
+		t.Fatal(w, err)
+	}
+	if s2.Serial != 2 || s2.Lineage != r1.Lineage {
+		t.Errorf("second write: serial %d lineage %q (was %q)", s2.Serial, s2.Lineage, r1.Lineage)
+	}
+	hist, err := st.History()
+	if err != nil || len(hist) != 1 || hist[0].Serial != 1 || hist[0].LineagePrefix != r1.Lineage[:8] {
+		t.Fatalf("history: %+v %v", hist, err)
+	}
+	old, err := ReadFile(hist[0].Path)
+	if err != nil || len(old.Findings) != 2 {
+		t.Fatalf("history file: %v %v", old, err)
+	}
+	if p, err := st.HistoryPath(1, r1.Lineage); err != nil || p != hist[0].Path {
+		t.Errorf("HistoryPath: %q %v", p, err)
+	}
+	if _, err := st.HistoryPath(9, ""); err == nil {
+		t.Errorf("HistoryPath of a missing serial succeeded")
+	}
+	// A first write never overwrites a state that appeared meanwhile.
+	if _, err := st.Write(nil, sample()); err == nil {
+		t.Errorf("first write over an existing state succeeded")
+	}
+}
+
+func TestReadRefusesFutureAndCorrupt(t *testing.T) {
+	var good bytes.Buffer
+	if err := Encode(&good, sample()); err != nil {
+		t.Fatal(err)
+	}
+	future := strings.Replace(good.String(), `"format_version": 1`, `"format_version": 2`, 1)
+	// A newer format may not even parse as this one.
+	futureShape := strings.Replace(future, `"findings": [`, `"findings": {"shards": 3}, "x": [`, 1)
+	tests := map[string]struct {
+		content string
+		want    string
+	}{
+		"future":             {future, "state was written by a newer reconform"},
+		"future, new layout": {futureShape, "format_version 2, this build reads format_version 1"},
+		"truncated":          {good.String()[:len(good.String())/2], "is not a valid reconform state"},
+		"not json":           {"hello", "is not a valid reconform state"},
+		"no version":         {"{}", "no format_version"},
+		"bad currency":       {strings.Replace(good.String(), `"currency": "current"`, `"currency": "maybe"`, 1), "currency must be"},
+		"empty":              {"", "is not a valid reconform state"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "reconform.rfstate")
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			info, _ := os.Stat(path)
+			_, err := Store{Path: path}.Read()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %v, want it to contain %q and the path", err, tc.want)
+			}
+			// Writing over it is not possible without a readable prev,
+			// and nothing touched the file.
+			got, _ := os.ReadFile(path)
+			after, _ := os.Stat(path)
+			if string(got) != tc.content || !after.ModTime().Equal(info.ModTime()) {
+				t.Errorf("the file changed")
+			}
+		})
+	}
+	var ve *VersionError
+	path := filepath.Join(t.TempDir(), "s")
+	os.WriteFile(path, []byte(futureShape), 0o644)
+	if _, err := ReadFile(path); !errors.As(err, &ve) || ve.FileVersion != 2 {
+		t.Errorf("future layout: %v", err)
+	}
+}
+
+func TestLockContention(t *testing.T) {
+	st := Store{Path: filepath.Join(t.TempDir(), "reconform.rfstate")}
+	ctx := context.Background()
+	l1, err := st.AcquireLock(ctx, "apply", "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.AcquireLock(ctx, "apply", "test", 0)
+	var le *LockedError
+	if !errors.As(err, &le) || le.Info.ID != l1.Info.ID || le.Info.Operation != "apply" || le.Stale {
+		t.Fatalf("second lock: %v", err)
+	}
+	if !strings.Contains(err.Error(), "reconform force-unlock "+l1.Info.ID) {
+		t.Errorf("error does not say how to unlock: %v", err)
+	}
+	// With a timeout, the second run gets the lock once the first lets go.
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		l1.Unlock()
+	}()
+	l2, err := st.AcquireLock(ctx, "plan", "test", 5*time.Second)
+	if err != nil {
+		t.Fatalf("lock with timeout: %v", err)
+	}
+	// Force-unlock needs the right ID.
+	if err := st.ForceUnlock("wrong"); err == nil {
+		t.Errorf("force-unlock with a wrong ID succeeded")
+	}
+	if err := st.ForceUnlock(l2.Info.ID); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := st.ReadLock(); info != nil {
+		t.Errorf("still locked: %+v", info)
+	}
+	// Unlocking a lock that was force-unlocked and retaken leaves the new one.
+	l3, _ := st.AcquireLock(ctx, "apply", "test", 0)
+	if err := l2.Unlock(); err == nil {
+		t.Errorf("stale holder removed someone else's lock")
+	}
+	l3.Unlock()
+	// A cancelled wait stops.
+	l4, _ := st.AcquireLock(ctx, "apply", "test", 0)
+	defer l4.Unlock()
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := st.AcquireLock(cctx, "apply", "test", time.Minute); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled wait: %v", err)
+	}
+}
+
+func TestStaleLockIsNamed(t *testing.T) {
+	st := Store{Path: filepath.Join(t.TempDir(), "reconform.rfstate")}
+	l, err := st.AcquireLock(context.Background(), "apply", "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pretend the holder was a process that is gone.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no 'true' binary")
+	}
+	l.Info.PID = cmd.Process.Pid
+	data := fmt.Sprintf(`{"id":%q,"who":"x","operation":"apply","host":%q,"pid":%d}`, l.Info.ID, l.Info.Host, l.Info.PID)
+	os.WriteFile(st.LockPath(), []byte(data), 0o644)
+	_, err = st.AcquireLock(context.Background(), "apply", "test", 0)
+	var le *LockedError
+	if !errors.As(err, &le) || !le.Stale || !strings.Contains(err.Error(), "stale") {
+		t.Fatalf("stale lock not named: %v", err)
+	}
+}
+
+// bigState is a state of n findings.
+func bigState(n int, serial int) *State {
+	s := New("acme")
+	s.Lineage = "00000000-0000-4000-8000-000000000000"
+	for i := 0; i < n; i++ {
+		f := Finding{Finding: schema.NewFinding(fmt.Sprintf("h%07d.acme.example", i), "A", fmt.Sprintf("10.%d.%d.%d", serial%250, i/250%250, i%250)), Currency: Current,
+			Instances: []string{"securitytrails resolutions acme.example"}, Block: "query.history"}
+		f.Sources = []string{"securitytrails"}
+		f.LastSeen = t0
+		s.Findings = append(s.Findings, f)
+	}
+	return s
+}
+
+// TestMain lets the kill test re-execute this binary as a writer.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("RECONFORM_STATE_WRITER"); path != "" {
+		st := Store{Path: path}
+		for i := 0; ; i++ {
+			prev, err := st.Read()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "writer read:", err)
+				os.Exit(3)
+			}
+			if _, err := st.Write(prev, bigState(20000, i)); err != nil {
+				fmt.Fprintln(os.Stderr, "writer:", err)
+				os.Exit(3)
+			}
+			if i == 0 {
+				fmt.Println("ready")
+			}
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func TestKilledWriterLeavesReadableState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "reconform.rfstate")
+	for round := 0; round < 3; round++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "RECONFORM_STATE_WRITER="+path)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		if _, err := out.Read(buf); err != nil {
+			t.Fatalf("writer did not start: %v %s", err, stderr.String())
+		}
+		time.Sleep(time.Duration(50+round*37) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		s, err := ReadFile(path)
+		if err != nil {
+			t.Fatalf("round %d: state unreadable after SIGKILL: %v", round, err)
+		}
+		if len(s.Findings) != 20000 || s.Serial == 0 {
+			t.Fatalf("round %d: state has %d findings, serial %d", round, len(s.Findings), s.Serial)
+		}
+	}
+	// Temp files of killed writers are the only leftovers; every history
+	// file is a whole state.
+	hist, _ := Store{Path: path}.History()
+	for _, h := range hist[max(0, len(hist)-3):] {
+		if _, err := ReadFile(h.Path); err != nil {
+			t.Errorf("history %s: %v", h.Path, err)
+		}
+	}
+}
+
+func FuzzReadState(f *testing.F) {
+	var good bytes.Buffer
+	Encode(&good, sample())
+	f.Add(good.Bytes())
+	f.Add([]byte(`{"format_version": 1}`))
+	f.Add([]byte(`{"format_version": 2, "findings": {}}`))
+	f.Add([]byte(`{"format_version": 1, "findings": [{"name":"a","type":"A","value":"1","currency":"current"},{"name":"a","type":"A","value":"1","currency":"current"}]}`))
+	f.Add([]byte(`{"format_version": 1, "findings": null, "x": [[[{}]]]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var one, two bytes.Buffer
+		if err := Encode(&one, s); err != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		back, err := Decode(bytes.NewReader(one.Bytes()))
+		if err != nil {
+			t.Fatalf("re-read of our own output: %v\n%s", err, one.String())
+		}
+		if err := Encode(&two, back); err != nil {
+			t.Fatal(err)
+		}
+		if one.String() != two.String() {
+			t.Fatalf("not stable:\n%s", cmp.Diff(one.String(), two.String()))
+		}
+	})
+}
+

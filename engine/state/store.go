@@ -1,0 +1,274 @@
+package state
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Store is a state file on disk with its history and lock beside it:
+// <dir>/<name> and <dir>/.reconform/{history/,<name>.lock}.
+type Store struct {
+	Path string
+}
+
+// MetaDir is the .reconform directory beside the state.
+func (st Store) MetaDir() string { return filepath.Join(filepath.Dir(st.Path), ".reconform") }
+
+// HistoryDir holds every replaced state.
+func (st Store) HistoryDir() string { return filepath.Join(st.MetaDir(), "history") }
+
+// Read reads the current state; (nil, nil) when there is none yet.
+func (st Store) Read() (*State, error) {
+	s, err := ReadFile(st.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return s, err
+}
+
+// Write replaces the state with next, which must have been built from
+// prev (nil for a first write; prev is what Read returned under the lock).
+// It sets next's lineage (kept from prev, made once otherwise) and serial
+// (prev's + 1), except when next's content equals what is on disk: then
+// nothing is written and written is false. The replaced file is kept in
+// history. The write is atomic: a crash at any point leaves either the
+// previous state or the new one, never a mix.
+func (st Store) Write(prev, next *State) (written bool, err error) {
+	next.FormatVersion = FormatVersion
+	if prev != nil {
+		next.Lineage = prev.Lineage
+		next.Serial = prev.Serial
+		same, err := st.sameAsDisk(next)
+		if err != nil {
+			return false, err
+		}
+		if same {
+			return false, nil
+		}
+		next.Serial = prev.Serial + 1
+	} else {
+		if _, err := os.Stat(st.Path); err == nil {
+			return false, fmt.Errorf("refusing to overwrite %s: it appeared after the previous state was read", st.Path)
+		}
+		next.Lineage = uuid.NewString()
+		next.Serial = 1
+	}
+	if err := st.writeAtomic(next, prev); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// sameAsDisk reports whether next encodes to the bytes of the current file.
+func (st Store) sameAsDisk(next *State) (bool, error) {
+	f, err := os.Open(st.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	disk := sha256.New()
+	if _, err := io.Copy(disk, f); err != nil {
+		return false, err
+	}
+	mem := sha256.New()
+	if err := Encode(mem, next); err != nil {
+		return false, err
+	}
+	return bytes.Equal(disk.Sum(nil), mem.Sum(nil)), nil
+}
+
+func (st Store) writeAtomic(next, prev *State) error {
+	dir := filepath.Dir(st.Path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(st.Path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing state: %w", err)
+	}
+	tmpName := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if err := Encode(tmp, next); err != nil {
+		return fmt.Errorf("writing state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("writing state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing state: %w", err)
+	}
+	if err := os.Chmod(tmpName, 0o644); err != nil {
+		return fmt.Errorf("writing state: %w", err)
+	}
+	if prev != nil {
+		if err := st.keepInHistory(prev); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmpName, st.Path); err != nil {
+		return fmt.Errorf("writing state: %w", err)
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+// keepInHistory links (or copies) the current file into history before
+// it is replaced.
+func (st Store) keepInHistory(prev *State) error {
+	if _, err := os.Stat(st.Path); errors.Is(err, fs.ErrNotExist) {
+		return nil // removed by hand since it was read: nothing to keep
+	}
+	hdir := st.HistoryDir()
+	if err := os.MkdirAll(hdir, 0o755); err != nil {
+		return fmt.Errorf("keeping the previous state in history: %w", err)
+	}
+	dst := filepath.Join(hdir, HistoryName(prev.Serial, prev.Lineage))
+	if _, err := os.Stat(dst); err == nil {
+		return nil // already kept (a rewrite with the same serial never happens, but be idempotent)
+	}
+	if err := os.Link(st.Path, dst); err != nil {
+		if err := copyFile(st.Path, dst); err != nil {
+			return fmt.Errorf("keeping the previous state in history: %w", err)
+		}
+	}
+	return syncDir(hdir)
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// HistoryName is the file name a replaced state is kept under:
+// <serial>-<first 8 characters of the lineage>.rfstate.
+func HistoryName(serial uint64, lineage string) string {
+	prefix := lineage
+	if len(prefix) > 8 {
+		prefix = prefix[:8]
+	}
+	if prefix == "" {
+		prefix = "nolineage"
+	}
+	return fmt.Sprintf("%06d-%s.rfstate", serial, prefix)
+}
+
+// HistoryEntry is one kept state.
+type HistoryEntry struct {
+	Serial        uint64
+	LineagePrefix string
+	Path          string
+}
+
+// History lists the kept states, oldest serial first.
+func (st Store) History() ([]HistoryEntry, error) {
+	ents, err := os.ReadDir(st.HistoryDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []HistoryEntry
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".rfstate")
+		if !ok || e.IsDir() {
+			continue
+		}
+		num, lineage, ok := strings.Cut(name, "-")
+		if !ok {
+			continue
+		}
+		serial, err := strconv.ParseUint(num, 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, HistoryEntry{Serial: serial, LineagePrefix: lineage, Path: filepath.Join(st.HistoryDir(), e.Name())})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Serial != out[j].Serial {
+			return out[i].Serial < out[j].Serial
+		}
+		return out[i].LineagePrefix < out[j].LineagePrefix
+	})
+	return out, nil
+}
+
+// HistoryPath finds the kept state with the given serial. When states of
+// several lineages share the serial (the state was recreated), the one of
+// lineage (the current state's, if known) wins.
+func (st Store) HistoryPath(serial uint64, lineage string) (string, error) {
+	hist, err := st.History()
+	if err != nil {
+		return "", err
+	}
+	var matches []HistoryEntry
+	for _, h := range hist {
+		if h.Serial == serial {
+			matches = append(matches, h)
+		}
+	}
+	switch {
+	case len(matches) == 0:
+		return "", fmt.Errorf("no state with serial %d in %s", serial, st.HistoryDir())
+	case len(matches) == 1:
+		return matches[0].Path, nil
+	}
+	for _, m := range matches {
+		if lineage != "" && strings.HasPrefix(lineage, m.LineagePrefix) {
+			return m.Path, nil
+		}
+	}
+	return "", fmt.Errorf("several states with serial %d in %s (from different lineages); give the file path instead", serial, st.HistoryDir())
+}
