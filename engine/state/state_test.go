@@ -580,4 +580,3 @@ func FuzzReadState(f *testing.F) {
 		}
 	})
 }
-
