@@ -27,6 +27,9 @@ type Config struct {
 	Targets    map[string]*Target        // by address: "domain.apex", "ip.mx"
 	Queries    map[string]*QueryBlock    // by name
 	Pivots     map[string]*PivotBlock    // by name
+
+	// environ is the environment env() reads.
+	environ []string
 }
 
 // Engagement is the engagement block.
@@ -45,7 +48,10 @@ type Engagement struct {
 	ForgetAfter   time.Duration
 	// Ignore rules hide known churn from drift and exit codes (not from
 	// the state).
-	Ignore    []IgnoreRule
+	Ignore []IgnoreRule
+	// ASNTable is an optional iptoasn TSV file (path relative to
+	// Config.Dir) for the analysis of IP ranges and hosting.
+	ASNTable  string
 	DeclRange hcl.Range
 }
 

@@ -135,6 +135,7 @@ func (c *Config) EvalSubjects(q *QueryBlock, findings map[string][]Finding) (sub
 	if diags.HasErrors() {
 		return nil, false, diags
 	}
+	v, _ = v.UnmarkDeep()
 	if !v.IsWhollyKnown() {
 		return nil, false, nil
 	}
@@ -153,6 +154,7 @@ func (c *Config) EvalPivot(p *PivotBlock, f Finding) (subject Subject, ok bool, 
 		if d.HasErrors() {
 			return Subject{}, false, diags
 		}
+		w, _ = w.UnmarkDeep()
 		if w.IsNull() || !w.IsKnown() || w.Type() != cty.Bool {
 			return Subject{}, false, append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError, Summary: "Invalid pivot condition",
@@ -171,6 +173,7 @@ func (c *Config) EvalPivot(p *PivotBlock, f Finding) (subject Subject, ok bool, 
 	if d.HasErrors() {
 		return Subject{}, false, diags
 	}
+	sv, _ = sv.UnmarkDeep()
 	subs, d := subjectsFromValue(sv, p.Subject.Range())
 	diags = append(diags, d...)
 	if len(subs) == 0 {

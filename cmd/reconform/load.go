@@ -1,0 +1,70 @@
+package main
+
+import (
+	"flag"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/reconform/reconform/providers/all"
+	"github.com/reconform/reconform/schema"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// varFlags are the -var and -var-file flags every verb that loads an
+// engagement accepts, in command-line order.
+type varFlags struct {
+	Vars     []string
+	VarFiles []string
+}
+
+// register adds -var name=value and -var-file FILE to fs.
+func (v *varFlags) register(fs *flag.FlagSet) {
+	fs.Var((*stringList)(&v.Vars), "var", "Set a variable: -var 'name=value' (repeatable).")
+	fs.Var((*stringList)(&v.VarFiles), "var-file", "Set variables from an HCL file (repeatable).")
+}
+
+// loadConfig loads the engagement in dir (default: the working directory;
+// relative paths resolve against env.WorkDir) with the provider types
+// reconform ships. File names in diagnostics are shown relative to dir as
+// the user gave it.
+func loadConfig(env *Env, dir string, vars, varFiles []string) (*schema.Config, hcl.Diagnostics) {
+	if dir == "" {
+		dir = "."
+	}
+	files := make([]string, len(varFiles))
+	for i, f := range varFiles {
+		files[i] = resolvePath(env, f)
+	}
+	return schema.Load(resolvePath(env, dir), schema.LoadOptions{
+		DisplayDir:   dir,
+		Vars:         vars,
+		VarFiles:     files,
+		VarFileNames: varFiles,
+		Environ:      env.Environ,
+		Providers:    all.Schemas(),
+	})
+}
+
+// resolvePath makes p absolute against env.WorkDir.
+func resolvePath(env *Env, p string) string {
+	if filepath.IsAbs(p) || env.WorkDir == "" {
+		return p
+	}
+	return filepath.Join(env.WorkDir, p)
+}
+
+// printDiags writes diagnostics to stderr with source snippets; colour
+// only on a terminal and without -no-color.
+func printDiags(env *Env, diags hcl.Diagnostics, files map[string]*hcl.File, noColor bool) {
+	if len(diags) == 0 {
+		return
+	}
+	schema.WriteDiagnostics(env.Stderr, diags, files, env.Terminal && !noColor)
+}

@@ -1,0 +1,303 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// loader holds the state of one Load: the blocks found in every file,
+// grouped by type, and what has been declared so far (for duplicates and
+// references).
+type loader struct {
+	cfg   *Config
+	opts  LoadOptions
+	diags hcl.Diagnostics
+
+	engagements []*hclsyntax.Block
+	variables   []*hclsyntax.Block
+	locals      map[string]*hclsyntax.Attribute
+	scopes      []*hclsyntax.Block
+	providers   []*hclsyntax.Block
+	targets     []*hclsyntax.Block
+	queries     []*hclsyntax.Block
+	pivots      []*hclsyntax.Block
+
+	// declared maps each namespace ("var", "local", "target", "provider",
+	// "query", "pivot") to the names declared in it and where.
+	declared map[string]map[string]hcl.Range
+	// localVals are the locals with their marks (sensitivity) kept.
+	localVals map[string]cty.Value
+	// firstFile is where a diagnostic with no better place points.
+	firstFile string
+}
+
+func newLoader(cfg *Config, opts LoadOptions) *loader {
+	return &loader{
+		cfg:    cfg,
+		opts:   opts,
+		locals: map[string]*hclsyntax.Attribute{},
+		declared: map[string]map[string]hcl.Range{
+			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {},
+		},
+	}
+}
+
+func (l *loader) errorf(subject hcl.Range, summary, detail string, args ...any) {
+	l.diags = append(l.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(detail, args...),
+		Subject:  subject.Ptr(),
+	})
+}
+
+func (l *loader) warnf(subject hcl.Range, summary, detail string, args ...any) {
+	l.diags = append(l.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(detail, args...),
+		Subject:  subject.Ptr(),
+	})
+}
+
+// declare records name in namespace ns, reporting a duplicate with the
+// location of the first declaration.
+func (l *loader) declare(ns, what, name string, rng hcl.Range) bool {
+	if prev, dup := l.declared[ns][name]; dup {
+		l.errorf(rng, "Duplicate "+what,
+			"%s was already declared at %s. Each %s must have a unique name; rename or remove one of them.",
+			describeAddr(ns, name), shortRange(prev), what)
+		return false
+	}
+	l.declared[ns][name] = rng
+	return true
+}
+
+func describeAddr(ns, name string) string {
+	switch ns {
+	case "var":
+		return fmt.Sprintf("The variable %q", name)
+	case "local":
+		return fmt.Sprintf("The local value %q", name)
+	case "target":
+		return fmt.Sprintf("The target %q", name)
+	case "provider":
+		return fmt.Sprintf("The provider configuration %q", name)
+	}
+	return fmt.Sprintf("The %s block %q", ns, name)
+}
+
+// shortRange is "file:line,col" for messages that name another place.
+func shortRange(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+// blockRange is the range of a block's header: type and labels.
+func blockRange(b *hclsyntax.Block) hcl.Range {
+	r := b.TypeRange
+	if len(b.LabelRanges) > 0 {
+		r = hcl.RangeBetween(r, b.LabelRanges[len(b.LabelRanges)-1])
+	}
+	return r
+}
+
+// collect checks the top level of one file and sorts its blocks by type.
+func (l *loader) collect(body *hclsyntax.Body, filename string) {
+	if l.firstFile == "" {
+		l.firstFile = filename
+	}
+	var attrNames []string
+	for name := range body.Attributes {
+		attrNames = append(attrNames, name)
+	}
+	sort.Strings(attrNames)
+	for _, name := range attrNames {
+		a := body.Attributes[name]
+		l.errorf(a.NameRange, "Unsupported argument",
+			"An argument named %q is not expected at the top level of a file; arguments belong inside a block such as engagement, provider or query.", name)
+	}
+	var typeNames []string
+	for _, t := range topLevelBlocks {
+		typeNames = append(typeNames, t.Type)
+	}
+	for _, b := range body.Blocks {
+		var labels []string
+		optional := false
+		found := false
+		for _, t := range topLevelBlocks {
+			if t.Type == b.Type {
+				labels, optional, found = t.Labels, t.OptionalLast, true
+			}
+		}
+		if !found {
+			detail := fmt.Sprintf("Blocks of type %q are not expected here; the language has %s.", b.Type, strings.Join(typeNames, ", "))
+			if s := nameSuggestion(b.Type, typeNames); s != "" {
+				detail = fmt.Sprintf("Blocks of type %q are not expected here. Did you mean %q?", b.Type, s)
+			}
+			l.errorf(b.TypeRange, "Unsupported block type", "%s", detail)
+			continue
+		}
+		if !l.checkLabels(b, labels, optional) {
+			continue
+		}
+		switch b.Type {
+		case blockEngagement:
+			l.engagements = append(l.engagements, b)
+		case blockVariable:
+			if l.checkName(b.Labels[0], b.LabelRanges[0], "variable") && l.declare("var", "variable", b.Labels[0], blockRange(b)) {
+				l.variables = append(l.variables, b)
+			}
+		case blockLocals:
+			l.collectLocals(b)
+		case blockScope:
+			l.scopes = append(l.scopes, b)
+		case blockProvider:
+			addr := strings.Join(b.Labels, ".")
+			if len(b.Labels) == 2 && !l.checkName(b.Labels[1], b.LabelRanges[1], "provider instance") {
+				continue
+			}
+			if l.declare("provider", "provider configuration", addr, blockRange(b)) {
+				l.providers = append(l.providers, b)
+			}
+		case blockTarget:
+			if !l.checkName(b.Labels[1], b.LabelRanges[1], "target") {
+				continue
+			}
+			if l.declare("target", "target", b.Labels[0]+"."+b.Labels[1], blockRange(b)) {
+				l.targets = append(l.targets, b)
+			}
+		case blockQuery:
+			if l.checkName(b.Labels[0], b.LabelRanges[0], "query") && l.declare("query", "query block", b.Labels[0], blockRange(b)) {
+				l.queries = append(l.queries, b)
+			}
+		case blockPivot:
+			if l.checkName(b.Labels[0], b.LabelRanges[0], "pivot") && l.declare("pivot", "pivot block", b.Labels[0], blockRange(b)) {
+				l.pivots = append(l.pivots, b)
+			}
+		}
+	}
+}
+
+// checkLabels checks a block's label count.
+func (l *loader) checkLabels(b *hclsyntax.Block, want []string, optionalLast bool) bool {
+	min := len(want)
+	if optionalLast {
+		min--
+	}
+	if len(b.Labels) >= min && len(b.Labels) <= len(want) {
+		return true
+	}
+	quoted := make([]string, len(want))
+	for i, w := range want {
+		quoted[i] = fmt.Sprintf("%q", w)
+	}
+	var expect string
+	switch {
+	case len(want) == 0:
+		expect = fmt.Sprintf("A %s block takes no labels: write `%s {`.", b.Type, b.Type)
+	case optionalLast:
+		expect = fmt.Sprintf("A %s block takes one or two labels: %s, e.g. `%s \"file\" \"sonar\" {`.", b.Type, strings.Join(quoted, " and an optional "), b.Type)
+	default:
+		expect = fmt.Sprintf("A %s block takes %d label(s): %s.", b.Type, len(want), strings.Join(quoted, ", "))
+	}
+	rng := b.TypeRange
+	summary := "Missing name for " + b.Type
+	if len(b.Labels) > len(want) {
+		rng = b.LabelRanges[len(want)]
+		summary = "Extraneous label for " + b.Type
+	} else if len(b.Labels) > 0 {
+		rng = blockRange(b)
+	}
+	l.errorf(rng, summary, "%s", expect)
+	return false
+}
+
+// checkName checks that a block name is a valid identifier, so that it
+// can be referenced.
+func (l *loader) checkName(name string, rng hcl.Range, what string) bool {
+	if hclsyntax.ValidIdentifier(name) {
+		return true
+	}
+	l.errorf(rng, "Invalid "+what+" name",
+		"The name %q cannot be referenced in expressions. A name must start with a letter or underscore and contain only letters, digits, underscores and hyphens.", name)
+	return false
+}
+
+func (l *loader) collectLocals(b *hclsyntax.Block) {
+	for _, inner := range b.Body.Blocks {
+		l.errorf(inner.TypeRange, "Unsupported block type",
+			"Blocks of type %q are not expected inside locals; a locals block holds only name = expression pairs.", inner.Type)
+	}
+	var names []string
+	for n := range b.Body.Attributes {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return b.Body.Attributes[names[i]].SrcRange.Start.Byte < b.Body.Attributes[names[j]].SrcRange.Start.Byte
+	})
+	for _, n := range names {
+		a := b.Body.Attributes[n]
+		if l.declare("local", "local value", n, a.NameRange) {
+			l.locals[n] = a
+		}
+	}
+}
+
+// decode decodes every collected block in dependency order: variables,
+// locals, then everything that may refer to them.
+func (l *loader) decode() {
+	l.decodeVariables()
+	l.decodeLocals()
+	l.decodeEngagement()
+	l.decodeScope()
+	for _, b := range l.targets {
+		l.decodeTarget(b)
+	}
+	for _, b := range l.providers {
+		l.decodeProvider(b)
+	}
+	for _, b := range l.queries {
+		l.decodeQuery(b)
+	}
+	for _, b := range l.pivots {
+		l.decodePivot(b)
+	}
+	l.checkGraph()
+}
+
+// evalContext is the context for expressions decoded at load time:
+// variables, locals and targets decoded so far, and the functions.
+func (l *loader) evalContext() *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	for name, v := range l.cfg.Variables {
+		vars[name] = v.Value
+	}
+	locals := l.localVals
+	if locals == nil {
+		locals = map[string]cty.Value{}
+	}
+	targets := map[string]map[string]cty.Value{}
+	for _, t := range l.cfg.Targets {
+		if targets[string(t.Kind)] == nil {
+			targets[string(t.Kind)] = map[string]cty.Value{}
+		}
+		targets[string(t.Kind)][t.Name] = TargetValue(t)
+	}
+	targetObj := map[string]cty.Value{}
+	for kind, m := range targets {
+		targetObj[kind] = cty.ObjectVal(m)
+	}
+	return &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":    cty.ObjectVal(vars),
+			"local":  cty.ObjectVal(locals),
+			"target": cty.ObjectVal(targetObj),
+		},
+		Functions: Functions(l.cfg),
+	}
+}

@@ -1,0 +1,172 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// BlockDeps returns, for every query and pivot address, the addresses of
+// the blocks whose findings it needs: a query's DependsOn, a pivot's From.
+func (c *Config) BlockDeps() map[string][]string {
+	out := map[string][]string{}
+	for _, q := range c.Queries {
+		out[q.Address()] = append([]string(nil), q.DependsOn...)
+	}
+	for _, p := range c.Pivots {
+		out[p.Address()] = append([]string(nil), p.From...)
+	}
+	return out
+}
+
+// checkGraph reports cycles through query blocks (pivots may follow their
+// own and each other's findings; that recursion is bounded by max_depth), and
+// evaluates the subjects that are known at load time, so a malformed
+// subject is reported by validate rather than at apply.
+func (l *loader) checkGraph() {
+	deps := l.cfg.BlockDeps()
+	declRange := func(addr string) hcl.Range {
+		kind, name, _ := strings.Cut(addr, ".")
+		if kind == "query" {
+			if q, ok := l.cfg.Queries[name]; ok {
+				return q.DeclRange
+			}
+		} else if p, ok := l.cfg.Pivots[name]; ok {
+			return p.DeclRange
+		}
+		return hcl.Range{}
+	}
+	for _, cycle := range findCycles(deps) {
+		path := append(append([]string{}, cycle...), cycle[0])
+		detail := fmt.Sprintf("%s needs the findings of %s, so none of them can run first (%s).",
+			cycle[0], path[1], strings.Join(path, " -> "))
+		if strings.HasPrefix(cycle[0], "query.") && len(cycle) == 1 {
+			detail = fmt.Sprintf("%s refers to its own findings. A query cannot depend on itself; use a pivot block to expand findings recursively.", cycle[0])
+		} else {
+			detail += " Break the cycle; to expand findings recursively, use a pivot block that follows its own findings."
+		}
+		l.errorf(declRange(cycle[0]), "Cycle between blocks", "%s", detail)
+	}
+
+	for _, name := range sortedKeys(l.cfg.Queries) {
+		q := l.cfg.Queries[name]
+		if q.Subjects == nil || len(q.DependsOn) > 0 {
+			continue
+		}
+		_, _, diags := l.cfg.EvalSubjects(q, nil)
+		l.diags = append(l.diags, diags...)
+	}
+}
+
+// findCycles returns the cycles of a dependency graph that involve a
+// query, each as the list of its nodes starting from the smallest address.
+// Pivots following themselves or each other are recursion, not cycles.
+func findCycles(deps map[string][]string) [][]string {
+	// Tarjan's strongly connected components.
+	index := map[string]int{}
+	low := map[string]int{}
+	onStack := map[string]bool{}
+	var stack []string
+	var sccs [][]string
+	next := 0
+	var visit func(v string)
+	visit = func(v string) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, w := range deps[v] {
+			if _, known := deps[w]; !known {
+				continue
+			}
+			if _, seen := index[w]; !seen {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var scc []string
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				scc = append(scc, w)
+				if w == v {
+					break
+				}
+			}
+			sccs = append(sccs, scc)
+		}
+	}
+	nodes := sortedKeys(deps)
+	for _, v := range nodes {
+		if _, seen := index[v]; !seen {
+			visit(v)
+		}
+	}
+	var out [][]string
+	for _, scc := range sccs {
+		hasQuery := false
+		for _, v := range scc {
+			if strings.HasPrefix(v, "query.") {
+				hasQuery = true
+			}
+		}
+		if !hasQuery {
+			continue // pivots following each other expand to a fixpoint, bounded by max_depth
+		}
+		if len(scc) == 1 {
+			self := false
+			for _, w := range deps[scc[0]] {
+				if w == scc[0] {
+					self = true
+				}
+			}
+			if !self {
+				continue
+			}
+		}
+		out = append(out, cyclePath(scc, deps))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// cyclePath orders the members of a strongly connected component along
+// one cycle, starting from the smallest address.
+func cyclePath(scc []string, deps map[string][]string) []string {
+	in := map[string]bool{}
+	for _, v := range scc {
+		in[v] = true
+	}
+	sort.Strings(scc)
+	start := scc[0]
+	// Depth-first search for a path from start back to start.
+	var path []string
+	seen := map[string]bool{}
+	var dfs func(v string) bool
+	dfs = func(v string) bool {
+		path = append(path, v)
+		seen[v] = true
+		ws := append([]string(nil), deps[v]...)
+		sort.Strings(ws)
+		for _, w := range ws {
+			if w == start {
+				return true
+			}
+			if in[w] && !seen[w] && dfs(w) {
+				return true
+			}
+		}
+		path = path[:len(path)-1]
+		return false
+	}
+	if dfs(start) {
+		return path
+	}
+	return scc
+}

@@ -1,0 +1,308 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// nameSuggestion returns the name in suggestions closest to given, or ""
+// when none is close enough to be what the user meant.
+func nameSuggestion(given string, suggestions []string) string {
+	best, bestDist := "", 3
+	for _, s := range suggestions {
+		if d := levenshtein.Distance(given, s, nil); d < bestDist {
+			best, bestDist = s, d
+		}
+	}
+	return best
+}
+
+// didYouMean is " Did you mean "x"?" or "".
+func didYouMean(given string, suggestions []string) string {
+	if s := nameSuggestion(given, suggestions); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// traversalStep returns the name of step i of a traversal (an attribute
+// or a string index) and its range.
+func traversalStep(tr hcl.Traversal, i int) (string, hcl.Range, bool) {
+	if i >= len(tr) {
+		return "", hcl.Range{}, false
+	}
+	switch s := tr[i].(type) {
+	case hcl.TraverseRoot:
+		return s.Name, s.SrcRange, true
+	case hcl.TraverseAttr:
+		return s.Name, s.SrcRange, true
+	case hcl.TraverseIndex:
+		if s.Key.Type().FriendlyName() == "string" && s.Key.IsKnown() && !s.Key.IsNull() {
+			return s.Key.AsString(), s.SrcRange, true
+		}
+	}
+	return "", hcl.Range{}, false
+}
+
+// rootDescriptions say what each reference root is, for error details.
+var rootDescriptions = map[string]string{
+	"var":      "var.<name> (input variables)",
+	"local":    "local.<name> (local values)",
+	"target":   "target.<kind>.<name> (targets)",
+	"query":    "query.<name>.findings (a query's findings)",
+	"pivot":    "pivot.<name>.findings (a pivot's findings)",
+	"finding":  "finding.<attribute> (the finding a pivot is looking at)",
+	"provider": "provider.<type>[.<name>] (provider configurations)",
+}
+
+// checkRefs reports every reference in expr that is not allowed in this
+// place or names something undeclared. where describes the place for
+// messages ("a provider block"). It returns false when there were errors,
+// so the caller does not also evaluate the expression.
+func (l *loader) checkRefs(expr hcl.Expression, where string, allowed ...string) bool {
+	if expr == nil {
+		return true
+	}
+	ok := true
+	for _, tr := range expr.Variables() {
+		if !l.checkRef(tr, where, allowed) {
+			ok = false
+		}
+	}
+	return ok
+}
+
+func (l *loader) checkRef(tr hcl.Traversal, where string, allowed []string) bool {
+	root, rootRange, _ := traversalStep(tr, 0)
+	isAllowed := false
+	for _, a := range allowed {
+		if a == root {
+			isAllowed = true
+		}
+	}
+	if !isAllowed {
+		var can []string
+		for _, a := range allowed {
+			can = append(can, rootDescriptions[a])
+		}
+		if _, known := rootDescriptions[root]; known {
+			l.errorf(tr.SourceRange(), "Invalid reference",
+				"A reference to %s cannot be used in %s; here you can refer to %s.", root, where, strings.Join(can, ", "))
+			return false
+		}
+		l.errorf(rootRange, "Unknown reference",
+			"There is no object named %q.%s References start with %s.", root, didYouMean(root, allowed), strings.Join(can, ", "))
+		return false
+	}
+	name, nameRange, hasName := traversalStep(tr, 1)
+	if !hasName {
+		l.errorf(tr.SourceRange(), "Invalid reference",
+			"A reference to %s must be followed by a name, as in %s.", root, rootDescriptions[root])
+		return false
+	}
+	switch root {
+	case "var", "local", "query", "pivot":
+		decl := l.declared[root]
+		if _, ok := decl[name]; !ok {
+			what := map[string]string{"var": "input variable", "local": "local value", "query": "query block", "pivot": "pivot block"}[root]
+			fix := map[string]string{
+				"var":   "Declare it with a variable block, or correct the name.",
+				"local": "Declare it in a locals block, or correct the name.",
+				"query": "Declare a query block with that name, or correct the reference.",
+				"pivot": "Declare a pivot block with that name, or correct the reference.",
+			}[root]
+			l.errorf(hcl.RangeBetween(rootRange, nameRange), "Reference to undeclared "+what,
+				"A %s named %q has not been declared.%s %s", what, name, didYouMean(name, sortedKeys(decl)), fix)
+			return false
+		}
+		if root == "query" || root == "pivot" {
+			attr, attrRange, has := traversalStep(tr, 2)
+			if has && attr != "findings" {
+				l.errorf(attrRange, "Unsupported attribute",
+					"A %s block has only the attribute \"findings\", not %q.", root, attr)
+				return false
+			}
+		}
+	case "target":
+		kind := name
+		if kind != string(SubjectDomain) && kind != string(SubjectIP) && kind != string(SubjectCIDR) {
+			l.errorf(nameRange, "Unknown target kind",
+				"Targets are target.domain.<name>, target.ip.<name> or target.cidr.<name>, not target.%s.%s", kind,
+				didYouMean(kind, []string{"domain", "ip", "cidr"}))
+			return false
+		}
+		tname, tRange, has := traversalStep(tr, 2)
+		if !has {
+			l.errorf(tr.SourceRange(), "Invalid reference",
+				"A target reference needs the kind and the name, as in target.%s.<name>.", kind)
+			return false
+		}
+		if _, ok := l.declared["target"][kind+"."+tname]; !ok {
+			var same []string
+			for addr := range l.declared["target"] {
+				if k, n, _ := strings.Cut(addr, "."); k == kind {
+					same = append(same, n)
+				}
+			}
+			sort.Strings(same)
+			l.errorf(hcl.RangeBetween(rootRange, tRange), "Reference to undeclared target",
+				"No target %q %q has been declared.%s Declare it with target %q %q { ... }, or correct the name.",
+				kind, tname, didYouMean(tname, same), kind, tname)
+			return false
+		}
+	case "finding":
+		var attrs []string
+		for a := range FindingType.AttributeTypes() {
+			attrs = append(attrs, a)
+		}
+		sort.Strings(attrs)
+		if !FindingType.HasAttribute(name) {
+			l.errorf(nameRange, "Unsupported attribute",
+				"A finding has no attribute %q.%s Its attributes are %s.", name, didYouMean(name, attrs), strings.Join(attrs, ", "))
+			return false
+		}
+	}
+	return true
+}
+
+// providerRefs resolves a provider attribute statically: one reference
+// provider.TYPE / provider.TYPE.NAME or a list of them. It returns the
+// provider addresses.
+func (l *loader) providerRefs(attr *hcl.Attribute) ([]string, bool) {
+	exprs, diags := hcl.ExprList(attr.Expr)
+	if diags.HasErrors() {
+		exprs = []hcl.Expression{attr.Expr}
+	}
+	if len(exprs) == 0 {
+		l.errorf(attr.Expr.Range(), "No provider given",
+			"Set provider to a provider configuration such as provider.securitytrails, or a list of them.")
+		return nil, false
+	}
+	var out []string
+	ok := true
+	seen := map[string]bool{}
+	for _, e := range exprs {
+		tr, d := hcl.AbsTraversalForExpr(e)
+		if d.HasErrors() || tr.RootName() != "provider" || len(tr) < 2 || len(tr) > 3 {
+			l.errorf(e.Range(), "Invalid provider reference",
+				"Refer to a provider configuration as provider.TYPE or provider.TYPE.NAME, e.g. provider.securitytrails or provider.file.sonar, or give a list of them.")
+			ok = false
+			continue
+		}
+		var parts []string
+		valid := true
+		for i := 1; i < len(tr); i++ {
+			n, _, has := traversalStep(tr, i)
+			if !has {
+				valid = false
+			}
+			parts = append(parts, n)
+		}
+		if !valid {
+			l.errorf(e.Range(), "Invalid provider reference",
+				"Refer to a provider configuration as provider.TYPE or provider.TYPE.NAME.")
+			ok = false
+			continue
+		}
+		addr := strings.Join(parts, ".")
+		if _, declared := l.declared["provider"][addr]; !declared {
+			typ := parts[0]
+			detail := fmt.Sprintf("No provider configuration %q has been declared.", addr)
+			if _, known := l.opts.Providers[typ]; !known {
+				detail = fmt.Sprintf("There is no provider type %q.%s The provider types are %s.",
+					typ, didYouMean(typ, sortedKeys(l.opts.Providers)), strings.Join(sortedKeys(l.opts.Providers), ", "))
+			} else if s := nameSuggestion(addr, sortedKeys(l.declared["provider"])); s != "" {
+				detail += fmt.Sprintf(" Did you mean provider.%s?", s)
+			} else if len(parts) == 2 {
+				detail += fmt.Sprintf(" Declare it with provider %q %q { ... }.", parts[0], parts[1])
+			} else {
+				detail += fmt.Sprintf(" Declare it with provider %q { ... }.", parts[0])
+			}
+			l.errorf(e.Range(), "Reference to undeclared provider", "%s", detail)
+			ok = false
+			continue
+		}
+		if !seen[addr] {
+			seen[addr] = true
+			out = append(out, addr)
+		}
+	}
+	return out, ok
+}
+
+// blockRefs resolves a pivot's from attribute statically: a list of
+// query.NAME / pivot.NAME references (".findings" may follow).
+func (l *loader) blockRefs(attr *hcl.Attribute) ([]string, bool) {
+	exprs, diags := hcl.ExprList(attr.Expr)
+	if diags.HasErrors() {
+		exprs = []hcl.Expression{attr.Expr}
+	}
+	if len(exprs) == 0 {
+		l.errorf(attr.Expr.Range(), "No blocks given",
+			"Set from to the query or pivot blocks whose findings the pivot follows, e.g. from = [query.history].")
+		return nil, false
+	}
+	var out []string
+	ok := true
+	seen := map[string]bool{}
+	for _, e := range exprs {
+		tr, d := hcl.AbsTraversalForExpr(e)
+		root := tr.RootName()
+		if d.HasErrors() || (root != "query" && root != "pivot") || len(tr) < 2 || len(tr) > 3 {
+			l.errorf(e.Range(), "Invalid block reference",
+				"A pivot's from lists query or pivot blocks, as in from = [query.history, pivot.expand].")
+			ok = false
+			continue
+		}
+		if !l.checkRef(tr, "from", []string{"query", "pivot"}) {
+			ok = false
+			continue
+		}
+		name, _, _ := traversalStep(tr, 1)
+		addr := root + "." + name
+		if !seen[addr] {
+			seen[addr] = true
+			out = append(out, addr)
+		}
+	}
+	return out, ok
+}
+
+// blockDeps are the query/pivot addresses an expression refers to.
+func blockDeps(expr hcl.Expression) []string {
+	if expr == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if root != "query" && root != "pivot" {
+			continue
+		}
+		name, _, ok := traversalStep(tr, 1)
+		if !ok {
+			continue
+		}
+		addr := root + "." + name
+		if !seen[addr] {
+			seen[addr] = true
+			out = append(out, addr)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,283 @@
+package schema
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// EnvVarPrefix starts the environment variables that set input
+// variables: RECONFORM_VAR_apex=acme.example.
+const EnvVarPrefix = "RECONFORM_VAR_"
+
+var variableSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "type"}, {Name: "default"}, {Name: "description"}, {Name: "sensitive"},
+}}
+
+// decodeVariables decodes the variable blocks, then assigns their values
+// from, in rising precedence, defaults, RECONFORM_VAR_<name>, var files
+// and -var options.
+func (l *loader) decodeVariables() {
+	for _, b := range l.variables {
+		v := &Variable{Name: b.Labels[0], Type: cty.DynamicPseudoType, DeclRange: blockRange(b)}
+		content, diags := b.Body.Content(variableSchema)
+		l.diags = append(l.diags, diags...)
+		for _, inner := range content.Blocks {
+			l.errorf(inner.TypeRange, "Unsupported block type", "Blocks of type %q are not expected in a variable block.", inner.Type)
+		}
+		if a, ok := content.Attributes["type"]; ok {
+			ty, d := typeexpr.TypeConstraint(a.Expr)
+			l.diags = append(l.diags, d...)
+			if !d.HasErrors() {
+				v.Type = ty
+			}
+		}
+		if a, ok := content.Attributes["description"]; ok {
+			if s, ok := l.evalString(a, nil); ok {
+				v.Description = s
+			}
+		}
+		if a, ok := content.Attributes["sensitive"]; ok {
+			if val, ok := l.evalAs(a, cty.Bool, nil); ok {
+				v.Sensitive = val.True()
+			}
+		}
+		if a, ok := content.Attributes["default"]; ok {
+			if l.checkRefs(a.Expr, "a variable default") {
+				val, d := a.Expr.Value(nil)
+				l.diags = append(l.diags, d...)
+				if !d.HasErrors() {
+					conv, err := convert.Convert(val, v.Type)
+					if err != nil {
+						l.errorf(a.Expr.Range(), "Invalid default value for variable",
+							"This default value does not fit the variable's type constraint %s: %s.", typeexpr.TypeString(v.Type), err)
+					} else {
+						v.Default = conv
+					}
+				}
+			}
+		}
+		l.cfg.Variables[v.Name] = v
+	}
+
+	values := map[string]cty.Value{}
+	l.varsFromEnv(values)
+	l.varsFromFiles(values)
+	l.varsFromArgs(values)
+
+	for _, name := range sortedKeys(l.cfg.Variables) {
+		v := l.cfg.Variables[name]
+		if val, ok := values[name]; ok {
+			v.Value = val
+			continue
+		}
+		if v.Default != cty.NilVal {
+			v.Value = v.Default
+			continue
+		}
+		l.errorf(v.DeclRange, "No value for required variable",
+			"The variable %q has no default, so it needs a value: -var '%s=...', a -var-file, or the environment variable %s%s.",
+			name, name, EnvVarPrefix, name)
+		v.Value = cty.UnknownVal(v.Type)
+	}
+}
+
+// parseVarValue turns a raw string given outside the configuration into a
+// value of the variable's type: strings, numbers and bools are taken
+// literally; other types are parsed as an HCL expression, as in
+// -var 'extra=["a.example"]'.
+func parseVarValue(v *Variable, raw, source string) (cty.Value, error) {
+	var val cty.Value
+	if v.Type.IsPrimitiveType() || v.Type == cty.DynamicPseudoType {
+		val = cty.StringVal(raw)
+	} else {
+		expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
+		if diags.HasErrors() {
+			return cty.NilVal, fmt.Errorf("%s is not a valid HCL expression for a %s: %s", source, typeexpr.TypeString(v.Type), diags[0].Summary)
+		}
+		var d hcl.Diagnostics
+		val, d = expr.Value(nil)
+		if d.HasErrors() {
+			return cty.NilVal, fmt.Errorf("%s: %s; %s", source, d[0].Summary, d[0].Detail)
+		}
+	}
+	conv, err := convert.Convert(val, v.Type)
+	if err != nil {
+		return cty.NilVal, fmt.Errorf("%s does not fit the type constraint %s: %s", source, typeexpr.TypeString(v.Type), err)
+	}
+	return conv, nil
+}
+
+func (l *loader) varsFromEnv(values map[string]cty.Value) {
+	for _, kv := range l.opts.Environ {
+		key, raw, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(key, EnvVarPrefix) {
+			continue
+		}
+		name := strings.TrimPrefix(key, EnvVarPrefix)
+		v, declared := l.cfg.Variables[name]
+		if !declared {
+			continue // like Terraform: the environment may hold variables for other engagements
+		}
+		val, err := parseVarValue(v, raw, "the environment variable "+key)
+		if err != nil {
+			l.errorf(v.DeclRange, "Invalid value for variable", "The value of %s.", err)
+			continue
+		}
+		values[name] = val
+	}
+}
+
+func (l *loader) varsFromFiles(values map[string]cty.Value) {
+	for i, path := range l.opts.VarFiles {
+		shown := path
+		if i < len(l.opts.VarFileNames) && l.opts.VarFileNames[i] != "" {
+			shown = l.opts.VarFileNames[i]
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read variables file",
+				Detail:   fmt.Sprintf("Reading the -var-file %s failed: %s.", shown, cleanOSError(err)),
+			})
+			continue
+		}
+		file, diags := hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
+		l.diags = append(l.diags, diags...)
+		if file == nil {
+			continue
+		}
+		l.cfg.Files[shown] = file
+		attrs, diags := file.Body.JustAttributes()
+		l.diags = append(l.diags, diags...)
+		names := sortedKeys(attrs)
+		sort.Slice(names, func(i, j int) bool { return attrs[names[i]].Range.Start.Byte < attrs[names[j]].Range.Start.Byte })
+		for _, name := range names {
+			a := attrs[name]
+			v, declared := l.cfg.Variables[name]
+			if !declared {
+				l.warnf(a.NameRange, "Value for undeclared variable",
+					"The file sets %q, but the engagement declares no such variable.%s The value is ignored.",
+					name, didYouMean(name, sortedKeys(l.cfg.Variables)))
+				continue
+			}
+			if !l.checkRefs(a.Expr, "a variables file") {
+				continue
+			}
+			val, d := a.Expr.Value(nil)
+			l.diags = append(l.diags, d...)
+			if d.HasErrors() {
+				continue
+			}
+			conv, err := convert.Convert(val, v.Type)
+			if err != nil {
+				l.errorf(a.Expr.Range(), "Invalid value for variable",
+					"The value for %q does not fit its type constraint %s: %s.", name, typeexpr.TypeString(v.Type), err)
+				continue
+			}
+			values[name] = conv
+		}
+	}
+}
+
+func (l *loader) varsFromArgs(values map[string]cty.Value) {
+	for _, arg := range l.opts.Vars {
+		name, raw, ok := strings.Cut(arg, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid -var option",
+				Detail:   fmt.Sprintf("The option -var %q is not of the form -var 'name=value'.", arg),
+			})
+			continue
+		}
+		v, declared := l.cfg.Variables[name]
+		if !declared {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Value for undeclared variable",
+				Detail: fmt.Sprintf("A value for %q was given with -var, but the engagement declares no such variable.%s Declare it with a variable block, or correct the name.",
+					name, didYouMean(name, sortedKeys(l.cfg.Variables))),
+			})
+			continue
+		}
+		val, err := parseVarValue(v, raw, fmt.Sprintf("-var %q", arg))
+		if err != nil {
+			l.errorf(v.DeclRange, "Invalid value for variable", "The value of %s.", err)
+			continue
+		}
+		values[name] = val
+	}
+}
+
+// decodeLocals evaluates the locals in dependency order; a local may refer
+// to variables and to other locals.
+func (l *loader) decodeLocals() {
+	l.cfg.Locals = map[string]cty.Value{}
+	l.localVals = map[string]cty.Value{}
+	pending := map[string]*hclsyntax.Attribute{}
+	deps := map[string][]string{}
+	for name, a := range l.locals {
+		if !l.checkRefs(a.Expr, "a local value", "var", "local") {
+			l.localVals[name] = cty.DynamicVal
+			continue
+		}
+		pending[name] = a
+		for _, tr := range a.Expr.Variables() {
+			if tr.RootName() == "local" {
+				if dep, _, ok := traversalStep(tr, 1); ok {
+					deps[name] = append(deps[name], dep)
+				}
+			}
+		}
+	}
+	for len(pending) > 0 {
+		progress := false
+		for _, name := range sortedKeys(pending) {
+			ready := true
+			for _, d := range deps[name] {
+				if _, waiting := pending[d]; waiting {
+					ready = false
+				}
+			}
+			if !ready {
+				continue
+			}
+			a := pending[name]
+			delete(pending, name)
+			progress = true
+			val, d := a.Expr.Value(l.evalContext())
+			l.diags = append(l.diags, d...)
+			if d.HasErrors() {
+				val = cty.DynamicVal
+			}
+			l.localVals[name] = val
+			plain, _ := val.UnmarkDeep()
+			l.cfg.Locals[name] = plain
+		}
+		if !progress {
+			for _, name := range sortedKeys(pending) {
+				a := pending[name]
+				var others []string
+				for _, d := range deps[name] {
+					if _, waiting := pending[d]; waiting {
+						others = append(others, "local."+d)
+					}
+				}
+				l.errorf(a.NameRange, "Cycle between local values",
+					"local.%s refers to %s, which refer back to it. Break the cycle.", name, strings.Join(others, ", "))
+				l.localVals[name] = cty.DynamicVal
+			}
+			return
+		}
+	}
+}
