@@ -68,3 +68,24 @@ func printDiags(env *Env, diags hcl.Diagnostics, files map[string]*hcl.File, noC
 	}
 	schema.WriteDiagnostics(env.Stderr, diags, files, env.Terminal && !noColor)
 }
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("validate DIR -json" as well as "validate -json DIR"); "--"
+// ends the flags. It returns the positional arguments, and done=true with
+// the exit code when the verb should stop.
+func parseInterleaved(fs *flag.FlagSet, args []string) (positional []string, done bool, code int) {
+	for {
+		if done, code := parseFlags(fs, args); done {
+			return nil, true, code
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, false, exitOK
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), false, exitOK
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}

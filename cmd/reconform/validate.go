@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/reconform/reconform/schema"
+)
+
+func init() {
+	register(&command{
+		Name:     "validate",
+		Synopsis: "Check an engagement's configuration for errors",
+		Usage: `Usage: reconform validate [options] [DIR]
+
+  Loads the engagement in DIR (default: the current directory) and reports
+  every problem at once: unknown blocks and arguments, undeclared
+  references, operations a provider does not answer, cycles between
+  queries, unbounded pivots, active providers in a passive engagement,
+  malformed names, addresses, rates and durations, missing variables.
+  Nothing is sent to any provider.
+
+  Exits 0 when the configuration is valid, 1 when it is not.
+
+Options:
+  -json               Print the result as JSON (like terraform validate -json).
+  -no-color           Print diagnostics without terminal colours.
+  -var 'name=value'   Set a variable; repeatable. Values of list, map and
+                      object variables are HCL expressions: -var 'x=["a"]'.
+  -var-file=FILE      Set variables from an HCL file; repeatable.
+
+  Variables are also read from RECONFORM_VAR_<name> environment variables.`,
+		Run: runValidate,
+	})
+}
+
+func runValidate(_ context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["validate"])
+	asJSON := fs.Bool("json", false, "")
+	noColor := fs.Bool("no-color", false, "")
+	var vf varFlags
+	vf.register(fs)
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	if len(positional) > 1 {
+		fmt.Fprintf(env.Stderr, "Error: validate takes at most one folder, got %d arguments.\n\n", len(positional))
+		fs.Usage()
+		return exitError
+	}
+	dir := "."
+	if len(positional) == 1 {
+		dir = positional[0]
+	}
+	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
+	var files map[string]*hcl.File
+	if cfg != nil {
+		files = cfg.Files
+	}
+	if *asJSON {
+		if err := schema.WriteDiagnosticsJSON(env.Stdout, diags, files); err != nil {
+			fmt.Fprintln(env.Stderr, "Error:", err)
+			return exitError
+		}
+		if diags.HasErrors() {
+			return exitError
+		}
+		return exitOK
+	}
+	if diags.HasErrors() {
+		printDiags(env, diags, files, *noColor)
+		return exitError
+	}
+	if len(diags) > 0 {
+		printDiags(env, diags, files, *noColor)
+		fmt.Fprintln(env.Stdout, "Success! The configuration is valid, but there were some validation warnings as shown above.")
+		return exitOK
+	}
+	fmt.Fprintln(env.Stdout, "Success! The configuration is valid.")
+	return exitOK
+}
