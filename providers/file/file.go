@@ -1,9 +1,22 @@
+// Package file is the offline provider: it answers queries from a local
+// passive DNS file (COF NDJSON, Rapid7 Sonar FDNS NDJSON plain or gzip, or
+// CSV) through an in-memory index built in one streaming pass and, for big
+// files, persisted under the engagement's .reconform folder.
 package file
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/providers"
@@ -17,6 +30,10 @@ var Schema = schema.ProviderSchema{
 	Attributes: []schema.ProviderAttribute{
 		{Name: "path", Type: cty.String, Required: true, Sensitive: false, Description: "Path of the data file, relative to the engagement folder."},
 		{Name: "format", Type: cty.String, Required: false, Sensitive: false, Description: "cof, fdns or csv; detected from the content when unset."},
+		{Name: "current_window", Type: cty.String, Description: `A record is current when its last_seen is within this of the file's newest time (or as_of), e.g. "7d".`, Default: cty.StringVal("30d")},
+		{Name: "as_of", Type: cty.String, Description: "The time the file is a snapshot of (RFC 3339, YYYY-MM-DD or unix seconds); default: its newest last_seen."},
+		{Name: "persist_index", Type: cty.Bool, Description: "Keep the index under .reconform/index for later runs; default: only for files over 64 MiB."},
+		{Name: "max_results", Type: cty.Number, Description: "Most findings one query returns; the rest are dropped with a warning.", Default: cty.NumberIntVal(defaultMaxResults)},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
 		schema.OpResolutions: {},
@@ -26,14 +43,237 @@ var Schema = schema.ProviderSchema{
 		schema.OpMXReverse:   {},
 	},
 	DefaultTimeout: 30 * time.Second,
+	// Answers come from a local file, so caching them would only hide a
+	// changed file (the cache key does not include the path).
+	DefaultCacheTTL: -1,
 }
+
+const (
+	defaultMaxResults = 50000
+	// persistThreshold is the file size from which the index is kept on
+	// disk by default: below it, rebuilding takes well under a second.
+	persistThreshold = 64 << 20
+)
 
 // Registration registers the provider type.
 func Registration() providers.Registration {
 	return providers.Registration{Schema: Schema, New: New}
 }
 
-// New builds a provider instance from its config.
-func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
-	return nil, providers.Errorf(cfg.Address, providers.KindUnsupported, "the file provider is not implemented yet")
+// Provider answers queries from one data file. The index is built on the
+// first query and shared by concurrent ones.
+type Provider struct {
+	cfg        providers.Config
+	log        hclog.Logger
+	path       string
+	format     string
+	window     time.Duration
+	asOf       int64
+	persist    bool
+	maxResults int
+
+	mu       sync.Mutex
+	ix       *index
+	buildErr error
+	building chan struct{}
+	warned   atomic.Bool
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// New builds a provider instance from its config. It only checks that the
+// file exists; reading it waits for the first query.
+func New(_ context.Context, cfg providers.Config) (providers.Provider, error) {
+	p := &Provider{cfg: cfg, log: cfg.Logger, window: 30 * 24 * time.Hour, maxResults: defaultMaxResults}
+	if p.log == nil {
+		p.log = hclog.NewNullLogger()
+	}
+	bad := func(attr, format string, args ...any) error {
+		return providers.Errorf(cfg.Address, providers.KindBadInput, "attribute %q: %s", attr, fmt.Sprintf(format, args...))
+	}
+	p.path = cfg.String("path")
+	if p.path == "" {
+		return nil, bad("path", "the data file to read is required")
+	}
+	if !filepath.IsAbs(p.path) && cfg.Dir != "" {
+		p.path = filepath.Join(cfg.Dir, p.path)
+	}
+	st, err := os.Stat(p.path)
+	if err != nil {
+		return nil, bad("path", "cannot read the data file: %v", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, bad("path", "%s is not a regular file", p.path)
+	}
+	switch f := strings.ToLower(cfg.String("format")); f {
+	case "", FormatCOF, FormatFDNS, FormatCSV:
+		p.format = f
+	case "ndjson", "json", "circl":
+		p.format = FormatCOF
+	case "sonar", "rapid7":
+		p.format = FormatFDNS
+	default:
+		return nil, bad("format", "%q is not a format; use cof, fdns or csv", f)
+	}
+	if w := cfg.String("current_window"); w != "" {
+		if p.window, err = schema.ParseDuration(w); err != nil {
+			return nil, bad("current_window", "%v", err)
+		}
+	}
+	if a := cfg.String("as_of"); a != "" {
+		if p.asOf, err = parseTime(a); err != nil {
+			return nil, bad("as_of", "%v", err)
+		}
+	}
+	p.persist = cfg.Bool("persist_index", st.Size() > persistThreshold)
+	if n := cfg.Int("max_results", defaultMaxResults); n > 0 {
+		p.maxResults = int(n)
+	}
+	return p, nil
+}
+
+// Schema returns the provider type's declaration.
+func (p *Provider) Schema() schema.ProviderSchema { return Schema }
+
+// index returns the file's index, building it on first use. Concurrent
+// callers wait for one build; a build cut short by cancellation is tried
+// again by the next caller.
+func (p *Provider) index(ctx context.Context) (*index, error) {
+	for {
+		p.mu.Lock()
+		if p.ix != nil || p.buildErr != nil {
+			ix, err := p.ix, p.buildErr
+			p.mu.Unlock()
+			return ix, err
+		}
+		if wait := p.building; wait != nil {
+			p.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-wait:
+				continue
+			}
+		}
+		done := make(chan struct{})
+		p.building = done
+		p.mu.Unlock()
+
+		ix, err := p.load(ctx)
+		p.mu.Lock()
+		switch {
+		case err == nil:
+			p.ix = ix
+		case ctx.Err() == nil:
+			p.buildErr = err
+		}
+		p.building = nil
+		close(done)
+		p.mu.Unlock()
+		return ix, err
+	}
+}
+
+// load reads a persisted index when one matches the file, else reads the
+// file and, when persisting, saves the index for next time.
+func (p *Provider) load(ctx context.Context) (*index, error) {
+	var store *indexStore
+	if p.persist && p.cfg.WorkDir != "" {
+		store = newIndexStore(filepath.Join(p.cfg.WorkDir, "index"), p.path, p.format)
+		start := time.Now()
+		ix, err := store.load()
+		if err == nil {
+			p.log.Debug("reused persisted index", "path", p.path, "took", time.Since(start))
+			return ix, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			p.log.Info("rebuilding the file index", "path", p.path, "reason", err)
+		}
+	}
+	start := time.Now()
+	ix, format, err := readIndex(ctx, p.path, p.format)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, providers.Errorf(p.cfg.Address, providers.KindMalformed, "reading %s: %v", p.path, err)
+	}
+	p.log.Debug("indexed data file", "path", p.path, "format", format, "lines", ix.lines, "bad", ix.bad, "took", time.Since(start))
+	if store != nil {
+		if err := store.save(ix); err != nil {
+			p.log.Warn("could not persist the file index", "path", p.path, "error", err)
+		}
+	}
+	return ix, nil
+}
+
+// Query answers q from the index. Each query counts as one request
+// against the provider's budget.
+func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer, error) {
+	if p.cfg.Gate != nil {
+		if err := p.cfg.Gate.Wait(ctx); err != nil {
+			if errors.Is(err, providers.ErrBudgetExhausted) {
+				return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindBudget, Msg: "request budget exhausted", Err: err}
+			}
+			return providers.Answer{}, err
+		}
+	}
+	ix, err := p.index(ctx)
+	if err != nil {
+		return providers.Answer{}, err
+	}
+	r := ix.newResult(p, q)
+	subj := q.Subject
+	switch q.Op {
+	case schema.OpResolutions:
+		if id, ok := ix.strs.lookup([]byte(subj.Value)); ok && subj.Kind != schema.SubjectCIDR {
+			r.addOwned(id, nil)
+		}
+	case schema.OpReverseIP:
+		switch subj.Kind {
+		case schema.SubjectIP:
+			if id, ok := ix.strs.lookup([]byte(subj.Value)); ok {
+				r.addIP(id)
+			}
+		case schema.SubjectCIDR:
+			prefix, err := netip.ParsePrefix(subj.Value)
+			if err != nil {
+				return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput, "%q is not a CIDR", subj.Value)
+			}
+			ix.eachIPIn(prefix, func(id uint32) bool { r.addIP(id); return !r.full() })
+		default:
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "reverse_ip needs an IP or a CIDR, not %q", subj.Value)
+		}
+	case schema.OpSubdomains:
+		if subj.Kind != schema.SubjectDomain {
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "subdomains needs a domain, not %q", subj.Value)
+		}
+		if id, ok := ix.strs.lookup([]byte(subj.Value)); ok {
+			ix.eachDescendant(id, func(d uint32) bool { r.addHost(d); return !r.full() })
+		}
+	case schema.OpNSReverse, schema.OpMXReverse:
+		if subj.Kind != schema.SubjectDomain {
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "%s needs a host name, not %q", q.Op, subj.Value)
+		}
+		want := "NS"
+		if q.Op == schema.OpMXReverse {
+			want = "MX"
+		}
+		if id, ok := ix.strs.lookup([]byte(subj.Value)); ok {
+			r.addKeyed(id, want)
+		}
+	default:
+		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "the file provider does not answer %s", q.Op)
+	}
+	ans := providers.Answer{Findings: r.findings(), Requests: 1}
+	if r.truncated {
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("%s: %s %s has more than %d results; the rest were dropped (raise max_results)", p.cfg.Address, q.Op, subj.Value, p.maxResults))
+	}
+	if len(ix.warnings) > 0 && p.warned.CompareAndSwap(false, true) {
+		name := filepath.Base(p.path)
+		for _, w := range ix.warnings {
+			ans.Warnings = append(ans.Warnings, fmt.Sprintf("%s: %s: %s", p.cfg.Address, name, w))
+		}
+	}
+	return ans, nil
 }

@@ -1,0 +1,425 @@
+package file
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/reconform/reconform/providers"
+	"github.com/reconform/reconform/schema"
+)
+
+const fixtures = "../../testdata/file"
+
+func newTestProvider(t *testing.T, path string, attrs map[string]cty.Value) *Provider {
+	t.Helper()
+	all := map[string]cty.Value{"path": cty.StringVal(path)}
+	for k, v := range attrs {
+		all[k] = v
+	}
+	p, err := New(context.Background(), providers.Config{Type: "file", Address: "file", Attrs: all, Dir: fixtures})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return p.(*Provider)
+}
+
+func query(t *testing.T, p *Provider, op schema.Op, subject string, rrtypes ...string) providers.Answer {
+	t.Helper()
+	subj, err := schema.ParseSubject(subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := p.Query(context.Background(), schema.Query{Provider: "file", Op: op, Subject: subj, RRTypes: rrtypes})
+	if err != nil {
+		t.Fatalf("%s %s: %v", op, subject, err)
+	}
+	return ans
+}
+
+// brief is a finding reduced to what the tables below spell out.
+type brief struct {
+	Name, Type, Value string
+	First, Last       string
+	Count             int64
+	Current           bool
+}
+
+func briefs(fs []schema.Finding) []brief {
+	out := []brief{}
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, f := range fs {
+		out = append(out, brief{f.Name, f.Type, f.Value, day(f.FirstSeen), day(f.LastSeen), f.Count, f.Current})
+	}
+	return out
+}
+
+func ts(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+func TestCOF(t *testing.T) {
+	p := newTestProvider(t, "cof.ndjson", nil)
+	tests := []struct {
+		name    string
+		op      schema.Op
+		subject string
+		rrtypes []string
+		want    []brief
+	}{
+		{"merged duplicates, string numbers, ms times", schema.OpResolutions, "www.example.com", nil, []brief{
+			{"www.example.com", "A", "203.0.113.10", ts(1600000000), ts(1717200000), 420, true},
+			{"www.example.com", "AAAA", "2001:db8::10", ts(1700000000), ts(1700000500), 3, false},
+		}},
+		{"rrtype filter", schema.OpResolutions, "www.example.com", []string{"AAAA"}, []brief{
+			{"www.example.com", "AAAA", "2001:db8::10", ts(1700000000), ts(1700000500), 3, false},
+		}},
+		{"arrays, numeric rrtype, zone times, TXT unquoted", schema.OpResolutions, "example.com", nil, []brief{
+			{"example.com", "MX", "10 mx1.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
+			{"example.com", "MX", "20 mx2.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
+			{"example.com", "NS", "ns1.dns.example.net", ts(1400000000), ts(1717200000), 100, true},
+			{"example.com", "NS", "ns2.dns.example.net", ts(1400000000), ts(1717200000), 100, true},
+			{"example.com", "TXT", "v=spf1 include:_spf.example.net -all", ts(1450000000), ts(1700000000), 0, false},
+		}},
+		{"numeric TXT type and unknown members", schema.OpResolutions, "_dmarc.example.com", nil, []brief{
+			{"_dmarc.example.com", "TXT", "v=DMARC1; p=reject", ts(1450000000), ts(1717200000), 0, true},
+		}},
+		{"swapped A orientation", schema.OpResolutions, "old.example.com", nil, []brief{
+			{"old.example.com", "A", "203.0.113.20", ts(1400000000), ts(1500000000), 19, false},
+		}},
+		{"swapped MX orientation", schema.OpMXReverse, "mail.example.org", nil, []brief{
+			{"example.org", "MX", "10 mail.example.org", ts(1500000000), ts(1600000000), 7, false},
+		}},
+		{"TYPE1 is A", schema.OpResolutions, "deep.a.b.example.com", nil, []brief{
+			{"deep.a.b.example.com", "A", "198.51.100.7", ts(1550000000), ts(1560000000), 0, false},
+		}},
+		{"RFC 3597 type", schema.OpResolutions, "weird.example.com", nil, []brief{
+			{"weird.example.com", "TYPE65280", `\# 2 abcd`, ts(1550000000), ts(1560000000), 0, false},
+		}},
+		{"reverse IP", schema.OpReverseIP, "203.0.113.10", nil, []brief{
+			{"www.example.com", "A", "203.0.113.10", ts(1600000000), ts(1717200000), 420, true},
+		}},
+		{"reverse CIDR", schema.OpReverseIP, "203.0.113.0/24", nil, []brief{
+			{"old.example.com", "A", "203.0.113.20", ts(1400000000), ts(1500000000), 19, false},
+			{"www.example.com", "A", "203.0.113.10", ts(1600000000), ts(1717200000), 420, true},
+		}},
+		{"reverse IPv6 CIDR", schema.OpReverseIP, "2001:db8::/32", nil, []brief{
+			{"www.example.com", "AAAA", "2001:db8::10", ts(1700000000), ts(1700000500), 3, false},
+		}},
+		{"reverse CIDR outside", schema.OpReverseIP, "192.0.2.0/24", nil, []brief{}},
+		{"ns reverse", schema.OpNSReverse, "ns2.dns.example.net", nil, []brief{
+			{"example.com", "NS", "ns2.dns.example.net", ts(1400000000), ts(1717200000), 100, true},
+		}},
+		{"mx reverse", schema.OpMXReverse, "mx1.mail.example.net", nil, []brief{
+			{"example.com", "MX", "10 mx1.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
+		}},
+		{"subdomains: owners at any depth, not intermediate nodes", schema.OpSubdomains, "example.com", nil, []brief{
+			{"_dmarc.example.com", "HOST", "", ts(1450000000), ts(1717200000), 0, true},
+			{"blog.example.com", "HOST", "", ts(1500000000), ts(1550000000), 9, false},
+			{"deep.a.b.example.com", "HOST", "", ts(1550000000), ts(1560000000), 0, false},
+			{"old.example.com", "HOST", "", ts(1400000000), ts(1500000000), 19, false},
+			{"weird.example.com", "HOST", "", ts(1550000000), ts(1560000000), 0, false},
+			{"www.example.com", "HOST", "", ts(1600000000), ts(1717200000), 423, true},
+		}},
+		{"subdomains include targets", schema.OpSubdomains, "dns.example.net", nil, []brief{
+			{"ns1.dns.example.net", "HOST", "", "", "", 0, false},
+			{"ns2.dns.example.net", "HOST", "", "", "", 0, false},
+		}},
+		{"unknown name", schema.OpResolutions, "nothing.example.com", nil, []brief{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ans := query(t, p, tt.op, tt.subject, tt.rrtypes...)
+			if diff := cmp.Diff(tt.want, briefs(ans.Findings)); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			if ans.Requests != 1 {
+				t.Errorf("requests = %d, want 1", ans.Requests)
+			}
+			for _, f := range ans.Findings {
+				if diff := cmp.Diff([]string{"file"}, f.Sources); diff != "" {
+					t.Errorf("sources: %s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestBadLinesAreWarningsWithLineNumbers(t *testing.T) {
+	p := newTestProvider(t, "cof.ndjson", nil)
+	ans := query(t, p, schema.OpResolutions, "www.example.com")
+	got := strings.Join(ans.Warnings, "\n")
+	for _, want := range []string{"line 14: not a JSON object", "line 15: rdata: invalid IP", "line 16: missing rrname, rrtype or rdata", "line 17: time_first:", "line 18: unexpected data after the object"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings do not mention %q:\n%s", want, got)
+		}
+	}
+	if p.ix.bad != 5 || p.ix.lines != 17 {
+		t.Errorf("bad=%d lines=%d, want 5 and 17", p.ix.bad, p.ix.lines)
+	}
+	// Warnings are reported once per provider instance.
+	if again := query(t, p, schema.OpResolutions, "example.com"); len(again.Warnings) != 0 {
+		t.Errorf("warnings repeated: %v", again.Warnings)
+	}
+}
+
+func TestFDNSGzip(t *testing.T) {
+	for _, path := range []string{"fdns.json.gz", "fdns.json"} {
+		t.Run(path, func(t *testing.T) {
+			p := newTestProvider(t, path, nil)
+			ans := query(t, p, schema.OpResolutions, "www.example.com")
+			want := []brief{{"www.example.com", "A", "203.0.113.10", ts(1617200000), ts(1717200000), 0, true}}
+			if diff := cmp.Diff(want, briefs(ans.Findings)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if p.format != "" || p.ix == nil {
+				t.Fatalf("format should have been detected")
+			}
+			rev := query(t, p, schema.OpReverseIP, "203.0.113.10")
+			want = []brief{
+				{"203.0.113.10", "PTR", "web1.example.com", ts(1717200200), ts(1717200200), 0, true},
+				{"www.example.com", "A", "203.0.113.10", ts(1617200000), ts(1717200000), 0, true},
+			}
+			if diff := cmp.Diff(want, briefs(rev.Findings)); diff != "" {
+				t.Errorf("reverse (-want +got):\n%s", diff)
+			}
+			txt := query(t, p, schema.OpResolutions, "example.com", "TXT")
+			if len(txt.Findings) != 1 || txt.Findings[0].Value != "google-site-verification=abc123" {
+				t.Errorf("TXT: %+v", txt.Findings)
+			}
+			sub := query(t, p, schema.OpSubdomains, "example.com")
+			var names []string
+			for _, f := range sub.Findings {
+				names = append(names, f.Name)
+			}
+			wantNames := []string{"blog.example.com", "shop.example.com", "v6.example.com", "web1.example.com", "www.example.com"}
+			if diff := cmp.Diff(wantNames, names); diff != "" {
+				t.Errorf("subdomains (-want +got):\n%s", diff)
+			}
+			if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, "line 10: name: invalid name") || !strings.Contains(w, "line 11:") {
+				t.Errorf("warnings: %s", w)
+			}
+		})
+	}
+}
+
+func TestCSV(t *testing.T) {
+	p := newTestProvider(t, "records.csv", nil)
+	ans := query(t, p, schema.OpResolutions, "example.com")
+	want := []brief{
+		{"example.com", "MX", "10 aspmx.l.google.com", "2023-05-01T00:00:00Z", "2024-06-01T00:00:00Z", 0, true},
+		{"example.com", "TXT", "v=spf1 include:_spf.google.com ~all", ts(1704067200), ts(1717200000), 0, true},
+	}
+	if diff := cmp.Diff(want, briefs(ans.Findings)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	ans = query(t, p, schema.OpResolutions, "api.example.com")
+	want = []brief{{"api.example.com", "CNAME", "api.example.net", "2024-02-02T10:00:00Z", "2024-02-02T10:00:00Z", 0, false}}
+	if diff := cmp.Diff(want, briefs(ans.Findings)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if p.ix.bad != 2 {
+		t.Errorf("bad = %d, want 2; warnings %v", p.ix.bad, p.ix.warnings)
+	}
+	w := strings.Join(p.ix.warnings, "\n")
+	if !strings.Contains(w, "line 7: first_seen") || !strings.Contains(w, "line 8: a row needs name, type and value") {
+		t.Errorf("warnings: %s", w)
+	}
+
+	p = newTestProvider(t, "noheader.csv", map[string]cty.Value{"format": cty.StringVal("csv")})
+	ans = query(t, p, schema.OpReverseIP, "203.0.113.0/24")
+	if len(ans.Findings) != 2 {
+		t.Errorf("no-header CSV: %+v", ans.Findings)
+	}
+}
+
+func TestCurrencyIsRelativeToTheSnapshot(t *testing.T) {
+	p := newTestProvider(t, "records.csv", map[string]cty.Value{"current_window": cty.StringVal("1d")})
+	ans := query(t, p, schema.OpResolutions, "www.example.com")
+	if len(ans.Findings) != 1 || !ans.Findings[0].Current {
+		t.Errorf("the newest record should be current: %+v", ans.Findings)
+	}
+	p = newTestProvider(t, "records.csv", map[string]cty.Value{"as_of": cty.StringVal("2025-01-01")})
+	ans = query(t, p, schema.OpResolutions, "www.example.com")
+	if len(ans.Findings) != 1 || ans.Findings[0].Current {
+		t.Errorf("with as_of half a year later nothing is current: %+v", ans.Findings)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := map[string]struct {
+		attrs map[string]cty.Value
+		want  string
+	}{
+		"missing path":   {map[string]cty.Value{}, `"path"`},
+		"no such file":   {map[string]cty.Value{"path": cty.StringVal("nope.csv")}, "cannot read"},
+		"a directory":    {map[string]cty.Value{"path": cty.StringVal(".")}, "not a regular file"},
+		"bad format":     {map[string]cty.Value{"path": cty.StringVal("records.csv"), "format": cty.StringVal("xml")}, `"format"`},
+		"bad window":     {map[string]cty.Value{"path": cty.StringVal("records.csv"), "current_window": cty.StringVal("soon")}, `"current_window"`},
+		"bad as_of date": {map[string]cty.Value{"path": cty.StringVal("records.csv"), "as_of": cty.StringVal("June")}, `"as_of"`},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := New(context.Background(), providers.Config{Address: "file", Attrs: tt.attrs, Dir: fixtures})
+			var pe *providers.Error
+			if !errors.As(err, &pe) || pe.Kind != providers.KindBadInput || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want a bad_input error mentioning %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownJSONIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.json")
+	os.WriteFile(path, []byte(`{"foo":"bar"}`+"\n"), 0o644)
+	p := newTestProvider(t, path, nil)
+	_, err := p.Query(context.Background(), schema.Query{Op: schema.OpResolutions, Subject: schema.Subject{Kind: schema.SubjectDomain, Value: "a.example"}})
+	if err == nil || !strings.Contains(err.Error(), "set format") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type countingGate struct {
+	n     atomic.Int64
+	limit int64
+}
+
+func (g *countingGate) Wait(ctx context.Context) error {
+	if g.n.Add(1) > g.limit {
+		return providers.ErrBudgetExhausted
+	}
+	return ctx.Err()
+}
+
+func TestGateChargesOneRequestPerQuery(t *testing.T) {
+	gate := &countingGate{limit: 2}
+	p, err := New(context.Background(), providers.Config{Address: "file.x", Attrs: map[string]cty.Value{"path": cty.StringVal("cof.ndjson")}, Dir: fixtures, Gate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := schema.Query{Op: schema.OpResolutions, Subject: schema.Subject{Kind: schema.SubjectDomain, Value: "example.com"}}
+	for i := 0; i < 2; i++ {
+		if _, err := p.Query(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = p.Query(context.Background(), q)
+	var pe *providers.Error
+	if !errors.As(err, &pe) || pe.Kind != providers.KindBudget {
+		t.Fatalf("third query: %v, want a budget error", err)
+	}
+}
+
+func TestConcurrentQueriesShareOneBuild(t *testing.T) {
+	p := newTestProvider(t, "cof.ndjson", nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			subj := schema.Subject{Kind: schema.SubjectDomain, Value: "example.com"}
+			ans, err := p.Query(context.Background(), schema.Query{Op: schema.OpSubdomains, Subject: subj})
+			if err == nil && len(ans.Findings) != 6 {
+				err = fmt.Errorf("got %d findings", len(ans.Findings))
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestCancelledBuildIsRetried(t *testing.T) {
+	p := newTestProvider(t, "cof.ndjson", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	q := schema.Query{Op: schema.OpResolutions, Subject: schema.Subject{Kind: schema.SubjectDomain, Value: "example.com"}}
+	if _, err := p.Query(ctx, q); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled query: %v", err)
+	}
+	if _, err := p.Query(context.Background(), q); err != nil {
+		t.Fatalf("query after a cancelled build: %v", err)
+	}
+}
+
+func TestMaxResults(t *testing.T) {
+	p := newTestProvider(t, "cof.ndjson", map[string]cty.Value{"max_results": cty.NumberIntVal(2)})
+	ans := query(t, p, schema.OpSubdomains, "example.com")
+	if len(ans.Findings) != 2 || !strings.Contains(strings.Join(ans.Warnings, " "), "raise max_results") {
+		t.Errorf("findings %d, warnings %v", len(ans.Findings), ans.Warnings)
+	}
+}
+
+func TestNormalisationAgreesWithSchema(t *testing.T) {
+	values := []struct{ typ, v string }{
+		{"A", "203.0.113.1"}, {"A", "203.000.113.001"}, {"A", "::ffff:203.0.113.1"}, {"AAAA", "2001:DB8:0::1"},
+		{"CNAME", "Foo.Example.COM."}, {"NS", "ns1.example.net."}, {"MX", "10 MX.Example.net."}, {"MX", "mx.example.net"},
+		{"TXT", `"v=spf1 -all"`}, {"TXT", `"a" "b\"c"`}, {"TXT", "plain text"}, {"SOA", "NS.example. Host.example. 1 2 3 4 5"},
+		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."},
+	}
+	for _, tt := range values {
+		got, err := normValue(tt.typ, []byte(tt.v))
+		if err != nil {
+			if tt.v != "203.000.113.001" {
+				t.Errorf("%s %q: %v", tt.typ, tt.v, err)
+			}
+			continue
+		}
+		if want := schema.NormalizeValue(tt.typ, tt.v); string(got) != want {
+			t.Errorf("%s %q: got %q, schema says %q", tt.typ, tt.v, got, want)
+		}
+	}
+	for _, n := range []string{"WWW.Example.COM.", "*.example.com", "a.b"} {
+		got, err := normName([]byte(n))
+		if err != nil || string(got) != schema.NormalizeName(n) {
+			t.Errorf("name %q: got %q, %v", n, got, err)
+		}
+	}
+}
+
+func TestDetectFormat(t *testing.T) {
+	tests := map[string]string{
+		"\n\n{\"rrname\":\"a.example\",\"rrtype\":\"A\",\"rdata\":\"192.0.2.1\"}\n": FormatCOF,
+		`{"timestamp":"1","name":"a.example","type":"a","value":"192.0.2.1"}`:        FormatFDNS,
+		"name,type,value\n":      FormatCSV,
+		"a.example,A,192.0.2.1\n": FormatCSV,
+		`{"rrname":"truncated.example","rdata":"19`: FormatCOF,
+	}
+	for in, want := range tests {
+		got, err := detectFormat([]byte(in))
+		if err != nil || got != want {
+			t.Errorf("detect(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := detectFormat([]byte("\n  \n")); err == nil {
+		t.Error("empty input detected as a format")
+	}
+}
+
+func TestProviderIgnoresCacheByDefault(t *testing.T) {
+	if Schema.DefaultCacheTTL >= 0 {
+		t.Error("file answers must not be cached by default: the cache key does not include the path")
+	}
+	_ = cmpopts.EquateEmpty()
+}

@@ -1,0 +1,194 @@
+package file
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/reconform/reconform/schema"
+)
+
+// These helpers normalise names and values the way schema.NewFinding does,
+// but on byte slices and, for the common cases, in place and without
+// allocating: they run once per line of files with millions of lines. The
+// tests check that they agree with schema.NormalizeName/NormalizeValue.
+
+var errBadName = errors.New("invalid name")
+
+// normName lower-cases an ASCII DNS name in place and strips a trailing
+// dot and a leading "*." label. Names with spaces or control characters
+// are rejected.
+func normName(b []byte) ([]byte, error) {
+	b = bytes.TrimSpace(b)
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b[i] = c + 'a' - 'A'
+		case c <= ' ' || c == 0x7f:
+			return nil, errBadName
+		}
+	}
+	b = bytes.TrimSuffix(b, []byte("."))
+	b = bytes.TrimPrefix(b, []byte("*."))
+	if len(b) == 0 {
+		return nil, errBadName
+	}
+	return b, nil
+}
+
+// canonicalIPv4 reports whether b is an IPv4 address already in canonical
+// dotted-quad form (no leading zeros), the common case in bulk data.
+func canonicalIPv4(b []byte) bool {
+	if len(b) < 7 || len(b) > 15 {
+		return false
+	}
+	parts, n, digits := 0, 0, 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == '.' {
+			if digits == 0 || n > 255 || (digits > 1 && b[i-digits] == '0') {
+				return false
+			}
+			parts++
+			n, digits = 0, 0
+			continue
+		}
+		c := b[i]
+		if c < '0' || c > '9' || digits == 3 {
+			return false
+		}
+		n = n*10 + int(c-'0')
+		digits++
+	}
+	return parts == 4
+}
+
+// normValue normalises a record value for its type. scratch may be used
+// for the result when it cannot be done in place.
+func normValue(rrtype string, b []byte) ([]byte, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, errors.New("empty value")
+	}
+	switch rrtype {
+	case "A", "AAAA":
+		if canonicalIPv4(b) {
+			return b, nil
+		}
+		a, err := netip.ParseAddr(string(b))
+		if err != nil {
+			return nil, errors.New("invalid IP address in value")
+		}
+		return []byte(a.Unmap().String()), nil
+	case "CNAME", "NS", "PTR", "DNAME":
+		return normName(b)
+	case "MX":
+		if sp := bytes.IndexByte(b, ' '); sp > 0 {
+			pref := b[:sp]
+			if _, err := strconv.ParseUint(string(pref), 10, 16); err == nil {
+				host, err := normName(b[sp+1:])
+				if err != nil {
+					return nil, err
+				}
+				if len(bytes.Fields(host)) != 1 {
+					return nil, errBadName
+				}
+				out := make([]byte, 0, len(pref)+1+len(host))
+				return append(append(append(out, pref...), ' '), host...), nil
+			}
+		}
+		return normName(b)
+	case "TXT", "SPF":
+		if b[0] == '"' {
+			return []byte(schema.UnquoteTXT(string(b))), nil
+		}
+		return b, nil
+	case "SOA":
+		return bytes.ToLower(b), nil
+	}
+	return b, nil
+}
+
+// mxHost returns the host part of a normalised MX value ("10 mx.example"
+// or "mx.example").
+func mxHost(v string) string {
+	if sp := strings.IndexByte(v, ' '); sp >= 0 {
+		return v[sp+1:]
+	}
+	return v
+}
+
+// typeName maps a record type as written in a file (any case, or a number
+// as in RFC 3597) to its upper-case mnemonic. Common types do not allocate.
+func typeName(b []byte) (string, error) {
+	switch string(b) {
+	case "a", "A":
+		return "A", nil
+	case "aaaa", "AAAA":
+		return "AAAA", nil
+	case "cname", "CNAME":
+		return "CNAME", nil
+	case "mx", "MX":
+		return "MX", nil
+	case "ns", "NS":
+		return "NS", nil
+	case "txt", "TXT":
+		return "TXT", nil
+	case "ptr", "PTR":
+		return "PTR", nil
+	case "soa", "SOA":
+		return "SOA", nil
+	}
+	s := strings.ToUpper(strings.TrimSpace(string(b)))
+	if s == "" || len(s) > 16 {
+		return "", errors.New("invalid record type")
+	}
+	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
+		return typeNumber(n), nil
+	}
+	if num, ok := strings.CutPrefix(s, "TYPE"); ok {
+		if n, err := strconv.ParseUint(num, 10, 16); err == nil {
+			return typeNumber(n), nil
+		}
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return "", errors.New("invalid record type")
+		}
+	}
+	return s, nil
+}
+
+// typeNumber names a numeric record type: its mnemonic when there is one,
+// else the RFC 3597 form TYPEn.
+func typeNumber(n uint64) string {
+	if name, ok := dns.TypeToString[uint16(n)]; ok && n > 0 && n <= 0xffff {
+		return name
+	}
+	return "TYPE" + strconv.FormatUint(n, 10)
+}
+
+// looksLikeIP reports whether b is an IP address.
+func looksLikeIP(b []byte) bool {
+	if canonicalIPv4(b) {
+		return true
+	}
+	if bytes.IndexByte(b, ':') < 0 && bytes.Count(b, []byte(".")) != 3 {
+		return false
+	}
+	_, err := netip.ParseAddr(string(bytes.TrimSpace(b)))
+	return err == nil
+}
+
+// nameTargetType reports whether a type's value is a host name that
+// reverse lookups (ns_reverse, mx_reverse, CNAME targets) key on.
+func nameTargetType(rrtype string) bool {
+	switch rrtype {
+	case "CNAME", "NS", "MX", "PTR", "DNAME":
+		return true
+	}
+	return false
+}

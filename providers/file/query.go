@@ -1,0 +1,196 @@
+package file
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/reconform/reconform/schema"
+)
+
+// result collects the findings of one query, merging records that share
+// an identity (the same tuple seen on several lines or by several sensors).
+type result struct {
+	ix        *index
+	q         schema.Query
+	source    string
+	cutoff    uint32 // last_seen at or after this is current
+	max       int
+	byID      map[[3]uint32]int
+	out       []schema.Finding
+	truncated bool
+}
+
+const hostType = ^uint32(0) // identity slot for HOST findings
+
+func (ix *index) newResult(p *Provider, q schema.Query) *result {
+	asOf := int64(ix.asOf)
+	if p.asOf > 0 {
+		asOf = p.asOf
+	}
+	cutoff := asOf - int64(p.window/time.Second)
+	return &result{
+		ix: ix, q: q, source: p.cfg.Address, cutoff: clampTime(max(cutoff, 1)),
+		max: p.maxResults, byID: map[[3]uint32]int{},
+	}
+}
+
+func (r *result) full() bool {
+	if len(r.out) >= r.max {
+		r.truncated = true
+		return true
+	}
+	return false
+}
+
+func unixTime(s uint32) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(s), 0).UTC()
+}
+
+// merge folds an observation window into f.
+func (r *result) merge(f *schema.Finding, first, last, count uint32) {
+	if ft := unixTime(first); !ft.IsZero() && (f.FirstSeen.IsZero() || ft.Before(f.FirstSeen)) {
+		f.FirstSeen = ft
+	}
+	if lt := unixTime(last); lt.After(f.LastSeen) {
+		f.LastSeen = lt
+	}
+	f.Count += int64(count)
+	if last >= r.cutoff {
+		f.Current = true
+	}
+}
+
+// addRecord adds the record at position pos.
+func (r *result) addRecord(pos uint32) {
+	rec := r.ix.recs[pos]
+	typ := r.ix.types[rec.Type]
+	if !r.q.WantsType(typ) {
+		return
+	}
+	key := [3]uint32{rec.Name, uint32(rec.Type), rec.Value}
+	i, ok := r.byID[key]
+	if !ok {
+		if r.full() {
+			return
+		}
+		i = len(r.out)
+		r.byID[key] = i
+		r.out = append(r.out, schema.Finding{
+			Name:    strings.Clone(r.ix.strs.str(rec.Name)),
+			Type:    typ,
+			Value:   strings.Clone(r.ix.strs.str(rec.Value)),
+			Sources: []string{r.source},
+		})
+	}
+	r.merge(&r.out[i], rec.First, rec.Last, rec.Count)
+}
+
+// addOwned adds the records owned by name id.
+func (r *result) addOwned(id uint32, onlyType func(string) bool) {
+	for pos := r.ix.nameStart[id]; pos < r.ix.nameStart[id+1]; pos++ {
+		if onlyType == nil || onlyType(r.ix.types[r.ix.recs[pos].Type]) {
+			r.addRecord(pos)
+		}
+	}
+}
+
+// addKeyed adds the records of type typ whose lookup key is id.
+func (r *result) addKeyed(id uint32, typ string) {
+	for _, pos := range r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]] {
+		if r.ix.types[r.ix.recs[pos].Type] == typ {
+			r.addRecord(pos)
+		}
+	}
+}
+
+// addIP adds the names seen on IP id: A/AAAA records pointing at it and
+// PTR records owned by it (reverse DNS dumps).
+func (r *result) addIP(id uint32) {
+	for _, pos := range r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]] {
+		if t := r.ix.types[r.ix.recs[pos].Type]; t == "A" || t == "AAAA" {
+			r.addRecord(pos)
+		}
+	}
+	r.addOwned(id, func(t string) bool { return t == "PTR" })
+}
+
+// addHost adds a HOST finding for name id, its window spanning the
+// records it owns.
+func (r *result) addHost(id uint32) {
+	if r.ix.flags[id]&(flagOwner|flagTarget) == 0 {
+		return
+	}
+	key := [3]uint32{id, hostType, 0}
+	if _, ok := r.byID[key]; ok || r.full() {
+		return
+	}
+	r.byID[key] = len(r.out)
+	f := schema.Finding{Name: strings.Clone(r.ix.strs.str(id)), Type: schema.TypeHost, Sources: []string{r.source}}
+	for pos := r.ix.nameStart[id]; pos < r.ix.nameStart[id+1]; pos++ {
+		rec := r.ix.recs[pos]
+		r.merge(&f, rec.First, rec.Last, rec.Count)
+	}
+	r.out = append(r.out, f)
+}
+
+func (r *result) findings() []schema.Finding {
+	schema.SortFindings(r.out)
+	return r.out
+}
+
+// eachDescendant calls fn for every name under id, breadth first, until
+// fn returns false.
+func (ix *index) eachDescendant(id uint32, fn func(uint32) bool) {
+	queue := []uint32{id}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, c := range ix.childIDs[ix.childStart[n]:ix.childStart[n+1]] {
+			if !fn(c) {
+				return
+			}
+			queue = append(queue, c)
+		}
+	}
+}
+
+// eachIPIn calls fn for every IP string inside prefix, in address order,
+// until fn returns false.
+func (ix *index) eachIPIn(prefix netip.Prefix, fn func(uint32) bool) {
+	prefix = prefix.Masked()
+	if prefix.Addr().Is4() {
+		a := prefix.Addr().As4()
+		lo := uint64(binary.BigEndian.Uint32(a[:]))
+		hi := lo | (1<<(32-prefix.Bits()) - 1)
+		i := sort.Search(len(ix.ip4), func(i int) bool { return ix.ip4[i]>>32 >= lo })
+		for ; i < len(ix.ip4) && ix.ip4[i]>>32 <= hi; i++ {
+			if !fn(uint32(ix.ip4[i])) {
+				return
+			}
+		}
+		return
+	}
+	a := prefix.Addr().As16()
+	loHi, loLo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+	hiHi, hiLo := loHi, loLo
+	if bits := prefix.Bits(); bits < 64 {
+		hiHi |= 1<<(64-bits) - 1
+		hiLo = ^uint64(0)
+	} else if bits < 128 {
+		hiLo |= 1<<(128-bits) - 1
+	}
+	n := len(ix.ip6) / 3
+	less := func(h, l, h2, l2 uint64) bool { return h < h2 || h == h2 && l < l2 }
+	i := sort.Search(n, func(i int) bool { return !less(ix.ip6[3*i], ix.ip6[3*i+1], loHi, loLo) })
+	for ; i < n && !less(hiHi, hiLo, ix.ip6[3*i], ix.ip6[3*i+1]); i++ {
+		if !fn(uint32(ix.ip6[3*i+2])) {
+			return
+		}
+	}
+}
