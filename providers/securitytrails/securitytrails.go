@@ -1,7 +1,28 @@
+// Package securitytrails is the SecurityTrails API v1 provider: current DNS
+// records and DNS history of a name, subdomain lists, and reverse IP / NS /
+// MX search through POST /domains/list.
+//
+// Cost, in requests charged to the provider's rate and budget:
+//   - resolutions: 1 (current records) + for each history type asked for
+//     (A, AAAA, MX, NS, SOA, TXT by default; narrow it with the query's
+//     rrtypes) one request per history page, up to max_pages pages;
+//   - subdomains: 1 (SecurityTrails caps the list at 2,000 labels on the
+//     free plan, 10,000 on paid plans);
+//   - reverse_ip, ns_reverse, mx_reverse: one request per result page of
+//     100 names, up to the smallest of the vendor's total_pages, its
+//     max_page and our max_pages.
 package securitytrails
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -12,13 +33,15 @@ import (
 
 // Schema declares the securitytrails provider type.
 var Schema = schema.ProviderSchema{
-	Type:        "securitytrails",
-	Description: "SecurityTrails API v1: current and historical DNS, subdomains, reverse IP/NS/MX search.",
+	Type: "securitytrails",
+	Description: "SecurityTrails API v1: current and historical DNS, subdomains, reverse IP/NS/MX search. " +
+		"resolutions costs 1 request for current records plus at least 1 per history type asked for.",
 	Attributes: []schema.ProviderAttribute{
-		{Name: "api_key", Type: cty.String, Required: true, Sensitive: true, Description: "SecurityTrails API key (APIKEY header)."},
+		{Name: "api_key", Type: cty.String, Required: true, Sensitive: true, Description: "SecurityTrails API key (APIKEY header), e.g. env(\"SECURITYTRAILS_API_KEY\")."},
+		{Name: "max_pages", Type: cty.Number, Default: cty.NumberIntVal(defaultMaxPages), Description: "Most pages fetched per history type or domain search (each page is one request)."},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
-		schema.OpResolutions: {RRTypes: []string{"A", "AAAA", "MX", "NS", "SOA", "TXT"}},
+		schema.OpResolutions: {RRTypes: historyTypes},
 		schema.OpReverseIP:   {},
 		schema.OpSubdomains:  {},
 		schema.OpNSReverse:   {},
@@ -30,12 +53,502 @@ var Schema = schema.ProviderSchema{
 	DefaultEndpoint: "https://api.securitytrails.com/v1",
 }
 
+// historyTypes are the record types SecurityTrails keeps current records
+// and history for, in request order.
+var historyTypes = []string{"A", "AAAA", "MX", "NS", "SOA", "TXT"}
+
+const defaultMaxPages = 10
+
 // Registration registers the provider type.
 func Registration() providers.Registration {
 	return providers.Registration{Schema: Schema, New: New}
 }
 
+// Provider is one configured securitytrails instance.
+type Provider struct {
+	cfg      providers.Config
+	client   *providers.HTTPClient
+	endpoint string
+	key      string
+	maxPages int
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
 // New builds a provider instance from its config.
 func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
-	return nil, providers.Errorf(cfg.Address, providers.KindUnsupported, "the securitytrails provider is not implemented yet")
+	key := strings.TrimSpace(cfg.String("api_key"))
+	if key == "" {
+		return nil, providers.Errorf(cfg.Address, providers.KindAuth,
+			`provider %q: api_key is empty; set it, e.g. api_key = env("SECURITYTRAILS_API_KEY")`, cfg.Address)
+	}
+	endpoint := strings.TrimRight(cfg.Endpoint, "/")
+	if endpoint == "" {
+		endpoint = Schema.DefaultEndpoint
+	}
+	maxPages := cfg.Int("max_pages", defaultMaxPages)
+	if maxPages < 1 {
+		return nil, providers.Errorf(cfg.Address, providers.KindBadInput, "provider %q: max_pages must be at least 1", cfg.Address)
+	}
+	p := &Provider{cfg: cfg, endpoint: endpoint, key: key, maxPages: int(maxPages)}
+	p.client = providers.NewHTTPClient(cfg, providers.HTTPOptions{
+		Secrets:      []string{key},
+		AcceptStatus: []int{http.StatusNotFound},
+		Classify:     p.classify,
+		ErrorMessage: errorMessage,
+		AuthHint: fmt.Sprintf(`check api_key in provider %q (e.g. api_key = env("SECURITYTRAILS_API_KEY")); `+
+			`a 403 can also mean your plan does not include this endpoint`, cfg.Address),
+	})
+	return p, nil
+}
+
+// Schema returns the provider type's declaration.
+func (p *Provider) Schema() schema.ProviderSchema { return Schema }
+
+// Query answers one query.
+func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer, error) {
+	switch q.Op {
+	case schema.OpResolutions:
+		if q.Subject.Kind != schema.SubjectDomain {
+			return providers.Answer{}, p.unsupported(q)
+		}
+		return p.resolutions(ctx, q)
+	case schema.OpSubdomains:
+		if q.Subject.Kind != schema.SubjectDomain {
+			return providers.Answer{}, p.unsupported(q)
+		}
+		return p.subdomains(ctx, q.Subject.Value)
+	case schema.OpReverseIP:
+		if q.Subject.Kind != schema.SubjectIP {
+			return providers.Answer{}, p.unsupported(q)
+		}
+		addr, err := netip.ParseAddr(q.Subject.Value)
+		if err != nil {
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput, "%q is not an IP address", q.Subject.Value)
+		}
+		field, rrtype := "ipv4", "A"
+		if addr.Unmap().Is6() {
+			field, rrtype = "ipv6", "AAAA"
+		}
+		return p.search(ctx, field, addr.Unmap().String(), rrtype)
+	case schema.OpNSReverse:
+		if q.Subject.Kind != schema.SubjectDomain {
+			return providers.Answer{}, p.unsupported(q)
+		}
+		return p.search(ctx, "ns", q.Subject.Value, "NS")
+	case schema.OpMXReverse:
+		if q.Subject.Kind != schema.SubjectDomain {
+			return providers.Answer{}, p.unsupported(q)
+		}
+		return p.search(ctx, "mx", q.Subject.Value, "MX")
+	}
+	return providers.Answer{}, p.unsupported(q)
+}
+
+func (p *Provider) unsupported(q schema.Query) error {
+	return providers.Errorf(p.cfg.Address, providers.KindUnsupported, "securitytrails does not answer %s for a %s subject (%s)", q.Op, q.Subject.Kind, q.Subject.Value)
+}
+
+// header carries the key the way every SecurityTrails client sends it: a
+// header, so it never appears in a URL.
+func (p *Provider) header() http.Header {
+	h := http.Header{}
+	h.Set("APIKEY", p.key)
+	h.Set("Accept", "application/json")
+	return h
+}
+
+// get fetches one JSON document; found is false on a 404 ("no data").
+func (p *Provider) get(ctx context.Context, path string, params url.Values, out any) (found bool, err error) {
+	u := p.endpoint + path
+	if len(params) > 0 {
+		u += "?" + params.Encode()
+	}
+	resp, err := p.client.Get(ctx, u, p.header())
+	if err != nil {
+		return false, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	return true, p.decode(resp, out)
+}
+
+func (p *Provider) decode(resp *providers.Response, out any) error {
+	if err := json.Unmarshal(resp.Body, out); err != nil {
+		return &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
+			Msg: fmt.Sprintf("could not read the response from %s (%s)", resp.URL, providers.BodySnippet(resp.Body)), Err: err}
+	}
+	return nil
+}
+
+// resolutions returns the current records and the history of a name.
+func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.Answer, error) {
+	host := q.Subject.Value
+	var ans providers.Answer
+	var found []schema.Finding
+
+	var cur domainResponse
+	ans.Requests++
+	ok, err := p.get(ctx, "/domain/"+url.PathEscape(host), nil, &cur)
+	if err != nil {
+		return providers.Answer{}, err
+	}
+	// MX history gives the host without its preference; current records
+	// give both, so remember them to name history MX values the same way.
+	mxPref := map[string]string{}
+	if ok {
+		for _, typ := range historyTypes {
+			bucket, present := cur.CurrentDNS[strings.ToLower(typ)]
+			if !present {
+				continue
+			}
+			first := parseDate(string(bucket.FirstSeen))
+			for _, v := range bucket.Values {
+				f, ok := p.finding(host, typ, v, nil)
+				if !ok {
+					continue
+				}
+				if f.Type == "MX" {
+					if pref, name, cut := strings.Cut(f.Value, " "); cut {
+						mxPref[name] = pref
+					}
+				}
+				if !q.WantsType(f.Type) {
+					continue
+				}
+				f.FirstSeen = first
+				f.Current = true
+				found = append(found, f)
+			}
+		}
+	}
+
+	for _, typ := range historyTypes {
+		if !q.WantsType(typ) {
+			continue
+		}
+		fs, n, warn, err := p.history(ctx, host, typ, mxPref)
+		ans.Requests += n
+		if err != nil {
+			return providers.Answer{}, err
+		}
+		found = append(found, fs...)
+		if warn != "" {
+			ans.Warnings = append(ans.Warnings, warn)
+		}
+	}
+	ans.Findings = providers.MergeFindings(found)
+	return ans, nil
+}
+
+// history fetches every page (up to max_pages) of one record type's history.
+func (p *Provider) history(ctx context.Context, host, typ string, mxPref map[string]string) (fs []schema.Finding, requests int, warning string, err error) {
+	path := "/history/" + url.PathEscape(host) + "/dns/" + strings.ToLower(typ)
+	total := 1
+	for page := 1; page <= total; page++ {
+		if page > p.maxPages {
+			return fs, requests, fmt.Sprintf("%s history of %s has %d pages; fetched the first %d (raise max_pages to get more)", typ, host, total, p.maxPages), nil
+		}
+		var h historyResponse
+		requests++
+		ok, err := p.get(ctx, path, url.Values{"page": {strconv.Itoa(page)}}, &h)
+		if err != nil {
+			return nil, requests, "", err
+		}
+		if !ok || len(h.Records) == 0 {
+			break
+		}
+		if page == 1 {
+			total = int(h.Pages)
+		}
+		for _, rec := range h.Records {
+			first, last := parseDate(string(rec.FirstSeen)), parseDate(string(rec.LastSeen))
+			for _, v := range rec.Values {
+				f, ok := p.finding(host, typ, v, mxPref)
+				if !ok {
+					continue
+				}
+				f.FirstSeen, f.LastSeen = first, last
+				fs = append(fs, f)
+			}
+		}
+	}
+	return fs, requests, "", nil
+}
+
+// finding turns one value object into a finding of type typ; ok is false
+// when the object carries no value for that type.
+func (p *Provider) finding(host, typ string, v value, mxPref map[string]string) (schema.Finding, bool) {
+	var val string
+	switch typ {
+	case "A", "AAAA":
+		val = firstNonEmpty(v.IP, v.IPv6, v.Value)
+		if a, err := netip.ParseAddr(strings.TrimSpace(val)); err == nil {
+			typ = "A"
+			if a.Unmap().Is6() {
+				typ = "AAAA"
+			}
+		}
+	case "MX":
+		name := schema.NormalizeName(firstNonEmpty(v.Hostname, v.Host, v.Value))
+		if name == "" {
+			return schema.Finding{}, false
+		}
+		val = name
+		if v.Priority != nil {
+			val = strconv.FormatInt(int64(*v.Priority), 10) + " " + name
+		} else if pref, ok := mxPref[name]; ok {
+			val = pref + " " + name
+		}
+	case "NS":
+		val = firstNonEmpty(v.Nameserver, v.Hostname, v.Host, v.Value)
+	case "SOA":
+		val = firstNonEmpty(v.Email, v.Value)
+	case "TXT":
+		val = v.Value
+	}
+	if strings.TrimSpace(val) == "" {
+		return schema.Finding{}, false
+	}
+	f := schema.NewFinding(host, typ, val)
+	f.Sources = []string{p.cfg.Address}
+	return f, true
+}
+
+// subdomains lists the names under a domain. SecurityTrails returns labels
+// relative to the queried name; they become full names here.
+func (p *Provider) subdomains(ctx context.Context, domain string) (providers.Answer, error) {
+	var resp subdomainsResponse
+	ans := providers.Answer{Requests: 1}
+	ok, err := p.get(ctx, "/domain/"+url.PathEscape(domain)+"/subdomains",
+		url.Values{"children_only": {"false"}, "include_inactive": {"true"}}, &resp)
+	if err != nil || !ok {
+		return ans, err
+	}
+	var found []schema.Finding
+	skipped := 0
+	for _, label := range resp.Subdomains {
+		label = strings.TrimSpace(label)
+		if label == "" {
+			continue
+		}
+		var name string
+		if strings.HasSuffix(label, ".") {
+			name = label + domain
+		} else {
+			name = label + "." + domain
+		}
+		f := schema.NewFinding(name, schema.TypeHost, "")
+		if schema.ValidateDomain(f.Name) != nil {
+			skipped++
+			continue
+		}
+		f.Sources = []string{p.cfg.Address}
+		found = append(found, f)
+	}
+	if skipped > 0 {
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d subdomain labels of %s that do not form valid names", skipped, domain))
+	}
+	if resp.Meta.LimitReached {
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("SecurityTrails capped the subdomain list of %s (2,000 names on the free plan, 10,000 on paid plans)", domain))
+	}
+	ans.Findings = providers.MergeFindings(found)
+	return ans, nil
+}
+
+// search pages through POST /domains/list with a filter; every hostname
+// found becomes (hostname, rrtype, value).
+func (p *Provider) search(ctx context.Context, field, val, rrtype string) (providers.Answer, error) {
+	body, err := json.Marshal(map[string]any{"filter": map[string]string{field: val}})
+	if err != nil {
+		return providers.Answer{}, err
+	}
+	h := p.header()
+	h.Set("Content-Type", "application/json")
+	var ans providers.Answer
+	var found []schema.Finding
+	last := 1
+	for page := 1; page <= last; page++ {
+		ans.Requests++
+		resp, err := p.client.Do(ctx, http.MethodPost, p.endpoint+"/domains/list?page="+strconv.Itoa(page), h, body)
+		if err != nil {
+			return providers.Answer{}, err
+		}
+		if resp.StatusCode == http.StatusNotFound {
+			break
+		}
+		var sr searchResponse
+		if err := p.decode(resp, &sr); err != nil {
+			return providers.Answer{}, err
+		}
+		if len(sr.Records) == 0 {
+			break
+		}
+		for _, r := range sr.Records {
+			name := schema.NormalizeName(r.Hostname)
+			if name == "" {
+				continue
+			}
+			f := schema.NewFinding(name, rrtype, val)
+			f.Sources = []string{p.cfg.Address}
+			found = append(found, f)
+		}
+		if page == 1 {
+			total := max(int(sr.Meta.TotalPages), 1)
+			last = total
+			if mp := int(sr.Meta.MaxPage); mp > 0 && mp < last {
+				last = mp
+			}
+			if p.maxPages < last {
+				last = p.maxPages
+			}
+			if last < total {
+				ans.Warnings = append(ans.Warnings, fmt.Sprintf(
+					"SecurityTrails has %d result pages (%d names) for %s = %s; fetching %d (the vendor's max_page and our max_pages cap it)",
+					total, int(sr.RecordCount), field, val, last))
+			}
+		}
+	}
+	ans.Findings = providers.MergeFindings(found)
+	return ans, nil
+}
+
+// classify recognises what the status alone does not tell: HTML served
+// with 200, and an exhausted monthly quota (429 like the rate limit).
+func (p *Provider) classify(resp *providers.Response) *providers.Error {
+	if resp.StatusCode == http.StatusOK && providers.LooksLikeHTML(resp.Body) {
+		return &providers.Error{Kind: providers.KindMalformed, Msg: "SecurityTrails answered " + resp.URL + " with an HTML page instead of JSON"}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		msg := errorMessage(resp.Body)
+		if strings.Contains(strings.ToLower(msg), "usage limit") || strings.Contains(strings.ToLower(msg), "quota") {
+			return &providers.Error{Kind: providers.KindQuota,
+				Msg: fmt.Sprintf("SecurityTrails monthly quota of this API key is spent (%q); it resets with your billing month, see GET /account/usage or your SecurityTrails account", msg)}
+		}
+	}
+	return nil
+}
+
+// errorMessage reads SecurityTrails' error body, {"message": "..."}.
+func errorMessage(body []byte) string {
+	var e struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		return providers.BodySnippet([]byte(e.Message))
+	}
+	return ""
+}
+
+func parseDate(s string) time.Time {
+	t, err := providers.ParseDate(s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Wire format.
+
+type domainResponse struct {
+	CurrentDNS map[string]bucket `json:"current_dns"`
+}
+
+// bucket is one record type of current_dns; a type without data is {}.
+type bucket struct {
+	FirstSeen providers.FlexString `json:"first_seen"`
+	Values    values               `json:"values"`
+}
+
+type historyResponse struct {
+	Pages   providers.FlexInt `json:"pages"`
+	Records []struct {
+		FirstSeen providers.FlexString `json:"first_seen"`
+		LastSeen  providers.FlexString `json:"last_seen"`
+		Values    values               `json:"values"`
+	} `json:"records"`
+}
+
+type subdomainsResponse struct {
+	Subdomains []string `json:"subdomains"`
+	Meta       struct {
+		LimitReached bool `json:"limit_reached"`
+	} `json:"meta"`
+}
+
+type searchResponse struct {
+	RecordCount providers.FlexInt `json:"record_count"`
+	Meta        struct {
+		TotalPages providers.FlexInt `json:"total_pages"`
+		MaxPage    providers.FlexInt `json:"max_page"`
+	} `json:"meta"`
+	Records []struct {
+		Hostname string `json:"hostname"`
+	} `json:"records"`
+}
+
+// value is one record value; which field is set depends on the type
+// (history MX uses host, current MX hostname).
+type value struct {
+	IP         string             `json:"ip"`
+	IPv6       string             `json:"ipv6"`
+	Hostname   string             `json:"hostname"`
+	Host       string             `json:"host"`
+	Priority   *providers.FlexInt `json:"priority"`
+	Nameserver string             `json:"nameserver"`
+	Email      string             `json:"email"`
+	Value      string             `json:"value"`
+}
+
+// values is a list of value objects that SecurityTrails sometimes sends as
+// a single object (or a bare string) instead of an array.
+type values []value
+
+func (vs *values) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*vs = nil
+		return nil
+	case b[0] == '[':
+		var raw []json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return err
+		}
+		out := make(values, 0, len(raw))
+		for _, r := range raw {
+			var one values
+			if err := one.UnmarshalJSON(r); err != nil {
+				return err
+			}
+			out = append(out, one...)
+		}
+		*vs = out
+		return nil
+	case b[0] == '{':
+		var v value
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*vs = values{v}
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*vs = values{{Value: s}}
+		return nil
+	}
+	return fmt.Errorf("values: unexpected JSON %.20s", b)
 }
