@@ -401,9 +401,9 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 func TestDetectFormat(t *testing.T) {
 	tests := map[string]string{
 		"\n\n{\"rrname\":\"a.example\",\"rrtype\":\"A\",\"rdata\":\"192.0.2.1\"}\n": FormatCOF,
-		`{"timestamp":"1","name":"a.example","type":"a","value":"192.0.2.1"}`:        FormatFDNS,
-		"name,type,value\n":      FormatCSV,
-		"a.example,A,192.0.2.1\n": FormatCSV,
+		`{"timestamp":"1","name":"a.example","type":"a","value":"192.0.2.1"}`:       FormatFDNS,
+		"name,type,value\n":                         FormatCSV,
+		"a.example,A,192.0.2.1\n":                   FormatCSV,
 		`{"rrname":"truncated.example","rdata":"19`: FormatCOF,
 	}
 	for in, want := range tests {
