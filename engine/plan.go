@@ -1,0 +1,490 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/reconform/reconform/internal/version"
+	"github.com/reconform/reconform/providers"
+	"github.com/reconform/reconform/schema"
+)
+
+// PlanFormatVersion is the version of the saved plan format WritePlan
+// writes and ReadPlan accepts.
+const PlanFormatVersion = 1
+
+// DefaultMaxDepth bounds pivots when neither the pivot nor the engagement
+// sets max_depth.
+const DefaultMaxDepth = 3
+
+// DefaultParallelism is how many instances run at once unless told.
+const DefaultParallelism = 10
+
+// assumedLatency is the per-request time the wall-time estimate assumes for
+// a provider without a rate limit.
+const assumedLatency = 500 * time.Millisecond
+
+// PlanOptions are Plan's inputs beside the config.
+type PlanOptions struct {
+	// Registry holds the provider types by name (providers/all).
+	Registry map[string]providers.Registration
+	// Previous are the previous state's findings keyed by the block address
+	// that produced them, used to predict known-after-apply instances. Nil
+	// means no prediction.
+	Previous map[string][]schema.Finding
+	// Now stamps the plan.
+	Now time.Time
+	// Parallelism is used for the wall-time estimate (default 10).
+	Parallelism int
+}
+
+// Instance is one planned query instance.
+type Instance struct {
+	Query schema.Query `json:"query"`
+	Key   string       `json:"key"`
+	// Block is the block that first asked for it: "query.x" or "pivot.y".
+	Block string `json:"block"`
+	Depth int    `json:"depth"`
+	// Active instances touch the target (live DNS).
+	Active bool `json:"active,omitempty"`
+	// Predicted instances come from the previous state's findings: a guess
+	// at a known-after-apply block, never run from the plan itself.
+	Predicted bool `json:"predicted,omitempty"`
+}
+
+// Dropped is a subject a block would have queried but may not, and why.
+type Dropped struct {
+	Block     string         `json:"block"`
+	Provider  string         `json:"provider"`
+	Op        schema.Op      `json:"op"`
+	Subject   schema.Subject `json:"subject"`
+	Reason    string         `json:"reason"`
+	Predicted bool           `json:"predicted,omitempty"`
+}
+
+// BlockPlan is one block of the graph as planned.
+type BlockPlan struct {
+	Address   string    `json:"address"`
+	DependsOn []string  `json:"depends_on,omitempty"`
+	Providers []string  `json:"providers"`
+	Op        schema.Op `json:"op"`
+	// KnownAfterApply blocks get their subjects from findings; their
+	// instances in the plan, if any, are predictions.
+	KnownAfterApply bool `json:"known_after_apply,omitempty"`
+	// MaxDepth is a pivot's depth bound.
+	MaxDepth  int  `json:"max_depth,omitempty"`
+	Recursive bool `json:"recursive,omitempty"`
+	// Instances and Predicted count the block's planned and predicted
+	// instances.
+	Instances int `json:"instances"`
+	Predicted int `json:"predicted,omitempty"`
+}
+
+// ProviderPlan is one provider instance's expected cost.
+type ProviderPlan struct {
+	Address string `json:"address"`
+	Type    string `json:"type"`
+	// Requests is the planned instances (one request each at least);
+	// Predicted adds the predicted ones.
+	Requests  int `json:"requests"`
+	Predicted int `json:"predicted,omitempty"`
+	// Budget is the request budget for the run (0: unlimited); a plan
+	// applied from a file never exceeds it.
+	Budget int         `json:"budget,omitempty"`
+	Rate   schema.Rate `json:"rate"`
+	Active bool        `json:"active,omitempty"`
+	// Estimate is the wall time the provider's requests take at its rate.
+	Estimate time.Duration `json:"estimate"`
+	// OverBudget is set when planned plus predicted requests exceed the
+	// budget: the rest will be skipped.
+	OverBudget bool `json:"over_budget,omitempty"`
+}
+
+// PlanScope is the scope a plan was made for, in a form that saves well.
+type PlanScope struct {
+	Domains []string `json:"domains,omitempty"`
+	CIDRs   []string `json:"cidrs,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+}
+
+// Plan is what an apply will do: every instance known now, predictions for
+// blocks known only after apply, dropped subjects with reasons, and the
+// expected cost per provider. It holds no secret and saves as JSON.
+type Plan struct {
+	FormatVersion int       `json:"format_version"`
+	Version       string    `json:"reconform_version"`
+	ConfigHash    string    `json:"config_hash"`
+	Engagement    string    `json:"engagement"`
+	CreatedAt     time.Time `json:"created_at"`
+	PassiveOnly   bool      `json:"passive_only"`
+	MaxDepth      int       `json:"max_depth"`
+	Scope         PlanScope `json:"scope"`
+
+	Blocks    []BlockPlan    `json:"blocks"`
+	Providers []ProviderPlan `json:"providers"`
+	// Instances are the planned instances in block order, then key.
+	Instances []Instance `json:"instances"`
+	// Predictions are instances predicted for known-after-apply blocks.
+	Predictions []Instance `json:"predictions,omitempty"`
+	Dropped     []Dropped  `json:"dropped,omitempty"`
+	// Estimate is the expected wall time of the whole run.
+	Estimate time.Duration `json:"estimate"`
+	Warnings []string      `json:"warnings,omitempty"`
+
+	// FromFile is set by ReadPlan: the plan is an approval, and apply keeps
+	// within its scope and budgets.
+	FromFile bool `json:"-"`
+}
+
+// ActiveCount is the number of planned instances that touch the target.
+func (p *Plan) ActiveCount() int {
+	n := 0
+	for _, in := range p.Instances {
+		if in.Active {
+			n++
+		}
+	}
+	return n
+}
+
+// scopeOf converts a config scope to its saved form.
+func scopeOf(s schema.Scope) PlanScope {
+	out := PlanScope{Domains: append([]string(nil), s.Domains...), Exclude: append([]string(nil), s.Exclude...)}
+	for _, c := range s.CIDRs {
+		out.CIDRs = append(out.CIDRs, c.String())
+	}
+	return out
+}
+
+// schemaScope converts a saved scope back; bad CIDRs are an error.
+func (s PlanScope) schemaScope() (schema.Scope, error) {
+	out := schema.Scope{Domains: s.Domains, Exclude: s.Exclude}
+	for _, c := range s.CIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return schema.Scope{}, fmt.Errorf("plan scope has an invalid CIDR %q: %w", c, err)
+		}
+		out.CIDRs = append(out.CIDRs, p)
+	}
+	return out, nil
+}
+
+// pivotMaxDepth is a pivot's depth bound.
+func pivotMaxDepth(cfg *schema.Config, p *schema.PivotBlock) int {
+	if p.MaxDepth > 0 {
+		return p.MaxDepth
+	}
+	if cfg.Engagement.MaxDepth > 0 {
+		return cfg.Engagement.MaxDepth
+	}
+	return DefaultMaxDepth
+}
+
+// admission decides whether a block may send one query. Plan and Apply
+// share it so the plan says exactly what apply will do.
+type admission struct {
+	cfg         *schema.Config
+	registry    map[string]providers.Registration
+	scope       schema.Scope
+	passiveOnly bool
+}
+
+// admit builds the instance for (provider, op, subject) asked by block at
+// depth, or says why it may not run. derived is set when the subject came
+// from findings (pivots and known-after-apply queries): such a subject must
+// be in scope. Active ops must always be in scope and never run under
+// passive_only.
+func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subject, rrtypes []string, params map[string]string, depth int, derived bool) (Instance, string) {
+	q := schema.Query{Provider: provider, Op: op, Subject: subj, RRTypes: rrtypes, Params: params}
+	in := Instance{Query: q, Key: q.Key(), Block: block, Depth: depth}
+	pb := a.cfg.Providers[provider]
+	if pb == nil {
+		return in, fmt.Sprintf("provider %q is not configured", provider)
+	}
+	reg, ok := a.registry[pb.Type]
+	if !ok {
+		return in, fmt.Sprintf("provider type %q is unknown", pb.Type)
+	}
+	traits, ok := reg.Schema.Ops[op]
+	if !ok {
+		return in, fmt.Sprintf("provider %q does not answer %s", provider, op)
+	}
+	in.Active = traits.Active
+	inScope, why := a.scope.Contains(subj)
+	if traits.Active {
+		if a.passiveOnly {
+			return in, fmt.Sprintf("%s is active (it touches the target) and the engagement is passive_only", op)
+		}
+		if !inScope {
+			return in, "out of scope (active ops run only on in-scope subjects): " + why
+		}
+	}
+	if derived && !inScope {
+		return in, "out of scope: " + why
+	}
+	return in, ""
+}
+
+// MakePlan builds the plan for cfg: the block graph, seed instances,
+// predicted instances of known-after-apply blocks, dropped subjects with
+// reasons and per-provider estimates. Config problems are diagnostics. It
+// sends no request. (It is not called Plan because the type is.)
+func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan, hcl.Diagnostics) {
+	g, diags := BuildGraph(cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = DefaultParallelism
+	}
+	p := &Plan{
+		FormatVersion: PlanFormatVersion,
+		Version:       version.Version,
+		ConfigHash:    cfg.Hash,
+		Engagement:    cfg.Engagement.Name,
+		CreatedAt:     opts.Now.UTC(),
+		PassiveOnly:   cfg.Engagement.PassiveOnly,
+		MaxDepth:      cfg.Engagement.MaxDepth,
+		Scope:         scopeOf(cfg.Scope),
+	}
+	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
+	seen := map[string]bool{}
+	predicted := map[string]bool{}
+
+	// Previous findings for every block, so that prediction expressions
+	// are known even when a block found nothing last time.
+	prev := map[string][]schema.Finding{}
+	for _, addr := range g.Nodes {
+		prev[addr] = opts.Previous[addr]
+	}
+
+	for _, addr := range g.Nodes {
+		if ctx.Err() != nil {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Planning interrupted"})
+		}
+		bp := BlockPlan{Address: addr, DependsOn: g.Deps[addr], Recursive: g.Recursive[addr]}
+		if name, ok := strings.CutPrefix(addr, "query."); ok {
+			q := cfg.Queries[name]
+			bp.Providers, bp.Op = q.Providers, q.Op
+			subjects, known, d := cfg.EvalSubjects(q, nil)
+			diags = append(diags, d...)
+			isPrediction := false
+			if !known && !d.HasErrors() {
+				bp.KnownAfterApply = true
+				if opts.Previous == nil {
+					p.Blocks = append(p.Blocks, bp)
+					continue
+				}
+				isPrediction = true
+				subjects, _, d = cfg.EvalSubjects(q, prev)
+				for _, dg := range d {
+					p.Warnings = append(p.Warnings, fmt.Sprintf("%s: predicting from the previous state: %s", addr, dg.Summary))
+				}
+			}
+			derived := len(g.Deps[addr]) > 0
+			for _, subj := range subjects {
+				for _, prov := range q.Providers {
+					in, why := adm.admit(addr, prov, q.Op, subj, q.RRTypes, q.Params, 0, derived)
+					if why != "" {
+						p.Dropped = append(p.Dropped, Dropped{Block: addr, Provider: prov, Op: q.Op, Subject: subj, Reason: why, Predicted: isPrediction})
+						continue
+					}
+					if isPrediction {
+						if !seen[in.Key] && !predicted[in.Key] {
+							predicted[in.Key] = true
+							in.Predicted = true
+							p.Predictions = append(p.Predictions, in)
+							bp.Predicted++
+						}
+						continue
+					}
+					if seen[in.Key] {
+						continue
+					}
+					seen[in.Key] = true
+					p.Instances = append(p.Instances, in)
+					bp.Instances++
+				}
+			}
+			p.Blocks = append(p.Blocks, bp)
+			continue
+		}
+		name := strings.TrimPrefix(addr, "pivot.")
+		pv := cfg.Pivots[name]
+		bp.Providers, bp.Op = pv.Providers, pv.Op
+		bp.KnownAfterApply = true
+		bp.MaxDepth = pivotMaxDepth(cfg, pv)
+		if opts.Previous != nil {
+			sources := append([]string(nil), pv.From...)
+			if g.Recursive[addr] && !contains(sources, addr) {
+				sources = append(sources, addr)
+			}
+			warned := false
+			for _, from := range sources {
+				for _, f := range prev[from] {
+					subj, ok, d := cfg.EvalPivot(pv, f)
+					if d.HasErrors() && !warned {
+						warned = true
+						p.Warnings = append(p.Warnings, fmt.Sprintf("%s: predicting from the previous state: %s", addr, d[0].Summary))
+					}
+					if !ok {
+						continue
+					}
+					for _, prov := range pv.Providers {
+						in, why := adm.admit(addr, prov, pv.Op, subj, pv.RRTypes, pv.Params, f.Depth+1, true)
+						if why == "" && in.Depth > bp.MaxDepth {
+							why = fmt.Sprintf("depth %d is beyond max_depth %d", in.Depth, bp.MaxDepth)
+						}
+						if why != "" {
+							if !predicted["drop "+in.Key] {
+								predicted["drop "+in.Key] = true
+								p.Dropped = append(p.Dropped, Dropped{Block: addr, Provider: prov, Op: pv.Op, Subject: subj, Reason: why, Predicted: true})
+							}
+							continue
+						}
+						if seen[in.Key] || predicted[in.Key] {
+							continue
+						}
+						predicted[in.Key] = true
+						in.Predicted = true
+						p.Predictions = append(p.Predictions, in)
+						bp.Predicted++
+					}
+				}
+			}
+		}
+		p.Blocks = append(p.Blocks, bp)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	rank := map[string]int{}
+	for i, addr := range g.Nodes {
+		rank[addr] = i
+	}
+	byBlockThenKey := func(ins []Instance) {
+		sort.SliceStable(ins, func(i, j int) bool {
+			if ins[i].Block != ins[j].Block {
+				return rank[ins[i].Block] < rank[ins[j].Block]
+			}
+			return ins[i].Key < ins[j].Key
+		})
+	}
+	byBlockThenKey(p.Instances)
+	byBlockThenKey(p.Predictions)
+	p.Providers = estimate(cfg, opts.Registry, p, opts.Parallelism)
+	for _, pp := range p.Providers {
+		if pp.OverBudget {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("provider %s: %d requests planned or predicted but the budget is %d; the rest will be skipped", pp.Address, pp.Requests+pp.Predicted, pp.Budget))
+		}
+		if pp.Estimate > p.Estimate {
+			p.Estimate = pp.Estimate
+		}
+	}
+	return p, diags
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// effectiveLimits are a provider block's rate, budget, timeout, TTL and
+// endpoint after the provider type's defaults are applied.
+type effectiveLimits struct {
+	Rate     schema.Rate
+	Budget   int
+	Timeout  time.Duration
+	CacheTTL time.Duration // < 0: no cache
+	Endpoint string
+}
+
+// DefaultCacheTTL is how long a cached answer is reused unless the
+// provider says otherwise.
+const DefaultCacheTTL = 24 * time.Hour
+
+func limitsOf(pb *schema.ProviderBlock, reg providers.Registration) effectiveLimits {
+	l := effectiveLimits{Rate: pb.Rate, Budget: pb.Budget, Timeout: pb.Timeout, CacheTTL: pb.CacheTTL, Endpoint: pb.Endpoint}
+	if l.Rate.IsZero() && reg.Schema.DefaultRate != "" {
+		if r, err := schema.ParseRate(reg.Schema.DefaultRate); err == nil {
+			l.Rate = r
+		}
+	}
+	if l.Budget == 0 {
+		l.Budget = reg.Schema.DefaultBudget
+	}
+	if l.Timeout == 0 {
+		l.Timeout = reg.Schema.DefaultTimeout
+	}
+	if l.Timeout == 0 {
+		l.Timeout = 30 * time.Second
+	}
+	if l.CacheTTL == 0 {
+		l.CacheTTL = reg.Schema.DefaultCacheTTL
+	}
+	if l.CacheTTL == 0 {
+		l.CacheTTL = DefaultCacheTTL
+	}
+	if l.Endpoint == "" {
+		l.Endpoint = reg.Schema.DefaultEndpoint
+	}
+	return l
+}
+
+// estimate counts requests per provider and the time they take: at the
+// provider's rate (the first request is immediate), or at an assumed
+// latency spread over the parallelism when unlimited.
+func estimate(cfg *schema.Config, registry map[string]providers.Registration, p *Plan, parallelism int) []ProviderPlan {
+	byAddr := map[string]*ProviderPlan{}
+	for addr, pb := range cfg.Providers {
+		reg := registry[pb.Type]
+		l := limitsOf(pb, reg)
+		byAddr[addr] = &ProviderPlan{Address: addr, Type: pb.Type, Budget: l.Budget, Rate: l.Rate}
+	}
+	for _, in := range p.Instances {
+		if pp := byAddr[in.Query.Provider]; pp != nil {
+			pp.Requests++
+			pp.Active = pp.Active || in.Active
+		}
+	}
+	for _, in := range p.Predictions {
+		if pp := byAddr[in.Query.Provider]; pp != nil {
+			pp.Predicted++
+			pp.Active = pp.Active || in.Active
+		}
+	}
+	out := make([]ProviderPlan, 0, len(byAddr))
+	for _, pp := range byAddr {
+		n := pp.Requests + pp.Predicted
+		if pp.Budget > 0 && n > pp.Budget {
+			pp.OverBudget = true
+			n = pp.Budget
+		}
+		if n > 0 {
+			if ps := pp.Rate.PerSecond(); ps > 0 {
+				pp.Estimate = time.Duration(float64(n-1) / ps * float64(time.Second))
+			}
+			par := time.Duration(math.Ceil(float64(n) / float64(parallelism)))
+			if floor := par * assumedLatency; pp.Estimate < floor {
+				pp.Estimate = floor
+			}
+		}
+		out = append(out, *pp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
+	return out
+}
