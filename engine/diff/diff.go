@@ -1,0 +1,469 @@
+// Package diff compares two states by identity and says what drifted:
+// findings added, removed, becoming current or going historical, values
+// replaced, findings a run could not verify, and facts that changed. It
+// renders the result as human text, Markdown and a stable JSON document.
+package diff
+
+import (
+	"net/netip"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/schema"
+)
+
+// Side identifies one of the two compared states.
+type Side struct {
+	Serial     uint64
+	Lineage    string
+	Engagement string
+	FinishedAt time.Time
+	Findings   int
+}
+
+// Result is the drift from Old to New. Every list is sorted by identity.
+type Result struct {
+	// Old is nil when there was no previous state (a first run).
+	Old, New *Side
+
+	Added          []*state.Finding // never in the old state
+	Removed        []*state.Finding // in the old state, gone: a source no longer reports it
+	BecameCurrent  []*state.Finding // historical before, current now
+	WentHistorical []*state.Finding // current before, historical now
+	// Changed pairs a value that left a (name, type) with one that came:
+	// an A record moving, a TXT or SPF record edited.
+	Changed []Change
+
+	// Not drift, but shown: findings the new run could not confirm (kept,
+	// not removed), confirmed again, or dropped after forget_after.
+	Unverified []*state.Finding
+	Reverified []*state.Finding
+	Forgotten  []*state.Finding
+
+	FactsAdded   []schema.Fact
+	FactsRemoved []schema.Fact
+	FactsChanged []FactChange
+
+	// Ignored counts drift items the engagement's ignore rules hid.
+	Ignored int
+}
+
+// How a value left or came in a Change.
+const (
+	HowAdded          = "added"
+	HowRemoved        = "removed"
+	HowBecameCurrent  = "became_current"
+	HowWentHistorical = "went_historical"
+)
+
+// Change is one value of a (name, type) replaced by another.
+type Change struct {
+	Name, Type string
+	Old, New   *state.Finding
+	// OldHow is HowRemoved or HowWentHistorical; NewHow is HowAdded or
+	// HowBecameCurrent.
+	OldHow, NewHow string
+	// Text is a character diff of the values for text records (TXT, SPF);
+	// nil for others.
+	Text []Span
+}
+
+// Span is a piece of a character diff.
+type Span struct {
+	Op   string `json:"op"` // "equal", "delete", "insert"
+	Text string `json:"text"`
+}
+
+// FactChange is one value of a (subject, kind) fact replaced by another.
+type FactChange struct {
+	Subject, Kind string
+	Old, New      string
+	// Weakening is set when the new value is a weaker security posture
+	// (DMARC reject -> none, SPF -all -> ~all).
+	Weakening bool
+}
+
+// HasDrift reports whether anything not hidden by ignore rules changed in
+// the infrastructure. Unverified findings are not drift: a failed provider
+// is an error of the run, not a change of the target.
+func (r *Result) HasDrift() bool {
+	return len(r.Added)+len(r.Removed)+len(r.BecameCurrent)+len(r.WentHistorical)+len(r.Changed)+
+		len(r.FactsAdded)+len(r.FactsRemoved)+len(r.FactsChanged) > 0
+}
+
+// Weakenings counts fact changes that weaken a security posture.
+func (r *Result) Weakenings() int {
+	n := 0
+	for _, c := range r.FactsChanged {
+		if c.Weakening {
+			n++
+		}
+	}
+	return n
+}
+
+func side(s *state.State) *Side {
+	if s == nil {
+		return nil
+	}
+	return &Side{Serial: s.Serial, Lineage: s.Lineage, Engagement: s.Engagement, FinishedAt: s.Run.FinishedAt, Findings: len(s.Findings)}
+}
+
+// Compare returns the drift from old to new (old nil: everything in new
+// is added). Both states' findings must be sorted by identity, as Decode
+// and Merge leave them. Ignore rules hide matching findings from the
+// result and are counted in Ignored; they never change the states.
+func Compare(old, new *state.State, ignore []schema.IgnoreRule) *Result {
+	r := &Result{Old: side(old), New: side(new)}
+	var of, nf []state.Finding
+	if old != nil {
+		of = old.Findings
+	}
+	if new != nil {
+		nf = new.Findings
+	}
+	ig := ignorer(ignore)
+
+	// A merge join over two sorted lists: the same walk as comm(1).
+	i, j := 0, 0
+	for i < len(of) || j < len(nf) {
+		var c int
+		switch {
+		case i == len(of):
+			c = 1
+		case j == len(nf):
+			c = -1
+		default:
+			c = state.CompareIdentity(&of[i].Finding, &nf[j].Finding)
+		}
+		switch {
+		case c < 0:
+			o := &of[i]
+			if o.Unverified != "" {
+				r.Forgotten = append(r.Forgotten, o)
+			} else {
+				r.Removed = append(r.Removed, o)
+			}
+			i++
+		case c > 0:
+			r.Added = append(r.Added, &nf[j])
+			j++
+		default:
+			o, n := &of[i], &nf[j]
+			switch {
+			case o.IsCurrent() && !n.IsCurrent():
+				r.WentHistorical = append(r.WentHistorical, n)
+			case !o.IsCurrent() && n.IsCurrent():
+				r.BecameCurrent = append(r.BecameCurrent, n)
+			}
+			switch {
+			case o.Unverified == "" && n.Unverified != "":
+				r.Unverified = append(r.Unverified, n)
+			case o.Unverified != "" && n.Unverified == "":
+				r.Reverified = append(r.Reverified, n)
+			}
+			i++
+			j++
+		}
+	}
+	r.pairChanges()
+	r.applyIgnore(ig)
+	if old != nil || new != nil {
+		var oldFacts, newFacts []schema.Fact
+		if old != nil {
+			oldFacts = old.Facts
+		}
+		if new != nil {
+			newFacts = new.Facts
+		}
+		r.compareFacts(oldFacts, newFacts)
+	}
+	return r
+}
+
+// groupKey is the (name, type) of a finding, plus for text records the
+// kind of record ("v=spf1", "google-site-verification"), so that an SPF
+// edit pairs with the SPF record and not with a verification token.
+func groupKey(f *state.Finding) string {
+	k := f.Name + " " + f.Type
+	if isText(f.Type) {
+		k += " " + textKind(f.Value)
+	}
+	return k
+}
+
+func isText(t string) bool { return t == "TXT" || t == "SPF" }
+
+func textKind(v string) string {
+	v = strings.TrimSpace(v)
+	lower := strings.ToLower(v)
+	if strings.HasPrefix(lower, "v=") {
+		if i := strings.IndexAny(lower, " ;"); i > 0 {
+			return lower[:i]
+		}
+		return lower
+	}
+	if i := strings.IndexAny(lower, "=:"); i > 0 {
+		return lower[:i]
+	}
+	return ""
+}
+
+// pairChanges turns a lone value leaving a group and a lone value coming
+// into it into one Change.
+func (r *Result) pairChanges() {
+	type slot struct {
+		f   *state.Finding
+		how string
+		n   int
+	}
+	outs, ins := map[string]*slot{}, map[string]*slot{}
+	note := func(m map[string]*slot, f *state.Finding, how string) {
+		k := groupKey(f)
+		if s := m[k]; s != nil {
+			s.n++
+			return
+		}
+		m[k] = &slot{f: f, how: how, n: 1}
+	}
+	for _, f := range r.Removed {
+		note(outs, f, HowRemoved)
+	}
+	for _, f := range r.WentHistorical {
+		note(outs, f, HowWentHistorical)
+	}
+	for _, f := range r.Added {
+		note(ins, f, HowAdded)
+	}
+	for _, f := range r.BecameCurrent {
+		note(ins, f, HowBecameCurrent)
+	}
+	paired := map[*state.Finding]bool{}
+	for k, o := range outs {
+		in := ins[k]
+		if in == nil || o.n != 1 || in.n != 1 {
+			continue
+		}
+		c := Change{Name: o.f.Name, Type: o.f.Type, Old: o.f, New: in.f, OldHow: o.how, NewHow: in.how}
+		if isText(c.Type) {
+			c.Text = textDiff(o.f.Value, in.f.Value)
+		}
+		r.Changed = append(r.Changed, c)
+		paired[o.f], paired[in.f] = true, true
+	}
+	if len(paired) == 0 {
+		return
+	}
+	drop := func(list []*state.Finding) []*state.Finding {
+		out := list[:0]
+		for _, f := range list {
+			if !paired[f] {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	r.Removed, r.WentHistorical = drop(r.Removed), drop(r.WentHistorical)
+	r.Added, r.BecameCurrent = drop(r.Added), drop(r.BecameCurrent)
+	sort.Slice(r.Changed, func(i, j int) bool {
+		return state.CompareIdentity(&r.Changed[i].Old.Finding, &r.Changed[j].Old.Finding) < 0
+	})
+}
+
+// maxTextDiff bounds the character diff; longer values are shown whole.
+const maxTextDiff = 4096
+
+func textDiff(a, b string) []Span {
+	if len(a) > maxTextDiff || len(b) > maxTextDiff {
+		return []Span{{Op: "delete", Text: a}, {Op: "insert", Text: b}}
+	}
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = 0 // deterministic: never cut short by the clock
+	diffs := dmp.DiffCleanupSemantic(dmp.DiffMain(a, b, false))
+	out := make([]Span, 0, len(diffs))
+	for _, d := range diffs {
+		op := "equal"
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			op = "delete"
+		case diffmatchpatch.DiffInsert:
+			op = "insert"
+		}
+		out = append(out, Span{Op: op, Text: d.Text})
+	}
+	return out
+}
+
+// compareFacts diffs the fact sets; a (subject, kind) whose single value
+// was replaced by another single value is a change.
+func (r *Result) compareFacts(oldFacts, newFacts []schema.Fact) {
+	oldIDs, newIDs := map[string]bool{}, map[string]bool{}
+	for _, f := range oldFacts {
+		oldIDs[f.ID()] = true
+	}
+	for _, f := range newFacts {
+		newIDs[f.ID()] = true
+	}
+	var added, removed []schema.Fact
+	for _, f := range newFacts {
+		if !oldIDs[f.ID()] {
+			added = append(added, f)
+		}
+	}
+	for _, f := range oldFacts {
+		if !newIDs[f.ID()] {
+			removed = append(removed, f)
+		}
+	}
+	group := func(fs []schema.Fact) map[string][]int {
+		m := map[string][]int{}
+		for i, f := range fs {
+			k := f.Subject + " " + f.Kind
+			m[k] = append(m[k], i)
+		}
+		return m
+	}
+	ga, gr := group(added), group(removed)
+	usedA, usedR := map[int]bool{}, map[int]bool{}
+	for k, ri := range gr {
+		ai := ga[k]
+		if len(ri) != 1 || len(ai) != 1 {
+			continue
+		}
+		o, n := removed[ri[0]], added[ai[0]]
+		r.FactsChanged = append(r.FactsChanged, FactChange{Subject: o.Subject, Kind: o.Kind, Old: o.Value, New: n.Value,
+			Weakening: weakens(o.Kind, o.Value, n.Value)})
+		usedR[ri[0]], usedA[ai[0]] = true, true
+	}
+	for i, f := range added {
+		if !usedA[i] {
+			r.FactsAdded = append(r.FactsAdded, f)
+		}
+	}
+	for i, f := range removed {
+		if !usedR[i] {
+			r.FactsRemoved = append(r.FactsRemoved, f)
+		}
+	}
+	schema.SortFacts(r.FactsAdded)
+	schema.SortFacts(r.FactsRemoved)
+	sort.Slice(r.FactsChanged, func(i, j int) bool {
+		a, b := r.FactsChanged[i], r.FactsChanged[j]
+		if a.Subject != b.Subject {
+			return a.Subject < b.Subject
+		}
+		return a.Kind < b.Kind
+	})
+}
+
+// Posture ranks: higher is stronger. A change to a lower rank weakens.
+var (
+	dmarcRank = map[string]int{"reject": 3, "quarantine": 2, "none": 1, "missing": 0, "absent": 0}
+	spfRank   = map[string]int{
+		"-all": 4, "fail": 4, "hardfail": 4,
+		"~all": 3, "softfail": 3,
+		"?all": 2, "neutral": 2,
+		"+all": 1, "pass": 1, "all": 1,
+		"missing": 0, "none": 0, "absent": 0,
+	}
+)
+
+func weakens(kind, old, new string) bool {
+	kind = strings.ToLower(kind)
+	var ranks map[string]int
+	switch {
+	case strings.Contains(kind, "dmarc"):
+		ranks = dmarcRank
+	case strings.Contains(kind, "spf"):
+		ranks = spfRank
+	default:
+		return false
+	}
+	o, ok1 := ranks[strings.ToLower(strings.TrimSpace(old))]
+	n, ok2 := ranks[strings.ToLower(strings.TrimSpace(new))]
+	return ok1 && ok2 && n < o
+}
+
+// ignoreRules matches findings against the engagement's ignore rules.
+type ignoreRules []schema.IgnoreRule
+
+func ignorer(rules []schema.IgnoreRule) ignoreRules { return rules }
+
+// Match reports whether any rule hides f.
+func (rules ignoreRules) Match(f *schema.Finding) bool {
+	for _, r := range rules {
+		if ruleMatches(r, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchesIgnore reports whether an ignore rule hides the finding.
+func MatchesIgnore(rules []schema.IgnoreRule, f *schema.Finding) bool {
+	return ignoreRules(rules).Match(f)
+}
+
+func ruleMatches(r schema.IgnoreRule, f *schema.Finding) bool {
+	if r.Name == "" && r.Type == "" && r.Value == "" {
+		return false // an empty rule would hide everything: surely a mistake
+	}
+	if r.Name != "" && !glob(strings.ToLower(schema.NormalizeName(r.Name)), f.Name) {
+		return false
+	}
+	if r.Type != "" && !strings.EqualFold(r.Type, f.Type) {
+		return false
+	}
+	if r.Value != "" {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(r.Value)); err == nil {
+			a, err := netip.ParseAddr(f.Value)
+			return err == nil && p.Contains(a.Unmap())
+		}
+		return glob(r.Value, f.Value) || glob(strings.ToLower(r.Value), strings.ToLower(f.Value))
+	}
+	return true
+}
+
+// glob matches shell-style patterns where * spans any characters
+// (including the / of a TXT value).
+func glob(pattern, s string) bool {
+	ok, err := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(s, "/", "\x00"))
+	return err == nil && ok
+}
+
+// applyIgnore drops ignored items and counts them.
+func (r *Result) applyIgnore(rules ignoreRules) {
+	if len(rules) == 0 {
+		return
+	}
+	filter := func(list []*state.Finding) []*state.Finding {
+		out := list[:0]
+		for _, f := range list {
+			if rules.Match(&f.Finding) {
+				r.Ignored++
+				continue
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	r.Added, r.Removed = filter(r.Added), filter(r.Removed)
+	r.BecameCurrent, r.WentHistorical = filter(r.BecameCurrent), filter(r.WentHistorical)
+	r.Unverified, r.Reverified, r.Forgotten = filter(r.Unverified), filter(r.Reverified), filter(r.Forgotten)
+	// A change is churn only when both values match: a CDN address moving
+	// to an address outside the CDN is exactly what must be seen.
+	changed := r.Changed[:0]
+	for _, c := range r.Changed {
+		if rules.Match(&c.Old.Finding) && rules.Match(&c.New.Finding) {
+			r.Ignored++
+			continue
+		}
+		changed = append(changed, c)
+	}
+	r.Changed = changed
+}
