@@ -328,7 +328,7 @@ func (l *loader) decodeScope() {
 		items, _ := l.evalStrings(a, ctx)
 		for _, it := range items {
 			name := NormalizeName(it.Value)
-			if err := ValidateDomain(name); err != nil {
+			if err := checkDomain(name); err != nil {
 				l.errorf(it.Range, "Invalid domain name", "%s. A scope domain is a name such as \"acme.example\"; it covers its subdomains.", capitalize(err.Error()))
 				continue
 			}
@@ -364,7 +364,7 @@ func (l *loader) decodeScope() {
 				continue
 			}
 			name := NormalizeName(v)
-			if err := ValidateDomain(name); err != nil {
+			if err := checkDomain(name); err != nil {
 				l.errorf(it.Range, "Invalid exclusion", "%s. Exclude a name (and its subdomains), an IP or a CIDR.", capitalize(err.Error()))
 				continue
 			}
@@ -389,6 +389,18 @@ func parsePrefixOrAddr(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// checkDomain is ValidateDomain with the most telling problem first: a
+// character that can never be in a name before a missing dot.
+func checkDomain(name string) error {
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+		if !ok {
+			return fmt.Errorf("%q is not a domain name: it contains %q", name, r)
+		}
+	}
+	return ValidateDomain(name)
 }
 
 func capitalize(s string) string {
@@ -426,7 +438,7 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 	switch kind {
 	case SubjectDomain:
 		name := NormalizeName(s)
-		if err = ValidateDomain(name); err == nil {
+		if err = checkDomain(name); err == nil {
 			if _, ipErr := netip.ParseAddr(name); ipErr == nil {
 				err = fmt.Errorf("%q is an IP address; use a target \"ip\" block for it", s)
 			}

@@ -204,7 +204,7 @@ func subjectsFromValue(v cty.Value, rng hcl.Range) ([]Subject, hcl.Diagnostics) 
 			if err != nil {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError, Summary: "Invalid subject",
-					Detail: err.Error() + ".", Subject: rng.Ptr(),
+					Detail: fmt.Sprintf("%s. A subject is a domain name, an IP address or a CIDR.", capitalize(err.Error())), Subject: rng.Ptr(),
 				})
 				return
 			}
@@ -295,3 +295,4 @@ func excludes(rule string, subj Subject) bool {
 	name := NormalizeName(rule)
 	return subj.Kind == SubjectDomain && (subj.Value == name || strings.HasSuffix(subj.Value, "."+name))
 }
+

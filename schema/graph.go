@@ -55,8 +55,16 @@ func (l *loader) checkGraph() {
 		if q.Subjects == nil || len(q.DependsOn) > 0 {
 			continue
 		}
-		_, _, diags := l.cfg.EvalSubjects(q, nil)
-		l.diags = append(l.diags, diags...)
+		// Element by element when the list is written out, so a bad
+		// subject is pointed at exactly.
+		elems, d := hcl.ExprList(q.Subjects)
+		if d.HasErrors() {
+			elems = []hcl.Expression{q.Subjects}
+		}
+		for _, e := range elems {
+			_, _, diags := l.cfg.EvalSubjects(&QueryBlock{Subjects: e}, nil)
+			l.diags = append(l.diags, diags...)
+		}
 	}
 }
 

@@ -114,6 +114,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 
 	hash := sha256.New()
+	syntaxErrors := false
 	for _, name := range names {
 		src, err := os.ReadFile(filepath.Join(dir, name))
 		shown := filepath.Join(display, name)
@@ -129,6 +130,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		hash.Write(src)
 		file, diags := hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
 		l.diags = append(l.diags, diags...)
+		syntaxErrors = syntaxErrors || diags.HasErrors()
 		if file == nil {
 			continue
 		}
@@ -137,7 +139,11 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			l.collect(body, shown)
 		}
 	}
-	l.decode()
+	// A file with syntax errors decodes only partly; checking the rest
+	// would report problems that are not there. Fix the syntax first.
+	if !syntaxErrors {
+		l.decode()
+	}
 
 	// The hash covers the variable values in force, except sensitive ones.
 	var vnames []string

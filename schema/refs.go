@@ -125,7 +125,7 @@ func (l *loader) checkRef(tr hcl.Traversal, where string, allowed []string) bool
 				"pivot": "Declare a pivot block with that name, or correct the reference.",
 			}[root]
 			l.errorf(hcl.RangeBetween(rootRange, nameRange), "Reference to undeclared "+what,
-				"A %s named %q has not been declared.%s %s", what, name, didYouMean(name, sortedKeys(decl)), fix)
+				"%s named %q has not been declared.%s %s", capitalize(article(what)+" "+what), name, didYouMean(name, sortedKeys(decl)), fix)
 			return false
 		}
 		if root == "query" || root == "pivot" {
@@ -305,4 +305,12 @@ func blockDeps(expr hcl.Expression) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// article is "a" or "an" for word.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

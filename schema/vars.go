@@ -50,6 +50,8 @@ func (l *loader) decodeVariables() {
 			}
 		}
 		if a, ok := content.Attributes["default"]; ok {
+			// An invalid default is reported once, not again as missing.
+			v.Default = cty.UnknownVal(v.Type)
 			if l.checkRefs(a.Expr, "a variable default") {
 				val, d := a.Expr.Value(nil)
 				l.diags = append(l.diags, d...)
@@ -80,6 +82,9 @@ func (l *loader) decodeVariables() {
 		}
 		if v.Default != cty.NilVal {
 			v.Value = v.Default
+			if !v.Default.IsKnown() {
+				v.Default = cty.NilVal
+			}
 			continue
 		}
 		l.errorf(v.DeclRange, "No value for required variable",

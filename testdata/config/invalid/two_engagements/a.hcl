@@ -1,0 +1,3 @@
+engagement "acme" {
+  max_depth = 2
+}
