@@ -295,4 +295,3 @@ func excludes(rule string, subj Subject) bool {
 	name := NormalizeName(rule)
 	return subj.Kind == SubjectDomain && (subj.Value == name || strings.HasSuffix(subj.Value, "."+name))
 }
-
