@@ -1,0 +1,156 @@
+package analysis
+
+import (
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// hostRule recognises a provider by the host names of its MX or NS
+// servers: a host equal to or under one of Suffixes, or matching Pattern.
+type hostRule struct {
+	Provider string
+	Suffixes []string
+	Pattern  *regexp.Regexp
+}
+
+// mailRules are the mail providers recognised from MX hosts. To add one,
+// add a line; the first rule that matches wins.
+var mailRules = []hostRule{
+	{Provider: "google-workspace", Suffixes: []string{"aspmx.l.google.com", "googlemail.com", "smtp.google.com", "l.google.com"}},
+	{Provider: "microsoft-365", Suffixes: []string{"mail.protection.outlook.com", "mx.microsoft", "protection.outlook.com", "mail.protection.partner.outlook.cn", "mail.protection.office365.us"}},
+	{Provider: "proofpoint", Suffixes: []string{"pphosted.com", "ppe-hosted.com", "ppops.net"}},
+	{Provider: "mimecast", Suffixes: []string{"mimecast.com", "mimecast.co.za", "mimecast-offshore.com"}},
+	{Provider: "barracuda", Suffixes: []string{"barracudanetworks.com", "barracuda.com"}},
+	{Provider: "cisco", Suffixes: []string{"iphmx.com"}},
+	{Provider: "zoho", Suffixes: []string{"zoho.com", "zoho.eu", "zoho.in", "zoho.com.au", "zoho.jp", "zohomail.com", "zoho.com.cn", "zoho.sa"}},
+	{Provider: "fastmail", Suffixes: []string{"messagingengine.com"}},
+	{Provider: "amazon-ses", Suffixes: []string{"amazonses.com"}, Pattern: regexp.MustCompile(`^inbound-smtp\.[a-z0-9-]+\.amazonaws\.com$`)},
+	{Provider: "yandex", Suffixes: []string{"yandex.net", "yandex.ru"}},
+	{Provider: "ovh", Suffixes: []string{"ovh.net"}},
+	{Provider: "gandi", Suffixes: []string{"gandi.net"}},
+	{Provider: "protonmail", Suffixes: []string{"protonmail.ch"}},
+	{Provider: "icloud", Suffixes: []string{"icloud.com"}},
+	{Provider: "mailgun", Suffixes: []string{"mailgun.org"}},
+	{Provider: "sendgrid", Suffixes: []string{"sendgrid.net"}},
+	{Provider: "postmark", Suffixes: []string{"postmarkapp.com"}},
+	{Provider: "forcepoint", Suffixes: []string{"mailcontrol.com"}},
+	{Provider: "trend-micro", Suffixes: []string{"trendmicro.com", "trendmicro.eu"}},
+	{Provider: "sophos", Suffixes: []string{"hydra.sophos.com"}},
+	{Provider: "symantec-messagelabs", Suffixes: []string{"messagelabs.com"}},
+	{Provider: "trellix", Suffixes: []string{"fireeyecloud.com"}},
+	{Provider: "hornetsecurity", Suffixes: []string{"hornetsecurity.com"}},
+	{Provider: "spamexperts", Suffixes: []string{"spamexperts.com", "antispamcloud.com"}},
+	{Provider: "rackspace", Suffixes: []string{"emailsrvr.com"}},
+	{Provider: "godaddy", Suffixes: []string{"secureserver.net"}},
+	{Provider: "namecheap", Suffixes: []string{"privateemail.com", "registrar-servers.com"}},
+	{Provider: "ionos", Suffixes: []string{"ionos.com", "ionos.de", "ionos.co.uk", "ionos.fr", "ionos.es", "1and1.com", "1and1.co.uk", "kundenserver.de"}},
+	{Provider: "mailru", Suffixes: []string{"mail.ru"}},
+	{Provider: "tutanota", Suffixes: []string{"tutanota.de"}},
+	{Provider: "migadu", Suffixes: []string{"migadu.com"}},
+	{Provider: "cloudflare-email-routing", Suffixes: []string{"mx.cloudflare.net"}},
+	{Provider: "improvmx", Suffixes: []string{"improvmx.com"}},
+	{Provider: "hostinger", Suffixes: []string{"hostinger.com"}},
+	{Provider: "tencent-exmail", Suffixes: []string{"qq.com"}},
+	{Provider: "alibaba-mail", Suffixes: []string{"mxhichina.com"}},
+}
+
+// dnsRules are the DNS hosting providers recognised from NS hosts.
+var dnsRules = []hostRule{
+	{Provider: "cloudflare", Suffixes: []string{"ns.cloudflare.com", "foundationdns.com", "foundationdns.net", "foundationdns.org"}},
+	{Provider: "route53", Pattern: regexp.MustCompile(`(^|\.)awsdns-\d+\.(com|net|org|co\.uk)$`)},
+	{Provider: "azure-dns", Pattern: regexp.MustCompile(`(^|\.)azure-dns\.(com|net|org|info)$`)},
+	{Provider: "google-cloud-dns", Suffixes: []string{"googledomains.com"}},
+	{Provider: "godaddy", Suffixes: []string{"domaincontrol.com"}},
+	{Provider: "ns1", Suffixes: []string{"nsone.net"}},
+	{Provider: "dnsimple", Suffixes: []string{"dnsimple.com", "dnsimple-edge.net", "dnsimple-edge.org"}},
+	{Provider: "dyn", Suffixes: []string{"dynect.net"}},
+	{Provider: "ultradns", Pattern: regexp.MustCompile(`(^|\.)ultradns\d*\.(com|net|org|biz|info|co\.uk)$`)},
+	{Provider: "akamai", Suffixes: []string{"akam.net", "akamaidns.net"}},
+	{Provider: "hurricane-electric", Suffixes: []string{"he.net"}},
+	{Provider: "digitalocean", Suffixes: []string{"digitalocean.com"}},
+	{Provider: "linode", Suffixes: []string{"linode.com"}},
+	{Provider: "namecheap", Suffixes: []string{"registrar-servers.com", "namecheaphosting.com"}},
+	{Provider: "gandi", Suffixes: []string{"gandi.net"}},
+	{Provider: "ovh", Suffixes: []string{"ovh.net", "ovh.ca"}},
+	{Provider: "hetzner", Suffixes: []string{"hetzner.com", "hetzner.de", "your-server.de", "second-ns.com", "second-ns.de"}},
+	{Provider: "vercel", Suffixes: []string{"vercel-dns.com"}},
+	{Provider: "wix", Suffixes: []string{"wixdns.net"}},
+	{Provider: "ionos", Pattern: regexp.MustCompile(`(^|\.)ui-dns\.(com|de|org|biz)$`)},
+	{Provider: "dnsmadeeasy", Suffixes: []string{"dnsmadeeasy.com"}},
+	{Provider: "easydns", Pattern: regexp.MustCompile(`(^|\.)easydns\.(com|net|org|info)$`)},
+	{Provider: "cloudns", Suffixes: []string{"cloudns.net"}},
+	{Provider: "constellix", Suffixes: []string{"constellix.com", "constellix.net"}},
+	{Provider: "alibaba-dns", Suffixes: []string{"alidns.com", "hichina.com"}},
+	{Provider: "dnspod", Suffixes: []string{"dnspod.net"}},
+	{Provider: "porkbun", Suffixes: []string{"porkbun.com"}},
+	{Provider: "hostinger", Suffixes: []string{"dns-parking.com"}},
+	{Provider: "markmonitor", Suffixes: []string{"markmonitor.com", "markmonitor.zone"}},
+	{Provider: "csc", Suffixes: []string{"cscdns.net", "cscdns.uk"}},
+	{Provider: "network-solutions", Suffixes: []string{"worldnic.com"}},
+	{Provider: "name.com", Suffixes: []string{"name.com"}},
+	{Provider: "yandex", Suffixes: []string{"yandex.net"}},
+	{Provider: "imperva", Suffixes: []string{"incapdns.net", "impervasecuredns.net"}},
+	{Provider: "afraid", Suffixes: []string{"afraid.org"}},
+}
+
+// matchHost returns the provider of the first rule host matches, or "".
+func matchHost(rules []hostRule, host string) string {
+	for _, r := range rules {
+		for _, s := range r.Suffixes {
+			if host == s || strings.HasSuffix(host, "."+s) {
+				return r.Provider
+			}
+		}
+		if r.Pattern != nil && r.Pattern.MatchString(host) {
+			return r.Provider
+		}
+	}
+	return ""
+}
+
+// ClassifyMX names the mail provider of an MX host for domain:
+// a catalogue provider, "self-hosted" when the host is under the same
+// registered domain as domain, "no-mail" for a null MX (empty host) and
+// "other" otherwise.
+func ClassifyMX(host, domain string) string {
+	return classifyHost(mailRules, host, domain, "no-mail")
+}
+
+// ClassifyNS names the DNS hosting provider of an NS host for zone
+// domain, like ClassifyMX.
+func ClassifyNS(host, domain string) string {
+	return classifyHost(dnsRules, host, domain, "other")
+}
+
+func classifyHost(rules []hostRule, host, domain, empty string) string {
+	host = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
+	if host == "" {
+		return empty
+	}
+	if p := matchHost(rules, host); p != "" {
+		return p
+	}
+	if domain != "" && RegisteredDomain(host) == RegisteredDomain(domain) {
+		return "self-hosted"
+	}
+	return "other"
+}
+
+// RegisteredDomain returns name's registered domain (eTLD+1 by the
+// public suffix list, private suffixes included), or name itself when it
+// has none (a bare suffix or a single label).
+func RegisteredDomain(name string) string {
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	d, err := publicsuffix.EffectiveTLDPlusOne(name)
+	if err != nil {
+		return name
+	}
+	return d
+}
+
+// UnderDomain reports whether name is domain or a subdomain of it.
+func UnderDomain(name, domain string) bool {
+	return name == domain || strings.HasSuffix(name, "."+domain)
+}

@@ -1,0 +1,164 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	"github.com/reconform/reconform/schema"
+)
+
+// Interval is the life of one record value of a name.
+type Interval struct {
+	Type      string    `json:"type"`
+	Value     string    `json:"value"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Count     int64     `json:"count,omitempty"`
+	Current   bool      `json:"current"`
+}
+
+// Move is one value of a (name, type) replaced by another: From stopped
+// being current and To, which started later and outlived it, took over.
+type Move struct {
+	Type string    `json:"type"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at,omitzero"` // when To was first seen (From's last_seen if unknown)
+}
+
+// String is the moved fact's value: "A 198.51.100.7 -> 203.0.113.10".
+func (m Move) String() string { return m.Type + " " + m.From + " -> " + m.To }
+
+// NameTimeline is everything a name ever resolved to, and its moves.
+type NameTimeline struct {
+	Name    string     `json:"name"`
+	Records []Interval `json:"records"`
+	Moves   []Move     `json:"moves,omitempty"`
+}
+
+// Timeline returns the timeline of every name with records (HOST-only
+// names have none), sorted by name; records are sorted by type, first
+// seen, value; moves by time, type, from.
+func Timeline(findings []schema.Finding) []NameTimeline {
+	ix := newIndex(findings)
+	byName := map[string][]int{}
+	var names []string
+	for i, f := range ix.findings {
+		if f.Type == schema.TypeHost {
+			continue
+		}
+		if _, ok := byName[f.Name]; !ok {
+			names = append(names, f.Name)
+		}
+		byName[f.Name] = append(byName[f.Name], i)
+	}
+	sort.Strings(names)
+	out := make([]NameTimeline, 0, len(names))
+	for _, name := range names {
+		tl := NameTimeline{Name: name}
+		for _, i := range byName[name] {
+			f := ix.findings[i]
+			tl.Records = append(tl.Records, Interval{Type: f.Type, Value: f.Value, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, Count: f.Count, Current: ix.current[i]})
+		}
+		sort.SliceStable(tl.Records, func(a, b int) bool {
+			x, y := tl.Records[a], tl.Records[b]
+			if x.Type != y.Type {
+				return x.Type < y.Type
+			}
+			if !x.FirstSeen.Equal(y.FirstSeen) {
+				return x.FirstSeen.Before(y.FirstSeen)
+			}
+			return x.Value < y.Value
+		})
+		tl.Moves = moves(tl.Records)
+		out = append(out, tl)
+	}
+	return out
+}
+
+// moveClass groups the values among which a replacement is a move: any
+// value for address, alias, mail and name-server records; for TXT only
+// an SPF record by an SPF record and DMARC by DMARC (tokens come and go
+// independently). "" means never a move.
+func moveClass(t, v string) string {
+	switch t {
+	case "A", "AAAA", "CNAME", "MX", "NS", "PTR":
+		return t
+	case "TXT", "SPF":
+		if IsSPF(v) {
+			return "spf"
+		}
+		if IsDMARC(v) {
+			return "dmarc"
+		}
+	}
+	return ""
+}
+
+func moves(recs []Interval) []Move {
+	var out []Move
+	for _, a := range recs {
+		class := moveClass(a.Type, a.Value)
+		if class == "" || a.Current {
+			continue
+		}
+		best := -1
+		var bestGap time.Duration
+		for j, b := range recs {
+			if b.Value == a.Value || b.Type != a.Type || moveClass(b.Type, b.Value) != class || !succeeds(b, a) {
+				continue
+			}
+			gap := b.FirstSeen.Sub(a.LastSeen)
+			if gap < 0 {
+				gap = -gap
+			}
+			if best < 0 || gap < bestGap || gap == bestGap && b.Value < recs[best].Value {
+				best, bestGap = j, gap
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		b := recs[best]
+		at := b.FirstSeen
+		if at.IsZero() {
+			at = a.LastSeen
+		}
+		out = append(out, Move{Type: a.Type, From: a.Value, To: b.Value, At: at})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].At.Equal(out[j].At) {
+			return out[i].At.Before(out[j].At)
+		}
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].From < out[j].From
+	})
+	return out
+}
+
+// succeeds reports whether b could have replaced the ended value a: it
+// started after a started and outlived it (or is current when a is not,
+// for values without timestamps).
+func succeeds(b, a Interval) bool {
+	if a.FirstSeen.IsZero() || b.FirstSeen.IsZero() || a.LastSeen.IsZero() || b.LastSeen.IsZero() {
+		return b.Current && !a.Current
+	}
+	if !b.FirstSeen.After(a.FirstSeen) {
+		return false
+	}
+	return b.Current || b.LastSeen.After(a.LastSeen)
+}
+
+func moveFacts(ix *index) []schema.Fact {
+	var facts []schema.Fact
+	for _, tl := range Timeline(ix.findings) {
+		for _, m := range tl.Moves {
+			facts = append(facts, schema.Fact{Subject: tl.Name, Kind: "moved", Value: m.String(), Evidence: []string{
+				tl.Name + " " + m.Type + " " + m.From, tl.Name + " " + m.Type + " " + m.To,
+			}})
+		}
+	}
+	return facts
+}
