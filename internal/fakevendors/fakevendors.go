@@ -44,20 +44,16 @@ type Seen struct {
 // recorder counts and records requests and runs the hook; every fake
 // embeds one.
 type recorder struct {
-	// Hook, when set, sees every request before the fake does.
-	Hook Hook
-
 	mu   sync.Mutex
 	seen []Seen
 }
 
 // begin records r and runs the hook; it returns true when the hook
 // answered.
-func (rc *recorder) begin(w http.ResponseWriter, r *http.Request) bool {
+func (rc *recorder) begin(w http.ResponseWriter, r *http.Request, hook Hook) bool {
 	rc.mu.Lock()
 	rc.seen = append(rc.seen, Seen{Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header.Clone()})
 	n := len(rc.seen)
-	hook := rc.Hook
 	rc.mu.Unlock()
 	return hook != nil && hook(n, w, r)
 }

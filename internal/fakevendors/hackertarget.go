@@ -13,6 +13,8 @@ import (
 // "<tool>/<q>.txt"; a missing one is the tool's "nothing found" text.
 type HackerTarget struct {
 	recorder
+	// Hook, when set, sees every request first (fault injection).
+	Hook     Hook
 	Fixtures fs.FS
 	// Key is the valid member key; a request with another apikey gets
 	// "Error invalid key". Requests without a key are free-tier.
@@ -34,7 +36,7 @@ const (
 )
 
 func (h *HackerTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.begin(w, r) {
+	if h.begin(w, r, h.Hook) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
