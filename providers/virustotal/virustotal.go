@@ -1,7 +1,21 @@
+// Package virustotal is the VirusTotal API v3 provider: passive DNS
+// resolutions of a domain or an IP address, and the subdomains VirusTotal
+// has seen, read through cursor-paged collections.
+//
+// Cost: one request per page of up to 40 objects, up to max_pages pages
+// per query. The public API allows 4 requests a minute and 500 a day (the
+// daily quota resets at 00:00 UTC), which the default rate and budget
+// follow.
 package virustotal
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -13,9 +27,10 @@ import (
 // Schema declares the virustotal provider type.
 var Schema = schema.ProviderSchema{
 	Type:        "virustotal",
-	Description: "VirusTotal API v3: domain and IP resolutions, subdomains.",
+	Description: "VirusTotal API v3: domain and IP resolutions, subdomains (cursor paging, 40 objects per request).",
 	Attributes: []schema.ProviderAttribute{
-		{Name: "api_key", Type: cty.String, Required: true, Sensitive: true, Description: "VirusTotal API key (x-apikey header)."},
+		{Name: "api_key", Type: cty.String, Required: true, Sensitive: true, Description: "VirusTotal API key (x-apikey header), e.g. env(\"VIRUSTOTAL_API_KEY\")."},
+		{Name: "max_pages", Type: cty.Number, Default: cty.NumberIntVal(defaultMaxPages), Description: "Most pages of 40 objects fetched per query (each page is one request)."},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
 		schema.OpResolutions: {RRTypes: []string{"A", "AAAA"}},
@@ -28,12 +43,267 @@ var Schema = schema.ProviderSchema{
 	DefaultEndpoint: "https://www.virustotal.com/api/v3",
 }
 
+const (
+	defaultMaxPages = 10
+	pageLimit       = 40 // the most objects VirusTotal returns per page
+)
+
 // Registration registers the provider type.
 func Registration() providers.Registration {
 	return providers.Registration{Schema: Schema, New: New}
 }
 
+// Provider is one configured virustotal instance.
+type Provider struct {
+	cfg      providers.Config
+	client   *providers.HTTPClient
+	endpoint string
+	key      string
+	maxPages int
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
 // New builds a provider instance from its config.
 func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
-	return nil, providers.Errorf(cfg.Address, providers.KindUnsupported, "the virustotal provider is not implemented yet")
+	key := strings.TrimSpace(cfg.String("api_key"))
+	if key == "" {
+		return nil, providers.Errorf(cfg.Address, providers.KindAuth,
+			`provider %q: api_key is empty; set it, e.g. api_key = env("VIRUSTOTAL_API_KEY")`, cfg.Address)
+	}
+	endpoint := strings.TrimRight(cfg.Endpoint, "/")
+	if endpoint == "" {
+		endpoint = Schema.DefaultEndpoint
+	}
+	maxPages := cfg.Int("max_pages", defaultMaxPages)
+	if maxPages < 1 {
+		return nil, providers.Errorf(cfg.Address, providers.KindBadInput, "provider %q: max_pages must be at least 1", cfg.Address)
+	}
+	p := &Provider{cfg: cfg, endpoint: endpoint, key: key, maxPages: int(maxPages)}
+	p.client = providers.NewHTTPClient(cfg, providers.HTTPOptions{
+		Secrets:      []string{key},
+		AcceptStatus: []int{http.StatusNotFound},
+		Classify:     classify,
+		ErrorMessage: errorMessage,
+		AuthHint: fmt.Sprintf(`check api_key in provider %q (e.g. api_key = env("VIRUSTOTAL_API_KEY")); `+
+			`a 403 ForbiddenError means the endpoint needs a premium key`, cfg.Address),
+	})
+	return p, nil
+}
+
+// Schema returns the provider type's declaration.
+func (p *Provider) Schema() schema.ProviderSchema { return Schema }
+
+// Query answers one query.
+func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer, error) {
+	switch {
+	case q.Op == schema.OpResolutions && q.Subject.Kind == schema.SubjectDomain:
+		return p.resolutions(ctx, q, "/domains/"+url.PathEscape(q.Subject.Value)+"/resolutions")
+	case q.Op == schema.OpReverseIP && q.Subject.Kind == schema.SubjectIP:
+		return p.resolutions(ctx, q, "/ip_addresses/"+url.PathEscape(q.Subject.Value)+"/resolutions")
+	case q.Op == schema.OpSubdomains && q.Subject.Kind == schema.SubjectDomain:
+		return p.subdomains(ctx, q.Subject.Value)
+	}
+	return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported,
+		"virustotal does not answer %s for a %s subject (%s)", q.Op, q.Subject.Kind, q.Subject.Value)
+}
+
+// resolutions reads a collection of resolution objects: each is one
+// (host name, IP address) pair with the date VirusTotal last saw it.
+func (p *Provider) resolutions(ctx context.Context, q schema.Query, path string) (providers.Answer, error) {
+	var found []schema.Finding
+	bad := 0
+	ans, err := p.collect(ctx, path, func(obj object) {
+		var a resolutionAttributes
+		if json.Unmarshal(obj.Attributes, &a) != nil {
+			bad++
+			return
+		}
+		addr, err := netip.ParseAddr(strings.TrimSpace(a.IPAddress))
+		name := schema.NormalizeName(a.HostName)
+		if err != nil || schema.ValidateDomain(name) != nil {
+			bad++
+			return
+		}
+		rrtype := "A"
+		if addr.Unmap().Is6() {
+			rrtype = "AAAA"
+		}
+		if !q.WantsType(rrtype) {
+			return
+		}
+		f := schema.NewFinding(name, rrtype, addr.String())
+		f.FirstSeen = providers.UnixTime(int64(a.Date))
+		f.LastSeen = f.FirstSeen
+		f.Sources = []string{p.cfg.Address}
+		found = append(found, f)
+	})
+	if err != nil {
+		return providers.Answer{}, err
+	}
+	if bad > 0 {
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d resolutions without a valid host name and IP address", bad))
+	}
+	ans.Findings = providers.MergeFindings(found)
+	return ans, nil
+}
+
+// subdomains reads the domain objects under a domain; each id is a name.
+func (p *Provider) subdomains(ctx context.Context, domain string) (providers.Answer, error) {
+	var found []schema.Finding
+	bad := 0
+	ans, err := p.collect(ctx, "/domains/"+url.PathEscape(domain)+"/subdomains", func(obj object) {
+		f := schema.NewFinding(obj.ID, schema.TypeHost, "")
+		if schema.ValidateDomain(f.Name) != nil {
+			bad++
+			return
+		}
+		f.Sources = []string{p.cfg.Address}
+		found = append(found, f)
+	})
+	if err != nil {
+		return providers.Answer{}, err
+	}
+	if bad > 0 {
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d subdomain ids that are not valid names", bad))
+	}
+	ans.Findings = providers.MergeFindings(found)
+	return ans, nil
+}
+
+// collect pages through a collection with the opaque cursor VirusTotal
+// returns in meta.cursor (or in links.next), calling fn for every object.
+// The next page is always requested from our endpoint, never from the host
+// links.next names, so mirrors and test servers keep working.
+func (p *Provider) collect(ctx context.Context, path string, fn func(object)) (providers.Answer, error) {
+	var ans providers.Answer
+	header := http.Header{}
+	header.Set("x-apikey", p.key)
+	header.Set("Accept", "application/json")
+	seen := map[string]bool{}
+	cursor := ""
+	for page := 1; ; page++ {
+		params := url.Values{"limit": {fmt.Sprint(pageLimit)}}
+		if cursor != "" {
+			params.Set("cursor", cursor)
+		}
+		ans.Requests++
+		resp, err := p.client.Get(ctx, p.endpoint+path+"?"+params.Encode(), header)
+		if err != nil {
+			return providers.Answer{}, err
+		}
+		if resp.StatusCode == http.StatusNotFound {
+			return ans, nil // VirusTotal has no object for the subject
+		}
+		var c collection
+		if err := json.Unmarshal(resp.Body, &c); err != nil {
+			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
+				Msg: fmt.Sprintf("could not read the response from %s (%s)", resp.URL, providers.BodySnippet(resp.Body)), Err: err}
+		}
+		for _, obj := range c.Data {
+			fn(obj)
+		}
+		cursor = c.next()
+		if cursor == "" || len(c.Data) == 0 || seen[cursor] {
+			return ans, nil
+		}
+		seen[cursor] = true
+		if page >= p.maxPages {
+			ans.Warnings = append(ans.Warnings, fmt.Sprintf(
+				"VirusTotal has %d objects at %s; fetched the first %d pages of %d (raise max_pages to get more)",
+				int(c.Meta.Count), path, p.maxPages, pageLimit))
+			return ans, nil
+		}
+	}
+}
+
+// classify recognises HTML served with 200 and tells VirusTotal's quota
+// errors apart: a spent daily or monthly quota is not worth retrying.
+func classify(resp *providers.Response) *providers.Error {
+	if resp.StatusCode == http.StatusOK && providers.LooksLikeHTML(resp.Body) {
+		return &providers.Error{Kind: providers.KindMalformed, Msg: "VirusTotal answered " + resp.URL + " with an HTML page instead of JSON"}
+	}
+	if resp.StatusCode != http.StatusTooManyRequests {
+		return nil
+	}
+	code, msg := parseError(resp.Body)
+	detail := strings.TrimSpace(code + ": " + msg)
+	lower := strings.ToLower(msg)
+	switch {
+	case strings.Contains(lower, "daily") || strings.Contains(lower, "per day"):
+		return &providers.Error{Kind: providers.KindQuota,
+			Msg: fmt.Sprintf("VirusTotal daily quota of this API key is spent (%s); it resets at 00:00 UTC (the public API allows 500 requests a day)", detail)}
+	case strings.Contains(lower, "month"):
+		return &providers.Error{Kind: providers.KindQuota,
+			Msg: fmt.Sprintf("VirusTotal monthly quota of this API key is spent (%s); it resets at the start of the next month", detail)}
+	}
+	retryAfter := providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	if retryAfter == 0 {
+		retryAfter = 20 * time.Second // the per-minute quota frees up within a minute
+	}
+	return &providers.Error{Kind: providers.KindRateLimited, Retryable: true, RetryAfter: retryAfter,
+		Msg: fmt.Sprintf("VirusTotal quota exceeded (HTTP 429 %s); the public API allows 4 requests a minute and 500 a day, and the daily quota resets at 00:00 UTC", detail)}
+}
+
+// errorMessage reads {"error": {"code": ..., "message": ...}}.
+func errorMessage(body []byte) string {
+	code, msg := parseError(body)
+	switch {
+	case code != "" && msg != "":
+		return code + ": " + msg
+	case code != "":
+		return code
+	}
+	return msg
+}
+
+func parseError(body []byte) (code, msg string) {
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return "", ""
+	}
+	return providers.BodySnippet([]byte(e.Error.Code)), providers.BodySnippet([]byte(e.Error.Message))
+}
+
+// Wire format.
+
+type collection struct {
+	Meta struct {
+		Count  providers.FlexInt `json:"count"`
+		Cursor string            `json:"cursor"`
+	} `json:"meta"`
+	Data  []object `json:"data"`
+	Links struct {
+		Next string `json:"next"`
+	} `json:"links"`
+}
+
+// next is the cursor of the following page, "" on the last page.
+func (c collection) next() string {
+	if c.Meta.Cursor != "" {
+		return c.Meta.Cursor
+	}
+	if c.Links.Next != "" {
+		if u, err := url.Parse(c.Links.Next); err == nil {
+			return u.Query().Get("cursor")
+		}
+	}
+	return ""
+}
+
+type object struct {
+	Type       string          `json:"type"`
+	ID         string          `json:"id"`
+	Attributes json.RawMessage `json:"attributes"`
+}
+
+type resolutionAttributes struct {
+	Date      providers.FlexInt `json:"date"`
+	HostName  string            `json:"host_name"`
+	IPAddress string            `json:"ip_address"`
 }
