@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -15,8 +17,15 @@ import (
 // before the limiter is waited on, and refunded if the wait is abandoned,
 // so a cancelled request costs nothing.
 type gate struct {
-	limiter   *rate.Limiter // nil: unlimited
-	budget    int64         // 0: unlimited
+	limiter *rate.Limiter // nil: unlimited
+	// window holds the grant times of the last Count requests, so no
+	// window of one Per ever holds more than Count: the token bucket alone
+	// can let timer jitter squeeze one extra request into a window.
+	mu        sync.Mutex
+	window    []time.Time
+	next      int
+	per       time.Duration
+	budget    int64 // 0: unlimited
 	used      atomic.Int64
 	exhausted atomic.Bool
 }
@@ -29,6 +38,9 @@ func newGate(r schema.Rate, budget int) *gate {
 		// Burst 1: requests are spaced evenly, so no window of one period
 		// ever holds more than the limit.
 		g.limiter = rate.NewLimiter(rate.Limit(ps), 1)
+		if r.Count <= maxWindowLog {
+			g.window, g.per = make([]time.Time, r.Count), r.Per
+		}
 	}
 	return g
 }
@@ -61,10 +73,46 @@ func (g *gate) Wait(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := g.waitWindow(ctx); err != nil {
+		g.used.Add(-1)
+		return err
+	}
 	if c, ok := ctx.Value(requestCounterKey{}).(*atomic.Int64); ok {
 		c.Add(1)
 	}
 	return nil
+}
+
+// maxWindowLog is the largest Count whose grant times are kept; larger
+// limits rely on the token bucket alone.
+const maxWindowLog = 100000
+
+// waitWindow waits until the request granted Count requests ago is at least
+// Per in the past, then records this grant.
+func (g *gate) waitWindow(ctx context.Context) error {
+	if g.window == nil {
+		return nil
+	}
+	for {
+		g.mu.Lock()
+		now := time.Now()
+		oldest := g.window[g.next]
+		if oldest.IsZero() || now.Sub(oldest) >= g.per {
+			g.window[g.next] = now
+			g.next = (g.next + 1) % len(g.window)
+			g.mu.Unlock()
+			return nil
+		}
+		wait := g.per - now.Sub(oldest)
+		g.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
 }
 
 // Used is the number of requests charged so far.

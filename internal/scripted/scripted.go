@@ -21,6 +21,8 @@ import (
 type World struct {
 	mu      sync.Mutex
 	records []schema.Finding
+	// byName and byValue index records, so big worlds answer fast.
+	byName, byValue map[string][]int
 	// errs are queued errors per "op subject", returned before answering.
 	errs  map[string][]error
 	calls map[string]int
@@ -36,14 +38,27 @@ type World struct {
 
 // NewWorld builds a world holding records.
 func NewWorld(records ...schema.Finding) *World {
-	return &World{records: records, errs: map[string][]error{}, calls: map[string]int{}}
+	w := &World{errs: map[string][]error{}, calls: map[string]int{}, byName: map[string][]int{}, byValue: map[string][]int{}}
+	w.Add(records...)
+	return w
 }
 
 // Add adds records.
 func (w *World) Add(records ...schema.Finding) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.records = append(w.records, records...)
+	for _, r := range records {
+		i := len(w.records)
+		w.records = append(w.records, r)
+		w.byName[r.Name] = append(w.byName[r.Name], i)
+		v := r.Value
+		if r.Type == "MX" {
+			if _, host, ok := strings.Cut(v, " "); ok {
+				v = host
+			}
+		}
+		w.byValue[v] = append(w.byValue[v], i)
+	}
 }
 
 // FailNext makes the next len(errs) queries for (op, subject) return errs
@@ -201,7 +216,18 @@ func (w *World) answer(q schema.Query) []schema.Finding {
 	if q.Subject.Kind == schema.SubjectCIDR {
 		prefix, _ = netip.ParsePrefix(subj)
 	}
-	for _, r := range w.records {
+	candidates := w.byName[subj]
+	switch {
+	case q.Op == schema.OpSubdomains, prefix.IsValid():
+		candidates = nil
+		for i := range w.records {
+			candidates = append(candidates, i)
+		}
+	case q.Op != schema.OpResolutions && q.Op != schema.OpResolve:
+		candidates = w.byValue[subj]
+	}
+	for _, i := range candidates {
+		r := w.records[i]
 		var ok bool
 		switch q.Op {
 		case schema.OpResolutions, schema.OpResolve:
