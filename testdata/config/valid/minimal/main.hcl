@@ -1,0 +1,9 @@
+engagement "minimal" {}
+
+provider "crtsh" {}
+
+query "names" {
+  provider = provider.crtsh
+  op       = "subdomains"
+  subjects = ["acme.example"]
+}
