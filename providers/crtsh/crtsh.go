@@ -1,8 +1,35 @@
+// Package crtsh finds subdomains in certificate transparency logs through
+// crt.sh's JSON search (GET /?q=%25.<domain>&output=json).
+//
+// Every identity in a certificate's name_value (newline-separated SANs)
+// that lies in the queried domain becomes a HOST finding; wildcards lose
+// their "*." label, e-mail addresses and names outside the domain are
+// dropped, and rows repeated by crt.sh (one per precertificate and leaf,
+// or per matching identity) are counted once per certificate id.
+//
+// Times: a name's first_seen is the earliest not_before of the
+// certificates naming it (when it was first usable), its last_seen the
+// latest not_after, capped at the time of the query, since an unexpired
+// certificate is evidence up to now (so names on live certificates are
+// current and names on expired ones history). A row without validity dates
+// falls back to its entry_timestamp. Count is the number of distinct
+// certificates.
+//
+// crt.sh is often overloaded: 502/503/504 and HTML error pages served
+// with status 200 are retried; a cut-off JSON array is retried too.
 package crtsh
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
@@ -12,12 +39,14 @@ import (
 var Schema = schema.ProviderSchema{
 	Type:        "crtsh",
 	Description: "crt.sh certificate transparency search: names from certificates.",
-	Attributes:  []schema.ProviderAttribute{},
+	Attributes: []schema.ProviderAttribute{
+		{Name: "exclude_expired", Type: cty.Bool, Description: "Ask crt.sh only for unexpired certificates (exclude=expired).", Default: cty.False},
+	},
 	Ops: map[schema.Op]schema.OpTraits{
 		schema.OpSubdomains: {},
 	},
 	DefaultRate:     "1/s",
-	DefaultTimeout:  30 * time.Second,
+	DefaultTimeout:  60 * time.Second,
 	DefaultEndpoint: "https://crt.sh",
 }
 
@@ -26,7 +55,189 @@ func Registration() providers.Registration {
 	return providers.Registration{Schema: Schema, New: New}
 }
 
+// Provider is one configured crtsh instance.
+type Provider struct {
+	cfg            providers.Config
+	excludeExpired bool
+	client         *providers.HTTPClient
+	now            func() time.Time
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
 // New builds a provider instance from its config.
 func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
-	return nil, providers.Errorf(cfg.Address, providers.KindUnsupported, "the crtsh provider is not implemented yet")
+	if u, err := url.Parse(cfg.Endpoint); err != nil || u.Scheme == "" {
+		return nil, fmt.Errorf("provider %q: endpoint %q is not a URL", cfg.Address, cfg.Endpoint)
+	}
+	return &Provider{
+		cfg:            cfg,
+		excludeExpired: cfg.Bool("exclude_expired", false),
+		client:         providers.NewHTTPClient(cfg, providers.HTTPOptions{Classify: classify}),
+		now:            time.Now,
+	}, nil
+}
+
+// NewWithClock is New with a fixed clock for last_seen capping (tests).
+func NewWithClock(ctx context.Context, cfg providers.Config, now func() time.Time) (providers.Provider, error) {
+	p, err := New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.(*Provider).now = now
+	return p, nil
+}
+
+// Schema returns the provider type's declaration.
+func (p *Provider) Schema() schema.ProviderSchema { return Schema }
+
+// Query searches crt.sh for certificates naming hosts under the domain.
+func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer, error) {
+	if q.Op != schema.OpSubdomains {
+		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "crtsh does not answer op %q", q.Op)
+	}
+	if q.Subject.Kind != schema.SubjectDomain {
+		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "crtsh subdomains takes a domain name, not %q", q.Subject.Value)
+	}
+	// "%25." is crt.sh's "any subdomain" wildcard, sent escaped.
+	u := strings.TrimRight(p.cfg.Endpoint, "/") + "/?q=%25." + url.QueryEscape(q.Subject.Value) + "&output=json"
+	if p.excludeExpired {
+		u += "&exclude=expired"
+	}
+	resp, err := p.client.Get(ctx, u, nil)
+	if err != nil {
+		return providers.Answer{}, err
+	}
+	findings, warnings, err := Parse(q.Subject.Value, resp.Body, p.now())
+	if err != nil {
+		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL, Err: err}
+	}
+	for i := range findings {
+		findings[i].Sources = []string{p.cfg.Address}
+	}
+	return providers.Answer{Findings: findings, Requests: 1, Warnings: warnings}, nil
+}
+
+// classify catches crt.sh's habits: an HTML page with status 200 when
+// overloaded (retried), a JSON array cut short (retried), anything else
+// that is not a JSON array (malformed).
+func classify(resp *providers.Response) *providers.Error {
+	if resp.StatusCode != 200 {
+		return nil
+	}
+	body := bytes.TrimSpace(resp.Body)
+	switch {
+	case providers.LooksLikeHTML(body):
+		return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "crt.sh sent an HTML page with status 200 instead of JSON (it does so when overloaded); " + resp.URL}
+	case len(body) == 0 || body[0] != '[':
+		return &providers.Error{Kind: providers.KindMalformed, Msg: "crt.sh answer is not a JSON array: " + providers.BodySnippet(body)}
+	case !json.Valid(body) && body[len(body)-1] != ']':
+		return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "crt.sh answer was cut short (truncated JSON); " + resp.URL}
+	}
+	return nil
+}
+
+// Entry is one row of crt.sh's JSON output.
+type Entry struct {
+	IssuerCAID     providers.FlexInt `json:"issuer_ca_id"`
+	IssuerName     string            `json:"issuer_name"`
+	CommonName     string            `json:"common_name"`
+	NameValue      string            `json:"name_value"`
+	ID             providers.FlexInt `json:"id"`
+	EntryTimestamp string            `json:"entry_timestamp"`
+	NotBefore      string            `json:"not_before"`
+	NotAfter       string            `json:"not_after"`
+	SerialNumber   string            `json:"serial_number"`
+}
+
+// Parse reads crt.sh's JSON array and returns a HOST finding per name in
+// domain (see the package doc for names and times), sorted.
+func Parse(domain string, body []byte, now time.Time) ([]schema.Finding, []string, error) {
+	var rows []json.RawMessage
+	if err := json.Unmarshal(body, &rows); err != nil {
+		return nil, nil, fmt.Errorf("crt.sh answer is not a JSON array: %w", err)
+	}
+	type seen struct {
+		first, last time.Time
+		certs       map[int64]bool
+	}
+	names := map[string]*seen{}
+	var order []string
+	var warnings []string
+	for i, raw := range rows {
+		var e Entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			if len(warnings) < 5 {
+				warnings = append(warnings, fmt.Sprintf("crt.sh row %d is not a certificate entry; skipped", i+1))
+			}
+			continue
+		}
+		first, last := validity(e, now)
+		for _, id := range strings.Split(e.NameValue+"\n"+e.CommonName, "\n") {
+			name, ok := hostIn(domain, id)
+			if !ok {
+				continue
+			}
+			s := names[name]
+			if s == nil {
+				s = &seen{certs: map[int64]bool{}}
+				names[name] = s
+				order = append(order, name)
+			}
+			s.certs[int64(e.ID)] = true
+			if !first.IsZero() && (s.first.IsZero() || first.Before(s.first)) {
+				s.first = first
+			}
+			if last.After(s.last) {
+				s.last = last
+			}
+		}
+	}
+	out := make([]schema.Finding, 0, len(order))
+	for _, name := range order {
+		s := names[name]
+		f := schema.NewFinding(name, schema.TypeHost, "")
+		f.FirstSeen, f.LastSeen, f.Count = s.first, s.last, int64(len(s.certs))
+		out = append(out, f)
+	}
+	schema.SortFindings(out)
+	return out, warnings, nil
+}
+
+// validity is a certificate's window for its names: not_before to
+// not_after capped at now, falling back to the log entry time.
+func validity(e Entry, now time.Time) (first, last time.Time) {
+	logged, _ := providers.ParseDate(e.EntryTimestamp)
+	first, err := providers.ParseDate(e.NotBefore)
+	if err != nil {
+		first = logged
+	}
+	last, err = providers.ParseDate(e.NotAfter)
+	if err != nil {
+		last = logged
+	}
+	if !now.IsZero() && last.After(now) {
+		last = now.UTC().Truncate(time.Second)
+	}
+	return first, last
+}
+
+// hostIn normalises one certificate identity and reports whether it is a
+// host name in domain (e-mail addresses, IPs and other names are not).
+func hostIn(domain, id string) (string, bool) {
+	id = strings.TrimSpace(id)
+	if id == "" || strings.Contains(id, "@") {
+		return "", false
+	}
+	if _, err := netip.ParseAddr(id); err == nil {
+		return "", false
+	}
+	name := schema.NormalizeName(id)
+	if schema.ValidateDomain(name) != nil {
+		return "", false
+	}
+	if name != domain && !strings.HasSuffix(name, "."+domain) {
+		return "", false
+	}
+	return name, true
 }
