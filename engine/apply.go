@@ -85,6 +85,7 @@ type blockState struct {
 	pivot    *schema.PivotBlock
 	deps     []*blockState
 	feeds    []*blockState // pivots that read this block's findings
+	group    []*blockState // mutually recursive pivots, itself included
 	maxDepth int
 	expanded bool // a query's instances are all known
 	finished bool
@@ -278,6 +279,12 @@ func (w *walk) setup(ctx context.Context) error {
 		if g.Recursive[b.addr] {
 			b.feeds = append(b.feeds, b)
 		}
+		for _, m := range g.Groups[b.addr] {
+			b.group = append(b.group, w.blocks[m])
+		}
+		if b.group == nil {
+			b.group = []*blockState{b}
+		}
 	}
 	// Seeds: the plan's instances. Query blocks known at plan time are
 	// complete with them.
@@ -439,11 +446,7 @@ func (w *walk) advance() {
 			if b.finished {
 				continue
 			}
-			depsDone := true
-			for _, d := range b.deps {
-				depsDone = depsDone && d.finished
-			}
-			if !depsDone {
+			if !w.inputsDone(b) {
 				continue
 			}
 			if b.query != nil && !b.expanded {
@@ -453,12 +456,40 @@ func (w *walk) advance() {
 				w.expand(b)
 				changed = true
 			}
-			if b.pending == 0 {
-				b.finished = true
+			// A group of mutually recursive pivots is at its fixpoint
+			// when every member's inputs are done and none has work left.
+			idle := true
+			for _, m := range b.group {
+				idle = idle && m.pending == 0 && (m.query == nil || m.expanded) && w.inputsDone(m)
+			}
+			if idle {
+				for _, m := range b.group {
+					m.finished = true
+				}
 				changed = true
 			}
 		}
 	}
+}
+
+// inputsDone reports whether every block b reads, outside its own group,
+// is finished.
+func (w *walk) inputsDone(b *blockState) bool {
+	for _, d := range b.deps {
+		if !d.finished && !contains1(b.group, d) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains1(list []*blockState, b *blockState) bool {
+	for _, x := range list {
+		if x == b {
+			return true
+		}
+	}
+	return false
 }
 
 // expand evaluates a dependent query block's subjects and asks for its

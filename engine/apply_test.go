@@ -495,3 +495,29 @@ func TestApplyProviderStatsEvents(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
+
+func TestApplyMutuallyRecursivePivots(t *testing.T) {
+	f := newFixture(t, nil)
+	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example"]`)
+	f.pivot("ips", []string{"query.seed", "pivot.names"}, `finding.type == "A"`, []string{"pdns"}, schema.OpReverseIP, `finding.value`, 0)
+	f.pivot("names", []string{"pivot.ips"}, `finding.type == "A"`, []string{"pdns"}, schema.OpResolutions, `finding.name`, 0)
+	f.query("after", []string{"pdns"}, schema.OpSubdomains, `distinct([for x in pivot.names.findings : x.name])`, "pivot.names")
+	r := f.apply(f.options())
+	want := map[string]string{
+		"pdns resolutions acme.example":       "ok",
+		"pdns reverse_ip 203.0.113.10":        "ok",
+		"pdns reverse_ip 198.51.100.7":        "skipped: scope: out of scope: not inside any scope CIDR",
+		"pdns resolutions www.acme.example":   "ok",
+		"pdns resolutions shop.other.example": "skipped: scope: out of scope: not under any scope domain",
+		"pdns subdomains www.acme.example":    "ok",
+		// names asked for acme.example too: the seed's instance serves
+		// both blocks, so its findings count as pivot.names' findings.
+		"pdns subdomains acme.example": "ok",
+	}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("instances (-want +got):\n%s", diff)
+	}
+	if f.world.TotalCalls() != 5 {
+		t.Errorf("%d calls, want 5 (each instance once)", f.world.TotalCalls())
+	}
+}

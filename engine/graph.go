@@ -15,16 +15,27 @@ import (
 )
 
 // Graph is the block graph: queries and pivots, each with the blocks whose
-// findings it reads. It is acyclic; a pivot reading its own findings is
-// recursion, kept apart in Recursive, not an edge.
+// findings it reads. Pivots may read their own findings and each other's
+// (recursion, to a fixpoint bounded by max_depth); such pivots form a
+// group that finishes together. Any other cycle is an error.
 type Graph struct {
 	// Nodes are the block addresses in a deterministic topological order:
-	// every block after the blocks it depends on, ties by address.
+	// every block after the blocks it depends on outside its own group,
+	// ties by address.
 	Nodes []string
-	// Deps maps a block to the blocks it reads, sorted.
+	// Deps maps a block to the blocks it reads, sorted, itself excluded.
 	Deps map[string][]string
 	// Recursive marks pivots that also apply to their own findings.
 	Recursive map[string]bool
+	// Groups maps each pivot of a mutually recursive set to the whole
+	// set, sorted. Blocks not in such a set are absent.
+	Groups map[string][]string
+}
+
+// inGroup reports whether a and b are the same block or pivots of one
+// mutually recursive group.
+func (g *Graph) inGroup(a, b string) bool {
+	return a == b || contains(g.Groups[a], b)
 }
 
 // blockRange returns a block's declaration range for diagnostics.
@@ -53,11 +64,11 @@ func blockExists(cfg *schema.Config, addr string) bool {
 }
 
 // BuildGraph builds the block graph from QueryBlock.DependsOn and
-// PivotBlock.From. A reference to a missing block or a cycle is an error
-// diagnostic on the block that closes it.
+// PivotBlock.From. A reference to a missing block, or a cycle through a
+// query, is an error diagnostic on the block concerned.
 func BuildGraph(cfg *schema.Config) (*Graph, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	g := &Graph{Deps: map[string][]string{}, Recursive: map[string]bool{}}
+	g := &Graph{Deps: map[string][]string{}, Recursive: map[string]bool{}, Groups: map[string][]string{}}
 	var addrs []string
 	addDeps := func(addr string, deps []string) {
 		set := map[string]bool{}
@@ -100,87 +111,114 @@ func BuildGraph(cfg *schema.Config) (*Graph, hcl.Diagnostics) {
 	}
 	sort.Strings(addrs)
 
-	// Kahn's algorithm with a sorted ready list gives a stable order.
-	indeg := map[string]int{}
-	users := map[string][]string{}
-	for _, a := range addrs {
-		indeg[a] = len(g.Deps[a])
-		for _, d := range g.Deps[a] {
-			users[d] = append(users[d], a)
+	// Strongly connected components: pivot-only ones are recursion
+	// groups; one holding a query is a cycle nothing can start.
+	comp := map[string]int{}
+	sccs := stronglyConnected(addrs, g.Deps)
+	for i, scc := range sccs {
+		for _, a := range scc {
+			comp[a] = i
+		}
+		if len(scc) < 2 {
+			continue
+		}
+		hasQuery := false
+		for _, a := range scc {
+			hasQuery = hasQuery || strings.HasPrefix(a, "query.")
+		}
+		if hasQuery {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Cycle between blocks",
+				Detail: fmt.Sprintf("These blocks read each other's findings, so none of them can run first: %s. Break the cycle; to expand findings recursively, use pivot blocks.",
+					strings.Join(append(append([]string(nil), scc...), scc[0]), " -> ")),
+				Subject: blockRange(cfg, scc[0]),
+			})
+			continue
+		}
+		for _, a := range scc {
+			g.Groups[a] = scc
 		}
 	}
-	var ready []string
+	if diags.HasErrors() {
+		return g, diags
+	}
+
+	// Kahn's algorithm over the components, with a sorted ready list for
+	// a stable order; a group's members come out together.
+	indeg := map[int]int{}
+	users := map[int][]int{}
 	for _, a := range addrs {
-		if indeg[a] == 0 {
-			ready = append(ready, a)
+		for _, d := range g.Deps[a] {
+			if comp[d] != comp[a] {
+				indeg[comp[a]]++
+				users[comp[d]] = append(users[comp[d]], comp[a])
+			}
+		}
+	}
+	var ready []int
+	for i := range sccs {
+		if indeg[i] == 0 {
+			ready = append(ready, i)
 		}
 	}
 	for len(ready) > 0 {
-		sort.Strings(ready)
-		a := ready[0]
+		sort.Slice(ready, func(i, j int) bool { return sccs[ready[i]][0] < sccs[ready[j]][0] })
+		c := ready[0]
 		ready = ready[1:]
-		g.Nodes = append(g.Nodes, a)
-		for _, u := range users[a] {
+		g.Nodes = append(g.Nodes, sccs[c]...)
+		for _, u := range users[c] {
 			indeg[u]--
 			if indeg[u] == 0 {
 				ready = append(ready, u)
 			}
 		}
 	}
-	if len(g.Nodes) < len(addrs) {
-		for _, cycle := range findCycles(addrs, g.Deps, indeg) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError, Summary: "Cycle between blocks",
-				Detail: fmt.Sprintf("These blocks read each other's findings: %s. Break the cycle, or express the recursion as one pivot block that applies to its own findings.",
-					strings.Join(cycle, " -> ")),
-				Subject: blockRange(cfg, cycle[0]),
-			})
-		}
-	}
 	return g, diags
 }
 
-// findCycles reports one cycle per strongly tangled group among the blocks
-// Kahn's algorithm could not order.
-func findCycles(addrs []string, deps map[string][]string, indeg map[string]int) [][]string {
-	left := map[string]bool{}
-	for _, a := range addrs {
-		if indeg[a] > 0 {
-			left[a] = true
-		}
-	}
-	var cycles [][]string
-	reported := map[string]bool{}
-	for _, start := range addrs {
-		if !left[start] || reported[start] {
-			continue
-		}
-		// Follow dependencies among the unordered blocks until one repeats.
-		pos := map[string]int{}
-		var path []string
-		cur := start
-		// Every unordered block still waits on an unordered dependency, so
-		// following them must come back to a block already on the path
-		// (a new cycle) or reach one already reported (downstream of it).
-		for !reported[cur] {
-			if i, seen := pos[cur]; seen {
-				cycles = append(cycles, append(append([]string(nil), path[i:]...), cur))
-				break
+// stronglyConnected returns the strongly connected components of the
+// dependency graph (Tarjan), each sorted.
+func stronglyConnected(nodes []string, deps map[string][]string) [][]string {
+	index, low := map[string]int{}, map[string]int{}
+	onStack := map[string]bool{}
+	var stack []string
+	var out [][]string
+	next := 0
+	var visit func(v string)
+	visit = func(v string) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, w := range deps[v] {
+			if _, seen := index[w]; !seen {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], index[w])
 			}
-			pos[cur] = len(path)
-			path = append(path, cur)
-			for _, d := range deps[cur] {
-				if left[d] {
-					cur = d
+		}
+		if low[v] == index[v] {
+			var scc []string
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				scc = append(scc, w)
+				if w == v {
 					break
 				}
 			}
-		}
-		for _, c := range path {
-			reported[c] = true
+			sort.Strings(scc)
+			out = append(out, scc)
 		}
 	}
-	return cycles
+	for _, v := range nodes {
+		if _, seen := index[v]; !seen {
+			visit(v)
+		}
+	}
+	return out
 }
 
 // DOT renders the block graph in Graphviz DOT: one node per block labelled

@@ -272,7 +272,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		if ctx.Err() != nil {
 			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Planning interrupted"})
 		}
-		bp := BlockPlan{Address: addr, DependsOn: g.Deps[addr], Recursive: g.Recursive[addr]}
+		bp := BlockPlan{Address: addr, DependsOn: g.Deps[addr], Recursive: g.Recursive[addr] || g.Groups[addr] != nil}
 		if name, ok := strings.CutPrefix(addr, "query."); ok {
 			q := cfg.Queries[name]
 			bp.Providers, bp.Op = q.Providers, q.Op

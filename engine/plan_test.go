@@ -146,6 +146,23 @@ func TestPlanBudgetWarning(t *testing.T) {
 	}
 }
 
+func TestGraphPivotGroupIsNotACycle(t *testing.T) {
+	f := newFixture(t, nil)
+	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example"]`)
+	f.pivot("ips", []string{"query.seed", "pivot.names"}, "", []string{"pdns"}, schema.OpReverseIP, `finding.value`, 0)
+	f.pivot("names", []string{"pivot.ips"}, "", []string{"pdns"}, schema.OpResolutions, `finding.name`, 0)
+	g, diags := BuildGraph(f.cfg)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if diff := cmp.Diff([]string{"query.seed", "pivot.ips", "pivot.names"}, g.Nodes); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"pivot.ips", "pivot.names"}, g.Groups["pivot.names"]); diff != "" {
+		t.Errorf("group (-want +got):\n%s", diff)
+	}
+}
+
 func TestGraphCycleIsDiagnostic(t *testing.T) {
 	f := newFixture(t, nil)
 	f.query("a", []string{"pdns"}, schema.OpReverseIP, `[for x in pivot.b.findings : x.value]`, "pivot.b")
