@@ -519,6 +519,19 @@ func (l *loader) decodeProvider(b *hclsyntax.Block) {
 		byName[pa.Name] = pa
 	}
 	content, diags := b.Body.Content(bs)
+	for _, d := range diags {
+		// Say what a missing argument is and how to give it.
+		if d.Summary == "Missing required argument" {
+			for _, pa := range ps.Attributes {
+				if pa.Required && strings.Contains(d.Detail, fmt.Sprintf("%q", pa.Name)) {
+					d.Detail = fmt.Sprintf("The %s provider needs %s: %s", typ, pa.Name, pa.Description)
+					if pa.Sensitive && !strings.Contains(pa.Description, "env(") {
+						d.Detail += fmt.Sprintf(" Keep it out of the file: %s = env(\"%s_%s\").", pa.Name, strings.ToUpper(typ), strings.ToUpper(pa.Name))
+					}
+				}
+			}
+		}
+	}
 	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
 	names := sortedKeys(content.Attributes)

@@ -104,7 +104,7 @@ func NewJSONDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) JSOND
 				Start:    JSONPos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
 				End:      JSONPos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte},
 			}
-			jd.Snippet = snippet(*r, d.Context, files[r.Filename])
+			jd.Snippet = snippet(*r, files[r.Filename])
 		}
 		out.Diagnostics = append(out.Diagnostics, jd)
 	}
@@ -116,13 +116,14 @@ func NewJSONDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) JSOND
 func WriteDiagnosticsJSON(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(NewJSONDiagnostics(diags, files)); err != nil {
 		return fmt.Errorf("writing diagnostics: %w", err)
 	}
 	return nil
 }
 
-func snippet(r hcl.Range, ctxRange *hcl.Range, file *hcl.File) *JSONSnippet {
+func snippet(r hcl.Range, file *hcl.File) *JSONSnippet {
 	if file == nil || r.Start.Byte > len(file.Bytes) || r.End.Byte > len(file.Bytes) || r.Start.Byte > r.End.Byte {
 		return nil
 	}
@@ -147,14 +148,11 @@ func snippet(r hcl.Range, ctxRange *hcl.Range, file *hcl.File) *JSONSnippet {
 	if s.HighlightEndOffset > len(s.Code) {
 		s.HighlightEndOffset = len(s.Code)
 	}
-	if ctxRange != nil && ctxRange.Start.Byte < len(src) {
-		// The enclosing block's header line, as a name for where we are.
-		end := ctxRange.Start.Byte
-		for end < len(src) && src[end] != '\n' && src[end] != '{' {
-			end++
+	// The enclosing block, as the text renderer names it: `query "history"`.
+	if cs, ok := file.Nav.(interface{ ContextString(offset int) string }); ok {
+		if c := cs.ContextString(r.Start.Byte); c != "" {
+			s.Context = &c
 		}
-		c := strings.TrimSpace(string(src[ctxRange.Start.Byte:end]))
-		s.Context = &c
 	}
 	return s
 }
