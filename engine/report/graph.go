@@ -1,0 +1,207 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strings"
+)
+
+// Node roles in the relationship graph.
+const (
+	roleName = "name"
+	roleIP   = "ip"
+	roleNS   = "ns"
+	roleMX   = "mx"
+)
+
+type graphNode struct {
+	ID, Label, Role string
+}
+
+type graphEdge struct {
+	From, To, Type string
+	Current        bool
+}
+
+type graph struct {
+	nodes []graphNode
+	edges []graphEdge
+}
+
+// relationships builds the graph of shown names: A/AAAA to IPs, CNAME to
+// names, NS to name servers, MX to mail servers. An edge is current when
+// any finding behind it is.
+func (m *model) relationships() graph {
+	roles := map[string]string{}
+	setRole := func(n, r string) {
+		// A name server or mail server role wins over a plain name.
+		if old, ok := roles[n]; !ok || old == roleName {
+			roles[n] = r
+		}
+	}
+	type key struct{ from, to, typ string }
+	edges := map[key]bool{}
+	for _, f := range m.findings {
+		if !m.shown[f.Name] {
+			continue
+		}
+		var to, role string
+		switch f.Type {
+		case "A", "AAAA":
+			if _, err := netip.ParseAddr(f.Value); err != nil {
+				continue
+			}
+			to, role = f.Value, roleIP
+		case "CNAME":
+			to, role = f.Value, roleName
+		case "NS":
+			to, role = f.Value, roleNS
+		case "MX":
+			fields := strings.Fields(f.Value)
+			if len(fields) == 0 || fields[len(fields)-1] == "" {
+				continue
+			}
+			to, role = fields[len(fields)-1], roleMX
+			if len(fields) == 1 && isDigits(fields[0]) {
+				continue // null MX
+			}
+		default:
+			continue
+		}
+		setRole(f.Name, roleName)
+		setRole(to, role)
+		k := key{f.Name, to, f.Type}
+		edges[k] = edges[k] || f.Current
+	}
+	shared := map[string]string{}
+	for _, r := range m.shared {
+		if r.Shared {
+			shared[r.IP] = fmt.Sprintf("%s (shared: %d domains)", r.IP, r.Domains)
+		}
+	}
+	var g graph
+	var names []string
+	for n := range roles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ids := map[string]string{}
+	for i, n := range names {
+		ids[n] = fmt.Sprintf("n%d", i)
+		label := n
+		if s, ok := shared[n]; ok {
+			label = s
+		}
+		g.nodes = append(g.nodes, graphNode{ID: ids[n], Label: label, Role: roles[n]})
+	}
+	for k, cur := range edges {
+		g.edges = append(g.edges, graphEdge{From: ids[k.from], To: ids[k.to], Type: k.typ, Current: cur})
+	}
+	sort.Slice(g.edges, func(i, j int) bool {
+		a, b := g.edges[i], g.edges[j]
+		if a.From != b.From {
+			return idLess(a.From, b.From)
+		}
+		if a.To != b.To {
+			return idLess(a.To, b.To)
+		}
+		return a.Type < b.Type
+	})
+	return g
+}
+
+// idLess orders "n2" before "n10".
+func idLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func dotQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+var dotStyle = map[string]string{
+	roleName: `shape=box, style="rounded,filled", fillcolor="#f8fafc"`,
+	roleIP:   `shape=ellipse, style=filled, fillcolor="#dbeafe"`,
+	roleNS:   `shape=hexagon, style=filled, fillcolor="#dcfce7"`,
+	roleMX:   `shape=box, style=filled, fillcolor="#fef3c7"`,
+}
+
+// dot writes the relationship graph in Graphviz DOT; historical
+// relationships are dashed and grey.
+func (m *model) dot(w io.Writer) error {
+	g := m.relationships()
+	o := &errWriter{w: w}
+	o.printf("digraph reconform {\n")
+	o.printf("  label=%s;\n  labelloc=t;\n", dotQuote("reconform: "+m.in.Engagement))
+	o.printf("  graph [rankdir=LR, fontname=\"Helvetica\"];\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n")
+	for _, n := range g.nodes {
+		o.printf("  %s [label=%s, %s];\n", n.ID, dotQuote(n.Label), dotStyle[n.Role])
+	}
+	for _, e := range g.edges {
+		style := ""
+		if !e.Current {
+			style = `, style=dashed, color="#94a3b8", fontcolor="#94a3b8"`
+		}
+		o.printf("  %s -> %s [label=%s%s];\n", e.From, e.To, dotQuote(e.Type), style)
+	}
+	o.printf("}\n")
+	return o.err
+}
+
+func mermaidLabel(s string) string {
+	return `"` + strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "\n", " ").Replace(s) + `"`
+}
+
+// mermaid writes the relationship graph as a Mermaid flowchart;
+// historical relationships are dotted.
+func (m *model) mermaid(w io.Writer) error {
+	g := m.relationships()
+	o := &errWriter{w: w}
+	o.printf("flowchart LR\n")
+	for _, n := range g.nodes {
+		switch n.Role {
+		case roleIP:
+			o.printf("  %s([%s])\n", n.ID, mermaidLabel(n.Label))
+		case roleNS:
+			o.printf("  %s{{%s}}\n", n.ID, mermaidLabel(n.Label))
+		case roleMX:
+			o.printf("  %s[/%s/]\n", n.ID, mermaidLabel(n.Label))
+		default:
+			o.printf("  %s[%s]\n", n.ID, mermaidLabel(n.Label))
+		}
+	}
+	for _, e := range g.edges {
+		arrow := "-->"
+		if !e.Current {
+			arrow = "-.->"
+		}
+		o.printf("  %s %s|%s| %s\n", e.From, arrow, e.Type, e.To)
+	}
+	o.printf("  classDef ip fill:#dbeafe,stroke:#3b82f6\n  classDef ns fill:#dcfce7,stroke:#16a34a\n  classDef mx fill:#fef3c7,stroke:#d97706\n")
+	for _, role := range []string{roleIP, roleNS, roleMX} {
+		var ids []string
+		for _, n := range g.nodes {
+			if n.Role == role {
+				ids = append(ids, n.ID)
+			}
+		}
+		if len(ids) > 0 {
+			o.printf("  class %s %s\n", strings.Join(ids, ","), role)
+		}
+	}
+	return o.err
+}

@@ -1,0 +1,266 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/reconform/reconform/engine/diff"
+)
+
+// mdCell makes s safe inside a Markdown table cell: no pipes, no line
+// breaks, no HTML (record values are chosen by the target).
+func mdCell(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
+	return r.Replace(s)
+}
+
+// mdCode is s as inline code in a table cell.
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'")
+	return "`" + r.Replace(s) + "`"
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+func (m *model) markdown(w io.Writer) error {
+	o := &errWriter{w: w}
+	title := "reconform report"
+	if m.in.Engagement != "" {
+		title += ": " + mdCell(m.in.Engagement)
+	}
+	o.printf("# %s\n\n", title)
+	o.printf("State serial %d, last run finished %s; report generated %s.\n\n", m.in.Serial, stamp(m.in.RunFinished), stamp(m.in.GeneratedAt))
+
+	s := m.summary
+	o.printf("## Summary\n\n")
+	o.printf("| | |\n|---|---|\n")
+	o.printf("| Findings | %d (%d current, %d historical, %d unverified) |\n", s.Findings, s.Current, s.Historical, s.Unverified)
+	o.printf("| Names | %d |\n| IP addresses | %d in %d ranges |\n", s.Names, s.IPs, s.Ranges)
+	o.printf("| Moves | %d |\n| Facts | %d |\n", s.Moves, s.Facts)
+	if len(s.Instances) > 0 {
+		o.printf("| Query instances | %s |\n", countsLine(s.Instances))
+	}
+	if m.in.Drift != nil {
+		o.printf("| Drift since the previous state | %s |\n", mdCell(m.in.Drift.Summary()))
+	}
+	if len(m.warnings) > 0 {
+		o.printf("\n**Worth a look**\n\n")
+		for _, w := range m.warnings {
+			o.printf("- %s\n", mdCell(w))
+		}
+	}
+
+	o.printf("\n## Technology profile\n\n")
+	if len(m.profiles) == 0 {
+		o.printf("No mail, DNS, SPF, DMARC or SaaS facts.\n")
+	} else {
+		o.printf("| Domain | Mail | DNS | SPF | DMARC | SaaS |\n|---|---|---|---|---|---|\n")
+		for _, p := range m.profiles {
+			o.printf("| %s | %s | %s | %s | %s | %s |\n", mdCode(p.Domain), mdCell(providers(p.Mail, p.MailPast)),
+				mdCell(providers(p.DNS, p.DNSPast)), mdCell(spfCell(p)), mdCell(dmarcCell(p)), mdCell(providers(p.SaaS, p.SaaSPast)))
+		}
+		for _, p := range m.profiles {
+			if len(p.MX)+len(p.NS)+len(p.SPFIncludes)+len(p.DMARCReports) == 0 {
+				continue
+			}
+			o.printf("\n**%s**\n\n", mdCell(p.Domain))
+			if len(p.MX) > 0 {
+				o.printf("- MX: %s\n", codeList(p.MX))
+			}
+			if len(p.NS) > 0 {
+				o.printf("- NS: %s\n", codeList(p.NS))
+			}
+			if len(p.SPFIncludes) > 0 {
+				o.printf("- SPF includes: %s\n", codeList(p.SPFIncludes))
+			}
+			if len(p.DMARCReports) > 0 {
+				o.printf("- DMARC reports to: %s\n", codeList(p.DMARCReports))
+			}
+		}
+	}
+
+	o.printf("\n## SaaS verification tokens\n\n")
+	if len(m.saas) == 0 {
+		o.printf("None found.\n")
+	} else {
+		o.printf("| Subject | Service | Status | Token |\n|---|---|---|---|\n")
+		for _, r := range m.saas {
+			st := "historical"
+			if r.Current {
+				st = "current"
+			}
+			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Subject), mdCell(r.Service), st, mdCode(r.Token))
+		}
+	}
+
+	o.printf("\n## Timeline\n\n")
+	var moves []string
+	for _, tl := range m.timeline {
+		for _, mv := range tl.Moves {
+			moves = append(moves, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", day(mv.At), mdCode(tl.Name), mv.Type, mdCode(mv.From), mdCode(mv.To)))
+		}
+	}
+	if len(moves) > 0 {
+		sort.Strings(moves)
+		o.printf("### Moves\n\n| When | Name | Type | From | To |\n|---|---|---|---|---|\n")
+		for _, l := range moves {
+			o.printf("%s", l)
+		}
+		o.printf("\n")
+	}
+	if len(m.timeline) == 0 {
+		o.printf("No records.\n")
+	} else {
+		o.printf("### Records\n\n| Name | Type | Value | First seen | Last seen | Status |\n|---|---|---|---|---|---|\n")
+		for _, tl := range m.timeline {
+			for _, r := range tl.Records {
+				st := "historical"
+				if r.Current {
+					st = "current"
+				}
+				o.printf("| %s | %s | %s | %s | %s | %s |\n", mdCode(tl.Name), r.Type, mdCode(r.Value), day(r.FirstSeen), day(r.LastSeen), st)
+			}
+		}
+	}
+
+	o.printf("\n## IP ranges\n\n")
+	if len(m.ranges) == 0 {
+		o.printf("No addresses.\n")
+	} else {
+		o.printf("| Range | Addresses | AS |\n|---|---|---|\n")
+		for _, r := range m.ranges {
+			o.printf("| %s | %s | %s |\n", mdCode(r.Prefix), codeList(r.IPs), mdCell(strings.Join(r.ASNs, ", ")))
+		}
+	}
+
+	o.printf("\n## Shared hosting\n\n")
+	if len(m.shared) == 0 {
+		o.printf("No address hosts more than one registered domain.\n")
+	} else {
+		o.printf("| IP | Registered domains | Shared hosting | Our names | Neighbours (sample) |\n|---|---|---|---|---|\n")
+		for _, r := range m.shared {
+			flag := "no"
+			if r.Shared {
+				flag = "**yes**"
+			}
+			o.printf("| %s | %d | %s | %s | %s |\n", mdCode(r.IP), r.Domains, flag, codeList(r.Ours), codeList(r.Sample))
+		}
+	}
+
+	o.printf("\n## Drift since the previous state\n\n")
+	if m.in.Drift == nil {
+		o.printf("No previous state to compare with.\n")
+	} else if o.err == nil {
+		var buf bytes.Buffer
+		if err := diff.Markdown(&buf, m.in.Drift); err != nil {
+			return err
+		}
+		// diff.Markdown starts with its own "### reconform drift" title.
+		body := buf.String()
+		if i := strings.Index(body, "\n\n"); strings.HasPrefix(body, "### ") && i >= 0 {
+			body = body[i+2:]
+		}
+		o.printf("%s", body)
+	}
+
+	if failed := m.failedInstances(); len(failed) > 0 {
+		o.printf("\n## Queries that did not complete\n\n| Query | Status | Why |\n|---|---|---|\n")
+		for _, l := range failed {
+			o.printf("| %s | %s | %s |\n", mdCode(l[0]), l[1], mdCell(l[2]))
+		}
+	}
+	return o.err
+}
+
+// failedInstances lists instances that failed, were skipped or cancelled.
+func (m *model) failedInstances() [][3]string {
+	var out [][3]string
+	for _, in := range m.in.Instances {
+		if in.Status.Succeeded() || in.Status == "pending" {
+			continue
+		}
+		key := in.Key
+		if key == "" {
+			key = in.Query.Key()
+		}
+		out = append(out, [3]string{key, string(in.Status), in.Reason})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+func countsLine(c map[string]int) string {
+	var keys []string
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", c[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func providers(now, past []string) string {
+	s := strings.Join(now, " + ")
+	if len(past) > 0 {
+		if s == "" {
+			s = "none current"
+		}
+		s += " (before: " + strings.Join(past, ", ") + ")"
+	}
+	return s
+}
+
+func spfCell(p Profile) string {
+	s := p.SPF
+	if s == "" {
+		return ""
+	}
+	if p.SPFPermissive {
+		s += " (permissive)"
+	}
+	if p.SPFLookups != "" {
+		s += ", " + p.SPFLookups + " lookups"
+	}
+	return s
+}
+
+func dmarcCell(p Profile) string {
+	s := p.DMARC
+	if s == "" || s == "missing" || s == "invalid" {
+		return s
+	}
+	s = "p=" + s
+	if p.DMARCSub != "" && p.DMARCSub != p.DMARC {
+		s += " sp=" + p.DMARCSub
+	}
+	if p.DMARCPct != "" && p.DMARCPct != "100" {
+		s += " pct=" + p.DMARCPct
+	}
+	return s
+}
+
+func codeList(s []string) string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = mdCode(v)
+	}
+	return strings.Join(out, ", ")
+}

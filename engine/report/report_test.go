@@ -1,0 +1,225 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/diff"
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/report")
+
+func loadFindings(t *testing.T) []schema.Finding {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/analysis/findings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []schema.Finding
+	if err := json.Unmarshal(data, &fs); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func toState(fs []schema.Finding, serial uint64, finished time.Time, unverified map[string]string) *state.State {
+	s := state.New("acme")
+	s.Serial, s.Lineage = serial, "5f0c2a3e-0000-4000-8000-000000000001"
+	s.Run.FinishedAt = finished
+	for _, f := range fs {
+		c := state.Historical
+		if f.Current {
+			c = state.Current
+		}
+		s.Findings = append(s.Findings, state.Finding{Finding: f, Currency: c, Unverified: unverified[f.ID()]})
+	}
+	state.SortFindings(s.Findings)
+	s.Facts = analysis.Derive(s.SchemaFindings(), analysis.Options{Scope: []string{"acme.example", "acme-corp.example"}})
+	return s
+}
+
+// fixture is the analysis fixture as the second of two states, with the
+// first a month earlier: before the DMARC downgrade and the new token.
+func fixture(t *testing.T) Input {
+	t.Helper()
+	all := loadFindings(t)
+	var old []schema.Finding
+	for _, f := range all {
+		switch {
+		case f.Name == "_dmarc.acme.example" && strings.Contains(f.Value, "p=none"):
+			continue
+		case f.Name == "_dmarc.acme.example":
+			f.Current = true
+		case strings.HasPrefix(f.Value, "docusign="):
+			continue
+		}
+		old = append(old, f)
+	}
+	unverified := map[string]string{"legacy.acme.example A 198.51.100.8": "query failed: HTTP 503 Service Unavailable"}
+	prev := toState(old, 1, time.Date(2026, 10, 20, 2, 0, 0, 0, time.UTC), nil)
+	cur := toState(all, 2, time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), unverified)
+	cur.Instances = []schema.InstanceResult{
+		{Key: "file.sonar resolutions acme.example", Status: schema.StatusOK},
+		{Key: "securitytrails resolutions acme.example", Status: schema.StatusFailed, Reason: "HTTP 503 Service Unavailable"},
+		{Key: "securitytrails reverse_ip 203.0.113.10", Status: schema.StatusSkipped, Reason: "budget"},
+	}
+	in := FromState(cur)
+	in.GeneratedAt = time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC)
+	in.Drift = diff.Compare(prev, cur, nil)
+	in.Scope = []string{"acme.example", "acme-corp.example"}
+	return in
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("../../testdata/report", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestGoldenReports(t *testing.T) {
+	in := fixture(t)
+	ext := map[string]string{"md": "md", "html": "html", "json": "json", "csv": "csv", "cof": "ndjson", "dot": "dot", "mermaid": "mmd"}
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			var a, b bytes.Buffer
+			if err := Render(&a, format, in); err != nil {
+				t.Fatal(err)
+			}
+			if err := Render(&b, format, in); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Fatal("two renderings differ")
+			}
+			checkGolden(t, "report."+ext[format], a.Bytes())
+		})
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	if err := Render(&bytes.Buffer{}, "pdf", Input{}); err == nil || !strings.Contains(err.Error(), "md, html") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestEmptyInput(t *testing.T) {
+	for _, format := range Formats {
+		var buf bytes.Buffer
+		if err := Render(&buf, format, Input{}); err != nil {
+			t.Errorf("%s: %v", format, err)
+		}
+	}
+}
+
+func TestReportContent(t *testing.T) {
+	in := fixture(t)
+	var md bytes.Buffer
+	if err := Render(&md, "md", in); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| `acme.example` | microsoft-365 (before: google-workspace) | cloudflare (before: route53) | -all, 6 lookups | p=none | atlassian + docusign + github + microsoft-365 (before: google) |",
+		"| `acme-corp.example` | self-hosted | self-hosted | +all (permissive), 2 lookups | missing |",
+		"acme.example: DMARC p=none: spoofed mail is only reported, not stopped",
+		"acme-corp.example: SPF +all lets any host send as the domain",
+		"203.0.113.10 is shared hosting: 7 registered domains seen on it",
+		"| 2023-05-02 | `www.acme.example` | A | `198.51.100.7` | `203.0.113.10` |",
+		"| `203.0.113.10` | 7 | **yes** | `www.acme.example` |",
+		"dmarc_policy weakened: `reject` → `none`",
+		"| `securitytrails resolutions acme.example` | failed | HTTP 503 Service Unavailable |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("Markdown report lacks %q", want)
+		}
+	}
+	// Neighbours are out of scope: not in the timeline.
+	if strings.Contains(md.String(), "| `kennel.example` | A |") {
+		t.Error("an out-of-scope neighbour is in the timeline")
+	}
+}
+
+func TestHTMLEscapesRecordValues(t *testing.T) {
+	in := Input{Engagement: "x", Findings: []Finding{
+		{Finding: schema.Finding{Name: "a.example", Type: "TXT", Value: `<script>alert(1)</script>`, Current: true}},
+		{Finding: schema.Finding{Name: "a.example", Type: "TXT", Value: `google-site-verification=<img src=x onerror=alert(1)>`, Current: true}},
+	}}
+	var page bytes.Buffer
+	if err := Render(&page, "html", in); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(page.String(), "<script>alert") || strings.Contains(page.String(), "<img src") {
+		t.Error("HTML report carries raw HTML from a record value")
+	}
+	// Markdown shows record values only as code spans, which are literal.
+	var md bytes.Buffer
+	if err := Render(&md, "md", in); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(md.String(), "\n") {
+		if i := strings.Index(line, "<script>"); i >= 0 && (i == 0 || line[i-1] != '`') {
+			t.Errorf("Markdown line has HTML outside a code span: %q", line)
+		}
+	}
+}
+
+func TestHTMLIsSelfContained(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Render(&buf, "html", fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, bad := range []string{"<script", "<link", "src=\"http", "href=\"http", "@import", "url(http"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("HTML report refers to an external asset or runs script: %q", bad)
+		}
+	}
+	if !strings.Contains(page, "<svg") || !strings.Contains(page, `marker-end="url(#arrow)"`) {
+		t.Error("HTML report has no timeline chart with moves")
+	}
+}
+
+func TestCOFPresentation(t *testing.T) {
+	tests := map[string]struct{ typ, in, want string }{
+		"a":       {"A", "192.0.2.1", "192.0.2.1"},
+		"txt":     {"TXT", `v=spf1 -all`, `"v=spf1 -all"`},
+		"quotes":  {"TXT", `say "hi" \o/`, `"say \"hi\" \\o/"`},
+		"control": {"TXT", "a\x01b", `"a\001b"`},
+		"empty":   {"TXT", "", `""`},
+		"long":    {"TXT", strings.Repeat("x", 300), `"` + strings.Repeat("x", 255) + `" "` + strings.Repeat("x", 45) + `"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := presentation(tc.typ, tc.in); got != tc.want {
+				t.Errorf("presentation(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if tc.typ == "TXT" {
+				if back := schema.UnquoteTXT(presentation(tc.typ, tc.in)); back != tc.in {
+					t.Errorf("round trip: %q became %q", tc.in, back)
+				}
+			}
+		})
+	}
+}
