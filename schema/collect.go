@@ -32,6 +32,9 @@ type loader struct {
 	declared map[string]map[string]hcl.Range
 	// localVals are the locals with their marks (sensitivity) kept.
 	localVals map[string]cty.Value
+	// topAttrs are arguments found outside any block, reported once all
+	// variables are known.
+	topAttrs []*hclsyntax.Attribute
 	// firstFile is where a diagnostic with no better place points.
 	firstFile string
 }
@@ -115,11 +118,11 @@ func (l *loader) collect(body *hclsyntax.Body, filename string) {
 	for name := range body.Attributes {
 		attrNames = append(attrNames, name)
 	}
-	sort.Strings(attrNames)
+	sort.Slice(attrNames, func(i, j int) bool {
+		return body.Attributes[attrNames[i]].SrcRange.Start.Byte < body.Attributes[attrNames[j]].SrcRange.Start.Byte
+	})
 	for _, name := range attrNames {
-		a := body.Attributes[name]
-		l.errorf(a.NameRange, "Unsupported argument",
-			"An argument named %q is not expected at the top level of a file; arguments belong inside a block such as engagement, provider or query.", name)
+		l.topAttrs = append(l.topAttrs, body.Attributes[name])
 	}
 	var typeNames []string
 	for _, t := range topLevelBlocks {
@@ -251,6 +254,15 @@ func (l *loader) collectLocals(b *hclsyntax.Block) {
 // decode decodes every collected block in dependency order: variables,
 // locals, then everything that may refer to them.
 func (l *loader) decode() {
+	for _, a := range l.topAttrs {
+		if _, isVar := l.declared["var"][a.Name]; isVar {
+			l.errorf(a.NameRange, "Unsupported argument",
+				"%q looks like a value for the variable %q. Every *.hcl file in the folder is configuration; keep files of variable values elsewhere and pass them with -var-file.", a.Name, a.Name)
+			continue
+		}
+		l.errorf(a.NameRange, "Unsupported argument",
+			"An argument named %q is not expected at the top level of a file; arguments belong inside a block such as engagement, provider or query.", a.Name)
+	}
 	l.decodeVariables()
 	l.decodeLocals()
 	l.decodeEngagement()
@@ -276,6 +288,9 @@ func (l *loader) evalContext() *hcl.EvalContext {
 	vars := map[string]cty.Value{}
 	for name, v := range l.cfg.Variables {
 		vars[name] = v.Value
+		if v.Sensitive && v.Value != cty.NilVal {
+			vars[name] = v.Value.Mark(SensitiveMark)
+		}
 	}
 	locals := l.localVals
 	if locals == nil {

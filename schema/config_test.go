@@ -265,6 +265,13 @@ provider "file" "x" {
 provider "securitytrails" {
   api_key = "literal-key"
 }
+variable "secret_path" {
+  default   = "p"
+  sensitive = true
+}
+provider "file" "y" {
+  path = var.secret_path
+}
 `)
 	cfg, diags := load(dir, schema.LoadOptions{Environ: []string{"ST_KEY=abc"}})
 	if diags.HasErrors() {
@@ -273,6 +280,9 @@ provider "securitytrails" {
 	p := cfg.Providers["file.x"]
 	if !p.Sensitive["path"] || p.Attrs["path"] != cty.StringVal("k-abc") {
 		t.Errorf("a value from env() must be sensitive: %v %v", p.Sensitive, p.Attrs)
+	}
+	if !cfg.Providers["file.y"].Sensitive["path"] {
+		t.Errorf("a value from a sensitive variable must be sensitive")
 	}
 	if len(diags) != 1 || diags[0].Summary != "Secret written in the configuration" {
 		t.Errorf("want one warning about the literal key, got %v", diags)

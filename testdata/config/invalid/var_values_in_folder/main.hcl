@@ -1,0 +1,5 @@
+engagement "acme" {}
+
+variable "apex" { # ERROR: No value for required variable
+  type = string
+}

@@ -1,0 +1,1 @@
+apex = "acme.example" # ERROR: Unsupported argument
