@@ -3,10 +3,25 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/diff"
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/schema"
 )
+
+// defaultStateName is the state file of an engagement that names none.
+const defaultStateName = "reconform.rfstate"
 
 // stateOptions are the apply/plan flags about the state file.
 type stateOptions struct {
@@ -15,6 +30,8 @@ type stateOptions struct {
 	LockTimeout      time.Duration
 	// Set by the calling verb from its own flags.
 	JSON, NoColor bool
+	// Operation names the verb in the lock ("apply", "plan"); optional.
+	Operation string
 }
 
 // addStateFlags registers -detailed-exitcode, -lock and -lock-timeout.
@@ -30,24 +47,311 @@ func addStateFlags(fs *flag.FlagSet) *stateOptions {
 // with the previous state read (a corrupt or future state fails openState,
 // before any request is sent).
 type stateSession struct {
-	env  *Env
-	cfg  *schema.Config
-	opts *stateOptions
+	env   *Env
+	cfg   *schema.Config
+	opts  *stateOptions
+	store state.Store
+	lock  *state.Lock
+	prev  *state.State
+}
+
+// engagementStatePath is the state file of a loaded engagement.
+func engagementStatePath(cfg *schema.Config) string {
+	p := cfg.Engagement.State
+	if p == "" {
+		p = defaultStateName
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(cfg.Dir, p)
+	}
+	return p
 }
 
 // openState locks the engagement's state and reads the previous one.
 func openState(ctx context.Context, env *Env, cfg *schema.Config, opts *stateOptions) (*stateSession, error) {
-	return &stateSession{env: env, cfg: cfg, opts: opts}, nil
+	if opts == nil {
+		opts = &stateOptions{Lock: true}
+	}
+	s := &stateSession{env: env, cfg: cfg, opts: opts, store: state.Store{Path: engagementStatePath(cfg)}}
+	if opts.Lock {
+		op := opts.Operation
+		if op == "" {
+			op = "run"
+		}
+		lock, err := s.store.AcquireLock(ctx, op, version.Version, opts.LockTimeout)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
+	}
+	prev, err := s.store.Read()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.prev = prev
+	return s, nil
 }
 
 // PreviousFindings are the previous state's findings keyed by the block
 // address that produced them ("query.history"), for plan predictions.
-func (s *stateSession) PreviousFindings() map[string][]schema.Finding { return nil }
+func (s *stateSession) PreviousFindings() map[string][]schema.Finding {
+	if s.prev == nil {
+		return nil
+	}
+	out := map[string][]schema.Finding{}
+	for i := range s.prev.Findings {
+		f := &s.prev.Findings[i]
+		sf := f.Finding
+		sf.Current = f.IsCurrent()
+		out[f.Block] = append(out[f.Block], sf)
+	}
+	return out
+}
+
+// deriveFacts replaces analysis.Derive when set (tests pin the facts so
+// that their golden files do not follow every analysis change).
+var deriveFacts func([]schema.Finding, analysis.Options) []schema.Fact
+
+// mergeOptions are the engagement's settings for state.Merge.
+func mergeOptions(cfg *schema.Config, now time.Time) state.MergeOptions {
+	asn := cfg.Engagement.ASNTable
+	if asn != "" && !filepath.IsAbs(asn) {
+		asn = filepath.Join(cfg.Dir, asn)
+	}
+	return state.MergeOptions{
+		CurrentWindow: cfg.Engagement.CurrentWindow,
+		ForgetAfter:   cfg.Engagement.ForgetAfter,
+		Now:           now,
+		ASNTable:      asn,
+		Secrets:       configSecrets(cfg),
+		Derive:        deriveFacts,
+	}
+}
+
+// configSecrets are the values of every sensitive provider attribute: the
+// state redacts them from reasons as a second line of defence.
+func configSecrets(cfg *schema.Config) []string {
+	var out []string
+	for _, p := range cfg.Providers {
+		for name, sensitive := range p.Sensitive {
+			if !sensitive {
+				continue
+			}
+			v, ok := p.Attrs[name]
+			if !ok {
+				continue
+			}
+			v, _ = v.UnmarkDeep()
+			if v.IsKnown() && !v.IsNull() && v.Type() == cty.String && v.AsString() != "" {
+				out = append(out, v.AsString())
+			}
+		}
+	}
+	return out
+}
 
 // Commit merges run into the state, derives facts, writes the state
 // atomically, prints the drift since the previous state, and returns the
 // exit code (exitDrift with -detailed-exitcode when there is drift).
-func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int { return exitOK }
+//
+// On a first run (no previous state) it prints a summary instead of every
+// finding as new; with -detailed-exitcode a first run that found anything
+// exits 2, since everything it found is new to the state.
+func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
+	next := state.Merge(s.prev, run, mergeOptions(s.cfg, run.FinishedAt))
+	if next.Engagement == "" {
+		next.Engagement = s.cfg.Engagement.Name
+	}
+	written, err := s.store.Write(s.prev, next)
+	if err != nil {
+		fmt.Fprintf(s.env.Stderr, "Error: writing the state %s: %v\nThe previous state is unchanged.\n", s.store.Path, err)
+		return exitError
+	}
+	r := diff.Compare(s.prev, next, s.cfg.Engagement.Ignore)
+	switch {
+	case s.opts.JSON:
+		err = diff.JSON(s.env.Stdout, r)
+	case s.prev == nil:
+		printFirstState(s.env, next, s.store.Path)
+	default:
+		fmt.Fprintln(s.env.Stdout)
+		err = diff.Text(s.env.Stdout, r, diff.TextOptions{Color: s.env.Terminal && !s.opts.NoColor})
+		if written {
+			fmt.Fprintf(s.env.Stdout, "State saved to %s (serial %d; serial %d kept in history).\n", displayPath(s.env, s.store.Path), next.Serial, s.prev.Serial)
+		} else {
+			fmt.Fprintf(s.env.Stdout, "State unchanged (%s, serial %d).\n", displayPath(s.env, s.store.Path), next.Serial)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(s.env.Stderr, "Error: printing the drift: %v\n", err)
+		return exitError
+	}
+	if s.opts.DetailedExitCode && r.HasDrift() {
+		return exitDrift
+	}
+	return exitOK
+}
+
+// printFirstState summarises a state that has nothing to be compared with.
+func printFirstState(env *Env, st *state.State, path string) {
+	cur, hist := st.CountCurrency()
+	fmt.Fprintf(env.Stdout, "\nFirst state of %s: %d findings (%d current, %d historical), %d facts.\n",
+		st.Engagement, len(st.Findings), cur, hist, len(st.Facts))
+	if n := st.UnverifiedCount(); n > 0 {
+		fmt.Fprintf(env.Stdout, "%d findings are unverified.\n", n)
+	}
+	fmt.Fprintf(env.Stdout, "State saved to %s (serial %d). Later runs report the drift from it; see it with: reconform show\n",
+		displayPath(env, path), st.Serial)
+}
 
 // Close releases the lock.
-func (s *stateSession) Close() {}
+func (s *stateSession) Close() {
+	if s == nil || s.lock == nil {
+		return
+	}
+	if err := s.lock.Unlock(); err != nil {
+		fmt.Fprintf(s.env.Stderr, "Warning: releasing the state lock: %v\n", err)
+	}
+	s.lock = nil
+}
+
+// displayPath shows p relative to the working directory when it is inside.
+func displayPath(env *Env, p string) string {
+	if env.WorkDir == "" {
+		return p
+	}
+	if rel, err := filepath.Rel(env.WorkDir, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}
+
+// stateLocator finds an engagement's state for the state verbs without
+// loading the whole configuration unless it must.
+type stateLocator struct {
+	Chdir     string // -chdir
+	StatePath string // -state
+	vars      varFlags
+}
+
+func (l *stateLocator) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.Chdir, "chdir", "", "")
+	fs.StringVar(&l.StatePath, "state", "", "")
+	l.vars.register(fs)
+}
+
+// dir is the engagement folder, absolute.
+func (l *stateLocator) dir(env *Env) string {
+	d := l.Chdir
+	if d == "" {
+		d = "."
+	}
+	return resolvePath(env, d)
+}
+
+// store returns the state store: -state, else the engagement's state
+// attribute when it is a literal, else the loaded configuration's.
+func (l *stateLocator) store(env *Env) (state.Store, error) {
+	if l.StatePath != "" {
+		return state.Store{Path: resolvePath(env, l.StatePath)}, nil
+	}
+	dir := l.dir(env)
+	if p, ok := literalStatePath(dir); ok {
+		return state.Store{Path: p}, nil
+	}
+	cfg, err := l.config(env)
+	if err != nil {
+		return state.Store{}, err
+	}
+	return state.Store{Path: engagementStatePath(cfg)}, nil
+}
+
+// config loads the engagement, printing its diagnostics.
+func (l *stateLocator) config(env *Env) (*schema.Config, error) {
+	d := l.Chdir
+	if d == "" {
+		d = "."
+	}
+	cfg, diags := loadConfig(env, d, l.vars.Vars, l.vars.VarFiles)
+	if diags.HasErrors() {
+		var files map[string]*hcl.File
+		if cfg != nil {
+			files = cfg.Files
+		}
+		printDiags(env, diags, files, true)
+		return nil, fmt.Errorf("the engagement in %s did not load", d)
+	}
+	return cfg, nil
+}
+
+// literalStatePath reads engagement { state = "..." } from the *.hcl
+// files of dir without evaluating anything. ok is false when the
+// attribute is an expression that needs the full configuration.
+func literalStatePath(dir string) (string, bool) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	p := hclparse.NewParser()
+	engagementSchema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "engagement", LabelNames: []string{"name"}}}}
+	attrSchema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state"}}}
+	for _, name := range files {
+		f, diags := p.ParseHCLFile(name)
+		if diags.HasErrors() || f == nil {
+			continue
+		}
+		content, _, _ := f.Body.PartialContent(engagementSchema)
+		for _, b := range content.Blocks {
+			attrs, _, _ := b.Body.PartialContent(attrSchema)
+			a, ok := attrs.Attributes["state"]
+			if !ok {
+				return filepath.Join(dir, defaultStateName), true
+			}
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
+				return "", false
+			}
+			sp := v.AsString()
+			if !filepath.IsAbs(sp) {
+				sp = filepath.Join(dir, sp)
+			}
+			return sp, true
+		}
+	}
+	return filepath.Join(dir, defaultStateName), true
+}
+
+// stateRef resolves a state reference given to diff or show: a history
+// serial ("3"), "current", or a path.
+func resolveStateRef(env *Env, store state.Store, current *state.State, ref string) (string, error) {
+	if ref == "current" || ref == "" {
+		return store.Path, nil
+	}
+	if serial, err := parseSerial(ref); err == nil {
+		if current != nil && serial == current.Serial {
+			return store.Path, nil
+		}
+		lineage := ""
+		if current != nil {
+			lineage = current.Lineage
+		}
+		return store.HistoryPath(serial, lineage)
+	}
+	p := resolvePath(env, ref)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%q is neither a history serial nor a state file: %w", ref, err)
+	}
+	return p, nil
+}
+
+func parseSerial(s string) (uint64, error) {
+	var n uint64
+	if s == "" {
+		return 0, fmt.Errorf("empty")
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("not a number")
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, nil
+}

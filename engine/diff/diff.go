@@ -86,6 +86,8 @@ type FactChange struct {
 	// Weakening is set when the new value is a weaker security posture
 	// (DMARC reject -> none, SPF -all -> ~all).
 	Weakening bool
+
+	oldEvidence, newEvidence []string
 }
 
 // HasDrift reports whether anything not hidden by ignore rules changed in
@@ -182,6 +184,7 @@ func Compare(old, new *state.State, ignore []schema.IgnoreRule) *Result {
 			newFacts = new.Facts
 		}
 		r.compareFacts(oldFacts, newFacts)
+		r.ignoreFacts(ig)
 	}
 	return r
 }
@@ -337,7 +340,7 @@ func (r *Result) compareFacts(oldFacts, newFacts []schema.Fact) {
 		}
 		o, n := removed[ri[0]], added[ai[0]]
 		r.FactsChanged = append(r.FactsChanged, FactChange{Subject: o.Subject, Kind: o.Kind, Old: o.Value, New: n.Value,
-			Weakening: weakens(o.Kind, o.Value, n.Value)})
+			Weakening: weakens(o.Kind, o.Value, n.Value), oldEvidence: o.Evidence, newEvidence: n.Evidence})
 		usedR[ri[0]], usedA[ai[0]] = true, true
 	}
 	for i, f := range added {
@@ -434,6 +437,56 @@ func ruleMatches(r schema.IgnoreRule, f *schema.Finding) bool {
 func glob(pattern, s string) bool {
 	ok, err := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(s, "/", "\x00"))
 	return err == nil && ok
+}
+
+// evidenceIgnored reports whether a fact rests only on findings the rules
+// hide: the facts derived from a CDN's churn are churn too.
+func (rules ignoreRules) evidenceIgnored(evidence []string) bool {
+	if len(rules) == 0 || len(evidence) == 0 {
+		return false
+	}
+	for _, id := range evidence {
+		parts := strings.SplitN(id, " ", 3)
+		if len(parts) < 2 {
+			return false
+		}
+		f := schema.Finding{Name: parts[0], Type: parts[1]}
+		if len(parts) == 3 {
+			f.Value = parts[2]
+		}
+		if !rules.Match(&f) {
+			return false
+		}
+	}
+	return true
+}
+
+// ignoreFacts drops fact drift that rests only on ignored findings.
+func (r *Result) ignoreFacts(rules ignoreRules) {
+	if len(rules) == 0 {
+		return
+	}
+	filter := func(list []schema.Fact) []schema.Fact {
+		out := list[:0]
+		for _, f := range list {
+			if rules.evidenceIgnored(f.Evidence) {
+				r.Ignored++
+				continue
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	r.FactsAdded, r.FactsRemoved = filter(r.FactsAdded), filter(r.FactsRemoved)
+	changed := r.FactsChanged[:0]
+	for _, c := range r.FactsChanged {
+		if rules.evidenceIgnored(c.oldEvidence) && rules.evidenceIgnored(c.newEvidence) {
+			r.Ignored++
+			continue
+		}
+		changed = append(changed, c)
+	}
+	r.FactsChanged = changed
 }
 
 // applyIgnore drops ignored items and counts them.

@@ -23,6 +23,9 @@ type MergeOptions struct {
 	Now time.Time
 	// ASNTable is passed to analysis.Derive.
 	ASNTable string
+	// Derive computes derived facts (nil: analysis.Derive); tests and
+	// tools that want other facts replace it.
+	Derive func([]schema.Finding, analysis.Options) []schema.Fact
 	// Secrets are values that must never be stored (the sensitive provider
 	// attributes); they are redacted from every reason and warning, on top
 	// of the providers' own redaction.
@@ -160,7 +163,11 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	}
 	SortFindings(next.Findings)
 
-	next.Facts = mergeFacts(prev, next, run.Facts, opts.ASNTable)
+	derive := opts.Derive
+	if derive == nil {
+		derive = analysis.Derive
+	}
+	next.Facts = mergeFacts(prev, next, run.Facts, derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable}))
 	next.Normalize()
 	return next
 }
@@ -235,12 +242,14 @@ func withDetail(what, reason string) string {
 	return what + ": " + reason
 }
 
-// mergeFacts replaces the facts by this run's, keeping a previous fact
-// whose evidence is only unverified findings.
-func mergeFacts(prev, next *State, runFacts []schema.Fact, asnTable string) []schema.Fact {
-	facts := append([]schema.Fact(nil), runFacts...)
-	facts = append(facts, analysis.Derive(next.SchemaFindings(), analysis.Options{ASNTable: asnTable})...)
+// mergeFacts replaces the facts by this run's (reported and derived),
+// keeping a previous fact whose evidence is only unverified findings,
+// unless the new facts already restate it: a fact of the same subject and
+// kind resting on some of the same evidence.
+func mergeFacts(prev, next *State, runFacts, derived []schema.Fact) []schema.Fact {
+	facts := append(append([]schema.Fact(nil), runFacts...), derived...)
 	have := map[string]bool{}
+	evidence := map[string]map[string]bool{} // subject+kind -> evidence of new facts
 	out := facts[:0]
 	for _, f := range facts {
 		if have[f.ID()] {
@@ -248,6 +257,13 @@ func mergeFacts(prev, next *State, runFacts []schema.Fact, asnTable string) []sc
 		}
 		have[f.ID()] = true
 		out = append(out, f)
+		k := f.Subject + " " + f.Kind
+		if evidence[k] == nil {
+			evidence[k] = map[string]bool{}
+		}
+		for _, e := range f.Evidence {
+			evidence[k][e] = true
+		}
 	}
 	if prev != nil {
 		unverified := map[string]bool{}
@@ -260,14 +276,16 @@ func mergeFacts(prev, next *State, runFacts []schema.Fact, asnTable string) []sc
 			if have[f.ID()] || len(f.Evidence) == 0 {
 				continue
 			}
-			onlyUnverified := true
+			onlyUnverified, restated := true, false
 			for _, e := range f.Evidence {
 				if !unverified[e] {
 					onlyUnverified = false
-					break
+				}
+				if evidence[f.Subject+" "+f.Kind][e] {
+					restated = true
 				}
 			}
-			if onlyUnverified {
+			if onlyUnverified && !restated {
 				have[f.ID()] = true
 				out = append(out, f)
 			}

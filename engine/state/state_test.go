@@ -15,10 +15,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reconform/reconform/engine/analysis"
 	"github.com/reconform/reconform/schema"
 )
 
 var t0 = time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
+
+// merge is Merge with no derived facts: these tests are about merging,
+// not about what engine/analysis concludes.
+func merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
+	opts.Derive = func([]schema.Finding, analysis.Options) []schema.Fact { return nil }
+	return Merge(prev, run, opts)
+}
 
 func q(provider string, op schema.Op, subject string) schema.Query {
 	s, err := schema.ParseSubject(subject)
@@ -98,13 +106,13 @@ func TestMergeProviderFailureRemovesNothing(t *testing.T) {
 	run1 := twoProviderRun(t0, schema.StatusOK, schema.StatusOK,
 		[]schema.Finding{stFinding("www.acme.example", "A", "198.51.100.7", t0), stFinding("acme.example", "TXT", "v=spf1 -all", t0)},
 		[]schema.Finding{crtFinding("vpn.acme.example"), crtFinding("dev.acme.example")})
-	s1 := Merge(nil, run1, MergeOptions{})
+	s1 := merge(nil, run1, MergeOptions{})
 
 	// Second run: securitytrails is down; crtsh works and no longer
 	// reports dev.
 	t1 := t0.Add(24 * time.Hour)
 	run2 := twoProviderRun(t1, schema.StatusFailed, schema.StatusOK, nil, []schema.Finding{crtFinding("vpn.acme.example")})
-	s2 := Merge(s1, run2, MergeOptions{})
+	s2 := merge(s1, run2, MergeOptions{})
 
 	want := []string{"acme.example TXT v=spf1 -all", "vpn.acme.example HOST ", "www.acme.example A 198.51.100.7"}
 	if d := cmp.Diff(want, ids(s2)); d != "" {
@@ -127,7 +135,7 @@ func TestMergeProviderFailureRemovesNothing(t *testing.T) {
 	t2 := t1.Add(24 * time.Hour)
 	run3 := twoProviderRun(t2, schema.StatusOK, schema.StatusSkipped,
 		[]schema.Finding{stFinding("www.acme.example", "A", "203.0.113.10", t2), stFinding("acme.example", "TXT", "v=spf1 -all", t2)}, nil)
-	s3 := Merge(s2, run3, MergeOptions{})
+	s3 := merge(s2, run3, MergeOptions{})
 	want = []string{"acme.example TXT v=spf1 -all", "vpn.acme.example HOST ", "www.acme.example A 203.0.113.10"}
 	if d := cmp.Diff(want, ids(s3)); d != "" {
 		t.Fatalf("findings after recovery (-want +got):\n%s", d)
@@ -143,17 +151,17 @@ func TestMergeProviderFailureRemovesNothing(t *testing.T) {
 
 func TestMergeNotPlannedAndForget(t *testing.T) {
 	run1 := twoProviderRun(t0, schema.StatusOK, schema.StatusOK, nil, []schema.Finding{crtFinding("vpn.acme.example")})
-	s1 := Merge(nil, run1, MergeOptions{})
+	s1 := merge(nil, run1, MergeOptions{})
 	empty := &schema.RunResult{Engagement: "acme", FinishedAt: t0.Add(time.Hour)}
-	s2 := Merge(s1, empty, MergeOptions{ForgetAfter: 48 * time.Hour})
+	s2 := merge(s1, empty, MergeOptions{ForgetAfter: 48 * time.Hour})
 	if got := s2.Findings[0].Unverified; got != "not planned in this run" {
 		t.Fatalf("unverified = %q", got)
 	}
-	s3 := Merge(s2, &schema.RunResult{FinishedAt: t0.Add(47 * time.Hour)}, MergeOptions{ForgetAfter: 48 * time.Hour})
+	s3 := merge(s2, &schema.RunResult{FinishedAt: t0.Add(47 * time.Hour)}, MergeOptions{ForgetAfter: 48 * time.Hour})
 	if len(s3.Findings) != 1 || !s3.Findings[0].UnverifiedSince.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("kept before forget_after: %+v", s3.Findings)
 	}
-	s4 := Merge(s3, &schema.RunResult{FinishedAt: t0.Add(49 * time.Hour)}, MergeOptions{ForgetAfter: 48 * time.Hour})
+	s4 := merge(s3, &schema.RunResult{FinishedAt: t0.Add(49 * time.Hour)}, MergeOptions{ForgetAfter: 48 * time.Hour})
 	if len(s4.Findings) != 0 {
 		t.Fatalf("not forgotten after forget_after: %+v", s4.Findings)
 	}
@@ -161,14 +169,14 @@ func TestMergeNotPlannedAndForget(t *testing.T) {
 
 func TestMergeSeenAgainUpdates(t *testing.T) {
 	a := stFinding("www.acme.example", "A", "198.51.100.7", t0)
-	s1 := Merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{a}, nil), MergeOptions{})
+	s1 := merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{a}, nil), MergeOptions{})
 	b := a
 	b.LastSeen = t0.Add(10 * 24 * time.Hour)
 	b.FirstSeen = t0.Add(-100 * 24 * time.Hour)
 	b.Count = 9
 	b.Sources = []string{"circl"}
 	run := twoProviderRun(b.LastSeen, schema.StatusOK, schema.StatusOK, []schema.Finding{b}, nil)
-	s2 := Merge(s1, run, MergeOptions{})
+	s2 := merge(s1, run, MergeOptions{})
 	got := s2.Findings[0]
 	if !got.LastSeen.Equal(b.LastSeen) || !got.FirstSeen.Equal(b.FirstSeen) || got.Count != 9 {
 		t.Errorf("times/count not updated: %+v", got)
@@ -186,7 +194,7 @@ func TestMergeCurrency(t *testing.T) {
 	recent := stFinding("new.acme.example", "A", "198.51.100.2", t0.Add(-2*24*time.Hour))
 	live := stFinding("live.acme.example", "A", "198.51.100.3", t0.Add(-90*24*time.Hour))
 	live.Current = true
-	s := Merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{old, recent, live}, []schema.Finding{crtFinding("h.acme.example")}), MergeOptions{})
+	s := merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{old, recent, live}, []schema.Finding{crtFinding("h.acme.example")}), MergeOptions{})
 	got := map[string]Currency{}
 	for _, f := range s.Findings {
 		got[f.Name] = f.Currency
@@ -195,7 +203,7 @@ func TestMergeCurrency(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("currency (-want +got):\n%s", d)
 	}
-	s = Merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{old}, nil), MergeOptions{CurrentWindow: 90 * 24 * time.Hour})
+	s = merge(nil, twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{old}, nil), MergeOptions{CurrentWindow: 90 * 24 * time.Hour})
 	if s.Findings[0].Currency != Current {
 		t.Errorf("current_window not applied")
 	}
@@ -205,14 +213,14 @@ func TestMergeFactsSurviveUnverified(t *testing.T) {
 	mx := stFinding("acme.example", "MX", "10 aspmx.l.google.com", t0)
 	run1 := twoProviderRun(t0, schema.StatusOK, schema.StatusOK, []schema.Finding{mx}, nil)
 	run1.Facts = []schema.Fact{{Subject: "acme.example", Kind: "mail_provider", Value: "google-workspace", Evidence: []string{mx.ID()}}}
-	s1 := Merge(nil, run1, MergeOptions{})
+	s1 := merge(nil, run1, MergeOptions{})
 	run2 := twoProviderRun(t0.Add(time.Hour), schema.StatusFailed, schema.StatusOK, nil, nil)
-	s2 := Merge(s1, run2, MergeOptions{})
+	s2 := merge(s1, run2, MergeOptions{})
 	if d := cmp.Diff(s1.Facts, s2.Facts); d != "" {
 		t.Errorf("a provider failure changed the facts (-before +after):\n%s", d)
 	}
 	run3 := twoProviderRun(t0.Add(2*time.Hour), schema.StatusOK, schema.StatusOK, nil, nil)
-	if s3 := Merge(s2, run3, MergeOptions{}); len(s3.Facts) != 0 {
+	if s3 := merge(s2, run3, MergeOptions{}); len(s3.Facts) != 0 {
 		t.Errorf("fact kept although its evidence is gone: %v", s3.Facts)
 	}
 }
@@ -221,7 +229,7 @@ func TestMergeRedactsSecrets(t *testing.T) {
 	run := twoProviderRun(t0, schema.StatusFailed, schema.StatusOK, nil, nil)
 	run.Instances[0].Reason = "401 for https://api.example/v1?apikey=S3CRETKEY123"
 	run.Warnings = []string{"key S3CRETKEY123 rejected"}
-	s := Merge(nil, run, MergeOptions{Secrets: []string{"S3CRETKEY123", "ab"}})
+	s := merge(nil, run, MergeOptions{Secrets: []string{"S3CRETKEY123", "ab"}})
 	var buf bytes.Buffer
 	if err := Encode(&buf, s); err != nil {
 		t.Fatal(err)
@@ -238,7 +246,7 @@ func sample() *State {
 		nil)
 	run.Facts = []schema.Fact{{Subject: "acme.example", Kind: "spf", Value: "softfail", Evidence: []string{"acme.example TXT v=spf1 include:_spf.google.com <&> ~all"}}}
 	run.Warnings = []string{"crtsh: slow"}
-	s := Merge(nil, run, MergeOptions{})
+	s := merge(nil, run, MergeOptions{})
 	s.Lineage = "3f2c7a1e-0000-4000-8000-000000000001"
 	s.Serial = 7
 	return s

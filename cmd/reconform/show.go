@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/schema"
+)
+
+func init() {
+	register(&command{
+		Name:     "show",
+		Synopsis: "Show a state: its last run, findings and facts",
+		Usage: `Usage: reconform show [options] [STATE] [DIR]
+
+  Prints a state in a form for people: the last run (when, how it ended,
+  requests per provider, failed instances), every finding grouped by name
+  with its currency and sources, and the derived facts.
+
+  STATE is a history serial (3), "current" or a path to a state file
+  (default: the engagement's current state). DIR is the engagement folder
+  (default: the current directory).
+
+Options:
+  -chdir=DIR    The engagement folder (same as a DIR argument).
+  -state=PATH   The state file (default: the engagement's state).
+  -json         Print the state file itself (canonical JSON).
+  -no-color     No terminal colours.`,
+		Run: runShow,
+	})
+}
+
+func runShow(_ context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["show"])
+	asJSON := fs.Bool("json", false, "")
+	fs.Bool("no-color", false, "")
+	var loc stateLocator
+	loc.register(fs)
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	refs, err := takeDirArg(env, &loc, positional)
+	if err == nil && len(refs) > 1 {
+		err = fmt.Errorf("show takes one state, got %d", len(refs))
+	}
+	var st *state.State
+	var path string
+	if err == nil {
+		st, path, err = readStateRef(env, &loc, refs)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	if *asJSON {
+		err = state.Encode(env.Stdout, st)
+	} else {
+		err = renderState(env.Stdout, st, displayPath(env, path))
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// readStateRef reads the current state, or the one refs[0] names.
+func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, string, error) {
+	store, err := loc.store(env)
+	if err != nil {
+		return nil, "", err
+	}
+	ref := ""
+	if len(refs) == 1 {
+		ref = refs[0]
+	}
+	var current *state.State
+	if ref != "" && ref != "current" {
+		// A serial is looked up in the current lineage when there is one.
+		current, _ = store.Read()
+	}
+	path, err := resolveStateRef(env, store, current, ref)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := state.ReadFile(path)
+	if err != nil {
+		if path == store.Path && isNotExist(err) {
+			return nil, "", fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, path))
+		}
+		return nil, "", err
+	}
+	return st, path, nil
+}
+
+// renderState writes the human view of a state.
+func renderState(w io.Writer, st *state.State, path string) error {
+	ew := &errWriter{w: w}
+	cur, hist := st.CountCurrency()
+	ew.printf("State:      %s\n", path)
+	ew.printf("Engagement: %s\n", st.Engagement)
+	ew.printf("Serial:     %d (lineage %s)\n", st.Serial, st.Lineage)
+	run := st.Run
+	if !run.FinishedAt.IsZero() {
+		took := ""
+		if !run.StartedAt.IsZero() {
+			took = fmt.Sprintf(", took %s", run.FinishedAt.Sub(run.StartedAt).Round(time.Second))
+		}
+		interrupted := ""
+		if run.Interrupted {
+			interrupted = ", INTERRUPTED"
+		}
+		ew.printf("Last run:   %s%s%s\n", run.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC"), took, interrupted)
+	}
+	if len(run.Instances) > 0 {
+		var parts []string
+		total := 0
+		for _, status := range sortedKeys(run.Instances) {
+			parts = append(parts, fmt.Sprintf("%d %s", run.Instances[status], status))
+			total += run.Instances[status]
+		}
+		ew.printf("Instances:  %d (%s)\n", total, strings.Join(parts, ", "))
+	}
+	if len(run.Requests) > 0 {
+		var parts []string
+		for _, p := range sortedKeys(run.Requests) {
+			parts = append(parts, fmt.Sprintf("%s %d", p, run.Requests[p]))
+		}
+		ew.printf("Requests:   %s\n", strings.Join(parts, ", "))
+	}
+	ew.printf("Findings:   %d (%d current, %d historical", len(st.Findings), cur, hist)
+	if n := st.UnverifiedCount(); n > 0 {
+		ew.printf(", %d unverified", n)
+	}
+	ew.printf(")\nFacts:      %d\n", len(st.Facts))
+
+	var failed []schema.InstanceResult
+	for _, in := range st.Instances {
+		if !in.Status.Succeeded() {
+			failed = append(failed, in)
+		}
+	}
+	if len(failed) > 0 {
+		ew.printf("\nInstances that did not complete:\n")
+		for _, in := range failed {
+			ew.printf("  %s  %s", in.Key, in.Status)
+			if in.Reason != "" {
+				ew.printf(": %s", in.Reason)
+			}
+			ew.printf("\n")
+		}
+	}
+	for _, warn := range run.Warnings {
+		ew.printf("Warning: %s\n", warn)
+	}
+
+	if len(st.Findings) > 0 {
+		ew.printf("\nFindings:\n")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		name := ""
+		for i := range st.Findings {
+			f := &st.Findings[i]
+			if f.Name != name {
+				name = f.Name
+				fmt.Fprintf(tw, "  %s\n", name)
+			}
+			note := string(f.Currency)
+			if f.Unverified != "" {
+				note += ", unverified: " + f.Unverified
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", f.Type, displayValue(f.Value), seenRange(f), note, strings.Join(f.Sources, ","))
+		}
+		tw.Flush()
+	}
+	if len(st.Facts) > 0 {
+		ew.printf("\nFacts:\n")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		for _, f := range st.Facts {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Subject, f.Kind, f.Value)
+		}
+		tw.Flush()
+	}
+	return ew.err
+}
+
+func displayValue(v string) string {
+	if v == "" {
+		return "-"
+	}
+	return v
+}
+
+func seenRange(f *state.Finding) string {
+	day := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
+	switch {
+	case f.FirstSeen.IsZero() && f.LastSeen.IsZero():
+		return "-"
+	case f.FirstSeen.IsZero():
+		return "..." + day(f.LastSeen)
+	case f.LastSeen.IsZero():
+		return day(f.FirstSeen) + "..."
+	}
+	return day(f.FirstSeen) + ".." + day(f.LastSeen)
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}
+
+// errWriter remembers the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
