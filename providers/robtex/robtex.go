@@ -145,8 +145,8 @@ type record struct {
 }
 
 // parse reads an NDJSON answer. Repeated lines are dropped; a line that is
-// not JSON fails the answer (the body is damaged); a JSON line without a
-// name, type or data is skipped and counted.
+// not JSON fails the answer (the body is damaged); a JSON line of another
+// shape or without a name, type or data is skipped and counted.
 func parse(body []byte, source string) (found []schema.Finding, skipped int, err error) {
 	seen := map[string]bool{}
 	err = providers.EachLine(body, func(lineNo int, line []byte) error {
@@ -154,9 +154,13 @@ func parse(body []byte, source string) (found []schema.Finding, skipped int, err
 			return nil
 		}
 		seen[string(line)] = true
+		if !json.Valid(line) {
+			return fmt.Errorf("line %d is not JSON: %s", lineNo, providers.BodySnippet(line))
+		}
 		var r record
-		if err := json.Unmarshal(line, &r); err != nil {
-			return fmt.Errorf("line %d: %w", lineNo, err)
+		if json.Unmarshal(line, &r) != nil {
+			skipped++ // JSON of another shape: a vendor quirk, not damage
+			return nil
 		}
 		if r.Status != "" && r.RRName == "" {
 			if r.Status == "ok" {

@@ -275,8 +275,8 @@ func TestQueryErrors(t *testing.T) {
 		},
 		{
 			name: "records without data are skipped with a warning", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK,
-				"{\"rrname\":\"example.com\",\"rrtype\":\"A\"}\r\n{\"rrname\":\"example.com\",\"rrdata\":\"203.0.113.10\",\"rrtype\":\"A\",\"time_first\":\"1600000000\",\"time_last\":1717200000,\"count\":\"18\"}\r\n")}},
-			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "skipped 1 records",
+				"{\"rrname\":\"example.com\",\"rrtype\":\"A\"}\r\n{\"rrname\":\"example.com\",\"rrtype\":\"A\",\"rrdata\":{\"ip\":1}}\r\n{\"rrname\":\"example.com\",\"rrdata\":\"203.0.113.10\",\"rrtype\":\"A\",\"time_first\":\"1600000000\",\"time_last\":1717200000,\"count\":\"18\"}\r\n")}},
+			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "skipped 2 records",
 		},
 		{
 			name: "HTML page with status 200", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "<!DOCTYPE html><html><title>Attention Required! | Cloudflare</title></html>")}},
