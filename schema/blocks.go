@@ -202,23 +202,23 @@ func (l *loader) decodeEngagement() {
 	if strings.TrimSpace(e.Name) == "" {
 		l.errorf(b.LabelRanges[0], "Invalid engagement name", "The engagement needs a non-empty name, e.g. engagement \"acme\" { ... }.")
 	}
-	content, diags := b.Body.Content(engagementSchema)
+	body, diags := content(b.Body, engagementSchema, "an engagement block")
 	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
-	if a, ok := content.Attributes["description"]; ok {
+	if a, ok := body.Attributes["description"]; ok {
 		e.Description, _ = l.evalString(a, ctx)
 	}
-	if a, ok := content.Attributes["passive_only"]; ok {
+	if a, ok := body.Attributes["passive_only"]; ok {
 		if v, ok := l.evalAs(a, cty.Bool, ctx); ok {
 			e.PassiveOnly = v.True()
 		}
 	}
-	if a, ok := content.Attributes["max_depth"]; ok {
-		if n, ok := l.evalInt(a, ctx, 1); ok {
-			e.MaxDepth = int(n)
+	if a, ok := body.Attributes["max_depth"]; ok {
+		if n, ok := l.evalInt(a, ctx, 0); ok {
+			e.MaxDepth = int(n) // 0: no engagement-wide bound
 		}
 	}
-	if a, ok := content.Attributes["state"]; ok {
+	if a, ok := body.Attributes["state"]; ok {
 		if s, ok := l.evalString(a, ctx); ok {
 			if strings.TrimSpace(s) == "" {
 				l.errorf(a.Expr.Range(), "Invalid state path", "state must be a file path such as \"acme.rfstate\"; leave it out for the default %q.", DefaultStateFile)
@@ -227,7 +227,7 @@ func (l *loader) decodeEngagement() {
 			}
 		}
 	}
-	if a, ok := content.Attributes["current_window"]; ok {
+	if a, ok := body.Attributes["current_window"]; ok {
 		if d, ok := l.evalDuration(a, ctx); ok {
 			if d == 0 {
 				l.errorf(a.Expr.Range(), "Invalid duration", "current_window must be longer than zero, e.g. \"30d\".")
@@ -236,15 +236,15 @@ func (l *loader) decodeEngagement() {
 			}
 		}
 	}
-	if a, ok := content.Attributes["forget_after"]; ok {
+	if a, ok := body.Attributes["forget_after"]; ok {
 		e.ForgetAfter, _ = l.evalDuration(a, ctx)
 	}
-	if a, ok := content.Attributes["asn_table"]; ok {
+	if a, ok := body.Attributes["asn_table"]; ok {
 		e.ASNTable, _ = l.evalString(a, ctx)
 	}
-	for _, ib := range content.Blocks {
+	for _, ib := range body.Blocks {
 		rule := IgnoreRule{DeclRange: ib.DefRange}
-		ic, d := ib.Body.Content(ignoreSchema)
+		ic, d := content(ib.Body, ignoreSchema, "an ignore block")
 		l.diags = append(l.diags, d...)
 		if a, ok := ic.Attributes["name"]; ok {
 			if s, ok := l.evalString(a, ctx); ok {
@@ -321,10 +321,10 @@ func (l *loader) decodeScope() {
 	}
 	s := &l.cfg.Scope
 	s.DeclRange = first.TypeRange
-	content, diags := first.Body.Content(scopeSchema)
+	body, diags := content(first.Body, scopeSchema, "a scope block")
 	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
-	if a, ok := content.Attributes["domains"]; ok {
+	if a, ok := body.Attributes["domains"]; ok {
 		items, _ := l.evalStrings(a, ctx)
 		for _, it := range items {
 			name := NormalizeName(it.Value)
@@ -335,7 +335,7 @@ func (l *loader) decodeScope() {
 			s.Domains = append(s.Domains, name)
 		}
 	}
-	if a, ok := content.Attributes["cidrs"]; ok {
+	if a, ok := body.Attributes["cidrs"]; ok {
 		items, _ := l.evalStrings(a, ctx)
 		for _, it := range items {
 			p, err := parsePrefixOrAddr(it.Value)
@@ -346,7 +346,7 @@ func (l *loader) decodeScope() {
 			s.CIDRs = append(s.CIDRs, p)
 		}
 	}
-	if a, ok := content.Attributes["exclude"]; ok {
+	if a, ok := body.Attributes["exclude"]; ok {
 		items, _ := l.evalStrings(a, ctx)
 		for _, it := range items {
 			v := strings.TrimSpace(it.Value)
@@ -423,9 +423,9 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 			"A target is \"domain\", \"ip\" or \"cidr\", not %q.%s", b.Labels[0], didYouMean(b.Labels[0], []string{"domain", "ip", "cidr"}))
 		return
 	}
-	content, diags := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attrName, Required: true}}})
+	body, diags := content(b.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attrName, Required: true}}}, fmt.Sprintf("a %s target", kind))
 	l.diags = append(l.diags, diags...)
-	a, ok := content.Attributes[attrName]
+	a, ok := body.Attributes[attrName]
 	if !ok {
 		return
 	}
@@ -518,7 +518,7 @@ func (l *loader) decodeProvider(b *hclsyntax.Block) {
 		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: pa.Name, Required: pa.Required})
 		byName[pa.Name] = pa
 	}
-	content, diags := b.Body.Content(bs)
+	body, diags := content(b.Body, bs, fmt.Sprintf("a %s provider block", typ))
 	for _, d := range diags {
 		// Say what a missing argument is and how to give it.
 		if d.Summary == "Missing required argument" {
@@ -534,9 +534,9 @@ func (l *loader) decodeProvider(b *hclsyntax.Block) {
 	}
 	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
-	names := sortedKeys(content.Attributes)
+	names := sortedKeys(body.Attributes)
 	for _, name := range names {
-		a := content.Attributes[name]
+		a := body.Attributes[name]
 		pa := byName[name]
 		val, marked, ok := l.eval(a.Expr, ctx)
 		if !ok || val.IsNull() {
@@ -644,16 +644,16 @@ var pivotSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 func (l *loader) decodeQuery(b *hclsyntax.Block) {
 	q := &QueryBlock{Name: b.Labels[0], DeclRange: blockRange(b)}
-	content, diags := b.Body.Content(querySchema)
+	body, diags := content(b.Body, querySchema, "a query block")
 	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
-	if a, ok := content.Attributes["provider"]; ok {
+	if a, ok := body.Attributes["provider"]; ok {
 		q.Providers, _ = l.providerRefs(a)
 	}
-	if a, ok := content.Attributes["op"]; ok {
+	if a, ok := body.Attributes["op"]; ok {
 		q.Op, _ = l.decodeOp(a, q.Providers, ctx)
 	}
-	if a, ok := content.Attributes["subjects"]; ok {
+	if a, ok := body.Attributes["subjects"]; ok {
 		q.Subjects = a.Expr
 		if l.checkRefs(a.Expr, "subjects", "var", "local", "target", "query", "pivot") {
 			q.DependsOn = blockDeps(a.Expr)
@@ -662,10 +662,10 @@ func (l *loader) decodeQuery(b *hclsyntax.Block) {
 			q.DependsOn = blockDeps(a.Expr)
 		}
 	}
-	if a, ok := content.Attributes["rrtypes"]; ok {
+	if a, ok := body.Attributes["rrtypes"]; ok {
 		q.RRTypes = l.decodeRRTypes(a, q.Providers, q.Op, ctx)
 	}
-	if a, ok := content.Attributes["params"]; ok {
+	if a, ok := body.Attributes["params"]; ok {
 		q.Params = l.decodeParams(a, ctx)
 	}
 	l.cfg.Queries[q.Name] = q
@@ -673,21 +673,21 @@ func (l *loader) decodeQuery(b *hclsyntax.Block) {
 
 func (l *loader) decodePivot(b *hclsyntax.Block) {
 	p := &PivotBlock{Name: b.Labels[0], DeclRange: blockRange(b)}
-	content, diags := b.Body.Content(pivotSchema)
+	body, diags := content(b.Body, pivotSchema, "a pivot block")
 	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
-	if a, ok := content.Attributes["from"]; ok {
+	if a, ok := body.Attributes["from"]; ok {
 		p.From, _ = l.blockRefs(a)
 	}
-	if a, ok := content.Attributes["provider"]; ok {
+	if a, ok := body.Attributes["provider"]; ok {
 		p.Providers, _ = l.providerRefs(a)
 	}
-	if a, ok := content.Attributes["op"]; ok {
+	if a, ok := body.Attributes["op"]; ok {
 		p.Op, _ = l.decodeOp(a, p.Providers, ctx)
 	}
 	findingCtx := ctx.NewChild()
 	findingCtx.Variables = map[string]cty.Value{"finding": cty.UnknownVal(FindingType)}
-	if a, ok := content.Attributes["when"]; ok {
+	if a, ok := body.Attributes["when"]; ok {
 		if l.checkRefs(a.Expr, "when", "var", "local", "target", "finding") {
 			p.When = a.Expr
 			v, d := a.Expr.Value(findingCtx)
@@ -700,22 +700,22 @@ func (l *loader) decodePivot(b *hclsyntax.Block) {
 			}
 		}
 	}
-	if a, ok := content.Attributes["subject"]; ok {
+	if a, ok := body.Attributes["subject"]; ok {
 		if l.checkRefs(a.Expr, "subject", "var", "local", "target", "finding") {
 			p.Subject = a.Expr
 			_, d := a.Expr.Value(findingCtx)
 			l.diags = append(l.diags, d...)
 		}
 	}
-	if a, ok := content.Attributes["rrtypes"]; ok {
+	if a, ok := body.Attributes["rrtypes"]; ok {
 		p.RRTypes = l.decodeRRTypes(a, p.Providers, p.Op, ctx)
 	}
-	if a, ok := content.Attributes["params"]; ok {
+	if a, ok := body.Attributes["params"]; ok {
 		p.Params = l.decodeParams(a, ctx)
 	}
-	if a, ok := content.Attributes["max_depth"]; ok {
-		if n, ok := l.evalInt(a, ctx, 1); ok {
-			p.MaxDepth = int(n)
+	if a, ok := body.Attributes["max_depth"]; ok {
+		if n, ok := l.evalInt(a, ctx, 0); ok {
+			p.MaxDepth = int(n) // 0: the engagement's
 		}
 	}
 	if p.MaxDepth == 0 && l.cfg.Engagement.MaxDepth == 0 {

@@ -316,3 +316,39 @@ func (l *loader) evalContext() *hcl.EvalContext {
 		Functions: Functions(l.cfg),
 	}
 }
+
+// content decodes a block body against its schema, and makes hcl's
+// "Unsupported argument" and "Unsupported block type" say what is
+// accepted when no near name was found. what names the block for the
+// message ("a query block").
+func content(body hcl.Body, schema *hcl.BodySchema, what string) (*hcl.BodyContent, hcl.Diagnostics) {
+	c, diags := body.Content(schema)
+	for _, d := range diags {
+		if strings.Contains(d.Detail, "Did you mean") {
+			continue
+		}
+		switch d.Summary {
+		case "Unsupported argument":
+			var names []string
+			for _, a := range schema.Attributes {
+				names = append(names, a.Name)
+			}
+			if len(names) == 0 {
+				d.Detail += fmt.Sprintf(" %s takes no arguments.", capitalize(what))
+			} else {
+				d.Detail += fmt.Sprintf(" The arguments of %s are %s.", what, strings.Join(names, ", "))
+			}
+		case "Unsupported block type":
+			var names []string
+			for _, b := range schema.Blocks {
+				names = append(names, b.Type)
+			}
+			if len(names) == 0 {
+				d.Detail += fmt.Sprintf(" %s has no nested blocks.", capitalize(what))
+			} else {
+				d.Detail += fmt.Sprintf(" The blocks allowed in %s are %s.", what, strings.Join(names, ", "))
+			}
+		}
+	}
+	return c, diags
+}

@@ -27,29 +27,29 @@ var variableSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 func (l *loader) decodeVariables() {
 	for _, b := range l.variables {
 		v := &Variable{Name: b.Labels[0], Type: cty.DynamicPseudoType, DeclRange: blockRange(b)}
-		content, diags := b.Body.Content(variableSchema)
+		body, diags := content(b.Body, variableSchema, "a variable block")
 		l.diags = append(l.diags, diags...)
-		for _, inner := range content.Blocks {
+		for _, inner := range body.Blocks {
 			l.errorf(inner.TypeRange, "Unsupported block type", "Blocks of type %q are not expected in a variable block.", inner.Type)
 		}
-		if a, ok := content.Attributes["type"]; ok {
+		if a, ok := body.Attributes["type"]; ok {
 			ty, d := typeexpr.TypeConstraint(a.Expr)
 			l.diags = append(l.diags, d...)
 			if !d.HasErrors() {
 				v.Type = ty
 			}
 		}
-		if a, ok := content.Attributes["description"]; ok {
+		if a, ok := body.Attributes["description"]; ok {
 			if s, ok := l.evalString(a, nil); ok {
 				v.Description = s
 			}
 		}
-		if a, ok := content.Attributes["sensitive"]; ok {
+		if a, ok := body.Attributes["sensitive"]; ok {
 			if val, ok := l.evalAs(a, cty.Bool, nil); ok {
 				v.Sensitive = val.True()
 			}
 		}
-		if a, ok := content.Attributes["default"]; ok {
+		if a, ok := body.Attributes["default"]; ok {
 			// An invalid default is reported once, not again as missing.
 			v.Default = cty.UnknownVal(v.Type)
 			if l.checkRefs(a.Expr, "a variable default") {
