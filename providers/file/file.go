@@ -226,21 +226,19 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	subj := q.Subject
 	switch q.Op {
 	case schema.OpResolutions:
-		if id, ok := ix.strs.lookup([]byte(subj.Value)); ok && subj.Kind != schema.SubjectCIDR {
+		if id, ok := ix.names.lookup([]byte(subj.Value)); ok && subj.Kind != schema.SubjectCIDR {
 			r.addOwned(id, nil)
 		}
 	case schema.OpReverseIP:
 		switch subj.Kind {
 		case schema.SubjectIP:
-			if id, ok := ix.strs.lookup([]byte(subj.Value)); ok {
-				r.addIP(id)
-			}
+			r.addIP(subj.Value)
 		case schema.SubjectCIDR:
 			prefix, err := netip.ParsePrefix(subj.Value)
 			if err != nil {
 				return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput, "%q is not a CIDR", subj.Value)
 			}
-			ix.eachIPIn(prefix, func(id uint32) bool { r.addIP(id); return !r.full() })
+			ix.eachIPIn(prefix, func(id uint32) bool { r.addIPValue(id); return !r.full() })
 		default:
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "reverse_ip needs an IP or a CIDR, not %q", subj.Value)
 		}
@@ -248,7 +246,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if subj.Kind != schema.SubjectDomain {
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "subdomains needs a domain, not %q", subj.Value)
 		}
-		if id, ok := ix.strs.lookup([]byte(subj.Value)); ok {
+		if id, ok := ix.names.lookup([]byte(subj.Value)); ok {
 			ix.eachDescendant(id, func(d uint32) bool { r.addHost(d); return !r.full() })
 		}
 	case schema.OpNSReverse, schema.OpMXReverse:
@@ -259,7 +257,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if q.Op == schema.OpMXReverse {
 			want = "MX"
 		}
-		if id, ok := ix.strs.lookup([]byte(subj.Value)); ok {
+		if id, ok := ix.lookupValue(subj.Value); ok {
 			r.addKeyed(id, want)
 		}
 	default:
@@ -276,4 +274,21 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		}
 	}
 	return ans, nil
+}
+
+// Stats describes the index of a provider that has answered a query.
+type Stats struct {
+	Lines, Bad       int64 // lines read, lines skipped as malformed
+	Records, Strings int   // observations indexed, distinct names and values
+	Reused           bool  // the index was read from .reconform/index
+}
+
+// Stats reports on the index; zero before the first query.
+func (p *Provider) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ix == nil {
+		return Stats{}
+	}
+	return Stats{Lines: p.ix.lines, Bad: p.ix.bad, Records: len(p.ix.recs), Strings: p.ix.names.len() + p.ix.values.len(), Reused: p.ix.reused}
 }

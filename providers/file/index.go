@@ -2,17 +2,21 @@ package file
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"net/netip"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // record is one (name, type, value) observation of the file, 24 bytes.
 // Times are unix seconds (0: unknown), enough until 2106.
 type record struct {
-	Name, Value uint32 // string ids
+	Name        uint32 // id in index.names
+	Value       uint32 // id in index.values
 	First, Last uint32
 	Count       uint32 // saturating
 	Type        uint16 // index into index.types
@@ -21,39 +25,43 @@ type record struct {
 
 // String flags.
 const (
-	flagOwner  uint8 = 1 << iota // appears as a record's owner name
-	flagTarget                   // appears as a host-name value (CNAME, NS, MX host, PTR)
-	flagNode                     // an intermediate domain added to link the name tree
+	flagOwner  uint8 = 1 << iota // names: a record's owner name
+	flagTarget                   // names: a host-name value (CNAME, NS, MX host, PTR); values: the same, by type
+	flagNode                     // names: a domain the tree links through
 	flagIP                       // parses as an IP address
 )
 
 const noKey = math.MaxUint32
 
 // index is everything the queries need, built in one pass over the file
-// and never rescanned. All slices are flat arrays of fixed-size integers
-// so that the whole index can be written to disk and read back in one go.
+// and never rescanned. Owner names and record values live in two string
+// tables so that two goroutines can intern them side by side. All other
+// fields are flat arrays of fixed-size integers, so the whole index can be
+// written to disk and read back in one go.
 type index struct {
-	strs  *strtab
-	types []string
-	// flags per string id.
-	flags []uint8
-	// recs sorted by owner name; the records of string id n are
+	names, values *strtab
+	// valueIP4 indexes the canonical IPv4 values, which values' own hash
+	// slots leave out.
+	valueIP4              *ip4tab
+	nameFlags, valueFlags []uint8
+	types                 []string
+	// recs sorted by owner name; the records of name n are
 	// recs[nameStart[n]:nameStart[n+1]].
 	recs      []record
 	nameStart []uint32
 	// keyRecs[keyStart[k]:keyStart[k+1]] are the record positions whose
-	// lookup key is string k: the IP of A/AAAA records, the target of
+	// lookup key is value k: the IP of A/AAAA records, the target of
 	// CNAME/NS/PTR records, the host of MX records.
 	keyStart []uint32
 	keyRecs  []uint32
-	// parent[n] is the id+1 of the domain n is directly under (0: none);
+	// parent[n] is the id+1 of the name n is directly under (0: none);
 	// childIDs[childStart[p]:childStart[p+1]] are the names directly
 	// under p.
 	parent     []uint32
 	childStart []uint32
 	childIDs   []uint32
-	// IPs among the strings, sorted by address for CIDR queries:
-	// ip4 entries are addr<<32|id; ip6 entries are triples (hi, lo, id).
+	// IP values sorted by address for CIDR queries: ip4 entries are
+	// addr<<32|id; ip6 entries are triples (hi, lo, id).
 	ip4 []uint64
 	ip6 []uint64
 
@@ -61,35 +69,90 @@ type index struct {
 	lines    int64  // lines (or CSV rows) read
 	bad      int64  // lines skipped as malformed
 	warnings []string
+	reused   bool // read from a persisted index file
+}
+
+// lookupValue returns the id of value v.
+func (ix *index) lookupValue(v string) (uint32, bool) {
+	if a, ok := parseIPv4([]byte(v)); ok {
+		return ix.valueIP4.lookup(a)
+	}
+	return ix.values.lookup([]byte(v))
 }
 
 // maxWarnings bounds the per-line warnings kept; the rest are counted.
 const maxWarnings = 10
 
-// builder accumulates records during the streaming pass.
+// batch carries parsed observations from the parsing goroutine to the two
+// interning goroutines.
+type batch struct {
+	buf     []byte
+	names   []span
+	values  []span
+	meta    []recMeta
+	pending atomic.Int32
+}
+
+type span struct{ off, end uint32 }
+
+type recMeta struct {
+	first, last, count uint32
+	typ                uint16
+}
+
+const batchBytes = 1 << 20
+
+// builder accumulates the index during the streaming pass. emit and
+// badLine are called from one goroutine (the parser); the names and the
+// values are interned by two others.
 type builder struct {
-	strs    *strtab
-	flags   []uint8
+	ctx     context.Context
 	types   []string
 	typeIDs map[string]uint16
-	recs    []record
-	asOf    uint32
+	target  []bool // by type id: values are host names
 	lines   int64
 	bad     int64
 	badMsgs []string
 	notes   []string // file-level warnings (truncated gzip, ...)
+
+	cur               *batch
+	free              chan *batch
+	toNames, toValues chan *batch
+	wg                sync.WaitGroup
+
+	// owned by the names goroutine
+	names     *strtab
+	nameFlags []uint8
+	recs      []record
+	asOf      uint32
+	// owned by the values goroutine
+	values     *strtab
+	valueIP4   *ip4tab
+	valueFlags []uint8
+	valueIDs   []uint32
 }
 
-func newBuilder(sizeHint int64) *builder {
-	// About 60 bytes per line is typical of FDNS; pre-size to avoid
+func newBuilder(ctx context.Context, sizeHint int64) *builder {
+	// About 80 bytes per line is typical of FDNS; pre-size to avoid
 	// regrowing the big tables many times.
-	expected := int(min(sizeHint/60, 1<<26))
+	lines := int(min(sizeHint/80, 1<<28))
 	b := &builder{
-		strs:    newStrtab(expected),
-		typeIDs: map[string]uint16{},
-		recs:    make([]record, 0, max(expected, 64)),
+		ctx:      ctx,
+		typeIDs:  map[string]uint16{},
+		free:     make(chan *batch, 16),
+		toNames:  make(chan *batch, 8),
+		toValues: make(chan *batch, 8),
+		names:    newStrtab(lines),
+		values:   newStrtab(lines / 4),
+		valueIP4: newIP4tab(lines / 4),
+		recs:     make([]record, 0, max(lines, 64)),
+		valueIDs: make([]uint32, 0, max(lines, 64)),
 	}
-	b.strs.blob = make([]byte, 0, max(sizeHint/3, 1024))
+	b.names.blob = make([]byte, 0, max(sizeHint/4, 1024))
+	b.cur = &batch{}
+	b.wg.Add(2)
+	go b.internNames()
+	go b.internValues()
 	return b
 }
 
@@ -101,16 +164,146 @@ func (b *builder) badLine(line int64, err error) {
 	}
 }
 
-func (b *builder) internFlag(s []byte, flag uint8) uint32 {
-	id, added := b.strs.intern(s)
+func appendSpan(buf []byte, s []byte) ([]byte, span) {
+	off := len(buf)
+	buf = append(buf, s...)
+	return buf, span{uint32(off), uint32(len(buf))}
+}
+
+// add queues one normalised observation.
+func (b *builder) add(name []byte, rrtype string, value []byte, first, last, count int64) {
+	typ, ok := b.typeIDs[rrtype]
+	if !ok {
+		if len(b.types) >= math.MaxUint16 {
+			return
+		}
+		typ = uint16(len(b.types))
+		b.types = append(b.types, rrtype)
+		b.typeIDs[rrtype] = typ
+		b.target = append(b.target, nameTargetType(rrtype) && rrtype != "MX")
+	}
+	if first > 0 && last > 0 && last < first {
+		first, last = last, first
+	}
+	if first <= 0 {
+		first = last
+	}
+	if last <= 0 {
+		last = first
+	}
+	c := b.cur
+	var ns, vs span
+	c.buf, ns = appendSpan(c.buf, name)
+	c.buf, vs = appendSpan(c.buf, value)
+	c.names = append(c.names, ns)
+	c.values = append(c.values, vs)
+	c.meta = append(c.meta, recMeta{first: clampTime(first), last: clampTime(last), count: clampTime(count), typ: typ})
+	if len(c.buf) >= batchBytes {
+		b.flush()
+	}
+}
+
+// flush hands the current batch to the interning goroutines.
+func (b *builder) flush() {
+	c := b.cur
+	if len(c.names) == 0 {
+		return
+	}
+	c.pending.Store(2)
+	for _, ch := range []chan *batch{b.toNames, b.toValues} {
+		select {
+		case ch <- c:
+		case <-b.ctx.Done():
+			b.cur = &batch{}
+			return
+		}
+	}
+	select {
+	case b.cur = <-b.free:
+	default:
+		b.cur = &batch{buf: make([]byte, 0, batchBytes+64<<10)}
+	}
+	b.cur.buf, b.cur.names, b.cur.values, b.cur.meta = b.cur.buf[:0], b.cur.names[:0], b.cur.values[:0], b.cur.meta[:0]
+}
+
+// abort stops the interning goroutines after a failed or cancelled read.
+func (b *builder) abort() {
+	close(b.toNames)
+	close(b.toValues)
+	b.wg.Wait()
+}
+
+func (b *builder) release(c *batch) {
+	if c.pending.Add(-1) == 0 {
+		select {
+		case b.free <- c:
+		default:
+		}
+	}
+}
+
+func internFlag(t *strtab, flags *[]uint8, s []byte, flag uint8) uint32 {
+	id, added := t.intern(s)
 	if added {
 		var f uint8
 		if looksLikeIP(s) {
 			f = flagIP
 		}
-		b.flags = append(b.flags, f)
+		*flags = append(*flags, f)
 	}
-	b.flags[id] |= flag
+	(*flags)[id] |= flag
+	return id
+}
+
+func (b *builder) internNames() {
+	defer b.wg.Done()
+	var prev []byte
+	var prevID uint32
+	for c := range b.toNames {
+		for i, s := range c.names {
+			m := c.meta[i]
+			name := c.buf[s.off:s.end]
+			// Dumps list a name's records on consecutive lines.
+			id := prevID
+			if prev == nil || !bytes.Equal(name, prev) {
+				id = internFlag(b.names, &b.nameFlags, name, flagOwner)
+				prev, prevID = b.names.bytesOf(id), id
+			}
+			b.recs = append(b.recs, record{Name: id, First: m.first, Last: m.last, Count: m.count, Type: m.typ})
+			b.asOf = max(b.asOf, m.last)
+		}
+		b.release(c)
+	}
+}
+
+func (b *builder) internValues() {
+	defer b.wg.Done()
+	for c := range b.toValues {
+		for i, s := range c.values {
+			var flag uint8
+			if b.target[c.meta[i].typ] {
+				flag = flagTarget
+			}
+			b.valueIDs = append(b.valueIDs, b.internValue(c.buf[s.off:s.end], flag))
+		}
+		b.release(c)
+	}
+}
+
+// internValue interns a value, canonical IPv4 addresses through the
+// address table.
+func (b *builder) internValue(v []byte, flag uint8) uint32 {
+	a, ok := parseIPv4(v)
+	if !ok {
+		return internFlag(b.values, &b.valueFlags, v, flag)
+	}
+	i, found := b.valueIP4.find(a)
+	if found {
+		return uint32(b.valueIP4.slots[i]) - 1
+	}
+	id := b.values.appendString(v)
+	b.valueFlags = append(b.valueFlags, flagIP|flag)
+	b.valueIP4.insert(i, a, id)
 	return id
 }
 
@@ -124,95 +317,84 @@ func clampTime(t int64) uint32 {
 	return uint32(t)
 }
 
-// add stores one normalised observation.
-func (b *builder) add(name []byte, rrtype string, value []byte, first, last, count int64) {
-	typ, ok := b.typeIDs[rrtype]
-	if !ok {
-		if len(b.types) >= math.MaxUint16 {
-			return
-		}
-		typ = uint16(len(b.types))
-		b.types = append(b.types, rrtype)
-		b.typeIDs[rrtype] = typ
-	}
-	if first > 0 && last > 0 && last < first {
-		first, last = last, first
-	}
-	if first <= 0 {
-		first = last
-	}
-	if last <= 0 {
-		last = first
-	}
-	r := record{
-		Name:  b.internFlag(name, flagOwner),
-		First: clampTime(first),
-		Last:  clampTime(last),
-		Count: clampTime(count),
-		Type:  typ,
-	}
-	var vflag uint8
-	if nameTargetType(rrtype) && rrtype != "MX" {
-		vflag = flagTarget
-	}
-	r.Value = b.internFlag(value, vflag)
-	if r.Last > b.asOf {
-		b.asOf = r.Last
-	}
-	b.recs = append(b.recs, r)
-}
-
-// finish builds the lookup structures. The builder must not be used
-// afterwards.
+// finish waits for the interning goroutines and builds the lookup
+// structures, on two goroutines. The builder must not be used afterwards.
 func (b *builder) finish() *index {
-	ix := &index{strs: b.strs, types: b.types, asOf: b.asOf, lines: b.lines, bad: b.bad}
+	b.flush()
+	close(b.toNames)
+	close(b.toValues)
+	b.wg.Wait()
+
+	ix := &index{names: b.names, values: b.values, valueIP4: b.valueIP4, types: b.types, asOf: b.asOf, lines: b.lines, bad: b.bad}
 	ix.warnings = append(ix.warnings, b.notes...)
 	ix.warnings = append(ix.warnings, b.badMsgs...)
 	if b.bad > int64(len(b.badMsgs)) {
 		ix.warnings = append(ix.warnings, fmt.Sprintf("%d malformed lines skipped in all (%d shown)", b.bad, len(b.badMsgs)))
 	}
+	recs := b.recs
+	for i := range recs {
+		recs[i].Value = b.valueIDs[i]
+	}
+	b.recs, b.valueIDs = nil, nil
 
-	// Lookup keys; MX hosts are interned here since the value is "pref host".
-	keys := make([]uint32, len(b.recs))
-	for i, r := range b.recs {
+	// Lookup keys. MX values are "pref host": intern the host.
+	keys := make([]uint32, len(recs))
+	for i, r := range recs {
 		keys[i] = noKey
 		switch b.types[r.Type] {
 		case "A", "AAAA", "CNAME", "NS", "PTR", "DNAME":
 			keys[i] = r.Value
 		case "MX":
-			host := mxHost(b.strs.str(r.Value))
-			keys[i] = b.internFlag([]byte(host), flagTarget)
+			host := mxHost(b.values.str(r.Value))
+			keys[i] = b.internValue([]byte(host), flagTarget)
 		}
 	}
+	ix.valueFlags = b.valueFlags
+	ownerNames := b.names.len()
 
-	// Link every name into the domain tree, adding missing intermediate
-	// domains as nodes. The loop sees the nodes it appends.
-	for id := uint32(0); int(id) < b.strs.len(); id++ {
-		ix.parent = append(ix.parent, b.parentOf(id))
-	}
-	n := b.strs.len()
-	ix.flags = b.flags
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		// The name tree: host-name values join the names, then every
+		// name is linked to its parent, adding missing domains as nodes.
+		defer wg.Done()
+		for id := uint32(0); int(id) < b.values.len(); id++ {
+			if b.valueFlags[id]&flagTarget != 0 {
+				internFlag(b.names, &b.nameFlags, b.values.bytesOf(id), flagTarget)
+			}
+		}
+		for id := uint32(0); int(id) < b.names.len(); id++ {
+			ix.parent = append(ix.parent, b.parentOf(id))
+		}
+		ix.nameFlags = b.nameFlags
+		ix.childStart, ix.childIDs = csr(len(ix.parent), func(yield func(key, item uint32)) {
+			for id, p := range ix.parent {
+				if p != 0 {
+					yield(p-1, uint32(id))
+				}
+			}
+		})
+	}()
 
 	// Records sorted by owner name (stable counting sort), keys alongside.
-	ix.nameStart = make([]uint32, n+1)
-	for _, r := range b.recs {
-		ix.nameStart[r.Name+1]++
+	nameStart := make([]uint32, ownerNames+1)
+	for _, r := range recs {
+		nameStart[r.Name+1]++
 	}
-	for i := 1; i <= n; i++ {
-		ix.nameStart[i] += ix.nameStart[i-1]
+	for i := 1; i <= ownerNames; i++ {
+		nameStart[i] += nameStart[i-1]
 	}
-	ix.recs = make([]record, len(b.recs))
-	sortedKeys := make([]uint32, len(b.recs))
-	next := slices.Clone(ix.nameStart[:n])
-	for i, r := range b.recs {
+	ix.recs = make([]record, len(recs))
+	sortedKeys := make([]uint32, len(recs))
+	next := slices.Clone(nameStart[:ownerNames])
+	for i, r := range recs {
 		pos := next[r.Name]
 		next[r.Name]++
 		ix.recs[pos] = r
 		sortedKeys[pos] = keys[i]
 	}
-	b.recs, keys, next = nil, nil, nil
-
-	ix.keyStart, ix.keyRecs = csr(n, len(sortedKeys), func(yield func(key, item uint32)) {
+	recs, keys, next = nil, nil, nil
+	ix.keyStart, ix.keyRecs = csr(b.values.len(), func(yield func(key, item uint32)) {
 		for pos, k := range sortedKeys {
 			if k != noKey {
 				yield(k, uint32(pos))
@@ -220,20 +402,11 @@ func (b *builder) finish() *index {
 		}
 	})
 	sortedKeys = nil
-
-	ix.childStart, ix.childIDs = csr(n, len(ix.parent), func(yield func(key, item uint32)) {
-		for id, p := range ix.parent {
-			if p != 0 {
-				yield(p-1, uint32(id))
-			}
-		}
-	})
-
-	for id := uint32(0); int(id) < n; id++ {
-		if ix.flags[id]&flagIP == 0 {
+	for id := uint32(0); int(id) < b.values.len(); id++ {
+		if b.valueFlags[id]&flagIP == 0 {
 			continue
 		}
-		a, err := netip.ParseAddr(ix.strs.str(id))
+		a, err := netip.ParseAddr(b.values.str(id))
 		if err != nil {
 			continue
 		}
@@ -248,33 +421,34 @@ func (b *builder) finish() *index {
 	}
 	slices.Sort(ix.ip4)
 	sortTriples(ix.ip6)
+
+	wg.Wait()
+	// Names added for the tree own no records.
+	for len(nameStart) < b.names.len()+1 {
+		nameStart = append(nameStart, nameStart[len(nameStart)-1])
+	}
+	ix.nameStart = nameStart
 	return ix
 }
 
-// parentOf interns the domain id is directly under and returns its id+1,
-// or 0 when id is not a host name or has no parent below the TLD.
+// parentOf interns the domain name id is directly under and returns its
+// id+1, or 0 when id is not a host name or has no parent below the TLD.
 func (b *builder) parentOf(id uint32) uint32 {
-	f := b.flags[id]
+	f := b.nameFlags[id]
 	if f&flagIP != 0 || f&(flagOwner|flagTarget|flagNode) == 0 {
 		return 0
 	}
-	s := b.strs.bytesOf(id)
+	s := b.names.bytesOf(id)
 	dot := bytes.IndexByte(s, '.')
 	if dot < 0 || bytes.IndexByte(s[dot+1:], '.') < 0 {
 		return 0
 	}
-	p, added := b.strs.intern(s[dot+1:])
-	if added {
-		b.flags = append(b.flags, flagNode)
-	} else {
-		b.flags[p] |= flagNode
-	}
-	return p + 1
+	return internFlag(b.names, &b.nameFlags, s[dot+1:], flagNode) + 1
 }
 
 // csr builds a compressed sparse row mapping from n keys to items, from a
-// generator that yields each (key, item) pair twice-callable.
-func csr(n, capHint int, pairs func(yield func(key, item uint32))) (start, items []uint32) {
+// generator of (key, item) pairs that can be run twice.
+func csr(n int, pairs func(yield func(key, item uint32))) (start, items []uint32) {
 	start = make([]uint32, n+1)
 	total := 0
 	pairs(func(k, _ uint32) { start[k+1]++; total++ })

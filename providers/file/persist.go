@@ -29,9 +29,9 @@ import (
 // match, fails its checksum or its structural checks is rebuilt.
 
 const (
-	indexMagic    = "RFIDX\x00\x00\x02"
+	indexMagic    = "RFIDX\x00\x00\x05"
 	indexTrailer  = "RFIDXEND"
-	indexVersion  = 2 // bump when parsing or normalisation changes
+	indexVersion  = 5 // bump when parsing or normalisation changes
 	edgeHashBytes = 1 << 20
 )
 
@@ -174,12 +174,14 @@ func (s *indexStore) save(ix *index) error {
 	for _, t := range ix.types {
 		w.str(t)
 	}
-	t := ix.strs
-	w.section(len(t.blob), t.blob)
-	w.section(len(t.offs), asBytes(t.offs))
-	w.section(len(t.hashes), asBytes(t.hashes))
-	w.section(len(t.slots), asBytes(t.slots))
-	w.section(len(ix.flags), ix.flags)
+	for _, t := range []*strtab{ix.names, ix.values} {
+		w.section(len(t.blob), t.blob)
+		w.section(len(t.offs), asBytes(t.offs))
+		w.section(len(t.slots), asBytes(t.slots))
+	}
+	w.section(len(ix.valueIP4.slots), asBytes(ix.valueIP4.slots))
+	w.section(len(ix.nameFlags), ix.nameFlags)
+	w.section(len(ix.valueFlags), ix.valueFlags)
 	w.section(len(ix.recs), asBytes(ix.recs))
 	for _, a := range [][]uint32{ix.nameStart, ix.keyStart, ix.keyRecs, ix.parent, ix.childStart, ix.childIDs} {
 		w.section(len(a), asBytes(a))
@@ -295,7 +297,7 @@ func (s *indexStore) load() (*index, error) {
 	if r.str() != s.format {
 		return nil, errStale
 	}
-	ix := &index{strs: &strtab{}}
+	ix := &index{names: &strtab{}, values: &strtab{}, valueIP4: &ip4tab{}, reused: true}
 	ix.asOf = uint32(r.u64())
 	ix.lines = int64(r.u64())
 	ix.bad = int64(r.u64())
@@ -307,11 +309,14 @@ func (s *indexStore) load() (*index, error) {
 	for i := uint64(0); i < nt && r.err == nil; i++ {
 		ix.types = append(ix.types, r.str())
 	}
-	_, ix.strs.blob = r.section(1)
-	ix.strs.offs = sectionOf[uint64](r)
-	ix.strs.hashes = sectionOf[uint32](r)
-	ix.strs.slots = sectionOf[uint32](r)
-	_, ix.flags = r.section(1)
+	for _, t := range []*strtab{ix.names, ix.values} {
+		_, t.blob = r.section(1)
+		t.offs = sectionOf[uint64](r)
+		t.slots = sectionOf[uint64](r)
+	}
+	ix.valueIP4.slots = sectionOf[uint64](r)
+	_, ix.nameFlags = r.section(1)
+	_, ix.valueFlags = r.section(1)
 	ix.recs = sectionOf[record](r)
 	for _, dst := range []*[]uint32{&ix.nameStart, &ix.keyStart, &ix.keyRecs, &ix.parent, &ix.childStart, &ix.childIDs} {
 		*dst = sectionOf[uint32](r)
@@ -339,33 +344,28 @@ func sectionOf[T any](r *indexReader) []T {
 // check verifies the structural invariants queries rely on, so that a
 // damaged or mismatched index is rebuilt rather than read out of bounds.
 func (ix *index) check() error {
-	t := ix.strs
-	n := len(t.offs) - 1
-	if n < 0 || t.offs[0] != 0 || t.offs[n] != uint64(len(t.blob)) {
-		return errors.New("string offsets")
+	nn, okN := ix.names.check()
+	nv, okV := ix.values.check()
+	if !okN || !okV {
+		return errors.New("string tables")
 	}
-	for i := 1; i <= n; i++ {
-		if t.offs[i] < t.offs[i-1] {
-			return errors.New("string offsets")
+	if s := ix.valueIP4.slots; len(s) == 0 || len(s)&(len(s)-1) != 0 {
+		return errors.New("IPv4 slots")
+	}
+	for _, s := range ix.valueIP4.slots {
+		if int(uint32(s)) > nv {
+			return errors.New("IPv4 slots")
 		}
 	}
-	if len(t.hashes) != n || len(ix.flags) != n || len(ix.parent) != n {
+	if len(ix.nameFlags) != nn || len(ix.valueFlags) != nv || len(ix.parent) != nn {
 		return errors.New("per-string arrays")
 	}
-	if len(t.slots) == 0 || len(t.slots)&(len(t.slots)-1) != 0 || len(t.slots) <= n {
-		return errors.New("hash slots")
-	}
-	for _, s := range t.slots {
-		if int(s) > n {
-			return errors.New("hash slots")
-		}
-	}
 	for _, r := range ix.recs {
-		if int(r.Name) >= n || int(r.Value) >= n || int(r.Type) >= len(ix.types) {
+		if int(r.Name) >= nn || int(r.Value) >= nv || int(r.Type) >= len(ix.types) {
 			return errors.New("records")
 		}
 	}
-	if !offsetsOK(ix.nameStart, n, len(ix.recs)) || !offsetsOK(ix.keyStart, n, len(ix.keyRecs)) || !offsetsOK(ix.childStart, n, len(ix.childIDs)) {
+	if !offsetsOK(ix.nameStart, nn, len(ix.recs)) || !offsetsOK(ix.keyStart, nv, len(ix.keyRecs)) || !offsetsOK(ix.childStart, nn, len(ix.childIDs)) {
 		return errors.New("offset tables")
 	}
 	for _, p := range ix.keyRecs {
@@ -374,17 +374,17 @@ func (ix *index) check() error {
 		}
 	}
 	for _, p := range ix.parent {
-		if int(p) > n {
+		if int(p) > nn {
 			return errors.New("parents")
 		}
 	}
 	for _, c := range ix.childIDs {
-		if int(c) >= n {
+		if int(c) >= nn {
 			return errors.New("children")
 		}
 	}
 	for _, e := range ix.ip4 {
-		if int(uint32(e)) >= n {
+		if int(uint32(e)) >= nv {
 			return errors.New("IPv4 table")
 		}
 	}
@@ -392,11 +392,33 @@ func (ix *index) check() error {
 		return errors.New("IPv6 table")
 	}
 	for i := 2; i < len(ix.ip6); i += 3 {
-		if ix.ip6[i] >= uint64(n) {
+		if ix.ip6[i] >= uint64(nv) {
 			return errors.New("IPv6 table")
 		}
 	}
 	return nil
+}
+
+// check verifies a loaded string table and returns its length.
+func (t *strtab) check() (int, bool) {
+	n := len(t.offs) - 1
+	if n < 0 || t.offs[0] != 0 || t.offs[n] != uint64(len(t.blob)) {
+		return 0, false
+	}
+	for i := 1; i <= n; i++ {
+		if t.offs[i] < t.offs[i-1] {
+			return 0, false
+		}
+	}
+	if len(t.slots) == 0 || len(t.slots)&(len(t.slots)-1) != 0 || len(t.slots) <= n {
+		return 0, false
+	}
+	for _, s := range t.slots {
+		if int(uint32(s)) > n {
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 func offsetsOK(start []uint32, n, total int) bool {

@@ -82,9 +82,9 @@ func (r *result) addRecord(pos uint32) {
 		i = len(r.out)
 		r.byID[key] = i
 		r.out = append(r.out, schema.Finding{
-			Name:    strings.Clone(r.ix.strs.str(rec.Name)),
+			Name:    strings.Clone(r.ix.names.str(rec.Name)),
 			Type:    typ,
-			Value:   strings.Clone(r.ix.strs.str(rec.Value)),
+			Value:   strings.Clone(r.ix.values.str(rec.Value)),
 			Sources: []string{r.source},
 		})
 	}
@@ -100,7 +100,7 @@ func (r *result) addOwned(id uint32, onlyType func(string) bool) {
 	}
 }
 
-// addKeyed adds the records of type typ whose lookup key is id.
+// addKeyed adds the records of type typ whose lookup key is value id.
 func (r *result) addKeyed(id uint32, typ string) {
 	for _, pos := range r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]] {
 		if r.ix.types[r.ix.recs[pos].Type] == typ {
@@ -109,21 +109,30 @@ func (r *result) addKeyed(id uint32, typ string) {
 	}
 }
 
-// addIP adds the names seen on IP id: A/AAAA records pointing at it and
+// addIP adds the names seen on an IP: A/AAAA records pointing at it and
 // PTR records owned by it (reverse DNS dumps).
-func (r *result) addIP(id uint32) {
+func (r *result) addIP(ip string) {
+	if id, ok := r.ix.lookupValue(ip); ok {
+		r.addIPValue(id)
+	}
+	if id, ok := r.ix.names.lookup([]byte(ip)); ok {
+		r.addOwned(id, func(t string) bool { return t == "PTR" })
+	}
+}
+
+// addIPValue adds the A/AAAA records whose value is id.
+func (r *result) addIPValue(id uint32) {
 	for _, pos := range r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]] {
 		if t := r.ix.types[r.ix.recs[pos].Type]; t == "A" || t == "AAAA" {
 			r.addRecord(pos)
 		}
 	}
-	r.addOwned(id, func(t string) bool { return t == "PTR" })
 }
 
 // addHost adds a HOST finding for name id, its window spanning the
 // records it owns.
 func (r *result) addHost(id uint32) {
-	if r.ix.flags[id]&(flagOwner|flagTarget) == 0 {
+	if r.ix.nameFlags[id]&(flagOwner|flagTarget) == 0 {
 		return
 	}
 	key := [3]uint32{id, hostType, 0}
@@ -131,7 +140,7 @@ func (r *result) addHost(id uint32) {
 		return
 	}
 	r.byID[key] = len(r.out)
-	f := schema.Finding{Name: strings.Clone(r.ix.strs.str(id)), Type: schema.TypeHost, Sources: []string{r.source}}
+	f := schema.Finding{Name: strings.Clone(r.ix.names.str(id)), Type: schema.TypeHost, Sources: []string{r.source}}
 	for pos := r.ix.nameStart[id]; pos < r.ix.nameStart[id+1]; pos++ {
 		rec := r.ix.recs[pos]
 		r.merge(&f, rec.First, rec.Last, rec.Count)
@@ -160,7 +169,7 @@ func (ix *index) eachDescendant(id uint32, fn func(uint32) bool) {
 	}
 }
 
-// eachIPIn calls fn for every IP string inside prefix, in address order,
+// eachIPIn calls fn for every IP value inside prefix, in address order,
 // until fn returns false.
 func (ix *index) eachIPIn(prefix netip.Prefix, fn func(uint32) bool) {
 	prefix = prefix.Masked()

@@ -3,11 +3,11 @@ package file
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"os"
 	"strings"
@@ -63,18 +63,27 @@ func readIndex(ctx context.Context, path, format string) (*index, string, error)
 	if gz {
 		sizeHint *= 6
 	}
-	b := newBuilder(sizeHint)
+	var parse func([]byte, emitFunc) error
 	switch format {
 	case FormatCOF:
-		err = readLines(ctx, r, b, parseCOFLine)
+		parse = parseCOFLine
 	case FormatFDNS:
-		err = readLines(ctx, r, b, parseFDNSLine)
+		parse = parseFDNSLine
 	case FormatCSV:
-		err = readCSV(ctx, r, b)
 	default:
 		return nil, "", fmt.Errorf("unknown format %q: use cof, fdns or csv", format)
 	}
+	b := newBuilder(ctx, sizeHint)
+	if parse != nil {
+		err = readLines(ctx, r, b, parse)
+	} else {
+		err = readCSV(ctx, r, b)
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
+		b.abort()
 		return nil, "", err
 	}
 	return b.finish(), format, nil

@@ -10,10 +10,12 @@ import (
 // through an open-addressing hash table with a fixed hash function, so the
 // table itself can be persisted and reused without rehashing.
 type strtab struct {
-	blob   []byte   // all strings, back to back
-	offs   []uint64 // string i is blob[offs[i]:offs[i+1]]; len = n+1
-	hashes []uint32 // hash of string i, for cheap probing and growth
-	slots  []uint32 // id+1, or 0 for an empty slot; len is a power of two
+	blob []byte   // all strings, back to back
+	offs []uint64 // string i is blob[offs[i]:offs[i+1]]; len = n+1
+	// slots hold hash<<32 | id+1, or 0 when empty; len is a power of two.
+	// Keeping the hash in the slot means a probe touches one cache line
+	// and compares string bytes only on a full hash match.
+	slots []uint64
 }
 
 func newStrtab(expected int) *strtab {
@@ -21,7 +23,7 @@ func newStrtab(expected int) *strtab {
 	for size < expected*2 {
 		size <<= 1
 	}
-	return &strtab{offs: []uint64{0}, slots: make([]uint32, size)}
+	return &strtab{offs: []uint64{0}, slots: make([]uint64, size)}
 }
 
 // hashBytes is 32-bit FNV-1a: fixed across processes (persisted tables
@@ -51,43 +53,41 @@ func (t *strtab) str(id uint32) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// lookup returns the id of b, or false.
-func (t *strtab) lookup(b []byte) (uint32, bool) {
-	h := hashBytes(b)
+// find returns the slot holding b, or the empty slot where it belongs.
+func (t *strtab) find(b []byte, h uint32) (slot int, found bool) {
 	mask := uint32(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
-			return 0, false
+			return int(i), false
 		}
-		id := s - 1
-		if t.hashes[id] == h && bytes.Equal(t.bytesOf(id), b) {
-			return id, true
+		if uint32(s>>32) == h && bytes.Equal(t.bytesOf(uint32(s)-1), b) {
+			return int(i), true
 		}
 	}
+}
+
+// lookup returns the id of b, or false.
+func (t *strtab) lookup(b []byte) (uint32, bool) {
+	i, ok := t.find(b, hashBytes(b))
+	if !ok {
+		return 0, false
+	}
+	return uint32(t.slots[i]) - 1, true
 }
 
 // intern returns the id of b, adding it when new. added reports whether
 // it was new.
 func (t *strtab) intern(b []byte) (id uint32, added bool) {
 	h := hashBytes(b)
-	mask := uint32(len(t.slots) - 1)
-	i := h & mask
-	for ; ; i = (i + 1) & mask {
-		s := t.slots[i]
-		if s == 0 {
-			break
-		}
-		id := s - 1
-		if t.hashes[id] == h && bytes.Equal(t.bytesOf(id), b) {
-			return id, false
-		}
+	i, ok := t.find(b, h)
+	if ok {
+		return uint32(t.slots[i]) - 1, false
 	}
 	id = uint32(t.len())
 	t.blob = append(t.blob, b...)
 	t.offs = append(t.offs, uint64(len(t.blob)))
-	t.hashes = append(t.hashes, h)
-	t.slots[i] = id + 1
+	t.slots[i] = uint64(h)<<32 | uint64(id+1)
 	if uint64(t.len())*2 > uint64(len(t.slots)) {
 		t.grow()
 	}
@@ -95,14 +95,101 @@ func (t *strtab) intern(b []byte) (id uint32, added bool) {
 }
 
 func (t *strtab) grow() {
-	slots := make([]uint32, len(t.slots)*2)
+	slots := make([]uint64, len(t.slots)*2)
 	mask := uint32(len(slots) - 1)
-	for id, h := range t.hashes {
-		i := h & mask
+	for _, s := range t.slots {
+		if s == 0 {
+			continue
+		}
+		i := uint32(s>>32) & mask
 		for slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		slots[i] = uint32(id) + 1
+		slots[i] = s
 	}
 	t.slots = slots
+}
+
+// ip4tab maps canonical IPv4 values straight to their string ids: a probe
+// is one 8-byte slot holding addr<<32 | id+1, with no string comparison.
+// Bulk DNS data is mostly A records, so this is the hottest lookup.
+type ip4tab struct {
+	slots []uint64
+	n     int
+}
+
+func newIP4tab(expected int) *ip4tab {
+	size := 1024
+	for size < expected*2 {
+		size <<= 1
+	}
+	return &ip4tab{slots: make([]uint64, size)}
+}
+
+func hashIP4(a uint32) uint32 { return (a * 2654435761) ^ (a >> 15) }
+
+func (t *ip4tab) find(a uint32) (int, bool) {
+	mask := uint32(len(t.slots) - 1)
+	for i := hashIP4(a) & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return int(i), false
+		}
+		if uint32(s>>32) == a {
+			return int(i), true
+		}
+	}
+}
+
+func (t *ip4tab) lookup(a uint32) (uint32, bool) {
+	i, ok := t.find(a)
+	if !ok {
+		return 0, false
+	}
+	return uint32(t.slots[i]) - 1, true
+}
+
+func (t *ip4tab) insert(i int, a, id uint32) {
+	t.slots[i] = uint64(a)<<32 | uint64(id+1)
+	t.n++
+	if t.n*2 > len(t.slots) {
+		slots := make([]uint64, len(t.slots)*2)
+		mask := uint32(len(slots) - 1)
+		for _, s := range t.slots {
+			if s == 0 {
+				continue
+			}
+			j := hashIP4(uint32(s>>32)) & mask
+			for slots[j] != 0 {
+				j = (j + 1) & mask
+			}
+			slots[j] = s
+		}
+		t.slots = slots
+	}
+}
+
+// parseIPv4 returns the address of a canonical dotted quad.
+func parseIPv4(b []byte) (uint32, bool) {
+	if !canonicalIPv4(b) {
+		return 0, false
+	}
+	var a, n uint32
+	for _, c := range b {
+		if c == '.' {
+			a, n = a<<8|n, 0
+			continue
+		}
+		n = n*10 + uint32(c-'0')
+	}
+	return a<<8 | n, true
+}
+
+// appendString adds s without indexing it in the hash slots (the caller
+// keeps its own index, as ip4tab does) and returns its id.
+func (t *strtab) appendString(s []byte) uint32 {
+	id := uint32(t.len())
+	t.blob = append(t.blob, s...)
+	t.offs = append(t.offs, uint64(len(t.blob)))
+	return id
 }

@@ -1,0 +1,246 @@
+// Command benchfile measures the file provider on a generated Rapid7
+// Sonar FDNS gzip dump: zcat as the baseline, Go's gzip decoder alone, a
+// cold index build, a build that also persists the index, and the reuse of
+// the persisted index in a later process. Each phase runs in its own
+// process so its peak memory (VmHWM) is its own.
+//
+//	go run ./internal/benchfile -lines 10000000 -runs 3
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/reconform/reconform/internal/fdnsgen"
+	"github.com/reconform/reconform/providers"
+	"github.com/reconform/reconform/providers/file"
+	"github.com/reconform/reconform/schema"
+)
+
+type phaseResult struct {
+	Seconds float64 `json:"seconds"`
+	PeakMiB float64 `json:"peak_mib"`
+	Lines   int64   `json:"lines,omitempty"`
+	Records int     `json:"records,omitempty"`
+	Strings int     `json:"strings,omitempty"`
+}
+
+func main() {
+	lines := flag.Int("lines", 10_000_000, "lines of FDNS to generate")
+	runs := flag.Int("runs", 3, "runs of each phase; the median is reported")
+	dir := flag.String("dir", "", "work directory (default: a new temp dir, removed after)")
+	phase := flag.String("phase", "", "internal: run one phase in this process")
+	data := flag.String("file", "", "internal: the data file")
+	work := flag.String("workdir", "", "internal: the .reconform folder")
+	flag.Parse()
+
+	if *phase != "" {
+		if prof := os.Getenv("BENCHFILE_CPUPROFILE"); prof != "" {
+			f, err := os.Create(prof + "." + *phase)
+			if err == nil {
+				pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
+		}
+		res, err := runPhase(*phase, *data, *work)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		pprof.StopCPUProfile()
+		res.PeakMiB = peakMiB()
+		json.NewEncoder(os.Stdout).Encode(res)
+		return
+	}
+	if err := run(*lines, *runs, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "benchfile:", err)
+		os.Exit(1)
+	}
+}
+
+func run(lines, runs int, dir string) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "reconform-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	data := filepath.Join(dir, "fdns_any.json.gz")
+	start := time.Now()
+	if err := fdnsgen.WriteFile(data, fdnsgen.Options{Lines: lines, Seed: 1}, true); err != nil {
+		return fmt.Errorf("generating: %w", err)
+	}
+	st, _ := os.Stat(data)
+	fmt.Printf("generated %d lines, %.1f MiB gzip, in %s\n", lines, float64(st.Size())/(1<<20), time.Since(start).Round(time.Millisecond))
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	work := filepath.Join(dir, ".reconform")
+	sub := func(phase string) (phaseResult, error) {
+		cmd := exec.Command(self, "-phase", phase, "-file", data, "-workdir", work)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return phaseResult{}, fmt.Errorf("phase %s: %w", phase, err)
+		}
+		var r phaseResult
+		return r, json.Unmarshal(out, &r)
+	}
+	measure := func(name string, f func() (phaseResult, error)) (phaseResult, error) {
+		var all []phaseResult
+		for i := 0; i < runs; i++ {
+			r, err := f()
+			if err != nil {
+				return phaseResult{}, err
+			}
+			all = append(all, r)
+		}
+		slices.SortFunc(all, func(a, b phaseResult) int {
+			return int((a.Seconds - b.Seconds) * 1e6)
+		})
+		m := all[len(all)/2]
+		var times []string
+		for _, r := range all {
+			times = append(times, strconv.FormatFloat(r.Seconds, 'f', 2, 64))
+		}
+		extra := ""
+		if m.PeakMiB > 0 {
+			extra = fmt.Sprintf("  peak %.0f MiB", m.PeakMiB)
+		}
+		if m.Records > 0 {
+			extra += fmt.Sprintf("  (%d lines, %d records, %d strings)", m.Lines, m.Records, m.Strings)
+		}
+		fmt.Printf("%-28s median %6.2fs  runs [%s]%s\n", name, m.Seconds, strings.Join(times, " "), extra)
+		return m, nil
+	}
+
+	zcat, err := measure("zcat FILE > /dev/null", func() (phaseResult, error) {
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return phaseResult{}, err
+		}
+		defer devnull.Close()
+		cmd := exec.Command("zcat", data)
+		cmd.Stdout = devnull
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return phaseResult{}, fmt.Errorf("zcat: %w", err)
+		}
+		return phaseResult{Seconds: time.Since(start).Seconds()}, nil
+	})
+	if err != nil {
+		return err
+	}
+	gunzip, err := measure("Go compress/gzip decode", func() (phaseResult, error) { return sub("gunzip") })
+	if err != nil {
+		return err
+	}
+	if _, err := measure("klauspost gzip decode", func() (phaseResult, error) { return sub("kgunzip") }); err != nil {
+		return err
+	}
+	cold, err := measure("cold index build", func() (phaseResult, error) { return sub("build") })
+	if err != nil {
+		return err
+	}
+	persist, err := measure("build + persist index", func() (phaseResult, error) {
+		os.RemoveAll(work)
+		return sub("persist")
+	})
+	if err != nil {
+		return err
+	}
+	reuse, err := measure("reuse persisted index", func() (phaseResult, error) { return sub("reuse") })
+	if err != nil {
+		return err
+	}
+	var idxSize int64
+	filepath.Walk(work, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			idxSize += info.Size()
+		}
+		return nil
+	})
+	fmt.Printf("\nratios to zcat: Go gzip %.2fx, cold index %.2fx, build+persist %.2fx; reuse %.2fs; index file %.0f MiB\n",
+		gunzip.Seconds/zcat.Seconds, cold.Seconds/zcat.Seconds, persist.Seconds/zcat.Seconds, reuse.Seconds, float64(idxSize)/(1<<20))
+	return nil
+}
+
+// runPhase runs one measured phase in this process.
+func runPhase(phase, data, work string) (phaseResult, error) {
+	start := time.Now()
+	if phase == "gunzip" || phase == "kgunzip" {
+		f, err := os.Open(data)
+		if err != nil {
+			return phaseResult{}, err
+		}
+		defer f.Close()
+		var zr io.Reader
+		if phase == "gunzip" {
+			zr, err = gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
+		} else {
+			zr, err = kgzip.NewReader(bufio.NewReaderSize(f, 1<<20))
+		}
+		if err != nil {
+			return phaseResult{}, err
+		}
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			return phaseResult{}, err
+		}
+		return phaseResult{Seconds: time.Since(start).Seconds()}, nil
+	}
+	persist := phase == "persist" || phase == "reuse"
+	cfg := providers.Config{
+		Type: "file", Address: "file", WorkDir: work,
+		Attrs: map[string]cty.Value{"path": cty.StringVal(data), "persist_index": cty.BoolVal(persist)},
+	}
+	p, err := file.New(context.Background(), cfg)
+	if err != nil {
+		return phaseResult{}, err
+	}
+	q := schema.Query{Provider: "file", Op: schema.OpSubdomains, Subject: schema.Subject{Kind: schema.SubjectDomain, Value: "acme-0.com"}}
+	if _, err := p.Query(context.Background(), q); err != nil {
+		return phaseResult{}, err
+	}
+	res := phaseResult{Seconds: time.Since(start).Seconds()}
+	st := p.(*file.Provider).Stats()
+	res.Lines, res.Records, res.Strings = st.Lines, st.Records, st.Strings
+	if phase == "reuse" && !st.Reused {
+		return res, fmt.Errorf("the persisted index was not reused")
+	}
+	return res, nil
+}
+
+// peakMiB is this process's peak resident set (VmHWM).
+func peakMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
