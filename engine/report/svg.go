@@ -15,7 +15,7 @@ const (
 	svgChartW  = 640.0
 	svgRowH    = 16.0
 	svgNameH   = 22.0
-	svgAxisH   = 28.0
+	svgAxisH   = 36.0
 	svgMaxRows = 2000 // a chart taller than this is cut, with a note
 )
 
@@ -126,7 +126,7 @@ func timelineSVG(tls []analysis.NameTimeline) (template.HTML, int) {
 	for _, t := range ticks {
 		tx := x(t, 0)
 		fmt.Fprintf(&axis, `<line class="tick" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`+"\n", tx, tx, svgAxisH-6, height)
-		fmt.Fprintf(&axis, `<text class="ax" x="%.1f" y="%.1f">%s</text>`+"\n", tx+2, svgAxisH-10, t.Format(tickLayout(lo, hi)))
+		fmt.Fprintf(&axis, `<text class="ax" x="%.1f" y="%.1f">%s</text>`+"\n", tx+2, svgAxisH-8, t.Format(tickLayout(lo, hi)))
 	}
 	fmt.Fprintf(&axis, `<text class="ax" x="%.1f" y="12">%s</text>`+"\n", svgLabelW, day(lo))
 	fmt.Fprintf(&axis, `<text class="ax" x="%.1f" y="12" text-anchor="end">%s</text>`+"\n", svgLabelW+svgChartW, day(hi))

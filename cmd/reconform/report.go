@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/diff"
+	"github.com/reconform/reconform/engine/report"
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/schema"
+)
+
+func init() {
+	register(&command{
+		Name:     "report",
+		Synopsis: "Render the engagement's state as a report, export or graph",
+		Usage: `Usage: reconform report [options] [DIR|STATE]
+
+  Renders what the engagement knows: a summary; the technology profile
+  (mail and DNS providers, SPF and DMARC verdicts, SaaS verification
+  tokens); the timeline of every name with its moves; IP ranges and
+  shared hosting; the drift since the previous state; and the queries
+  that did not complete. Or exports the findings for other passive DNS
+  tools, or draws the graph of names, IPs, name servers and mail servers.
+
+  DIR is the engagement folder (default: the current directory); STATE is
+  a state file to report on instead. The engagement's scope decides which
+  names the profile, timeline and graph show; without it, names found only
+  by reverse lookups (neighbours) are left out of those sections.
+
+Options:
+  -format=FORMAT      md (default), html (one self-contained file with an
+                      SVG timeline), json, csv (name,type,value,first_seen,
+                      last_seen,count,sources,current), cof (Passive DNS
+                      Common Output Format NDJSON), dot (Graphviz) or mermaid.
+  -out=FILE           Write to FILE instead of standard output.
+  -asn-table=FILE     An iptoasn TSV (plain or .gz) to group IPs by AS, in
+                      addition to the engagement's asn_table.
+  -chdir=DIR          The engagement folder (same as a DIR argument).
+  -state=PATH         The state file (same as a STATE argument).
+  -var 'name=value'   Set a variable, when the engagement needs one to load.
+  -var-file=FILE      Set variables from an HCL file.
+
+  SOURCE_DATE_EPOCH, when set, is the report's generation time (unix
+  seconds), for reproducible reports.`,
+		Run: runReport,
+	})
+}
+
+func runReport(_ context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["report"])
+	format := fs.String("format", "md", "")
+	out := fs.String("out", "", "")
+	asnTable := fs.String("asn-table", "", "")
+	var loc stateLocator
+	loc.register(fs)
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(env.Stderr, "Error: "+format+"\n", args...)
+		return exitError
+	}
+	if !slices.Contains(report.Formats, *format) {
+		return fail("-format %q is not a report format; use one of %s.", *format, strings.Join(report.Formats, ", "))
+	}
+	rest, err := takeDirArg(env, &loc, positional)
+	if err != nil {
+		return fail("%v.", err)
+	}
+	switch {
+	case len(rest) > 1:
+		return fail("report takes one engagement folder or state file, got %d arguments.", len(rest))
+	case len(rest) == 1 && loc.StatePath != "" && loc.StatePath != rest[0]:
+		return fail("two state files given: %q and %q.", loc.StatePath, rest[0])
+	case len(rest) == 1:
+		loc.StatePath = rest[0]
+	}
+	store, err := loc.store(env)
+	if err != nil {
+		return fail("%v.", err)
+	}
+	current, err := store.Read()
+	if err != nil {
+		return fail("%v", err)
+	}
+	if current == nil {
+		return fail("there is no state at %s yet; run reconform apply first.", displayPath(env, store.Path))
+	}
+
+	in := report.FromState(current)
+	in.GeneratedAt, err = generationTime(env)
+	if err != nil {
+		return fail("%v.", err)
+	}
+	cfg := quietConfig(env, &loc)
+	var ignore []schema.IgnoreRule
+	if cfg != nil {
+		in.Scope = cfg.Scope.Domains
+		ignore = cfg.Engagement.Ignore
+	}
+	if *asnTable != "" {
+		table, err := analysis.LoadASNTable(resolvePath(env, *asnTable))
+		if err != nil {
+			return fail("%v.", err)
+		}
+		in.Facts = withASN(in.Facts, current.SchemaFindings(), table)
+	}
+	if prevPath := newestHistory(store, current); prevPath != "" {
+		prev, err := state.ReadFile(prevPath)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "Warning: the previous state %s is unreadable (%v); the report has no drift section.\n", displayPath(env, prevPath), err)
+		} else {
+			in.Drift = diff.Compare(prev, current, ignore)
+		}
+	}
+
+	var buf bytes.Buffer
+	if err := report.Render(&buf, *format, in); err != nil {
+		return fail("%v.", err)
+	}
+	if *out == "" {
+		if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+			return fail("%v.", err)
+		}
+		return exitOK
+	}
+	path := resolvePath(env, *out)
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return fail("writing the report: %v.", err)
+	}
+	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
+	return exitOK
+}
+
+// generationTime is SOURCE_DATE_EPOCH when set, else now.
+func generationTime(env *Env) (time.Time, error) {
+	v := strings.TrimSpace(env.Getenv("SOURCE_DATE_EPOCH"))
+	if v == "" {
+		return time.Now().UTC(), nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a unix time in seconds", v)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// quietConfig loads the engagement for its scope and ignore rules when
+// there is one; a report on a bare state file needs neither, so a
+// failure is a warning.
+func quietConfig(env *Env, loc *stateLocator) *schema.Config {
+	files, _ := filepath.Glob(filepath.Join(loc.dir(env), "*.hcl"))
+	if len(files) == 0 {
+		return nil
+	}
+	d := loc.Chdir
+	if d == "" {
+		d = "."
+	}
+	cfg, diags := loadConfig(env, d, loc.vars.Vars, loc.vars.VarFiles)
+	if diags.HasErrors() || cfg == nil {
+		why := "unknown error"
+		if errs := diags.Errs(); len(errs) > 0 {
+			why = errs[0].Error()
+		}
+		fmt.Fprintf(env.Stderr, "Warning: the engagement in %s did not load (%s), so its scope and ignore rules are not applied; run reconform validate.\n", d, why)
+		return nil
+	}
+	return cfg
+}
+
+// withASN adds the asn facts of table to facts (replacing any the state
+// had for the same IPs).
+func withASN(facts []schema.Fact, findings []schema.Finding, table *analysis.ASNTable) []schema.Fact {
+	derived := analysis.Derive(findings, analysis.Options{ASN: table})
+	if len(facts) == 0 {
+		return derived // the report derives nothing else when facts exist
+	}
+	fresh := map[string]bool{}
+	var out []schema.Fact
+	for _, f := range derived {
+		if f.Kind == "asn" {
+			fresh[f.Subject] = true
+			out = append(out, f)
+		}
+	}
+	for _, f := range facts {
+		if f.Kind != "asn" || !fresh[f.Subject] {
+			out = append(out, f)
+		}
+	}
+	schema.SortFacts(out)
+	return out
+}
+
+// writeFileAtomic writes data to path through a temporary file in the
+// same directory, so a reader never sees half a report.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

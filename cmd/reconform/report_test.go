@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/schema"
+)
+
+// reportDir writes an engagement with two states built from the analysis
+// fixture: the first before a DMARC downgrade, the second after it.
+func reportDir(t *testing.T, hcl string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/analysis/findings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []schema.Finding
+	if err := json.Unmarshal(data, &all); err != nil {
+		t.Fatal(err)
+	}
+	var old []schema.Finding
+	for _, f := range all {
+		if f.Name == "_dmarc.acme.example" {
+			if strings.Contains(f.Value, "p=none") {
+				continue
+			}
+			f.Current = true
+		}
+		old = append(old, f)
+	}
+	build := func(fs []schema.Finding, finished time.Time) *state.State {
+		s := state.New("acme")
+		s.Run.FinishedAt = finished
+		for _, f := range fs {
+			c := state.Historical
+			if f.Current {
+				c = state.Current
+			}
+			s.Findings = append(s.Findings, state.Finding{Finding: f, Currency: c})
+		}
+		state.SortFindings(s.Findings)
+		s.Facts = analysis.Derive(s.SchemaFindings(), analysis.Options{})
+		return s
+	}
+	dir := t.TempDir()
+	if hcl != "" {
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := state.Store{Path: filepath.Join(dir, "acme.rfstate")}
+	prev := build(old, time.Date(2026, 10, 20, 2, 0, 0, 0, time.UTC))
+	if _, err := store.Write(nil, prev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Write(prev, build(all, time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const reportHCL = `engagement "acme" {
+  state = "acme.rfstate"
+}
+
+scope {
+  domains = ["acme.example", "acme-corp.example"]
+}
+`
+
+var reportEnv = []string{"SOURCE_DATE_EPOCH=1795143600"}
+
+func TestReportMarkdown(t *testing.T) {
+	dir := reportDir(t, reportHCL)
+	r := runCLI(t, dir, reportEnv, "report")
+	if r.Code != exitOK || r.Stderr != "" {
+		t.Fatalf("code %d: %s", r.Code, r.Stderr)
+	}
+	checkGolden(t, "report/report.md", r.Stdout)
+	for _, want := range []string{"dmarc_policy weakened: `reject` → `none`", "| `acme.example` | microsoft-365 (before: google-workspace)"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestReportFormatsAndOut(t *testing.T) {
+	dir := reportDir(t, reportHCL)
+	for _, format := range []string{"md", "html", "json", "csv", "cof", "dot", "mermaid"} {
+		t.Run(format, func(t *testing.T) {
+			out := "report." + format
+			r := runCLI(t, dir, reportEnv, "report", "-format", format, "-out", out, dir)
+			if r.Code != exitOK {
+				t.Fatalf("code %d: %s", r.Code, r.Stderr)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, out))
+			if err != nil || len(data) == 0 {
+				t.Fatalf("no report written: %v", err)
+			}
+			if format == "json" && !json.Valid(data) {
+				t.Error("the JSON report is not valid JSON")
+			}
+		})
+	}
+}
+
+func TestReportOnStateFile(t *testing.T) {
+	dir := reportDir(t, "") // no engagement: neighbours are told apart by their queries
+	r := runCLI(t, t.TempDir(), reportEnv, "report", "-format", "csv", filepath.Join(dir, "acme.rfstate"))
+	if r.Code != exitOK {
+		t.Fatalf("code %d: %s", r.Code, r.Stderr)
+	}
+	if lines := strings.Count(r.Stdout, "\n"); lines != 36 {
+		t.Errorf("CSV has %d lines, want a header and 35 findings", lines)
+	}
+}
+
+func TestReportASNTable(t *testing.T) {
+	dir := reportDir(t, reportHCL)
+	tsv := "203.0.113.0\t203.0.113.255\t64500\tZZ\tEXAMPLE-ORG\n"
+	if err := os.WriteFile(filepath.Join(dir, "asn.tsv"), []byte(tsv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, reportEnv, "report", "-asn-table", "asn.tsv")
+	if r.Code != exitOK || !strings.Contains(r.Stdout, "| `203.0.113.0/24` | `203.0.113.10`, `203.0.113.11` | AS64500 EXAMPLE-ORG |") {
+		t.Fatalf("code %d: %s\n%s", r.Code, r.Stderr, r.Stdout)
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	dir := reportDir(t, reportHCL)
+	tests := map[string]struct {
+		dir  string
+		args []string
+		want string
+	}{
+		"bad format": {dir, []string{"report", "-format", "pdf"}, "not a report format"},
+		"no state":   {t.TempDir(), []string{"report"}, "no state"},
+		"two states": {dir, []string{"report", "a.rfstate", "b.rfstate"}, "one engagement folder or state file"},
+		"bad epoch":  {dir, []string{"report"}, "SOURCE_DATE_EPOCH"},
+		"bad asn":    {dir, []string{"report", "-asn-table", "missing.tsv"}, "ASN table"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			env := reportEnv
+			if name == "bad epoch" {
+				env = []string{"SOURCE_DATE_EPOCH=yesterday"}
+			}
+			r := runCLI(t, tc.dir, env, tc.args...)
+			if r.Code != exitError || !strings.Contains(r.Stderr, tc.want) {
+				t.Errorf("code %d, stderr %q; want an error about %q", r.Code, r.Stderr, tc.want)
+			}
+		})
+	}
+}
