@@ -226,6 +226,8 @@ func (l *loader) providerRefs(attr *hcl.Attribute) ([]string, bool) {
 					typ, didYouMean(typ, sortedKeys(l.opts.Providers)), strings.Join(sortedKeys(l.opts.Providers), ", "))
 			} else if s := nameSuggestion(addr, sortedKeys(l.declared["provider"])); s != "" {
 				detail += fmt.Sprintf(" Did you mean provider.%s?", s)
+			} else if same := sameTypeProviders(l.declared["provider"], typ); len(same) > 0 {
+				detail += fmt.Sprintf(" The %s configurations are %s.", typ, strings.Join(same, ", "))
 			} else if len(parts) == 2 {
 				detail += fmt.Sprintf(" Declare it with provider %q %q { ... }.", parts[0], parts[1])
 			} else {
@@ -313,4 +315,15 @@ func article(word string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// sameTypeProviders lists the declared provider references of one type.
+func sameTypeProviders(declared map[string]hcl.Range, typ string) []string {
+	var out []string
+	for _, addr := range sortedKeys(declared) {
+		if t, _, _ := strings.Cut(addr, "."); t == typ {
+			out = append(out, "provider."+addr)
+		}
+	}
+	return out
 }

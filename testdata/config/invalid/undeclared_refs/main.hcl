@@ -42,3 +42,9 @@ query "weird" {
   op       = "resolutions"
   subjects = [data.apex] # ERROR: Unknown reference
 }
+
+query "default_instance" {
+  provider = provider.file # ERROR: Reference to undeclared provider
+  op       = "resolutions"
+  subjects = ["acme.example"]
+}
