@@ -85,6 +85,9 @@ type BlockPlan struct {
 	// instances.
 	Instances int `json:"instances"`
 	Predicted int `json:"predicted,omitempty"`
+	// Shared are instances this block asks for that an earlier block
+	// already asked for: they run once and serve both.
+	Shared []Instance `json:"shared,omitempty"`
 }
 
 // ProviderPlan is one provider instance's expected cost.
@@ -118,14 +121,17 @@ type PlanScope struct {
 // blocks known only after apply, dropped subjects with reasons, and the
 // expected cost per provider. It holds no secret and saves as JSON.
 type Plan struct {
-	FormatVersion int       `json:"format_version"`
-	Version       string    `json:"reconform_version"`
-	ConfigHash    string    `json:"config_hash"`
-	Engagement    string    `json:"engagement"`
-	CreatedAt     time.Time `json:"created_at"`
-	PassiveOnly   bool      `json:"passive_only"`
-	MaxDepth      int       `json:"max_depth"`
-	Scope         PlanScope `json:"scope"`
+	FormatVersion int    `json:"format_version"`
+	Version       string `json:"reconform_version"`
+	ConfigHash    string `json:"config_hash"`
+	Engagement    string `json:"engagement"`
+	// ConfigDir is the engagement folder the plan was made from, so
+	// `apply PLANFILE` can load it again from anywhere.
+	ConfigDir   string    `json:"config_dir,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	PassiveOnly bool      `json:"passive_only"`
+	MaxDepth    int       `json:"max_depth"`
+	Scope       PlanScope `json:"scope"`
 
 	Blocks    []BlockPlan    `json:"blocks"`
 	Providers []ProviderPlan `json:"providers"`
@@ -252,13 +258,14 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		Version:       version.Version,
 		ConfigHash:    cfg.Hash,
 		Engagement:    cfg.Engagement.Name,
+		ConfigDir:     cfg.Dir,
 		CreatedAt:     opts.Now.UTC(),
 		PassiveOnly:   cfg.Engagement.PassiveOnly,
 		MaxDepth:      cfg.Engagement.MaxDepth,
 		Scope:         scopeOf(cfg.Scope),
 	}
 	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
-	seen := map[string]bool{}
+	seen := map[string]string{} // planned instance key -> block that owns it
 	predicted := map[string]bool{}
 
 	// Previous findings for every block, so that prediction expressions
@@ -300,7 +307,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 						continue
 					}
 					if isPrediction {
-						if !seen[in.Key] && !predicted[in.Key] {
+						if seen[in.Key] == "" && !predicted[in.Key] {
 							predicted[in.Key] = true
 							in.Predicted = true
 							p.Predictions = append(p.Predictions, in)
@@ -308,10 +315,14 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 						}
 						continue
 					}
-					if seen[in.Key] {
+					if owner, dup := seen[in.Key]; dup {
+						if owner != addr {
+							in.Block = owner
+							bp.Shared = append(bp.Shared, in)
+						}
 						continue
 					}
-					seen[in.Key] = true
+					seen[in.Key] = addr
 					p.Instances = append(p.Instances, in)
 					bp.Instances++
 				}
@@ -352,7 +363,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 							}
 							continue
 						}
-						if seen[in.Key] || predicted[in.Key] {
+						if seen[in.Key] != "" || predicted[in.Key] {
 							continue
 						}
 						predicted[in.Key] = true

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/providers/all"
+	"github.com/reconform/reconform/schema"
+)
+
+func init() {
+	register(&command{
+		Name:     "apply",
+		Synopsis: "Run the queries under rate limits and budgets, update the state",
+		Usage: `Usage: reconform apply [options] [DIR | PLANFILE]
+
+  Runs the engagement in DIR (default: the current directory): shows the
+  plan, asks for confirmation, then runs every query as soon as its inputs
+  are known, under the providers' rate limits and budgets, pivoting to a
+  fixpoint. Findings are merged into the state file and the drift since
+  the previous run is printed.
+
+  Given a PLANFILE saved by "reconform plan -out", apply runs that plan
+  without asking again (the reviewed plan is the approval). It refuses if
+  the configuration or variables changed since, and never exceeds the
+  plan's scope or budgets.
+
+  Ctrl-C stops new queries and lets those in flight finish for a short
+  grace period; the findings so far are still saved. A second Ctrl-C stops
+  at once.
+
+Options:
+  -auto-approve       Do not ask for confirmation (needed without a terminal).
+  -parallelism=N      Run at most N queries at once (default 10).
+  -refresh            Ignore cached answers; every query is sent again.
+  -json               Print NDJSON progress events and a JSON drift report.
+  -no-color           Print without terminal colours.
+  -detailed-exitcode  Exit 2 when the state drifted, 0 when not, 1 on error.
+  -lock=false         Do not lock the state.
+  -lock-timeout=D     Wait up to D for the state lock.
+  -var 'name=value'   Set a variable; repeatable.
+  -var-file=FILE      Set variables from an HCL file; repeatable.`,
+		Run: runApply,
+	})
+}
+
+func runApply(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["apply"])
+	autoApprove := fs.Bool("auto-approve", false, "")
+	parallelism := fs.Int("parallelism", engine.DefaultParallelism, "")
+	refresh := fs.Bool("refresh", false, "")
+	asJSON := fs.Bool("json", false, "")
+	noColor := fs.Bool("no-color", false, "")
+	var vf varFlags
+	vf.register(fs)
+	sopts := addStateFlags(fs)
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	if len(positional) > 1 {
+		fmt.Fprintf(env.Stderr, "Error: apply takes at most one folder or plan file, got %d arguments.\n\n", len(positional))
+		fs.Usage()
+		return exitError
+	}
+	if *parallelism < 1 {
+		fmt.Fprintf(env.Stderr, "Error: -parallelism must be at least 1, got %d.\n", *parallelism)
+		return exitError
+	}
+	target := "."
+	if len(positional) == 1 {
+		target = positional[0]
+	}
+
+	// A saved plan names the folder it was made from.
+	var saved *engine.Plan
+	dir := target
+	if engine.IsPlanFile(resolvePath(env, target)) {
+		p, err := engine.ReadPlanFile(resolvePath(env, target))
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+			return exitError
+		}
+		saved = p
+		dir = p.ConfigDir
+		if dir == "" {
+			dir = "."
+		}
+	}
+	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
+	if diags.HasErrors() || cfg == nil {
+		printDiags(env, diags, filesOf(cfg), *noColor)
+		return exitError
+	}
+	printDiags(env, diags, cfg.Files, *noColor)
+	if saved != nil && saved.ConfigHash != cfg.Hash {
+		fmt.Fprintf(env.Stderr, `Error: Saved plan is stale
+
+The configuration or its variables changed since %s was made (plan %s,
+now %s), so it no longer describes what would run. Nothing was sent.
+Make a new plan with "reconform plan -out=FILE" and review it again.
+`, target, shortHash(saved.ConfigHash), shortHash(cfg.Hash))
+		return exitError
+	}
+
+	sopts.JSON, sopts.NoColor = *asJSON, *noColor
+	sess, err := openState(ctx, env, cfg, sopts)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	defer sess.Close()
+
+	registry := all.Registrations()
+	plan := saved
+	if plan == nil {
+		p, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
+			Registry: registry, Previous: sess.PreviousFindings(), Now: time.Now(), Parallelism: *parallelism,
+		})
+		printDiags(env, pdiags, cfg.Files, *noColor)
+		if pdiags.HasErrors() {
+			return exitError
+		}
+		plan = p
+		if !*asJSON {
+			renderPlan(env.Stdout, plan, useColor(env, *noColor))
+			fmt.Fprintln(env.Stdout)
+		}
+		if !*autoApprove {
+			if code, ok := confirm(env); !ok {
+				return code
+			}
+		}
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hardStop := make(chan struct{})
+	stopSignals := watchInterrupts(env, cancel, hardStop, *asJSON)
+	defer stopSignals()
+
+	view := newProgress(env, *asJSON, *noColor)
+	run, err := engine.Apply(runCtx, cfg, plan, engine.ApplyOptions{
+		Registry:    registry,
+		Parallelism: *parallelism,
+		Refresh:     *refresh,
+		CacheDir:    filepath.Join(cfg.Dir, ".reconform", "cache"),
+		Events:      view.Event,
+		HardStop:    hardStop,
+		Logger:      env.Logger.Named("engine"),
+	})
+	view.Close()
+	if err != nil {
+		if errors.Is(err, engine.ErrPlanStale) {
+			fmt.Fprintln(env.Stderr, "Error: the saved plan is stale; make a new plan.")
+		} else {
+			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		}
+		return exitError
+	}
+	if !*asJSON {
+		printRunSummary(env, run)
+	}
+	// The state is written even after an interrupt: what was found is kept.
+	code = sess.Commit(context.WithoutCancel(ctx), run)
+	if run.Interrupted && code == exitOK {
+		code = exitError
+	}
+	return code
+}
+
+// confirm asks for approval on a terminal; without one it refuses.
+func confirm(env *Env) (int, bool) {
+	if !env.StdinTerminal {
+		fmt.Fprint(env.Stderr, `Error: No terminal to confirm on
+
+apply asks before sending queries, and its input is not a terminal. Run
+"reconform apply -auto-approve" to run without asking, or review a saved
+plan first: "reconform plan -out=FILE", then "reconform apply FILE".
+`)
+		return exitError, false
+	}
+	fmt.Fprint(env.Stdout, "Do you want to perform these actions?\n  reconform will send the queries described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		fmt.Fprintln(env.Stdout, "\nApply cancelled.")
+		return exitError, false
+	}
+	fmt.Fprintln(env.Stdout)
+	return exitOK, true
+}
+
+// watchInterrupts turns the first SIGINT into cancel (stop new work, grace
+// for in-flight) and the second into hardStop (stop at once).
+func watchInterrupts(env *Env, cancel func(), hardStop chan struct{}, quiet bool) (stop func()) {
+	if env.Interrupts == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		count := 0
+		for {
+			select {
+			case <-done:
+				return
+			case _, ok := <-env.Interrupts:
+				if !ok {
+					return
+				}
+				count++
+				switch count {
+				case 1:
+					if !quiet {
+						fmt.Fprintf(env.Stderr, "\nInterrupt received. No new queries will be sent; those in flight get up to %s to finish.\nThe findings so far will be saved. Interrupt again to stop at once.\n", engine.DefaultGrace)
+					}
+					cancel()
+				case 2:
+					if !quiet {
+						fmt.Fprintln(env.Stderr, "\nTwo interrupts received. Stopping now.")
+					}
+					close(hardStop)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// printRunSummary prints how the run went and what did not succeed.
+func printRunSummary(env *Env, run *schema.RunResult) {
+	s := engine.Summarize(run)
+	w := env.Stdout
+	var notOK []schema.InstanceResult
+	for _, in := range run.Instances {
+		if in.Status == schema.StatusFailed || in.Status == schema.StatusCancelled || in.Status == schema.StatusSkipped && in.Reason == "budget" {
+			notOK = append(notOK, in)
+		}
+	}
+	if len(notOK) > 0 {
+		fmt.Fprintln(w, "\nQueries that did not complete:")
+		for _, in := range notOK {
+			fmt.Fprintf(w, "  - %s: %s: %s: %s\n", in.Block, in.Key, in.Status, in.Reason)
+		}
+	}
+	head := "Apply complete!"
+	if run.Interrupted {
+		head = "Apply interrupted."
+	}
+	var parts []string
+	for _, st := range []schema.InstanceStatus{schema.StatusOK, schema.StatusCached, schema.StatusFailed, schema.StatusSkipped, schema.StatusCancelled} {
+		if n := s.ByStatus[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "none")
+	}
+	fmt.Fprintf(w, "\n%s Queries: %s. Requests: %d. Findings: %d.\n\n", head, strings.Join(parts, ", "), s.Requests, s.Findings)
+}

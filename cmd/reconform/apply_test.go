@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestApplyRefusesWithoutTerminal(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	r := runCLI(t, dir, nil, "apply")
+	if r.Code != exitError || !strings.Contains(r.Stderr, "No terminal to confirm on") || !strings.Contains(r.Stderr, "-auto-approve") {
+		t.Errorf("code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconform.rfstate")); err == nil {
+		t.Error("a refused apply wrote a state")
+	}
+}
+
+// runApplyPrompt runs apply as if on a terminal, answering answer.
+func runApplyPrompt(t *testing.T, dir, answer string) cliResult {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(answer + "\n"), Stdout: &stdout, Stderr: &stderr, WorkDir: dir, StdinTerminal: true}
+	code := run(context.Background(), env, []string{"apply", "-no-color"})
+	return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+}
+
+func TestApplyAsks(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	r := runApplyPrompt(t, dir, "no")
+	if r.Code != exitError || !strings.Contains(r.Stdout, "Only 'yes' will be accepted") || !strings.Contains(r.Stdout, "Apply cancelled.") {
+		t.Errorf("answer no: code %d, stdout:\n%s", r.Code, r.Stdout)
+	}
+	r = runApplyPrompt(t, dir, "yes")
+	if r.Code != exitOK || !strings.Contains(r.Stdout, "Apply complete! Queries: 2 ok, 1 skipped. Requests: 2. Findings: 5.") {
+		t.Errorf("answer yes: code %d, stdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+func TestApplyAutoApproveWritesState(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	r := runCLI(t, dir, nil, "apply", "-auto-approve", "-parallelism", "2")
+	if r.Code != exitOK || !strings.Contains(r.Stdout, "Apply complete!") {
+		t.Fatalf("code %d, stdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconform.rfstate")); err != nil {
+		t.Errorf("no state written: %v", err)
+	}
+	r = runCLI(t, dir, nil, "apply", "-auto-approve", "-parallelism", "0")
+	if r.Code != exitError {
+		t.Errorf("-parallelism 0 accepted")
+	}
+}
+
+func TestApplySavedPlan(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	work := filepath.Dir(dir)
+	if r := runCLI(t, work, nil, "plan", "-out", "acme.plan", "fileonly"); r.Code != exitOK {
+		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	// The reviewed plan is the approval: no prompt, no terminal needed.
+	r := runCLI(t, work, nil, "apply", "acme.plan")
+	if r.Code != exitOK || !strings.Contains(r.Stdout, "Apply complete!") || strings.Contains(r.Stdout, "Do you want") {
+		t.Fatalf("apply plan: code %d, stdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+
+	// Change the configuration: the plan is refused and nothing runs.
+	f, err := os.OpenFile(filepath.Join(dir, "main.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\nquery \"more\" {\n  provider = provider.file.sonar\n  op       = \"resolutions\"\n  subjects = [\"www.acme.example\"]\n}\n")
+	f.Close()
+	before, _ := os.ReadFile(filepath.Join(dir, "reconform.rfstate"))
+	r = runCLI(t, work, nil, "apply", "acme.plan")
+	if r.Code != exitError || !strings.Contains(r.Stderr, "Saved plan is stale") {
+		t.Errorf("stale plan: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "reconform.rfstate"))
+	if !bytes.Equal(before, after) {
+		t.Error("a refused plan changed the state")
+	}
+}
+
+func TestApplyJSONEvents(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	r := runCLI(t, dir, nil, "apply", "-auto-approve", "-json")
+	if r.Code != exitOK {
+		t.Fatalf("code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	types := map[string]int{}
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		if !strings.HasPrefix(line, `{"type":`) {
+			continue
+		}
+		var e struct{ Type string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("bad event line %q: %v", line, err)
+		}
+		types[e.Type]++
+	}
+	for _, want := range []string{"instance_queued", "instance_started", "instance_finished", "finding", "summary"} {
+		if types[want] == 0 {
+			t.Errorf("no %s event in:\n%s", want, r.Stdout)
+		}
+	}
+}

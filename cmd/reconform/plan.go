@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/providers/all"
+	"github.com/reconform/reconform/schema"
+)
+
+func init() {
+	register(&command{
+		Name:     "plan",
+		Synopsis: "Show the queries an apply would run and what they cost",
+		Usage: `Usage: reconform plan [options] [DIR]
+
+  Loads the engagement in DIR (default: the current directory) and shows
+  the query graph an apply would run: the instances of every block known
+  now, the blocks known only after apply (with instances predicted from the
+  previous state, marked as predictions), the subjects dropped and why
+  (out of scope, active ops under passive_only), which queries are active,
+  and per provider the requests against budget and rate limit, with an
+  estimate of wall time. Nothing is sent to any provider.
+
+  With -out, the plan is saved; "reconform apply FILE" then runs exactly
+  it, refuses if the configuration changed, and never exceeds its scope or
+  budgets.
+
+Options:
+  -out=FILE           Save the plan to FILE for a later "reconform apply FILE".
+  -json               Print the plan as JSON.
+  -no-color           Print without terminal colours.
+  -detailed-exitcode  Exit 2 when the plan would send any query, 0 when none.
+  -lock=false         Do not lock the state while reading it.
+  -lock-timeout=D     Wait up to D for the state lock.
+  -var 'name=value'   Set a variable; repeatable.
+  -var-file=FILE      Set variables from an HCL file; repeatable.`,
+		Run: runPlan,
+	})
+}
+
+func runPlan(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["plan"])
+	out := fs.String("out", "", "")
+	asJSON := fs.Bool("json", false, "")
+	noColor := fs.Bool("no-color", false, "")
+	var vf varFlags
+	vf.register(fs)
+	sopts := addStateFlags(fs)
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	if len(positional) > 1 {
+		fmt.Fprintf(env.Stderr, "Error: plan takes at most one folder, got %d arguments.\n\n", len(positional))
+		fs.Usage()
+		return exitError
+	}
+	dir := "."
+	if len(positional) == 1 {
+		dir = positional[0]
+	}
+	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
+	if diags.HasErrors() || cfg == nil {
+		printDiags(env, diags, filesOf(cfg), *noColor)
+		return exitError
+	}
+	printDiags(env, diags, cfg.Files, *noColor)
+
+	sopts.JSON, sopts.NoColor = *asJSON, *noColor
+	sess, err := openState(ctx, env, cfg, sopts)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	defer sess.Close()
+
+	plan, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
+		Registry: all.Registrations(), Previous: sess.PreviousFindings(), Now: time.Now(),
+	})
+	if pdiags.HasErrors() {
+		printDiags(env, pdiags, cfg.Files, *noColor)
+		return exitError
+	}
+	printDiags(env, pdiags, cfg.Files, *noColor)
+
+	if *asJSON {
+		if err := engine.WritePlan(env.Stdout, plan); err != nil {
+			fmt.Fprintln(env.Stderr, "Error:", err)
+			return exitError
+		}
+	} else {
+		renderPlan(env.Stdout, plan, useColor(env, *noColor))
+	}
+	if *out != "" {
+		if err := engine.WritePlanFile(resolvePath(env, *out), plan); err != nil {
+			fmt.Fprintln(env.Stderr, "Error:", err)
+			return exitError
+		}
+		if !*asJSON {
+			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo run exactly these queries, run:\n  reconform apply %s\n", *out, *out)
+		}
+	}
+	if sopts.DetailedExitCode && len(plan.Instances) > 0 {
+		return exitDrift
+	}
+	return exitOK
+}
+
+func filesOf(cfg *schema.Config) map[string]*hcl.File {
+	if cfg == nil {
+		return nil
+	}
+	return cfg.Files
+}
+
+func useColor(env *Env, noColor bool) bool { return env.Terminal && !noColor }
+
+// palette colours plan output on a terminal.
+type palette struct{ on bool }
+
+func (p palette) wrap(code, s string) string {
+	if !p.on {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+func (p palette) bold(s string) string   { return p.wrap("1", s) }
+func (p palette) green(s string) string  { return p.wrap("32", s) }
+func (p palette) yellow(s string) string { return p.wrap("33", s) }
+func (p palette) red(s string) string    { return p.wrap("31", s) }
+func (p palette) dim(s string) string    { return p.wrap("2", s) }
+
+// instanceLine is one planned or predicted instance: "+" will run, "~" is
+// a prediction, "!" marks an active (target-touching) query.
+func instanceLine(c palette, in engine.Instance) string {
+	q := in.Query
+	s := fmt.Sprintf("%s %s %s", q.Provider, q.Op, q.Subject.Value)
+	if len(q.RRTypes) > 0 {
+		s += " [" + strings.Join(q.RRTypes, ",") + "]"
+	}
+	if len(q.Params) > 0 {
+		keys := make([]string, 0, len(q.Params))
+		for k := range q.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s += " " + k + "=" + q.Params[k]
+		}
+	}
+	mark := c.green("+")
+	if in.Predicted {
+		mark = c.yellow("~")
+	}
+	if in.Depth > 0 {
+		s += fmt.Sprintf(" (depth %d)", in.Depth)
+	}
+	if in.Active {
+		mark = c.red("!")
+		s += " " + c.red("(active: touches the target)")
+	}
+	return "    " + mark + " " + s
+}
+
+// renderPlan prints a plan for people.
+func renderPlan(w io.Writer, p *engine.Plan, color bool) {
+	c := palette{on: color}
+	mode := "passive only"
+	if !p.PassiveOnly {
+		mode = "active queries allowed in scope"
+	}
+	fmt.Fprintf(w, "Engagement %q (%s), config %s\n\n", p.Engagement, mode, shortHash(p.ConfigHash))
+	fmt.Fprintf(w, "reconform will run these queries:\n  %s will run   %s predicted from the previous state   %s active (touches the target)\n\n",
+		c.green("+"), c.yellow("~"), c.red("!"))
+
+	byBlock := map[string][]engine.Instance{}
+	for _, in := range p.Instances {
+		byBlock[in.Block] = append(byBlock[in.Block], in)
+	}
+	predicted := map[string][]engine.Instance{}
+	for _, in := range p.Predictions {
+		predicted[in.Block] = append(predicted[in.Block], in)
+	}
+	for _, b := range p.Blocks {
+		head := fmt.Sprintf("  %s  %s via %s", c.bold(b.Address), b.Op, strings.Join(b.Providers, ", "))
+		var notes []string
+		if len(b.DependsOn) > 0 {
+			notes = append(notes, "reads "+strings.Join(b.DependsOn, ", "))
+		}
+		if b.MaxDepth > 0 {
+			notes = append(notes, fmt.Sprintf("max_depth %d", b.MaxDepth))
+		}
+		if b.Recursive {
+			notes = append(notes, "recursive")
+		}
+		if len(notes) > 0 {
+			head += c.dim(" (" + strings.Join(notes, "; ") + ")")
+		}
+		fmt.Fprintln(w, head)
+		for _, in := range byBlock[b.Address] {
+			fmt.Fprintln(w, instanceLine(c, in))
+		}
+		for _, in := range b.Shared {
+			line := instanceLine(c, in)
+			line = strings.Replace(line, "    "+c.green("+")+" ", "    = ", 1)
+			fmt.Fprintf(w, "%s %s\n", line, c.dim("(same query as "+in.Block+"; runs once)"))
+		}
+		if b.KnownAfterApply {
+			fmt.Fprintf(w, "    %s\n", c.dim("(known after apply: its subjects come from findings)"))
+			if ps := predicted[b.Address]; len(ps) > 0 {
+				fmt.Fprintf(w, "    predicted from the previous state (a guess, not a promise):\n")
+				for _, in := range ps {
+					fmt.Fprintln(w, "  "+instanceLine(c, in))
+				}
+			}
+		} else if len(byBlock[b.Address]) == 0 && len(b.Shared) == 0 {
+			fmt.Fprintf(w, "    %s\n", c.dim("(nothing to query)"))
+		}
+		fmt.Fprintln(w)
+	}
+
+	if len(p.Dropped) > 0 {
+		fmt.Fprintln(w, "Subjects dropped:")
+		for _, d := range p.Dropped {
+			pred := ""
+			if d.Predicted {
+				pred = " (predicted)"
+			}
+			fmt.Fprintf(w, "  - %s: %s %s %s%s: %s\n", d.Block, d.Provider, d.Op, d.Subject.Value, pred, d.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintln(w, "Requests per provider:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PROVIDER\tPLANNED\tPREDICTED\tBUDGET\tRATE\tESTIMATE")
+	for _, pp := range p.Providers {
+		budget := "unlimited"
+		if pp.Budget > 0 {
+			budget = fmt.Sprint(pp.Budget)
+		}
+		if pp.OverBudget {
+			budget += " (exceeded)"
+		}
+		name := pp.Address
+		if pp.Active {
+			name += " (active)"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", name, pp.Requests, pp.Predicted, budget, pp.Rate, roundDuration(pp.Estimate))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, msg := range p.Warnings {
+		fmt.Fprintf(w, "%s %s\n", c.yellow("Warning:"), msg)
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
+	active := p.ActiveCount()
+	activeNote := ""
+	if active > 0 {
+		activeNote = fmt.Sprintf(" (%d active)", active)
+	}
+	fmt.Fprintf(w, "%s %d %s to run%s, %d predicted after apply, %d %s dropped. Estimated wall time: at least %s.\n",
+		c.bold("Plan:"), len(p.Instances), plural(len(p.Instances), "query", "queries"), activeNote,
+		len(p.Predictions), len(p.Dropped), plural(len(p.Dropped), "subject", "subjects"), roundDuration(p.Estimate))
+	if len(p.Predictions) > 0 || hasKnownAfterApply(p) {
+		fmt.Fprintln(w, "Pivots and dependent queries may add more queries as findings arrive.")
+	}
+}
+
+func hasKnownAfterApply(p *engine.Plan) bool {
+	for _, b := range p.Blocks {
+		if b.KnownAfterApply {
+			return true
+		}
+	}
+	return false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// roundDuration shows a duration to a sensible precision.
+func roundDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	default:
+		return d.Round(time.Minute).String()
+	}
+}

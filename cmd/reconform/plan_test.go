@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reconform/reconform/engine"
+)
+
+// engagementCopy copies testdata/engagements/<name> into a temporary folder,
+// so runs can write state, locks and caches beside it.
+func engagementCopy(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join("testdata", "engagements", name)
+	dst := filepath.Join(t.TempDir(), name)
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func TestPlanGolden(t *testing.T) {
+	dir := engagementCopy(t, "basic")
+	r := runCLI(t, filepath.Dir(dir), nil, "plan", "basic")
+	if r.Code != exitOK {
+		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	checkGolden(t, "plan_basic.txt", r.Stdout)
+	for _, want := range []string{
+		"= file.sonar resolutions acme.example [A,MX] (same query as query.again; runs once)",
+		"(known after apply: its subjects come from findings)",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("plan output lacks %q", want)
+		}
+	}
+	if strings.Contains(r.Stdout, "not-a-real-key") {
+		t.Error("plan prints the API key")
+	}
+}
+
+func TestPlanDetailedExitCode(t *testing.T) {
+	dir := engagementCopy(t, "basic")
+	r := runCLI(t, dir, nil, "plan", "-detailed-exitcode")
+	if r.Code != exitDrift {
+		t.Errorf("code %d, want 2 (queries to run); stderr %s", r.Code, r.Stderr)
+	}
+}
+
+func TestPlanJSONAndOut(t *testing.T) {
+	dir := engagementCopy(t, "basic")
+	r := runCLI(t, dir, []string{"SECURITYTRAILS_API_KEY=SEKRIT-123"}, "plan", "-json", "-out", "saved.plan")
+	if r.Code != exitOK {
+		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	var p engine.Plan
+	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
+		t.Fatalf("plan -json is not JSON: %v", err)
+	}
+	if len(p.Instances) != 6 || p.ConfigHash == "" {
+		t.Errorf("plan: %d instances, hash %q", len(p.Instances), p.ConfigHash)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "saved.plan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "SEKRIT-123") || strings.Contains(r.Stdout, "SEKRIT-123") {
+		t.Error("the saved plan holds the API key")
+	}
+}
+
+func TestPlanConfigErrors(t *testing.T) {
+	dir := engagementCopy(t, "basic")
+	if err := os.WriteFile(filepath.Join(dir, "bad.hcl"), []byte("query \"x\" {\n  op = \"resolutions\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, nil, "plan")
+	if r.Code != exitError || r.Stderr == "" {
+		t.Errorf("code %d, stderr %q", r.Code, r.Stderr)
+	}
+}
+
+func TestGraphGolden(t *testing.T) {
+	dir := engagementCopy(t, "basic")
+	r := runCLI(t, dir, nil, "graph")
+	if r.Code != exitOK {
+		t.Fatalf("graph: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	checkGolden(t, "graph_basic.dot", r.Stdout)
+}
+
+func TestPlanPredictsFromPreviousState(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	if r := runCLI(t, dir, nil, "apply", "-auto-approve"); r.Code != exitOK {
+		t.Fatalf("apply: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	r := runCLI(t, dir, nil, "plan", "-no-color")
+	if r.Code != exitOK {
+		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	checkGolden(t, "plan_predicted.txt", r.Stdout)
+	for _, want := range []string{
+		"predicted from the previous state (a guess, not a promise):",
+		"~ file.sonar reverse_ip 203.0.113.10 (depth 1)",
+		"pivot.expand: file.sonar reverse_ip 198.51.100.7 (predicted): out of scope: not inside any scope CIDR",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+}
