@@ -358,7 +358,9 @@ func (p *Provider) subdomains(ctx context.Context, domain string) (providers.Ans
 }
 
 // search pages through POST /domains/list with a filter; every hostname
-// found becomes (hostname, rrtype, value).
+// found becomes (hostname, rrtype, value). The search runs over current
+// DNS, so its findings are current, but only when every page was read: a
+// capped answer cannot vouch for what it left out.
 func (p *Provider) search(ctx context.Context, field, val, rrtype string) (providers.Answer, error) {
 	body, err := json.Marshal(map[string]any{"filter": map[string]string{field: val}})
 	if err != nil {
@@ -368,7 +370,7 @@ func (p *Provider) search(ctx context.Context, field, val, rrtype string) (provi
 	h.Set("Content-Type", "application/json")
 	var ans providers.Answer
 	var found []schema.Finding
-	last := 1
+	last, complete := 1, true
 	for page := 1; page <= last; page++ {
 		ans.Requests++
 		resp, err := p.client.Do(ctx, http.MethodPost, p.endpoint+"/domains/list?page="+strconv.Itoa(page), h, body)
@@ -404,10 +406,16 @@ func (p *Provider) search(ctx context.Context, field, val, rrtype string) (provi
 				last = p.maxPages
 			}
 			if last < total {
+				complete = false
 				ans.Warnings = append(ans.Warnings, fmt.Sprintf(
 					"SecurityTrails has %d result pages (%d names) for %s = %s; fetching %d (the vendor's max_page and our max_pages cap it)",
 					total, int(sr.RecordCount), field, val, last))
 			}
+		}
+	}
+	if complete {
+		for i := range found {
+			found[i].Current = true
 		}
 	}
 	ans.Findings = providers.MergeFindings(found)

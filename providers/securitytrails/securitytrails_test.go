@@ -271,12 +271,12 @@ func TestQuery(t *testing.T) {
 			want: nil, wantRequests: 1,
 		},
 		{
-			name: "reverse_ip: two pages of domains/list",
+			name: "reverse_ip: two pages of domains/list, complete so current",
 			q:    query(schema.OpReverseIP, "203.0.113.10"),
 			want: []schema.Finding{
-				find("blog.example.net", "A", "203.0.113.10", "", "", false),
-				find("example.com", "A", "203.0.113.10", "", "", false),
-				find("shop.example.org", "A", "203.0.113.10", "", "", false),
+				find("blog.example.net", "A", "203.0.113.10", "", "", true),
+				find("example.com", "A", "203.0.113.10", "", "", true),
+				find("shop.example.org", "A", "203.0.113.10", "", "", true),
 			},
 			wantRequests: 2,
 			wantPaths:    []string{"POST /v1/domains/list?page=1", "POST /v1/domains/list?page=2"},
@@ -299,7 +299,7 @@ func TestQuery(t *testing.T) {
 		{
 			name:         "reverse_ip: IPv6 searches ipv6 and finds AAAA",
 			q:            query(schema.OpReverseIP, "2001:db8::10"),
-			want:         []schema.Finding{find("v6.example.com", "AAAA", "2001:db8::10", "", "", false)},
+			want:         []schema.Finding{find("v6.example.com", "AAAA", "2001:db8::10", "", "", true)},
 			wantRequests: 1,
 		},
 		{
@@ -312,15 +312,15 @@ func TestQuery(t *testing.T) {
 			name: "ns_reverse",
 			q:    query(schema.OpNSReverse, "ns1.example.net"),
 			want: []schema.Finding{
-				find("example.com", "NS", "ns1.example.net", "", "", false),
-				find("example.org", "NS", "ns1.example.net", "", "", false),
+				find("example.com", "NS", "ns1.example.net", "", "", true),
+				find("example.org", "NS", "ns1.example.net", "", "", true),
 			},
 			wantRequests: 1,
 		},
 		{
 			name:         "mx_reverse",
 			q:            query(schema.OpMXReverse, "mx1.example.com"),
-			want:         []schema.Finding{find("example.com", "MX", "mx1.example.com", "", "", false)},
+			want:         []schema.Finding{find("example.com", "MX", "mx1.example.com", "", "", true)},
 			wantRequests: 1,
 		},
 	}
