@@ -50,6 +50,10 @@ var Schema = schema.ProviderSchema{
 	DefaultEndpoint: "https://api.dnsdb.info/dnsdb/v2",
 }
 
+// timeFences are DNSDB's time-fencing parameters a query may pass in its
+// params (unix seconds, or negative for relative seconds ago).
+var timeFences = []string{"time_first_before", "time_first_after", "time_last_before", "time_last_after"}
+
 const (
 	defaultLimit    = 10000
 	defaultMaxPages = 5
@@ -122,6 +126,11 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	)
 	for page := 1; ; page++ {
 		params := url.Values{"limit": {strconv.FormatInt(limit, 10)}}
+		for _, name := range timeFences {
+			if v := q.Params[name]; v != "" {
+				params.Set(name, v)
+			}
+		}
 		if offset > 0 {
 			params.Set("offset", strconv.Itoa(offset))
 		}

@@ -347,3 +347,17 @@ func FuzzParseSAF(f *testing.F) {
 		}
 	})
 }
+
+func TestTimeFences(t *testing.T) {
+	fake := &fakevendors.DNSDB{Fixtures: fixtures, Key: key}
+	srv := fakevendors.Start(t, fake)
+	cfg, _ := providertest.Config(t, "dnsdb", srv.URL+"/dnsdb/v2", map[string]string{"api_key": key})
+	p, _ := dnsdb.New(context.Background(), cfg)
+	q := schema.Query{Op: schema.OpResolutions, Subject: subject(t, "www.example.com"), Params: map[string]string{"time_last_after": "-86400", "other": "x"}}
+	if _, err := p.Query(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.Requests()[0].Query.Encode(); got != "limit=10000&time_last_after=-86400" {
+		t.Errorf("query = %s", got)
+	}
+}
