@@ -93,6 +93,11 @@ func (l *loader) checkRef(tr hcl.Traversal, where string, allowed []string) bool
 			isAllowed = true
 		}
 	}
+	if !isAllowed && len(allowed) == 0 {
+		l.errorf(tr.SourceRange(), "Variables not allowed",
+			"%s must be a constant value; it cannot refer to %s.", capitalize(where), root)
+		return false
+	}
 	if !isAllowed {
 		var can []string
 		for _, a := range allowed {

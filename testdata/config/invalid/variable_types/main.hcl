@@ -11,3 +11,7 @@ variable "names" {
   type    = list(strin) # ERROR: Invalid type specification
   default = []
 }
+
+variable "derived" {
+  default = var.limit # ERROR: Variables not allowed
+}
