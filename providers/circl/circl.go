@@ -12,6 +12,7 @@ package circl
 
 import (
 	"context"
+	"errors"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -142,12 +143,12 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			break
 		}
 		if e := strings.TrimSpace(resp.Header.Get("x-dribble-errors")); e != "" {
-			ans.Warnings = append(ans.Warnings, "CIRCL reported: "+providers.BodySnippet([]byte(e)))
+			ans.Warnings = append(ans.Warnings, p.client.Redact("CIRCL reported: "+providers.BodySnippet([]byte(e))))
 		}
 		recs, bad, err := parse(resp.Body)
 		if err != nil {
 			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
-				Msg: "could not read the response from " + resp.URL, Err: err}
+				Msg: "could not read the response from " + resp.URL, Err: errors.New(p.client.Redact(err.Error()))}
 		}
 		skipped += bad
 		for _, r := range recs {

@@ -338,6 +338,11 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "unknown rrtype filter",
 		},
 		{
+			name: "damaged line echoing the password", faults: []http.HandlerFunc{respond(http.StatusOK, "user partner-42 password "+testPassword+"\n", "x-dribble-errors", testPassword)},
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
+			wantMsg: []string{"REDACTED"},
+		},
+		{
 			name: "HTML page with status 200", faults: []http.HandlerFunc{respond(http.StatusOK, "<!doctype html>\n<html><body>Login</body></html>")},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"HTML page"},

@@ -11,6 +11,7 @@ package robtex
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -117,7 +118,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	found, skipped, err := parse(resp.Body, p.cfg.Address)
 	if err != nil {
 		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
-			Msg: "could not read the response from " + resp.URL, Err: err}
+			Msg: "could not read the response from " + resp.URL, Err: errors.New(p.client.Redact(err.Error()))}
 	}
 	if skipped > 0 {
 		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d records without a name, type or data in the answer from %s", skipped, resp.URL))

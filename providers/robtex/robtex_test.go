@@ -279,6 +279,11 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "skipped 2 records",
 		},
 		{
+			name: "damaged line echoing the pro key", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "key="+testKey+"\r\n")}}, key: testKey,
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
+			wantMsg: []string{"REDACTED"},
+		},
+		{
 			name: "HTML page with status 200", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "<!DOCTYPE html><html><title>Attention Required! | Cloudflare</title></html>")}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"HTML page"},

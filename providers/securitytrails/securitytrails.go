@@ -177,7 +177,7 @@ func (p *Provider) get(ctx context.Context, path string, params url.Values, out 
 func (p *Provider) decode(resp *providers.Response, out any) error {
 	if err := json.Unmarshal(resp.Body, out); err != nil {
 		return &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
-			Msg: fmt.Sprintf("could not read the response from %s (%s)", resp.URL, providers.BodySnippet(resp.Body)), Err: err}
+			Msg: p.client.Redact(fmt.Sprintf("could not read the response from %s (%s)", resp.URL, providers.BodySnippet(resp.Body))), Err: err}
 	}
 	return nil
 }

@@ -406,6 +406,11 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 		},
 		{
+			name: "malformed body echoing the key", faults: []http.HandlerFunc{status(http.StatusOK, `{"subdomains": "`+testKey+`", "apikey": "`+testKey+`"`)},
+			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
+			wantMsg: []string{"REDACTED"},
+		},
+		{
 			name: "HTML page with status 200", faults: []http.HandlerFunc{status(http.StatusOK, "<!DOCTYPE html><html><body>Maintenance</body></html>")},
 			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"HTML page"},

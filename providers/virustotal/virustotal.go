@@ -198,7 +198,7 @@ func (p *Provider) collect(ctx context.Context, path string, fn func(object)) (p
 		var c collection
 		if err := json.Unmarshal(resp.Body, &c); err != nil {
 			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
-				Msg: fmt.Sprintf("could not read the response from %s (%s)", resp.URL, providers.BodySnippet(resp.Body)), Err: err}
+				Msg: p.client.Redact(fmt.Sprintf("could not read the response from %s (%s)", resp.URL, providers.BodySnippet(resp.Body))), Err: err}
 		}
 		for _, obj := range c.Data {
 			fn(obj)

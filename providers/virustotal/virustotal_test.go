@@ -345,6 +345,16 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 		},
 		{
+			name: "malformed body echoing the key", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, `{"data": "`+testKey+`"}`)}},
+			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
+			wantMsg: []string{"REDACTED"},
+		},
+		{
+			name: "error body echoing the key", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusUnauthorized, `{"error":{"code":"WrongCredentialsError","message":"Wrong API key `+testKey+`"}}`)}},
+			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindAuth, wantHits: 1,
+			wantMsg: []string{"REDACTED"},
+		},
+		{
 			name: "HTML page with status 200", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "<html><head><title>Just a moment...</title></head></html>")}},
 			q: query(schema.OpReverseIP, "203.0.113.10"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"HTML page"},
