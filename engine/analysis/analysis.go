@@ -10,7 +10,7 @@
 //	mail_provider           domain  provider of its current MX: google-workspace,
 //	                                microsoft-365, proofpoint, mimecast, ... (catalogue.go),
 //	                                "self-hosted" (MX under the domain's own registered
-//	                                domain), "no-mail" (null MX, RFC 7505) or "other"
+//	                                domain or in Options.Scope), "no-mail" (null MX, RFC 7505) or "other"
 //	mail_provider_past      domain  a provider seen only in historical MX
 //	dns_provider            zone    provider of its current NS: cloudflare, route53, ...,
 //	                                "self-hosted" or "other"
@@ -97,8 +97,8 @@ func Derive(findings []schema.Finding, opts Options) []schema.Fact {
 	}
 	ix := newIndex(findings)
 	var facts []schema.Fact
-	facts = append(facts, mailFacts(ix)...)
-	facts = append(facts, dnsProviderFacts(ix)...)
+	facts = append(facts, mailFacts(ix, opts.Scope)...)
+	facts = append(facts, dnsProviderFacts(ix, opts.Scope)...)
 	facts = append(facts, spfFacts(ix)...)
 	facts = append(facts, dmarcFacts(ix)...)
 	facts = append(facts, saasFacts(ix)...)
@@ -269,7 +269,16 @@ func isAllDigits(s string) bool {
 // providerFacts classifies the hosts of name's current and historical
 // records of type t with classify, giving kind facts for the current
 // providers and kind_past facts for providers only seen historically.
-func providerFacts(ix *index, t, kind string, host func(string) string, classify func(host, domain string) string) []schema.Fact {
+func providerFacts(ix *index, t, kind string, host func(string) string, classifyHost func(host, domain string) string, scope []string) []schema.Fact {
+	// A server under one of the engagement's own domains is the target's
+	// own, even when its registered domain differs from the zone's.
+	classify := func(h, domain string) string {
+		p := classifyHost(h, domain)
+		if p == "other" && h != "" && inScope(h, scope) {
+			return "self-hosted"
+		}
+		return p
+	}
 	var facts []schema.Fact
 	for _, name := range ix.names(t) {
 		cur, past := ix.split(ix.records(name, t))
@@ -292,12 +301,12 @@ func providerFacts(ix *index, t, kind string, host func(string) string, classify
 	return facts
 }
 
-func mailFacts(ix *index) []schema.Fact {
-	return providerFacts(ix, "MX", "mail_provider", mxHost, ClassifyMX)
+func mailFacts(ix *index, scope []string) []schema.Fact {
+	return providerFacts(ix, "MX", "mail_provider", mxHost, ClassifyMX, scope)
 }
 
-func dnsProviderFacts(ix *index) []schema.Fact {
-	return providerFacts(ix, "NS", "dns_provider", schema.NormalizeName, ClassifyNS)
+func dnsProviderFacts(ix *index, scope []string) []schema.Fact {
+	return providerFacts(ix, "NS", "dns_provider", schema.NormalizeName, ClassifyNS, scope)
 }
 
 // mailDomains returns the names with current MX records that accept mail.

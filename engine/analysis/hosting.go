@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"net/netip"
-	"sort"
 	"strconv"
 
 	"github.com/reconform/reconform/schema"
@@ -37,27 +36,6 @@ func inScope(name string, scope []string) bool {
 }
 
 func schemaName(s string) string { return schema.NormalizeName(s) }
-
-// HostedDomains returns the distinct registered domains with A/AAAA
-// records on each IP, sorted.
-func HostedDomains(findings []schema.Finding) map[string][]string {
-	ix := newIndex(findings)
-	out := map[string][]string{}
-	for addr, idx := range addressRecords(ix) {
-		seen := map[string]bool{}
-		var doms []string
-		for _, i := range idx {
-			d := RegisteredDomain(ix.findings[i].Name)
-			if !seen[d] {
-				seen[d] = true
-				doms = append(doms, d)
-			}
-		}
-		sort.Strings(doms)
-		out[addr.String()] = doms
-	}
-	return out
-}
 
 func sharedHostingFacts(ix *index, opts Options) []schema.Fact {
 	var facts []schema.Fact

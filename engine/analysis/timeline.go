@@ -96,16 +96,27 @@ func moveClass(t, v string) string {
 }
 
 func moves(recs []Interval) []Move {
+	// Candidates are looked for among values of the same class only, so
+	// a name with thousands of values of many types stays cheap.
+	byClass := map[string][]int{}
+	classes := make([]string, len(recs))
+	for i, r := range recs {
+		classes[i] = moveClass(r.Type, r.Value)
+		if classes[i] != "" {
+			byClass[r.Type+" "+classes[i]] = append(byClass[r.Type+" "+classes[i]], i)
+		}
+	}
 	var out []Move
-	for _, a := range recs {
-		class := moveClass(a.Type, a.Value)
+	for i, a := range recs {
+		class := classes[i]
 		if class == "" || a.Current {
 			continue
 		}
 		best := -1
 		var bestGap time.Duration
-		for j, b := range recs {
-			if b.Value == a.Value || b.Type != a.Type || moveClass(b.Type, b.Value) != class || !succeeds(b, a) {
+		for _, j := range byClass[a.Type+" "+class] {
+			b := recs[j]
+			if b.Value == a.Value || !succeeds(b, a) {
 				continue
 			}
 			gap := b.FirstSeen.Sub(a.LastSeen)

@@ -1,0 +1,66 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reconform/reconform/schema"
+)
+
+func TestScopeMakesMailServersSelfHosted(t *testing.T) {
+	f := schema.NewFinding("acme.example", "MX", "10 mx.acme-corp.example")
+	f.Current = true
+	if facts := Derive([]schema.Finding{f}, Options{}); !hasFact(facts, "acme.example", "mail_provider", "other") {
+		t.Errorf("without scope: %v", facts)
+	}
+	if facts := Derive([]schema.Finding{f}, Options{Scope: []string{"acme.example", "acme-corp.example"}}); !hasFact(facts, "acme.example", "mail_provider", "self-hosted") {
+		t.Errorf("with scope: %v", facts)
+	}
+}
+
+// syntheticFindings makes n findings shaped like a large engagement:
+// names with an IP move, TXT records, and IPs shared by many names.
+func syntheticFindings(n int) []schema.Finding {
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var out []schema.Finding
+	for i := 0; len(out) < n; i++ {
+		name := fmt.Sprintf("host%d.org%d.example", i, i%5000)
+		old := schema.Finding{Name: name, Type: "A", Value: fmt.Sprintf("198.51.%d.%d", i%256, i%200), FirstSeen: base, LastSeen: base.AddDate(1, 0, 0)}
+		cur := schema.Finding{Name: name, Type: "A", Value: fmt.Sprintf("203.0.%d.%d", i%256, i%100), FirstSeen: base.AddDate(1, 0, 1), LastSeen: base.AddDate(4, 0, 0), Current: true}
+		txt := schema.Finding{Name: name, Type: "TXT", Value: "google-site-verification=abc" + fmt.Sprint(i), FirstSeen: base, LastSeen: base.AddDate(4, 0, 0), Current: true}
+		spf := schema.Finding{Name: name, Type: "TXT", Value: "v=spf1 include:_spf.google.com ip4:192.0.2.0/24 ~all", FirstSeen: base, LastSeen: base.AddDate(4, 0, 0), Current: true}
+		out = append(out, old, cur, txt, spf)
+	}
+	return out[:n]
+}
+
+func BenchmarkDerive100k(b *testing.B) {
+	fs := syntheticFindings(100_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		Derive(fs, Options{})
+	}
+}
+
+func FuzzReadASNTable(f *testing.F) {
+	f.Add("1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET\n")
+	f.Add("16777216\t16777471\t13335\tUS\tCLOUDFLARENET\n")
+	f.Add("2001:db8::\t2001:db8::ffff\t64500\tZZ\tX\n# comment\n\n")
+	f.Add("1.0.0.9\t1.0.0.1\t1\tZZ\tbackwards\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		table, err := ReadASNTable(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, e := range table.entries {
+			if e.End.Less(e.Start) || e.ASN == 0 {
+				t.Fatalf("bad entry kept: %+v", e)
+			}
+			if got, ok := table.Lookup(e.Start); !ok || got.Start.Less(e.Start) && got.End.Less(e.Start) {
+				t.Fatalf("lookup of a range start %v: %+v %v", e.Start, got, ok)
+			}
+		}
+	})
+}
