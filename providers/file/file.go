@@ -265,12 +265,12 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	ans := providers.Answer{Findings: r.findings(), Requests: 1}
 	if r.truncated {
-		ans.Warnings = append(ans.Warnings, fmt.Sprintf("%s: %s %s has more than %d results; the rest were dropped (raise max_results)", p.cfg.Address, q.Op, subj.Value, p.maxResults))
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("%s %s has more than %d results; the rest were dropped (raise max_results)", q.Op, subj.Value, p.maxResults))
 	}
 	if len(ix.warnings) > 0 && p.warned.CompareAndSwap(false, true) {
 		name := filepath.Base(p.path)
 		for _, w := range ix.warnings {
-			ans.Warnings = append(ans.Warnings, fmt.Sprintf("%s: %s: %s", p.cfg.Address, name, w))
+			ans.Warnings = append(ans.Warnings, fmt.Sprintf("%s: %s", name, w))
 		}
 	}
 	return ans, nil
