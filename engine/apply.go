@@ -299,6 +299,14 @@ func (w *walk) setup(ctx context.Context) error {
 			b.expanded = true
 		}
 	}
+	// Subjects the plan dropped are recorded, so the result says why they
+	// were not queried.
+	for _, d := range plan.Dropped {
+		if b := w.blocks[d.Block]; b != nil && !d.Predicted && known[d.Block] {
+			in, _ := w.adm.admit(d.Block, d.Provider, d.Op, d.Subject, b.query.RRTypes, b.query.Params, 0, false)
+			w.skip(in, b, "scope: "+d.Reason)
+		}
+	}
 	for _, in := range plan.Instances {
 		b := w.blocks[in.Block]
 		if b == nil || !known[in.Block] {

@@ -420,9 +420,20 @@ func TestApplyActiveOps(t *testing.T) {
 		t.Errorf("active op ran under passive_only: %v", statuses(r))
 	}
 
+	want := map[string]string{
+		"pdns resolve www.acme.example":   "skipped: scope: resolve is active (it touches the target) and the engagement is passive_only",
+		"pdns resolve shop.other.example": "skipped: scope: resolve is active (it touches the target) and the engagement is passive_only",
+	}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("passive_only instances (-want +got):\n%s", diff)
+	}
+
 	f.cfg.Engagement.PassiveOnly = false
 	r = f.apply(f.options())
-	want := map[string]string{"pdns resolve www.acme.example": "ok"}
+	want = map[string]string{
+		"pdns resolve www.acme.example":   "ok",
+		"pdns resolve shop.other.example": "skipped: scope: out of scope (active ops run only on in-scope subjects): not under any scope domain",
+	}
 	if diff := cmp.Diff(want, statuses(r)); diff != "" {
 		t.Errorf("instances (-want +got):\n%s", diff)
 	}
@@ -432,8 +443,10 @@ func TestApplyActiveOps(t *testing.T) {
 	if len(r.Findings) != 1 || !r.Findings[0].Active || !r.Findings[0].Current {
 		t.Errorf("active findings %+v, want active and current", r.Findings)
 	}
-	if !r.Instances[0].Active {
-		t.Error("instance not marked active")
+	for _, in := range r.Instances {
+		if !in.Active {
+			t.Errorf("%s not marked active", in.Key)
+		}
 	}
 }
 

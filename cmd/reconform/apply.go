@@ -74,6 +74,10 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 		return exitError
 	}
 	target := "."
+	if *asJSON && !*autoApprove && (len(positional) == 0 || !engine.IsPlanFile(resolvePath(env, positional[0]))) {
+		fmt.Fprintln(env.Stderr, "Error: apply -json cannot ask for confirmation; add -auto-approve or apply a saved plan.")
+		return exitError
+	}
 	if len(positional) == 1 {
 		target = positional[0]
 	}
