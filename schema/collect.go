@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -317,6 +318,10 @@ func (l *loader) evalContext() *hcl.EvalContext {
 	}
 }
 
+// argumentName finds the name in hcl's "An argument named "x" is not
+// expected here."
+var argumentName = regexp.MustCompile(`argument named "([^"]+)"`)
+
 // content decodes a block body against its schema, and makes hcl's
 // "Unsupported argument" and "Unsupported block type" say what is
 // accepted when no near name was found. what names the block for the
@@ -332,6 +337,12 @@ func content(body hcl.Body, schema *hcl.BodySchema, what string) (*hcl.BodyConte
 			var names []string
 			for _, a := range schema.Attributes {
 				names = append(names, a.Name)
+			}
+			if m := argumentName.FindStringSubmatch(d.Detail); m != nil {
+				if s := nameSuggestion(m[1], names); s != "" {
+					d.Detail += fmt.Sprintf(" Did you mean %q?", s)
+					continue
+				}
 			}
 			if len(names) == 0 {
 				d.Detail += fmt.Sprintf(" %s takes no arguments.", capitalize(what))

@@ -18,7 +18,17 @@ func nameSuggestion(given string, suggestions []string) string {
 			best, bestDist = s, d
 		}
 	}
-	return best
+	if best != "" {
+		return best
+	}
+	// "rate_limit" for "rate", "api" for "api_key": one name is the
+	// other plus a word.
+	for _, s := range suggestions {
+		if strings.HasPrefix(given, s+"_") || strings.HasPrefix(s, given+"_") {
+			return s
+		}
+	}
+	return ""
 }
 
 // didYouMean is " Did you mean "x"?" or "".
