@@ -183,8 +183,16 @@ func TestDeriveEdgeCases(t *testing.T) {
 		},
 		"spf redirect": {
 			findings: []schema.Finding{cur("a.example", "TXT", "v=spf1 redirect=_spf.a.example"), cur("_spf.a.example", "TXT", "v=spf1 include:x.example include:y.example -all")},
-			want:     [][3]string{{"a.example", "spf_redirect", "_spf.a.example"}, {"a.example", "spf_lookups", "3"}},
+			want:     [][3]string{{"a.example", "spf_redirect", "_spf.a.example"}, {"a.example", "spf_lookups", "3"}, {"a.example", "spf_all", "-all"}},
 			notWant:  [][3]string{{"a.example", "spf_all", "no-all"}},
+		},
+		"spf redirect loop": {
+			findings: []schema.Finding{cur("a.example", "TXT", "v=spf1 redirect=_spf.a.example"), cur("_spf.a.example", "TXT", "v=spf1 redirect=a.example")},
+			notWant:  [][3]string{{"a.example", "spf_all", "no-all"}, {"a.example", "spf_all", ""}},
+		},
+		"spf redirect chain": {
+			findings: []schema.Finding{cur("a.example", "TXT", "v=spf1 redirect=b.example"), cur("b.example", "TXT", "v=spf1 redirect=c.example"), cur("c.example", "TXT", "v=spf1 ?all")},
+			want:     [][3]string{{"a.example", "spf_all", "?all"}, {"a.example", "spf_permissive", "?all"}},
 		},
 		"spf include loop": {
 			findings: []schema.Finding{cur("a.example", "TXT", "v=spf1 include:b.example -all"), cur("b.example", "TXT", "v=spf1 include:a.example -all")},

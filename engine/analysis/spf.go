@@ -208,15 +208,21 @@ func spfFacts(ix *index) []schema.Fact {
 		add := func(kind, value string) {
 			facts = append(facts, schema.Fact{Subject: name, Kind: kind, Value: value, Evidence: ev})
 		}
+		all := spf.All
+		if all == "" && spf.Redirect != "" {
+			// redirect= hands the verdict to the target's record: its all
+			// decides, when the findings hold it.
+			all = redirectedAll(ix, spf.Redirect, map[string]bool{name: true})
+		}
 		switch {
-		case spf.All != "":
-			add("spf_all", spf.All)
+		case all != "":
+			add("spf_all", all)
 		case spf.Redirect == "":
 			add("spf_all", "no-all")
 		}
-		if spf.All == "+all" || spf.All == "?all" {
-			add("spf_permissive", spf.All)
-		} else if spf.All == "" && spf.Redirect == "" {
+		if all == "+all" || all == "?all" {
+			add("spf_permissive", all)
+		} else if all == "" && spf.Redirect == "" {
 			add("spf_permissive", "no-all")
 		}
 		for _, inc := range spf.Includes {
@@ -244,6 +250,26 @@ func spfFacts(ix *index) []schema.Fact {
 		}
 	}
 	return facts
+}
+
+// redirectedAll follows redirect= through the findings to the all
+// mechanism that decides ("" when a record on the way is unknown).
+func redirectedAll(ix *index, name string, seen map[string]bool) string {
+	if seen[name] || strings.Contains(name, "%") {
+		return ""
+	}
+	seen[name] = true
+	for _, i := range ix.currentTXT(name) {
+		if !IsSPF(ix.findings[i].Value) {
+			continue
+		}
+		spf, _ := ParseSPF(ix.findings[i].Value)
+		if spf.All != "" || spf.Redirect == "" {
+			return spf.All
+		}
+		return redirectedAll(ix, spf.Redirect, seen)
+	}
+	return ""
 }
 
 // spfLookups counts the DNS-querying terms of name's current SPF record,
