@@ -297,12 +297,18 @@ func (l *loader) evalContext() *hcl.EvalContext {
 	if locals == nil {
 		locals = map[string]cty.Value{}
 	}
+	// Every declared target is there; one that failed to decode is
+	// unknown, so what refers to it is not reported a second time.
 	targets := map[string]map[string]cty.Value{}
-	for _, t := range l.cfg.Targets {
-		if targets[string(t.Kind)] == nil {
-			targets[string(t.Kind)] = map[string]cty.Value{}
+	for addr := range l.declared["target"] {
+		kind, name, _ := strings.Cut(addr, ".")
+		if targets[kind] == nil {
+			targets[kind] = map[string]cty.Value{}
 		}
-		targets[string(t.Kind)][t.Name] = TargetValue(t)
+		targets[kind][name] = cty.DynamicVal
+		if t, ok := l.cfg.Targets[addr]; ok {
+			targets[kind][name] = TargetValue(t)
+		}
 	}
 	targetObj := map[string]cty.Value{}
 	for kind, m := range targets {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // BlockDeps returns, for every query and pivot address, the addresses of
@@ -50,9 +51,21 @@ func (l *loader) checkGraph() {
 		l.errorf(declRange(cycle[0]), "Cycle between blocks", "%s", detail)
 	}
 
+	// Query and pivot findings are unknown until apply; whatever depends
+	// on them is checked for types only.
+	ctx := l.evalContext()
+	unknownFindings := func(names []string) cty.Value {
+		m := map[string]cty.Value{}
+		for _, n := range names {
+			m[n] = cty.ObjectVal(map[string]cty.Value{"findings": cty.UnknownVal(cty.List(FindingType))})
+		}
+		return cty.ObjectVal(m)
+	}
+	ctx.Variables["query"] = unknownFindings(sortedKeys(l.declared["query"]))
+	ctx.Variables["pivot"] = unknownFindings(sortedKeys(l.declared["pivot"]))
 	for _, name := range sortedKeys(l.cfg.Queries) {
 		q := l.cfg.Queries[name]
-		if q.Subjects == nil || len(q.DependsOn) > 0 {
+		if q.Subjects == nil {
 			continue
 		}
 		// Element by element when the list is written out, so a bad
@@ -62,7 +75,16 @@ func (l *loader) checkGraph() {
 			elems = []hcl.Expression{q.Subjects}
 		}
 		for _, e := range elems {
-			_, _, diags := l.cfg.EvalSubjects(&QueryBlock{Subjects: e}, nil)
+			v, diags := e.Value(ctx)
+			l.diags = append(l.diags, diags...)
+			if diags.HasErrors() {
+				continue
+			}
+			v, _ = v.UnmarkDeep()
+			if !v.IsWhollyKnown() {
+				continue
+			}
+			_, diags = subjectsFromValue(v, e.Range())
 			l.diags = append(l.diags, diags...)
 		}
 	}
