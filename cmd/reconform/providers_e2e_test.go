@@ -183,7 +183,7 @@ func TestProvidersEndToEnd(t *testing.T) {
 	var outputs []string
 	runStep := func(args ...string) cliResult {
 		t.Helper()
-		r := runCLI(t, dir, environ, args...)
+		r := runCLIWithLog(t, dir, environ, args...)
 		outputs = append(outputs, r.Stdout, r.Stderr)
 		t.Logf("reconform %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
 		return r
@@ -192,7 +192,10 @@ func TestProvidersEndToEnd(t *testing.T) {
 	if r := runStep("plan", "-out=e2e.rfplan"); r.Code == exitError {
 		t.Fatalf("plan failed")
 	}
-	runStep("apply", "-auto-approve")
+	// The reviewed plan is what runs; the saved plan file holds no key.
+	if r := runStep("apply", "e2e.rfplan"); r.Code == exitError && !strings.Contains(r.Stdout+r.Stderr, "failed") {
+		t.Fatalf("apply of the saved plan failed")
+	}
 
 	st, err := state.ReadFile(filepath.Join(dir, "e2e.rfstate"))
 	if err != nil {
@@ -256,8 +259,27 @@ func TestProvidersEndToEnd(t *testing.T) {
 
 	// A second run reads the cache and keeps history; still nothing leaks.
 	runStep("apply", "-auto-approve")
+	if _, err := state.ReadFile(filepath.Join(dir, "e2e.rfstate")); err != nil {
+		t.Fatalf("reading the state after the second run: %v", err)
+	}
 
 	checkNoSecrets(t, dir, outputs)
+}
+
+// runCLIWithLog is runCLI with the logger main builds from RECONFORM_LOG
+// and RECONFORM_LOG_PATH, so that what a real run logs is checked too.
+func runCLIWithLog(t *testing.T, dir string, environ []string, args ...string) cliResult {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Environ: environ, WorkDir: dir}
+	logger, closeLog, err := newLogger(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLog()
+	env.Logger = logger
+	code := run(context.Background(), env, args)
+	return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
 }
 
 // checkNoSecrets fails if any credential, in any encoding a client could
@@ -296,8 +318,11 @@ func checkNoSecrets(t *testing.T, dir string, outputs []string) {
 			t.Errorf("expected %s under the engagement folder: %v", want, err)
 		}
 	}
-	if log, _ := os.ReadFile(filepath.Join(dir, "reconform.log")); len(log) == 0 {
-		t.Errorf("the trace log is empty; the secrets check of logs proves nothing")
+	log, _ := os.ReadFile(filepath.Join(dir, "reconform.log"))
+	for _, want := range []string{"hackertarget", "dnsdb", "request"} {
+		if !bytes.Contains(log, []byte(want)) {
+			t.Errorf("the trace log does not mention %q; the secrets check of logs proves little", want)
+		}
 	}
 	t.Logf("checked %d files", files)
 	for i, out := range outputs {
