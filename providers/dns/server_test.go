@@ -1,0 +1,266 @@
+package dns
+
+import (
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// zoneFile is the test zone every in-process server serves.
+const zoneFile = "../../testdata/dns/zone.db"
+
+// testServer is a small authoritative server for one zone, on 127.0.0.1
+// over UDP and TCP on the same port. It answers like a real authoritative
+// server (CNAME chains inside the zone, NXDOMAIN/NODATA with the SOA,
+// referrals below delegations, REFUSED outside the zone, UDP answers
+// truncated to the client's buffer) and counts the questions it receives.
+// Names with a special first label misbehave on purpose:
+//
+//	servfail.<zone>  SERVFAIL
+//	refused.<zone>   REFUSED
+//	noedns.<zone>    FORMERR when the query carries EDNS0, else NXDOMAIN
+type testServer struct {
+	Addr string
+
+	apex    string
+	records map[string][]mdns.RR // canonical owner -> records
+	cuts    []string             // delegation points below the apex
+
+	mu      sync.Mutex
+	queries []string // "name TYPE net", in order
+}
+
+// newTestServer starts a server for the zone file, stopped at test end.
+func newTestServer(t testing.TB, path string) *testServer {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := &testServer{records: map[string][]mdns.RR{}}
+	zp := mdns.NewZoneParser(f, "", path)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		owner := mdns.CanonicalName(rr.Header().Name)
+		s.records[owner] = append(s.records[owner], rr)
+		if soa, ok := rr.(*mdns.SOA); ok {
+			s.apex = mdns.CanonicalName(soa.Hdr.Name)
+		}
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatalf("zone %s: %v", path, err)
+	}
+	for owner, rrs := range s.records {
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == mdns.TypeNS && owner != s.apex {
+				s.cuts = append(s.cuts, owner)
+				break
+			}
+		}
+	}
+	s.start(t)
+	return s
+}
+
+// start binds UDP and TCP on one free port of 127.0.0.1.
+func (s *testServer) start(t testing.TB) {
+	t.Helper()
+	var pc net.PacketConn
+	var l net.Listener
+	for i := 0; ; i++ {
+		var err error
+		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err = net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			break
+		}
+		pc.Close()
+		if i == 20 {
+			t.Fatalf("no free port for UDP and TCP: %v", err)
+		}
+	}
+	s.Addr = pc.LocalAddr().String()
+	udp := &mdns.Server{PacketConn: pc, Handler: s}
+	tcp := &mdns.Server{Listener: l, Handler: s}
+	var started sync.WaitGroup
+	started.Add(2)
+	udp.NotifyStartedFunc = started.Done
+	tcp.NotifyStartedFunc = started.Done
+	go udp.ActivateAndServe()
+	go tcp.ActivateAndServe()
+	started.Wait()
+	t.Cleanup(func() {
+		udp.Shutdown()
+		tcp.Shutdown()
+	})
+}
+
+// Queries returns the questions received so far.
+func (s *testServer) Queries() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.queries...)
+}
+
+// Count returns how many questions mention name (any type, any transport).
+func (s *testServer) Count(name string) int {
+	n := 0
+	for _, q := range s.Queries() {
+		if strings.HasPrefix(q, name+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *testServer) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
+	_, udp := w.RemoteAddr().(*net.UDPAddr)
+	m := new(mdns.Msg)
+	m.SetReply(req)
+	if len(req.Question) != 1 {
+		m.Rcode = mdns.RcodeFormatError
+		w.WriteMsg(m)
+		return
+	}
+	q := req.Question[0]
+	name := mdns.CanonicalName(q.Name)
+	network := "tcp"
+	if udp {
+		network = "udp"
+	}
+	s.mu.Lock()
+	s.queries = append(s.queries, strings.TrimSuffix(name, ".")+" "+mdns.TypeToString[q.Qtype]+" "+network)
+	s.mu.Unlock()
+
+	s.answer(m, req, name, q.Qtype)
+	if opt := req.IsEdns0(); opt != nil && m.Rcode != mdns.RcodeFormatError {
+		m.SetEdns0(opt.UDPSize(), false)
+	}
+	if udp {
+		size := mdns.MinMsgSize
+		if opt := req.IsEdns0(); opt != nil {
+			size = int(opt.UDPSize())
+		}
+		m.Truncate(size)
+	}
+	w.WriteMsg(m)
+}
+
+func (s *testServer) answer(m, req *mdns.Msg, name string, qtype uint16) {
+	switch {
+	case strings.HasPrefix(name, "servfail."):
+		m.Rcode = mdns.RcodeServerFailure
+		return
+	case strings.HasPrefix(name, "refused."):
+		m.Rcode = mdns.RcodeRefused
+		return
+	case strings.HasPrefix(name, "noedns.") && req.IsEdns0() != nil:
+		m.Rcode = mdns.RcodeFormatError
+		return
+	case !mdns.IsSubDomain(s.apex, name):
+		m.Rcode = mdns.RcodeRefused
+		return
+	}
+	m.Authoritative = true
+	for hops := 0; hops < 16; hops++ {
+		for _, cut := range s.cuts {
+			if mdns.IsSubDomain(cut, name) {
+				m.Authoritative = false
+				for _, rr := range s.records[cut] {
+					if rr.Header().Rrtype == mdns.TypeNS {
+						m.Ns = append(m.Ns, rr)
+					}
+				}
+				return
+			}
+		}
+		var cname *mdns.CNAME
+		var matched []mdns.RR
+		for _, rr := range s.records[name] {
+			if c, ok := rr.(*mdns.CNAME); ok {
+				cname = c
+			}
+			if rr.Header().Rrtype == qtype {
+				matched = append(matched, rr)
+			}
+		}
+		if cname != nil && qtype != mdns.TypeCNAME {
+			m.Answer = append(m.Answer, cname)
+			name = mdns.CanonicalName(cname.Target)
+			if !mdns.IsSubDomain(s.apex, name) {
+				return // leaves the zone: the resolver's job
+			}
+			continue
+		}
+		m.Answer = append(m.Answer, matched...)
+		if len(matched) == 0 {
+			if !s.exists(name) {
+				m.Rcode = mdns.RcodeNameError
+			}
+			m.Ns = append(m.Ns, s.records[s.apex][0]) // the SOA, first in the file
+		}
+		return
+	}
+}
+
+// exists reports whether name owns records or is an empty non-terminal.
+func (s *testServer) exists(name string) bool {
+	for owner := range s.records {
+		if mdns.IsSubDomain(name, owner) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropServer reads UDP questions and never answers.
+type dropServer struct {
+	Addr string
+	mu   sync.Mutex
+	n    int
+}
+
+func newDropServer(t testing.TB) *dropServer {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dropServer{Addr: pc.LocalAddr().String()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+			d.mu.Lock()
+			d.n++
+			d.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		pc.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	return d
+}
+
+// Count is how many packets arrived.
+func (d *dropServer) Count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n
+}
