@@ -20,6 +20,8 @@
 //	                                current MX and no SPF record)
 //	spf_permissive          domain  +all, ?all or no-all: anyone may send as the domain
 //	spf_include             domain  each include: domain (one fact each)
+//	mail_sender             domain  a sending service its SPF includes: mailgun,
+//	                                sendgrid, mailchimp, salesforce, ... (catalogue.go)
 //	spf_redirect            domain  the redirect= domain
 //	spf_ip4, spf_ip6        domain  each ip4:/ip6: network (one fact each)
 //	spf_lookups             domain  DNS-querying terms counted, nested includes followed

@@ -154,3 +154,48 @@ func RegisteredDomain(name string) string {
 func UnderDomain(name, domain string) bool {
 	return name == domain || strings.HasSuffix(name, "."+domain)
 }
+
+// senderRules are the mail-sending services recognised from SPF include
+// and redirect domains: who may send mail as the domain.
+var senderRules = []hostRule{
+	{Provider: "google-workspace", Suffixes: []string{"_spf.google.com"}},
+	{Provider: "microsoft-365", Suffixes: []string{"spf.protection.outlook.com"}},
+	{Provider: "amazon-ses", Suffixes: []string{"amazonses.com"}},
+	{Provider: "mailgun", Suffixes: []string{"mailgun.org"}},
+	{Provider: "sendgrid", Suffixes: []string{"sendgrid.net"}},
+	{Provider: "mailchimp", Suffixes: []string{"mcsv.net"}},
+	{Provider: "mandrill", Suffixes: []string{"mandrillapp.com"}},
+	{Provider: "salesforce", Suffixes: []string{"salesforce.com"}},
+	{Provider: "salesforce-marketing-cloud", Suffixes: []string{"exacttarget.com"}},
+	{Provider: "pardot", Suffixes: []string{"pardot.com"}},
+	{Provider: "marketo", Suffixes: []string{"mktomail.com"}},
+	{Provider: "hubspot", Suffixes: []string{"hubspotemail.net", "hubspot.com"}},
+	{Provider: "zendesk", Suffixes: []string{"zendesk.com"}},
+	{Provider: "freshworks", Suffixes: []string{"freshdesk.com", "freshemail.io"}},
+	{Provider: "helpscout", Suffixes: []string{"helpscoutemail.com"}},
+	{Provider: "intercom", Suffixes: []string{"intercom.io"}},
+	{Provider: "sparkpost", Suffixes: []string{"sparkpostmail.com"}},
+	{Provider: "postmark", Suffixes: []string{"mtasv.net", "postmarkapp.com"}},
+	{Provider: "mailjet", Suffixes: []string{"mailjet.com"}},
+	{Provider: "brevo", Suffixes: []string{"sendinblue.com", "brevo.com"}},
+	{Provider: "constant-contact", Suffixes: []string{"constantcontact.com"}},
+	{Provider: "campaign-monitor", Suffixes: []string{"createsend.com"}},
+	{Provider: "zoho", Suffixes: []string{"zoho.com", "zoho.eu", "zoho.in", "zohomail.com"}},
+	{Provider: "fastmail", Suffixes: []string{"messagingengine.com"}},
+	{Provider: "proofpoint", Suffixes: []string{"pphosted.com", "ppe-hosted.com"}},
+	{Provider: "mimecast", Suffixes: []string{"mimecast.com"}},
+	{Provider: "atlassian", Suffixes: []string{"atlassian.net"}},
+	{Provider: "docusign", Suffixes: []string{"docusign.net"}},
+	{Provider: "stripe", Suffixes: []string{"stripe.com"}},
+	{Provider: "qualtrics", Suffixes: []string{"qualtrics.com"}},
+	{Provider: "knowbe4", Suffixes: []string{"knowbe4.com"}},
+	{Provider: "mailchannels", Suffixes: []string{"mailchannels.net"}},
+	{Provider: "godaddy", Suffixes: []string{"secureserver.net"}},
+	{Provider: "rackspace", Suffixes: []string{"emailsrvr.com"}},
+}
+
+// ClassifySender names the mail-sending service behind an SPF include or
+// redirect domain, "" when it is not in the catalogue.
+func ClassifySender(domain string) string {
+	return matchHost(senderRules, strings.TrimSuffix(strings.ToLower(domain), "."))
+}

@@ -81,6 +81,24 @@ func TestClassifyNS(t *testing.T) {
 	}
 }
 
+func TestClassifySender(t *testing.T) {
+	for in, want := range map[string]string{
+		"_spf.google.com":            "google-workspace",
+		"spf.protection.outlook.com": "microsoft-365",
+		"servers.mcsv.net":           "mailchimp",
+		"mailgun.org":                "mailgun",
+		"_spf.salesforce.com":        "salesforce",
+		"amazonses.com":              "amazon-ses",
+		"spf.mtasv.net":              "postmark",
+		"_spf.psm.knowbe4.com":       "knowbe4",
+		"_spf.acme.example":          "",
+	} {
+		if got := ClassifySender(in); got != want {
+			t.Errorf("ClassifySender(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRegisteredDomain(t *testing.T) {
 	tests := map[string]string{
 		"www.acme.example":       "acme.example",

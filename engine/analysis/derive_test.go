@@ -83,6 +83,10 @@ func TestDerive(t *testing.T) {
 		{"acme.example", "saas", "github"},
 		{"acme.example", "saas_past", "google"},
 		{"_spf.acme.example", "spf_all", "~all"},
+		{"_spf.acme.example", "mail_sender", "mailgun"},
+		{"_spf.acme.example", "mail_sender", "mailchimp"},
+		{"acme.example", "mail_sender", "microsoft-365"},
+		{"acme.example", "mail_sender", "mailgun"}, // through _spf.acme.example
 		{"acme-corp.example", "mail_provider", "self-hosted"},
 		{"acme-corp.example", "dns_provider", "self-hosted"},
 		{"acme-corp.example", "spf_all", "+all"},

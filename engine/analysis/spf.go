@@ -228,6 +228,9 @@ func spfFacts(ix *index) []schema.Fact {
 		for _, inc := range spf.Includes {
 			add("spf_include", inc)
 		}
+		for _, sender := range spfSenders(ix, spf, map[string]bool{name: true}) {
+			add("mail_sender", sender)
+		}
 		if spf.Redirect != "" {
 			add("spf_redirect", spf.Redirect)
 		}
@@ -250,6 +253,31 @@ func spfFacts(ix *index) []schema.Fact {
 		}
 	}
 	return facts
+}
+
+// spfSenders names the sending services an SPF record authorises: its
+// include and redirect domains, and those of the records they lead to
+// when the findings hold them.
+func spfSenders(ix *index, spf SPF, seen map[string]bool) []string {
+	var out []string
+	for _, d := range append(append([]string(nil), spf.Includes...), spf.Redirect) {
+		if d == "" || seen[d] {
+			continue
+		}
+		seen[d] = true
+		if s := ClassifySender(d); s != "" {
+			out = append(out, s)
+			continue
+		}
+		for _, i := range ix.currentTXT(d) {
+			if IsSPF(ix.findings[i].Value) {
+				nested, _ := ParseSPF(ix.findings[i].Value)
+				out = append(out, spfSenders(ix, nested, seen)...)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // redirectedAll follows redirect= through the findings to the all
