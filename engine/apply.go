@@ -863,7 +863,7 @@ func (w *walk) result(ctx context.Context) *schema.RunResult {
 		ConfigHash:  w.cfg.Hash,
 		StartedAt:   w.start.UTC(),
 		FinishedAt:  w.opts.Now().UTC(),
-		Interrupted: ctx.Err() != nil || w.stopping,
+		Interrupted: w.stopping,
 		Warnings:    w.warnings,
 	}
 	r.Instances = make([]schema.InstanceResult, 0, len(w.all))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -92,8 +93,11 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 			return exitError
 		}
 		saved = p
+		// The folder the plan was made from; when it has moved (a plan
+		// made in one CI job, applied in another checkout), the current
+		// folder. The config hash check below catches any difference.
 		dir = p.ConfigDir
-		if dir == "" {
+		if st, err := os.Stat(dir); dir == "" || err != nil || !st.IsDir() {
 			dir = "."
 		}
 	}

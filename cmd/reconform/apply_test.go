@@ -110,3 +110,18 @@ func TestApplyJSONEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestApplySavedPlanAfterTheFolderMoved(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	if r := runCLI(t, dir, nil, "plan", "-out", "acme.plan"); r.Code != exitOK {
+		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	moved := filepath.Join(t.TempDir(), "checkout")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, moved, nil, "apply", "acme.plan")
+	if r.Code != exitOK || !strings.Contains(r.Stdout, "Apply complete!") {
+		t.Errorf("code %d, stdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
