@@ -128,6 +128,20 @@ type Factory func(ctx context.Context, cfg Config) (Provider, error)
 type Registration struct {
 	Schema schema.ProviderSchema
 	New    Factory
+	// MinRequests, when set, says how many requests one query costs at
+	// least (e.g. SecurityTrails resolutions: current records plus one
+	// history request per record type); pages beyond the first cannot be
+	// known before running. nil means 1. The plan uses it to compare
+	// request counts with budgets.
+	MinRequests func(q schema.Query) int
+}
+
+// MinRequestsFor is r.MinRequests(q), or 1 when the provider sets none.
+func (r Registration) MinRequestsFor(q schema.Query) int {
+	if r.MinRequests == nil {
+		return 1
+	}
+	return max(r.MinRequests(q), 1)
 }
 
 // ErrorKind classifies a provider error.

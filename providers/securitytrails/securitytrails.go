@@ -61,7 +61,22 @@ const defaultMaxPages = 10
 
 // Registration registers the provider type.
 func Registration() providers.Registration {
-	return providers.Registration{Schema: Schema, New: New}
+	return providers.Registration{Schema: Schema, New: New, MinRequests: minRequests}
+}
+
+// minRequests is the least a query costs: resolutions reads current
+// records and the first history page of every record type asked for.
+func minRequests(q schema.Query) int {
+	if q.Op != schema.OpResolutions {
+		return 1
+	}
+	n := 1
+	for _, t := range historyTypes {
+		if q.WantsType(t) {
+			n++
+		}
+	}
+	return n
 }
 
 // Provider is one configured securitytrails instance.

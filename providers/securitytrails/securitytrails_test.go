@@ -468,6 +468,23 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
+func TestMinRequests(t *testing.T) {
+	reg := Registration()
+	for _, tt := range []struct {
+		q    schema.Query
+		want int
+	}{
+		{query(schema.OpResolutions, "example.com"), 7},
+		{query(schema.OpResolutions, "example.com", "A", "MX"), 3},
+		{query(schema.OpSubdomains, "example.com"), 1},
+		{query(schema.OpReverseIP, "203.0.113.10"), 1},
+	} {
+		if got := reg.MinRequestsFor(tt.q); got != tt.want {
+			t.Errorf("MinRequestsFor(%s) = %d, want %d", tt.q.Key(), got, tt.want)
+		}
+	}
+}
+
 func TestNewNeedsKey(t *testing.T) {
 	cfg, _ := providertest.Config(t, "securitytrails", "http://127.0.0.1:1", nil)
 	_, err := New(context.Background(), cfg)
