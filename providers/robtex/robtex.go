@@ -222,7 +222,7 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	}
 	if st.Status == "ratelimited" {
 		if rateLimited.RetryAfter == 0 {
-			rateLimited.RetryAfter = 10 * time.Second // Robtex asks for seconds between calls
+			rateLimited.RetryAfter = 5 * time.Second // Robtex wants seconds between calls
 		}
 		return rateLimited
 	}

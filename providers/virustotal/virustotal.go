@@ -239,7 +239,7 @@ func classify(resp *providers.Response) *providers.Error {
 	}
 	retryAfter := providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	if retryAfter == 0 {
-		retryAfter = 20 * time.Second // the per-minute quota frees up within a minute
+		retryAfter = 15 * time.Second // one slot of the 4/min quota
 	}
 	return &providers.Error{Kind: providers.KindRateLimited, Retryable: true, RetryAfter: retryAfter,
 		Msg: fmt.Sprintf("VirusTotal quota exceeded (HTTP 429 %s); the public API allows 4 requests a minute and 500 a day, and the daily quota resets at 00:00 UTC", detail)}
