@@ -75,7 +75,7 @@ func (m *model) markdown(w io.Writer) error {
 				mdCell(providers(p.DNS, p.DNSPast)), mdCell(spfCell(p)), mdCell(dmarcCell(p)), mdCell(providers(p.SaaS, p.SaaSPast)))
 		}
 		for _, p := range m.profiles {
-			if len(p.MX)+len(p.NS)+len(p.SPFIncludes)+len(p.DMARCReports) == 0 {
+			if len(p.MX)+len(p.NS)+len(p.SPFIncludes)+len(p.Senders)+len(p.DMARCReports) == 0 {
 				continue
 			}
 			o.printf("\n**%s**\n\n", mdCell(p.Domain))
@@ -87,6 +87,9 @@ func (m *model) markdown(w io.Writer) error {
 			}
 			if len(p.SPFIncludes) > 0 {
 				o.printf("- SPF includes: %s\n", codeList(p.SPFIncludes))
+			}
+			if len(p.Senders) > 0 {
+				o.printf("- Sends mail through: %s\n", mdCell(strings.Join(p.Senders, ", ")))
 			}
 			if len(p.DMARCReports) > 0 {
 				o.printf("- DMARC reports to: %s\n", codeList(p.DMARCReports))

@@ -119,6 +119,7 @@ type Profile struct {
 	SPF           string   `json:"spf,omitempty"`
 	SPFLookups    string   `json:"spf_lookups,omitempty"`
 	SPFIncludes   []string `json:"spf_includes,omitempty"`
+	Senders       []string `json:"mail_senders,omitempty"`
 	DMARC         string   `json:"dmarc,omitempty"`
 	DMARCSub      string   `json:"dmarc_subdomains,omitempty"`
 	DMARCPct      string   `json:"dmarc_pct,omitempty"`
@@ -285,6 +286,8 @@ func (m *model) buildProfiles() {
 			get(f.Subject).SPFLookups = f.Value
 		case "spf_include":
 			get(f.Subject).SPFIncludes = append(get(f.Subject).SPFIncludes, f.Value)
+		case "mail_sender":
+			get(f.Subject).Senders = append(get(f.Subject).Senders, f.Value)
 		case "dmarc_policy":
 			get(f.Subject).DMARC = f.Value
 		case "dmarc_subdomain_policy":
