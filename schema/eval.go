@@ -242,6 +242,9 @@ func (s Scope) Contains(subj Subject) (bool, string) {
 			return false, fmt.Sprintf("excluded by scope rule %q", ex)
 		}
 	}
+	if len(s.Domains) == 0 && len(s.CIDRs) == 0 {
+		return false, "not in scope: the engagement declares no scope domains or CIDRs"
+	}
 	switch subj.Kind {
 	case SubjectDomain:
 		for _, d := range s.Domains {

@@ -84,8 +84,17 @@ func (l *loader) checkGraph() {
 			if !v.IsWhollyKnown() {
 				continue
 			}
-			_, diags = subjectsFromValue(v, e.Range())
+			subjects, diags := subjectsFromValue(v, e.Range())
 			l.diags = append(l.diags, diags...)
+			if l.isActive(q.Providers, q.Op) {
+				for _, subj := range subjects {
+					if ok, why := l.cfg.Scope.Contains(subj); !ok {
+						l.warnf(e.Range(), "Active query outside the scope",
+							"%s: %s. The live %s query for it will be skipped: active recon runs only on in-scope subjects. Add it to the scope block or remove it.",
+							subj.Value, why, q.Op)
+					}
+				}
+			}
 		}
 	}
 }
@@ -199,4 +208,14 @@ func cyclePath(scc []string, deps map[string][]string) []string {
 		return path
 	}
 	return scc
+}
+
+// isActive reports whether any of the providers answers op actively.
+func (l *loader) isActive(providers []string, op Op) bool {
+	for _, addr := range providers {
+		if pb, ok := l.cfg.Providers[addr]; ok && l.opts.Providers[pb.Type].Ops[op].Active {
+			return true
+		}
+	}
+	return false
 }
