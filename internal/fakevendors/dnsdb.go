@@ -29,8 +29,9 @@ type DNSDB struct {
 	// OffsetMax is the largest offset allowed; -1 forbids offset ("n/a").
 	// 0 means the service default, 3000000.
 	OffsetMax int
-	// Quota is the number of lookups answered (0: unlimited); past it 429
-	// with X-RateLimit-Remaining: 0 and X-RateLimit-Reset: Reset.
+	// Quota is the number of lookups answered (0: unlimited, -1: none);
+	// past it 429 with X-RateLimit-Remaining: 0 and X-RateLimit-Reset:
+	// Reset.
 	Quota int
 	Reset int64
 	// Truncate drops the terminating line; FailMsg ends the stream with
@@ -109,12 +110,13 @@ func (d *DNSDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.used++
 	used := d.used
 	d.mu.Unlock()
-	if d.Quota > 0 {
-		remaining := max(d.Quota-used, 0)
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(d.Quota))
+	if d.Quota != 0 {
+		quota := max(d.Quota, 0)
+		remaining := max(quota-used, 0)
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(max(quota, 1000)))
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset, 10))
-		if used > d.Quota {
+		if used > quota {
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			text(http.StatusTooManyRequests, "Error: Rate limit exceeded")
 			return

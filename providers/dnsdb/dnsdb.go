@@ -251,7 +251,9 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 		case err == nil:
 			return nil
 		case errors.As(err, &failed):
-			return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "DNSDB query failed: " + providers.BodySnippet([]byte(failed.Msg))}
+			// Not retried: a failed query (often a server-side timeout on a
+			// large answer) would fail again and spend quota each time.
+			return &providers.Error{Kind: providers.KindTransient, Msg: "DNSDB query failed: " + providers.BodySnippet([]byte(failed.Msg)) + " (narrow the query, e.g. with rrtypes)"}
 		case errors.Is(err, ErrTruncated):
 			return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "DNSDB stream from " + resp.URL + " ended without its terminating line (truncated)"}
 		case providers.LooksLikeHTML(resp.Body):
@@ -282,7 +284,7 @@ func (p *Provider) tooMany(resp *providers.Response) *providers.Error {
 		return &providers.Error{Kind: providers.KindRateLimited, Retryable: true, RetryAfter: wait, Msg: "DNSDB rate limit (HTTP 429)"}
 	}
 	if strings.TrimSpace(h.Get("X-RateLimit-Remaining")) != "0" {
-		return &providers.Error{Kind: providers.KindRateLimited, Retryable: true, Msg: "DNSDB burst or concurrency limit (HTTP 429): " + providers.BodySnippet(resp.Body)}
+		return &providers.Error{Kind: providers.KindRateLimited, Retryable: true, Msg: "DNSDB burst limit or quota reached (HTTP 429): " + providers.BodySnippet(resp.Body)}
 	}
 	msg := "DNSDB quota exhausted"
 	if l := strings.TrimSpace(h.Get("X-RateLimit-Limit")); l != "" {

@@ -166,12 +166,22 @@ func TestQuery(t *testing.T) {
 			want: wwwA,
 		},
 		{
+			name: "burst 429 without headers then success", op: schema.OpResolutions, subject: "www.example.com", requests: 2,
+			fake: &fakevendors.DNSDB{Hook: fakevendors.Status(1, 429, nil, "Error: Rate limit exceeded")},
+			want: wwwA,
+		},
+		{
+			name: "quota counted by the fake", op: schema.OpResolutions, subject: "www.example.com", requests: 1,
+			fake:     &fakevendors.DNSDB{Quota: -1, Reset: 1717286400},
+			wantKind: providers.KindQuota, errHas: "resets at 2024-06-02T00:00:00Z",
+		},
+		{
 			name: "5xx then success", op: schema.OpResolutions, subject: "www.example.com", requests: 3,
 			fake: &fakevendors.DNSDB{Hook: fakevendors.Status(2, 503, nil, "Error: Too many concurrent connections")},
 			want: wwwA,
 		},
 		{name: "truncated stream", op: schema.OpResolutions, subject: "www.example.com", fake: &fakevendors.DNSDB{Truncate: true}, requests: 3, wantKind: providers.KindTransient, errHas: "truncated"},
-		{name: "failed stream", op: schema.OpResolutions, subject: "www.example.com", fake: &fakevendors.DNSDB{FailMsg: "Query timed out"}, requests: 3, wantKind: providers.KindTransient, errHas: "Query timed out"},
+		{name: "failed stream", op: schema.OpResolutions, subject: "www.example.com", fake: &fakevendors.DNSDB{FailMsg: "Query timed out"}, requests: 1, wantKind: providers.KindTransient, errHas: "Query timed out"},
 		{
 			name: "malformed body", op: schema.OpResolutions, subject: "www.example.com", requests: 1, wantKind: providers.KindMalformed,
 			fake: &fakevendors.DNSDB{Hook: fakevendors.Always(200, "{\"cond\":\"begin\"}\nnot json\n{\"cond\":\"succeeded\"}\n")},
