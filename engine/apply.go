@@ -134,6 +134,7 @@ type walk struct {
 	warnings []string
 	warned   map[string]bool
 	stopping bool
+	pivots   *pivotEvaluator
 }
 
 // Apply runs plan against cfg and returns what it found. A nil plan is made
@@ -192,6 +193,7 @@ func Apply(ctx context.Context, cfg *schema.Config, plan *Plan, opts ApplyOption
 	if w.window <= 0 {
 		w.window = 30 * 24 * time.Hour
 	}
+	w.pivots = newPivotEvaluator(cfg)
 	if err := w.setup(ctx); err != nil {
 		return nil, err
 	}
@@ -423,7 +425,7 @@ func (w *walk) pivotOn(p *blockState, f *schema.Finding) {
 	if w.stopping {
 		return
 	}
-	subj, ok, diags := w.cfg.EvalPivot(p.pivot, *f)
+	subj, ok, diags := w.pivots.eval(p.pivot, *f)
 	for _, d := range diags {
 		w.warn(fmt.Sprintf("%s: %s: %s", p.addr, d.Summary, d.Detail))
 	}
