@@ -121,12 +121,14 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 }
 
 var (
-	// errorBody is the client rule from the vendor's clients: a first line
-	// starting "error" (any case) or "API count exceeded" is an error.
-	errorBody = regexp.MustCompile(`(?i)^(error\b|api count exceeded)`)
+	// errorBody is the vendor's clients' rule, a first line starting
+	// "error" (any case) or "API count exceeded", narrowed to sentences so
+	// that a host named error.example.com is data, not an error.
+	errorBody = regexp.MustCompile(`(?i)^(error(\s|:|$)|api count exceeded)`)
 	// emptyBody matches the "nothing found" sentences: "No DNS A records
-	// found", "No records", "No results found".
-	emptyBody = regexp.MustCompile(`(?i)^no\b.*\b(found|records|results)\b`)
+	// found for x", "No records", "No results found" (and not a host
+	// named no-records.example.com).
+	emptyBody = regexp.MustCompile(`(?i)^no\s+(dns\s+\S+\s+records|records|results)\b`)
 )
 
 // classify turns HackerTarget's 200-with-error-text bodies into errors.

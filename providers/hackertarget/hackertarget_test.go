@@ -69,6 +69,13 @@ func TestQuery(t *testing.T) {
 			warnings: 1,
 		},
 		{
+			name: "hosts named like sentinels are data", op: schema.OpSubdomains, subject: "tricky.example.com", requests: 1,
+			want: []schema.Finding{
+				f("error.example.com", "A", "203.0.113.8", false), f("error.example.com", "HOST", "", false),
+				f("no-records.example.com", "A", "203.0.113.9", false), f("no-records.example.com", "HOST", "", false),
+			},
+		},
+		{
 			name: "hostsearch without key", op: schema.OpSubdomains, subject: "example.com", noKey: true, requests: 1,
 			want: nil, // checked below by count only
 		},
@@ -98,6 +105,8 @@ func TestQuery(t *testing.T) {
 			},
 		},
 		{name: "hostsearch nothing found", op: schema.OpSubdomains, subject: "empty.example.com", requests: 1},
+		{name: "No records sentence", op: schema.OpSubdomains, subject: "example.com", requests: 1, hook: fakevendors.Always(200, "No records\n")},
+		{name: "error with a colon", op: schema.OpSubdomains, subject: "example.com", requests: 1, hook: fakevendors.Always(200, "Error: something went wrong\n"), wantKind: providers.KindBadInput},
 		{name: "dnslookup nothing found", op: schema.OpResolutions, subject: "empty.example.com", requests: 1},
 		{name: "reverseiplookup nothing found", op: schema.OpReverseIP, subject: "198.51.100.99", requests: 1},
 		{name: "findshareddns nothing found", op: schema.OpNSReverse, subject: "ns9.example.net", requests: 1},
