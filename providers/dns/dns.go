@@ -8,7 +8,9 @@
 // buffer), falling back to TCP when an answer comes back truncated. When
 // TXT is asked for a name not starting with "_", it also asks TXT at
 // _dmarc.<name>, so DMARC policies are seen for every domain and subdomain
-// verified (set dmarc = false to skip).
+// verified (leave TXT out of rrtypes to skip it). It is always asked, not
+// only at apexes: subdomains may publish their own policy, and telling an
+// apex apart needs a public suffix list the provider does not carry.
 //
 // Each question is tried on every resolver in turn, for 1 + retries
 // rounds: a timeout or a network error moves on to the next resolver, and
@@ -75,7 +77,6 @@ var Schema = schema.ProviderSchema{
 		{Name: "resolvers", Type: cty.List(cty.String), Description: "Resolver addresses: host, host:port, IPv6 or [IPv6]:port. Default: endpoint if set, else the nameservers of /etc/resolv.conf."},
 		{Name: "retries", Type: cty.Number, Description: "Extra rounds over the resolvers after a timeout (default 2).", Default: cty.NumberIntVal(defaultRetries)},
 		{Name: "tcp", Type: cty.Bool, Description: "Query over TCP only (default false: UDP, with TCP when an answer is truncated).", Default: cty.False},
-		{Name: "dmarc", Type: cty.Bool, Description: "Also ask TXT at _dmarc.<name> when TXT is asked (default true).", Default: cty.True},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
 		schema.OpResolve: {Active: true, Current: true, RRTypes: DefaultRRTypes},
@@ -108,7 +109,6 @@ type Provider struct {
 	resolvers []string
 	rounds    int
 	tcp       bool
-	dmarc     bool
 	timeout   time.Duration
 	now       func() time.Time
 }
@@ -118,7 +118,7 @@ var _ providers.Provider = (*Provider)(nil)
 // New builds a provider instance from its config. It reads resolv.conf when
 // neither resolvers nor endpoint is set; it sends nothing.
 func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
-	p := &Provider{cfg: cfg, tcp: cfg.Bool("tcp", false), dmarc: cfg.Bool("dmarc", true), timeout: cfg.Timeout, now: time.Now}
+	p := &Provider{cfg: cfg, tcp: cfg.Bool("tcp", false), timeout: cfg.Timeout, now: time.Now}
 	if p.timeout <= 0 {
 		p.timeout = Schema.DefaultTimeout
 	}
@@ -215,7 +215,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			break // RFC 8020: nothing exists at or below the name
 		}
 	}
-	if status != "nxdomain" && p.dmarc && q.WantsType("TXT") && !strings.HasPrefix(name, "_") {
+	if status != "nxdomain" && q.WantsType("TXT") && !strings.HasPrefix(name, "_") {
 		dmarc := "_dmarc." + name
 		if schema.ValidateDomain(dmarc) == nil {
 			if _, err := r.resolve(ctx, dmarc, "TXT"); err != nil {

@@ -1,4 +1,8 @@
-package dns
+// Package dnstest runs small DNS servers on 127.0.0.1 for tests: an
+// authoritative server for one zone file (UDP and TCP on one port, with
+// truncation, referrals and deliberate failures) and a server that never
+// answers. Nothing here reaches beyond loopback.
+package dnstest
 
 import (
 	"net"
@@ -11,10 +15,7 @@ import (
 	mdns "github.com/miekg/dns"
 )
 
-// zoneFile is the test zone every in-process server serves.
-const zoneFile = "../../testdata/dns/zone.db"
-
-// testServer is a small authoritative server for one zone, on 127.0.0.1
+// Server is a small authoritative server for one zone, on 127.0.0.1
 // over UDP and TCP on the same port. It answers like a real authoritative
 // server (CNAME chains inside the zone, NXDOMAIN/NODATA with the SOA,
 // referrals below delegations, REFUSED outside the zone, UDP answers
@@ -24,7 +25,7 @@ const zoneFile = "../../testdata/dns/zone.db"
 //	servfail.<zone>  SERVFAIL
 //	refused.<zone>   REFUSED
 //	noedns.<zone>    FORMERR when the query carries EDNS0, else NXDOMAIN
-type testServer struct {
+type Server struct {
 	Addr string
 
 	apex    string
@@ -35,15 +36,15 @@ type testServer struct {
 	queries []string // "name TYPE net", in order
 }
 
-// newTestServer starts a server for the zone file, stopped at test end.
-func newTestServer(t testing.TB, path string) *testServer {
+// Start starts a server for the zone file, stopped at test end.
+func Start(t testing.TB, path string) *Server {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s := &testServer{records: map[string][]mdns.RR{}}
+	s := &Server{records: map[string][]mdns.RR{}}
 	zp := mdns.NewZoneParser(f, "", path)
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		owner := mdns.CanonicalName(rr.Header().Name)
@@ -68,7 +69,7 @@ func newTestServer(t testing.TB, path string) *testServer {
 }
 
 // start binds UDP and TCP on one free port of 127.0.0.1.
-func (s *testServer) start(t testing.TB) {
+func (s *Server) start(t testing.TB) {
 	t.Helper()
 	var pc net.PacketConn
 	var l net.Listener
@@ -103,15 +104,16 @@ func (s *testServer) start(t testing.TB) {
 	})
 }
 
-// Queries returns the questions received so far.
-func (s *testServer) Queries() []string {
+// Queries returns the questions received so far, in order, each as
+// "name TYPE udp|tcp" (name without the trailing dot).
+func (s *Server) Queries() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.queries...)
 }
 
 // Count returns how many questions mention name (any type, any transport).
-func (s *testServer) Count(name string) int {
+func (s *Server) Count(name string) int {
 	n := 0
 	for _, q := range s.Queries() {
 		if strings.HasPrefix(q, name+" ") {
@@ -121,7 +123,8 @@ func (s *testServer) Count(name string) int {
 	return n
 }
 
-func (s *testServer) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
+// ServeDNS answers one question (the mdns.Handler interface).
+func (s *Server) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 	_, udp := w.RemoteAddr().(*net.UDPAddr)
 	m := new(mdns.Msg)
 	m.SetReply(req)
@@ -154,7 +157,7 @@ func (s *testServer) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 	w.WriteMsg(m)
 }
 
-func (s *testServer) answer(m, req *mdns.Msg, name string, qtype uint16) {
+func (s *Server) answer(m, req *mdns.Msg, name string, qtype uint16) {
 	switch {
 	case strings.HasPrefix(name, "servfail."):
 		m.Rcode = mdns.RcodeServerFailure
@@ -212,7 +215,7 @@ func (s *testServer) answer(m, req *mdns.Msg, name string, qtype uint16) {
 }
 
 // exists reports whether name owns records or is an empty non-terminal.
-func (s *testServer) exists(name string) bool {
+func (s *Server) exists(name string) bool {
 	for owner := range s.records {
 		if mdns.IsSubDomain(name, owner) {
 			return true
@@ -221,20 +224,21 @@ func (s *testServer) exists(name string) bool {
 	return false
 }
 
-// dropServer reads UDP questions and never answers.
-type dropServer struct {
+// Drop reads UDP questions and never answers.
+type Drop struct {
 	Addr string
 	mu   sync.Mutex
 	n    int
 }
 
-func newDropServer(t testing.TB) *dropServer {
+// StartDrop starts a Drop server, stopped at test end.
+func StartDrop(t testing.TB) *Drop {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &dropServer{Addr: pc.LocalAddr().String()}
+	d := &Drop{Addr: pc.LocalAddr().String()}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -259,7 +263,7 @@ func newDropServer(t testing.TB) *dropServer {
 }
 
 // Count is how many packets arrived.
-func (d *dropServer) Count() int {
+func (d *Drop) Count() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.n
