@@ -104,16 +104,29 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	}
 	cfg := quietConfig(env, &loc)
 	var ignore []schema.IgnoreRule
+	opts := analysis.Options{}
 	if cfg != nil {
 		in.Scope = cfg.Scope.Domains
 		ignore = cfg.Engagement.Ignore
+		opts.Scope = cfg.Scope.Domains
+		if p := cfg.Engagement.ASNTable; p != "" {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(cfg.Dir, p)
+			}
+			opts.ASNTable = p
+		}
 	}
 	if *asnTable != "" {
 		table, err := analysis.LoadASNTable(resolvePath(env, *asnTable))
 		if err != nil {
 			return fail("%v.", err)
 		}
-		in.Facts = withASN(in.Facts, current.SchemaFindings(), table)
+		opts.ASN = table
+	}
+	if cfg != nil || opts.ASN != nil {
+		// The scope and the table sharpen the profile (a mail server under
+		// a sibling domain of the engagement is its own): derive again.
+		in.Facts = rederive(in.Facts, current.SchemaFindings(), opts)
 	}
 	if prevPath := newestHistory(store, current); prevPath != "" {
 		prev, err := state.ReadFile(prevPath)
@@ -179,23 +192,12 @@ func quietConfig(env *Env, loc *stateLocator) *schema.Config {
 	return cfg
 }
 
-// withASN adds the asn facts of table to facts (replacing any the state
-// had for the same IPs).
-func withASN(facts []schema.Fact, findings []schema.Finding, table *analysis.ASNTable) []schema.Fact {
-	derived := analysis.Derive(findings, analysis.Options{ASN: table})
-	if len(facts) == 0 {
-		return derived // the report derives nothing else when facts exist
-	}
-	fresh := map[string]bool{}
-	var out []schema.Fact
-	for _, f := range derived {
-		if f.Kind == "asn" {
-			fresh[f.Subject] = true
-			out = append(out, f)
-		}
-	}
+// rederive replaces the derived facts of the state with those derived
+// with opts, keeping the facts providers reported.
+func rederive(facts []schema.Fact, findings []schema.Finding, opts analysis.Options) []schema.Fact {
+	out := analysis.Derive(findings, opts)
 	for _, f := range facts {
-		if f.Kind != "asn" || !fresh[f.Subject] {
+		if !analysis.IsDerivedKind(f.Kind) {
 			out = append(out, f)
 		}
 	}

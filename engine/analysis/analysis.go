@@ -84,6 +84,25 @@ type Options struct {
 	MaxEvidence int
 }
 
+// Kinds lists every fact kind Derive produces (verification facts aside),
+// so that callers can tell derived facts from facts providers reported.
+var Kinds = []string{
+	"asn", "dmarc_error", "dmarc_pct", "dmarc_policy", "dmarc_rua", "dmarc_ruf", "dmarc_subdomain_policy",
+	"dns_provider", "dns_provider_past", "ip_range", "mail_provider", "mail_provider_past", "mail_sender", "moved",
+	"saas", "saas_past", "shared_hosting", "shared_hosting_ip", "spf_all", "spf_error", "spf_include", "spf_ip4",
+	"spf_ip6", "spf_lookups", "spf_permissive", "spf_redirect", "spf_too_many_lookups",
+}
+
+// IsDerivedKind reports whether Derive produces facts of kind.
+func IsDerivedKind(kind string) bool {
+	for _, k := range Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // fallbackWindow is how recent last_seen must be, relative to the newest
 // observation, for a finding to count as current when no finding is marked.
 const fallbackWindow = 30 * 24 * time.Hour

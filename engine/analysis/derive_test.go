@@ -119,6 +119,11 @@ func TestDerive(t *testing.T) {
 			t.Errorf("unexpected fact (%s, %s, %s)", w.subject, w.kind, w.value)
 		}
 	}
+	for _, f := range facts {
+		if !IsDerivedKind(f.Kind) {
+			t.Errorf("kind %q is missing from Kinds", f.Kind)
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")

@@ -239,7 +239,11 @@ func spfCell(p Profile) string {
 	if p.SPFPermissive {
 		s += " (permissive)"
 	}
-	if p.SPFLookups != "" {
+	switch p.SPFLookups {
+	case "":
+	case "1":
+		s += ", 1 lookup"
+	default:
 		s += ", " + p.SPFLookups + " lookups"
 	}
 	return s
