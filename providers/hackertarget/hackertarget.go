@@ -139,11 +139,11 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	switch {
 	case strings.HasPrefix(lower, "api count exceeded"):
 		// Quota text is final whatever the status (some see it with 429).
-		hint := "set api_key in provider %q (HACKERTARGET_API_KEY) for a membership quota, or wait for the daily reset"
+		msg := fmt.Sprintf("HackerTarget daily API quota exceeded (free tier: 50 requests a day per source IP); set api_key in provider %q (HACKERTARGET_API_KEY) for a membership quota, or wait for the daily reset", p.cfg.Address)
 		if p.key != "" {
-			hint = "the membership quota of the api_key in provider %q is spent; it resets daily"
+			msg = fmt.Sprintf("HackerTarget daily API quota of the membership key in provider %q is spent; it resets daily", p.cfg.Address)
 		}
-		return &providers.Error{Kind: providers.KindQuota, Msg: fmt.Sprintf("HackerTarget daily API quota exceeded (free tier: 50 requests a day per source IP): "+hint, p.cfg.Address)}
+		return &providers.Error{Kind: providers.KindQuota, Msg: msg}
 	case !ok:
 		return nil // the shared client classifies by status
 	case providers.LooksLikeHTML(resp.Body):
