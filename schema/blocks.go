@@ -59,6 +59,20 @@ func (l *loader) evalAs(a *hcl.Attribute, ty cty.Type, ctx *hcl.EvalContext) (ct
 	return conv, true
 }
 
+// evalRequiredString is evalString for an argument that must have a
+// value: null is an error.
+func (l *loader) evalRequiredString(a *hcl.Attribute, ctx *hcl.EvalContext) (string, bool) {
+	val, _, ok := l.eval(a.Expr, ctx)
+	if !ok {
+		return "", false
+	}
+	if val.IsNull() {
+		l.errorf(a.Expr.Range(), "Missing value for "+a.Name, "%s is required and must not be null.", a.Name)
+		return "", false
+	}
+	return l.evalString(a, ctx)
+}
+
 func (l *loader) evalString(a *hcl.Attribute, ctx *hcl.EvalContext) (string, bool) {
 	v, ok := l.evalAs(a, cty.String, ctx)
 	if !ok {

@@ -110,7 +110,7 @@ func (l *loader) decodePivot(b *hclsyntax.Block) {
 
 // decodeOp decodes op and checks that every provider answers it.
 func (l *loader) decodeOp(a *hcl.Attribute, providers []string, ctx *hcl.EvalContext) (Op, bool) {
-	s, ok := l.evalString(a, ctx)
+	s, ok := l.evalRequiredString(a, ctx)
 	if !ok {
 		return "", false
 	}
