@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -567,8 +568,16 @@ func FuzzReadState(f *testing.F) {
 	f.Add([]byte(`{"format_version": 1, "findings": [{"name":"a","type":"A","value":"1","currency":"current"},{"name":"a","type":"A","value":"1","currency":"current"}]}`))
 	f.Add([]byte(`{"format_version": 1, "findings": null, "x": [[[{}]]]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"findings":[{"value":"a\u00e9\ud83d\ude00\ud800x\"\\\/\b\f\n\r\t","name":"n","type":"TXT","currency":"historical","count":-0,"first_seen":null}],"format_version":1e0}`))
+	f.Add([]byte(`{"format_version": 1, "run": {"instances": {"ok": 2}, "requests": null, "started_at": "2026-01-02T03:04:05.123456789+02:00"}, "instances": [{"query": {"params": {"a": "b"}, "subject": {"kind": "ip", "value": "1.2.3.4"}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Decode(bytes.NewReader(data))
+		if !json.Valid(data) {
+			if err == nil {
+				t.Fatalf("accepted invalid JSON: %q", data)
+			}
+			return
+		}
 		if err != nil {
 			return
 		}
@@ -587,4 +596,34 @@ func FuzzReadState(f *testing.F) {
 			t.Fatalf("not stable:\n%s", cmp.Diff(one.String(), two.String()))
 		}
 	})
+}
+
+func TestDecodeAcceptsAnyValidLayout(t *testing.T) {
+	// Keys in any order, compact, nulls, escapes, unknown keys.
+	in := `{"serial":3,"unknown":{"a":[1,2.5e-3,true,null]},"findings":[{"value":"caf\u00e9 \"x\"","type":"TXT","name":"a.example","currency":"current","sources":["b","a"],"last_seen":"2026-01-02T03:04:05Z"},{"name":"0.example","type":"A","value":"1.2.3.4","currency":"historical","instances":null}],"format_version":1,"lineage":"L","facts":null,"run":null}`
+	s, err := Decode(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Serial != 3 || s.Lineage != "L" || len(s.Findings) != 2 || s.Findings[0].Name != "0.example" {
+		t.Fatalf("decoded %+v", s)
+	}
+	txt := s.Findings[1]
+	if txt.Value != `café "x"` || !txt.Current || !txt.LastSeen.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("finding %+v", txt)
+	}
+	for _, bad := range []string{
+		`{"format_version":1,"findings":[{"name":"a","type":"A","value":"1","currency":"current"},{"name":"a","type":"A","value":"1","currency":"current"}]}`,
+		`{"format_version":1,"serial":-1}`,
+		`{"format_version":1,"serial":1.5}`,
+		`{"format_version":1,"findings":[{"last_seen":"yesterday","currency":"current"}]}`,
+		`{"format_version":1} x`,
+		`{"format_version":1,"format_version":1}`,
+		`{"format_version":01}`,
+		strings.Repeat("[", 100),
+	} {
+		if _, err := Decode(strings.NewReader(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
 }
