@@ -289,6 +289,8 @@ func TestQueryErrors(t *testing.T) {
 	tests := []struct {
 		name         string
 		password     string
+		pageSize     int
+		budget       int
 		faults       []http.HandlerFunc
 		q            schema.Query
 		wantKind     providers.ErrorKind
@@ -353,6 +355,10 @@ func TestQueryErrors(t *testing.T) {
 			wantMsg: []string{"larger than"},
 		},
 		{
+			name: "budget spent between pages", pageSize: 2, budget: 2,
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 2,
+		},
+		{
 			name: "CIDR is not supported", q: query(schema.OpReverseIP, "203.0.113.0/24"),
 			wantKind: providers.KindUnsupported, wantMsg: []string{"CIDR"},
 		},
@@ -364,7 +370,8 @@ func TestQueryErrors(t *testing.T) {
 			if pw == "" {
 				pw = testPassword
 			}
-			p, gate, logs := setup(t, fk, pw, 0, 0)
+			p, gate, logs := setup(t, fk, pw, tt.pageSize, 0)
+			gate.Budget = tt.budget
 			ans, err := p.Query(context.Background(), tt.q)
 			if fk.count() != tt.wantHits || gate.Count() != tt.wantHits {
 				t.Errorf("server saw %d requests, gate charged %d; want %d", fk.count(), gate.Count(), tt.wantHits)
@@ -412,8 +419,8 @@ func TestNewNeedsCredentials(t *testing.T) {
 	}
 }
 
-// FuzzParse feeds raw bodies to the COF parser and the orientation logic.
-func FuzzParse(f *testing.F) {
+// FuzzParseCOF feeds raw bodies to the COF parser and the orientation logic.
+func FuzzParseCOF(f *testing.F) {
 	for _, dir := range []string{"classic", "v2doc"} {
 		entries, _ := os.ReadDir(filepath.Join(fixtures, dir))
 		for _, e := range entries {

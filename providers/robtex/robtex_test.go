@@ -227,6 +227,7 @@ func TestQueryErrors(t *testing.T) {
 		name         string
 		fk           *fake
 		key          string
+		budget       int
 		q            schema.Query
 		wantKind     providers.ErrorKind
 		wantMsg      []string
@@ -294,6 +295,10 @@ func TestQueryErrors(t *testing.T) {
 			wantMsg: []string{"larger than"},
 		},
 		{
+			name: "a retry needs budget too", budget: 1, fk: &fake{faults: []http.HandlerFunc{respond(http.StatusTooManyRequests, "", "Retry-After", "1")}},
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 1,
+		},
+		{
 			name: "CIDR is not offered", q: query(schema.OpReverseIP, "203.0.113.0/24"),
 			wantKind: providers.KindUnsupported,
 		},
@@ -305,6 +310,7 @@ func TestQueryErrors(t *testing.T) {
 				fk = &fake{}
 			}
 			p, gate, logs := setup(t, fk, tt.key)
+			gate.Budget = tt.budget
 			ans, err := p.Query(context.Background(), tt.q)
 			if fk.count() != tt.wantHits || gate.Count() != tt.wantHits {
 				t.Errorf("server saw %d requests, gate charged %d; want %d", fk.count(), gate.Count(), tt.wantHits)
@@ -357,8 +363,8 @@ func TestProEndpointByDefault(t *testing.T) {
 	}
 }
 
-// FuzzParse feeds raw bodies to the NDJSON parser and the classifier.
-func FuzzParse(f *testing.F) {
+// FuzzParsePDNS feeds raw bodies to the NDJSON parser and the classifier.
+func FuzzParsePDNS(f *testing.F) {
 	for _, dir := range []string{"forward", "reverse"} {
 		entries, _ := os.ReadDir(filepath.Join(fixtures, dir))
 		for _, e := range entries {

@@ -366,6 +366,7 @@ func TestQueryErrors(t *testing.T) {
 		name         string
 		key          string
 		monthly      int
+		budget       int
 		faults       []http.HandlerFunc
 		q            schema.Query
 		wantKind     providers.ErrorKind // "" means success
@@ -426,6 +427,10 @@ func TestQueryErrors(t *testing.T) {
 			wantMsg: []string{"The requested domain is invalid"},
 		},
 		{
+			name: "budget spent in the middle of a query", budget: 2, q: query(schema.OpResolutions, "example.com"),
+			wantKind: providers.KindBudget, wantHits: 2, wantMsg: []string{"budget"},
+		},
+		{
 			name: "CIDR reverse lookups are not offered", q: query(schema.OpReverseIP, "203.0.113.0/24"),
 			wantKind: providers.KindUnsupported, wantHits: 0,
 		},
@@ -438,6 +443,7 @@ func TestQueryErrors(t *testing.T) {
 				key = testKey
 			}
 			p, gate, logs := setup(t, fk, key, 0)
+			gate.Budget = tt.budget
 			ans, err := p.Query(context.Background(), tt.q)
 			if fk.count() != tt.wantHits || gate.Count() != tt.wantHits {
 				t.Errorf("server saw %d requests, gate charged %d; want %d", fk.count(), gate.Count(), tt.wantHits)
@@ -503,41 +509,81 @@ func TestCancelled(t *testing.T) {
 	}
 }
 
-// FuzzParse feeds raw bodies to every response parser; none may panic.
-func FuzzParse(f *testing.F) {
-	for _, dir := range []string{"domain", "history", "subdomains", "search"} {
-		entries, _ := os.ReadDir(filepath.Join(fixtures, dir))
-		for _, e := range entries {
-			data, err := os.ReadFile(filepath.Join(fixtures, dir, e.Name()))
-			if err == nil {
-				f.Add(data)
-			}
+// seed adds the fixtures of one response kind to a fuzz corpus.
+func seed(f *testing.F, dir string, extra ...string) {
+	entries, _ := os.ReadDir(filepath.Join(fixtures, dir))
+	for _, e := range entries {
+		if data, err := os.ReadFile(filepath.Join(fixtures, dir, e.Name())); err == nil {
+			f.Add(data)
 		}
 	}
-	f.Add([]byte(`{"records":[{"values":{"ip":"1.2.3.4"}},{"values":"x"},{"values":[[{"host":"a"}]]}]}`))
-	p := &Provider{cfg: providers.Config{Address: "securitytrails"}}
+	for _, x := range extra {
+		f.Add([]byte(x))
+	}
+}
+
+var fuzzProvider = &Provider{cfg: providers.Config{Address: "securitytrails"}}
+
+// FuzzParseDomain feeds raw bodies to the current-records parser.
+func FuzzParseDomain(f *testing.F) {
+	seed(f, "domain", `{"current_dns":{"a":{"values":{"ip":"1.2.3.4"}},"mx":{"values":[{"hostname":"a","priority":"x"}]},"txt":{"values":"v"}}}`)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var d domainResponse
-		if json.Unmarshal(body, &d) == nil {
-			for typ, b := range d.CurrentDNS {
-				for _, v := range b.Values {
-					p.finding("example.com", strings.ToUpper(typ), v, map[string]string{})
-				}
-			}
+		if json.Unmarshal(body, &d) != nil {
+			return
 		}
+		for typ, b := range d.CurrentDNS {
+			for _, v := range b.Values {
+				fuzzProvider.finding("example.com", strings.ToUpper(typ), v, map[string]string{})
+			}
+			parseDate(string(b.FirstSeen))
+		}
+	})
+}
+
+// FuzzParseHistory feeds raw bodies to the DNS history parser.
+func FuzzParseHistory(f *testing.F) {
+	seed(f, "history", `{"pages":"2","records":[{"values":{"ip":"1.2.3.4"}},{"values":"x"},{"values":[[{"host":"a"}]]}]}`)
+	f.Fuzz(func(t *testing.T, body []byte) {
 		var h historyResponse
-		if json.Unmarshal(body, &h) == nil {
-			for _, r := range h.Records {
-				for _, v := range r.Values {
-					for _, typ := range historyTypes {
-						p.finding("example.com", typ, v, nil)
-					}
+		if json.Unmarshal(body, &h) != nil {
+			return
+		}
+		for _, r := range h.Records {
+			parseDate(string(r.FirstSeen))
+			for _, v := range r.Values {
+				for _, typ := range historyTypes {
+					fuzzProvider.finding("example.com", typ, v, map[string]string{"a": "10"})
 				}
 			}
 		}
+	})
+}
+
+// FuzzParseSubdomains feeds raw bodies to the subdomain list parser.
+func FuzzParseSubdomains(f *testing.F) {
+	seed(f, "subdomains", `{"subdomains":["*", ".", "a..b", "x."],"meta":{"limit_reached":true}}`)
+	f.Fuzz(func(t *testing.T, body []byte) {
 		var s subdomainsResponse
-		_ = json.Unmarshal(body, &s)
+		if json.Unmarshal(body, &s) != nil {
+			return
+		}
+		for _, l := range s.Subdomains {
+			schema.ValidateDomain(schema.NewFinding(l+".example.com", schema.TypeHost, "").Name)
+		}
+	})
+}
+
+// FuzzParseSearch feeds raw bodies to the domain search parser.
+func FuzzParseSearch(f *testing.F) {
+	seed(f, "search", `{"meta":{"total_pages":"3","max_page":null},"records":[{"hostname":null}]}`)
+	f.Fuzz(func(t *testing.T, body []byte) {
 		var sr searchResponse
-		_ = json.Unmarshal(body, &sr)
+		if json.Unmarshal(body, &sr) != nil {
+			return
+		}
+		for _, r := range sr.Records {
+			schema.NewFinding(r.Hostname, "A", "203.0.113.10")
+		}
 	})
 }

@@ -298,6 +298,7 @@ func TestQueryErrors(t *testing.T) {
 		name         string
 		key          string
 		fk           *fake
+		budget       int
 		q            schema.Query
 		wantKind     providers.ErrorKind
 		wantMsg      []string
@@ -370,6 +371,10 @@ func TestQueryErrors(t *testing.T) {
 			wantMsg: []string{"InvalidArgumentError: Invalid domain"},
 		},
 		{
+			name: "budget spent between pages", fk: &fake{pageSize: 2}, budget: 2,
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 2,
+		},
+		{
 			name: "resolutions of an IP are not offered", q: query(schema.OpResolutions, "203.0.113.10"),
 			wantKind: providers.KindUnsupported,
 		},
@@ -385,6 +390,7 @@ func TestQueryErrors(t *testing.T) {
 				key = testKey
 			}
 			p, gate, logs := setup(t, fk, key, 0)
+			gate.Budget = tt.budget
 			ans, err := p.Query(context.Background(), tt.q)
 			if fk.count() != tt.wantHits || gate.Count() != tt.wantHits {
 				t.Errorf("server saw %d requests, gate charged %d; want %d", fk.count(), gate.Count(), tt.wantHits)
