@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,49 @@ func TestReportErrors(t *testing.T) {
 				t.Errorf("code %d, stderr %q; want an error about %q", r.Code, r.Stderr, tc.want)
 			}
 		})
+	}
+}
+
+// runStamp matches the wall-clock times of runs in a report, which change
+// with every test run.
+var runStamp = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d UTC`)
+
+// TestReportQuickstart reports on the quickstart after its two runs: the
+// profile, tokens, verdicts, shared hosting and timeline of Northwind.
+func TestReportQuickstart(t *testing.T) {
+	pinned := deriveFacts
+	deriveFacts = nil
+	t.Cleanup(func() { deriveFacts = pinned })
+	dir := filepath.Join(t.TempDir(), "quickstart")
+	copyExample(t, filepath.Join("..", "..", "examples", "quickstart"), dir)
+	for _, args := range [][]string{
+		{"apply", "-auto-approve", dir},
+		{"apply", "-auto-approve", "-var", "snapshot=2", dir},
+	} {
+		if r := runCLI(t, dir, nil, args...); r.Code != exitOK {
+			t.Fatalf("%q: exit %d\n%s%s", args, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	for _, format := range []string{"md", "html", "mermaid"} {
+		r := runCLI(t, dir, reportEnv, "report", "-format", format, "-var", "snapshot=2")
+		if r.Code != exitOK || r.Stderr != "" {
+			t.Fatalf("report -format %s: exit %d\n%s", format, r.Code, r.Stderr)
+		}
+		out := runStamp.ReplaceAllString(r.Stdout, "2025-04-01 00:00 UTC")
+		checkGolden(t, "report/quickstart."+format, out)
+		if format != "md" {
+			continue
+		}
+		for _, want := range []string{
+			"| `northwind.example` | microsoft-365 (before: google-workspace) | self-hosted | -all, 1 lookup | p=none | atlassian + docusign + google + microsoft-365 |",
+			"| `northwind-corp.example` | self-hosted | self-hosted | -all, 1 lookup | p=quarantine |",
+			"198.51.100.25 is shared hosting",
+			"| 2025-03-11 | `www.northwind.example` | A | `203.0.113.10` | `203.0.113.40` |",
+			"dmarc_policy weakened: `reject` → `none`",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("quickstart report lacks %q", want)
+			}
+		}
 	}
 }
