@@ -276,6 +276,7 @@ func ReadFile(path string) (*State, error) {
 	}
 	s, err := decodeSized(f, hint)
 	if err == nil {
+		s.disk, _ = f.Stat()
 		return s, nil
 	}
 	var ve *VersionError

@@ -9,6 +9,7 @@
 package state
 
 import (
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ type State struct {
 	Findings []Finding
 	// Facts are sorted by subject, kind, value.
 	Facts []schema.Fact
+
+	// disk is the file this state was read from, as it was then: a write
+	// refuses to replace a file that changed since (a run without -lock).
+	disk os.FileInfo
 }
 
 // RunSummary describes the run that produced the state.

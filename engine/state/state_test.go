@@ -627,3 +627,23 @@ func TestDecodeAcceptsAnyValidLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteRefusesAStateChangedSinceRead(t *testing.T) {
+	st := Store{Path: filepath.Join(t.TempDir(), "reconform.rfstate")}
+	if _, err := st.Write(nil, sample()); err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := st.Read()
+	theirs, _ := st.Read()
+	s2 := sample()
+	s2.Remove("www.acme.example A 198.51.100.7")
+	if _, err := st.Write(theirs, s2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write(mine, sample()); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+		t.Fatalf("stale write: %v", err)
+	}
+	if got, _ := st.Read(); got.Serial != 2 {
+		t.Errorf("the other run's state was replaced: serial %d", got.Serial)
+	}
+}

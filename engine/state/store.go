@@ -47,6 +47,9 @@ func (st Store) Read() (*State, error) {
 func (st Store) Write(prev, next *State) (written bool, err error) {
 	next.FormatVersion = FormatVersion
 	if prev != nil {
+		if err := st.unchangedSince(prev); err != nil {
+			return false, err
+		}
 		next.Lineage = prev.Lineage
 		next.Serial = prev.Serial
 		same, err := st.sameAsDisk(next)
@@ -68,6 +71,25 @@ func (st Store) Write(prev, next *State) (written bool, err error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// unchangedSince checks that the file on disk is still the one prev was
+// read from, so a write never silently discards another run's state.
+func (st Store) unchangedSince(prev *State) error {
+	if prev.disk == nil {
+		return nil
+	}
+	now, err := os.Stat(st.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(now, prev.disk) || !now.ModTime().Equal(prev.disk.ModTime()) || now.Size() != prev.disk.Size() {
+		return fmt.Errorf("refusing to write %s: it changed since it was read (serial %d), probably by a run started with -lock=false; nothing was written, run again", st.Path, prev.Serial)
+	}
+	return nil
 }
 
 // sameAsDisk reports whether next encodes to the bytes of the current file.
