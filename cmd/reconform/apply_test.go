@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +125,34 @@ func TestApplySavedPlanAfterTheFolderMoved(t *testing.T) {
 	r := runCLI(t, moved, nil, "apply", "acme.plan")
 	if r.Code != exitOK || !strings.Contains(r.Stdout, "Apply complete!") {
 		t.Errorf("code %d, stdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// TestApplyTwoInterrupts presses Ctrl-C twice while a query hangs: the run
+// stops at once, the hung query ends cancelled, and the state is written.
+func TestApplyTwoInterrupts(t *testing.T) {
+	dir := engagementCopy(t, "slow")
+	interrupts := make(chan os.Signal, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case interrupts <- os.Interrupt:
+			interrupts <- os.Interrupt
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, WorkDir: dir, Interrupts: interrupts,
+		Environ: []string{"RECONFORM_VAR_endpoint=" + srv.URL}}
+	code := run(context.Background(), env, []string{"apply", "-auto-approve", "-parallelism=1", "-no-color"})
+	if code != exitError || !strings.Contains(stdout.String(), "Apply interrupted.") || !strings.Contains(stderr.String(), "Two interrupts received") {
+		t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "3 cancelled") {
+		t.Errorf("stdout lacks the cancelled queries:\n%s", stdout.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconform.rfstate")); err != nil {
+		t.Errorf("no state written after the interrupt: %v", err)
 	}
 }
