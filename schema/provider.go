@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"math/big"
+	"net/url"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -117,7 +118,22 @@ func (l *loader) providerCommon(p *ProviderBlock, a *hcl.Attribute, v cty.Value)
 	}
 	switch a.Name {
 	case "endpoint":
-		p.Endpoint = strings.TrimSpace(v.AsString())
+		ep := strings.TrimSpace(v.AsString())
+		// A provider whose default endpoint is a URL needs a URL.
+		if def := l.opts.Providers[p.Type].DefaultEndpoint; strings.HasPrefix(def, "http") {
+			u, err := url.Parse(ep)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				l.errorf(a.Expr.Range(), "Invalid endpoint",
+					"The %s provider talks HTTP, so endpoint must be an http:// or https:// URL such as %q, not %q.", p.Type, def, ep)
+				return
+			}
+			if u.User != nil {
+				l.errorf(a.Expr.Range(), "Credentials in endpoint",
+					"Do not put credentials in the endpoint URL: URLs are printed and logged. Use the provider's key or password arguments.")
+				return
+			}
+		}
+		p.Endpoint = ep
 	case "rate":
 		r, err := ParseRate(v.AsString())
 		if err != nil {

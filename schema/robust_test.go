@@ -158,7 +158,19 @@ pivot "p" {
 		{"wildcard scope domain", `scope {
   domains = ["*.a.example", "A.Example."]
 }`, ""},
-		{"empty engagement name", `locals {}`, ""},
+		{"endpoint not a URL", `provider "crtsh" {
+  endpoint = "crt.sh"
+}`, "Invalid endpoint"},
+		{"endpoint with credentials", `provider "crtsh" {
+  endpoint = "https://u:p@mirror.example"
+}`, "Credentials in endpoint"},
+		{"endpoint of a test server", `provider "crtsh" {
+  endpoint = "http://127.0.0.1:8080/"
+}`, ""},
+		{"file endpoint is free-form", `provider "file" "g" {
+  path     = "y"
+  endpoint = "anything"
+}`, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
