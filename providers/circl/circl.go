@@ -11,6 +11,7 @@
 package circl
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -129,8 +130,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	u := p.endpoint + "/" + url.PathEscape(q.Subject.Value)
 
 	var ans providers.Answer
-	var found []schema.Finding
-	seen := map[string]bool{}
+	var all []record
 	skipped := 0
 	cursors := map[string]bool{}
 	for page := 1; ; page++ {
@@ -151,21 +151,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 				Msg: "could not read the response from " + resp.URL, Err: errors.New(p.client.Redact(err.Error()))}
 		}
 		skipped += bad
-		for _, r := range recs {
-			for _, f := range r.findings(q.Subject) {
-				if !q.WantsType(f.Type) {
-					continue
-				}
-				// Pages may repeat records; count each observation once.
-				key := fmt.Sprint(f.ID(), f.FirstSeen.Unix(), f.LastSeen.Unix(), f.Count)
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				f.Sources = []string{p.cfg.Address}
-				found = append(found, f)
-			}
-		}
+		all = append(all, recs...)
 		cursor := strings.TrimSpace(resp.Header.Get("x-dribble-cursor"))
 		if cursor == "" || cursors[cursor] || len(recs)+bad == 0 {
 			break
@@ -180,6 +166,24 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	if skipped > 0 {
 		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d records without a name, type or data", skipped))
+	}
+	swappedAnswer := orientation(all)
+	var found []schema.Finding
+	seen := map[string]bool{}
+	for _, r := range all {
+		for _, f := range r.findings(q.Subject, swappedAnswer) {
+			if !q.WantsType(f.Type) {
+				continue
+			}
+			// Pages may repeat records; count each observation once.
+			key := fmt.Sprint(f.ID(), f.FirstSeen.Unix(), f.LastSeen.Unix(), f.Count)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			f.Sources = []string{p.cfg.Address}
+			found = append(found, f)
+		}
 	}
 	ans.Findings = providers.MergeFindings(found)
 	return ans, nil
@@ -215,20 +219,34 @@ type record struct {
 	TimeLastMS    providers.FlexInt     `json:"time_last_ms"`
 }
 
-// parse reads a COF body. A line that is not JSON means the body is
-// damaged and fails the answer; a JSON line of the wrong shape or without
-// name, type or data is skipped and counted.
+// parse reads a COF body: one JSON object per line, or (from servers
+// that frame COF as one JSON array) an array of them. A line that is not
+// JSON means the body is damaged and fails the answer; a JSON value of the
+// wrong shape or without name, type or data is skipped and counted.
 func parse(body []byte) (recs []record, skipped int, err error) {
+	take := func(raw []byte) {
+		var r record
+		if json.Unmarshal(raw, &r) != nil || strings.TrimSpace(string(r.RRName)) == "" || r.rrtype() == "" || len(r.RData) == 0 {
+			skipped++
+			return
+		}
+		recs = append(recs, r)
+	}
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return nil, 0, fmt.Errorf("the body is neither NDJSON nor a JSON array: %w", err)
+		}
+		for _, raw := range list {
+			take(raw)
+		}
+		return recs, skipped, nil
+	}
 	err = providers.EachLine(body, func(lineNo int, line []byte) error {
 		if !json.Valid(line) {
 			return fmt.Errorf("line %d is not JSON: %s", lineNo, providers.BodySnippet(line))
 		}
-		var r record
-		if json.Unmarshal(line, &r) != nil || strings.TrimSpace(string(r.RRName)) == "" || r.rrtype() == "" || len(r.RData) == 0 {
-			skipped++
-			return nil
-		}
-		recs = append(recs, r)
+		take(line)
 		return nil
 	})
 	return recs, skipped, err
@@ -262,11 +280,34 @@ func (r record) times() (first, last time.Time) {
 	return pick(r.TimeFirst, r.ZoneTimeFirst, r.TimeFirstMS), pick(r.TimeLast, r.ZoneTimeLast, r.TimeLastMS)
 }
 
+// orientation reports whether an answer as a whole has owner and value
+// swapped: some A/AAAA or MX record shows it by its syntax (an address or
+// "pref host" as owner) and none shows the classic orientation. With no
+// evidence either way it also returns true, so that the subject decides.
+func orientation(recs []record) (swappedAnswer bool) {
+	swappedSeen, classicSeen := false, false
+	for _, r := range recs {
+		if len(r.RData) != 1 {
+			continue
+		}
+		owner, value := string(r.RRName), r.RData[0]
+		switch r.rrtype() {
+		case "A", "AAAA":
+			swappedSeen = swappedSeen || isIP(owner) && !isIP(value)
+			classicSeen = classicSeen || !isIP(owner) && isIP(value)
+		case "MX":
+			swappedSeen = swappedSeen || isMX(owner) && !isMX(value)
+			classicSeen = classicSeen || !isMX(owner) && isMX(value)
+		}
+	}
+	return !classicSeen
+}
+
 // findings turns a record into findings, one per rdata value, putting
 // owner and value the right way round.
-func (r record) findings(subject schema.Subject) []schema.Finding {
+func (r record) findings(subject schema.Subject, swappedAnswer bool) []schema.Finding {
 	owner, rrtype, values := string(r.RRName), r.rrtype(), []string(r.RData)
-	if len(values) == 1 && swapped(owner, rrtype, values[0], subject) {
+	if len(values) == 1 && swapped(owner, rrtype, values[0], subject, swappedAnswer) {
 		owner, values = values[0], []string{owner}
 	}
 	first, last := r.times()
@@ -287,9 +328,10 @@ func (r record) findings(subject schema.Subject) []schema.Finding {
 
 // swapped reports whether a record has its owner in rdata and its value in
 // rrname, as in CIRCL's v2 documentation: an address as the owner of an A
-// record, "pref host" as the owner of an MX, or (for a name query) the
-// queried name as the value while the owner is something else.
-func swapped(owner, rrtype, value string, subject schema.Subject) bool {
+// record, "pref host" as the owner of an MX, or, in an answer that is not
+// in the classic orientation, the queried name as the value of a record
+// owned by another name.
+func swapped(owner, rrtype, value string, subject schema.Subject, swappedAnswer bool) bool {
 	switch rrtype {
 	case "A", "AAAA":
 		return isIP(owner) && !isIP(value)
@@ -298,7 +340,7 @@ func swapped(owner, rrtype, value string, subject schema.Subject) bool {
 			return true
 		}
 	}
-	if subject.Kind == schema.SubjectDomain {
+	if swappedAnswer && subject.Kind == schema.SubjectDomain {
 		return schema.NormalizeName(owner) != subject.Value && schema.NormalizeName(value) == subject.Value
 	}
 	return false

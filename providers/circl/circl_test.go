@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -334,6 +335,16 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "skipped 2 records",
 		},
 		{
+			name: "COF framed as one JSON array", faults: []http.HandlerFunc{respond(http.StatusOK,
+				`[{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":5,"time_first":1609459200,"time_last":1717200000},`+"\n"+
+					`{"rrname":"www.example.com","rrtype":"CNAME","rdata":"example.com","count":2,"time_first":1609459200,"time_last":1717200000}]`)},
+			q: query(schema.OpResolutions, "example.com"), wantFindings: 2, wantHits: 1,
+		},
+		{
+			name: "truncated JSON array", faults: []http.HandlerFunc{respond(http.StatusOK, `[{"rrname":"example.com","rrtype":"A","rdata":"203.0.11`)},
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
+		},
+		{
 			name: "x-dribble-errors become warnings", faults: []http.HandlerFunc{respond(http.StatusOK,
 				`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":5,"time_first":1609459200,"time_last":1717200000}`+"\n",
 				"x-dribble-errors", `{"rrtype": "unknown rrtype filter"}`)},
@@ -405,6 +416,48 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
+func TestOrientation(t *testing.T) {
+	const (
+		aClassic  = `{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","time_first":1,"time_last":2}`
+		aSwapped  = `{"rrname":"203.0.113.10","rrtype":"A","rdata":"example.com","time_first":1,"time_last":2}`
+		mxSwapped = `{"rrname":"10 mx1.example.com","rrtype":"MX","rdata":"example.com","time_first":1,"time_last":2}`
+		cname     = `{"rrname":"www.example.com","rrtype":"CNAME","rdata":"example.com","time_first":1,"time_last":2}`
+		nsSwapped = `{"rrname":"ns1.example.net","rrtype":"NS","rdata":"example.com","time_first":1,"time_last":2}`
+		nsClassic = `{"rrname":"example.com","rrtype":"NS","rdata":"ns1.example.net","time_first":1,"time_last":2}`
+	)
+	subject := schema.Subject{Kind: schema.SubjectDomain, Value: "example.com"}
+	for _, tt := range []struct {
+		name  string
+		lines []string
+		want  []string
+	}{
+		{"classic answer keeps a CNAME to the subject as served", []string{aClassic, cname},
+			[]string{"example.com A 203.0.113.10", "www.example.com CNAME example.com"}},
+		{"swapped answer turns every record round", []string{aSwapped, mxSwapped, nsSwapped},
+			[]string{"example.com A 203.0.113.10", "example.com MX 10 mx1.example.com", "example.com NS ns1.example.net"}},
+		{"no syntactic evidence: the subject decides", []string{nsSwapped, nsClassic},
+			[]string{"example.com NS ns1.example.net"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, skipped, err := parse([]byte(strings.Join(tt.lines, "\n")))
+			if err != nil || skipped != 0 {
+				t.Fatalf("parse: %v, %d skipped", err, skipped)
+			}
+			mode := orientation(recs)
+			var got []string
+			for _, r := range recs {
+				for _, f := range r.findings(subject, mode) {
+					got = append(got, f.ID())
+				}
+			}
+			got = slices.Compact(slices.Sorted(slices.Values(got)))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestNewNeedsCredentials(t *testing.T) {
 	for attr, attrs := range map[string]map[string]string{
 		`username is empty; set it, e.g. username = env("CIRCL_USERNAME")`: {"password": testPassword},
@@ -436,9 +489,11 @@ func FuzzParseCOF(f *testing.F) {
 		if err != nil {
 			return
 		}
+		orientation(recs)
 		for _, r := range recs {
 			for _, s := range subjects {
-				r.findings(s)
+				r.findings(s, true)
+				r.findings(s, false)
 			}
 		}
 	})
