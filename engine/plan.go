@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/netip"
@@ -100,11 +101,12 @@ type ProviderPlan struct {
 	Predicted int `json:"predicted,omitempty"`
 	// Budget is the request budget for the run (0: unlimited); a plan
 	// applied from a file never exceeds it.
-	Budget int         `json:"budget,omitempty"`
-	Rate   schema.Rate `json:"rate"`
+	Budget int `json:"budget,omitempty"`
+	// Rate is saved as text ("10/min", "unlimited").
+	Rate   schema.Rate `json:"-"`
 	Active bool        `json:"active,omitempty"`
 	// Estimate is the wall time the provider's requests take at its rate.
-	Estimate time.Duration `json:"estimate"`
+	Estimate Duration `json:"estimate"`
 	// OverBudget is set when planned plus predicted requests exceed the
 	// budget: the rest will be skipped.
 	OverBudget bool `json:"over_budget,omitempty"`
@@ -141,8 +143,8 @@ type Plan struct {
 	Predictions []Instance `json:"predictions,omitempty"`
 	Dropped     []Dropped  `json:"dropped,omitempty"`
 	// Estimate is the expected wall time of the whole run.
-	Estimate time.Duration `json:"estimate"`
-	Warnings []string      `json:"warnings,omitempty"`
+	Estimate Duration `json:"estimate"`
+	Warnings []string `json:"warnings,omitempty"`
 
 	// FromFile is set by ReadPlan: the plan is an approval, and apply keeps
 	// within its scope and budgets.
@@ -487,10 +489,10 @@ func estimate(cfg *schema.Config, registry map[string]providers.Registration, p 
 		}
 		if n > 0 {
 			if ps := pp.Rate.PerSecond(); ps > 0 {
-				pp.Estimate = time.Duration(float64(n-1) / ps * float64(time.Second))
+				pp.Estimate = Duration(float64(n-1) / ps * float64(time.Second))
 			}
 			par := time.Duration(math.Ceil(float64(n) / float64(parallelism)))
-			if floor := par * assumedLatency; pp.Estimate < floor {
+			if floor := Duration(par * assumedLatency); pp.Estimate < floor {
 				pp.Estimate = floor
 			}
 		}
@@ -498,4 +500,56 @@ func estimate(cfg *schema.Config, registry map[string]providers.Registration, p 
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
 	return out
+}
+
+// Duration is a time.Duration saved in JSON as Go duration text ("1m30s").
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads duration text.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be text such as \"1m30s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// providerPlanJSON is ProviderPlan as saved: the rate as text.
+type providerPlanJSON struct {
+	providerPlanFields
+	Rate string `json:"rate"`
+}
+
+type providerPlanFields ProviderPlan
+
+// MarshalJSON saves the rate as text.
+func (pp ProviderPlan) MarshalJSON() ([]byte, error) {
+	return json.Marshal(providerPlanJSON{providerPlanFields(pp), pp.Rate.String()})
+}
+
+// UnmarshalJSON reads a saved provider plan.
+func (pp *ProviderPlan) UnmarshalJSON(b []byte) error {
+	var v providerPlanJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*pp = ProviderPlan(v.providerPlanFields)
+	if v.Rate != "" && v.Rate != "unlimited" {
+		r, err := schema.ParseRate(v.Rate)
+		if err != nil {
+			return fmt.Errorf("provider %s: %w", pp.Address, err)
+		}
+		pp.Rate = r
+	}
+	return nil
 }

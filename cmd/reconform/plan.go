@@ -255,7 +255,7 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 		if pp.Active {
 			name += " (active)"
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", name, pp.Requests, pp.Predicted, budget, pp.Rate, roundDuration(pp.Estimate))
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", name, pp.Requests, pp.Predicted, budget, pp.Rate, roundDuration(time.Duration(pp.Estimate)))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -272,7 +272,7 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 	}
 	fmt.Fprintf(w, "%s %d %s to run%s, %d predicted after apply, %d %s dropped. Estimated wall time: at least %s.\n",
 		c.bold("Plan:"), len(p.Instances), plural(len(p.Instances), "query", "queries"), activeNote,
-		len(p.Predictions), len(p.Dropped), plural(len(p.Dropped), "subject", "subjects"), roundDuration(p.Estimate))
+		len(p.Predictions), len(p.Dropped), plural(len(p.Dropped), "subject", "subjects"), roundDuration(time.Duration(p.Estimate)))
 	if len(p.Predictions) > 0 || hasKnownAfterApply(p) {
 		fmt.Fprintln(w, "Pivots and dependent queries may add more queries as findings arrive.")
 	}
