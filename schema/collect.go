@@ -31,6 +31,8 @@ type loader struct {
 	// declared maps each namespace ("var", "local", "target", "provider",
 	// "query", "pivot") to the names declared in it and where.
 	declared map[string]map[string]hcl.Range
+	// validations are the variables' validation rules.
+	validations []validationRule
 	// localVals are the locals with their marks (sensitivity) kept.
 	localVals map[string]cty.Value
 	// topAttrs are arguments found outside any block, reported once all

@@ -50,6 +50,9 @@ func functions(c *Config, environ []string) map[string]function.Function {
 		"trimsuffix":  stdlib.TrimSuffixFunc,
 		"upper":       stdlib.UpperFunc,
 		// collections
+		"alltrue":         allTrueFunc,
+		"anytrue":         anyTrueFunc,
+		"sum":             sumFunc,
 		"chunklist":       stdlib.ChunklistFunc,
 		"coalesce":        coalesceFunc,
 		"coalescelist":    stdlib.CoalesceListFunc,
@@ -123,6 +126,52 @@ var (
 	endsWithFunc    = stringPredicate("suffix", strings.HasSuffix)
 	strContainsFunc = stringPredicate("substr", strings.Contains)
 )
+
+// boolFold folds a list of bools: alltrue and anytrue, as in Terraform.
+func boolFold(empty bool, stop bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			result := empty
+			for it := args[0].ElementIterator(); it.Next(); {
+				_, v := it.Element()
+				if !v.IsKnown() {
+					return cty.UnknownVal(cty.Bool), nil
+				}
+				if !v.IsNull() && v.True() == stop {
+					result = stop
+				}
+			}
+			return cty.BoolVal(result), nil
+		},
+	})
+}
+
+var (
+	allTrueFunc = boolFold(true, false)
+	anyTrueFunc = boolFold(false, true)
+)
+
+// sumFunc is sum(list): the total of a list of numbers.
+var sumFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Number)}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		total := cty.Zero
+		for it := args[0].ElementIterator(); it.Next(); {
+			_, v := it.Element()
+			if !v.IsKnown() {
+				return cty.UnknownVal(cty.Number), nil
+			}
+			if v.IsNull() {
+				return cty.NilVal, function.NewArgErrorf(0, "sum cannot add null")
+			}
+			total = total.Add(v)
+		}
+		return total, nil
+	},
+})
 
 // coalesceFunc is Terraform's coalesce: the first argument that is
 // neither null nor an empty string (cty's skips only nulls).

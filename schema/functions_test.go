@@ -56,6 +56,9 @@ func TestFunctions(t *testing.T) {
 		{expr: `in_scope("192.0.2.1")`, want: cty.False},
 		{expr: `in_scope("not a subject")`, want: cty.False},
 		{expr: `can(tonumber("x"))`, want: cty.False},
+		{expr: `alltrue([true, 1 == 1]) && !alltrue([true, false]) && alltrue([])`, want: cty.True},
+		{expr: `anytrue([false, true]) || anytrue([])`, want: cty.True},
+		{expr: `sum([1, 2, 3.5])`, want: cty.NumberFloatVal(6.5)},
 		{expr: `try(tonumber("x"), 0)`, want: cty.NumberIntVal(0)},
 	}
 	ctx := cfg.EvalContext(nil)

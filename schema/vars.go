@@ -11,15 +11,30 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // EnvVarPrefix starts the environment variables that set input
 // variables: RECONFORM_VAR_apex=acme.example.
 const EnvVarPrefix = "RECONFORM_VAR_"
 
-var variableSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "type"}, {Name: "default"}, {Name: "description"}, {Name: "sensitive"},
+var variableSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "type"}, {Name: "default"}, {Name: "description"}, {Name: "sensitive"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "validation"}},
+}
+
+var validationSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "condition", Required: true}, {Name: "error_message", Required: true},
 }}
+
+// validationRule is a variable's validation block, checked once values
+// are known.
+type validationRule struct {
+	variable  *Variable
+	condition hcl.Expression
+	message   string
+	declRange hcl.Range
+}
 
 // decodeVariables decodes the variable blocks, then assigns their values
 // from, in rising precedence, defaults, RECONFORM_VAR_<name>, var files
@@ -29,8 +44,19 @@ func (l *loader) decodeVariables() {
 		v := &Variable{Name: b.Labels[0], Type: cty.DynamicPseudoType, DeclRange: blockRange(b)}
 		body, diags := content(b.Body, variableSchema, "a variable block")
 		l.diags = append(l.diags, diags...)
-		for _, inner := range body.Blocks {
-			l.errorf(inner.TypeRange, "Unsupported block type", "Blocks of type %q are not expected in a variable block.", inner.Type)
+		for _, vb := range body.Blocks {
+			vc, d := content(vb.Body, validationSchema, "a validation block")
+			l.diags = append(l.diags, d...)
+			cond, hasCond := vc.Attributes["condition"]
+			msgAttr, hasMsg := vc.Attributes["error_message"]
+			if !hasCond || !hasMsg {
+				continue
+			}
+			msg, ok := l.evalString(msgAttr, nil)
+			if !ok || !l.checkRefs(cond.Expr, "a validation condition", "var") {
+				continue
+			}
+			l.validations = append(l.validations, validationRule{variable: v, condition: cond.Expr, message: msg, declRange: vb.DefRange})
 		}
 		if a, ok := body.Attributes["type"]; ok {
 			ty, d := typeexpr.TypeConstraint(a.Expr)
@@ -92,6 +118,7 @@ func (l *loader) decodeVariables() {
 			name, name, EnvVarPrefix, name)
 		v.Value = cty.UnknownVal(v.Type)
 	}
+	l.checkValidations()
 }
 
 // parseVarValue turns a raw string given outside the configuration into a
@@ -283,6 +310,42 @@ func (l *loader) decodeLocals() {
 				l.localVals[name] = cty.DynamicVal
 			}
 			return
+		}
+	}
+}
+
+// checkValidations evaluates the validation rules of the variables against
+// their values.
+func (l *loader) checkValidations() {
+	vars := map[string]cty.Value{}
+	for name, v := range l.cfg.Variables {
+		vars[name] = v.Value
+	}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)}, Functions: Functions(l.cfg)}
+	for _, r := range l.validations {
+		val, diags := r.condition.Value(ctx)
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
+			continue
+		}
+		val, _ = val.UnmarkDeep()
+		if !val.IsKnown() {
+			continue
+		}
+		ok, err := convert.Convert(val, cty.Bool)
+		if err != nil || ok.IsNull() {
+			l.errorf(r.condition.Range(), "Invalid validation condition", "The condition must be true or false, not %s.", val.Type().FriendlyName())
+			continue
+		}
+		if ok.False() {
+			shown := "(sensitive value)"
+			if !r.variable.Sensitive {
+				if js, err := ctyjson.Marshal(r.variable.Value, r.variable.Value.Type()); err == nil {
+					shown = string(js)
+				}
+			}
+			l.errorf(r.variable.DeclRange, "Invalid value for variable",
+				"%s\n\nThe value %s of var.%s fails the validation rule at %s.", r.message, shown, r.variable.Name, shortRange(r.declRange))
 		}
 	}
 }

@@ -7,6 +7,11 @@ variable "apex" {
 variable "extra_domains" {
   type    = list(string)
   default = ["acme-corp.example", "acme.test"]
+
+  validation {
+    condition     = alltrue([for d in var.extra_domains : length(split(".", d)) > 1])
+    error_message = "Each extra domain must be a fully qualified name."
+  }
 }
 
 variable "budgets" {
