@@ -1,0 +1,181 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/providers/dns/dnstest"
+	"github.com/reconform/reconform/schema"
+)
+
+// outOfScope are the names of testdata/dns/engagement that must never
+// reach the DNS server: literal subjects, names in the passive history,
+// an excluded subdomain and a CNAME target a pivot follows.
+var outOfScope = []string{"outside.example", "nowhere.example", "partner.other.example", "excluded.acme.example", "shop.saas.example"}
+
+// TestDNSEndToEnd verifies a passive history with live DNS against an
+// in-process authoritative server, and checks the scope guard from the
+// server's side: it counts every question it receives.
+func TestDNSEndToEnd(t *testing.T) {
+	if _, ok := commands["apply"]; !ok {
+		t.Skip("the apply command has not landed yet")
+	}
+	srv := dnstest.Start(t, filepath.Join("..", "..", "testdata", "dns", "zone.db"))
+	dir := copyDNSEngagement(t)
+	environ := []string{"RECONFORM_VAR_resolver=" + srv.Addr, "HOME=" + t.TempDir()}
+	step := func(args ...string) cliResult {
+		t.Helper()
+		r := runCLI(t, dir, environ, args...)
+		t.Logf("reconform %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+		return r
+	}
+
+	if r := step("validate"); r.Code != exitOK {
+		t.Fatalf("validate: exit %d", r.Code)
+	}
+	plan := step("plan")
+	if plan.Code == exitError {
+		t.Fatalf("plan failed")
+	}
+	if len(srv.Queries()) != 0 {
+		t.Fatalf("plan sent DNS questions: %v", srv.Queries())
+	}
+	// The plan marks the active instance and names the refused subject.
+	if !regexp.MustCompile(`(?m)^.*!.*dns resolve acme\.example`).MatchString(plan.Stdout) {
+		t.Errorf("plan does not mark the active instance dns resolve acme.example with !")
+	}
+	if !regexp.MustCompile(`(?m)outside\.example.*scope`).MatchString(plan.Stdout) {
+		t.Errorf("plan does not say outside.example is refused as out of scope")
+	}
+
+	if r := step("apply", "-auto-approve"); r.Code == exitError {
+		t.Fatalf("apply failed")
+	}
+
+	asked := map[string]bool{}
+	for _, q := range srv.Queries() {
+		asked[strings.Fields(q)[0]] = true
+	}
+	for _, name := range outOfScope {
+		if asked[name] {
+			t.Errorf("out-of-scope %s reached the DNS server", name)
+		}
+	}
+	for name := range asked {
+		if name != "acme.example" && !strings.HasSuffix(name, ".acme.example") || name == "excluded.acme.example" {
+			t.Errorf("out-of-scope %s reached the DNS server", name)
+		}
+	}
+	for _, name := range []string{"acme.example", "_dmarc.acme.example", "www.acme.example", "web.acme.example", "old.acme.example", "dangling.acme.example", "gone.acme.example"} {
+		if !asked[name] {
+			t.Errorf("in-scope %s was never asked; asked: %v", name, srv.Queries())
+		}
+	}
+
+	st, err := state.ReadFile(filepath.Join(dir, "acme.rfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Active instances are marked, and every out-of-scope one was skipped.
+	ran := map[string]schema.InstanceResult{}
+	for _, in := range st.Instances {
+		if in.Query.Op == schema.OpResolve {
+			if !in.Active {
+				t.Errorf("instance %s is not marked active", in.Key)
+			}
+			ran[in.Query.Subject.Value] = in
+		}
+	}
+	for _, name := range outOfScope {
+		if in, ok := ran[name]; ok && (in.Status != schema.StatusSkipped || !strings.Contains(in.Reason, "scope")) {
+			t.Errorf("instance %s: status %s (%s), want skipped for scope", in.Key, in.Status, in.Reason)
+		}
+	}
+	if in := ran["acme.example"]; in.Status != schema.StatusOK {
+		t.Errorf("dns resolve acme.example: %s %s", in.Status, in.Reason)
+	}
+
+	// Findings from live DNS are active and current; the history's stay
+	// passive; absence is a fact, not an error.
+	byID := map[string]state.Finding{}
+	for _, f := range st.Findings {
+		byID[f.ID()] = f
+	}
+	for id, active := range map[string]bool{
+		"acme.example NS ns1.acme.example":              true,
+		"web.acme.example A 203.0.113.20":               true,
+		"acme.example A 203.0.113.10":                   true, // in the history and live
+		"acme.example MX 10 mail.oldhost.example":       false,
+		"old.acme.example A 198.51.100.7":               false,
+		"partner.other.example A 192.0.2.1":             false,
+		"dangling.acme.example CNAME gone.acme.example": true,
+	} {
+		f, ok := byID[id]
+		if !ok {
+			t.Errorf("finding %s missing", id)
+			continue
+		}
+		if f.Active != active {
+			t.Errorf("finding %s: active %v, want %v", id, f.Active, active)
+		}
+	}
+	facts := map[string]bool{}
+	for _, f := range st.Facts {
+		facts[f.ID()] = true
+	}
+	for _, id := range []string{
+		"old.acme.example dns_status nxdomain",
+		"acme.example dns_status noerror",
+		"dangling.acme.example dangling_cname gone.acme.example",
+	} {
+		if !facts[id] {
+			t.Errorf("fact %s missing", id)
+		}
+	}
+}
+
+// TestDNSRefusedInPassiveEngagement: the same engagement with passive_only
+// = true does not validate, and nothing is sent.
+func TestDNSRefusedInPassiveEngagement(t *testing.T) {
+	srv := dnstest.Start(t, filepath.Join("..", "..", "testdata", "dns", "zone.db"))
+	dir := copyDNSEngagement(t)
+	path := filepath.Join(dir, "main.hcl")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(src), "passive_only = false", "passive_only = true", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	environ := []string{"RECONFORM_VAR_resolver=" + srv.Addr, "HOME=" + t.TempDir()}
+	for _, args := range [][]string{{"validate"}, {"plan"}, {"apply", "-auto-approve"}} {
+		r := runCLI(t, dir, environ, args...)
+		if r.Code != exitError || !strings.Contains(r.Stdout+r.Stderr, "passive") {
+			t.Errorf("%s: exit %d, want %d and a message about passive_only:\n%s%s", args[0], r.Code, exitError, r.Stdout, r.Stderr)
+		}
+	}
+	if len(srv.Queries()) != 0 {
+		t.Errorf("a passive engagement sent DNS questions: %v", srv.Queries())
+	}
+}
+
+// copyDNSEngagement copies testdata/dns/engagement to a temporary folder.
+func copyDNSEngagement(t *testing.T) string {
+	t.Helper()
+	from := filepath.Join("..", "..", "testdata", "dns", "engagement")
+	dir := t.TempDir()
+	for _, name := range []string{"main.hcl", "history.csv"} {
+		data, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
