@@ -233,7 +233,8 @@ func (p *Provider) findings(q schema.Query, rec Record) []schema.Finding {
 	if q.Op == schema.OpSubdomains {
 		add(schema.NewFinding(rec.RRName, schema.TypeHost, ""))
 	}
-	if rrtype == "" || (q.Op == schema.OpResolutions || q.Op == schema.OpSubdomains) && !q.WantsType(rrtype) {
+	filtered := q.Op == schema.OpResolutions || q.Op == schema.OpSubdomains
+	if rrtype == "" || (filtered && !q.WantsType(rrtype)) {
 		return out
 	}
 	for _, v := range rec.RData {
