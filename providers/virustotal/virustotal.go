@@ -115,12 +115,13 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query, path string)
 	bad := 0
 	ans, err := p.collect(ctx, path, func(obj object) {
 		var a resolutionAttributes
-		if json.Unmarshal(obj.Attributes, &a) != nil {
+		if len(obj.Attributes) > 0 && json.Unmarshal(obj.Attributes, &a) != nil {
 			bad++
 			return
 		}
-		addr, err := netip.ParseAddr(strings.TrimSpace(a.IPAddress))
-		name := schema.NormalizeName(a.HostName)
+		host, ip := resolutionPair(obj.ID, a, q.Subject)
+		addr, err := netip.ParseAddr(ip)
+		name := schema.NormalizeName(host)
 		if err != nil || schema.ValidateDomain(name) != nil {
 			bad++
 			return
@@ -146,6 +147,32 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query, path string)
 	}
 	ans.Findings = providers.MergeFindings(found)
 	return ans, nil
+}
+
+// resolutionPair is the host name and IP address of a resolution. When
+// the attributes lack them (relationship descriptors carry only the id),
+// they come from the id, which is the IP address immediately followed by
+// the host name, split at the queried subject.
+func resolutionPair(id string, a resolutionAttributes, subject schema.Subject) (host, ip string) {
+	host, ip = strings.TrimSpace(a.HostName), strings.TrimSpace(a.IPAddress)
+	id = strings.ToLower(strings.TrimSpace(id))
+	switch subject.Kind {
+	case schema.SubjectDomain:
+		if host == "" {
+			host = subject.Value
+		}
+		if rest, ok := strings.CutSuffix(id, subject.Value); ip == "" && ok {
+			ip = rest
+		}
+	case schema.SubjectIP:
+		if ip == "" {
+			ip = subject.Value
+		}
+		if rest, ok := strings.CutPrefix(id, strings.ToLower(subject.Value)); host == "" && ok {
+			host = rest
+		}
+	}
+	return host, ip
 }
 
 // subdomains reads the domain objects under a domain; each id is a name.

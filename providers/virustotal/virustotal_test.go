@@ -247,6 +247,15 @@ func TestQuery(t *testing.T) {
 			},
 			wantRequests: 2,
 		},
+		{
+			name: "descriptors without attributes: the id is IP then host",
+			q:    query(schema.OpReverseIP, "198.51.100.7"),
+			want: []schema.Finding{
+				seen("a.example.com", "A", "198.51.100.7", 0),
+				seen("b.example.org", "A", "198.51.100.7", 0),
+			},
+			wantRequests: 1,
+		},
 		{name: "empty collection", q: query(schema.OpResolutions, "empty.example"), wantRequests: 1},
 		{name: "empty subdomains", q: query(schema.OpSubdomains, "empty.example"), wantRequests: 1},
 		{name: "unknown domain (404 NotFoundError) is an empty answer", q: query(schema.OpSubdomains, "nx.example"), wantRequests: 1},
@@ -418,6 +427,28 @@ func TestQueryErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestResolutionPair(t *testing.T) {
+	domain := schema.Subject{Kind: schema.SubjectDomain, Value: "example.com"}
+	ip := schema.Subject{Kind: schema.SubjectIP, Value: "203.0.113.10"}
+	for _, tt := range []struct {
+		id       string
+		attrs    resolutionAttributes
+		subject  schema.Subject
+		host, ip string
+	}{
+		{"203.0.113.10example.com", resolutionAttributes{HostName: "example.com", IPAddress: "203.0.113.10"}, domain, "example.com", "203.0.113.10"},
+		{"203.0.113.10example.com", resolutionAttributes{}, domain, "example.com", "203.0.113.10"},
+		{"2001:db8::10example.com", resolutionAttributes{}, domain, "example.com", "2001:db8::10"},
+		{"203.0.113.10www.example.com", resolutionAttributes{}, ip, "www.example.com", "203.0.113.10"},
+		{"", resolutionAttributes{}, ip, "", "203.0.113.10"},
+	} {
+		host, addr := resolutionPair(tt.id, tt.attrs, tt.subject)
+		if host != tt.host || addr != tt.ip {
+			t.Errorf("resolutionPair(%q, %v) = %q, %q; want %q, %q", tt.id, tt.subject, host, addr, tt.host, tt.ip)
+		}
 	}
 }
 
