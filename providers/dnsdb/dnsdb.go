@@ -67,6 +67,7 @@ func Registration() providers.Registration {
 // Provider is one configured dnsdb instance.
 type Provider struct {
 	cfg      providers.Config
+	base     string // the API root, ending in /dnsdb/v2
 	key      string
 	limit    int64
 	maxPages int64
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) 
 	}
 	p := &Provider{
 		cfg:      cfg,
+		base:     apiBase(cfg.Endpoint),
 		key:      key,
 		limit:    cfg.Int("limit", defaultLimit),
 		maxPages: max(cfg.Int("max_pages", defaultMaxPages), 1),
@@ -118,7 +120,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		}
 	}
 	header := http.Header{"X-API-Key": {p.key}, "Accept": {"application/x-ndjson"}}
-	base := strings.TrimRight(p.cfg.Endpoint, "/") + "/" + path
+	base := p.base + "/" + path
 	var (
 		ans    providers.Answer
 		all    []schema.Finding
@@ -174,6 +176,17 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	ans.Findings = providers.MergeFindings(all)
 	return ans, nil
+}
+
+// apiBase is the API root for an endpoint: a bare host
+// ("http://127.0.0.1:8080") gets the service's /dnsdb/v2 path, as the API
+// always lives there; an endpoint with a path is used as given.
+func apiBase(endpoint string) string {
+	base := strings.TrimRight(endpoint, "/")
+	if u, err := url.Parse(base); err == nil && u.Path == "" {
+		base += "/dnsdb/v2"
+	}
+	return base
 }
 
 // lookupPath maps an op to its DNSDB lookup path (below the endpoint).

@@ -371,3 +371,20 @@ func TestTimeFences(t *testing.T) {
 		t.Errorf("query = %s", got)
 	}
 }
+
+func TestBareHostEndpoint(t *testing.T) {
+	fake := &fakevendors.DNSDB{Fixtures: fixtures, Key: key}
+	srv := fakevendors.Start(t, fake)
+	for _, endpoint := range []string{srv.URL, srv.URL + "/", srv.URL + "/dnsdb/v2/"} {
+		cfg, _ := providertest.Config(t, "dnsdb", endpoint, map[string]string{"api_key": key})
+		p, _ := dnsdb.New(context.Background(), cfg)
+		if _, err := p.Query(context.Background(), schema.Query{Op: schema.OpResolutions, Subject: subject(t, "www.example.com")}); err != nil {
+			t.Errorf("endpoint %s: %v", endpoint, err)
+		}
+	}
+	for _, r := range fake.Requests() {
+		if r.Path != "/dnsdb/v2/lookup/rrset/name/www.example.com" {
+			t.Errorf("path %s", r.Path)
+		}
+	}
+}
