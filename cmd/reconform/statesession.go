@@ -171,7 +171,8 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 	r := diff.Compare(s.prev, next, s.cfg.Engagement.Ignore)
 	switch {
 	case s.opts.JSON:
-		err = diff.JSON(s.env.Stdout, r)
+		// apply -json is a stream of one JSON event a line.
+		err = diff.JSONEvent(s.env.Stdout, r)
 	case s.prev == nil:
 		printFirstState(s.env, next, s.store.Path)
 	default:

@@ -187,8 +187,12 @@ func TestCommitTwoRuns(t *testing.T) {
 	}
 	// Without -detailed-exitcode drift exits 0; -json prints the drift document.
 	r, _ = commitRun(t, t.TempDir(), firstRun(), &stateOptions{JSON: true})
-	var doc map[string]any
-	if r.Code != exitOK || json.Unmarshal([]byte(r.Stdout), &doc) != nil || doc["has_drift"] != true {
+	var event struct {
+		Type  string
+		Drift map[string]any
+	}
+	if r.Code != exitOK || strings.Count(r.Stdout, "\n") != 1 || json.Unmarshal([]byte(r.Stdout), &event) != nil ||
+		event.Type != "drift" || event.Drift["has_drift"] != true {
 		t.Fatalf("json: code %d\n%s", r.Code, r.Stdout)
 	}
 }

@@ -420,6 +420,24 @@ func jfacts(fs []schema.Fact) []any {
 // JSON writes the drift as the document described in docs/drift-json.md:
 // sorted keys, two-space indent, every list present (possibly empty).
 func JSON(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(buildDoc(r))
+}
+
+// JSONEvent writes the drift as one line of a JSON event stream (apply
+// -json): {"type":"drift","drift":<the document JSON writes>}.
+func JSONEvent(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(struct {
+		Drift jsonDoc `json:"drift"`
+		Type  string  `json:"type"`
+	}{buildDoc(r), "drift"})
+}
+
+func buildDoc(r *Result) jsonDoc {
 	doc := jsonDoc{
 		FormatVersion: JSONFormatVersion,
 		HasDrift:      r.HasDrift(),
@@ -447,8 +465,5 @@ func JSON(w io.Writer, r *Result) error {
 	for _, c := range r.FactsChanged {
 		doc.Facts.Changed = append(doc.Facts.Changed, jsonFactChange{Subject: c.Subject, Kind: c.Kind, Old: c.Old, New: c.New, Weakening: c.Weakening})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return doc
 }
