@@ -43,6 +43,7 @@ type jsonDoc struct {
 	Timeline      []analysis.NameTimeline `json:"timeline"`
 	Ranges        []RangeRow              `json:"ranges"`
 	SharedHosting []SharedRow             `json:"shared_hosting"`
+	Correlation   []RelatedRow            `json:"correlation"`
 	Facts         []schema.Fact           `json:"facts"`
 	Findings      []jsonFinding           `json:"findings"`
 	Drift         json.RawMessage         `json:"drift"`
@@ -66,6 +67,7 @@ func (m *model) json(w io.Writer) error {
 		Timeline:      nonNil(m.timeline),
 		Ranges:        nonNil(m.ranges),
 		SharedHosting: nonNil(m.shared),
+		Correlation:   nonNil(m.related),
 		Facts:         nonNil(m.facts),
 		Findings:      make([]jsonFinding, 0, len(m.findings)),
 		Drift:         json.RawMessage("null"),

@@ -245,6 +245,12 @@ pre.drift del { background: #fee2e2; }
 {{range .Shared}}<tr><td><code>{{.IP}}</code></td><td>{{.Domains}}</td><td>{{if .Shared}}<span class="yes">yes</span>{{else}}no{{end}}</td><td class="mono">{{range $i, $v := .Ours}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td class="mono">{{range $i, $v := .Sample}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">No address hosts more than one registered domain.</p>{{end}}
 
+<h2 id="related">Name-server and mail correlation</h2>
+{{if .Related}}<table>
+<tr><th>Server</th><th>Type</th><th>Our domains</th><th>Other domains</th></tr>
+{{range .Related}}<tr><td><code>{{.Server}}</code></td><td>{{.Type}}</td><td class="mono">{{range $i, $v := .Ours}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td class="mono">{{range $i, $v := .Others}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
+{{end}}</table>{{else}}<p class="muted">No other domain is known to share the target's name servers or mail servers.</p>{{end}}
+
 <h2 id="drift">Drift since the previous state</h2>
 {{with .Drift}}<p><b>{{.Summary}}</b></p>
 {{range .Weakenings}}<div class="alert">{{.}}</div>{{end}}
@@ -274,3 +280,4 @@ func (p htmlPage) SaaSRows() []SaaSRow         { return p.model.saas }
 func (p htmlPage) TL() []analysis.NameTimeline { return p.model.timeline }
 func (p htmlPage) Ranges() []RangeRow          { return p.model.ranges }
 func (p htmlPage) Shared() []SharedRow         { return p.model.shared }
+func (p htmlPage) Related() []RelatedRow       { return p.model.related }

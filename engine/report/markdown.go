@@ -165,6 +165,16 @@ func (m *model) markdown(w io.Writer) error {
 		}
 	}
 
+	o.printf("\n## Name-server and mail correlation\n\n")
+	if len(m.related) == 0 {
+		o.printf("No other domain is known to share the target's name servers or mail servers.\n")
+	} else {
+		o.printf("| Server | Type | Our domains | Other domains |\n|---|---|---|---|\n")
+		for _, r := range m.related {
+			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Server), r.Type, codeList(r.Ours), codeList(r.Others))
+		}
+	}
+
 	o.printf("\n## Drift since the previous state\n\n")
 	if m.in.Drift == nil {
 		o.printf("No previous state to compare with.\n")

@@ -103,6 +103,7 @@ type model struct {
 	saas     []SaaSRow
 	ranges   []RangeRow
 	shared   []SharedRow
+	related  []RelatedRow
 	warnings []string
 	summary  Summary
 }
@@ -154,6 +155,16 @@ type SharedRow struct {
 	Sample  []string `json:"neighbours,omitempty"`
 }
 
+// RelatedRow is a name server or mail server of the target that other
+// domains use too: name-server and MX correlation.
+type RelatedRow struct {
+	Server  string   `json:"server"`
+	Type    string   `json:"type"` // NS or MX
+	Ours    []string `json:"in_scope_domains"`
+	Others  []string `json:"other_domains"`
+	Current bool     `json:"current"`
+}
+
 // Summary counts what the state holds.
 type Summary struct {
 	Findings   int            `json:"findings"`
@@ -191,6 +202,7 @@ func build(in Input) *model {
 	m.buildSaaS()
 	m.buildRanges()
 	m.buildShared()
+	m.buildRelated()
 	m.buildSummary()
 	return m
 }
@@ -494,6 +506,59 @@ func (m *model) buildShared() {
 		}
 		return m.shared[i].IP < m.shared[j].IP
 	})
+}
+
+// buildRelated groups the NS and MX records by server: servers of shown
+// domains that other domains use as well.
+func (m *model) buildRelated() {
+	type key struct{ server, typ string }
+	ours := map[key]map[string]bool{}
+	others := map[key]map[string]bool{}
+	current := map[key]bool{}
+	for _, f := range m.findings {
+		if f.Type != "NS" && f.Type != "MX" {
+			continue
+		}
+		server := f.Value
+		if f.Type == "MX" {
+			fields := strings.Fields(f.Value)
+			if len(fields) == 0 {
+				continue
+			}
+			server = fields[len(fields)-1]
+		}
+		k := key{server, f.Type}
+		side := others
+		if m.shown[f.Name] {
+			side = ours
+			current[k] = current[k] || f.Current
+		}
+		if side[k] == nil {
+			side[k] = map[string]bool{}
+		}
+		side[k][f.Name] = true
+	}
+	for k, names := range ours {
+		if len(others[k]) == 0 {
+			continue
+		}
+		m.related = append(m.related, RelatedRow{Server: k.server, Type: k.typ, Ours: sortedKeys(names), Others: sortedKeys(others[k]), Current: current[k]})
+	}
+	sort.Slice(m.related, func(i, j int) bool {
+		if m.related[i].Type != m.related[j].Type {
+			return m.related[i].Type > m.related[j].Type // NS before MX
+		}
+		return m.related[i].Server < m.related[j].Server
+	})
+}
+
+func sortedKeys(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (m *model) buildSummary() {
