@@ -129,10 +129,10 @@ type Registration struct {
 	Schema schema.ProviderSchema
 	New    Factory
 	// MinRequests, when set, says how many requests one query costs at
-	// least (e.g. SecurityTrails resolutions: current records plus one
-	// history request per record type); pages beyond the first cannot be
-	// known before running. nil means 1. The plan uses it to compare
-	// request counts with budgets.
+	// least when the vendor has data (e.g. SecurityTrails resolutions:
+	// current records plus one history request per record type); pages
+	// beyond the first cannot be known before running. nil means 1. The
+	// plan uses it to compare request counts with budgets.
 	MinRequests func(q schema.Query) int
 }
 

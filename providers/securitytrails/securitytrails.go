@@ -209,33 +209,36 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.A
 	if err != nil {
 		return providers.Answer{}, err
 	}
+	if !ok {
+		// 404: SecurityTrails knows nothing of the name; asking for its
+		// history would spend quota for the same answer.
+		return ans, nil
+	}
 	// MX history gives the host without its preference; current records
 	// give both, so remember them to name history MX values the same way.
 	mxPref := map[string]string{}
-	if ok {
-		for _, typ := range historyTypes {
-			bucket, present := cur.CurrentDNS[strings.ToLower(typ)]
-			if !present {
+	for _, typ := range historyTypes {
+		bucket, present := cur.CurrentDNS[strings.ToLower(typ)]
+		if !present {
+			continue
+		}
+		first := parseDate(string(bucket.FirstSeen))
+		for _, v := range bucket.Values {
+			f, ok := p.finding(host, typ, v, nil)
+			if !ok {
 				continue
 			}
-			first := parseDate(string(bucket.FirstSeen))
-			for _, v := range bucket.Values {
-				f, ok := p.finding(host, typ, v, nil)
-				if !ok {
-					continue
+			if f.Type == "MX" {
+				if pref, name, cut := strings.Cut(f.Value, " "); cut {
+					mxPref[name] = pref
 				}
-				if f.Type == "MX" {
-					if pref, name, cut := strings.Cut(f.Value, " "); cut {
-						mxPref[name] = pref
-					}
-				}
-				if !q.WantsType(f.Type) {
-					continue
-				}
-				f.FirstSeen = first
-				f.Current = true
-				found = append(found, f)
 			}
+			if !q.WantsType(f.Type) {
+				continue
+			}
+			f.FirstSeen = first
+			f.Current = true
+			found = append(found, f)
 		}
 	}
 
