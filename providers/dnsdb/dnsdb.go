@@ -56,7 +56,7 @@ var timeFences = []string{"time_first_before", "time_first_after", "time_last_be
 
 const (
 	defaultLimit    = 10000
-	defaultMaxPages = 5
+	defaultMaxPages = 20
 )
 
 // Registration registers the provider type.
