@@ -389,33 +389,38 @@ func (w *walk) ask(in Instance, b *blockState) {
 			return
 		}
 	}
-	if st.phase == phaseDone && (shallower || !joined) {
-		// Its findings are new to b, or now shallower: pivot on them.
-		for _, sb := range st.blocks {
-			if sb == b || shallower {
-				w.attribute(st, sb)
-			}
-		}
+	switch {
+	case st.phase != phaseDone:
+	case shallower:
+		// Its findings are now shallower: pivot on them again everywhere.
+		w.attribute(st, st.blocks)
+	case !joined:
+		// Its findings are new to b.
+		w.attribute(st, []*blockState{b})
 	}
 }
 
-// attribute gives a finished instance's findings to block b, lowering their
-// depth to the instance's, and pivots on those new to b or now shallower.
-func (w *walk) attribute(st *instState, b *blockState) {
+// attribute gives a finished instance's findings to blocks, lowering their
+// depth to the instance's, and pivots on those new to a block or now
+// shallower (a shallower finding may reach further under max_depth).
+func (w *walk) attribute(st *instState, blocks []*blockState) {
 	for _, id := range st.ids {
 		f := w.findings[id]
-		shallower := st.Depth < f.Depth
-		if shallower {
+		lowered := st.Depth < f.Depth
+		if lowered {
 			f.Depth = st.Depth
 		}
-		if !b.has[id] {
-			b.has[id] = true
-			b.ids = append(b.ids, id)
-		} else if !shallower {
-			continue
-		}
-		for _, p := range b.feeds {
-			w.pivotOn(p, f)
+		for _, b := range blocks {
+			fresh := !b.has[id]
+			if fresh {
+				b.has[id] = true
+				b.ids = append(b.ids, id)
+			}
+			if fresh || lowered {
+				for _, p := range b.feeds {
+					w.pivotOn(p, f)
+				}
+			}
 		}
 	}
 }
@@ -829,9 +834,7 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 		mergeFinding(have, f)
 	}
 	st.ids = ids
-	for _, b := range st.blocks {
-		w.attribute(st, b)
-	}
+	w.attribute(st, st.blocks)
 }
 
 // mergeFinding folds f into have: sources united and sorted, the widest

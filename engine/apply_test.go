@@ -534,3 +534,33 @@ func TestApplyMutuallyRecursivePivots(t *testing.T) {
 		t.Errorf("%d calls, want 5 (each instance once)", f.world.TotalCalls())
 	}
 }
+
+// TestApplyShallowerRequestLowersDepth: the pivot asks for b at depth 1,
+// then a dependent query asks for the same instance at depth 0; it runs
+// once, at depth 0, so the depth bound reaches one step further.
+func TestApplyShallowerRequestLowersDepth(t *testing.T) {
+	f := newFixture(t, nil)
+	f.query("s1", []string{"pdns"}, schema.OpResolutions, `["a.acme.example"]`)
+	f.query("late", []string{"pdns"}, schema.OpResolutions, `[for x in query.s1.findings : x.value if x.type == "CNAME"]`, "query.s1")
+	f.pivot("follow", []string{"query.s1", "query.late", "pivot.follow"}, `finding.type == "CNAME"`, []string{"pdns"}, schema.OpResolutions, `finding.value`, 1)
+	opts := f.options()
+	opts.Parallelism = 1
+	r := f.apply(opts)
+	want := map[string]string{
+		"pdns resolutions a.acme.example": "ok",
+		"pdns resolutions b.acme.example": "ok",
+		"pdns resolutions c.acme.example": "ok",
+		"pdns resolutions d.acme.example": "skipped: depth: 2 is beyond max_depth 1",
+	}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("instances (-want +got):\n%s", diff)
+	}
+	for _, in := range r.Instances {
+		if in.Key == "pdns resolutions b.acme.example" && in.Depth != 0 {
+			t.Errorf("b ran at depth %d, want 0", in.Depth)
+		}
+	}
+	if f.world.Calls(schema.OpResolutions, "b.acme.example") != 1 {
+		t.Error("b queried more than once")
+	}
+}
