@@ -47,7 +47,8 @@
 //	asn                     IP      "AS64500 EXAMPLE-ORG" from the iptoasn table
 //	moved                   name    "A 198.51.100.7 -> 203.0.113.10": one value of a
 //	                                (name, type) replaced by another (Timeline)
-//	dns_verified            ...     facts of live DNS verification (verify.go), when present
+//	still_resolves          finding "yes" or "no": live DNS still answers the record
+//	                                (Verify, verify.go), when Options.Instances are given
 //
 // Currency: only current findings decide mail_provider, dns_provider, SPF,
 // DMARC and saas; historical ones give the *_past kinds or the timeline.
@@ -79,6 +80,10 @@ type Options struct {
 	// SharedHostingThreshold is how many unrelated registered domains make
 	// an IP shared hosting (default 5).
 	SharedHostingThreshold int
+	// Instances are this run's query instances (with FindingIDs); when
+	// set, live resolve instances verify the known records (Verify:
+	// still_resolves facts).
+	Instances []schema.InstanceResult
 	// MaxEvidence caps the evidence of one fact (default 50): an IP with
 	// thousands of neighbours must not bloat the state.
 	MaxEvidence int

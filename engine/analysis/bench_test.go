@@ -64,3 +64,21 @@ func FuzzReadASNTable(f *testing.F) {
 		}
 	})
 }
+
+func TestDeriveVerifiesWithInstances(t *testing.T) {
+	old := schema.NewFinding("www.acme.example", "A", "198.51.100.7")
+	now := schema.NewFinding("www.acme.example", "A", "203.0.113.10")
+	in := schema.InstanceResult{
+		Query:      schema.Query{Provider: "dns", Op: schema.OpResolve, Subject: schema.Subject{Kind: schema.SubjectDomain, Value: "www.acme.example"}, RRTypes: []string{"A"}},
+		Status:     schema.StatusOK,
+		FindingIDs: []string{now.ID()},
+	}
+	now.Sources = []string{"dns", "file.sonar"}
+	facts := Derive([]schema.Finding{old, now}, Options{Instances: []schema.InstanceResult{in}})
+	if !hasFact(facts, old.ID(), KindStillResolves, "no") || !hasFact(facts, now.ID(), KindStillResolves, "yes") {
+		t.Errorf("verification facts missing: %v", facts)
+	}
+	if facts := Derive([]schema.Finding{old, now}, Options{}); hasFact(facts, old.ID(), KindStillResolves, "no") {
+		t.Error("verification without instances")
+	}
+}
