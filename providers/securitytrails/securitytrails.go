@@ -205,14 +205,10 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.A
 
 	var cur domainResponse
 	ans.Requests++
-	ok, err := p.get(ctx, "/domain/"+url.PathEscape(host), nil, &cur)
-	if err != nil {
+	// A 404 (no current records) leaves cur empty; the history is still
+	// worth asking for, as decommissioned names keep their past.
+	if _, err := p.get(ctx, "/domain/"+url.PathEscape(host), nil, &cur); err != nil {
 		return providers.Answer{}, err
-	}
-	if !ok {
-		// 404: SecurityTrails knows nothing of the name; asking for its
-		// history would spend quota for the same answer.
-		return ans, nil
 	}
 	// MX history gives the host without its preference; current records
 	// give both, so remember them to name history MX values the same way.

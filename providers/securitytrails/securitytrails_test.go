@@ -248,9 +248,9 @@ func TestQuery(t *testing.T) {
 			want: nil, wantRequests: 7,
 		},
 		{
-			name: "resolutions: 404 for the name is an empty answer without history requests",
-			q:    query(schema.OpResolutions, "unknown.example"),
-			want: nil, wantRequests: 1,
+			name: "resolutions: 404 for the name is an empty answer",
+			q:    query(schema.OpResolutions, "unknown.example", "TXT"),
+			want: nil, wantRequests: 2,
 		},
 		{
 			name: "subdomains: labels become full names",
