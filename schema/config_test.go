@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -316,5 +317,39 @@ func writeFile(t *testing.T, dir, name, content string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSubjectKindWarnings(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "main.hcl", `engagement "k" {}
+provider "file" "f" {
+  path = "x"
+}
+target "ip" "mx" {
+  address = "192.0.2.1"
+}
+query "rev" {
+  provider = provider.file.f
+  op       = "reverse_ip"
+  subjects = ["acme.example", target.ip.mx, "192.0.2.0/24"]
+}
+query "subs" {
+  provider = provider.file.f
+  op       = "subdomains"
+  subjects = [target.ip.mx, "acme.example"]
+}
+`)
+	_, diags := load(dir, schema.LoadOptions{})
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%d: %s: %s", d.Subject.Start.Line, d.Summary, d.Detail))
+	}
+	want := []string{
+		`11: Subject does not fit the operation: reverse_ip asks about IP addresses and CIDRs; acme.example is a domain name, so it will find nothing. For the records of a name use op = "resolutions".`,
+		`16: Subject does not fit the operation: subdomains asks about domain names; 192.0.2.1 is an IP address, so it will find nothing. For the names seen on an address use op = "reverse_ip".`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

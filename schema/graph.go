@@ -86,6 +86,24 @@ func (l *loader) checkGraph() {
 			}
 			subjects, diags := subjectsFromValue(v, e.Range())
 			l.diags = append(l.diags, diags...)
+			for _, subj := range subjects {
+				if q.Op != "" && !OpAccepts(q.Op, subj.Kind) {
+					var want []string
+					for _, k := range OpSubjectKinds[q.Op] {
+						want = append(want, kindPlurals[k])
+					}
+					hint := ""
+					switch {
+					case subj.Kind == SubjectDomain && q.Op == OpReverseIP:
+						hint = ` For the records of a name use op = "resolutions".`
+					case subj.Kind != SubjectDomain:
+						hint = ` For the names seen on an address use op = "reverse_ip".`
+					}
+					l.warnf(e.Range(), "Subject does not fit the operation",
+						"%s asks about %s; %s is %s, so it will find nothing.%s",
+						q.Op, strings.Join(want, " and "), subj.Value, kindNames[subj.Kind], hint)
+				}
+			}
 			if l.isActive(q.Providers, q.Op) {
 				for _, subj := range subjects {
 					if ok, why := l.cfg.Scope.Contains(subj); !ok {

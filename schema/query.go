@@ -227,3 +227,34 @@ func (l *loader) decodeParams(a *hcl.Attribute, ctx *hcl.EvalContext) map[string
 	}
 	return out
 }
+
+// OpSubjectKinds are the kinds of subject each op asks about; a query
+// whose subject is of another kind finds nothing.
+var OpSubjectKinds = map[Op][]SubjectKind{
+	OpResolutions: {SubjectDomain, SubjectIP},
+	OpReverseIP:   {SubjectIP, SubjectCIDR},
+	OpSubdomains:  {SubjectDomain},
+	OpNSReverse:   {SubjectDomain},
+	OpMXReverse:   {SubjectDomain},
+	OpResolve:     {SubjectDomain, SubjectIP},
+}
+
+// OpAccepts reports whether op asks about subjects of kind.
+func OpAccepts(op Op, kind SubjectKind) bool {
+	kinds, known := OpSubjectKinds[op]
+	if !known {
+		return true
+	}
+	for _, k := range kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// kindNames and kindPlurals are subject kinds in prose.
+var (
+	kindNames   = map[SubjectKind]string{SubjectDomain: "a domain name", SubjectIP: "an IP address", SubjectCIDR: "a CIDR"}
+	kindPlurals = map[SubjectKind]string{SubjectDomain: "domain names", SubjectIP: "IP addresses", SubjectCIDR: "CIDRs"}
+)
