@@ -44,6 +44,7 @@ type jsonDoc struct {
 	Ranges        []RangeRow              `json:"ranges"`
 	SharedHosting []SharedRow             `json:"shared_hosting"`
 	Correlation   []RelatedRow            `json:"correlation"`
+	NoLongerLive  []string                `json:"no_longer_resolve"`
 	Facts         []schema.Fact           `json:"facts"`
 	Findings      []jsonFinding           `json:"findings"`
 	Drift         json.RawMessage         `json:"drift"`
@@ -68,6 +69,7 @@ func (m *model) json(w io.Writer) error {
 		Ranges:        nonNil(m.ranges),
 		SharedHosting: nonNil(m.shared),
 		Correlation:   nonNil(m.related),
+		NoLongerLive:  nonNil(m.gone),
 		Facts:         nonNil(m.facts),
 		Findings:      make([]jsonFinding, 0, len(m.findings)),
 		Drift:         json.RawMessage("null"),

@@ -245,6 +245,10 @@ pre.drift del { background: #fee2e2; }
 {{range .Shared}}<tr><td><code>{{.IP}}</code></td><td>{{.Domains}}</td><td>{{if .Shared}}<span class="yes">yes</span>{{else}}no{{end}}</td><td class="mono">{{range $i, $v := .Ours}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td class="mono">{{range $i, $v := .Sample}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">No address hosts more than one registered domain.</p>{{end}}
 
+{{if .Verified}}<h2 id="live">Live DNS verification</h2>
+<p>{{.Verified}} known records checked against live DNS; {{len .Gone}} no longer resolve.</p>
+{{if .Gone}}<ul class="mono">{{range .Gone}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}
+
 <h2 id="related">Name-server and mail correlation</h2>
 {{if .Related}}<table>
 <tr><th>Server</th><th>Type</th><th>Our domains</th><th>Other domains</th></tr>
@@ -281,3 +285,5 @@ func (p htmlPage) TL() []analysis.NameTimeline { return p.model.timeline }
 func (p htmlPage) Ranges() []RangeRow          { return p.model.ranges }
 func (p htmlPage) Shared() []SharedRow         { return p.model.shared }
 func (p htmlPage) Related() []RelatedRow       { return p.model.related }
+func (p htmlPage) Verified() int               { return p.model.verified }
+func (p htmlPage) Gone() []string              { return p.model.gone }

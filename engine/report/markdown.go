@@ -165,6 +165,16 @@ func (m *model) markdown(w io.Writer) error {
 		}
 	}
 
+	if m.verified > 0 {
+		o.printf("\n## Live DNS verification\n\n%d known records checked against live DNS; %d no longer resolve.\n", m.verified, len(m.gone))
+		if len(m.gone) > 0 {
+			o.printf("\n")
+			for _, g := range m.gone {
+				o.printf("- %s\n", mdCode(g))
+			}
+		}
+	}
+
 	o.printf("\n## Name-server and mail correlation\n\n")
 	if len(m.related) == 0 {
 		o.printf("No other domain is known to share the target's name servers or mail servers.\n")

@@ -104,6 +104,8 @@ type model struct {
 	ranges   []RangeRow
 	shared   []SharedRow
 	related  []RelatedRow
+	gone     []string // findings live DNS no longer answers
+	verified int      // findings live DNS judged
 	warnings []string
 	summary  Summary
 }
@@ -203,6 +205,7 @@ func build(in Input) *model {
 	m.buildRanges()
 	m.buildShared()
 	m.buildRelated()
+	m.buildVerified()
 	m.buildSummary()
 	return m
 }
@@ -550,6 +553,21 @@ func (m *model) buildRelated() {
 		}
 		return m.related[i].Server < m.related[j].Server
 	})
+}
+
+// buildVerified collects the live DNS verdicts (still_resolves facts).
+func (m *model) buildVerified() {
+	for _, f := range m.factsOf(analysis.KindStillResolves) {
+		name, _, _ := strings.Cut(f.Subject, " ")
+		if !m.shown[name] {
+			continue
+		}
+		m.verified++
+		if f.Value == "no" {
+			m.gone = append(m.gone, f.Subject)
+		}
+	}
+	sort.Strings(m.gone)
 }
 
 func sortedKeys(set map[string]bool) []string {

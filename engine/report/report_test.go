@@ -201,6 +201,23 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	}
 }
 
+func TestLiveVerificationSection(t *testing.T) {
+	in := Input{Findings: []Finding{{Finding: schema.Finding{Name: "a.example", Type: "A", Value: "192.0.2.1", Current: true}}}}
+	in.Facts = []schema.Fact{{Subject: "a.example A 192.0.2.1", Kind: "still_resolves", Value: "no"}}
+	var md, page bytes.Buffer
+	if err := Render(&md, "md", in); err != nil {
+		t.Fatal(err)
+	}
+	if err := Render(&page, "html", in); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{md.String(), page.String()} {
+		if !strings.Contains(out, "1 known records checked against live DNS; 1 no longer resolve.") || !strings.Contains(out, "a.example A 192.0.2.1") {
+			t.Errorf("no live verification section:\n%s", out)
+		}
+	}
+}
+
 func TestCOFPresentation(t *testing.T) {
 	tests := map[string]struct{ typ, in, want string }{
 		"a":       {"A", "192.0.2.1", "192.0.2.1"},
