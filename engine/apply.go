@@ -101,6 +101,7 @@ type outcome struct {
 	status   schema.InstanceStatus
 	reason   string
 	requests int
+	kind     providers.ErrorKind // of a provider error
 }
 
 // providerRun is one provider instance built for this run.
@@ -110,6 +111,18 @@ type providerRun struct {
 	err    string // why it could not be built
 	gate   *gate
 	limits effectiveLimits
+	// dead is why the provider can answer nothing more this run (bad
+	// credentials, vendor quota spent): its remaining instances fail
+	// without sending a request. Set by the walk loop, read by workers.
+	dead atomic.Pointer[string]
+}
+
+// deadReason is why the provider takes no more queries, or "".
+func (pr *providerRun) deadReason() string {
+	if r := pr.dead.Load(); r != nil {
+		return *r
+	}
+	return ""
 }
 
 // walk is the state of one apply.
@@ -615,6 +628,10 @@ func (w *walk) run(ctx context.Context) {
 				w.queue = w.queue[1:]
 				w.finish(outcome{st: st, status: schema.StatusFailed, reason: reason})
 				continue
+			case pr.deadReason() != "" && !w.cacheable(st, pr):
+				w.queue = w.queue[1:]
+				w.finish(outcome{st: st, status: schema.StatusFailed, reason: "not sent: " + pr.deadReason()})
+				continue
 			case pr.gate.Exhausted() && !w.cacheable(st, pr):
 				w.queue = w.queue[1:]
 				w.finish(outcome{st: st, status: schema.StatusSkipped, reason: "budget"})
@@ -688,6 +705,9 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 	if pr.gate.Exhausted() {
 		return outcome{st: st, status: schema.StatusSkipped, reason: "budget"}
 	}
+	if dead := pr.deadReason(); dead != "" {
+		return outcome{st: st, status: schema.StatusFailed, reason: "not sent: " + dead}
+	}
 	var counter atomic.Int64
 	ictx, cancel := context.WithTimeout(withRequestCounter(ctx, &counter), w.opts.InstanceTimeout)
 	defer cancel()
@@ -721,7 +741,12 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			if retry {
 				reason = fmt.Sprintf("%s (gave up after %d attempts)", reason, attempt)
 			}
-			return outcome{st: st, status: schema.StatusFailed, reason: reason, requests: requests}
+			var pe *providers.Error
+			var kind providers.ErrorKind
+			if errors.As(err, &pe) {
+				kind = pe.Kind
+			}
+			return outcome{st: st, status: schema.StatusFailed, reason: reason, requests: requests, kind: kind}
 		}
 		delay := backoff(policy, attempt, after)
 		w.log.Debug("retrying", "instance", st.Key, "attempt", attempt, "delay", delay, "error", err)
@@ -785,6 +810,15 @@ func (w *walk) finish(out outcome) {
 	st := out.st
 	st.phase = phaseDone
 	st.status, st.reason, st.requests = out.status, out.reason, out.requests
+	if out.kind == providers.KindAuth || out.kind == providers.KindQuota {
+		// Every further request would fail the same way and may count
+		// against the account: stop sending to this provider.
+		if pr := w.prov[st.Query.Provider]; pr != nil && pr.deadReason() == "" {
+			reason := out.reason
+			pr.dead.Store(&reason)
+			w.warn(fmt.Sprintf("%s: no further queries this run: %s", st.Query.Provider, out.reason))
+		}
+	}
 	if out.status.Succeeded() {
 		w.merge(st, out.ans)
 	}

@@ -564,3 +564,25 @@ func TestApplyShallowerRequestLowersDepth(t *testing.T) {
 		t.Error("b queried more than once")
 	}
 }
+
+func TestApplyBadCredentialsStopTheProvider(t *testing.T) {
+	f := newFixture(t, nil)
+	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example", "www.acme.example", "a.acme.example"]`)
+	f.world.FailNext(schema.OpResolutions, "a.acme.example", providers.Errorf("pdns", providers.KindAuth, "invalid API key (check api_key)"))
+	opts := f.options()
+	opts.Parallelism = 1
+	r := f.apply(opts)
+	// a runs first (keys are queued in plan order: sorted), fails, and the
+	// other two are never sent.
+	want := map[string]string{
+		"pdns resolutions a.acme.example":   "failed: pdns: invalid API key (check api_key)",
+		"pdns resolutions acme.example":     "failed: not sent: pdns: invalid API key (check api_key)",
+		"pdns resolutions www.acme.example": "failed: not sent: pdns: invalid API key (check api_key)",
+	}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("instances (-want +got):\n%s", diff)
+	}
+	if n := f.world.TotalCalls(); n != 1 {
+		t.Errorf("%d calls after bad credentials, want 1", n)
+	}
+}
