@@ -140,7 +140,11 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			return providers.Answer{}, err
 		}
 		if resp.StatusCode == http.StatusNotFound {
-			break
+			if page == 1 {
+				break // nothing known
+			}
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindTransient,
+				"CIRCL answered page %d for %s with 404; run again", page, q.Subject.Value)
 		}
 		if e := strings.TrimSpace(resp.Header.Get("x-dribble-errors")); e != "" {
 			ans.Warnings = append(ans.Warnings, p.client.Redact("CIRCL reported: "+providers.BodySnippet([]byte(e))))

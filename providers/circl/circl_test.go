@@ -370,6 +370,11 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 2,
 		},
 		{
+			name: "404 on a later page fails the query", pageSize: 3, faults: []http.HandlerFunc{nil, respond(http.StatusNotFound, "Not Found")},
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindTransient, wantHits: 2,
+			wantMsg: []string{"page 2"},
+		},
+		{
 			name: "CIDR is not supported", q: query(schema.OpReverseIP, "203.0.113.0/24"),
 			wantKind: providers.KindUnsupported, wantMsg: []string{"CIDR"},
 		},

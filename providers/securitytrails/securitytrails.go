@@ -270,6 +270,9 @@ func (p *Provider) history(ctx context.Context, host, typ string, mxPref map[str
 		if err != nil {
 			return nil, requests, "", err
 		}
+		if !ok && page > 1 {
+			return fs, requests, fmt.Sprintf("%s history of %s: page %d of %d answered 404; kept the pages before it", typ, host, page, total), nil
+		}
 		if !ok || len(h.Records) == 0 {
 			break
 		}
@@ -392,6 +395,10 @@ func (p *Provider) search(ctx context.Context, field, val, rrtype string) (provi
 			return providers.Answer{}, err
 		}
 		if resp.StatusCode == http.StatusNotFound {
+			if page > 1 {
+				complete = false
+				ans.Warnings = append(ans.Warnings, fmt.Sprintf("SecurityTrails answered page %d of the search for %s = %s with 404; kept the pages before it", page, field, val))
+			}
 			break
 		}
 		var sr searchResponse

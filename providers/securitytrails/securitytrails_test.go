@@ -372,6 +372,7 @@ func TestQueryErrors(t *testing.T) {
 		wantKind     providers.ErrorKind // "" means success
 		wantMsg      []string
 		wantFindings int
+		wantWarning  string
 		wantHits     int
 	}{
 		{
@@ -427,6 +428,12 @@ func TestQueryErrors(t *testing.T) {
 			wantMsg: []string{"The requested domain is invalid"},
 		},
 		{
+			name:   "404 on a later history page keeps the earlier pages and warns",
+			faults: []http.HandlerFunc{nil, nil, status(http.StatusNotFound, `{"message":"Not found"}`)},
+			q:      query(schema.OpResolutions, "example.com", "A"), wantFindings: 3, wantHits: 3,
+			wantWarning: "page 2 of 2 answered 404",
+		},
+		{
 			name: "budget spent in the middle of a query", budget: 2, q: query(schema.OpResolutions, "example.com"),
 			wantKind: providers.KindBudget, wantHits: 2, wantMsg: []string{"budget"},
 		},
@@ -455,6 +462,9 @@ func TestQueryErrors(t *testing.T) {
 				}
 				if len(ans.Findings) != tt.wantFindings {
 					t.Errorf("got %d findings, want %d", len(ans.Findings), tt.wantFindings)
+				}
+				if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, tt.wantWarning) || tt.wantWarning == "" && w != "" {
+					t.Errorf("warnings %q, want %q", w, tt.wantWarning)
 				}
 				return
 			}

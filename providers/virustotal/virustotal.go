@@ -220,7 +220,13 @@ func (p *Provider) collect(ctx context.Context, path string, fn func(object)) (p
 			return providers.Answer{}, err
 		}
 		if resp.StatusCode == http.StatusNotFound {
-			return ans, nil // VirusTotal has no object for the subject
+			if page == 1 {
+				return ans, nil // VirusTotal has no object for the subject
+			}
+			// Losing the collection half-way must not pass for a
+			// complete answer.
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindTransient,
+				"VirusTotal answered page %d of %s with 404 (%s); run again", page, path, errorMessage(resp.Body))
 		}
 		var c collection
 		if err := json.Unmarshal(resp.Body, &c); err != nil {

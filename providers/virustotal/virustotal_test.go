@@ -384,6 +384,11 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 2,
 		},
 		{
+			name: "404 on a later page fails the query", fk: &fake{pageSize: 2, faults: []http.HandlerFunc{nil, respond(http.StatusNotFound, `{"error":{"code":"NotFoundError","message":"Cursor expired"}}`)}},
+			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindTransient, wantHits: 2,
+			wantMsg: []string{"page 2", "Cursor expired"},
+		},
+		{
 			name: "resolutions of an IP are not offered", q: query(schema.OpResolutions, "203.0.113.10"),
 			wantKind: providers.KindUnsupported,
 		},
