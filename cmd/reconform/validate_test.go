@@ -40,6 +40,8 @@ func TestValidateValidFixtures(t *testing.T) {
 	}
 }
 
+var registryWorded = map[string]bool{"missing_provider_attr": true, "unknown_provider_type": true, "unsupported_op": true}
+
 var errorComment = regexp.MustCompile(`#\s*ERROR:\s*(.+?)\s*$`)
 
 // TestValidateInvalidFixtures runs validate on each invalid engagement
@@ -73,8 +75,10 @@ func TestValidateInvalidFixtures(t *testing.T) {
 				fh.Close()
 			}
 			// The full rendering is golden for the cases whose text does not
-			// quote provider descriptions (those belong to the providers).
-			if name != "missing_provider_attr" {
+			// quote the provider registry (descriptions, lists of types and
+			// ops belong to the providers and change with them; the schema
+			// tests pin those messages against a fixed registry).
+			if !registryWorded[name] {
 				checkGolden(t, "validate_"+name+".txt", r.Stderr)
 			}
 		})
