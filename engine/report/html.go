@@ -228,6 +228,7 @@ pre.drift del { background: #fee2e2; }
 <h2 id="timeline">Timeline</h2>
 <p class="legend"><span><i style="background:#2563eb"></i>A</span><span><i style="background:#4f46e5"></i>AAAA</span><span><i style="background:#0d9488"></i>CNAME</span><span><i style="background:#d97706"></i>MX</span><span><i style="background:#16a34a"></i>NS</span><span><i style="background:#9333ea"></i>TXT</span><span><i style="background:#2563eb;opacity:.35"></i>historical</span><span><i style="background:#dc2626;height:2px"></i>move</span></p>
 {{if .TL}}<div class="chart">{{.Chart}}</div>{{if .ChartCut}}<p class="muted">{{.ChartCut}} more names are in the JSON and Markdown reports.</p>{{end}}{{else}}<p class="muted">No records.</p>{{end}}
+{{if .HostsOnly}}<p>Names known to exist with no record seen: <span class="mono">{{range $i, $v := .HostsOnly}}{{if $i}}, {{end}}{{$v}}{{end}}</span></p>{{end}}
 {{if .Moves}}<h3>Moves</h3>
 <table><tr><th>When</th><th>Name</th><th>Type</th><th>From</th><th>To</th></tr>
 {{range .Moves}}<tr><td>{{.When}}</td><td><code>{{.Name}}</code></td><td>{{.Type}}</td><td><code>{{.From}}</code></td><td><code>{{.To}}</code></td></tr>
@@ -287,3 +288,4 @@ func (p htmlPage) Shared() []SharedRow         { return p.model.shared }
 func (p htmlPage) Related() []RelatedRow       { return p.model.related }
 func (p htmlPage) Verified() int               { return p.model.verified }
 func (p htmlPage) Gone() []string              { return p.model.gone }
+func (p htmlPage) HostsOnly() []string         { return p.model.hostsOnly }

@@ -126,6 +126,9 @@ func (m *model) markdown(w io.Writer) error {
 		}
 		o.printf("\n")
 	}
+	if len(m.hostsOnly) > 0 {
+		o.printf("### Names without records\n\nKnown to exist (subdomain lists, certificates) with no record seen: %s\n\n", codeList(m.hostsOnly))
+	}
 	if len(m.timeline) == 0 {
 		o.printf("No records.\n")
 	} else {

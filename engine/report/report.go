@@ -98,16 +98,19 @@ type model struct {
 	findings []Finding // sorted by identity
 	facts    []schema.Fact
 	shown    map[string]bool // names the profile, timeline and graph show
-	timeline []analysis.NameTimeline
-	profiles []Profile
-	saas     []SaaSRow
-	ranges   []RangeRow
-	shared   []SharedRow
-	related  []RelatedRow
-	gone     []string // findings live DNS no longer answers
-	verified int      // findings live DNS judged
-	warnings []string
-	summary  Summary
+	// shownParents are the shown names and every domain above them.
+	shownParents map[string]bool
+	hostsOnly    []string // shown names known without any record
+	timeline     []analysis.NameTimeline
+	profiles     []Profile
+	saas         []SaaSRow
+	ranges       []RangeRow
+	shared       []SharedRow
+	related      []RelatedRow
+	gone         []string // findings live DNS no longer answers
+	verified     int      // findings live DNS judged
+	warnings     []string
+	summary      Summary
 }
 
 // Profile is a domain's technology profile.
@@ -195,9 +198,16 @@ func build(in Input) *model {
 	}
 	schema.SortFacts(m.facts)
 	m.shown = shownNames(m.findings, in.Scope)
+	withRecords := map[string]bool{}
 	for _, tl := range analysis.Timeline(plain) {
+		withRecords[tl.Name] = true
 		if m.shown[tl.Name] {
 			m.timeline = append(m.timeline, tl)
+		}
+	}
+	for _, f := range m.findings {
+		if f.Type == schema.TypeHost && m.shown[f.Name] && !withRecords[f.Name] {
+			m.hostsOnly = append(m.hostsOnly, f.Name)
 		}
 	}
 	m.buildProfiles()
@@ -362,12 +372,20 @@ func (m *model) buildProfiles() {
 // shownUnder reports whether some shown name is d or under it (a domain
 // known from _dmarc records only).
 func (m *model) shownUnder(d string) bool {
-	for n := range m.shown {
-		if analysis.UnderDomain(n, d) {
-			return true
+	if m.shownParents == nil {
+		m.shownParents = map[string]bool{}
+		for n := range m.shown {
+			for p := n; p != ""; {
+				m.shownParents[p] = true
+				_, rest, ok := strings.Cut(p, ".")
+				if !ok {
+					break
+				}
+				p = rest
+			}
 		}
 	}
-	return false
+	return m.shownParents[d]
 }
 
 // verdicts are the profile's problems, one sentence each.
