@@ -9,10 +9,10 @@ import (
 // KindStillResolves is the kind of the verification facts Verify makes.
 const KindStillResolves = "still_resolves"
 
-// verifiableTypes are the record types a live resolve can confirm or
-// refute, when the instance named no rrtypes: those the dns provider asks,
-// less SOA, whose serial moves with every zone edit, so that old SOA
-// values would all read "no" and say nothing.
+// verifiableTypes are the record types a live resolve of a name can
+// confirm or refute: those the dns provider asks, less SOA, whose serial
+// moves with every zone edit, so that old SOA values would all read "no"
+// and say nothing. A resolve of an IP verifies its PTR records.
 var verifiableTypes = []string{"A", "AAAA", "CNAME", "MX", "NS", "TXT", "CAA"}
 
 // maxVerifyChain bounds the CNAME hops followed when matching a record.
@@ -20,8 +20,8 @@ const maxVerifyChain = 16
 
 // Verify answers "which known records still resolve?" from this run's live
 // DNS: for every finding whose name was the subject of a successful
-// resolve instance (op resolve, status ok) asking the finding's type, one
-// fact
+// resolve instance (op resolve, status ok) asking the finding's type (PTR
+// for an IP subject), one fact
 //
 //	Subject: the finding's identity, "name TYPE value" ("name" for a HOST finding)
 //	Kind:    still_resolves
@@ -56,24 +56,30 @@ func Verify(findings []schema.Finding, instances []schema.InstanceResult) []sche
 	liveSources := map[string]bool{} // provider instances that answered resolve
 	for _, in := range instances {
 		q := in.Query
-		if q.Op != schema.OpResolve || !in.Status.Succeeded() || q.Subject.Kind != schema.SubjectDomain {
+		if q.Op != schema.OpResolve || !in.Status.Succeeded() {
+			continue
+		}
+		name := q.Subject.Value
+		switch q.Subject.Kind {
+		case schema.SubjectDomain:
+			var types []string
+			for _, t := range verifiableTypes {
+				if q.WantsType(t) {
+					types = append(types, t)
+				}
+			}
+			ask(name, append(types, schema.TypeHost))
+			if q.WantsType("TXT") && !strings.HasPrefix(name, "_") {
+				ask("_dmarc."+name, []string{"TXT"})
+			}
+		case schema.SubjectIP:
+			if q.WantsType("PTR") {
+				ask(name, []string{"PTR"})
+			}
+		default:
 			continue
 		}
 		liveSources[q.Provider] = true
-		types := verifiableTypes
-		if len(q.RRTypes) > 0 {
-			types = nil
-			for _, t := range q.RRTypes {
-				if t != "SOA" {
-					types = append(types, strings.ToUpper(t))
-				}
-			}
-		}
-		name := q.Subject.Value
-		ask(name, append(append([]string(nil), types...), schema.TypeHost))
-		if q.WantsType("TXT") && !strings.HasPrefix(name, "_") {
-			ask("_dmarc."+name, []string{"TXT"})
-		}
 		for _, id := range in.FindingIDs {
 			reported[id] = true
 			fields := strings.SplitN(id, " ", 3)

@@ -15,7 +15,11 @@ func verifyFinding(name, t, v string, sources ...string) schema.Finding {
 }
 
 func verifyInstance(name string, status schema.InstanceStatus, rrtypes []string, reported ...schema.Finding) schema.InstanceResult {
-	q := schema.Query{Provider: "dns", Op: schema.OpResolve, Subject: schema.Subject{Kind: schema.SubjectDomain, Value: name}, RRTypes: rrtypes}
+	subject, err := schema.ParseSubject(name)
+	if err != nil {
+		panic(err)
+	}
+	q := schema.Query{Provider: "dns", Op: schema.OpResolve, Subject: subject, RRTypes: rrtypes}
 	in := schema.InstanceResult{Query: q, Key: q.Key(), Block: "query.verify", Active: true, Status: status}
 	for _, f := range reported {
 		in.FindingIDs = append(in.FindingIDs, f.ID())
@@ -117,6 +121,21 @@ func TestVerify(t *testing.T) {
 				in.Query.Op = schema.OpResolutions
 				return []schema.InstanceResult{in}
 			}(),
+		},
+		{
+			name: "PTR of an IP",
+			findings: []schema.Finding{
+				verifyFinding("203.0.113.20", "PTR", "web.acme.example", "robtex"),
+				verifyFinding("203.0.113.20", "PTR", "old.acme.example", "robtex"),
+				verifyFinding("203.0.113.20", "A", "203.0.113.20", "robtex"), // nonsense, not asked
+			},
+			instances: []schema.InstanceResult{verifyInstance("203.0.113.20", schema.StatusOK, nil, verifyFinding("203.0.113.20", "PTR", "web.acme.example", "dns"))},
+			want:      []fact{{"203.0.113.20 PTR old.acme.example", "no"}, {"203.0.113.20 PTR web.acme.example", "yes"}},
+		},
+		{
+			name:      "SOA asked, never judged",
+			findings:  []schema.Finding{oldSOA},
+			instances: []schema.InstanceResult{verifyInstance("acme.example", schema.StatusOK, []string{"SOA"})},
 		},
 		{name: "no instances", findings: []schema.Finding{oldA}},
 	}

@@ -4,7 +4,9 @@
 // passive_only = false, and the engine only sends it in-scope subjects.
 //
 // For each name it asks A, AAAA, CNAME, MX, NS, TXT, SOA and CAA (or the
-// query's rrtypes), one question per type over UDP with EDNS0 (1232-byte
+// query's rrtypes); for an IP, PTR at its reverse name, reported as
+// "203.0.113.10 PTR host.example" like passive sources do. One question
+// per type goes over UDP with EDNS0 (1232-byte
 // buffer), falling back to TCP when an answer comes back truncated. When
 // TXT is asked for a name not starting with "_", it also asks TXT at
 // _dmarc.<name>, so DMARC policies are seen for every domain and subdomain
@@ -69,6 +71,10 @@ import (
 // order they are asked (A first: an NXDOMAIN there ends the name early).
 var DefaultRRTypes = []string{"A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA"}
 
+// ReverseRRTypes are the types asked of an IP subject: its reverse name's
+// PTR records.
+var ReverseRRTypes = []string{"PTR"}
+
 // Schema declares the dns provider type.
 var Schema = schema.ProviderSchema{
 	Type:        "dns",
@@ -79,7 +85,7 @@ var Schema = schema.ProviderSchema{
 		{Name: "tcp", Type: cty.Bool, Description: "Query over TCP only (default false: UDP, with TCP when an answer is truncated).", Default: cty.False},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
-		schema.OpResolve: {Active: true, Current: true, RRTypes: DefaultRRTypes},
+		schema.OpResolve: {Active: true, Current: true, RRTypes: append(append([]string(nil), DefaultRRTypes...), ReverseRRTypes...)},
 	},
 	DefaultRate:    "50/s",
 	DefaultTimeout: 5 * time.Second,
@@ -187,21 +193,37 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	if q.Op != schema.OpResolve {
 		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "the dns provider answers op resolve, not %s", q.Op)
 	}
-	if q.Subject.Kind != schema.SubjectDomain {
-		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "resolve needs a domain name, not the %s %s", q.Subject.Kind, q.Subject.Value)
+	var name string
+	var offered []string
+	r := &run{p: p}
+	switch q.Subject.Kind {
+	case schema.SubjectDomain:
+		name, offered = schema.NormalizeName(q.Subject.Value), DefaultRRTypes
+	case schema.SubjectIP:
+		arpa, err := mdns.ReverseAddr(q.Subject.Value)
+		if err != nil {
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput, "%s is not an IP address", q.Subject.Value)
+		}
+		name, offered = schema.NormalizeName(arpa), ReverseRRTypes
+		r.reverse = q.Subject.Value
+	default:
+		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported,
+			"resolve asks about one name or IP, not the %s %s (that would be a sweep)", q.Subject.Kind, q.Subject.Value)
 	}
-	name := schema.NormalizeName(q.Subject.Value)
-	r := &run{p: p, name: name}
+	r.name = name
 	var types []string
-	for _, t := range DefaultRRTypes {
+	for _, t := range offered {
 		if q.WantsType(t) {
 			types = append(types, t)
 		}
 	}
 	for _, t := range q.RRTypes {
-		if !contains(DefaultRRTypes, t) {
-			r.ans.Warnings = append(r.ans.Warnings, fmt.Sprintf("record type %s is not asked by the dns provider", t))
+		if !contains(offered, t) {
+			r.ans.Warnings = append(r.ans.Warnings, fmt.Sprintf("%s: record type %s is not asked of a %s subject", q.Subject.Value, t, q.Subject.Kind))
 		}
+	}
+	if len(types) == 0 {
+		return r.ans, nil
 	}
 
 	status := "nodata"
@@ -210,12 +232,12 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if err != nil {
 			return providers.Answer{Requests: r.ans.Requests}, err
 		}
-		if res.nxdomain && !r.found(name) {
+		if res.nxdomain && !r.found(name) && !r.found(r.reverse) {
 			status = "nxdomain"
 			break // RFC 8020: nothing exists at or below the name
 		}
 	}
-	if status != "nxdomain" && q.WantsType("TXT") && !strings.HasPrefix(name, "_") {
+	if status != "nxdomain" && contains(types, "TXT") && !strings.HasPrefix(name, "_") {
 		dmarc := "_dmarc." + name
 		if schema.ValidateDomain(dmarc) == nil {
 			if _, err := r.resolve(ctx, dmarc, "TXT"); err != nil {
@@ -223,10 +245,14 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			}
 		}
 	}
-	if r.found(name) {
+	subject := name
+	if r.reverse != "" {
+		subject = r.reverse
+	}
+	if r.found(subject) {
 		status = "noerror"
 	}
-	r.ans.Facts = append(r.ans.Facts, schema.Fact{Subject: name, Kind: "dns_status", Value: status})
+	r.ans.Facts = append(r.ans.Facts, schema.Fact{Subject: subject, Kind: "dns_status", Value: status})
 	r.ans.Findings = providers.MergeFindings(r.ans.Findings)
 	r.ans.Facts = dedupeFacts(r.ans.Facts)
 	return r.ans, nil
@@ -234,10 +260,13 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 
 // run is the state of one Query: the answer being built.
 type run struct {
-	p      *Provider
-	name   string
-	ans    providers.Answer
-	owners map[string]bool // names with at least one finding
+	p    *Provider
+	name string
+	// reverse is the IP of a reverse lookup: its PTR records are reported
+	// under the IP (as passive sources do), not the in-addr.arpa name.
+	reverse string
+	ans     providers.Answer
+	owners  map[string]bool // names with at least one finding
 }
 
 func (r *run) found(name string) bool { return r.owners[name] }
@@ -271,6 +300,12 @@ func (r *run) resolve(ctx context.Context, name, rrtype string) (result, error) 
 		if !ok {
 			continue
 		}
+		if r.reverse != "" {
+			if f.Type != "PTR" {
+				continue // RFC 2317 CNAMEs between reverse names: plumbing
+			}
+			f.Name = r.reverse
+		}
 		f.Current, f.Active = true, true
 		f.Sources = []string{r.p.cfg.Address}
 		f.FirstSeen, f.LastSeen = now, now
@@ -281,7 +316,7 @@ func (r *run) resolve(ctx context.Context, name, rrtype string) (result, error) 
 		r.owners[f.Name] = true
 	}
 	res := result{nxdomain: resp.Rcode == mdns.RcodeNameError}
-	if res.nxdomain && chainEnd != name {
+	if res.nxdomain && chainEnd != name && r.reverse == "" {
 		r.ans.Facts = append(r.ans.Facts, schema.Fact{Subject: name, Kind: "dangling_cname", Value: chainEnd})
 	}
 	return res, nil
@@ -363,6 +398,8 @@ func finding(rr mdns.RR) (schema.Finding, bool) {
 		t, v = "DNAME", rr.Target
 	case *mdns.NS:
 		t, v = "NS", rr.Ns
+	case *mdns.PTR:
+		t, v = "PTR", rr.Ptr
 	case *mdns.MX:
 		t, v = "MX", strconv.Itoa(int(rr.Preference))+" "+rr.Mx
 	case *mdns.TXT:

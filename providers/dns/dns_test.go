@@ -20,8 +20,11 @@ import (
 	"github.com/reconform/reconform/schema"
 )
 
-// zoneFile is the test zone every in-process server serves.
-const zoneFile = "../../testdata/dns/zone.db"
+// zoneFile and reverseFile are the test zones the in-process servers serve.
+const (
+	zoneFile    = "../../testdata/dns/zone.db"
+	reverseFile = "../../testdata/dns/reverse.db"
+)
 
 var testNow = time.Date(2026, 11, 29, 5, 0, 0, 0, time.UTC)
 
@@ -72,7 +75,7 @@ func facts(fs []schema.Fact) []string {
 }
 
 func TestResolveZone(t *testing.T) {
-	srv := dnstest.Start(t, zoneFile)
+	srv := dnstest.Start(t, zoneFile, reverseFile)
 	bigTXT := strings.Repeat(strings.Repeat("0123456789", 22), 7)
 	var bigA []string
 	for i := 1; i <= 120; i++ {
@@ -186,6 +189,29 @@ func TestResolveZone(t *testing.T) {
 			query:    resolveQuery("sub.acme.example", "NS"),
 			findings: []string{"sub.acme.example NS ns.other.example"},
 			facts:    []string{"sub.acme.example dns_status noerror"},
+		},
+		{
+			name:     "PTR of an IPv4 address, under the IP",
+			query:    resolveQuery("203.0.113.20"),
+			findings: []string{"203.0.113.20 PTR web.acme.example", "203.0.113.20 PTR www.acme.example"},
+			facts:    []string{"203.0.113.20 dns_status noerror"},
+		},
+		{
+			name:     "PTR behind an RFC 2317 CNAME",
+			query:    resolveQuery("203.0.113.25", "PTR"),
+			findings: []string{"203.0.113.25 PTR mx1.acme.example"},
+			facts:    []string{"203.0.113.25 dns_status noerror"},
+		},
+		{
+			name:     "PTR of an IPv6 address",
+			query:    resolveQuery("2001:db8::10"),
+			findings: []string{"2001:db8::10 PTR acme.example"},
+			facts:    []string{"2001:db8::10 dns_status noerror"},
+		},
+		{
+			name:  "no PTR",
+			query: resolveQuery("203.0.113.99"),
+			facts: []string{"203.0.113.99 dns_status nxdomain"},
 		},
 		{
 			name:  "FORMERR to EDNS0 retried without it",
@@ -375,6 +401,23 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+func TestTypesThatDoNotApply(t *testing.T) {
+	srv := dnstest.Start(t, zoneFile, reverseFile)
+	p, gate := newProvider(t, []string{srv.Addr}, nil, time.Second)
+	for _, q := range []schema.Query{resolveQuery("acme.example", "PTR"), resolveQuery("203.0.113.10", "A", "MX")} {
+		ans, err := p.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ans.Findings) != 0 || len(ans.Facts) != 0 || len(ans.Warnings) == 0 {
+			t.Errorf("%s: %+v, want only warnings", q.Key(), ans)
+		}
+	}
+	if gate.Count() != 0 {
+		t.Errorf("%d questions sent for types that do not apply", gate.Count())
+	}
+}
+
 func TestBudget(t *testing.T) {
 	srv := dnstest.Start(t, zoneFile)
 	p, gate := newProvider(t, []string{srv.Addr}, nil, 5*time.Second)
@@ -392,10 +435,10 @@ func TestBudget(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	srv := dnstest.Start(t, zoneFile)
 	p, gate := newProvider(t, []string{srv.Addr}, nil, time.Second)
-	ip, _ := schema.ParseSubject("203.0.113.10")
+	cidr, _ := schema.ParseSubject("203.0.113.0/24")
 	for _, q := range []schema.Query{
 		{Provider: "dns", Op: schema.OpResolutions, Subject: resolveQuery("acme.example").Subject},
-		{Provider: "dns", Op: schema.OpResolve, Subject: ip},
+		{Provider: "dns", Op: schema.OpResolve, Subject: cidr},
 	} {
 		_, err := p.Query(context.Background(), q)
 		var pe *providers.Error

@@ -15,7 +15,7 @@ import (
 	mdns "github.com/miekg/dns"
 )
 
-// Server is a small authoritative server for one zone, on 127.0.0.1
+// Server is a small authoritative server for a few zones, on 127.0.0.1
 // over UDP and TCP on the same port. It answers like a real authoritative
 // server (CNAME chains inside the zone, NXDOMAIN/NODATA with the SOA,
 // referrals below delegations, REFUSED outside the zone, UDP answers
@@ -28,37 +28,28 @@ import (
 type Server struct {
 	Addr string
 
-	apex    string
+	soa     map[string]mdns.RR   // zone apex -> its SOA
 	records map[string][]mdns.RR // canonical owner -> records
-	cuts    []string             // delegation points below the apex
+	cuts    []string             // delegation points below an apex
 
 	mu      sync.Mutex
 	queries []string // "name TYPE net", in order
 }
 
-// Start starts a server for the zone file, stopped at test end.
-func Start(t testing.TB, path string) *Server {
+// Start starts a server for the zone files (each with its SOA), stopped
+// at test end.
+func Start(t testing.TB, paths ...string) *Server {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := &Server{records: map[string][]mdns.RR{}}
-	zp := mdns.NewZoneParser(f, "", path)
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		owner := mdns.CanonicalName(rr.Header().Name)
-		s.records[owner] = append(s.records[owner], rr)
-		if soa, ok := rr.(*mdns.SOA); ok {
-			s.apex = mdns.CanonicalName(soa.Hdr.Name)
-		}
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatalf("zone %s: %v", path, err)
+	s := &Server{soa: map[string]mdns.RR{}, records: map[string][]mdns.RR{}}
+	for _, path := range paths {
+		s.load(t, path)
 	}
 	for owner, rrs := range s.records {
+		if _, apex := s.soa[owner]; apex {
+			continue
+		}
 		for _, rr := range rrs {
-			if rr.Header().Rrtype == mdns.TypeNS && owner != s.apex {
+			if rr.Header().Rrtype == mdns.TypeNS {
 				s.cuts = append(s.cuts, owner)
 				break
 			}
@@ -66,6 +57,37 @@ func Start(t testing.TB, path string) *Server {
 	}
 	s.start(t)
 	return s
+}
+
+func (s *Server) load(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zp := mdns.NewZoneParser(f, "", path)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		owner := mdns.CanonicalName(rr.Header().Name)
+		s.records[owner] = append(s.records[owner], rr)
+		if _, ok := rr.(*mdns.SOA); ok {
+			s.soa[owner] = rr
+		}
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatalf("zone %s: %v", path, err)
+	}
+}
+
+// zone returns the apex of the closest zone holding name, "" for none.
+func (s *Server) zone(name string) string {
+	best := ""
+	for apex := range s.soa {
+		if mdns.IsSubDomain(apex, name) && len(apex) > len(best) {
+			best = apex
+		}
+	}
+	return best
 }
 
 // start binds UDP and TCP on one free port of 127.0.0.1.
@@ -168,7 +190,9 @@ func (s *Server) answer(m, req *mdns.Msg, name string, qtype uint16) {
 	case strings.HasPrefix(name, "noedns.") && req.IsEdns0() != nil:
 		m.Rcode = mdns.RcodeFormatError
 		return
-	case !mdns.IsSubDomain(s.apex, name):
+	}
+	zone := s.zone(name)
+	if zone == "" {
 		m.Rcode = mdns.RcodeRefused
 		return
 	}
@@ -198,7 +222,7 @@ func (s *Server) answer(m, req *mdns.Msg, name string, qtype uint16) {
 		if cname != nil && qtype != mdns.TypeCNAME {
 			m.Answer = append(m.Answer, cname)
 			name = mdns.CanonicalName(cname.Target)
-			if !mdns.IsSubDomain(s.apex, name) {
+			if s.zone(name) != zone {
 				return // leaves the zone: the resolver's job
 			}
 			continue
@@ -208,7 +232,7 @@ func (s *Server) answer(m, req *mdns.Msg, name string, qtype uint16) {
 			if !s.exists(name) {
 				m.Rcode = mdns.RcodeNameError
 			}
-			m.Ns = append(m.Ns, s.records[s.apex][0]) // the SOA, first in the file
+			m.Ns = append(m.Ns, s.soa[zone])
 		}
 		return
 	}
