@@ -110,7 +110,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	findings, warnings, err := Parse(q.Subject.Value, resp.Body, p.now())
 	if err != nil {
-		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL, Err: err}
+		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + err.Error()}
 	}
 	for i := range findings {
 		findings[i].Sources = []string{p.cfg.Address}

@@ -151,7 +151,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		stream, err := ParseSAF(resp.Body)
 		if err != nil {
 			// classify has already turned these into errors; this is a guard.
-			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL, Err: err}
+			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + providers.Redact(err.Error(), p.key)}
 		}
 		ans.Warnings = append(ans.Warnings, stream.Warnings...)
 		for _, rec := range stream.Records {
@@ -273,7 +273,7 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 		case providers.LooksLikeHTML(resp.Body):
 			return &providers.Error{Kind: providers.KindMalformed, Msg: "DNSDB sent an HTML page instead of a SAF stream (" + resp.URL + ")"}
 		default:
-			return &providers.Error{Kind: providers.KindMalformed, Msg: "reading the DNSDB stream from " + resp.URL, Err: err}
+			return &providers.Error{Kind: providers.KindMalformed, Msg: "reading the DNSDB stream from " + resp.URL + ": " + err.Error()} // redacted by the client
 		}
 	case http.StatusUnauthorized:
 		if strings.Contains(strings.ToLower(string(resp.Body)), "quota") {

@@ -149,6 +149,10 @@ func TestQuery(t *testing.T) {
 			},
 		},
 		{name: "nothing found is begin and succeeded", op: schema.OpResolutions, subject: "nothing.example.com", requests: 1},
+		{
+			name: "key echoed in an error body is redacted", op: schema.OpResolutions, subject: "example.com", requests: 1, wantKind: providers.KindAuth, errHas: "REDACTED",
+			fake: &fakevendors.DNSDB{Hook: fakevendors.Always(401, "Error: key "+key+" is not allowed for API v2")},
+		},
 		{name: "bad key", op: schema.OpResolutions, subject: "example.com", fake: &fakevendors.DNSDB{Key: "other"}, requests: 1, wantKind: providers.KindAuth, errHas: "api_key"},
 		{
 			name: "daily quota exhausted says when it resets", op: schema.OpResolutions, subject: "example.com", requests: 1,

@@ -118,7 +118,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		ans.Requests++
 		res, err := Parse(resp.Body)
 		if err != nil {
-			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL, Err: err}
+			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + providers.Redact(err.Error(), p.key)}
 		}
 		newHosts := 0
 		for _, h := range res.A {
