@@ -179,9 +179,10 @@ func Encode(w io.Writer, s *State) error {
 
 // encoder writes the top-level object one key at a time.
 type encoder struct {
-	w   *bufio.Writer
-	buf bytes.Buffer
-	err error
+	w    *bufio.Writer
+	buf  bytes.Buffer
+	encs map[string]*json.Encoder // by line prefix, all writing to buf
+	err  error
 }
 
 func (e *encoder) raw(s string) {
@@ -197,9 +198,16 @@ func (e *encoder) value(v any, prefix string) {
 		return
 	}
 	e.buf.Reset()
-	enc := json.NewEncoder(&e.buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, "  ")
+	enc := e.encs[prefix]
+	if enc == nil {
+		enc = json.NewEncoder(&e.buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent(prefix, "  ")
+		if e.encs == nil {
+			e.encs = map[string]*json.Encoder{}
+		}
+		e.encs[prefix] = enc
+	}
 	if e.err = enc.Encode(v); e.err != nil {
 		return
 	}

@@ -520,7 +520,11 @@ func TestKilledWriterLeavesReadableState(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "reconform.rfstate")
-	for round := 0; round < 3; round++ {
+	// Kill the writer at varying moments: half the rounds the moment its
+	// temp file appears (in the middle of a write, before the rename),
+	// the others after a delay.
+	midWrite := 0
+	for round := 0; round < 6; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "RECONFORM_STATE_WRITER="+path)
 		out, err := cmd.StdoutPipe()
@@ -536,11 +540,27 @@ func TestKilledWriterLeavesReadableState(t *testing.T) {
 		if _, err := out.Read(buf); err != nil {
 			t.Fatalf("writer did not start: %v %s", err, stderr.String())
 		}
-		time.Sleep(time.Duration(50+round*37) * time.Millisecond)
+		if round%2 == 0 {
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				if tmps, _ := filepath.Glob(filepath.Join(dir, ".reconform.rfstate.tmp-*")); len(tmps) > 0 {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		} else {
+			time.Sleep(time.Duration(50+round*97) * time.Millisecond)
+		}
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		cmd.Wait()
+		if tmps, _ := filepath.Glob(filepath.Join(dir, ".reconform.rfstate.tmp-*")); len(tmps) > 0 {
+			midWrite++
+			for _, tmp := range tmps {
+				os.Remove(tmp)
+			}
+		}
 		s, err := ReadFile(path)
 		if err != nil {
 			t.Fatalf("round %d: state unreadable after SIGKILL: %v", round, err)
@@ -549,6 +569,10 @@ func TestKilledWriterLeavesReadableState(t *testing.T) {
 			t.Fatalf("round %d: state has %d findings, serial %d", round, len(s.Findings), s.Serial)
 		}
 	}
+	if midWrite == 0 {
+		t.Errorf("no kill landed in the middle of a write")
+	}
+	t.Logf("%d of 6 kills in the middle of a write", midWrite)
 	// Temp files of killed writers are the only leftovers; every history
 	// file is a whole state.
 	hist, _ := Store{Path: path}.History()
