@@ -200,10 +200,10 @@ func TestApplyRetriesAfter429(t *testing.T) {
 func TestApplyPermanentErrorFailsOnlyItsInstance(t *testing.T) {
 	f := newFixture(t, nil)
 	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["www.acme.example", "acme.example"]`)
-	f.world.FailNext(schema.OpResolutions, "www.acme.example", providers.Errorf("pdns", providers.KindAuth, "invalid API key (check api_key)"))
+	f.world.FailNext(schema.OpResolutions, "www.acme.example", providers.Errorf("pdns", providers.KindBadInput, "the vendor rejected the name"))
 	r := f.apply(f.options())
 	want := map[string]string{
-		"pdns resolutions www.acme.example": "failed: pdns: invalid API key (check api_key)",
+		"pdns resolutions www.acme.example": "failed: pdns: the vendor rejected the name",
 		"pdns resolutions acme.example":     "ok",
 	}
 	if diff := cmp.Diff(want, statuses(r)); diff != "" {
