@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -31,6 +32,9 @@ type loader struct {
 	// declared maps each namespace ("var", "local", "target", "provider",
 	// "query", "pivot") to the names declared in it and where.
 	declared map[string]map[string]hcl.Range
+	// typeDefaults are the defaults of optional attributes in variable
+	// types, by variable name.
+	typeDefaults map[string]*typeexpr.Defaults
 	// validations are the variables' validation rules.
 	validations []validationRule
 	// localVals are the locals with their marks (sensitivity) kept.
@@ -44,9 +48,10 @@ type loader struct {
 
 func newLoader(cfg *Config, opts LoadOptions) *loader {
 	return &loader{
-		cfg:    cfg,
-		opts:   opts,
-		locals: map[string]*hclsyntax.Attribute{},
+		cfg:          cfg,
+		opts:         opts,
+		locals:       map[string]*hclsyntax.Attribute{},
+		typeDefaults: map[string]*typeexpr.Defaults{},
 		declared: map[string]map[string]hcl.Range{
 			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {},
 		},

@@ -62,6 +62,9 @@ func TestLoadDecodesEverything(t *testing.T) {
 	if vt := cfg.Providers["virustotal"]; vt.Rate != (schema.Rate{Count: 4, Per: time.Minute}) || vt.Budget != 400 {
 		t.Errorf("virustotal rate %v budget %d", vt.Rate, vt.Budget)
 	}
+	if rt := cfg.Providers["robtex"]; rt.Rate != (schema.Rate{Count: 1, Per: time.Second}) || rt.Budget != 50 {
+		t.Errorf("robtex from optional attribute defaults: rate %v budget %d", rt.Rate, rt.Budget)
+	}
 	if ct := cfg.Providers["crtsh"]; ct.CacheTTL != -1 {
 		t.Errorf("crtsh cache_ttl \"0s\" should disable the cache, got %v", ct.CacheTTL)
 	}

@@ -59,10 +59,13 @@ func (l *loader) decodeVariables() {
 			l.validations = append(l.validations, validationRule{variable: v, condition: cond.Expr, message: msg, declRange: vb.DefRange})
 		}
 		if a, ok := body.Attributes["type"]; ok {
-			ty, d := typeexpr.TypeConstraint(a.Expr)
+			ty, defaults, d := typeexpr.TypeConstraintWithDefaults(a.Expr)
 			l.diags = append(l.diags, d...)
 			if !d.HasErrors() {
 				v.Type = ty
+				if defaults != nil {
+					l.typeDefaults[v.Name] = defaults
+				}
 			}
 		}
 		if a, ok := body.Attributes["description"]; ok {
@@ -82,7 +85,7 @@ func (l *loader) decodeVariables() {
 				val, d := a.Expr.Value(nil)
 				l.diags = append(l.diags, d...)
 				if !d.HasErrors() {
-					conv, err := convert.Convert(val, v.Type)
+					conv, err := l.convertVar(v, val)
 					if err != nil {
 						l.errorf(a.Expr.Range(), "Invalid default value for variable",
 							"This default value does not fit the variable's type constraint %s: %s.", typeexpr.TypeString(v.Type), err)
@@ -121,11 +124,20 @@ func (l *loader) decodeVariables() {
 	l.checkValidations()
 }
 
+// convertVar converts a value to the variable's type, first filling the
+// defaults of optional object attributes (optional(string, "x")).
+func (l *loader) convertVar(v *Variable, val cty.Value) (cty.Value, error) {
+	if d := l.typeDefaults[v.Name]; d != nil {
+		val = d.Apply(val)
+	}
+	return convert.Convert(val, v.Type)
+}
+
 // parseVarValue turns a raw string given outside the configuration into a
 // value of the variable's type: strings, numbers and bools are taken
 // literally; other types are parsed as an HCL expression, as in
 // -var 'extra=["a.example"]'.
-func parseVarValue(v *Variable, raw, source string) (cty.Value, error) {
+func (l *loader) parseVarValue(v *Variable, raw, source string) (cty.Value, error) {
 	var val cty.Value
 	if v.Type.IsPrimitiveType() || v.Type == cty.DynamicPseudoType {
 		val = cty.StringVal(raw)
@@ -140,7 +152,7 @@ func parseVarValue(v *Variable, raw, source string) (cty.Value, error) {
 			return cty.NilVal, fmt.Errorf("%s: %s; %s", source, d[0].Summary, d[0].Detail)
 		}
 	}
-	conv, err := convert.Convert(val, v.Type)
+	conv, err := l.convertVar(v, val)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("%s does not fit the type constraint %s: %s", source, typeexpr.TypeString(v.Type), err)
 	}
@@ -158,7 +170,7 @@ func (l *loader) varsFromEnv(values map[string]cty.Value) {
 		if !declared {
 			continue // like Terraform: the environment may hold variables for other engagements
 		}
-		val, err := parseVarValue(v, raw, "the environment variable "+key)
+		val, err := l.parseVarValue(v, raw, "the environment variable "+key)
 		if err != nil {
 			l.errorf(v.DeclRange, "Invalid value for variable", "The value of %s.", err)
 			continue
@@ -209,7 +221,7 @@ func (l *loader) varsFromFiles(values map[string]cty.Value) {
 			if d.HasErrors() {
 				continue
 			}
-			conv, err := convert.Convert(val, v.Type)
+			conv, err := l.convertVar(v, val)
 			if err != nil {
 				l.errorf(a.Expr.Range(), "Invalid value for variable",
 					"The value for %q does not fit its type constraint %s: %s.", name, typeexpr.TypeString(v.Type), err)
@@ -242,7 +254,7 @@ func (l *loader) varsFromArgs(values map[string]cty.Value) {
 			})
 			continue
 		}
-		val, err := parseVarValue(v, raw, fmt.Sprintf("-var %q", arg))
+		val, err := l.parseVarValue(v, raw, fmt.Sprintf("-var %q", arg))
 		if err != nil {
 			l.errorf(v.DeclRange, "Invalid value for variable", "The value of %s.", err)
 			continue

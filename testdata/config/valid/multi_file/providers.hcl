@@ -17,7 +17,10 @@ provider "circl" {
   password = env("CIRCL_PASSWORD")
 }
 
-provider "robtex" {}
+provider "robtex" {
+  rate   = var.limits.rate
+  budget = var.limits.budget
+}
 
 provider "hackertarget" {
   rate = "2/min"

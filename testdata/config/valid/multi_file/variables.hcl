@@ -25,6 +25,14 @@ variable "budgets" {
   }
 }
 
+variable "limits" {
+  type = object({
+    rate   = optional(string, "1/s")
+    budget = optional(number, 50)
+  })
+  default = {}
+}
+
 variable "dnsdb_key" {
   type      = string
   default   = ""
