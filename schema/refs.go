@@ -7,6 +7,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // nameSuggestion returns the name in suggestions closest to given, or ""
@@ -60,7 +61,7 @@ func traversalStep(tr hcl.Traversal, i int) (string, hcl.Range, bool) {
 	case hcl.TraverseAttr:
 		return s.Name, s.SrcRange, true
 	case hcl.TraverseIndex:
-		if s.Key.Type().FriendlyName() == "string" && s.Key.IsKnown() && !s.Key.IsNull() {
+		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() {
 			return s.Key.AsString(), s.SrcRange, true
 		}
 	}
