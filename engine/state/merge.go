@@ -120,15 +120,14 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 			f.Unverified, f.UnverifiedSince = "", time.Time{}
 			f.Current = false
 			absorb(&f, &rf, keys)
+			if f.Block == "" {
+				f.Block = blockOf(&rf, keys, byKey)
+			}
 		} else {
 			f = Finding{Finding: rf}
 			f.Sources = unionSorted(nil, rf.Sources)
 			f.Instances = unionSorted(nil, keys)
-			if inst := byKey[rf.Query]; inst != nil {
-				f.Block = inst.Block
-			} else if len(keys) > 0 && byKey[keys[0]] != nil {
-				f.Block = byKey[keys[0]].Block
-			}
+			f.Block = blockOf(&rf, keys, byKey)
 		}
 		f.Currency = currency(&f.Finding, now, window)
 		seen[id] = len(next.Findings)
@@ -170,6 +169,20 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	next.Facts = mergeFacts(prev, next, run.Facts, derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable}))
 	next.Normalize()
 	return next
+}
+
+// blockOf is the block of the instance that produced rf: its first
+// instance, else any that reported it.
+func blockOf(rf *schema.Finding, keys []string, byKey map[string]*schema.InstanceResult) string {
+	if inst := byKey[rf.Query]; inst != nil {
+		return inst.Block
+	}
+	for _, k := range keys {
+		if inst := byKey[k]; inst != nil {
+			return inst.Block
+		}
+	}
+	return ""
 }
 
 // absorb updates f with another report rf of the same finding.
