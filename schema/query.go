@@ -35,12 +35,11 @@ func (l *loader) decodeQuery(b *hclsyntax.Block) {
 		q.Op, _ = l.decodeOp(a, q.Providers, ctx)
 	}
 	if a, ok := body.Attributes["subjects"]; ok {
-		q.Subjects = a.Expr
+		// Dependencies are kept even from a bad expression, so cycle
+		// checks still see them; the expression itself only if it is good.
+		q.DependsOn = blockDeps(a.Expr)
 		if l.checkRefs(a.Expr, "subjects", "var", "local", "target", "query", "pivot") {
-			q.DependsOn = blockDeps(a.Expr)
-		} else {
-			q.Subjects = nil
-			q.DependsOn = blockDeps(a.Expr)
+			q.Subjects = a.Expr
 		}
 	}
 	if a, ok := body.Attributes["rrtypes"]; ok {
