@@ -221,7 +221,7 @@ func (b *builder) flush() {
 	select {
 	case b.cur = <-b.free:
 	default:
-		b.cur = &batch{buf: make([]byte, 0, batchBytes+64<<10)}
+		b.cur = &batch{}
 	}
 	b.cur.buf, b.cur.names, b.cur.values, b.cur.meta = b.cur.buf[:0], b.cur.names[:0], b.cur.values[:0], b.cur.meta[:0]
 }

@@ -107,7 +107,7 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 	full := make(chan *lineBlock, blocksAhead)
 	free := make(chan *lineBlock, blocksAhead+1)
 	for range blocksAhead + 1 {
-		free <- &lineBlock{data: make([]byte, 0, blockBytes+64<<10)}
+		free <- &lineBlock{} // buffers grow to blockBytes as needed
 	}
 	go splitLines(ctx, bufio.NewReaderSize(r, 1<<20), full, free)
 	for {
