@@ -161,6 +161,7 @@ variable "token" {
 	writeFile(t, dir, "later.hcl", "apex = \"later.example\"\n")
 	writeFile(t, dir, "bad.hcl", "limit = \"many\"\n")
 	writeFile(t, dir, "unknown.hcl", "apexx = \"x\"\n")
+	writeFile(t, dir, "vars.json", `{"apex": "json.example", "extra": ["j.example"]}`)
 	tests := []struct {
 		name     string
 		opts     schema.LoadOptions
@@ -189,6 +190,8 @@ variable "token" {
 			VarFiles: []string{filepath.Join(dir, "prod.hcl"), filepath.Join(dir, "later.hcl")},
 			Vars:     []string{"limit=7"},
 		}, want: map[string]cty.Value{"apex": cty.StringVal("later.example"), "limit": cty.NumberIntVal(7)}},
+		{name: "json var file", opts: schema.LoadOptions{VarFiles: []string{filepath.Join(dir, "vars.json")}},
+			want: map[string]cty.Value{"apex": cty.StringVal("json.example"), "extra": cty.ListVal([]cty.Value{cty.StringVal("j.example")})}},
 		{name: "wrong type on command line", opts: schema.LoadOptions{Vars: []string{"limit=many"}}, errs: []string{"Invalid value for variable"}},
 		{name: "bad list expression", opts: schema.LoadOptions{Vars: []string{`extra=["a"`}}, errs: []string{"Invalid value for variable"}},
 		{name: "wrong type in environment", opts: schema.LoadOptions{Environ: []string{"RECONFORM_VAR_on=maybe"}}, errs: []string{"Invalid value for variable"}},

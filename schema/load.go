@@ -18,7 +18,8 @@ import (
 // LoadOptions are the inputs to Load beside the folder.
 type LoadOptions struct {
 	// Vars are -var name=value arguments in command-line order; VarFiles
-	// are -var-file paths. Later ones win, and both win over the
+	// are -var-file paths (HCL, or JSON when the name ends in .json).
+	// Later ones win, and both win over the
 	// environment (RECONFORM_VAR_<name>) and defaults. Var files are
 	// applied first, then Vars.
 	Vars     []string

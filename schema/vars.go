@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -194,9 +195,15 @@ func (l *loader) varsFromFiles(values map[string]cty.Value) {
 			})
 			continue
 		}
-		file, diags := hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
+		var file *hcl.File
+		var diags hcl.Diagnostics
+		if strings.HasSuffix(path, ".json") {
+			file, diags = hcljson.Parse(src, shown)
+		} else {
+			file, diags = hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
+		}
 		l.diags = append(l.diags, diags...)
-		if file == nil {
+		if file == nil || diags.HasErrors() {
 			continue
 		}
 		l.cfg.Files[shown] = file

@@ -29,7 +29,8 @@ Options:
   -no-color           Print diagnostics without terminal colours.
   -var 'name=value'   Set a variable; repeatable. Values of list, map and
                       object variables are HCL expressions: -var 'x=["a"]'.
-  -var-file=FILE      Set variables from an HCL file; repeatable.
+  -var-file=FILE      Set variables from an HCL file (JSON when it ends in
+                      .json); repeatable. Later -var and -var-file win.
 
   Variables are also read from RECONFORM_VAR_<name> environment variables.`,
 		Run: runValidate,
