@@ -12,18 +12,19 @@ import (
 
 // mdCell makes s safe inside a Markdown table cell: no pipes, no line
 // breaks, no HTML (record values are chosen by the target).
-func mdCell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
-	return r.Replace(s)
-}
+func mdCell(s string) string { return cellReplacer.Replace(s) }
+
+var (
+	cellReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
+	codeReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'")
+)
 
 // mdCode is s as inline code in a table cell.
 func mdCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'")
-	return "`" + r.Replace(s) + "`"
+	return "`" + codeReplacer.Replace(s) + "`"
 }
 
 type errWriter struct {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,5 +240,28 @@ func TestCOFPresentation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func BenchmarkMarkdown50k(b *testing.B) {
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var in Input
+	in.Scope = []string{"org.example"}
+	for i := 0; i < 25_000; i++ {
+		name := fmt.Sprintf("h%d.org.example", i)
+		if i%2 == 1 {
+			name = fmt.Sprintf("n%d.neighbour%d.example", i, i%300)
+		}
+		in.Findings = append(in.Findings,
+			Finding{Finding: schema.Finding{Name: name, Type: "A", Value: fmt.Sprintf("198.51.%d.%d", i%256, i%100), FirstSeen: base, LastSeen: base.AddDate(1, 0, 0)}},
+			Finding{Finding: schema.Finding{Name: name, Type: "A", Value: fmt.Sprintf("203.0.%d.%d", i%256, i%50), FirstSeen: base.AddDate(1, 0, 1), LastSeen: base.AddDate(3, 0, 0), Current: true}})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, format := range []string{"md", "html"} {
+			if err := Render(io.Discard, format, in); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
