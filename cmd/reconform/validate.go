@@ -30,7 +30,8 @@ Options:
   -var 'name=value'   Set a variable; repeatable. Values of list, map and
                       object variables are HCL expressions: -var 'x=["a"]'.
   -var-file=FILE      Set variables from an HCL file (JSON when it ends in
-                      .json); repeatable. Later -var and -var-file win.
+                      .json); repeatable. -var wins over -var-file, and a
+                      later one over an earlier one.
 
   Variables are also read from RECONFORM_VAR_<name> environment variables.`,
 		Run: runValidate,
