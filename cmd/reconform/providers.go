@@ -166,8 +166,11 @@ func defaultsOf(s schema.ProviderSchema) defaultsInfo {
 		timeout = 30 * time.Second
 	}
 	ttl := s.DefaultCacheTTL
-	if ttl == 0 {
+	switch {
+	case ttl == 0:
 		ttl = engine.DefaultCacheTTL
+	case ttl < 0:
+		ttl = 0 // never cached, as cache_ttl = "0s" says
 	}
 	return defaultsInfo{
 		Endpoint:         s.DefaultEndpoint,
@@ -251,7 +254,11 @@ func writeProvidersText(w io.Writer, list []schema.ProviderSchema) {
 		}
 		fmt.Fprintf(tw, "    budget\t%s\n", budget)
 		fmt.Fprintf(tw, "    timeout\t%s per request\n", d.Timeout)
-		fmt.Fprintf(tw, "    cache_ttl\t%s\n", d.CacheTTL)
+		if d.CacheTTL == "0s" {
+			fmt.Fprintf(tw, "    cache_ttl\t0s (answers are not cached)\n")
+		} else {
+			fmt.Fprintf(tw, "    cache_ttl\t%s\n", d.CacheTTL)
+		}
 		fmt.Fprintf(tw, "    max_response_bytes\t%d (%d MiB)\n", d.MaxResponseBytes, d.MaxResponseBytes>>20)
 		tw.Flush()
 
@@ -265,6 +272,7 @@ func writeProvidersText(w io.Writer, list []schema.ProviderSchema) {
 			fmt.Fprintln(w, "  Attributes:")
 			writeAttributes(w, "    ", own)
 		}
+		writeExample(w, info, own)
 	}
 	if len(list) > 0 {
 		fmt.Fprintln(w)
@@ -293,6 +301,39 @@ func writeAttributes(w io.Writer, indent string, attrs []attributeInfo) {
 		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\n", indent, a.Name, a.Type, strings.Join(flags, ", "), a.Description)
 	}
 	tw.Flush()
+}
+
+// writeExample prints the smallest provider block that works: the
+// required attributes, secrets read from the environment.
+func writeExample(w io.Writer, info providerInfo, own []attributeInfo) {
+	fmt.Fprintln(w, "  Example:")
+	width := 0
+	for _, a := range own {
+		if a.Required {
+			width = max(width, len(a.Name))
+		}
+	}
+	if width == 0 {
+		fmt.Fprintf(w, "    provider %q {}\n", info.Type)
+		return
+	}
+	fmt.Fprintf(w, "    provider %q {\n", info.Type)
+	for _, a := range own {
+		if !a.Required {
+			continue
+		}
+		val := `"..."`
+		switch {
+		case a.Sensitive || a.Type == "string" && strings.Contains(a.Description, "env("):
+			val = fmt.Sprintf(`env("%s_%s")`, strings.ToUpper(info.Type), strings.ToUpper(a.Name))
+		case a.Type == "number":
+			val = "0"
+		case a.Type == "bool":
+			val = "true"
+		}
+		fmt.Fprintf(w, "      %-*s = %s\n", width, a.Name, val)
+	}
+	fmt.Fprintln(w, "    }")
 }
 
 func orText(s, alt string) string {

@@ -39,6 +39,15 @@ var testSchemas = []schema.ProviderSchema{
 		},
 		DefaultCacheTTL: 90 * time.Minute,
 	},
+	{
+		Type:        "offline",
+		Description: "Files.",
+		Attributes: []schema.ProviderAttribute{
+			{Name: "path", Type: cty.String, Required: true, Description: "Data file."},
+		},
+		Ops:             map[schema.Op]schema.OpTraits{schema.OpReverseIP: {}},
+		DefaultCacheTTL: -1,
+	},
 }
 
 func TestProvidersRender(t *testing.T) {
