@@ -195,7 +195,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	var name string
 	var offered []string
-	r := &run{p: p}
+	r := &run{p: p, now: p.now().UTC()}
 	switch q.Subject.Kind {
 	case schema.SubjectDomain:
 		name, offered = schema.NormalizeName(q.Subject.Value), DefaultRRTypes
@@ -210,7 +210,6 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported,
 			"resolve asks about one name or IP, not the %s %s (that would be a sweep)", q.Subject.Kind, q.Subject.Value)
 	}
-	r.name = name
 	var types []string
 	for _, t := range offered {
 		if q.WantsType(t) {
@@ -260,8 +259,10 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 
 // run is the state of one Query: the answer being built.
 type run struct {
-	p    *Provider
-	name string
+	p *Provider
+	// now is when the query started: the first and last seen time of
+	// every finding of the answer.
+	now time.Time
 	// reverse is the IP of a reverse lookup: its PTR records are reported
 	// under the IP (as passive sources do), not the in-addr.arpa name.
 	reverse string
@@ -294,7 +295,6 @@ func (r *run) resolve(ctx context.Context, name, rrtype string) (result, error) 
 			records = ns
 		}
 	}
-	now := r.p.now().UTC()
 	for _, rr := range records {
 		f, ok := finding(rr)
 		if !ok {
@@ -308,7 +308,7 @@ func (r *run) resolve(ctx context.Context, name, rrtype string) (result, error) 
 		}
 		f.Current, f.Active = true, true
 		f.Sources = []string{r.p.cfg.Address}
-		f.FirstSeen, f.LastSeen = now, now
+		f.FirstSeen, f.LastSeen = r.now, r.now
 		r.ans.Findings = append(r.ans.Findings, f)
 		if r.owners == nil {
 			r.owners = map[string]bool{}
