@@ -4,15 +4,21 @@
 // passive_only = false, and the engine only sends it in-scope subjects.
 //
 // For each name it asks A, AAAA, CNAME, MX, NS, TXT, SOA and CAA (or the
-// query's rrtypes); for an IP, PTR at its reverse name, reported as
-// "203.0.113.10 PTR host.example" like passive sources do. One question
-// per type goes over UDP with EDNS0 (1232-byte
-// buffer), falling back to TCP when an answer comes back truncated. When
-// TXT is asked for a name not starting with "_", it also asks TXT at
-// _dmarc.<name>, so DMARC policies are seen for every domain and subdomain
-// verified (leave TXT out of rrtypes to skip it). It is always asked, not
-// only at apexes: subdomains may publish their own policy, and telling an
-// apex apart needs a public suffix list the provider does not carry.
+// query's rrtypes), in that order; an NXDOMAIN ends the name early (RFC
+// 8020: nothing exists at or below it). For an IP it asks PTR at the
+// reverse name and reports "203.0.113.10 PTR host.example", as passive
+// sources do. Each question goes over UDP with EDNS0 (a 1232-byte buffer),
+// again over TCP when the answer comes back truncated, again without EDNS0
+// when a server answers FORMERR to it; tcp = true asks over TCP only.
+//
+// When TXT is asked of a name not starting with "_", TXT at _dmarc.<name>
+// is asked too, so DMARC policies are seen for every domain and subdomain
+// verified (leave TXT out of rrtypes to skip it). It is asked at every
+// name, not only apexes: subdomains may publish their own policy, and
+// telling an apex apart would need a public suffix list.
+//
+// Resolvers are the resolvers attribute, else the endpoint, else the
+// nameservers of /etc/resolv.conf; see ParseResolver for the forms.
 //
 // Each question is tried on every resolver in turn, for 1 + retries
 // rounds: a timeout or a network error moves on to the next resolver, and
@@ -36,7 +42,7 @@
 // schema.NewFinding:
 //
 //	A, AAAA  canonical IP
-//	CNAME, NS, DNAME  target name
+//	CNAME, NS, DNAME, PTR  target name
 //	MX       "pref host" ("0 " for a null MX, as NormalizeValue makes it)
 //	TXT      the character-strings joined, unescaped
 //	SOA      "mname rname serial refresh retry expire minimum", names
@@ -44,7 +50,7 @@
 //	CAA      `flag tag "value"`, e.g. `0 issue "letsencrypt.org"`
 //
 // Every finding is Current and Active, sourced from the provider instance,
-// with FirstSeen = LastSeen = the time of the answer.
+// with FirstSeen = LastSeen = the time the query started.
 //
 // Referrals (a resolver that is an authoritative server for a parent zone
 // answering with a delegation) are not answers: they fail the query with a
