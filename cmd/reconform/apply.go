@@ -173,7 +173,7 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		return exitError
 	}
 	if !*asJSON {
-		printRunSummary(env, run)
+		printRunSummary(env, run, plan)
 	}
 	// The state is written even after an interrupt: what was found is kept.
 	code = sess.Commit(context.WithoutCancel(ctx), run)
@@ -242,7 +242,7 @@ func watchInterrupts(env *Env, cancel func(), hardStop chan struct{}, quiet bool
 }
 
 // printRunSummary prints how the run went and what did not succeed.
-func printRunSummary(env *Env, run *schema.RunResult) {
+func printRunSummary(env *Env, run *schema.RunResult, plan *engine.Plan) {
 	s := engine.Summarize(run)
 	w := env.Stdout
 	var notOK []schema.InstanceResult
@@ -270,5 +270,24 @@ func printRunSummary(env *Env, run *schema.RunResult) {
 	if len(parts) == 0 {
 		parts = append(parts, "none")
 	}
-	fmt.Fprintf(w, "\n%s Queries: %s. Requests: %d. Findings: %d.\n\n", head, strings.Join(parts, ", "), s.Requests, s.Findings)
+	fmt.Fprintf(w, "\n%s Queries: %s. Requests: %d. Findings: %d.\n", head, strings.Join(parts, ", "), s.Requests, s.Findings)
+	// Requests per provider against its budget, for quota planning.
+	used := map[string]int{}
+	for _, in := range run.Instances {
+		used[in.Query.Provider] += in.Requests
+	}
+	var spent []string
+	for _, pp := range plan.Providers {
+		n := used[pp.Address]
+		switch {
+		case pp.Budget > 0:
+			spent = append(spent, fmt.Sprintf("%s %d (budget %d)", pp.Address, n, pp.Budget))
+		case n > 0:
+			spent = append(spent, fmt.Sprintf("%s %d", pp.Address, n))
+		}
+	}
+	if len(spent) > 0 {
+		fmt.Fprintf(w, "Requests by provider: %s.\n", strings.Join(spent, ", "))
+	}
+	fmt.Fprintln(w)
 }
