@@ -260,7 +260,7 @@ func (l *loader) collectLocals(b *hclsyntax.Block) {
 }
 
 // decode decodes every collected block in dependency order: variables,
-// locals, then everything that may refer to them.
+// locals and targets, then everything that may refer to them.
 func (l *loader) decode() {
 	for _, a := range l.topAttrs {
 		if _, isVar := l.declared["var"][a.Name]; isVar {
@@ -272,12 +272,9 @@ func (l *loader) decode() {
 			"An argument named %q is not expected at the top level of a file; arguments belong inside a block such as engagement, provider or query.", a.Name)
 	}
 	l.decodeVariables()
-	l.decodeLocals()
+	l.decodeLocalsAndTargets()
 	l.decodeEngagement()
 	l.decodeScope()
-	for _, b := range l.targets {
-		l.decodeTarget(b)
-	}
 	for _, b := range l.providers {
 		l.decodeProvider(b)
 	}

@@ -115,6 +115,12 @@ pivot "p" {
   a = local.b
   b = local.a
 }`, "Cycle between local values"},
+		{"local and target cycle", `locals {
+  name = target.domain.t.value
+}
+target "domain" "t" {
+  name = local.name
+}`, "Cycle between local values and targets"},
 		{"target kind typo in reference", `query "q" {
   provider = provider.file.f
   op       = "resolutions"

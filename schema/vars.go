@@ -270,43 +270,71 @@ func (l *loader) varsFromArgs(values map[string]cty.Value) {
 	}
 }
 
-// decodeLocals evaluates the locals in dependency order; a local may refer
-// to variables and to other locals.
-func (l *loader) decodeLocals() {
+// decodeLocalsAndTargets evaluates locals and targets in dependency order:
+// a local may refer to variables, other locals and targets, and a target
+// to variables and locals. A cycle is reported on each of its members.
+func (l *loader) decodeLocalsAndTargets() {
 	l.cfg.Locals = map[string]cty.Value{}
 	l.localVals = map[string]cty.Value{}
-	pending := map[string]*hclsyntax.Attribute{}
-	deps := map[string][]string{}
-	for name, a := range l.locals {
-		if !l.checkRefs(a.Expr, "a local value", "var", "local") {
-			l.localVals[name] = cty.DynamicVal
-			continue
-		}
-		pending[name] = a
-		for _, tr := range a.Expr.Variables() {
-			if tr.RootName() == "local" {
-				if dep, _, ok := traversalStep(tr, 1); ok {
-					deps[name] = append(deps[name], dep)
+	type node struct {
+		local  *hclsyntax.Attribute
+		target *hclsyntax.Block
+		deps   []string
+	}
+	pending := map[string]*node{}
+	depsOf := func(expr hcl.Expression) []string {
+		var out []string
+		for _, tr := range expr.Variables() {
+			name, _, ok := traversalStep(tr, 1)
+			if !ok {
+				continue
+			}
+			switch tr.RootName() {
+			case "local":
+				out = append(out, "local."+name)
+			case "target":
+				if n, _, ok := traversalStep(tr, 2); ok {
+					out = append(out, "target."+name+"."+n)
 				}
 			}
 		}
+		return out
+	}
+	for name, a := range l.locals {
+		if !l.checkRefs(a.Expr, "a local value", "var", "local", "target") {
+			l.localVals[name] = cty.DynamicVal
+			continue
+		}
+		pending["local."+name] = &node{local: a, deps: depsOf(a.Expr)}
+	}
+	for _, b := range l.targets {
+		n := &node{target: b}
+		for _, a := range b.Body.Attributes {
+			n.deps = append(n.deps, depsOf(a.Expr)...)
+		}
+		pending["target."+b.Labels[0]+"."+b.Labels[1]] = n
 	}
 	for len(pending) > 0 {
 		progress := false
-		for _, name := range sortedKeys(pending) {
+		for _, key := range sortedKeys(pending) {
+			n := pending[key]
 			ready := true
-			for _, d := range deps[name] {
-				if _, waiting := pending[d]; waiting {
+			for _, d := range n.deps {
+				if _, waiting := pending[d]; waiting && d != key {
 					ready = false
 				}
 			}
 			if !ready {
 				continue
 			}
-			a := pending[name]
-			delete(pending, name)
+			delete(pending, key)
 			progress = true
-			val, d := a.Expr.Value(l.evalContext())
+			if n.target != nil {
+				l.decodeTarget(n.target)
+				continue
+			}
+			name := strings.TrimPrefix(key, "local.")
+			val, d := n.local.Expr.Value(l.evalContext())
 			l.diags = append(l.diags, d...)
 			if d.HasErrors() {
 				val = cty.DynamicVal
@@ -315,21 +343,34 @@ func (l *loader) decodeLocals() {
 			plain, _ := val.UnmarkDeep()
 			l.cfg.Locals[name] = plain
 		}
-		if !progress {
-			for _, name := range sortedKeys(pending) {
-				a := pending[name]
-				var others []string
-				for _, d := range deps[name] {
-					if _, waiting := pending[d]; waiting {
-						others = append(others, "local."+d)
-					}
-				}
-				l.errorf(a.NameRange, "Cycle between local values",
-					"local.%s refers to %s, which refer back to it. Break the cycle.", name, strings.Join(others, ", "))
-				l.localVals[name] = cty.DynamicVal
-			}
-			return
+		if progress {
+			continue
 		}
+		for _, key := range sortedKeys(pending) {
+			n := pending[key]
+			var others []string
+			for _, d := range n.deps {
+				if _, waiting := pending[d]; waiting {
+					others = append(others, d)
+				}
+			}
+			var rng hcl.Range
+			if n.local != nil {
+				rng = n.local.NameRange
+				l.localVals[strings.TrimPrefix(key, "local.")] = cty.DynamicVal
+			} else {
+				rng = blockRange(n.target)
+			}
+			summary := "Cycle between local values"
+			for k := range pending {
+				if strings.HasPrefix(k, "target.") {
+					summary = "Cycle between local values and targets"
+				}
+			}
+			l.errorf(rng, summary,
+				"%s refers to %s, which refer back to it. Break the cycle.", key, strings.Join(others, ", "))
+		}
+		return
 	}
 }
 

@@ -7,7 +7,7 @@ target "cidr" "office" { cidr = local.net_half }
 query "subdomains" {
   provider = [provider.securitytrails, provider.virustotal, provider.hackertarget, provider.crtsh, provider.dnsdumpster]
   op       = "subdomains"
-  subjects = [target.domain.apex, target.domain.corp]
+  subjects = local.seeds
 }
 
 query "history" {

@@ -45,4 +45,5 @@ locals {
   mail_hosts  = [for d in local.all_domains : format("mail.%s", d)]
   net_first   = cidrhost("203.0.113.0/24", 10)
   net_half    = cidrsubnet("203.0.113.0/24", 1, 1)
+  seeds       = [target.domain.apex, target.domain.corp]
 }
