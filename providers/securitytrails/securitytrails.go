@@ -214,8 +214,13 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.A
 	// give both, so remember them to name history MX values the same way.
 	mxPref := map[string]string{}
 	for _, typ := range historyTypes {
-		bucket, present := cur.CurrentDNS[strings.ToLower(typ)]
+		raw, present := cur.CurrentDNS[strings.ToLower(typ)]
 		if !present {
+			continue
+		}
+		var bucket bucket
+		if err := json.Unmarshal(raw, &bucket); err != nil {
+			ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped the current %s records of %s: unexpected shape %s", typ, host, p.client.Redact(providers.BodySnippet(raw))))
 			continue
 		}
 		first := parseDate(string(bucket.FirstSeen))
@@ -490,13 +495,35 @@ func firstNonEmpty(vs ...string) string {
 // Wire format.
 
 type domainResponse struct {
-	CurrentDNS map[string]bucket `json:"current_dns"`
+	// CurrentDNS is read per known type so that an unknown or odd key
+	// does not spoil the rest.
+	CurrentDNS map[string]json.RawMessage `json:"current_dns"`
 }
 
-// bucket is one record type of current_dns; a type without data is {}.
+// bucket is one record type of current_dns; a type without data is {}
+// (tolerated too: null, or a bare array of values).
 type bucket struct {
 	FirstSeen providers.FlexString `json:"first_seen"`
 	Values    values               `json:"values"`
+}
+
+func (b *bucket) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0 || string(data) == "null":
+		*b = bucket{}
+		return nil
+	case data[0] == '[':
+		*b = bucket{}
+		return b.Values.UnmarshalJSON(data)
+	}
+	type plain bucket // without this method
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	*b = bucket(p)
+	return nil
 }
 
 type historyResponse struct {

@@ -404,8 +404,13 @@ func TestQueryErrors(t *testing.T) {
 			wantMsg: []string{"could not read the response"},
 		},
 		{
-			name: "malformed body", faults: []http.HandlerFunc{status(http.StatusOK, `{"current_dns":{"a":{"values":[{"ip":7}]}}}`)},
+			name: "malformed body", faults: []http.HandlerFunc{status(http.StatusOK, `{"current_dns":["a"]}`)},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
+		},
+		{
+			name: "an odd current type is skipped with a warning", faults: []http.HandlerFunc{status(http.StatusOK, `{"current_dns":{"a":{"values":[{"ip":7}]},"txt":{"values":[{"value":"v=spf1 -all"}]}}}`)},
+			q: query(schema.OpResolutions, "example.com", "A", "TXT"), wantFindings: 6, wantHits: 4,
+			wantWarning: "skipped the current A records of example.com",
 		},
 		{
 			name: "malformed body echoing the key", faults: []http.HandlerFunc{status(http.StatusOK, `{"subdomains": "`+testKey+`", "apikey": "`+testKey+`"`)},
@@ -484,6 +489,36 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
+func TestCurrentBucketShapes(t *testing.T) {
+	body := `{"current_dns":{
+		"a": {"first_seen":"2021-03-04","values":{"ip":"203.0.113.10"}},
+		"aaaa": {},
+		"mx": null,
+		"ns": [{"nameserver":"ns1.example.net"}],
+		"soa": {"first_seen":null,"values":[]},
+		"txt": {"values":["v=spf1 -all"]}}}`
+	var d domainResponse
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, typ := range historyTypes {
+		var b bucket
+		if err := json.Unmarshal(d.CurrentDNS[strings.ToLower(typ)], &b); err != nil && d.CurrentDNS[strings.ToLower(typ)] != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		for _, v := range b.Values {
+			if f, ok := fuzzProvider.finding("example.com", typ, v, nil); ok {
+				got = append(got, f.ID())
+			}
+		}
+	}
+	want := []string{"example.com A 203.0.113.10", "example.com NS ns1.example.net", "example.com TXT v=spf1 -all"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
 func TestMinRequests(t *testing.T) {
 	reg := Registration()
 	for _, tt := range []struct {
@@ -542,7 +577,11 @@ func FuzzParseDomain(f *testing.F) {
 		if json.Unmarshal(body, &d) != nil {
 			return
 		}
-		for typ, b := range d.CurrentDNS {
+		for typ, raw := range d.CurrentDNS {
+			var b bucket
+			if json.Unmarshal(raw, &b) != nil {
+				continue
+			}
 			for _, v := range b.Values {
 				fuzzProvider.finding("example.com", strings.ToUpper(typ), v, map[string]string{})
 			}
