@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/reconform/reconform/schema"
 )
@@ -145,7 +146,7 @@ func Encode(w io.Writer, s *State) error {
 	e.field("config_hash", s.ConfigHash, false)
 	e.field("engagement", s.Engagement, false)
 	e.array("facts", len(s.Facts), func(i int) any { return FactJSON(&s.Facts[i]) })
-	e.array("findings", len(s.Findings), func(i int) any { return toFindingJSON(&s.Findings[i]) })
+	e.findings(s.Findings)
 	version := s.FormatVersion
 	if version == 0 {
 		version = FormatVersion
@@ -241,6 +242,175 @@ func (e *encoder) array(name string, n int, elem func(int) any) {
 		}
 	}
 	e.raw("  ],\n")
+}
+
+// findings writes the findings array with appendFinding: the same bytes
+// the generic path would write, several times faster, which matters for
+// states of a million findings.
+func (e *encoder) findings(fs []Finding) {
+	if len(fs) == 0 {
+		e.raw("  \"findings\": [],\n")
+		return
+	}
+	e.raw("  \"findings\": [\n")
+	var b []byte
+	for i := range fs {
+		if e.err != nil {
+			return
+		}
+		b = append(b[:0], "    "...)
+		b, e.err = appendFinding(b, &fs[i])
+		if i < len(fs)-1 {
+			b = append(b, ",\n"...)
+		} else {
+			b = append(b, '\n')
+		}
+		if e.err == nil {
+			_, e.err = e.w.Write(b)
+		}
+	}
+	e.raw("  ],\n")
+}
+
+// appendFinding appends f as encoding/json would write its findingJSON
+// form inside the findings array (prefix "    ", indent "  ", no HTML
+// escaping). TestAppendFindingMatchesEncodingJSON and the fuzz target
+// hold it to that.
+func appendFinding(b []byte, f *Finding) ([]byte, error) {
+	const ind = "\n      "
+	b = append(b, '{')
+	first := true
+	key := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, ind...)
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, `": `...)
+	}
+	str := func(k, v string) {
+		key(k)
+		b = appendJSONString(b, v)
+	}
+	var terr error
+	tm := func(k string, t time.Time) {
+		if t.IsZero() {
+			return
+		}
+		key(k)
+		t = t.UTC()
+		if y := t.Year(); y < 0 || y > 9999 {
+			terr = fmt.Errorf("time %v of %s: year outside of range [0,9999]", t, f.ID())
+			return
+		}
+		b = append(b, '"')
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	list := func(k string, l []string) {
+		if len(l) == 0 {
+			return
+		}
+		key(k)
+		b = append(b, '[')
+		for i, v := range l {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, "\n        "...)
+			b = appendJSONString(b, v)
+		}
+		b = append(b, ind...)
+		b = append(b, ']')
+	}
+	if f.Active {
+		key("active")
+		b = append(b, "true"...)
+	}
+	if f.Block != "" {
+		str("block", f.Block)
+	}
+	if f.Count != 0 {
+		key("count")
+		b = strconv.AppendInt(b, f.Count, 10)
+	}
+	str("currency", string(f.Currency))
+	if f.Depth != 0 {
+		key("depth")
+		b = strconv.AppendInt(b, int64(f.Depth), 10)
+	}
+	tm("first_seen", f.FirstSeen)
+	list("instances", f.Instances)
+	tm("last_seen", f.LastSeen)
+	str("name", f.Name)
+	if f.Query != "" {
+		str("query", f.Query)
+	}
+	list("sources", f.Sources)
+	str("type", f.Type)
+	if f.Unverified != "" {
+		str("unverified", f.Unverified)
+	}
+	tm("unverified_since", f.UnverifiedSince)
+	str("value", f.Value)
+	b = append(b, "\n    }"...)
+	return b, terr
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as encoding/json does without HTML escaping.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // VersionError is returned for a state written by a newer reconform.

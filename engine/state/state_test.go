@@ -605,6 +605,15 @@ func FuzzReadState(f *testing.F) {
 		if err != nil {
 			return
 		}
+		for i := range s.Findings {
+			got, err := appendFinding(nil, &s.Findings[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := reflectFinding(t, &s.Findings[i]); string(got) != want {
+				t.Fatalf("appendFinding differs from encoding/json:\n%s", cmp.Diff(want, string(got)))
+			}
+		}
 		var one, two bytes.Buffer
 		if err := Encode(&one, s); err != nil {
 			t.Fatalf("encode: %v", err)
@@ -669,5 +678,43 @@ func TestWriteRefusesAStateChangedSinceRead(t *testing.T) {
 	}
 	if got, _ := st.Read(); got.Serial != 2 {
 		t.Errorf("the other run's state was replaced: serial %d", got.Serial)
+	}
+}
+
+// reflectFinding is the generic encoding appendFinding must reproduce.
+func reflectFinding(t *testing.T, f *Finding) string {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	if err := enc.Encode(toFindingJSON(f)); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func TestAppendFindingMatchesEncodingJSON(t *testing.T) {
+	zone := time.FixedZone("x", 5*3600+1800)
+	tricky := []Finding{
+		{Finding: schema.Finding{Name: "a.example", Type: "A", Value: "192.0.2.1"}, Currency: Current},
+		{Finding: schema.Finding{Name: "b.example", Type: "TXT", Value: "q\"b\\s/<>&\b\f\n\r\t\x01\x1f\x7f é \u2028\u2029 \xff\xfe 😀",
+			FirstSeen: time.Date(2020, 1, 2, 3, 4, 5, 600, zone), LastSeen: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Count: -3,
+			Sources: []string{"a", "b\"c"}, Active: true, Query: "q", Depth: 4},
+			Instances: []string{"k1"}, Block: "pivot.x", Currency: Historical, Unverified: "why\n", UnverifiedSince: time.Date(2026, 2, 3, 4, 5, 6, 123456789, time.UTC)},
+		{Finding: schema.Finding{Name: "", Type: "", Value: "", Sources: []string{}}, Instances: []string{}},
+	}
+	for i := range tricky {
+		got, err := appendFinding(nil, &tricky[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "{" + strings.TrimPrefix(reflectFinding(t, &tricky[i]), "{"); string(got) != want {
+			t.Errorf("finding %d:\n%s", i, cmp.Diff(want, string(got)))
+		}
+	}
+	bad := Finding{Finding: schema.Finding{LastSeen: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	if _, err := appendFinding(nil, &bad); err == nil {
+		t.Errorf("year 10000 encoded")
 	}
 }
