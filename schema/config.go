@@ -116,9 +116,10 @@ func (t *Target) Address() string { return string(t.Kind) + "." + t.Name }
 
 // QueryBlock is a query block.
 type QueryBlock struct {
-	Name      string
-	Providers []string // provider addresses
-	Op        Op
+	Name        string
+	Description string   // optional, for people reading the plan
+	Providers   []string // provider addresses
+	Op          Op
 	// Subjects is the subjects expression, evaluated by EvalSubjects once
 	// the blocks it references have findings.
 	Subjects hcl.Expression
@@ -136,16 +137,17 @@ func (q *QueryBlock) Address() string { return "query." + q.Name }
 // PivotBlock is a pivot block: a rule applied to each finding of the
 // blocks in From (and, recursively, to its own findings).
 type PivotBlock struct {
-	Name      string
-	From      []string       // block addresses
-	When      hcl.Expression // nil: always; refers to finding.*
-	Providers []string
-	Op        Op
-	Subject   hcl.Expression // refers to finding.*
-	RRTypes   []string
-	Params    map[string]string
-	MaxDepth  int // 0: the engagement's max_depth
-	DeclRange hcl.Range
+	Name        string
+	Description string         // optional, for people reading the plan
+	From        []string       // block addresses
+	When        hcl.Expression // nil: always; refers to finding.*
+	Providers   []string
+	Op          Op
+	Subject     hcl.Expression // refers to finding.*
+	RRTypes     []string
+	Params      map[string]string
+	MaxDepth    int // 0: the engagement's max_depth
+	DeclRange   hcl.Range
 }
 
 // Address is "pivot.<name>".

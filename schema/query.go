@@ -12,12 +12,13 @@ import (
 
 var querySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "provider", Required: true}, {Name: "op", Required: true}, {Name: "subjects", Required: true},
-	{Name: "rrtypes"}, {Name: "params"},
+	{Name: "rrtypes"}, {Name: "params"}, {Name: "description"},
 }}
 
 var pivotSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "from", Required: true}, {Name: "when"}, {Name: "provider", Required: true}, {Name: "op", Required: true},
 	{Name: "subject", Required: true}, {Name: "rrtypes"}, {Name: "params"}, {Name: "max_depth"},
+	{Name: "description"},
 }}
 
 // decodeQuery decodes a query block. Providers are resolved statically;
@@ -47,6 +48,9 @@ func (l *loader) decodeQuery(b *hclsyntax.Block) {
 	}
 	if a, ok := body.Attributes["params"]; ok {
 		q.Params = l.decodeParams(a, ctx)
+	}
+	if a, ok := body.Attributes["description"]; ok {
+		q.Description, _ = l.evalString(a, ctx)
 	}
 	l.cfg.Queries[q.Name] = q
 }
@@ -94,6 +98,9 @@ func (l *loader) decodePivot(b *hclsyntax.Block) {
 	}
 	if a, ok := body.Attributes["params"]; ok {
 		p.Params = l.decodeParams(a, ctx)
+	}
+	if a, ok := body.Attributes["description"]; ok {
+		p.Description, _ = l.evalString(a, ctx)
 	}
 	if a, ok := body.Attributes["max_depth"]; ok {
 		if n, ok := l.evalInt(a, ctx, 0); ok {

@@ -21,9 +21,10 @@ target "domain" "apex" {
 }
 
 query "seed" {
-  provider = provider.file.sonar
-  op       = "resolutions"
-  subjects = [target.domain.apex]
+  description = "Where the apex points, per the Sonar FDNS sample"
+  provider    = provider.file.sonar
+  op          = "resolutions"
+  subjects    = [target.domain.apex]
 }
 
 pivot "ips_to_names" {
@@ -45,12 +46,13 @@ pivot "names_to_ips" {
 }
 
 pivot "dig_ns" {
-  from      = [query.seed]
-  when      = finding.type == "NS"
-  provider  = provider.hackertarget.paid
-  op        = "ns_reverse"
-  subject   = trimsuffix(finding.value, ".")
-  max_depth = 1
+  description = "Other domains served by the same name servers"
+  from        = [query.seed]
+  when        = finding.type == "NS"
+  provider    = provider.hackertarget.paid
+  op          = "ns_reverse"
+  subject     = trimsuffix(finding.value, ".")
+  max_depth   = 1
 }
 
 query "after_pivot" {
