@@ -430,15 +430,15 @@ type effectiveLimits struct {
 // provider says otherwise.
 const DefaultCacheTTL = 24 * time.Hour
 
+// limitsOf applies the provider type's defaults. The loader already fills
+// them in; these fallbacks serve configs built by hand. Budget has none:
+// 0 is an explicit "unlimited".
 func limitsOf(pb *schema.ProviderBlock, reg providers.Registration) effectiveLimits {
 	l := effectiveLimits{Rate: pb.Rate, Budget: pb.Budget, Timeout: pb.Timeout, CacheTTL: pb.CacheTTL, Endpoint: pb.Endpoint}
 	if l.Rate.IsZero() && reg.Schema.DefaultRate != "" {
 		if r, err := schema.ParseRate(reg.Schema.DefaultRate); err == nil {
 			l.Rate = r
 		}
-	}
-	if l.Budget == 0 {
-		l.Budget = reg.Schema.DefaultBudget
 	}
 	if l.Timeout == 0 {
 		l.Timeout = reg.Schema.DefaultTimeout
