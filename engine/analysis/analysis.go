@@ -38,6 +38,10 @@
 //	saas                    name    a service whose verification token is in current TXT
 //	                                (saas.json)
 //	saas_past               name    a service whose token is only in historical TXT
+//	cname_service           name    the hosted service its current CNAME points at:
+//	                                shopify, github-pages, aws-s3, azure-app-service,
+//	                                ... (catalogue.go)
+//	cname_service_past      name    the same for a historical CNAME
 //	shared_hosting          IP      number of distinct registered domains with A/AAAA
 //	                                records on the IP (emitted when at least 2)
 //	shared_hosting_ip       IP      "true" when the IP hosts at least
@@ -93,7 +97,7 @@ type Options struct {
 // so that callers can tell derived facts from facts providers reported.
 var Kinds = []string{
 	"asn", "dmarc_error", "dmarc_pct", "dmarc_policy", "dmarc_rua", "dmarc_ruf", "dmarc_subdomain_policy",
-	"dns_provider", "dns_provider_past", "ip_range", "mail_provider", "mail_provider_past", "mail_sender", "moved",
+	"cname_service", "cname_service_past", "dns_provider", "dns_provider_past", "ip_range", "mail_provider", "mail_provider_past", "mail_sender", "moved",
 	"saas", "saas_past", "shared_hosting", "shared_hosting_ip", "spf_all", "spf_error", "spf_include", "spf_ip4",
 	"spf_ip6", "spf_lookups", "spf_permissive", "spf_redirect", "spf_too_many_lookups",
 }
@@ -128,6 +132,7 @@ func Derive(findings []schema.Finding, opts Options) []schema.Fact {
 	facts = append(facts, spfFacts(ix)...)
 	facts = append(facts, dmarcFacts(ix)...)
 	facts = append(facts, saasFacts(ix)...)
+	facts = append(facts, cnameFacts(ix)...)
 	facts = append(facts, sharedHostingFacts(ix, opts)...)
 	facts = append(facts, ipRangeFacts(ix)...)
 	table := opts.ASN

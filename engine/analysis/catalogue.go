@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/reconform/reconform/schema"
 )
 
 // hostRule recognises a provider by the host names of its MX or NS
@@ -198,4 +200,82 @@ var senderRules = []hostRule{
 // redirect domain, "" when it is not in the catalogue.
 func ClassifySender(domain string) string {
 	return matchHost(senderRules, strings.TrimSuffix(strings.ToLower(domain), "."))
+}
+
+// cnameRules are the hosted services recognised from CNAME targets: where
+// a name is served from (and, for a red team, which names could be taken
+// over when the service account behind them is gone).
+var cnameRules = []hostRule{
+	{Provider: "shopify", Suffixes: []string{"myshopify.com"}},
+	{Provider: "github-pages", Suffixes: []string{"github.io"}},
+	{Provider: "gitlab-pages", Suffixes: []string{"gitlab.io"}},
+	{Provider: "heroku", Suffixes: []string{"herokuapp.com", "herokudns.com", "herokussl.com"}},
+	{Provider: "aws-cloudfront", Suffixes: []string{"cloudfront.net"}},
+	{Provider: "aws-elb", Suffixes: []string{"elb.amazonaws.com"}},
+	{Provider: "aws-s3", Pattern: regexp.MustCompile(`(^|\.)s3([.-][a-z0-9-]+)*\.amazonaws\.com$`)},
+	{Provider: "aws-api-gateway", Pattern: regexp.MustCompile(`\.execute-api\.[a-z0-9-]+\.amazonaws\.com$`)},
+	{Provider: "aws-elastic-beanstalk", Suffixes: []string{"elasticbeanstalk.com"}},
+	{Provider: "azure-app-service", Suffixes: []string{"azurewebsites.net"}},
+	{Provider: "azure-front-door", Suffixes: []string{"azurefd.net"}},
+	{Provider: "azure-cdn", Suffixes: []string{"azureedge.net"}},
+	{Provider: "azure-traffic-manager", Suffixes: []string{"trafficmanager.net"}},
+	{Provider: "azure-storage", Suffixes: []string{"blob.core.windows.net", "web.core.windows.net"}},
+	{Provider: "azure-cloudapp", Suffixes: []string{"cloudapp.net", "cloudapp.azure.com"}},
+	{Provider: "azure-static-web-apps", Suffixes: []string{"azurestaticapps.net"}},
+	{Provider: "microsoft-365", Suffixes: []string{"autodiscover.outlook.com", "outlook.com", "sharepoint.com", "lync.com"}},
+	{Provider: "microsoft-intune", Suffixes: []string{"manage.microsoft.com", "enterpriseregistration.windows.net"}},
+	{Provider: "google", Suffixes: []string{"googlehosted.com", "ghs.google.com"}},
+	{Provider: "google-cloud-run", Suffixes: []string{"run.app"}},
+	{Provider: "google-app-engine", Suffixes: []string{"appspot.com"}},
+	{Provider: "firebase", Suffixes: []string{"firebaseapp.com", "web.app"}},
+	{Provider: "fastly", Suffixes: []string{"fastly.net", "fastlylb.net"}},
+	{Provider: "akamai", Suffixes: []string{"edgekey.net", "edgesuite.net", "akamaiedge.net", "akamaized.net"}},
+	{Provider: "cloudflare", Suffixes: []string{"cdn.cloudflare.net", "pages.dev", "workers.dev"}},
+	{Provider: "imperva", Suffixes: []string{"incapdns.net", "impervadns.net"}},
+	{Provider: "netlify", Suffixes: []string{"netlify.app", "netlify.com"}},
+	{Provider: "vercel", Suffixes: []string{"vercel.app", "vercel-dns.com", "now.sh"}},
+	{Provider: "fly", Suffixes: []string{"fly.dev"}},
+	{Provider: "render", Suffixes: []string{"onrender.com"}},
+	{Provider: "digitalocean-app-platform", Suffixes: []string{"ondigitalocean.app"}},
+	{Provider: "pantheon", Suffixes: []string{"pantheonsite.io"}},
+	{Provider: "wpengine", Suffixes: []string{"wpengine.com", "wpenginepowered.com"}},
+	{Provider: "wordpress-com", Suffixes: []string{"wordpress.com"}},
+	{Provider: "squarespace", Suffixes: []string{"squarespace.com"}},
+	{Provider: "wix", Suffixes: []string{"wixdns.net"}},
+	{Provider: "webflow", Suffixes: []string{"webflow.com", "webflow.io"}},
+	{Provider: "ghost", Suffixes: []string{"ghost.io"}},
+	{Provider: "readthedocs", Suffixes: []string{"readthedocs.io"}},
+	{Provider: "statuspage", Suffixes: []string{"stspg-customer.com"}},
+	{Provider: "zendesk", Suffixes: []string{"zendesk.com"}},
+	{Provider: "atlassian", Suffixes: []string{"atlassian.net"}},
+	{Provider: "hubspot", Suffixes: []string{"hubspot.net", "hs-sites.com"}},
+	{Provider: "salesforce", Suffixes: []string{"force.com"}},
+	{Provider: "pardot", Suffixes: []string{"pardot.com"}},
+	{Provider: "marketo", Suffixes: []string{"mktoweb.com"}},
+	{Provider: "okta", Suffixes: []string{"okta.com", "oktapreview.com", "okta-emea.com"}},
+	{Provider: "unbounce", Suffixes: []string{"unbouncepages.com"}},
+	{Provider: "helpscout", Suffixes: []string{"helpscoutdocs.com"}},
+}
+
+// ClassifyCNAME names the hosted service a CNAME target belongs to, ""
+// when it is not in the catalogue.
+func ClassifyCNAME(target string) string {
+	return matchHost(cnameRules, strings.TrimSuffix(strings.ToLower(target), "."))
+}
+
+func cnameFacts(ix *index) []schema.Fact {
+	var facts []schema.Fact
+	for _, i := range ix.byType["CNAME"] {
+		f := ix.findings[i]
+		service := ClassifyCNAME(f.Value)
+		if service == "" {
+			continue
+		}
+		kind := "cname_service"
+		if !ix.current[i] {
+			kind = "cname_service_past"
+		}
+		facts = append(facts, schema.Fact{Subject: f.Name, Kind: kind, Value: service, Evidence: []string{f.ID()}})
+	}
+	return facts
 }

@@ -99,6 +99,31 @@ func TestClassifySender(t *testing.T) {
 	}
 }
 
+func TestClassifyCNAME(t *testing.T) {
+	for in, want := range map[string]string{
+		"shops.myshopify.com":                           "shopify",
+		"acme.github.io":                                "github-pages",
+		"d111111abcdef8.cloudfront.net":                 "aws-cloudfront",
+		"acme-assets.s3.amazonaws.com":                  "aws-s3",
+		"acme-site.s3-website-eu-west-1.amazonaws.com":  "aws-s3",
+		"acme-site.s3-website.eu-west-1.amazonaws.com":  "aws-s3",
+		"abc123.execute-api.us-east-1.amazonaws.com":    "aws-api-gateway",
+		"internal-acme-123.eu-west-1.elb.amazonaws.com": "aws-elb",
+		"acme-prod.azurewebsites.net":                   "azure-app-service",
+		"autodiscover.outlook.com":                      "microsoft-365",
+		"enterpriseenrollment.manage.microsoft.com":     "microsoft-intune",
+		"ghs.googlehosted.com":                          "google",
+		"www.acme.example.edgekey.net":                  "akamai",
+		"acme.zendesk.com":                              "zendesk",
+		"ec2-198-51-100-1.compute-1.amazonaws.com":      "",
+		"northwind.ghost-blogs.example":                 "",
+	} {
+		if got := ClassifyCNAME(in); got != want {
+			t.Errorf("ClassifyCNAME(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRegisteredDomain(t *testing.T) {
 	tests := map[string]string{
 		"www.acme.example":       "acme.example",

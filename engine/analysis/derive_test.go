@@ -98,6 +98,7 @@ func TestDerive(t *testing.T) {
 		{"198.51.100.0/24", "ip_range", "3"},
 		{"2001:db8:10::/48", "ip_range", "1"},
 		{"www.acme.example", "moved", "A 198.51.100.7 -> 203.0.113.10"},
+		{"shop.acme.example", "cname_service", "shopify"},
 		{"acme.example", "moved", "MX 1 aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com"},
 		{"_dmarc.acme.example", "moved", "TXT v=DMARC1; p=reject; sp=reject; rua=mailto:dmarc@acme.example -> v=DMARC1; p=none; rua=mailto:dmarc@acme.example,mailto:x7@rua.agari.com"},
 	}

@@ -40,6 +40,7 @@ type jsonDoc struct {
 	Warnings      []string                `json:"warnings"`
 	Profiles      []Profile               `json:"profiles"`
 	SaaS          []SaaSRow               `json:"saas"`
+	Hosted        []HostedRow             `json:"hosted_services"`
 	Timeline      []analysis.NameTimeline `json:"timeline"`
 	Ranges        []RangeRow              `json:"ranges"`
 	SharedHosting []SharedRow             `json:"shared_hosting"`
@@ -65,6 +66,7 @@ func (m *model) json(w io.Writer) error {
 		Warnings:      nonNil(m.warnings),
 		Profiles:      nonNil(m.profiles),
 		SaaS:          nonNil(m.saas),
+		Hosted:        nonNil(m.hosted),
 		Timeline:      nonNil(m.timeline),
 		Ranges:        nonNil(m.ranges),
 		SharedHosting: nonNil(m.shared),

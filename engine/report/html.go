@@ -225,6 +225,12 @@ pre.drift del { background: #fee2e2; }
 {{range .SaaSRows}}<tr><td><code>{{.Subject}}</code></td><td>{{.Service}}</td><td>{{if .Current}}<span class="cur">current</span>{{else}}<span class="hist">historical</span>{{end}}</td><td><code>{{.Token}}</code></td></tr>
 {{end}}</table>{{else}}<p class="muted">None found.</p>{{end}}
 
+<h2 id="hosted">Hosted services</h2>
+{{if .Hosted}}<table>
+<tr><th>Name</th><th>Service</th><th>CNAME target</th><th>Status</th></tr>
+{{range .Hosted}}<tr><td><code>{{.Name}}</code></td><td>{{.Service}}</td><td><code>{{.Target}}</code></td><td>{{if .Current}}<span class="cur">current</span>{{else}}<span class="hist">historical</span>{{end}}</td></tr>
+{{end}}</table>{{else}}<p class="muted">No name points at a known hosting or SaaS service.</p>{{end}}
+
 <h2 id="timeline">Timeline</h2>
 <p class="legend"><span><i style="background:#2563eb"></i>A</span><span><i style="background:#4f46e5"></i>AAAA</span><span><i style="background:#0d9488"></i>CNAME</span><span><i style="background:#d97706"></i>MX</span><span><i style="background:#16a34a"></i>NS</span><span><i style="background:#9333ea"></i>TXT</span><span><i style="background:#2563eb;opacity:.35"></i>historical</span><span><i style="background:#dc2626;height:2px"></i>move</span></p>
 {{if .TL}}<div class="chart">{{.Chart}}</div>{{if .ChartCut}}<p class="muted">{{.ChartCut}} more names are in the JSON and Markdown reports.</p>{{end}}{{else}}<p class="muted">No records.</p>{{end}}
@@ -289,3 +295,4 @@ func (p htmlPage) Related() []RelatedRow       { return p.model.related }
 func (p htmlPage) Verified() int               { return p.model.verified }
 func (p htmlPage) Gone() []string              { return p.model.gone }
 func (p htmlPage) HostsOnly() []string         { return p.model.hostsOnly }
+func (p htmlPage) Hosted() []HostedRow         { return p.model.hosted }

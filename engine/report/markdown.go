@@ -112,6 +112,20 @@ func (m *model) markdown(w io.Writer) error {
 		}
 	}
 
+	o.printf("\n## Hosted services\n\n")
+	if len(m.hosted) == 0 {
+		o.printf("No name points at a known hosting or SaaS service.\n")
+	} else {
+		o.printf("| Name | Service | CNAME target | Status |\n|---|---|---|---|\n")
+		for _, r := range m.hosted {
+			st := "historical"
+			if r.Current {
+				st = "current"
+			}
+			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Name), mdCell(r.Service), mdCode(r.Target), st)
+		}
+	}
+
 	o.printf("\n## Timeline\n\n")
 	var moves []string
 	for _, tl := range m.timeline {

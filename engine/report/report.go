@@ -104,6 +104,7 @@ type model struct {
 	timeline     []analysis.NameTimeline
 	profiles     []Profile
 	saas         []SaaSRow
+	hosted       []HostedRow
 	ranges       []RangeRow
 	shared       []SharedRow
 	related      []RelatedRow
@@ -142,6 +143,14 @@ type SaaSRow struct {
 	Service string `json:"service"`
 	Current bool   `json:"current"`
 	Token   string `json:"token"`
+}
+
+// HostedRow is a name served by a hosted service through a CNAME.
+type HostedRow struct {
+	Name    string `json:"name"`
+	Service string `json:"service"`
+	Target  string `json:"target"`
+	Current bool   `json:"current"`
 }
 
 // RangeRow is one /24 or /48 with the addresses seen in it.
@@ -212,6 +221,7 @@ func build(in Input) *model {
 	}
 	m.buildProfiles()
 	m.buildSaaS()
+	m.buildHosted()
 	m.buildRanges()
 	m.buildShared()
 	m.buildRelated()
@@ -439,6 +449,17 @@ func (m *model) buildSaaS() {
 		}
 		return a.Token < b.Token
 	})
+}
+
+func (m *model) buildHosted() {
+	for _, f := range m.findings {
+		if f.Type != "CNAME" || !m.shown[f.Name] {
+			continue
+		}
+		if service := analysis.ClassifyCNAME(f.Value); service != "" {
+			m.hosted = append(m.hosted, HostedRow{Name: f.Name, Service: service, Target: f.Value, Current: f.Current})
+		}
+	}
 }
 
 // addresses returns every IP that is the value of an A or AAAA finding.
