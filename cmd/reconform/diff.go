@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,50 +76,9 @@ func runDiff(_ context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Error: %v.\n", err)
 		return exitError
 	}
-	current, err := store.Read()
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
-		return exitError
-	}
-
-	var oldPath, newPath string
-	switch len(refs) {
-	case 0:
-		if current == nil {
-			fmt.Fprintf(env.Stderr, "Error: there is no state at %s yet; run reconform apply first.\n", displayPath(env, store.Path))
-			return exitError
-		}
-		newPath = store.Path
-		oldPath = newestHistory(store, current)
-		if oldPath == "" {
-			fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", current.Serial)
-			return exitOK
-		}
-	case 1:
-		oldPath, err = resolveStateRef(env, store, current, refs[0])
-		newPath = store.Path
-	case 2:
-		oldPath, err = resolveStateRef(env, store, current, refs[0])
-		if err == nil {
-			newPath, err = resolveStateRef(env, store, current, refs[1])
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "Error: %v.\n", err)
-		return exitError
-	}
-	oldState, err := state.ReadFile(oldPath)
-	var newState *state.State
-	if err == nil {
-		if newPath == store.Path && current != nil {
-			newState = current
-		} else {
-			newState, err = state.ReadFile(newPath)
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
-		return exitError
+	oldState, newState, done, code := loadDiffStates(env, store, refs)
+	if done {
+		return code
 	}
 	if oldState.Lineage != newState.Lineage {
 		fmt.Fprintf(env.Stderr, "Warning: the two states have different lineages (%s, %s): they come from different state files.\n",
@@ -142,6 +102,98 @@ func runDiff(_ context.Context, env *Env, args []string) int {
 		return exitDrift
 	}
 	return exitOK
+}
+
+// loadDiffStates reads the two states to compare; done is set (with the
+// exit code) when there is nothing to compare. Large states load
+// concurrently.
+func loadDiffStates(env *Env, store state.Store, refs []string) (old, new *state.State, done bool, code int) {
+	fail := func(err error) (*state.State, *state.State, bool, int) {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return nil, nil, true, exitError
+	}
+	if len(refs) == 0 {
+		// Optimistically read the newest history entry while the current
+		// state loads; it is almost always the previous one.
+		var guess string
+		if hist, err := store.History(); err == nil && len(hist) > 0 {
+			guess = hist[len(hist)-1].Path
+		}
+		current, prev, cerr, perr := readTwo(store.Path, guess)
+		if cerr != nil {
+			if isNotExist(cerr) {
+				return fail(fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, store.Path)))
+			}
+			return fail(cerr)
+		}
+		if perr != nil || prev == nil || prev.Lineage != current.Lineage || prev.Serial >= current.Serial {
+			path := newestHistory(store, current)
+			if path == "" {
+				fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", current.Serial)
+				return nil, nil, true, exitOK
+			}
+			if prev, perr = state.ReadFile(path); perr != nil {
+				return fail(perr)
+			}
+		}
+		return prev, current, false, exitOK
+	}
+	// Serials are looked up in the current state's lineage.
+	var current *state.State
+	for _, ref := range refs {
+		if _, err := parseSerial(ref); err == nil || ref == "current" {
+			var err error
+			if current, err = store.Read(); err != nil {
+				return fail(err)
+			}
+			break
+		}
+	}
+	paths := make([]string, 2)
+	paths[1] = store.Path
+	for i, ref := range refs {
+		p, err := resolveStateRef(env, store, current, ref)
+		if err != nil {
+			return fail(fmt.Errorf("%v.", err))
+		}
+		paths[i] = p
+	}
+	var oerr, nerr error
+	switch {
+	case current != nil && paths[0] == store.Path && paths[1] == store.Path:
+		old, new = current, current
+	case current != nil && paths[1] == store.Path:
+		new = current
+		old, oerr = state.ReadFile(paths[0])
+	case current != nil && paths[0] == store.Path:
+		old = current
+		new, nerr = state.ReadFile(paths[1])
+	default:
+		old, new, oerr, nerr = readTwo(paths[0], paths[1])
+	}
+	if err := errors.Join(oerr, nerr); err != nil {
+		if isNotExist(err) && (paths[0] == store.Path || paths[1] == store.Path) {
+			return fail(fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, store.Path)))
+		}
+		return fail(err)
+	}
+	return old, new, false, exitOK
+}
+
+// readTwo reads two state files concurrently (b may be "").
+func readTwo(a, b string) (sa, sb *state.State, errA, errB error) {
+	if b == "" {
+		sa, errA = state.ReadFile(a)
+		return sa, nil, errA, nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sb, errB = state.ReadFile(b)
+	}()
+	sa, errA = state.ReadFile(a)
+	<-done
+	return sa, sb, errA, errB
 }
 
 // takeDirArg moves a positional argument that is a directory into
