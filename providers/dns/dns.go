@@ -35,7 +35,8 @@
 //
 // and a dangling_cname fact (Value: the missing target) when the name is a
 // CNAME chain ending in a name that does not exist, a classic takeover
-// candidate.
+// candidate. Evidence lists the name's own findings (dns_status noerror)
+// or the chain's CNAME records (dangling_cname).
 //
 // Findings follow CNAME chains: "www CNAME web" and "web A 203.0.113.20"
 // are reported under their own owner names. Values are normalised by
@@ -257,8 +258,16 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	if r.found(subject) {
 		status = "noerror"
 	}
-	r.ans.Facts = append(r.ans.Facts, schema.Fact{Subject: subject, Kind: "dns_status", Value: status})
 	r.ans.Findings = providers.MergeFindings(r.ans.Findings)
+	// Evidence lets a later run whose query fails keep the fact while the
+	// records behind it are unverified, instead of reporting it gone.
+	var evidence []string
+	for _, f := range r.ans.Findings {
+		if f.Name == subject {
+			evidence = append(evidence, f.ID())
+		}
+	}
+	r.ans.Facts = append(r.ans.Facts, schema.Fact{Subject: subject, Kind: "dns_status", Value: status, Evidence: evidence})
 	r.ans.Facts = dedupeFacts(r.ans.Facts)
 	return r.ans, nil
 }
@@ -301,10 +310,14 @@ func (r *run) resolve(ctx context.Context, name, rrtype string) (result, error) 
 			records = ns
 		}
 	}
+	var chain []string // IDs of the CNAME/DNAME findings of this answer
 	for _, rr := range records {
 		f, ok := finding(rr)
 		if !ok {
 			continue
+		}
+		if f.Type == "CNAME" || f.Type == "DNAME" {
+			chain = append(chain, f.ID())
 		}
 		if r.reverse != "" {
 			if f.Type != "PTR" {
@@ -323,7 +336,7 @@ func (r *run) resolve(ctx context.Context, name, rrtype string) (result, error) 
 	}
 	res := result{nxdomain: resp.Rcode == mdns.RcodeNameError}
 	if res.nxdomain && chainEnd != name && r.reverse == "" {
-		r.ans.Facts = append(r.ans.Facts, schema.Fact{Subject: name, Kind: "dangling_cname", Value: chainEnd})
+		r.ans.Facts = append(r.ans.Facts, schema.Fact{Subject: name, Kind: "dangling_cname", Value: chainEnd, Evidence: chain})
 	}
 	return res, nil
 }

@@ -602,3 +602,30 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+func TestFactEvidence(t *testing.T) {
+	srv := dnstest.Start(t, allZones...)
+	p, _ := newProvider(t, []string{srv.Addr}, nil, 5*time.Second)
+	tests := []struct {
+		query schema.Query
+		want  []schema.Fact
+	}{
+		{resolveQuery("dangling.acme.example", "A", "AAAA"), []schema.Fact{
+			{Subject: "dangling.acme.example", Kind: "dangling_cname", Value: "gone.acme.example", Evidence: []string{"dangling.acme.example CNAME gone.acme.example"}},
+			{Subject: "dangling.acme.example", Kind: "dns_status", Value: "noerror", Evidence: []string{"dangling.acme.example CNAME gone.acme.example"}},
+		}},
+		{resolveQuery("web.acme.example", "A", "AAAA"), []schema.Fact{
+			{Subject: "web.acme.example", Kind: "dns_status", Value: "noerror", Evidence: []string{"web.acme.example A 203.0.113.20", "web.acme.example AAAA 2001:db8::20"}},
+		}},
+		{resolveQuery("gone.acme.example"), []schema.Fact{{Subject: "gone.acme.example", Kind: "dns_status", Value: "nxdomain"}}},
+	}
+	for _, tc := range tests {
+		ans, err := p.Query(context.Background(), tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(tc.want, ans.Facts); d != "" {
+			t.Errorf("%s facts (-want +got):\n%s", tc.query.Key(), d)
+		}
+	}
+}
