@@ -1,8 +1,8 @@
 package state
 
 import (
+	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +92,9 @@ func (st Store) unchangedSince(prev *State) error {
 	return nil
 }
 
-// sameAsDisk reports whether next encodes to the bytes of the current file.
+// sameAsDisk reports whether next encodes to the bytes of the current
+// file. The encoding is compared as it is produced and stops at the first
+// difference, so a changed state costs little here.
 func (st Store) sameAsDisk(next *State) (bool, error) {
 	f, err := os.Open(st.Path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -102,15 +104,45 @@ func (st Store) sameAsDisk(next *State) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	disk := sha256.New()
-	if _, err := io.Copy(disk, f); err != nil {
+	cw := &compareWriter{r: bufio.NewReaderSize(f, 1<<16)}
+	err = Encode(cw, next)
+	if errors.Is(err, errDiffers) {
+		return false, nil
+	}
+	if err != nil {
 		return false, err
 	}
-	mem := sha256.New()
-	if err := Encode(mem, next); err != nil {
-		return false, err
+	if cw.err != nil {
+		return false, cw.err
 	}
-	return bytes.Equal(disk.Sum(nil), mem.Sum(nil)), nil
+	_, err = cw.r.ReadByte()
+	return err == io.EOF, nil // equal only if the file has nothing more
+}
+
+var errDiffers = errors.New("differs")
+
+// compareWriter compares what is written with what r holds.
+type compareWriter struct {
+	r   *bufio.Reader
+	buf []byte
+	err error
+}
+
+func (c *compareWriter) Write(p []byte) (int, error) {
+	if cap(c.buf) < len(p) {
+		c.buf = make([]byte, len(p))
+	}
+	b := c.buf[:len(p)]
+	if _, err := io.ReadFull(c.r, b); err != nil {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			c.err = err
+		}
+		return 0, errDiffers
+	}
+	if !bytes.Equal(b, p) {
+		return 0, errDiffers
+	}
+	return len(p), nil
 }
 
 func (st Store) writeAtomic(next, prev *State) error {
