@@ -405,3 +405,23 @@ func LooksLikeHTML(body []byte) bool {
 	s := strings.ToLower(strings.TrimSpace(string(body[:min(len(body), 512)])))
 	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html") || strings.HasPrefix(s, "<head") || strings.HasPrefix(s, "<body")
 }
+
+// APIBase is the API root for a configured endpoint. An empty endpoint
+// gives def; a bare host ("http://127.0.0.1:8080") gets def's path (e.g.
+// "/v1"), since a vendor's API always lives there and mirrors and test
+// servers are usually given as a host; an endpoint with a path is used as
+// given. The result has no trailing slash.
+func APIBase(endpoint, def string) string {
+	base := strings.TrimRight(strings.TrimSpace(endpoint), "/")
+	if base == "" {
+		return strings.TrimRight(def, "/")
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Path != "" {
+		return base
+	}
+	if d, err := url.Parse(def); err == nil {
+		base += strings.TrimRight(d.Path, "/")
+	}
+	return base
+}

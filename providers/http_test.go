@@ -200,3 +200,18 @@ func FuzzEachLine(f *testing.F) {
 		providers.EachLine(body, func(int, []byte) error { return nil })
 	})
 }
+
+func TestAPIBase(t *testing.T) {
+	const def = "https://api.example.com/v1"
+	for in, want := range map[string]string{
+		"":                             "https://api.example.com/v1",
+		"http://127.0.0.1:8080":        "http://127.0.0.1:8080/v1",
+		"http://127.0.0.1:8080/":       "http://127.0.0.1:8080/v1",
+		"http://127.0.0.1:8080/mirror": "http://127.0.0.1:8080/mirror",
+		"http://127.0.0.1:8080/v1/":    "http://127.0.0.1:8080/v1",
+	} {
+		if got := providers.APIBase(in, def); got != want {
+			t.Errorf("APIBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -83,10 +83,7 @@ func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) 
 		return nil, providers.Errorf(cfg.Address, providers.KindAuth,
 			`provider %q: password is empty; set it, e.g. password = env("CIRCL_PASSWORD")`, cfg.Address)
 	}
-	endpoint := strings.TrimRight(cfg.Endpoint, "/")
-	if endpoint == "" {
-		endpoint = Schema.DefaultEndpoint
-	}
+	endpoint := providers.APIBase(cfg.Endpoint, Schema.DefaultEndpoint)
 	pageSize, maxPages := cfg.Int("page_size", defaultPageSize), cfg.Int("max_pages", defaultMaxPages)
 	if pageSize < 1 || maxPages < 1 {
 		return nil, providers.Errorf(cfg.Address, providers.KindBadInput, "provider %q: page_size and max_pages must be at least 1", cfg.Address)

@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) 
 	}
 	p := &Provider{
 		cfg:      cfg,
-		base:     apiBase(cfg.Endpoint),
+		base:     providers.APIBase(cfg.Endpoint, Schema.DefaultEndpoint),
 		key:      key,
 		limit:    cfg.Int("limit", defaultLimit),
 		maxPages: max(cfg.Int("max_pages", defaultMaxPages), 1),
@@ -176,17 +176,6 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	ans.Findings = providers.MergeFindings(all)
 	return ans, nil
-}
-
-// apiBase is the API root for an endpoint: a bare host
-// ("http://127.0.0.1:8080") gets the service's /dnsdb/v2 path, as the API
-// always lives there; an endpoint with a path is used as given.
-func apiBase(endpoint string) string {
-	base := strings.TrimRight(endpoint, "/")
-	if u, err := url.Parse(base); err == nil && u.Path == "" {
-		base += "/dnsdb/v2"
-	}
-	return base
 }
 
 // lookupPath maps an op to its DNSDB lookup path (below the endpoint).

@@ -97,10 +97,7 @@ func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) 
 		return nil, providers.Errorf(cfg.Address, providers.KindAuth,
 			`provider %q: api_key is empty; set it, e.g. api_key = env("SECURITYTRAILS_API_KEY")`, cfg.Address)
 	}
-	endpoint := strings.TrimRight(cfg.Endpoint, "/")
-	if endpoint == "" {
-		endpoint = Schema.DefaultEndpoint
-	}
+	endpoint := providers.APIBase(cfg.Endpoint, Schema.DefaultEndpoint)
 	maxPages := cfg.Int("max_pages", defaultMaxPages)
 	if maxPages < 1 {
 		return nil, providers.Errorf(cfg.Address, providers.KindBadInput, "provider %q: max_pages must be at least 1", cfg.Address)
