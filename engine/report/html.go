@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/reconform/reconform/engine/analysis"
 	"github.com/reconform/reconform/engine/diff"
@@ -39,6 +40,7 @@ type htmlPage struct {
 	Generated string
 	Finished  string
 	Chart     template.HTML
+	Recent    template.HTML
 	ChartCut  int
 	Moves     []htmlMove
 	Drift     *driftView
@@ -120,8 +122,13 @@ func (m *model) html(w io.Writer) error {
 		tls = tls[:htmlMaxNames]
 	}
 	var cut int
-	p.Chart, cut = timelineSVG(tls)
+	p.Chart, cut = timelineSVG(tls, time.Time{})
 	p.ChartCut += cut
+	// A long history squeezes this year's moves against the right edge:
+	// the last twelve months get a chart of their own.
+	if first, last := span(tls); last.Sub(first) > 2*365*24*time.Hour {
+		p.Recent, _ = timelineSVG(tls, last.AddDate(-1, 0, 0))
+	}
 	for _, tl := range m.timeline {
 		for _, mv := range tl.Moves {
 			p.Moves = append(p.Moves, htmlMove{When: day(mv.At), Name: tl.Name, Type: mv.Type, From: mv.From, To: mv.To})
@@ -140,6 +147,21 @@ func (m *model) html(w io.Writer) error {
 	p.Drift = buildDriftView(m.in.Drift)
 	p.Failed = m.failedInstances()
 	return pageTemplate.Execute(w, p)
+}
+
+// span returns the first and last observation in the timelines.
+func span(tls []analysis.NameTimeline) (first, last time.Time) {
+	for _, tl := range tls {
+		for _, r := range tl.Records {
+			if !r.FirstSeen.IsZero() && (first.IsZero() || r.FirstSeen.Before(first)) {
+				first = r.FirstSeen
+			}
+			if r.LastSeen.After(last) {
+				last = r.LastSeen
+			}
+		}
+	}
+	return first, last
 }
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -233,6 +255,9 @@ pre.drift del { background: #fee2e2; }
 
 <h2 id="timeline">Timeline</h2>
 <p class="legend"><span><i style="background:#2563eb"></i>A</span><span><i style="background:#4f46e5"></i>AAAA</span><span><i style="background:#0d9488"></i>CNAME</span><span><i style="background:#d97706"></i>MX</span><span><i style="background:#16a34a"></i>NS</span><span><i style="background:#9333ea"></i>TXT</span><span><i style="background:#2563eb;opacity:.35"></i>historical</span><span><i style="background:#dc2626;height:2px"></i>move</span></p>
+{{if .Recent}}<h3>Last twelve months</h3>
+<div class="chart">{{.Recent}}</div>
+<h3>Whole history</h3>{{end}}
 {{if .TL}}<div class="chart">{{.Chart}}</div>{{if .ChartCut}}<p class="muted">{{.ChartCut}} more names are in the JSON and Markdown reports.</p>{{end}}{{else}}<p class="muted">No records.</p>{{end}}
 {{if .HostsOnly}}<p>Names known to exist with no record seen: <span class="mono">{{range $i, $v := .HostsOnly}}{{if $i}}, {{end}}{{$v}}{{end}}</span></p>{{end}}
 {{if .Moves}}<h3>Moves</h3>

@@ -44,7 +44,10 @@ func shorten(s string, n int) string {
 // timelineSVG draws one bar per record value over time, grouped by name;
 // current values are solid, historical ones faded, and every move is a
 // red arrow from the end of the old value to the start of the new one.
-func timelineSVG(tls []analysis.NameTimeline) (template.HTML, int) {
+//
+// A non-zero from zooms in: the axis starts there, values that ended
+// before are left out and older starts are drawn from the left edge.
+func timelineSVG(tls []analysis.NameTimeline, from time.Time) (template.HTML, int) {
 	var lo, hi time.Time
 	rows := 0
 	for _, tl := range tls {
@@ -63,6 +66,22 @@ func timelineSVG(tls []analysis.NameTimeline) (template.HTML, int) {
 	if lo.IsZero() {
 		lo = hi
 	}
+	if !from.IsZero() && from.After(lo) {
+		lo = from
+		var kept []analysis.NameTimeline
+		for _, tl := range tls {
+			var recs []analysis.Interval
+			for _, r := range tl.Records {
+				if r.LastSeen.IsZero() || !r.LastSeen.Before(from) {
+					recs = append(recs, r)
+				}
+			}
+			if len(recs) > 0 {
+				kept = append(kept, analysis.NameTimeline{Name: tl.Name, Records: recs, Moves: tl.Moves})
+			}
+		}
+		tls = kept
+	}
 	if !hi.After(lo) {
 		hi = lo.Add(24 * time.Hour)
 	}
@@ -71,7 +90,7 @@ func timelineSVG(tls []analysis.NameTimeline) (template.HTML, int) {
 		if t.IsZero() {
 			return dflt
 		}
-		return svgLabelW + t.Sub(lo).Seconds()/span*svgChartW
+		return svgLabelW + max(0, t.Sub(lo).Seconds())/span*svgChartW
 	}
 
 	var body strings.Builder
@@ -125,6 +144,9 @@ func timelineSVG(tls []analysis.NameTimeline) (template.HTML, int) {
 	ticks := yearTicks(lo, hi)
 	for _, t := range ticks {
 		tx := x(t, 0)
+		if tx > svgLabelW+svgChartW-40 {
+			continue // its label would run off the chart
+		}
 		fmt.Fprintf(&axis, `<line class="tick" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`+"\n", tx, tx, svgAxisH-6, height)
 		fmt.Fprintf(&axis, `<text class="ax" x="%.1f" y="%.1f">%s</text>`+"\n", tx+2, svgAxisH-8, t.Format(tickLayout(lo, hi)))
 	}
@@ -132,11 +154,15 @@ func timelineSVG(tls []analysis.NameTimeline) (template.HTML, int) {
 	fmt.Fprintf(&axis, `<text class="ax" x="%.1f" y="12" text-anchor="end">%s</text>`+"\n", svgLabelW+svgChartW, day(hi))
 
 	var out strings.Builder
+	arrow := "arrow"
+	if !from.IsZero() {
+		arrow = "arrow-recent" // marker ids are unique in the page
+	}
 	fmt.Fprintf(&out, `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="Timeline of record values">`+"\n",
 		svgLabelW+svgChartW+10, height, svgLabelW+svgChartW+10, height)
-	out.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#dc2626"/></marker></defs>` + "\n")
+	out.WriteString(`<defs><marker id="` + arrow + `" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#dc2626"/></marker></defs>` + "\n")
 	out.WriteString(axis.String())
-	out.WriteString(body.String())
+	out.WriteString(strings.ReplaceAll(body.String(), "url(#arrow)", "url(#"+arrow+")"))
 	out.WriteString("</svg>")
 	return template.HTML(out.String()), cut
 }
