@@ -468,15 +468,17 @@ func estimate(cfg *schema.Config, registry map[string]providers.Registration, p 
 		l := limitsOf(pb, reg)
 		byAddr[addr] = &ProviderPlan{Address: addr, Type: pb.Type, Budget: l.Budget, Rate: l.Rate}
 	}
+	// A query may cost several requests (history per record type, pages):
+	// count at least what the provider says it needs.
 	for _, in := range p.Instances {
 		if pp := byAddr[in.Query.Provider]; pp != nil {
-			pp.Requests++
+			pp.Requests += registry[pp.Type].MinRequestsFor(in.Query)
 			pp.Active = pp.Active || in.Active
 		}
 	}
 	for _, in := range p.Predictions {
 		if pp := byAddr[in.Query.Provider]; pp != nil {
-			pp.Predicted++
+			pp.Predicted += registry[pp.Type].MinRequestsFor(in.Query)
 			pp.Active = pp.Active || in.Active
 		}
 	}

@@ -146,6 +146,21 @@ func TestPlanBudgetWarning(t *testing.T) {
 	}
 }
 
+func TestPlanCountsMultiRequestQueries(t *testing.T) {
+	f := newFixture(t, nil)
+	reg := f.reg["pdns"]
+	reg.MinRequests = func(q schema.Query) int { return 1 + len(q.RRTypes) }
+	f.reg["pdns"] = reg
+	f.cfg.Providers["pdns"].Budget = 5
+	q := f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example"]`)
+	q.RRTypes = []string{"A", "AAAA", "MX", "NS", "SOA", "TXT"}
+	for _, pp := range f.plan().Providers {
+		if pp.Address == "pdns" && (pp.Requests != 7 || !pp.OverBudget) {
+			t.Errorf("a query needing 7 requests against a budget of 5: %+v", pp)
+		}
+	}
+}
+
 func TestGraphPivotGroupIsNotACycle(t *testing.T) {
 	f := newFixture(t, nil)
 	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example"]`)
