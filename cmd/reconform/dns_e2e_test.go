@@ -4,9 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reconform/reconform/engine/analysis"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/providers/dns/dnstest"
 	"github.com/reconform/reconform/schema"
@@ -124,8 +128,12 @@ func TestDNSEndToEnd(t *testing.T) {
 		}
 	}
 	facts := map[string]bool{}
+	stillResolves := map[string]string{}
 	for _, f := range st.Facts {
 		facts[f.ID()] = true
+		if f.Kind == "still_resolves" {
+			stillResolves[f.Subject] = f.Value
+		}
 	}
 	for _, id := range []string{
 		"old.acme.example dns_status nxdomain",
@@ -135,6 +143,42 @@ func TestDNSEndToEnd(t *testing.T) {
 		if !facts[id] {
 			t.Errorf("fact %s missing", id)
 		}
+	}
+
+	// Which historical records still resolve: analysis.Verify over the
+	// run, its instances' findings rebuilt from the state (which keeps,
+	// per finding, the instances that reported it).
+	want := map[string]string{
+		"acme.example A 198.51.100.99":                  "no",
+		"acme.example A 203.0.113.10":                   "yes",
+		"acme.example MX 10 mail.oldhost.example":       "no",
+		"acme.example MX 10 mx1.acme.example":           "yes",
+		"www.acme.example A 203.0.113.20":               "yes", // through www CNAME web
+		"old.acme.example A 198.51.100.7":               "no",  // NXDOMAIN now
+		"dangling.acme.example CNAME gone.acme.example": "yes",
+		"external.acme.example CNAME shop.saas.example": "yes",
+	}
+	instances := append([]schema.InstanceResult(nil), st.Instances...)
+	for i := range instances {
+		for _, f := range st.Findings {
+			if slices.Contains(f.Instances, instances[i].Key) {
+				instances[i].FindingIDs = append(instances[i].FindingIDs, f.ID())
+			}
+		}
+	}
+	verified := map[string]string{}
+	for _, f := range analysis.Verify(st.SchemaFindings(), instances) {
+		verified[f.Subject] = f.Value
+	}
+	if d := cmp.Diff(want, verified); d != "" {
+		t.Errorf("analysis.Verify (-want +got):\n%s", d)
+	}
+	// The same facts in the state, once the merge passes the run's
+	// instances to analysis.Derive.
+	if len(stillResolves) == 0 {
+		t.Log("no still_resolves facts in the state: the merge does not pass the run's instances to analysis.Derive yet")
+	} else if d := cmp.Diff(want, stillResolves); d != "" {
+		t.Errorf("still_resolves facts in the state (-want +got):\n%s", d)
 	}
 }
 
