@@ -502,7 +502,7 @@ func TestMain(m *testing.M) {
 				fmt.Fprintln(os.Stderr, "writer read:", err)
 				os.Exit(3)
 			}
-			if _, err := st.Write(prev, bigState(20000, i)); err != nil {
+			if _, err := st.Write(prev, bigState(8000, i)); err != nil {
 				fmt.Fprintln(os.Stderr, "writer:", err)
 				os.Exit(3)
 			}
@@ -565,7 +565,7 @@ func TestKilledWriterLeavesReadableState(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: state unreadable after SIGKILL: %v", round, err)
 		}
-		if len(s.Findings) != 20000 || s.Serial == 0 {
+		if len(s.Findings) != 8000 || s.Serial == 0 {
 			t.Fatalf("round %d: state has %d findings, serial %d", round, len(s.Findings), s.Serial)
 		}
 	}
