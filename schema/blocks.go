@@ -70,7 +70,13 @@ func (l *loader) evalRequiredString(a *hcl.Attribute, ctx *hcl.EvalContext) (str
 		l.errorf(a.Expr.Range(), "Missing value for "+a.Name, "%s is required and must not be null.", a.Name)
 		return "", false
 	}
-	return l.evalString(a, ctx)
+	conv, err := convert.Convert(val, cty.String)
+	if err != nil {
+		l.errorf(a.Expr.Range(), "Incorrect attribute value type",
+			"Inappropriate value for %q: string is required, got %s.", a.Name, val.Type().FriendlyName())
+		return "", false
+	}
+	return conv.AsString(), true
 }
 
 func (l *loader) evalString(a *hcl.Attribute, ctx *hcl.EvalContext) (string, bool) {

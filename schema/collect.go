@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // loader holds the state of one Load: the blocks found in every file,
@@ -42,6 +43,12 @@ type loader struct {
 	// topAttrs are arguments found outside any block, reported once all
 	// variables are known.
 	topAttrs []*hclsyntax.Attribute
+	// ctxCache is the current evalContext; targetVals and funcs are the
+	// parts of it that do not change once made.
+	ctxCache     *hcl.EvalContext
+	ctxNoTargets *hcl.EvalContext
+	targetVals   map[string]cty.Value
+	funcs        map[string]function.Function
 	// firstFile is where a diagnostic with no better place points.
 	firstFile string
 }
@@ -52,6 +59,8 @@ func newLoader(cfg *Config, opts LoadOptions) *loader {
 		opts:         opts,
 		locals:       map[string]*hclsyntax.Attribute{},
 		typeDefaults: map[string]*typeexpr.Defaults{},
+		targetVals:   map[string]cty.Value{},
+		funcs:        Functions(cfg),
 		declared: map[string]map[string]hcl.Range{
 			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {},
 		},
@@ -288,8 +297,42 @@ func (l *loader) decode() {
 }
 
 // evalContext is the context for expressions decoded at load time:
-// variables, locals and targets decoded so far, and the functions.
+// variables, locals and targets decoded so far, and the functions. It is
+// built once per change (see invalidate); callers must not modify it, only
+// make children of it.
 func (l *loader) evalContext() *hcl.EvalContext {
+	if l.ctxCache == nil {
+		l.ctxCache = l.buildEvalContext(true)
+	}
+	return l.ctxCache
+}
+
+// evalContextFor is evalContext for one expression: one that does not
+// refer to targets gets a context without them, which need not be
+// rebuilt as each target is decoded (loading stays linear in the number
+// of targets).
+func (l *loader) evalContextFor(expr hcl.Expression) *hcl.EvalContext {
+	for _, tr := range expr.Variables() {
+		if tr.RootName() == "target" {
+			return l.evalContext()
+		}
+	}
+	if l.ctxNoTargets == nil {
+		l.ctxNoTargets = l.buildEvalContext(false)
+	}
+	return l.ctxNoTargets
+}
+
+// invalidate drops the cached contexts after a local or target was
+// decoded; onlyTargets keeps the one without targets.
+func (l *loader) invalidate(onlyTargets bool) {
+	l.ctxCache = nil
+	if !onlyTargets {
+		l.ctxNoTargets = nil
+	}
+}
+
+func (l *loader) buildEvalContext(withTargets bool) *hcl.EvalContext {
 	vars := map[string]cty.Value{}
 	for name, v := range l.cfg.Variables {
 		vars[name] = v.Value
@@ -305,13 +348,21 @@ func (l *loader) evalContext() *hcl.EvalContext {
 	// unknown, so what refers to it is not reported a second time.
 	targets := map[string]map[string]cty.Value{}
 	for addr := range l.declared["target"] {
+		if !withTargets {
+			break
+		}
 		kind, name, _ := strings.Cut(addr, ".")
 		if targets[kind] == nil {
 			targets[kind] = map[string]cty.Value{}
 		}
 		targets[kind][name] = cty.DynamicVal
 		if t, ok := l.cfg.Targets[addr]; ok {
-			targets[kind][name] = TargetValue(t)
+			v, cached := l.targetVals[addr]
+			if !cached {
+				v = TargetValue(t)
+				l.targetVals[addr] = v
+			}
+			targets[kind][name] = v
 		}
 	}
 	targetObj := map[string]cty.Value{}
@@ -324,7 +375,7 @@ func (l *loader) evalContext() *hcl.EvalContext {
 			"local":  cty.ObjectVal(locals),
 			"target": cty.ObjectVal(targetObj),
 		},
-		Functions: Functions(l.cfg),
+		Functions: l.funcs,
 	}
 }
 

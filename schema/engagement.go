@@ -281,7 +281,7 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 	if !ok {
 		return
 	}
-	s, ok := l.evalRequiredString(a, l.evalContext())
+	s, ok := l.evalRequiredString(a, l.evalContextFor(a.Expr))
 	if !ok {
 		return
 	}

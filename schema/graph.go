@@ -53,7 +53,8 @@ func (l *loader) checkGraph() {
 
 	// Query and pivot findings are unknown until apply; whatever depends
 	// on them is checked for types only.
-	ctx := l.evalContext()
+	ctx := l.evalContext().NewChild()
+	ctx.Variables = map[string]cty.Value{}
 	unknownFindings := func(names []string) cty.Value {
 		m := map[string]cty.Value{}
 		for _, n := range names {

@@ -331,6 +331,7 @@ func (l *loader) decodeLocalsAndTargets() {
 			progress = true
 			if n.target != nil {
 				l.decodeTarget(n.target)
+				l.invalidate(true)
 				continue
 			}
 			name := strings.TrimPrefix(key, "local.")
@@ -342,6 +343,7 @@ func (l *loader) decodeLocalsAndTargets() {
 			l.localVals[name] = val
 			plain, _ := val.UnmarkDeep()
 			l.cfg.Locals[name] = plain
+			l.invalidate(false)
 		}
 		if progress {
 			continue
@@ -370,6 +372,7 @@ func (l *loader) decodeLocalsAndTargets() {
 			l.errorf(rng, summary,
 				"%s refers to %s, which refer back to it. Break the cycle.", key, strings.Join(others, ", "))
 		}
+		l.invalidate(false)
 		return
 	}
 }
