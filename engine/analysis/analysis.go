@@ -49,8 +49,9 @@
 //	                                outside Options.Scope
 //	ip_range                prefix  number of distinct IPs in the /24 (IPv4) or /48 (IPv6)
 //	asn                     IP      "AS64500 EXAMPLE-ORG" from the iptoasn table
-//	moved                   name    "A 198.51.100.7 -> 203.0.113.10": one value of a
-//	                                (name, type) replaced by another (Timeline)
+//	moved                   name    "A 198.51.100.7 -> 203.0.113.10": the latest move of
+//	                                each (name, type), values that moved together joined
+//	                                with ", " ("NS a, b -> c"); every move is in Timeline
 //	still_resolves          finding "yes" or "no": live DNS still answers the record
 //	                                (Verify, verify.go), when Options.Instances are given
 //

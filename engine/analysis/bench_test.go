@@ -82,3 +82,24 @@ func TestDeriveVerifiesWithInstances(t *testing.T) {
 		t.Error("verification without instances")
 	}
 }
+
+func TestOnlyTheLatestMoveIsAFact(t *testing.T) {
+	y := func(year int) time.Time { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC) }
+	fs := []schema.Finding{
+		{Name: "cdn.acme.example", Type: "A", Value: "192.0.2.1", FirstSeen: y(2020), LastSeen: y(2021)},
+		{Name: "cdn.acme.example", Type: "A", Value: "192.0.2.2", FirstSeen: y(2021).AddDate(0, 0, 1), LastSeen: y(2022)},
+		{Name: "cdn.acme.example", Type: "A", Value: "192.0.2.3", FirstSeen: y(2022).AddDate(0, 0, 1), LastSeen: y(2025), Current: true},
+	}
+	var moved []string
+	for _, f := range Derive(fs, Options{}) {
+		if f.Kind == "moved" {
+			moved = append(moved, f.Value)
+		}
+	}
+	if len(moved) != 1 || moved[0] != "A 192.0.2.2 -> 192.0.2.3" {
+		t.Errorf("moved facts %q, want only the latest", moved)
+	}
+	if n := len(Timeline(fs)[0].Moves); n != 2 {
+		t.Errorf("timeline has %d moves, want both", n)
+	}
+}

@@ -99,7 +99,8 @@ func TestDerive(t *testing.T) {
 		{"2001:db8:10::/48", "ip_range", "1"},
 		{"www.acme.example", "moved", "A 198.51.100.7 -> 203.0.113.10"},
 		{"shop.acme.example", "cname_service", "shopify"},
-		{"acme.example", "moved", "MX 1 aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com"},
+		{"acme.example", "moved", "MX 1 aspmx.l.google.com, 5 alt1.aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com"},
+		{"acme.example", "moved", "NS ns-1021.awsdns-63.net, ns-1660.awsdns-15.co.uk -> lara.ns.cloudflare.com"},
 		{"_dmarc.acme.example", "moved", "TXT v=DMARC1; p=reject; sp=reject; rua=mailto:dmarc@acme.example -> v=DMARC1; p=none; rua=mailto:dmarc@acme.example,mailto:x7@rua.agari.com"},
 	}
 	for _, w := range want {

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/reconform/reconform/schema"
@@ -162,14 +163,44 @@ func succeeds(b, a Interval) bool {
 	return b.Current || b.LastSeen.After(a.LastSeen)
 }
 
+// moveFacts gives one moved fact per (name, type): its latest move, all
+// values that moved at that time together ("NS a, b -> c"). Older moves
+// stay in the timeline; as facts they would only repeat history in every
+// drift report (a CDN name rotating addresses would fill it).
 func moveFacts(ix *index) []schema.Fact {
 	var facts []schema.Fact
 	for _, tl := range Timeline(ix.findings) {
+		latest := map[string]time.Time{}
 		for _, m := range tl.Moves {
-			facts = append(facts, schema.Fact{Subject: tl.Name, Kind: "moved", Value: m.String(), Evidence: []string{
-				tl.Name + " " + m.Type + " " + m.From, tl.Name + " " + m.Type + " " + m.To,
-			}})
+			if m.At.After(latest[m.Type]) || latest[m.Type].IsZero() {
+				latest[m.Type] = m.At
+			}
+		}
+		from, to := map[string][]string{}, map[string][]string{}
+		var evidence = map[string][]string{}
+		for _, m := range tl.Moves {
+			if !m.At.Equal(latest[m.Type]) {
+				continue
+			}
+			from[m.Type] = appendNew(from[m.Type], m.From)
+			to[m.Type] = appendNew(to[m.Type], m.To)
+			evidence[m.Type] = append(evidence[m.Type], tl.Name+" "+m.Type+" "+m.From, tl.Name+" "+m.Type+" "+m.To)
+		}
+		for t := range from {
+			sort.Strings(from[t])
+			sort.Strings(to[t])
+			value := Move{Type: t, From: strings.Join(from[t], ", "), To: strings.Join(to[t], ", ")}.String()
+			facts = append(facts, schema.Fact{Subject: tl.Name, Kind: "moved", Value: value, Evidence: evidence[t]})
 		}
 	}
 	return facts
+}
+
+func appendNew(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
 }
