@@ -34,6 +34,8 @@
 //	dmarc_subdomain_policy  domain  effective sp (p when sp is absent)
 //	dmarc_pct               domain  effective pct (100 when absent)
 //	dmarc_rua, dmarc_ruf    domain  each report address (mailto: stripped)
+//	dmarc_vendor            domain  the reporting service its rua addresses belong to:
+//	                                agari, dmarcian, valimail, ... (catalogue.go)
 //	dmarc_error             domain  what is wrong with the record
 //	saas                    name    a service whose verification token is in current TXT
 //	                                (saas.json)
@@ -97,7 +99,7 @@ type Options struct {
 // Kinds lists every fact kind Derive produces (verification facts aside),
 // so that callers can tell derived facts from facts providers reported.
 var Kinds = []string{
-	"asn", "dmarc_error", "dmarc_pct", "dmarc_policy", "dmarc_rua", "dmarc_ruf", "dmarc_subdomain_policy",
+	"asn", "dmarc_error", "dmarc_pct", "dmarc_policy", "dmarc_rua", "dmarc_ruf", "dmarc_subdomain_policy", "dmarc_vendor",
 	"cname_service", "cname_service_past", "dns_provider", "dns_provider_past", "ip_range", "mail_provider", "mail_provider_past", "mail_sender", "moved",
 	"saas", "saas_past", "shared_hosting", "shared_hosting_ip", "spf_all", "spf_error", "spf_include", "spf_ip4",
 	"spf_ip6", "spf_lookups", "spf_permissive", "spf_redirect", "spf_too_many_lookups",

@@ -279,3 +279,33 @@ func cnameFacts(ix *index) []schema.Fact {
 	}
 	return facts
 }
+
+// dmarcVendorRules are the DMARC reporting services recognised from the
+// domain of a rua/ruf address.
+var dmarcVendorRules = []hostRule{
+	{Provider: "agari", Suffixes: []string{"agari.com"}},
+	{Provider: "dmarcian", Suffixes: []string{"dmarcian.com", "dmarcian.eu"}},
+	{Provider: "valimail", Suffixes: []string{"valimail.com", "vali.email"}},
+	{Provider: "proofpoint", Suffixes: []string{"emaildefense.proofpoint.com"}},
+	{Provider: "red-sift", Suffixes: []string{"ondmarc.com", "redsift.cloud"}},
+	{Provider: "easydmarc", Suffixes: []string{"easydmarc.com", "easydmarc.us", "easydmarc.eu"}},
+	{Provider: "dmarc-analyzer", Suffixes: []string{"dmarcanalyzer.com"}},
+	{Provider: "postmark", Suffixes: []string{"dmarc.postmarkapp.com"}},
+	{Provider: "uriports", Suffixes: []string{"uriports.com"}},
+	{Provider: "mxtoolbox", Suffixes: []string{"mxtoolbox.com"}},
+	{Provider: "powerdmarc", Suffixes: []string{"powerdmarc.com"}},
+	{Provider: "cloudflare", Suffixes: []string{"dmarc-reports.cloudflare.net"}},
+	{Provider: "sendmarc", Suffixes: []string{"sendmarc.com"}},
+	{Provider: "fraudmarc", Suffixes: []string{"fraudmarc.com"}},
+	{Provider: "dmarc-advisor", Suffixes: []string{"dmarcadvisor.com"}},
+}
+
+// ClassifyDMARCVendor names the reporting service behind a DMARC report
+// address ("x@rua.agari.com"), "" when unknown.
+func ClassifyDMARCVendor(addr string) string {
+	_, domain, ok := strings.Cut(addr, "@")
+	if !ok {
+		return ""
+	}
+	return matchHost(dmarcVendorRules, strings.ToLower(domain))
+}

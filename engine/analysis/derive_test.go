@@ -77,6 +77,7 @@ func TestDerive(t *testing.T) {
 		{"acme.example", "dmarc_subdomain_policy", "none"},
 		{"acme.example", "dmarc_pct", "100"},
 		{"acme.example", "dmarc_rua", "x7@rua.agari.com"},
+		{"acme.example", "dmarc_vendor", "agari"},
 		{"acme.example", "saas", "microsoft-365"},
 		{"acme.example", "saas", "atlassian"},
 		{"acme.example", "saas", "docusign"},

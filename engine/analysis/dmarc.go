@@ -166,6 +166,9 @@ func dmarcFacts(ix *index) []schema.Fact {
 		add("dmarc_pct", strconv.Itoa(d.Pct))
 		for _, u := range d.RUA {
 			add("dmarc_rua", u)
+			if v := ClassifyDMARCVendor(u); v != "" {
+				add("dmarc_vendor", v)
+			}
 		}
 		for _, u := range d.RUF {
 			add("dmarc_ruf", u)

@@ -93,7 +93,11 @@ func (m *model) markdown(w io.Writer) error {
 				o.printf("- Sends mail through: %s\n", mdCell(strings.Join(p.Senders, ", ")))
 			}
 			if len(p.DMARCReports) > 0 {
-				o.printf("- DMARC reports to: %s\n", codeList(p.DMARCReports))
+				o.printf("- DMARC reports to: %s", codeList(p.DMARCReports))
+				if len(p.DMARCVendors) > 0 {
+					o.printf(" (%s)", mdCell(strings.Join(p.DMARCVendors, ", ")))
+				}
+				o.printf("\n")
 			}
 		}
 	}

@@ -131,6 +131,7 @@ type Profile struct {
 	DMARCSub      string   `json:"dmarc_subdomains,omitempty"`
 	DMARCPct      string   `json:"dmarc_pct,omitempty"`
 	DMARCReports  []string `json:"dmarc_rua,omitempty"`
+	DMARCVendors  []string `json:"dmarc_vendors,omitempty"`
 	SaaS          []string `json:"saas,omitempty"`
 	SaaSPast      []string `json:"saas_past,omitempty"`
 	Verdicts      []string `json:"verdicts,omitempty"`
@@ -331,6 +332,8 @@ func (m *model) buildProfiles() {
 			get(f.Subject).DMARCPct = f.Value
 		case "dmarc_rua":
 			get(f.Subject).DMARCReports = append(get(f.Subject).DMARCReports, f.Value)
+		case "dmarc_vendor":
+			get(f.Subject).DMARCVendors = append(get(f.Subject).DMARCVendors, f.Value)
 		case "saas":
 			get(f.Subject).SaaS = append(get(f.Subject).SaaS, f.Value)
 		case "saas_past":
