@@ -124,6 +124,7 @@ func mergeOptions(cfg *schema.Config, now time.Time) state.MergeOptions {
 		ForgetAfter:   cfg.Engagement.ForgetAfter,
 		Now:           now,
 		ASNTable:      asn,
+		Scope:         cfg.Scope.Domains,
 		Secrets:       configSecrets(cfg),
 		Derive:        deriveFacts,
 	}

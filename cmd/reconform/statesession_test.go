@@ -83,9 +83,12 @@ func secondRun() *schema.RunResult {
 	}, map[string]string{"dnsdb": "HTTP 503 from https://api.dnsdb.example/?key=" + testAPIKey})
 }
 
-func init() {
-	// Pin the derived facts: these tests are about the state, not about
-	// what engine/analysis concludes.
+// pinFacts replaces engine/analysis for the length of a test: these tests
+// are about the state, not about what the analysis concludes, and their
+// golden files must not follow every analysis change.
+func pinFacts(t *testing.T) {
+	saved := deriveFacts
+	t.Cleanup(func() { deriveFacts = saved })
 	deriveFacts = func(fs []schema.Finding, _ analysis.Options) []schema.Fact {
 		var out []schema.Fact
 		for _, f := range fs {
@@ -116,6 +119,7 @@ func testConfig(dir string) *schema.Config {
 // commitRun runs one open/commit/close cycle as apply does.
 func commitRun(t *testing.T, dir string, run *schema.RunResult, opts *stateOptions) (cliResult, *schema.Config) {
 	t.Helper()
+	pinFacts(t)
 	var stdout, stderr bytes.Buffer
 	env := &Env{Stdout: &stdout, Stderr: &stderr, WorkDir: dir}
 	cfg := testConfig(dir)

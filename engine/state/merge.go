@@ -21,8 +21,10 @@ type MergeOptions struct {
 	ForgetAfter time.Duration
 	// Now is the time of the run (zero: the run's finish time).
 	Now time.Time
-	// ASNTable is passed to analysis.Derive.
+	// ASNTable and Scope (the engagement's own domains) are passed to
+	// analysis.Derive, with the run's instances.
 	ASNTable string
+	Scope    []string
 	// Derive computes derived facts (nil: analysis.Derive); tests and
 	// tools that want other facts replace it.
 	Derive func([]schema.Finding, analysis.Options) []schema.Fact
@@ -166,7 +168,8 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	if derive == nil {
 		derive = analysis.Derive
 	}
-	next.Facts = mergeFacts(prev, next, run.Facts, derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable}))
+	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: run.Instances})
+	next.Facts = mergeFacts(prev, next, run.Facts, derived)
 	next.Normalize()
 	return next
 }
