@@ -124,6 +124,22 @@ func TestClassifyCNAME(t *testing.T) {
 	}
 }
 
+func TestClassifyDMARCVendor(t *testing.T) {
+	for in, want := range map[string]string{
+		"x7@rua.agari.com":                  "agari",
+		"abc@ag.eu.dmarcian.com":            "dmarcian",
+		"re+abc@dmarc.postmarkapp.com":      "postmark",
+		"5f1e@dmarc-reports.cloudflare.net": "cloudflare",
+		"dmarc_agg@vali.email":              "valimail",
+		"dmarc@acme.example":                "",
+		"not-an-address":                    "",
+	} {
+		if got := ClassifyDMARCVendor(in); got != want {
+			t.Errorf("ClassifyDMARCVendor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRegisteredDomain(t *testing.T) {
 	tests := map[string]string{
 		"www.acme.example":       "acme.example",
@@ -168,6 +184,10 @@ func TestParseSPF(t *testing.T) {
 		"upper case and extra spaces": {
 			in:   "V=SPF1   A  MX   INCLUDE:Mailgun.ORG   +ALL",
 			want: SPF{Includes: []string{"mailgun.org"}, All: "+all", Lookups: 3},
+		},
+		"trailing dots": {
+			in:   "v=spf1 include:_spf.Google.com. redirect=_spf.acme.example. ~all",
+			want: SPF{Includes: []string{"_spf.google.com"}, Redirect: "_spf.acme.example", All: "~all", Lookups: 2},
 		},
 		"exp modifier": {
 			in:   "v=spf1 mx -all exp=explain._spf.%{d}",

@@ -81,10 +81,10 @@ func ParseSPF(txt string) (SPF, error) {
 				spf.All = term.Qualifier + "all"
 			}
 		case "include":
-			spf.Includes = append(spf.Includes, strings.ToLower(term.Value))
+			spf.Includes = append(spf.Includes, spfDomain(term.Value))
 			spf.Lookups++
 		case "redirect":
-			spf.Redirect = strings.ToLower(term.Value)
+			spf.Redirect = spfDomain(term.Value)
 			spf.Lookups++
 		case "a", "mx", "ptr", "exists":
 			spf.Lookups++
@@ -99,6 +99,9 @@ func ParseSPF(txt string) (SPF, error) {
 	}
 	return spf, nil
 }
+
+// spfDomain normalises a domain-spec: lower case, no trailing dot.
+func spfDomain(v string) string { return strings.TrimSuffix(strings.ToLower(v), ".") }
 
 func parseSPFTerm(raw string) (SPFTerm, error) {
 	// A modifier is name=value where name is not a mechanism; "=" must
