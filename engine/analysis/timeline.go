@@ -41,7 +41,10 @@ type NameTimeline struct {
 // names have none), sorted by name; records are sorted by type, first
 // seen, value; moves by time, type, from.
 func Timeline(findings []schema.Finding) []NameTimeline {
-	ix := newIndex(findings)
+	return timeline(newIndex(findings))
+}
+
+func timeline(ix *index) []NameTimeline {
 	byName := map[string][]int{}
 	var names []string
 	for i, f := range ix.findings {
@@ -169,7 +172,7 @@ func succeeds(b, a Interval) bool {
 // drift report (a CDN name rotating addresses would fill it).
 func moveFacts(ix *index) []schema.Fact {
 	var facts []schema.Fact
-	for _, tl := range Timeline(ix.findings) {
+	for _, tl := range timeline(ix) {
 		latest := map[string]time.Time{}
 		for _, m := range tl.Moves {
 			if m.At.After(latest[m.Type]) || latest[m.Type].IsZero() {
