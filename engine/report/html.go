@@ -188,6 +188,8 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 32px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 14px; margin: 18px 0 6px; }
 .meta, .muted { color: var(--muted); }
+.toc { margin: 6px 0 0; font-size: 13px; }
+.toc a { color: #2563eb; text-decoration: none; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); }
 th { font-weight: 600; background: #f8fafc; }
@@ -221,6 +223,7 @@ pre.drift del { background: #fee2e2; }
 <body>
 <h1>{{.Title}}</h1>
 <p class="meta">State serial {{.In.Serial}}, last run finished {{.Finished}}; report generated {{.Generated}}.</p>
+<nav class="toc"><a href="#summary">Summary</a> · <a href="#profile">Profile</a> · <a href="#saas">SaaS</a> · <a href="#hosted">Hosted services</a> · <a href="#timeline">Timeline</a> · <a href="#ranges">IP ranges</a> · <a href="#shared">Shared hosting</a> · <a href="#related">Correlation</a> · <a href="#drift">Drift</a></nav>
 
 <h2 id="summary">Summary</h2>
 <div class="cards">
