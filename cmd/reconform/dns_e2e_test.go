@@ -181,6 +181,38 @@ func testDNSEngagement(t *testing.T, addr string, srv *dnstest.Server) {
 	} else if d := cmp.Diff(want, stillResolves); d != "" {
 		t.Errorf("still_resolves facts in the state (-want +got):\n%s", d)
 	}
+
+	// Nothing changed on the server: a second run shows no drift.
+	if r := step("apply", "-auto-approve", "-detailed-exitcode"); r.Code != exitOK {
+		t.Errorf("second apply: exit %d, want %d (no drift)", r.Code, exitOK)
+	}
+	if srv == nil {
+		return
+	}
+
+	// The web server moves: the drift says www's old address no longer
+	// resolves.
+	zone, err := os.ReadFile(filepath.Join("..", "..", "testdata", "dns", "zone.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := strings.Replace(string(zone), "web         IN A    203.0.113.20", "web         IN A    203.0.113.21", 1)
+	if moved == string(zone) {
+		t.Fatal("zone.db no longer has web's A record where this test expects it")
+	}
+	movedPath := filepath.Join(t.TempDir(), "moved.db")
+	if err := os.WriteFile(movedPath, []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv2 := dnstest.Start(t, movedPath)
+	environ[0] = "RECONFORM_VAR_resolver=" + srv2.Addr
+	r := step("apply", "-auto-approve", "-detailed-exitcode")
+	if r.Code != exitDrift {
+		t.Errorf("apply after the move: exit %d, want %d (drift)", r.Code, exitDrift)
+	}
+	if !regexp.MustCompile(`www\.acme\.example A 203\.0\.113\.20[^\n]*still_resolves[^\n]*yes[^\n]*no`).MatchString(r.Stdout) {
+		t.Errorf("the drift does not show www.acme.example A 203.0.113.20 still_resolves going from yes to no")
+	}
 }
 
 // TestDNSRefusedInPassiveEngagement: the same engagement with passive_only
