@@ -370,7 +370,7 @@ var (
 	spfRank   = map[string]int{
 		"-all": 4, "fail": 4, "hardfail": 4,
 		"~all": 3, "softfail": 3,
-		"?all": 2, "neutral": 2,
+		"?all": 2, "neutral": 2, "no-all": 2, // no all term: the result is neutral (RFC 7208 4.7)
 		"+all": 1, "pass": 1, "all": 1,
 		"missing": 0, "none": 0, "absent": 0,
 	}

@@ -282,6 +282,7 @@ func TestWeakens(t *testing.T) {
 		{"dmarc_policy", "reject", "none", true},
 		{"dmarc_policy", "none", "quarantine", false},
 		{"spf_all", "-all", "~all", true},
+		{"spf_all", "-all", "no-all", true},
 		{"spf_policy", "softfail", "fail", false},
 		{"mail_provider", "a", "b", false},
 	} {
