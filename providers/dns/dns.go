@@ -87,7 +87,7 @@ var Schema = schema.ProviderSchema{
 	Type:        "dns",
 	Description: "Live DNS through resolvers (active recon: only with passive_only = false).",
 	Attributes: []schema.ProviderAttribute{
-		{Name: "resolvers", Type: cty.List(cty.String), Description: "Resolver addresses: host, host:port, IPv6 or [IPv6]:port. Default: endpoint if set, else the nameservers of /etc/resolv.conf."},
+		{Name: "resolvers", Type: cty.List(cty.String), Description: "Resolver addresses: host, host:port, IPv6 or [IPv6]:port, optionally tcp:// for TCP only. Default: endpoint if set, else the nameservers of /etc/resolv.conf."},
 		{Name: "retries", Type: cty.Number, Description: "Extra rounds over the resolvers after a timeout (default 2).", Default: cty.NumberIntVal(defaultRetries)},
 		{Name: "tcp", Type: cty.Bool, Description: "Query over TCP only (default false: UDP, with TCP when an answer is truncated).", Default: cty.False},
 	},
@@ -529,7 +529,7 @@ func (p *Provider) ask(ctx context.Context, server, name string, qtype uint16, s
 	m := new(mdns.Msg)
 	m.SetQuestion(mdns.Fqdn(name), qtype)
 	m.SetEdns0(ednsBufferSize, false)
-	network := "udp"
+	network, server := splitResolver(server)
 	if p.tcp {
 		network = "tcp"
 	}

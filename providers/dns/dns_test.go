@@ -323,6 +323,17 @@ func TestResolveQuestions(t *testing.T) {
 	}
 }
 
+func TestTCPResolver(t *testing.T) {
+	srv := dnstest.Start(t, allZones...)
+	p, _ := newProvider(t, []string{"tcp://" + srv.Addr}, nil, 5*time.Second)
+	if _, err := p.Query(context.Background(), resolveQuery("acme.example", "A")); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"acme.example A tcp"}, srv.Queries()); d != "" {
+		t.Errorf("questions (-want +got):\n%s", d)
+	}
+}
+
 func TestResolveErrors(t *testing.T) {
 	srv := dnstest.Start(t, zoneFile)
 	srv2 := dnstest.Start(t, zoneFile)
@@ -505,7 +516,8 @@ func TestNew(t *testing.T) {
 		{name: "system resolv.conf", resolvConf: conf, want: []string{"192.0.2.1:53", "[2001:db8::1]:53"}},
 		{name: "missing resolv.conf", resolvConf: filepath.Join(dir, "nope"), err: "set resolvers"},
 		{name: "resolv.conf without nameserver", resolvConf: empty, err: "names no nameserver"},
-		{name: "bad resolver", attrs: map[string]cty.Value{"resolvers": list("udp://1.1.1.1")}, err: "without a scheme"},
+		{name: "bad resolver", attrs: map[string]cty.Value{"resolvers": list("https://dns.example/dns-query")}, err: "not supported"},
+		{name: "schemes", attrs: map[string]cty.Value{"resolvers": list("udp://192.0.2.53", "tcp://192.0.2.54:5353")}, want: []string{"192.0.2.53:53", "tcp://192.0.2.54:5353"}},
 		{name: "empty resolvers", attrs: map[string]cty.Value{"resolvers": list()}, err: "resolvers is empty"},
 		{name: "retries too many", attrs: map[string]cty.Value{"resolvers": list("192.0.2.53"), "retries": cty.NumberIntVal(11)}, err: "retries = 11"},
 		{name: "negative retries", attrs: map[string]cty.Value{"resolvers": list("192.0.2.53"), "retries": cty.NumberIntVal(-1)}, err: "retries = -1"},

@@ -15,8 +15,12 @@ import (
 // defaultPort is the DNS port used when a resolver address names none.
 const defaultPort = "53"
 
+// tcpScheme marks a resolver asked over TCP only.
+const tcpScheme = "tcp://"
+
 // ParseResolver turns a resolver address as a user writes it into a
-// host:port the client can dial. Accepted forms:
+// host:port the client can dial, prefixed with tcp:// for a resolver
+// asked over TCP only. Accepted forms:
 //
 //	192.0.2.53            IPv4, port 53
 //	192.0.2.53:5353       IPv4 and port
@@ -26,14 +30,26 @@ const defaultPort = "53"
 //	fe80::1%eth0          link-local IPv6 with a zone
 //	dns.example[:port]    a host name (resolved by the system when dialled)
 //
-// The result is canonical: ParseResolver(ParseResolver(s)) == ParseResolver(s).
+// each optionally after udp:// or dns:// (the default transport: UDP, TCP
+// for truncated answers) or tcp:// (TCP only). The result is canonical: ParseResolver(ParseResolver(s)) == ParseResolver(s).
 func ParseResolver(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", fmt.Errorf("empty resolver address")
 	}
-	if strings.Contains(s, "://") {
-		return "", fmt.Errorf("resolver %q: write a host or host:port without a scheme (set tcp = true to query over TCP)", raw)
+	prefix := ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		switch strings.ToLower(s[:i]) {
+		case "udp", "dns":
+		case "tcp":
+			prefix = tcpScheme
+		default:
+			return "", fmt.Errorf("resolver %q: scheme %q is not udp://, tcp:// or dns:// (DNS over TLS or HTTPS is not supported)", raw, s[:i])
+		}
+		s = s[i+3:]
+		if strings.Contains(s, "/") {
+			return "", fmt.Errorf("resolver %q: write scheme://host:port, without a path", raw)
+		}
 	}
 	host, port := s, defaultPort
 	switch {
@@ -67,7 +83,10 @@ func ParseResolver(raw string) (string, error) {
 		return "", fmt.Errorf("resolver %q: port %q is not a number from 1 to 65535", raw, port)
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		return net.JoinHostPort(a.Unmap().String(), port), nil
+		if !validZone(a.Zone()) {
+			return "", fmt.Errorf("resolver %q: %q is not an interface name", raw, a.Zone())
+		}
+		return prefix + net.JoinHostPort(a.Unmap().String(), port), nil
 	}
 	name := schema.NormalizeName(host)
 	if name != "localhost" {
@@ -75,7 +94,26 @@ func ParseResolver(raw string) (string, error) {
 			return "", fmt.Errorf("resolver %q: not an IP address or host name: %w", raw, err)
 		}
 	}
-	return net.JoinHostPort(name, port), nil
+	return prefix + net.JoinHostPort(name, port), nil
+}
+
+// validZone reports whether an IPv6 zone is a plausible interface name
+// or index (and so survives being written back in brackets).
+func validZone(z string) bool {
+	for _, r := range z {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// splitResolver returns the network and host:port of a parsed resolver.
+func splitResolver(r string) (network, addr string) {
+	if a, ok := strings.CutPrefix(r, tcpScheme); ok {
+		return "tcp", a
+	}
+	return "udp", r
 }
 
 // systemResolvers reads the name servers of a resolv.conf file.

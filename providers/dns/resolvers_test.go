@@ -21,8 +21,16 @@ func TestParseResolver(t *testing.T) {
 		{in: "::ffff:192.0.2.1", want: "192.0.2.1:53"},
 		{in: "Dns.Example.", want: "dns.example:53"},
 		{in: "localhost:5353", want: "localhost:5353"},
+		{in: "udp://192.0.2.53", want: "192.0.2.53:53"},
+		{in: "DNS://dns.example:5353", want: "dns.example:5353"},
+		{in: "tcp://[2001:db8::53]:5353", want: "tcp://[2001:db8::53]:5353"},
+		{in: "tcp://192.0.2.53", want: "tcp://192.0.2.53:53"},
+		{in: "fe80::1%eth0]", err: "not an interface name"},
 		{in: "", err: "empty"},
-		{in: "udp://192.0.2.53", err: "without a scheme"},
+		{in: "https://dns.example/dns-query", err: "not supported"},
+		{in: "tls://192.0.2.53", err: "not supported"},
+		{in: "tcp://192.0.2.53/x", err: "without a path"},
+		{in: "tcp://", err: "empty"},
 		{in: "[2001:db8::53", err: "missing ']'"},
 		{in: "[2001:db8::53]x", err: "expected ':port'"},
 		{in: "[192.0.2.53]:53", err: "not an IPv6 address"},
@@ -54,7 +62,7 @@ func TestParseResolver(t *testing.T) {
 // pairs and that parsing is idempotent.
 func FuzzParseResolver(f *testing.F) {
 	for _, s := range []string{"192.0.2.53", "192.0.2.53:5353", "2001:db8::53", "[2001:db8::53]:853", "fe80::1%eth0",
-		"dns.example", "dns.example:53", "localhost", "[::1]", "udp://x", "[", "]:", "1.2.3.4:99999", "::ffff:1.2.3.4"} {
+		"dns.example", "dns.example:53", "localhost", "[::1]", "udp://x", "tcp://[::1]:53", "[", "]:", "1.2.3.4:99999", "::ffff:1.2.3.4"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -62,7 +70,8 @@ func FuzzParseResolver(f *testing.F) {
 		if err != nil {
 			return
 		}
-		host, port, err := net.SplitHostPort(got)
+		_, addr := splitResolver(got)
+		host, port, err := net.SplitHostPort(addr)
 		if err != nil || host == "" {
 			t.Fatalf("ParseResolver(%q) = %q: not host:port: %v", s, got, err)
 		}
