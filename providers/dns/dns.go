@@ -88,14 +88,17 @@ var Schema = schema.ProviderSchema{
 	Description: "Live DNS through resolvers (active recon: only with passive_only = false).",
 	Attributes: []schema.ProviderAttribute{
 		{Name: "resolvers", Type: cty.List(cty.String), Description: "Resolver addresses: host, host:port, IPv6 or [IPv6]:port, optionally tcp:// for TCP only. Default: endpoint if set, else the nameservers of /etc/resolv.conf."},
-		{Name: "retries", Type: cty.Number, Description: "Extra rounds over the resolvers after a timeout (default 2).", Default: cty.NumberIntVal(defaultRetries)},
-		{Name: "tcp", Type: cty.Bool, Description: "Query over TCP only (default false: UDP, with TCP when an answer is truncated).", Default: cty.False},
+		{Name: "retries", Type: cty.Number, Description: "Extra rounds over the resolvers after a timeout (0 to 10).", Default: cty.NumberIntVal(defaultRetries)},
+		{Name: "tcp", Type: cty.Bool, Description: "Query over TCP only (false: UDP, and TCP when an answer is truncated).", Default: cty.False},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
 		schema.OpResolve: {Active: true, Current: true, RRTypes: append(append([]string(nil), DefaultRRTypes...), ReverseRRTypes...)},
 	},
 	DefaultRate:    "50/s",
 	DefaultTimeout: 5 * time.Second,
+	// Live answers are never cached: a cached answer would not be live,
+	// and the engine does not cache active ops anyway.
+	DefaultCacheTTL: -1,
 }
 
 const (
