@@ -38,6 +38,9 @@
 // candidate. Evidence lists the name's own findings (dns_status noerror)
 // or the chain's CNAME records (dangling_cname).
 //
+// With wildcard_check = true, a dns_wildcard fact marks a name that only
+// a wildcard record answers (wildcard.go).
+//
 // Findings follow CNAME chains: "www CNAME web" and "web A 203.0.113.20"
 // are reported under their own owner names. Values are normalised by
 // schema.NewFinding:
@@ -89,6 +92,7 @@ var Schema = schema.ProviderSchema{
 	Attributes: []schema.ProviderAttribute{
 		{Name: "resolvers", Type: cty.List(cty.String), Description: "Resolver addresses: host, host:port, IPv6 or [IPv6]:port, optionally tcp:// for TCP only. Default: endpoint if set, else the nameservers of /etc/resolv.conf."},
 		{Name: "retries", Type: cty.Number, Description: "Extra rounds over the resolvers after a timeout (0 to 10).", Default: cty.NumberIntVal(defaultRetries)},
+		{Name: "wildcard_check", Type: cty.Bool, Description: "Ask A for a random name beside each subject (once per parent domain per run) and mark names only a wildcard answers with a dns_wildcard fact.", Default: cty.False},
 		{Name: "tcp", Type: cty.Bool, Description: "Query over TCP only (false: UDP, and TCP when an answer is truncated).", Default: cty.False},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
@@ -125,6 +129,8 @@ type Provider struct {
 	resolvers []string
 	rounds    int
 	tcp       bool
+	wildcard  bool
+	wildcards wildcards
 	timeout   time.Duration
 	now       func() time.Time
 }
@@ -134,7 +140,7 @@ var _ providers.Provider = (*Provider)(nil)
 // New builds a provider instance from its config. It reads resolv.conf when
 // neither resolvers nor endpoint is set; it sends nothing.
 func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
-	p := &Provider{cfg: cfg, tcp: cfg.Bool("tcp", false), timeout: cfg.Timeout, now: time.Now}
+	p := &Provider{cfg: cfg, tcp: cfg.Bool("tcp", false), wildcard: cfg.Bool("wildcard_check", false), timeout: cfg.Timeout, now: time.Now}
 	if p.timeout <= 0 {
 		p.timeout = Schema.DefaultTimeout
 	}
@@ -252,6 +258,11 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			if _, err := r.resolve(ctx, dmarc, "TXT"); err != nil {
 				return providers.Answer{Requests: r.ans.Requests}, err
 			}
+		}
+	}
+	if p.wildcard && r.reverse == "" && status != "nxdomain" && contains(types, "A") {
+		if err := r.checkWildcard(ctx, name); err != nil {
+			return providers.Answer{Requests: r.ans.Requests}, err
 		}
 	}
 	subject := name

@@ -641,3 +641,63 @@ func TestFactEvidence(t *testing.T) {
 		}
 	}
 }
+
+func TestWildcard(t *testing.T) {
+	srv := dnstest.Start(t, allZones...)
+	testWildcard(t, srv.Addr, srv)
+}
+
+// testWildcard checks wildcard_check against the server at addr (srv, when
+// not nil, is that server and counts the probes).
+func testWildcard(t *testing.T, addr string, srv *dnstest.Server) {
+	p, _ := newProvider(t, []string{addr}, map[string]cty.Value{"wildcard_check": cty.True}, 5*time.Second)
+	tests := []struct {
+		name     string
+		wildcard bool
+	}{
+		{"anything.wild.acme.example", true},
+		{"same.wild.acme.example", true}, // its own record is the wildcard's address
+		{"own.wild.acme.example", false},
+		{"www.acme.example", false}, // acme.example has no wildcard
+		{"acme.example", false},     // parent "example": not probed
+	}
+	for _, tc := range tests {
+		ans, err := p.Query(context.Background(), resolveQuery(tc.name, "A"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bool
+		for _, f := range ans.Facts {
+			if f.Kind == "dns_wildcard" {
+				got = f.Subject == tc.name && f.Value == "*."+tc.name[strings.IndexByte(tc.name, '.')+1:] && len(f.Evidence) > 0
+			}
+		}
+		if got != tc.wildcard {
+			t.Errorf("%s: dns_wildcard %v, want %v (facts %v)", tc.name, got, tc.wildcard, ans.Facts)
+		}
+	}
+	if srv == nil {
+		return
+	}
+	probes := map[string]int{}
+	for _, q := range srv.Queries() {
+		if strings.HasPrefix(q, "rf-") {
+			probes[q[strings.IndexByte(q, '.')+1:]]++
+		}
+	}
+	want := map[string]int{"wild.acme.example A udp": 1, "acme.example A udp": 1}
+	if d := cmp.Diff(want, probes); d != "" {
+		t.Errorf("probes per parent (-want +got):\n%s", d)
+	}
+
+	// Off by default: no probe.
+	before := len(srv.Queries())
+	p2, _ := newProvider(t, []string{addr}, nil, 5*time.Second)
+	ans, err := p2.Query(context.Background(), resolveQuery("anything.wild.acme.example", "A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Queries()) - before; n != 1 || len(ans.Facts) != 1 {
+		t.Errorf("without wildcard_check: %d questions, facts %v", n, ans.Facts)
+	}
+}

@@ -16,6 +16,7 @@ import (
 func TestResolveZoneNSD(t *testing.T) {
 	addr := dnstest.StartNSD(t, []dnstest.Zone{{Name: "acme.example", File: zoneFile}, {Name: "113.0.203.in-addr.arpa", File: reverseV4}, {Name: "8.b.d.0.1.0.0.2.ip6.arpa", File: reverseV6}})
 	testResolveZone(t, addr, nil)
+	t.Run("wildcards", func(t *testing.T) { testWildcard(t, addr, nil) })
 
 	t.Run("referral below a delegation", func(t *testing.T) {
 		p, _ := newProvider(t, []string{addr}, nil, 5*time.Second)

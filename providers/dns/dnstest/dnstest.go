@@ -211,7 +211,7 @@ func (s *Server) answer(m, req *mdns.Msg, name string, qtype uint16) {
 		}
 		var cname *mdns.CNAME
 		var matched []mdns.RR
-		for _, rr := range s.records[name] {
+		for _, rr := range s.lookup(name) {
 			if c, ok := rr.(*mdns.CNAME); ok {
 				cname = c
 			}
@@ -229,13 +229,32 @@ func (s *Server) answer(m, req *mdns.Msg, name string, qtype uint16) {
 		}
 		m.Answer = append(m.Answer, matched...)
 		if len(matched) == 0 {
-			if !s.exists(name) {
+			if !s.exists(name) && len(s.lookup(name)) == 0 {
 				m.Rcode = mdns.RcodeNameError
 			}
 			m.Ns = append(m.Ns, s.soa[zone])
 		}
 		return
 	}
+}
+
+// lookup returns name's records, synthesised from a wildcard at its
+// parent when name does not exist (RFC 4592, closest encloser = parent).
+func (s *Server) lookup(name string) []mdns.RR {
+	if rrs := s.records[name]; len(rrs) > 0 || s.exists(name) {
+		return rrs
+	}
+	i := strings.IndexByte(name, '.')
+	if i < 0 {
+		return nil
+	}
+	var out []mdns.RR
+	for _, rr := range s.records["*."+name[i+1:]] {
+		c := mdns.Copy(rr)
+		c.Header().Name = name
+		out = append(out, c)
+	}
+	return out
 }
 
 // exists reports whether name owns records or is an empty non-terminal.
