@@ -106,35 +106,7 @@ func run(lines, runs int, dir string) error {
 		var r phaseResult
 		return r, json.Unmarshal(out, &r)
 	}
-	measure := func(name string, f func() (phaseResult, error)) (phaseResult, error) {
-		var all []phaseResult
-		for i := 0; i < runs; i++ {
-			r, err := f()
-			if err != nil {
-				return phaseResult{}, err
-			}
-			all = append(all, r)
-		}
-		slices.SortFunc(all, func(a, b phaseResult) int {
-			return int((a.Seconds - b.Seconds) * 1e6)
-		})
-		m := all[len(all)/2]
-		var times []string
-		for _, r := range all {
-			times = append(times, strconv.FormatFloat(r.Seconds, 'f', 2, 64))
-		}
-		extra := ""
-		if m.PeakMiB > 0 {
-			extra = fmt.Sprintf("  peak %.0f MiB", m.PeakMiB)
-		}
-		if m.Records > 0 {
-			extra += fmt.Sprintf("  (%d lines, %d records, %d strings)", m.Lines, m.Records, m.Strings)
-		}
-		fmt.Printf("%-28s median %6.2fs  runs [%s]%s\n", name, m.Seconds, strings.Join(times, " "), extra)
-		return m, nil
-	}
-
-	zcat, err := measure("zcat FILE > /dev/null", func() (phaseResult, error) {
+	zcat := func() (phaseResult, error) {
 		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
 			return phaseResult{}, err
@@ -147,32 +119,58 @@ func run(lines, runs int, dir string) error {
 			return phaseResult{}, fmt.Errorf("zcat: %w", err)
 		}
 		return phaseResult{Seconds: time.Since(start).Seconds()}, nil
-	})
-	if err != nil {
-		return err
 	}
-	gunzip, err := measure("Go compress/gzip decode", func() (phaseResult, error) { return sub("gunzip") })
-	if err != nil {
-		return err
+	phases := []struct {
+		name string
+		run  func() (phaseResult, error)
+	}{
+		{"zcat FILE > /dev/null", zcat},
+		{"Go compress/gzip decode", func() (phaseResult, error) { return sub("gunzip") }},
+		{"klauspost gzip decode", func() (phaseResult, error) { return sub("kgunzip") }},
+		{"cold index build", func() (phaseResult, error) { return sub("build") }},
+		{"build + persist index", func() (phaseResult, error) {
+			os.RemoveAll(work)
+			return sub("persist")
+		}},
+		{"reuse persisted index", func() (phaseResult, error) { return sub("reuse") }},
 	}
-	if _, err := measure("klauspost gzip decode", func() (phaseResult, error) { return sub("kgunzip") }); err != nil {
-		return err
+	// Rounds run every phase in turn, so that a change in the machine's
+	// load hits zcat and the index build alike; ratios are per round.
+	results := make([][]phaseResult, len(phases))
+	var ratios []float64
+	for round := 0; round < runs; round++ {
+		for i, ph := range phases {
+			r, err := ph.run()
+			if err != nil {
+				return fmt.Errorf("%s: %w", ph.name, err)
+			}
+			results[i] = append(results[i], r)
+		}
+		ratios = append(ratios, results[3][round].Seconds/results[0][round].Seconds)
+		fmt.Printf("round %d: zcat %.2fs, cold index %.2fs (%.2fx), reuse %.2fs\n", round+1, results[0][round].Seconds, results[3][round].Seconds, ratios[round], results[5][round].Seconds)
 	}
-	cold, err := measure("cold index build", func() (phaseResult, error) { return sub("build") })
-	if err != nil {
-		return err
+	fmt.Println()
+	median := make([]phaseResult, len(phases))
+	for i, ph := range phases {
+		all := slices.Clone(results[i])
+		slices.SortFunc(all, func(a, b phaseResult) int { return cmpFloat(a.Seconds, b.Seconds) })
+		m := all[len(all)/2]
+		median[i] = m
+		var times []string
+		for _, r := range results[i] {
+			times = append(times, strconv.FormatFloat(r.Seconds, 'f', 2, 64))
+		}
+		extra := ""
+		if m.PeakMiB > 0 {
+			extra = fmt.Sprintf("  peak %.0f MiB", m.PeakMiB)
+		}
+		if m.Records > 0 {
+			extra += fmt.Sprintf("  (%d lines, %d records, %d strings)", m.Lines, m.Records, m.Strings)
+		}
+		fmt.Printf("%-28s median %6.2fs  runs [%s]%s\n", ph.name, m.Seconds, strings.Join(times, " "), extra)
 	}
-	persist, err := measure("build + persist index", func() (phaseResult, error) {
-		os.RemoveAll(work)
-		return sub("persist")
-	})
-	if err != nil {
-		return err
-	}
-	reuse, err := measure("reuse persisted index", func() (phaseResult, error) { return sub("reuse") })
-	if err != nil {
-		return err
-	}
+	slices.Sort(ratios)
+	reuse := median[5]
 	var idxSize int64
 	filepath.Walk(work, func(_ string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
@@ -180,9 +178,21 @@ func run(lines, runs int, dir string) error {
 		}
 		return nil
 	})
-	fmt.Printf("\nratios to zcat: Go gzip %.2fx, cold index %.2fx, build+persist %.2fx; reuse %.2fs; index file %.0f MiB\n",
-		gunzip.Seconds/zcat.Seconds, cold.Seconds/zcat.Seconds, persist.Seconds/zcat.Seconds, reuse.Seconds, float64(idxSize)/(1<<20))
+	z := median[0].Seconds
+	fmt.Printf("\nratios to zcat (medians): Go gzip %.2fx, klauspost gzip %.2fx, cold index %.2fx, build+persist %.2fx\n",
+		median[1].Seconds/z, median[2].Seconds/z, median[3].Seconds/z, median[4].Seconds/z)
+	fmt.Printf("cold index / zcat per round: median %.2fx; reuse %.2fs; index file %.0f MiB\n", ratios[len(ratios)/2], reuse.Seconds, float64(idxSize)/(1<<20))
 	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // runPhase runs one measured phase in this process.

@@ -140,7 +140,7 @@ func history(snap int) []rec {
 	add("vpn."+nw, "A", "2020-08-01", "", 35, "203.0.113.20")
 	add("portal."+nw, "A", "2022-03-01", "", 35, "203.0.113.21")
 	add("api."+nw, "A", "2023-01-15", "", 80, "203.0.113.22")
-	add("sso."+nw, "A", "2025-03-15", "", 30, "203.0.113.23") // new in April's snapshot
+	add("sso."+nw, "A", "2025-03-15", "", 30, "203.0.113.23")   // new in April's snapshot
 	add("shop."+nw, "A", "2022-06-01", "", 25, "198.51.100.25") // shared hosting
 	add("blog."+nw, "CNAME", "2021-04-01", "", 15, "northwind.ghost-blogs.example.")
 	add("dev."+nw, "CNAME", "2023-05-01", "", 12, "northwind-dev.paas-apps.example.")

@@ -142,9 +142,9 @@ func newBuilder(ctx context.Context, sizeHint int64) *builder {
 		free:     make(chan *batch, 16),
 		toNames:  make(chan *batch, 8),
 		toValues: make(chan *batch, 8),
-		names:    newStrtab(lines),
-		values:   newStrtab(lines / 4),
-		valueIP4: newIP4tab(lines / 4),
+		names:    newStrtab(lines / 2), // names repeat on consecutive lines
+		values:   newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
+		valueIP4: newIP4tab(lines / 8),
 		recs:     make([]record, 0, max(lines, 64)),
 		valueIDs: make([]uint32, 0, max(lines, 64)),
 	}

@@ -143,7 +143,11 @@ func skipWS(b []byte, i int) int {
 // starting at b[i] == '"', and whether it contains escapes.
 func scanString(b []byte, i int) (end int, escaped bool, err error) {
 	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
+		c := b[j]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue // the common case, kept to one comparison chain
+		}
+		switch {
 		case c == '"':
 			return j + 1, escaped, nil
 		case c == '\\':
@@ -162,7 +166,7 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 			default:
 				return 0, false, fmt.Errorf("bad escape at byte %d", j+1)
 			}
-		case c < 0x20:
+		default:
 			return 0, false, fmt.Errorf("control character in string at byte %d", j+1)
 		}
 	}

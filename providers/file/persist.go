@@ -174,12 +174,16 @@ func (s *indexStore) save(ix *index) error {
 	for _, t := range ix.types {
 		w.str(t)
 	}
+	// The tables were sized from a guess of the line count; write them
+	// at the load factor they would have had if grown as needed.
 	for _, t := range []*strtab{ix.names, ix.values} {
+		slots := rehashed(t.slots, t.len(), strSlotHash)
 		w.section(len(t.blob), t.blob)
 		w.section(len(t.offs), asBytes(t.offs))
-		w.section(len(t.slots), asBytes(t.slots))
+		w.section(len(slots), asBytes(slots))
 	}
-	w.section(len(ix.valueIP4.slots), asBytes(ix.valueIP4.slots))
+	ip4 := rehashed(ix.valueIP4.slots, ix.valueIP4.n, ip4SlotHash)
+	w.section(len(ip4), asBytes(ip4))
 	w.section(len(ix.nameFlags), ix.nameFlags)
 	w.section(len(ix.valueFlags), ix.valueFlags)
 	w.section(len(ix.recs), asBytes(ix.recs))

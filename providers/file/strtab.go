@@ -23,7 +23,7 @@ func newStrtab(expected int) *strtab {
 	for size < expected*2 {
 		size <<= 1
 	}
-	return &strtab{offs: []uint64{0}, slots: make([]uint64, size)}
+	return &strtab{offs: []uint64{0}, slots: bigSlots(size)}
 }
 
 // hashBytes is 32-bit FNV-1a: fixed across processes (persisted tables
@@ -95,7 +95,7 @@ func (t *strtab) intern(b []byte) (id uint32, added bool) {
 }
 
 func (t *strtab) grow() {
-	slots := make([]uint64, len(t.slots)*2)
+	slots := bigSlots(len(t.slots) * 2)
 	mask := uint32(len(slots) - 1)
 	for _, s := range t.slots {
 		if s == 0 {
@@ -107,6 +107,7 @@ func (t *strtab) grow() {
 		}
 		slots[i] = s
 	}
+	freeSlots(t.slots)
 	t.slots = slots
 }
 
@@ -123,7 +124,7 @@ func newIP4tab(expected int) *ip4tab {
 	for size < expected*2 {
 		size <<= 1
 	}
-	return &ip4tab{slots: make([]uint64, size)}
+	return &ip4tab{slots: bigSlots(size)}
 }
 
 func hashIP4(a uint32) uint32 { return (a * 2654435761) ^ (a >> 15) }
@@ -153,7 +154,7 @@ func (t *ip4tab) insert(i int, a, id uint32) {
 	t.slots[i] = uint64(a)<<32 | uint64(id+1)
 	t.n++
 	if t.n*2 > len(t.slots) {
-		slots := make([]uint64, len(t.slots)*2)
+		slots := bigSlots(len(t.slots) * 2)
 		mask := uint32(len(slots) - 1)
 		for _, s := range t.slots {
 			if s == 0 {
@@ -165,6 +166,7 @@ func (t *ip4tab) insert(i int, a, id uint32) {
 			}
 			slots[j] = s
 		}
+		freeSlots(t.slots)
 		t.slots = slots
 	}
 }
@@ -193,3 +195,31 @@ func (t *strtab) appendString(s []byte) uint32 {
 	t.offs = append(t.offs, uint64(len(t.blob)))
 	return id
 }
+
+// rehashed returns slots re-inserted into a table of size slots, the
+// smallest power of two at least twice n; used to write a compact table.
+func rehashed(slots []uint64, n int, hash func(uint64) uint32) []uint64 {
+	size := 1024
+	for size < n*2 {
+		size <<= 1
+	}
+	if size >= len(slots) {
+		return slots
+	}
+	out := make([]uint64, size)
+	mask := uint32(size - 1)
+	for _, s := range slots {
+		if s == 0 {
+			continue
+		}
+		i := hash(s) & mask
+		for out[i] != 0 {
+			i = (i + 1) & mask
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func strSlotHash(s uint64) uint32 { return uint32(s >> 32) }
+func ip4SlotHash(s uint64) uint32 { return hashIP4(uint32(s >> 32)) }
