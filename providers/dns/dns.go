@@ -92,7 +92,7 @@ var Schema = schema.ProviderSchema{
 	Attributes: []schema.ProviderAttribute{
 		{Name: "resolvers", Type: cty.List(cty.String), Description: "Resolver addresses: host, host:port, IPv6 or [IPv6]:port, optionally tcp:// for TCP only. Default: endpoint if set, else the nameservers of /etc/resolv.conf."},
 		{Name: "retries", Type: cty.Number, Description: "Extra rounds over the resolvers after a timeout (0 to 10).", Default: cty.NumberIntVal(defaultRetries)},
-		{Name: "wildcard_check", Type: cty.Bool, Description: "Ask A for a random name beside each subject (once per parent domain per run) and mark names only a wildcard answers with a dns_wildcard fact.", Default: cty.False},
+		{Name: "wildcard_check", Type: cty.Bool, Description: "Ask A for a random name under each subject, and mark names that only a wildcard record answers with a dns_wildcard fact.", Default: cty.False},
 		{Name: "tcp", Type: cty.Bool, Description: "Query over TCP only (false: UDP, and TCP when an answer is truncated).", Default: cty.False},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
@@ -130,7 +130,6 @@ type Provider struct {
 	rounds    int
 	tcp       bool
 	wildcard  bool
-	wildcards wildcards
 	timeout   time.Duration
 	now       func() time.Time
 }
@@ -260,7 +259,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			}
 		}
 	}
-	if p.wildcard && r.reverse == "" && status != "nxdomain" && contains(types, "A") {
+	if p.wildcard && r.reverse == "" && status != "nxdomain" && contains(types, "A") && !strings.HasPrefix(name, "_") {
 		if err := r.checkWildcard(ctx, name); err != nil {
 			return providers.Answer{Requests: r.ans.Requests}, err
 		}

@@ -238,18 +238,25 @@ func (s *Server) answer(m, req *mdns.Msg, name string, qtype uint16) {
 	}
 }
 
-// lookup returns name's records, synthesised from a wildcard at its
-// parent when name does not exist (RFC 4592, closest encloser = parent).
+// lookup returns name's records, synthesised from the wildcard at its
+// closest encloser when name does not exist (RFC 4592).
 func (s *Server) lookup(name string) []mdns.RR {
 	if rrs := s.records[name]; len(rrs) > 0 || s.exists(name) {
 		return rrs
 	}
-	i := strings.IndexByte(name, '.')
-	if i < 0 {
-		return nil
+	encloser := name
+	for {
+		i := strings.IndexByte(encloser, '.')
+		if i < 0 || i == len(encloser)-1 {
+			return nil
+		}
+		encloser = encloser[i+1:]
+		if s.exists(encloser) {
+			break
+		}
 	}
 	var out []mdns.RR
-	for _, rr := range s.records["*."+name[i+1:]] {
+	for _, rr := range s.records["*."+encloser] {
 		c := mdns.Copy(rr)
 		c.Header().Name = name
 		out = append(out, c)
