@@ -70,6 +70,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	mdns "github.com/miekg/dns"
 	"github.com/zclconf/go-cty/cty"
 
@@ -142,6 +143,9 @@ func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) 
 	p := &Provider{cfg: cfg, tcp: cfg.Bool("tcp", false), wildcard: cfg.Bool("wildcard_check", false), timeout: cfg.Timeout, now: time.Now}
 	if p.timeout <= 0 {
 		p.timeout = Schema.DefaultTimeout
+	}
+	if p.cfg.Logger == nil {
+		p.cfg.Logger = hclog.NewNullLogger()
 	}
 	retries := cfg.Int("retries", defaultRetries)
 	if retries < 0 || retries > maxRetries {
