@@ -218,7 +218,11 @@ func NormalizeValue(rrtype, value string) string {
 		fields := strings.Fields(v)
 		if len(fields) == 2 {
 			if _, err := strconv.Atoi(fields[0]); err == nil {
-				return fields[0] + " " + NormalizeName(fields[1])
+				host := NormalizeName(fields[1])
+				if host == "" {
+					host = "." // null MX (RFC 7505): the domain takes no mail
+				}
+				return fields[0] + " " + host
 			}
 		}
 		return NormalizeName(v)

@@ -1,0 +1,58 @@
+package schema
+
+import "testing"
+
+func TestNormalizeValue(t *testing.T) {
+	tests := []struct{ rrtype, in, want string }{
+		{"A", " 203.0.113.10 ", "203.0.113.10"},
+		{"A", "::ffff:203.0.113.10", "203.0.113.10"},
+		{"AAAA", "2001:DB8:0::1", "2001:db8::1"},
+		{"CNAME", "WWW.Example.COM.", "www.example.com"},
+		{"MX", "10 MX1.Example.com.", "10 mx1.example.com"},
+		{"MX", "0 .", "0 ."},
+		{"MX", "mx1.example.com", "mx1.example.com"},
+		{"TXT", `"v=spf1 " "-all"`, "v=spf1 -all"},
+		{"TXT", `"a\"b\059"`, `a"b;`},
+		{"TXT", "plain text", "plain text"},
+		{"host", "*.Sub.Example.com", "sub.example.com"},
+	}
+	for _, tt := range tests {
+		got := NormalizeValue(tt.rrtype, tt.in)
+		if got != tt.want {
+			t.Errorf("NormalizeValue(%s, %q) = %q, want %q", tt.rrtype, tt.in, got, tt.want)
+		}
+		if again := NormalizeValue(tt.rrtype, got); again != got {
+			t.Errorf("NormalizeValue(%s, %q) is not stable: %q then %q", tt.rrtype, tt.in, got, again)
+		}
+	}
+}
+
+func TestParseSubject(t *testing.T) {
+	tests := []struct {
+		in       string
+		kind     SubjectKind
+		want     string
+		wantFail bool
+	}{
+		{in: "Acme.Example.", kind: SubjectDomain, want: "acme.example"},
+		{in: "203.0.113.7", kind: SubjectIP, want: "203.0.113.7"},
+		{in: "203.0.113.7/24", kind: SubjectCIDR, want: "203.0.113.0/24"},
+		{in: "2001:db8::/32", kind: SubjectCIDR, want: "2001:db8::/32"},
+		{in: "localhost", wantFail: true},
+		{in: "bad_label-.example", wantFail: true},
+		{in: "", wantFail: true},
+		{in: "10.0.0.0/33", wantFail: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSubject(tt.in)
+		if tt.wantFail {
+			if err == nil {
+				t.Errorf("ParseSubject(%q) = %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got.Kind != tt.kind || got.Value != tt.want {
+			t.Errorf("ParseSubject(%q) = %v, %v; want %s %s", tt.in, got, err, tt.kind, tt.want)
+		}
+	}
+}
