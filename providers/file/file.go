@@ -1,6 +1,6 @@
 // Package file is the offline provider: it answers queries from a local
-// passive DNS file (COF NDJSON, Rapid7 Sonar FDNS NDJSON plain or gzip, or
-// CSV) through an in-memory index built in one streaming pass and, for big
+// passive DNS file (COF NDJSON, Rapid7 Sonar FDNS NDJSON or CSV; plain,
+// gzip or zstd) through an in-memory index built in one streaming pass and, for big
 // files, persisted under the engagement's .reconform folder.
 package file
 
@@ -26,7 +26,7 @@ import (
 // Schema declares the file provider type.
 var Schema = schema.ProviderSchema{
 	Type:        "file",
-	Description: "Offline data files: COF NDJSON, Rapid7 Sonar FDNS NDJSON (plain or gzip), CSV.",
+	Description: "Offline data files: Passive DNS COF NDJSON (CIRCL, DNSDB exports with or without SAF framing), Rapid7 Sonar FDNS NDJSON, CSV; plain, gzip or zstd.",
 	Attributes: []schema.ProviderAttribute{
 		{Name: "path", Type: cty.String, Required: true, Sensitive: false, Description: "Path of the data file, relative to the engagement folder."},
 		{Name: "format", Type: cty.String, Required: false, Sensitive: false, Description: "cof, fdns or csv; detected from the content when unset."},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/klauspost/compress/zstd"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/providers"
@@ -422,4 +423,44 @@ func TestProviderIgnoresCacheByDefault(t *testing.T) {
 		t.Error("file answers must not be cached by default: the cache key does not include the path")
 	}
 	_ = cmpopts.EquateEmpty()
+}
+
+func TestDNSDBStreamingFraming(t *testing.T) {
+	p := newTestProvider(t, "dnsdb-saf.ndjson", nil)
+	ans := query(t, p, schema.OpResolutions, "example.net")
+	want := []brief{
+		{"example.net", "A", "198.51.100.8", ts(1381353744), ts(1717200000), 51, true},
+		{"example.net", "A", "198.51.100.9", ts(1381353744), ts(1717200000), 51, true},
+		{"example.net", "NS", "ns1.example.org", ts(1381353744), ts(1381353744), 3, false},
+	}
+	if diff := cmp.Diff(want, briefs(ans.Findings)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	zone := query(t, p, schema.OpResolutions, "www.example.net")
+	if len(zone.Findings) != 1 || zone.Findings[0].FirstSeen.Unix() != 1275401003 || zone.Findings[0].LastSeen.Unix() != 1485432450 {
+		t.Errorf("zone-only times: %+v", zone.Findings)
+	}
+	if p.ix.bad != 0 {
+		t.Errorf("framing lines counted as bad: %v", p.ix.warnings)
+	}
+}
+
+func TestByteOrderMarkAndZstd(t *testing.T) {
+	for _, name := range []string{"bom.csv", "bom.ndjson"} {
+		p := newTestProvider(t, name, nil)
+		if ans := query(t, p, schema.OpResolutions, "bom.example.com"); len(ans.Findings) != 1 || p.ix.bad != 0 {
+			t.Errorf("%s: %+v %v", name, ans.Findings, p.ix.warnings)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(fixtures, "fdns.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := zstd.NewWriter(nil)
+	path := filepath.Join(t.TempDir(), "fdns.json.zst")
+	os.WriteFile(path, enc.EncodeAll(raw, nil), 0o644)
+	p := newTestProvider(t, path, nil)
+	if ans := query(t, p, schema.OpResolutions, "www.example.com"); len(ans.Findings) != 1 {
+		t.Errorf("zstd: %+v", ans.Findings)
+	}
 }

@@ -37,7 +37,7 @@ func FuzzScanObject(f *testing.F) {
 // FuzzParseCOFLine and FuzzParseFDNSLine: never panic; every emitted
 // observation has a non-empty name, type and value.
 func FuzzParseCOFLine(f *testing.F) {
-	seedLines(f, "cof.ndjson")
+	seedLines(f, "cof.ndjson", "dnsdb-saf.ndjson")
 	f.Fuzz(func(t *testing.T, line []byte) { checkEmits(t, parseCOFLine, line) })
 }
 
@@ -63,7 +63,7 @@ func checkEmits(t *testing.T, parse func([]byte, emitFunc) error, line []byte) {
 // is noisy and the fuzzer reports few execs; the line parsers have their
 // own targets above.)
 func FuzzReadFile(f *testing.F) {
-	for _, name := range []string{"cof.ndjson", "fdns.json", "records.csv", "noheader.csv"} {
+	for _, name := range []string{"cof.ndjson", "fdns.json", "records.csv", "noheader.csv", "dnsdb-saf.ndjson", "bom.csv"} {
 		b, _ := os.ReadFile(filepath.Join(fixtures, name))
 		f.Add(b)
 	}

@@ -51,8 +51,8 @@ func detectFormat(head []byte) (string, error) {
 			}
 		}
 		switch {
-		case keys["rrname"] || keys["rrtype"] || keys["rdata"]:
-			return FormatCOF, nil
+		case keys["rrname"] || keys["rrtype"] || keys["rdata"] || keys["cond"] || keys["obj"]:
+			return FormatCOF, nil // "cond"/"obj": DNSDB's Streaming API Framing around COF
 		case keys["name"] && (keys["value"] || keys["type"] || keys["timestamp"]):
 			return FormatFDNS, nil
 		}
@@ -190,7 +190,8 @@ func (t cofTimes) window() (first, last int64, err error) {
 // CIRCL quirks: numbers as strings, rrtype as a number, and A/MX records
 // whose rrname and rdata are swapped.
 func parseCOFLine(line []byte, emit emitFunc) error {
-	var rrname, typ []byte
+	var rrname, typ, obj []byte
+	var framing bool
 	var rdata [][]byte
 	var count int64
 	var t cofTimes
@@ -242,6 +243,13 @@ func parseCOFLine(line []byte, emit emitFunc) error {
 			t.firstText, err = jsonString(kind, val)
 		case "time_last_rfc3339":
 			t.lastText, err = jsonString(kind, val)
+		case "obj": // DNSDB SAF: {"obj":{...COF...}}
+			if kind == kindObject {
+				obj = val
+			}
+			framing = true
+		case "cond", "msg":
+			framing = true
 		}
 		// bailiwick, sensor_id, origin and unknown members are
 		// accepted and not kept: a finding has no place for them.
@@ -252,6 +260,12 @@ func parseCOFLine(line []byte, emit emitFunc) error {
 	})
 	if err != nil {
 		return err
+	}
+	if obj != nil {
+		return parseCOFLine(obj, emit)
+	}
+	if framing && rrname == nil {
+		return nil // {"cond":"begin"}, {"cond":"succeeded"}: framing, not data
 	}
 	if rrname == nil || typ == nil || len(rdata) == 0 {
 		return errors.New("missing rrname, rrtype or rdata")

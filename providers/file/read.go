@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	gzip "github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"io"
 	"os"
 	"strings"
@@ -19,24 +20,38 @@ const (
 	blocksAhead  = 4
 )
 
-// openData opens path, transparently decompressing gzip, and returns a
-// reader positioned at the start of the data.
-func openData(path string) (r *bufio.Reader, gz bool, closeFn func() error, err error) {
+// openData opens path, transparently decompressing gzip or zstd, and
+// returns a reader positioned at the start of the data (past a UTF-8 byte
+// order mark). compressed reports a compressed file.
+func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() error, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, nil, err
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
-	magic, _ := br.Peek(2)
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	magic, _ := br.Peek(4)
+	closeFn = f.Close
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
 			return nil, false, nil, fmt.Errorf("reading gzip header: %w", err)
 		}
-		return bufio.NewReaderSize(zr, 1<<20), true, f.Close, nil
+		br, compressed = bufio.NewReaderSize(zr, 1<<20), true
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+		if err != nil {
+			f.Close()
+			return nil, false, nil, fmt.Errorf("reading zstd header: %w", err)
+		}
+		br, compressed = bufio.NewReaderSize(zr, 1<<20), true
+		closeFn = func() error { zr.Close(); return f.Close() }
 	}
-	return br, false, f.Close, nil
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	return br, compressed, closeFn, nil
 }
 
 // readIndex reads the whole file in one streaming pass into a fresh index.
