@@ -103,7 +103,9 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		return normName(b)
 	case "TXT", "SPF":
 		if b[0] == '"' {
-			return []byte(schema.UnquoteTXT(string(b))), nil
+			if b = []byte(schema.UnquoteTXT(string(b))); len(b) == 0 {
+				return nil, errors.New("empty TXT value")
+			}
 		}
 		return b, nil
 	case "SOA":
