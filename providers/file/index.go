@@ -112,6 +112,7 @@ type builder struct {
 	target  []bool // by type id: values are host names
 	lines   int64
 	bad     int64
+	emitted int64 // observations queued
 	badMsgs []string
 	notes   []string // file-level warnings (truncated gzip, ...)
 
@@ -170,8 +171,19 @@ func appendSpan(buf []byte, s []byte) ([]byte, span) {
 	return buf, span{uint32(off), uint32(len(buf))}
 }
 
+// maxRecords bounds an index: record positions are 32-bit.
+const maxRecords = math.MaxUint32 - 1
+
 // add queues one normalised observation.
 func (b *builder) add(name []byte, rrtype string, value []byte, first, last, count int64) {
+	if b.emitted >= maxRecords {
+		if b.emitted == maxRecords {
+			b.notes = append(b.notes, fmt.Sprintf("only the first %d records were indexed; split the file", maxRecords))
+			b.emitted++
+		}
+		return
+	}
+	b.emitted++
 	typ, ok := b.typeIDs[rrtype]
 	if !ok {
 		if len(b.types) >= math.MaxUint16 {
