@@ -464,3 +464,45 @@ func TestByteOrderMarkAndZstd(t *testing.T) {
 		t.Errorf("zstd: %+v", ans.Findings)
 	}
 }
+
+func TestLineSplitting(t *testing.T) {
+	defer func(old int) { maxLineBytes = old }(maxLineBytes)
+	maxLineBytes = 3000
+	line := func(i int) string {
+		return fmt.Sprintf(`{"timestamp":"1700000000","name":"h%d.example.com","type":"a","value":"192.0.2.%d"}`, i, i%250+1)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < 40000; i++ { // several blocks
+		switch {
+		case i == 5, i == 30000:
+			b.WriteString(`{"timestamp":"1","name":"` + strings.Repeat("x", 5000) + `.example.com","type":"a","value":"192.0.2.1"}` + "\n")
+		case i%3 == 0:
+			b.WriteString(line(i) + "\r\n")
+			n++
+		case i%101 == 0:
+			b.WriteString("\n")
+		default:
+			b.WriteString(line(i) + "\n")
+			n++
+		}
+	}
+	b.WriteString(line(99999)) // no final newline
+	n++
+	path := filepath.Join(t.TempDir(), "lines.json")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	ix, _, err := readIndex(context.Background(), path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ix.recs) != n || ix.bad != 2 {
+		t.Errorf("records %d (want %d), bad %d (want 2): %v", len(ix.recs), n, ix.bad, ix.warnings)
+	}
+	w := strings.Join(ix.warnings, "\n")
+	if !strings.Contains(w, "line 6: line longer than") || !strings.Contains(w, "line 30001: line longer than") {
+		t.Errorf("warnings: %s", w)
+	}
+	if _, ok := ix.names.lookup([]byte("h99999.example.com")); !ok {
+		t.Error("the last line without a newline was lost")
+	}
+}

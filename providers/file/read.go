@@ -15,10 +15,13 @@ import (
 )
 
 const (
-	maxLineBytes = 16 << 20 // a longer line is skipped as malformed
-	blockBytes   = 1 << 20  // lines are handed from reader to parser in blocks this big
-	blocksAhead  = 4
+	blockBytes  = 1 << 20 // lines are handed from reader to parser in blocks this big
+	blocksAhead = 4
 )
+
+// maxLineBytes: a longer line is skipped as malformed. A variable so that
+// tests can lower it.
+var maxLineBytes = 16 << 20
 
 // openData opens path, transparently decompressing gzip or zstd, and
 // returns a reader positioned at the start of the data (past a UTF-8 byte
@@ -104,27 +107,33 @@ func readIndex(ctx context.Context, path, format string) (*index, string, error)
 	return b.finish(), format, nil
 }
 
-// lineBlock is a batch of lines copied out of the reader.
+// lineBlock is a batch of lines read from the input.
 type lineBlock struct {
 	data  []byte
-	ends  []int32 // end offset of each line in data
-	long  []int   // indexes of lines skipped for being over maxLineBytes
-	first int64   // line number of the first line
-	err   error   // read error after the last line, if any
+	lines []span // each line's bytes in data, without the line ending
+	long  []int  // indexes of lines skipped for being over maxLineBytes
+	first int64  // line number of the first line
+	err   error  // read error after the last line, if any
 }
 
 // readLines splits r into lines on one goroutine (which also runs the
-// gzip decoder) and parses them on this one, so decompression and parsing
+// decompressor) and parses them on this one, so decompression and parsing
 // overlap on two cores.
 func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, emitFunc) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	full := make(chan *lineBlock, blocksAhead)
 	free := make(chan *lineBlock, blocksAhead+1)
 	for range blocksAhead + 1 {
 		free <- &lineBlock{} // buffers grow to blockBytes as needed
 	}
-	go splitLines(ctx, bufio.NewReaderSize(r, 1<<20), full, free)
+	maxLine := maxLineBytes
+	go splitLines(ctx, r, maxLine, full, free)
+	defer func() {
+		// Stop the reader and wait for it: nothing outlives the call.
+		cancel()
+		for range full {
+		}
+	}()
 	for {
 		var blk *lineBlock
 		select {
@@ -136,27 +145,26 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 			}
 			blk = got
 		}
-		start, longIdx := int32(0), 0
-		for i, end := range blk.ends {
-			line := blk.data[start:end]
-			start = end
+		longIdx := 0
+		for i, sp := range blk.lines {
+			line := blk.data[sp.off:sp.end]
 			lineNo := blk.first + int64(i)
-			b.lines++
 			if longIdx < len(blk.long) && blk.long[longIdx] == i {
 				longIdx++
-				b.badLine(lineNo, fmt.Errorf("line longer than %d MiB", maxLineBytes>>20))
+				b.lines++
+				b.badLine(lineNo, fmt.Errorf("line longer than %d bytes", maxLine))
 				continue
 			}
 			if len(bytes.TrimSpace(line)) == 0 {
-				b.lines--
 				continue
 			}
+			b.lines++
 			if err := parse(line, b.add); err != nil {
 				b.badLine(lineNo, err)
 			}
 		}
 		if blk.err != nil {
-			b.notes = append(b.notes, fmt.Sprintf("reading stopped after line %d: %v (the file is truncated or corrupt; the lines before were indexed)", blk.first+int64(len(blk.ends))-1, blk.err))
+			b.notes = append(b.notes, fmt.Sprintf("reading stopped after line %d: %v (the file is truncated or corrupt; the lines before were indexed)", blk.first+int64(len(blk.lines))-1, blk.err))
 		}
 		select {
 		case free <- blk:
@@ -165,68 +173,96 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 	}
 }
 
-// splitLines fills blocks with whole lines from br and sends them on full,
-// closing it at the end of the input.
-func splitLines(ctx context.Context, br *bufio.Reader, full chan<- *lineBlock, free <-chan *lineBlock) {
+// splitLines reads r in large chunks, cuts them at line ends and sends
+// them on full, closing it at the end of the input. A partial last line
+// is carried over to the next block.
+func splitLines(ctx context.Context, r io.Reader, maxLineBytes int, full chan<- *lineBlock, free <-chan *lineBlock) {
 	defer close(full)
 	lineNo := int64(1)
+	var carry []byte
+	discarding := false  // inside an over-long line, skipping to its end
+	var spare *lineBlock // a block that held no whole line, to fill again
 	for {
-		var blk *lineBlock
-		select {
-		case <-ctx.Done():
-			return
-		case blk = <-free:
+		blk := spare
+		spare = nil
+		if blk == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case blk = <-free:
+			}
 		}
-		blk.data, blk.ends, blk.long, blk.first, blk.err = blk.data[:0], blk.ends[:0], blk.long[:0], lineNo, nil
-		var readErr error
-		for len(blk.data) < blockBytes {
-			start := len(blk.data)
-			tooLong, got := false, false
-			for {
-				chunk, err := br.ReadSlice('\n')
-				got = got || len(chunk) > 0
-				if !tooLong {
-					if len(blk.data)-start+len(chunk) > maxLineBytes {
-						tooLong = true
-						blk.data = blk.data[:start]
-					} else {
-						blk.data = append(blk.data, chunk...)
-					}
-				}
-				if err == bufio.ErrBufferFull {
-					continue
-				}
-				readErr = err
+		size := blockBytes + len(carry)
+		if cap(blk.data) < size {
+			blk.data = make([]byte, 0, size)
+		}
+		blk.data = append(blk.data[:0], carry...)
+		blk.lines, blk.long, blk.first, blk.err = blk.lines[:0], blk.long[:0], lineNo, nil
+		n, err := io.ReadFull(r, blk.data[len(blk.data):size])
+		blk.data = blk.data[:len(blk.data)+n]
+		atEOF := err != nil
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			blk.err = err
+		}
+		data, pos := blk.data, 0
+		if discarding {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				pos = len(data)
+			} else {
+				pos, discarding = i+1, false
+			}
+		}
+		for {
+			i := bytes.IndexByte(data[pos:], '\n')
+			if i < 0 {
 				break
 			}
-			if !got {
-				break
-			}
-			end := len(blk.data)
-			for end > start && (blk.data[end-1] == '\n' || blk.data[end-1] == '\r') {
+			end := pos + i
+			if end > pos && data[end-1] == '\r' {
 				end--
 			}
-			blk.data = blk.data[:end]
-			if tooLong {
-				blk.long = append(blk.long, len(blk.ends))
+			if end-pos > maxLineBytes {
+				blk.long = append(blk.long, len(blk.lines))
 			}
-			blk.ends = append(blk.ends, int32(end))
+			blk.lines = append(blk.lines, span{uint32(pos), uint32(end)})
+			pos += i + 1
 			lineNo++
-			if readErr != nil {
-				break
+		}
+		rest := data[pos:]
+		carry = carry[:0]
+		switch {
+		case discarding:
+		case atEOF:
+			if len(rest) > 0 {
+				end := len(data)
+				if data[end-1] == '\r' {
+					end--
+				}
+				if end-pos > maxLineBytes {
+					blk.long = append(blk.long, len(blk.lines))
+				}
+				blk.lines = append(blk.lines, span{uint32(pos), uint32(end)})
+				lineNo++
 			}
+		case len(rest) > maxLineBytes:
+			blk.long = append(blk.long, len(blk.lines))
+			blk.lines = append(blk.lines, span{uint32(pos), uint32(pos)})
+			lineNo++
+			discarding = true
+		default:
+			carry = append(carry, rest...)
 		}
-		if readErr != nil && !errors.Is(readErr, io.EOF) {
-			blk.err = readErr
-		}
-		if len(blk.ends) > 0 || blk.err != nil {
+		if len(blk.lines) == 0 && blk.err == nil {
+			spare = blk
+		} else {
 			select {
 			case <-ctx.Done():
 				return
 			case full <- blk:
 			}
 		}
-		if readErr != nil {
+		if atEOF {
 			return
 		}
 	}
