@@ -422,5 +422,38 @@ func content(body hcl.Body, schema *hcl.BodySchema, what string) (*hcl.BodyConte
 			}
 		}
 	}
-	return c, diags
+	return c, dropExplainedMissing(diags)
 }
+
+// suggestedName finds the name in "Did you mean "x"?".
+var suggestedName = regexp.MustCompile(`Did you mean "([^"]+)"\?`)
+
+// dropExplainedMissing removes "Missing required argument" for an argument
+// that an "Unsupported argument ... Did you mean" already names: a typo'd
+// argument is one mistake, reported once, at the typo.
+func dropExplainedMissing(diags hcl.Diagnostics) hcl.Diagnostics {
+	suggested := map[string]bool{}
+	for _, d := range diags {
+		if d.Summary == "Unsupported argument" {
+			if m := suggestedName.FindStringSubmatch(d.Detail); m != nil {
+				suggested[m[1]] = true
+			}
+		}
+	}
+	if len(suggested) == 0 {
+		return diags
+	}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if d.Summary == "Missing required argument" {
+			if m := requiredName.FindStringSubmatch(d.Detail); m != nil && suggested[m[1]] {
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// requiredName finds the name in hcl's "The argument "x" is required".
+var requiredName = regexp.MustCompile(`argument "([^"]+)" is required`)

@@ -12,8 +12,13 @@ target "domain" "apex" {
   name = "acme.example"
 }
 
-query "history" { # ERROR: Missing required argument
+query "history" {
   provider = provider.securitytrails
   op       = "resolutions"
   subject  = [target.domain.apex] # ERROR: Unsupported argument
+}
+
+# A typo'd required argument is one mistake: no "Missing required argument".
+provider "virustotal" {
+  api_kye = env("VIRUSTOTAL_API_KEY") # ERROR: Unsupported argument
 }
