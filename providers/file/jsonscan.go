@@ -144,8 +144,8 @@ func skipWS(b []byte, i int) int {
 func scanString(b []byte, i int) (end int, escaped bool, err error) {
 	for j := i + 1; j < len(b); j++ {
 		c := b[j]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue // the common case, kept to one comparison chain
+		if plainStringByte[c] {
+			continue // the common case: one table lookup per byte
 		}
 		switch {
 		case c == '"':
@@ -172,6 +172,15 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 	}
 	return 0, false, errors.New("unterminated string")
 }
+
+// plainStringByte marks the bytes that need no attention inside a JSON
+// string: not a quote, a backslash or a control character.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'

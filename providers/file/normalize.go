@@ -43,27 +43,35 @@ func normName(b []byte) ([]byte, error) {
 // canonicalIPv4 reports whether b is an IPv4 address already in canonical
 // dotted-quad form (no leading zeros), the common case in bulk data.
 func canonicalIPv4(b []byte) bool {
+	_, ok := parseIPv4(b)
+	return ok
+}
+
+// parseIPv4 returns the address of a canonical dotted quad, in one pass.
+func parseIPv4(b []byte) (uint32, bool) {
 	if len(b) < 7 || len(b) > 15 {
-		return false
+		return 0, false
 	}
-	parts, n, digits := 0, 0, 0
+	var addr, n uint32
+	parts, digits := 0, 0
 	for i := 0; i <= len(b); i++ {
 		if i == len(b) || b[i] == '.' {
 			if digits == 0 || n > 255 || (digits > 1 && b[i-digits] == '0') {
-				return false
+				return 0, false
 			}
+			addr = addr<<8 | n
 			parts++
 			n, digits = 0, 0
 			continue
 		}
 		c := b[i]
 		if c < '0' || c > '9' || digits == 3 {
-			return false
+			return 0, false
 		}
-		n = n*10 + int(c-'0')
+		n = n*10 + uint32(c-'0')
 		digits++
 	}
-	return parts == 4
+	return addr, parts == 4
 }
 
 // normValue normalises a record value for its type. scratch may be used

@@ -171,22 +171,6 @@ func (t *ip4tab) insert(i int, a, id uint32) {
 	}
 }
 
-// parseIPv4 returns the address of a canonical dotted quad.
-func parseIPv4(b []byte) (uint32, bool) {
-	if !canonicalIPv4(b) {
-		return 0, false
-	}
-	var a, n uint32
-	for _, c := range b {
-		if c == '.' {
-			a, n = a<<8|n, 0
-			continue
-		}
-		n = n*10 + uint32(c-'0')
-	}
-	return a<<8 | n, true
-}
-
 // appendString adds s without indexing it in the hash slots (the caller
 // keeps its own index, as ip4tab does) and returns its id.
 func (t *strtab) appendString(s []byte) uint32 {
