@@ -116,6 +116,22 @@ func side(s *state.State) *Side {
 	return &Side{Serial: s.Serial, Lineage: s.Lineage, Engagement: s.Engagement, FinishedAt: s.Run.FinishedAt, Findings: len(s.Findings)}
 }
 
+// confirmedGone reports whether every query instance that ever reported
+// f ran in the new run and succeeded (ok: new's instances by key): an
+// unverified finding such a run does not report was removed from the
+// infrastructure (as Merge decides), not forgotten after forget_after.
+func confirmedGone(f *state.Finding, ok map[string]bool) bool {
+	if len(f.Instances) == 0 {
+		return false
+	}
+	for _, k := range f.Instances {
+		if !ok[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // Compare returns the drift from old to new (old nil: everything in new
 // is added). Both states' findings must be sorted by identity, as Decode
 // and Merge leave them. Ignore rules hide matching findings from the
@@ -130,6 +146,18 @@ func Compare(old, new *state.State, ignore []schema.IgnoreRule) *Result {
 		nf = new.Findings
 	}
 	ig := ignorer(ignore)
+	var okKeys map[string]bool
+	succeeded := func() map[string]bool { // new's succeeded instances, built once when needed
+		if okKeys == nil {
+			okKeys = map[string]bool{}
+			if new != nil {
+				for _, in := range new.Instances {
+					okKeys[in.Key] = in.Status.Succeeded()
+				}
+			}
+		}
+		return okKeys
+	}
 
 	// A merge join over two sorted lists: the same walk as comm(1).
 	i, j := 0, 0
@@ -146,7 +174,7 @@ func Compare(old, new *state.State, ignore []schema.IgnoreRule) *Result {
 		switch {
 		case c < 0:
 			o := &of[i]
-			if o.Unverified != "" {
+			if o.Unverified != "" && !confirmedGone(o, succeeded()) {
 				r.Forgotten = append(r.Forgotten, o)
 			} else {
 				r.Removed = append(r.Removed, o)

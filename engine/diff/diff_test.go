@@ -302,3 +302,53 @@ func TestTextDiff(t *testing.T) {
 		t.Errorf("text diff: %s", b.String())
 	}
 }
+
+// An unverified finding that the next run, with every query reporting it
+// back and successful, no longer sees was removed from the infrastructure:
+// that is drift, not "forgotten" (which is only forget_after ageing out).
+func TestUnverifiedThenRemovedIsDrift(t *testing.T) {
+	_, s2 := twoStates(t)
+	third := world{at: t1.Add(24 * time.Hour), records: map[string][]schema.Finding{
+		"securitytrails": {rec("securitytrails", "www.acme.example", "A", "203.0.113.10", t1)},
+		"crtsh":          {},
+		"dnsdb":          {}, // back up, and mail.acme.example is gone
+	}}
+	s3 := state.Merge(s2, third.run(), noDerive)
+	r := Compare(s2, s3, nil)
+	var removed, forgotten []string
+	for _, f := range r.Removed {
+		removed = append(removed, f.ID())
+	}
+	for _, f := range r.Forgotten {
+		forgotten = append(forgotten, f.ID())
+	}
+	mail := rec("dnsdb", "mail.acme.example", "A", "203.0.113.25", t0).ID()
+	if !contains(removed, mail) || contains(forgotten, mail) {
+		t.Errorf("mail.acme.example: removed %v, forgotten %v; want it removed", removed, forgotten)
+	}
+	if !r.HasDrift() {
+		t.Error("HasDrift() = false, want true")
+	}
+
+	// Aged out by forget_after while its query still fails: forgotten.
+	fourth := world{at: t1.Add(24 * time.Hour), records: map[string][]schema.Finding{"securitytrails": {}, "crtsh": {}},
+		failed: map[string]string{"dnsdb": "HTTP 503"}}
+	s4 := state.Merge(s2, fourth.run(), state.MergeOptions{ForgetAfter: time.Hour, Derive: noDerive.Derive})
+	r = Compare(s2, s4, nil)
+	forgotten = nil
+	for _, f := range r.Forgotten {
+		forgotten = append(forgotten, f.ID())
+	}
+	if !contains(forgotten, mail) {
+		t.Errorf("forgotten %v, want %s", forgotten, mail)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
