@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/providers"
@@ -134,6 +136,11 @@ type Plan struct {
 	PassiveOnly bool      `json:"passive_only"`
 	MaxDepth    int       `json:"max_depth"`
 	Scope       PlanScope `json:"scope"`
+	// Variables are the values the plan was made with, as HCL
+	// expressions, so `apply PLANFILE` loads the same configuration
+	// without the -var options again. Sensitive variables are left out
+	// (never in a plan): give them again when applying.
+	Variables map[string]string `json:"variables,omitempty"`
 
 	Blocks    []BlockPlan    `json:"blocks"`
 	Providers []ProviderPlan `json:"providers"`
@@ -160,6 +167,37 @@ func (p *Plan) ActiveCount() int {
 		}
 	}
 	return n
+}
+
+// variablesOf is the saved form of the config's variable values: HCL
+// expressions of the non-sensitive ones.
+func variablesOf(cfg *schema.Config) map[string]string {
+	var out map[string]string
+	for name, v := range cfg.Variables {
+		if v == nil || v.Sensitive || v.Value == cty.NilVal || v.Value.ContainsMarked() || !v.Value.IsWhollyKnown() {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = string(hclwrite.TokensForValue(v.Value).Bytes())
+	}
+	return out
+}
+
+// VarFile is the plan's variable values as the text of an HCL variables
+// file ("" when it has none), for loading the configuration again.
+func (p *Plan) VarFile() string {
+	names := make([]string, 0, len(p.Variables))
+	for name := range p.Variables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, name := range names {
+		fmt.Fprintf(&b, "%s = %s\n", name, p.Variables[name])
+	}
+	return b.String()
 }
 
 // scopeOf converts a config scope to its saved form.
@@ -265,6 +303,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		PassiveOnly:   cfg.Engagement.PassiveOnly,
 		MaxDepth:      cfg.Engagement.MaxDepth,
 		Scope:         scopeOf(cfg.Scope),
+		Variables:     variablesOf(cfg),
 	}
 	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
 	seen := map[string]string{} // planned instance key -> block that owns it

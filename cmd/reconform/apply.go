@@ -101,7 +101,25 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 			dir = "."
 		}
 	}
-	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
+	varFiles := vf.VarFiles
+	if saved != nil && saved.VarFile() != "" {
+		// The plan was made with these values (-var, -var-file,
+		// RECONFORM_VAR_); they come first, so options given now still
+		// win, and a different value makes the plan stale below.
+		tmp, err := os.MkdirTemp("", "reconform-plan-vars")
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "Error: reading the plan's variables: %v\n", err)
+			return exitError
+		}
+		defer os.RemoveAll(tmp)
+		path := filepath.Join(tmp, "plan-variables.hcl")
+		if err := os.WriteFile(path, []byte(saved.VarFile()), 0o600); err != nil {
+			fmt.Fprintf(env.Stderr, "Error: reading the plan's variables: %v\n", err)
+			return exitError
+		}
+		varFiles = append([]string{path}, varFiles...)
+	}
+	cfg, diags := loadConfig(env, dir, vf.Vars, varFiles)
 	if diags.HasErrors() || cfg == nil {
 		printDiags(env, diags, filesOf(cfg), *noColor)
 		return exitError

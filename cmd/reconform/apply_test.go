@@ -89,6 +89,35 @@ func TestApplySavedPlan(t *testing.T) {
 	}
 }
 
+// A plan made with -var carries the values: applying it needs no -var
+// again, and a different -var makes it stale.
+func TestApplySavedPlanKeepsVariables(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	work := filepath.Dir(dir)
+	vars := "variable \"apex\" {\n  type = string\n}\n\nvariable \"extra\" {\n  type    = list(string)\n  default = []\n}\n\n" +
+		"variable \"token\" {\n  type      = string\n  default   = \"\"\n  sensitive = true\n}\n\n" +
+		"query \"vars\" {\n  provider = provider.file.sonar\n  op       = \"resolutions\"\n  subjects = concat([var.apex], var.extra)\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "vars.hcl"), []byte(vars), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, work, nil, "plan", "-var", "apex=acme.example", "-var", `extra=["www.acme.example"]`, "-var", "token=s3cr3t", "-out", "acme.plan", "fileonly")
+	if r.Code != exitOK {
+		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	saved, _ := os.ReadFile(filepath.Join(work, "acme.plan"))
+	if bytes.Contains(saved, []byte("s3cr3t")) {
+		t.Error("the plan holds the value of a sensitive variable")
+	}
+	r = runCLI(t, work, nil, "apply", "acme.plan")
+	if r.Code != exitOK || !strings.Contains(r.Stdout, "Apply complete!") {
+		t.Fatalf("apply plan without -var: code %d, stdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	r = runCLI(t, work, nil, "apply", "-var", "apex=other.example", "acme.plan")
+	if r.Code != exitError || !strings.Contains(r.Stderr, "Saved plan is stale") {
+		t.Errorf("apply plan with another -var: code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+}
+
 func TestApplyJSONEvents(t *testing.T) {
 	dir := engagementCopy(t, "fileonly")
 	r := runCLI(t, dir, nil, "apply", "-auto-approve", "-json")
