@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -93,8 +94,10 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	printDiags(env, pdiags, cfg.Files, *noColor)
 
 	if *asJSON {
-		if err := engine.WritePlan(env.Stdout, plan); err != nil {
-			fmt.Fprintln(env.Stderr, "Error:", err)
+		// One line: a JSON document that NDJSON readers (jq -c, line by
+		// line parsers, log shippers) take as well.
+		if err := json.NewEncoder(env.Stdout).Encode(plan); err != nil {
+			fmt.Fprintln(env.Stderr, "Error: writing plan:", err)
 			return exitError
 		}
 	} else {

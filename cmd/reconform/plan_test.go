@@ -74,6 +74,9 @@ func TestPlanJSONAndOut(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
 		t.Fatalf("plan -json is not JSON: %v", err)
 	}
+	if lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); len(lines) != 1 {
+		t.Errorf("plan -json printed %d lines, want one JSON line (NDJSON)", len(lines))
+	}
 	if len(p.Instances) != 6 || p.ConfigHash == "" {
 		t.Errorf("plan: %d instances, hash %q", len(p.Instances), p.ConfigHash)
 	}
