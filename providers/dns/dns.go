@@ -66,6 +66,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -472,6 +473,13 @@ func dedupeFacts(facts []schema.Fact) []schema.Fact {
 	return out
 }
 
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -536,7 +544,7 @@ func (p *Provider) exchange(ctx context.Context, name string, qtype uint16, sent
 		}
 	}
 	return nil, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindTransient, Retryable: true,
-		Msg: fmt.Sprintf("%s: no answer from %s in %d attempts of %s", qs, strings.Join(p.resolvers, ", "), attempts, p.timeout), Err: lastErr}
+		Msg: fmt.Sprintf("%s: no answer from %s in %d %s of %s", qs, strings.Join(p.resolvers, ", "), attempts, plural(attempts, "attempt", "attempts"), p.timeout), Err: lastErr}
 }
 
 // ask sends one question to one resolver: UDP with EDNS0 (or TCP when tcp
@@ -596,6 +604,13 @@ func (p *Provider) send(ctx context.Context, network, server string, m *mdns.Msg
 		return resp, nil
 	}
 	if err != nil {
+		// The deadline may close the socket before the read times out;
+		// either way the resolver was silent, and the message says so
+		// rather than "use of closed network connection".
+		var ne net.Error
+		if ctx.Err() == nil && (errors.Is(qctx.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
+			return nil, fmt.Errorf("timed out: no answer within %s", p.timeout)
+		}
 		return nil, err
 	}
 	return resp, nil
