@@ -198,7 +198,25 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 	if run.Interrupted && code == exitOK {
 		code = exitError
 	}
+	if code != exitError && nothingSucceeded(run) {
+		// A nightly job must not report "no drift" when no source answered.
+		fmt.Fprintln(env.Stderr, "Error: every query failed (see the failures above); nothing was verified, and the previous findings are kept as unverified.")
+		code = exitError
+	}
 	return code
+}
+
+// nothingSucceeded reports whether the run had failed instances and not one
+// that succeeded.
+func nothingSucceeded(run *schema.RunResult) bool {
+	failed := false
+	for _, in := range run.Instances {
+		if in.Status.Succeeded() {
+			return false
+		}
+		failed = failed || in.Status == schema.StatusFailed
+	}
+	return failed
 }
 
 // confirm asks for approval on a terminal; without one it refuses.

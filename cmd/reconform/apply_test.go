@@ -118,6 +118,26 @@ func TestApplySavedPlanKeepsVariables(t *testing.T) {
 	}
 }
 
+// When no query succeeds (here: the only provider has no API key), apply
+// still saves the state but exits 1: a cron job must not read "no drift".
+func TestApplyEveryQueryFailedIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	hcl := "engagement \"acme\" {}\n\nprovider \"securitytrails\" {\n  api_key  = env(\"RECONFORM_TEST_UNSET_KEY\")\n  endpoint = \"http://127.0.0.1:1\"\n}\n\n" +
+		"query \"apex\" {\n  provider = provider.securitytrails\n  op       = \"resolutions\"\n  subjects = [\"acme.example\"]\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"apply", "-auto-approve"}, {"apply", "-auto-approve", "-detailed-exitcode"}} {
+		r := runCLI(t, dir, nil, args...)
+		if r.Code != exitError || !strings.Contains(r.Stderr, "every query failed") {
+			t.Errorf("%v: code %d, stderr:\n%s", args, r.Code, r.Stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconform.rfstate")); err != nil {
+		t.Errorf("no state written: %v", err)
+	}
+}
+
 func TestApplyJSONEvents(t *testing.T) {
 	dir := engagementCopy(t, "fileonly")
 	r := runCLI(t, dir, nil, "apply", "-auto-approve", "-json")
