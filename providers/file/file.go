@@ -238,7 +238,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			if err != nil {
 				return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput, "%q is not a CIDR", subj.Value)
 			}
-			ix.eachIPIn(prefix, func(id uint32) bool { r.addIPValue(id); return !r.full() })
+			eachIPIn(ix.ip4, ix.ip6, prefix, func(id uint32) bool { r.addIPValue(id); return !r.full() })
+			isPTR := func(t string) bool { return t == "PTR" }
+			eachIPIn(ix.ptr4, ix.ptr6, prefix, func(id uint32) bool { r.addOwned(id, isPTR); return !r.full() })
 		default:
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "reverse_ip needs an IP or a CIDR, not %q", subj.Value)
 		}

@@ -198,6 +198,10 @@ func TestFDNSGzip(t *testing.T) {
 			if diff := cmp.Diff(want, briefs(rev.Findings)); diff != "" {
 				t.Errorf("reverse (-want +got):\n%s", diff)
 			}
+			cidr := query(t, p, schema.OpReverseIP, "203.0.113.0/28")
+			if diff := cmp.Diff(want, briefs(cidr.Findings)); diff != "" {
+				t.Errorf("reverse CIDR with reverse DNS (-want +got):\n%s", diff)
+			}
 			txt := query(t, p, schema.OpResolutions, "example.com", "TXT")
 			if len(txt.Findings) != 1 || txt.Findings[0].Value != "google-site-verification=abc123" {
 				t.Errorf("TXT: %+v", txt.Findings)

@@ -61,9 +61,10 @@ type index struct {
 	childStart []uint32
 	childIDs   []uint32
 	// IP values sorted by address for CIDR queries: ip4 entries are
-	// addr<<32|id; ip6 entries are triples (hi, lo, id).
-	ip4 []uint64
-	ip6 []uint64
+	// addr<<32|id; ip6 entries are triples (hi, lo, id). ptr4 and ptr6
+	// are the same for owner names that are IPs (reverse DNS dumps).
+	ip4, ip6   []uint64
+	ptr4, ptr6 []uint64
 
 	asOf     uint32 // newest time in the file
 	lines    int64  // lines (or CSV rows) read
@@ -379,6 +380,7 @@ func (b *builder) finish() *index {
 			ix.parent = append(ix.parent, b.parentOf(id))
 		}
 		ix.nameFlags = b.nameFlags
+		ix.ptr4, ix.ptr6 = ipTables(b.names, b.nameFlags, ownerNames)
 		ix.childStart, ix.childIDs = csr(len(ix.parent), func(yield func(key, item uint32)) {
 			for id, p := range ix.parent {
 				if p != 0 {
@@ -414,26 +416,7 @@ func (b *builder) finish() *index {
 		}
 	})
 	sortedKeys = nil
-	for id := uint32(0); int(id) < b.values.len(); id++ {
-		if b.valueFlags[id]&flagIP == 0 {
-			continue
-		}
-		a, err := netip.ParseAddr(b.values.str(id))
-		if err != nil {
-			continue
-		}
-		a = a.Unmap()
-		if a.Is4() {
-			v := a.As4()
-			ix.ip4 = append(ix.ip4, uint64(binary.BigEndian.Uint32(v[:]))<<32|uint64(id))
-		} else {
-			v := a.As16()
-			ix.ip6 = append(ix.ip6, binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]), uint64(id))
-		}
-	}
-	slices.Sort(ix.ip4)
-	sortTriples(ix.ip6)
-
+	ix.ip4, ix.ip6 = ipTables(b.values, b.valueFlags, b.values.len())
 	wg.Wait()
 	// Names added for the tree own no records.
 	for len(nameStart) < b.names.len()+1 {
@@ -441,6 +424,31 @@ func (b *builder) finish() *index {
 	}
 	ix.nameStart = nameStart
 	return ix
+}
+
+// ipTables lists the strings among the first n of t that are IP
+// addresses, sorted by address.
+func ipTables(t *strtab, flags []uint8, n int) (ip4, ip6 []uint64) {
+	for id := uint32(0); int(id) < n; id++ {
+		if flags[id]&flagIP == 0 {
+			continue
+		}
+		a, err := netip.ParseAddr(t.str(id))
+		if err != nil {
+			continue
+		}
+		a = a.Unmap()
+		if a.Is4() {
+			v := a.As4()
+			ip4 = append(ip4, uint64(binary.BigEndian.Uint32(v[:]))<<32|uint64(id))
+		} else {
+			v := a.As16()
+			ip6 = append(ip6, binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]), uint64(id))
+		}
+	}
+	slices.Sort(ip4)
+	sortTriples(ip6)
+	return ip4, ip6
 }
 
 // parentOf interns the domain name id is directly under and returns its

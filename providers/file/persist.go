@@ -29,9 +29,9 @@ import (
 // match, fails its checksum or its structural checks is rebuilt.
 
 const (
-	indexMagic    = "RFIDX\x00\x00\x05"
+	indexMagic    = "RFIDX\x00\x00\x06"
 	indexTrailer  = "RFIDXEND"
-	indexVersion  = 5 // bump when parsing or normalisation changes
+	indexVersion  = 6 // bump when parsing or normalisation changes
 	edgeHashBytes = 1 << 20
 )
 
@@ -190,8 +190,9 @@ func (s *indexStore) save(ix *index) error {
 	for _, a := range [][]uint32{ix.nameStart, ix.keyStart, ix.keyRecs, ix.parent, ix.childStart, ix.childIDs} {
 		w.section(len(a), asBytes(a))
 	}
-	w.section(len(ix.ip4), asBytes(ix.ip4))
-	w.section(len(ix.ip6), asBytes(ix.ip6))
+	for _, a := range [][]uint64{ix.ip4, ix.ip6, ix.ptr4, ix.ptr6} {
+		w.section(len(a), asBytes(a))
+	}
 	w.u64(uint64(w.crc))
 	if w.err == nil {
 		_, w.err = w.w.WriteString(indexTrailer)
@@ -325,8 +326,9 @@ func (s *indexStore) load() (*index, error) {
 	for _, dst := range []*[]uint32{&ix.nameStart, &ix.keyStart, &ix.keyRecs, &ix.parent, &ix.childStart, &ix.childIDs} {
 		*dst = sectionOf[uint32](r)
 	}
-	ix.ip4 = sectionOf[uint64](r)
-	ix.ip6 = sectionOf[uint64](r)
+	for _, dst := range []*[]uint64{&ix.ip4, &ix.ip6, &ix.ptr4, &ix.ptr6} {
+		*dst = sectionOf[uint64](r)
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -387,20 +389,27 @@ func (ix *index) check() error {
 			return errors.New("children")
 		}
 	}
-	for _, e := range ix.ip4 {
-		if int(uint32(e)) >= nv {
-			return errors.New("IPv4 table")
-		}
-	}
-	if len(ix.ip6)%3 != 0 {
-		return errors.New("IPv6 table")
-	}
-	for i := 2; i < len(ix.ip6); i += 3 {
-		if ix.ip6[i] >= uint64(nv) {
-			return errors.New("IPv6 table")
-		}
+	if !ipTableOK(ix.ip4, ix.ip6, nv) || !ipTableOK(ix.ptr4, ix.ptr6, nn) {
+		return errors.New("IP tables")
 	}
 	return nil
+}
+
+func ipTableOK(ip4, ip6 []uint64, n int) bool {
+	for _, e := range ip4 {
+		if int(uint32(e)) >= n {
+			return false
+		}
+	}
+	if len(ip6)%3 != 0 {
+		return false
+	}
+	for i := 2; i < len(ip6); i += 3 {
+		if ip6[i] >= uint64(n) {
+			return false
+		}
+	}
+	return true
 }
 
 // check verifies a loaded string table and returns its length.

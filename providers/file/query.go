@@ -169,17 +169,17 @@ func (ix *index) eachDescendant(id uint32, fn func(uint32) bool) {
 	}
 }
 
-// eachIPIn calls fn for every IP value inside prefix, in address order,
-// until fn returns false.
-func (ix *index) eachIPIn(prefix netip.Prefix, fn func(uint32) bool) {
+// eachIPIn calls fn for the id of every IP in the tables (ip4, ip6) that
+// lies inside prefix, in address order, until fn returns false.
+func eachIPIn(ip4, ip6 []uint64, prefix netip.Prefix, fn func(uint32) bool) {
 	prefix = prefix.Masked()
 	if prefix.Addr().Is4() {
 		a := prefix.Addr().As4()
 		lo := uint64(binary.BigEndian.Uint32(a[:]))
 		hi := lo | (1<<(32-prefix.Bits()) - 1)
-		i := sort.Search(len(ix.ip4), func(i int) bool { return ix.ip4[i]>>32 >= lo })
-		for ; i < len(ix.ip4) && ix.ip4[i]>>32 <= hi; i++ {
-			if !fn(uint32(ix.ip4[i])) {
+		i := sort.Search(len(ip4), func(i int) bool { return ip4[i]>>32 >= lo })
+		for ; i < len(ip4) && ip4[i]>>32 <= hi; i++ {
+			if !fn(uint32(ip4[i])) {
 				return
 			}
 		}
@@ -194,11 +194,11 @@ func (ix *index) eachIPIn(prefix netip.Prefix, fn func(uint32) bool) {
 	} else if bits < 128 {
 		hiLo |= 1<<(128-bits) - 1
 	}
-	n := len(ix.ip6) / 3
+	n := len(ip6) / 3
 	less := func(h, l, h2, l2 uint64) bool { return h < h2 || h == h2 && l < l2 }
-	i := sort.Search(n, func(i int) bool { return !less(ix.ip6[3*i], ix.ip6[3*i+1], loHi, loLo) })
-	for ; i < n && !less(hiHi, hiLo, ix.ip6[3*i], ix.ip6[3*i+1]); i++ {
-		if !fn(uint32(ix.ip6[3*i+2])) {
+	i := sort.Search(n, func(i int) bool { return !less(ip6[3*i], ip6[3*i+1], loHi, loLo) })
+	for ; i < n && !less(hiHi, hiLo, ip6[3*i], ip6[3*i+1]); i++ {
+		if !fn(uint32(ip6[3*i+2])) {
 			return
 		}
 	}
