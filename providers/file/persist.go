@@ -289,9 +289,8 @@ func (s *indexStore) load() (*index, error) {
 	if int64(binary.LittleEndian.Uint64(head[16:])) != id.Size || int64(binary.LittleEndian.Uint64(head[24:])) != id.ModTime || string(head[32:64]) != string(id.Edges[:]) {
 		return nil, errStale
 	}
-	words := make([]uint64, (size+7)/8)
-	buf := asBytes(words)[:size]
-	if _, err := f.ReadAt(buf, 0); err != nil {
+	buf, err := mapIndexFile(f, size)
+	if err != nil {
 		return nil, err
 	}
 	body := buf[:size-16]
@@ -339,6 +338,16 @@ func (s *indexStore) load() (*index, error) {
 		return nil, fmt.Errorf("index file is inconsistent: %w", err)
 	}
 	return ix, nil
+}
+
+// readIndexFile reads a whole index file into 8-byte aligned memory.
+func readIndexFile(f *os.File, size int64) ([]byte, error) {
+	words := make([]uint64, (size+7)/8)
+	buf := asBytes(words)[:size]
+	if _, err := f.ReadAt(buf, 0); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 func sectionOf[T any](r *indexReader) []T {
