@@ -319,7 +319,7 @@ func (w *walk) setup(ctx context.Context) error {
 	for _, d := range plan.Dropped {
 		if b := w.blocks[d.Block]; b != nil && !d.Predicted && known[d.Block] {
 			in, _ := w.adm.admit(d.Block, d.Provider, d.Op, d.Subject, b.query.RRTypes, b.query.Params, 0, false)
-			w.skip(in, b, "scope: "+d.Reason)
+			w.skip(in, b, scopeReason(d.Reason))
 		}
 	}
 	for _, in := range plan.Instances {
@@ -331,7 +331,7 @@ func (w *walk) setup(ctx context.Context) error {
 		// cannot widen scope or switch on active ops.
 		adm, why := w.adm.admit(in.Block, in.Query.Provider, in.Query.Op, in.Query.Subject, in.Query.RRTypes, in.Query.Params, in.Depth, false)
 		if why != "" {
-			w.skip(adm, b, "scope: "+why)
+			w.skip(adm, b, scopeReason(why))
 			continue
 		}
 		w.ask(adm, b)
@@ -351,6 +351,16 @@ func (w *walk) traitsOf(q schema.Query) schema.OpTraits {
 
 // skip records an instance that will not run, unless one with its key is
 // already known.
+// scopeReason is the reason recorded for an instance the scope stops: a
+// refusal reads on its own ("refused: x is out of scope ..."), any other
+// reason is marked as the scope's.
+func scopeReason(why string) string {
+	if IsRefused(why) {
+		return why
+	}
+	return "scope: " + why
+}
+
 func (w *walk) skip(in Instance, b *blockState, reason string) {
 	if _, ok := w.insts[in.Key]; ok {
 		return
@@ -454,7 +464,7 @@ func (w *walk) pivotOn(p *blockState, f *schema.Finding) {
 	for _, prov := range p.pivot.Providers {
 		in, why := w.adm.admit(p.addr, prov, p.pivot.Op, subj, p.pivot.RRTypes, p.pivot.Params, depth, true)
 		if why != "" {
-			w.skip(in, p, "scope: "+why)
+			w.skip(in, p, scopeReason(why))
 			continue
 		}
 		if depth > p.maxDepth {
@@ -547,7 +557,7 @@ func (w *walk) expand(b *blockState) {
 		for _, prov := range b.query.Providers {
 			in, why := w.adm.admit(b.addr, prov, b.query.Op, subj, b.query.RRTypes, b.query.Params, 0, derived)
 			if why != "" {
-				w.skip(in, b, "scope: "+why)
+				w.skip(in, b, scopeReason(why))
 				continue
 			}
 			w.ask(in, b)

@@ -432,7 +432,7 @@ func TestApplyActiveOps(t *testing.T) {
 	r = f.apply(f.options())
 	want = map[string]string{
 		"pdns resolve www.acme.example":   "ok",
-		"pdns resolve shop.other.example": "skipped: scope: out of scope (active ops run only on in-scope subjects): not under any scope domain",
+		"pdns resolve shop.other.example": "skipped: refused: shop.other.example is out of scope (not under any scope domain); active lookups only run on in-scope subjects",
 	}
 	if diff := cmp.Diff(want, statuses(r)); diff != "" {
 		t.Errorf("instances (-want +got):\n%s", diff)

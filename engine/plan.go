@@ -269,13 +269,31 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 			return in, fmt.Sprintf("%s is active (it touches the target) and the engagement is passive_only", op)
 		}
 		if !inScope {
-			return in, "out of scope (active ops run only on in-scope subjects): " + why
+			return in, RefusedReason(subj, why)
 		}
 	}
 	if derived && !inScope {
 		return in, "out of scope: " + why
 	}
 	return in, ""
+}
+
+// refusedPrefix starts the reason of every active query refused because
+// its subject is out of scope.
+const refusedPrefix = "refused: "
+
+// RefusedReason is the reason an active query for subj is refused: why
+// says how subj falls outside the scope. It names the subject and the
+// rule, so a reviewer reading a plan, an apply summary or a state sees at
+// once that nothing was sent for it and why.
+func RefusedReason(subj schema.Subject, why string) string {
+	return fmt.Sprintf("%s%s is out of scope (%s); active lookups only run on in-scope subjects", refusedPrefix, subj.Value, why)
+}
+
+// IsRefused reports whether reason (a Dropped reason or a skipped
+// instance's reason) is an active query refused as out of scope.
+func IsRefused(reason string) bool {
+	return strings.HasPrefix(reason, refusedPrefix)
 }
 
 // MakePlan builds the plan for cfg: the block graph, seed instances,

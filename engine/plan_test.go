@@ -71,8 +71,10 @@ func TestPlanActiveOutOfScope(t *testing.T) {
 	if !p.Instances[0].Active || p.ActiveCount() != 1 {
 		t.Error("active instance not marked")
 	}
-	if len(p.Dropped) != 1 || !strings.Contains(p.Dropped[0].Reason, "not under any scope domain") {
-		t.Errorf("dropped %+v", p.Dropped)
+	// The refusal names the subject and the rule, and reads as a refusal.
+	want := "refused: shop.other.example is out of scope (not under any scope domain); active lookups only run on in-scope subjects"
+	if len(p.Dropped) != 1 || p.Dropped[0].Reason != want || !IsRefused(p.Dropped[0].Reason) {
+		t.Errorf("dropped %+v, want one with reason %q", p.Dropped, want)
 	}
 }
 

@@ -281,10 +281,21 @@ func watchInterrupts(env *Env, cancel func(), hardStop chan struct{}, quiet bool
 func printRunSummary(env *Env, run *schema.RunResult, plan *engine.Plan) {
 	s := engine.Summarize(run)
 	w := env.Stdout
-	var notOK []schema.InstanceResult
+	var notOK, refused []schema.InstanceResult
 	for _, in := range run.Instances {
 		if in.Status == schema.StatusFailed || in.Status == schema.StatusCancelled || in.Status == schema.StatusSkipped && in.Reason == "budget" {
 			notOK = append(notOK, in)
+		}
+		if in.Status == schema.StatusSkipped && engine.IsRefused(in.Reason) {
+			refused = append(refused, in)
+		}
+	}
+	// Every refused active lookup is listed, also those a pivot or a
+	// dependent query asked during the run, which no plan could show.
+	if len(refused) > 0 {
+		fmt.Fprintln(w, "\nRefused (active lookups outside the scope; no query was sent for these):")
+		for _, in := range refused {
+			fmt.Fprintln(w, refusalLine(in.Reason, in.Block, in.Query.Provider, in.Query.Op, false))
 		}
 	}
 	if len(notOK) > 0 {
@@ -300,7 +311,11 @@ func printRunSummary(env *Env, run *schema.RunResult, plan *engine.Plan) {
 	var parts []string
 	for _, st := range []schema.InstanceStatus{schema.StatusOK, schema.StatusCached, schema.StatusFailed, schema.StatusSkipped, schema.StatusCancelled} {
 		if n := s.ByStatus[st]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+			part := fmt.Sprintf("%d %s", n, st)
+			if st == schema.StatusSkipped && len(refused) > 0 {
+				part += fmt.Sprintf(" (%d refused as out of scope)", len(refused))
+			}
+			parts = append(parts, part)
 		}
 	}
 	if len(parts) == 0 {

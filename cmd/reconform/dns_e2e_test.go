@@ -65,12 +65,23 @@ func testDNSEngagement(t *testing.T, addr string, srv *dnstest.Server) {
 	if !regexp.MustCompile(`(?m)^.*!.*dns resolve acme\.example`).MatchString(plan.Stdout) {
 		t.Errorf("plan does not mark the active instance dns resolve acme.example with !")
 	}
-	if !regexp.MustCompile(`(?m)outside\.example.*scope`).MatchString(plan.Stdout) {
-		t.Errorf("plan does not say outside.example is refused as out of scope")
+	if !regexp.MustCompile(`(?m)^Refused \(active lookups outside the scope.*\n(  - .*\n)*  - refused: outside\.example is out of scope \(not under any scope domain\)`).MatchString(plan.Stdout) {
+		t.Errorf("plan does not list outside.example under Refused as out of scope")
 	}
 
-	if r := step("apply", "-auto-approve"); r.Code == exitError {
+	r := step("apply", "-auto-approve")
+	if r.Code == exitError {
 		t.Fatalf("apply failed")
+	}
+	// The apply summary lists every refusal, also those only the run
+	// could know: a pivot's CNAME target and a name from the history.
+	for _, name := range []string{"outside.example", "nowhere.example", "shop.saas.example", "partner.other.example", "excluded.acme.example"} {
+		if !strings.Contains(r.Stdout, "  - refused: "+name+" is out of scope (") {
+			t.Errorf("apply summary does not say %s was refused as out of scope", name)
+		}
+	}
+	if !regexp.MustCompile(`Apply complete! Queries: .*skipped \(\d+ refused as out of scope\)`).MatchString(r.Stdout) {
+		t.Errorf("apply summary does not count the refusals")
 	}
 
 	if srv != nil {
@@ -206,7 +217,7 @@ func testDNSEngagement(t *testing.T, addr string, srv *dnstest.Server) {
 	}
 	srv2 := dnstest.Start(t, movedPath)
 	environ[0] = "RECONFORM_VAR_resolver=" + srv2.Addr
-	r := step("apply", "-auto-approve", "-detailed-exitcode")
+	r = step("apply", "-auto-approve", "-detailed-exitcode")
 	if r.Code != exitDrift {
 		t.Errorf("apply after the move: exit %d, want %d (drift)", r.Code, exitDrift)
 	}

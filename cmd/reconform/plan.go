@@ -231,9 +231,26 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 		fmt.Fprintln(w)
 	}
 
-	if len(p.Dropped) > 0 {
+	// Active lookups refused as out of scope come first, under their own
+	// heading: a reviewer must see that they will not be sent, and why.
+	var refused, dropped []engine.Dropped
+	for _, d := range p.Dropped {
+		if engine.IsRefused(d.Reason) {
+			refused = append(refused, d)
+		} else {
+			dropped = append(dropped, d)
+		}
+	}
+	if len(refused) > 0 {
+		fmt.Fprintln(w, c.bold("Refused (active lookups outside the scope; no query will be sent for these):"))
+		for _, d := range refused {
+			fmt.Fprintln(w, refusalLine(d.Reason, d.Block, d.Provider, d.Op, d.Predicted))
+		}
+		fmt.Fprintln(w)
+	}
+	if len(dropped) > 0 {
 		fmt.Fprintln(w, "Subjects dropped:")
-		for _, d := range p.Dropped {
+		for _, d := range dropped {
 			pred := ""
 			if d.Predicted {
 				pred = " (predicted)"
@@ -273,12 +290,27 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 	if active > 0 {
 		activeNote = fmt.Sprintf(" (%d active)", active)
 	}
-	fmt.Fprintf(w, "%s %d %s to run%s, %d predicted after apply, %d %s dropped. Estimated wall time: at least %s.\n",
+	refusedNote := ""
+	if len(refused) > 0 {
+		refusedNote = fmt.Sprintf(", %d refused as out of scope", len(refused))
+	}
+	fmt.Fprintf(w, "%s %d %s to run%s, %d predicted after apply%s, %d %s dropped. Estimated wall time: at least %s.\n",
 		c.bold("Plan:"), len(p.Instances), plural(len(p.Instances), "query", "queries"), activeNote,
-		len(p.Predictions), len(p.Dropped), plural(len(p.Dropped), "subject", "subjects"), roundDuration(time.Duration(p.Estimate)))
+		len(p.Predictions), refusedNote, len(dropped), plural(len(dropped), "subject", "subjects"), roundDuration(time.Duration(p.Estimate)))
 	if len(p.Predictions) > 0 || hasKnownAfterApply(p) {
 		fmt.Fprintln(w, "Pivots and dependent queries may add more queries as findings arrive.")
 	}
+}
+
+// refusalLine renders an active lookup refused as out of scope: the
+// refusal first (it names the subject and the scope rule), then where it
+// came from.
+func refusalLine(reason, block, provider string, op schema.Op, predicted bool) string {
+	pred := ""
+	if predicted {
+		pred = ", predicted"
+	}
+	return fmt.Sprintf("  - %s [%s: %s %s%s]", reason, block, provider, op, pred)
 }
 
 func hasKnownAfterApply(p *engine.Plan) bool {
