@@ -108,8 +108,8 @@ func (l *loader) checkGraph() {
 			if l.isActive(q.Providers, q.Op) {
 				for _, subj := range subjects {
 					if ok, why := l.cfg.Scope.Contains(subj); !ok {
-						l.warnf(e.Range(), "Active query outside the scope",
-							"%s: %s. The live %s query for it will be skipped: active recon runs only on in-scope subjects. Add it to the scope block or remove it.",
+						l.warnf(e.Range(), "Active query outside the scope is refused",
+							"%s: %s. The live %s query for it is refused and never sent: active recon runs only on in-scope subjects. Add it to the scope block or remove it.",
 							subj.Value, why, q.Op)
 					}
 				}
