@@ -187,6 +187,11 @@ func newFlagSet(env *Env, c *command) *flag.FlagSet {
 // parseFlags parses args; it returns done=true with the exit code when the
 // verb should stop (help was asked for, or the flags were wrong).
 func parseFlags(fs *flag.FlagSet, args []string) (done bool, code int) {
+	// -no-color is accepted by every verb, as scripts pass it everywhere;
+	// verbs that print no colour ignore it.
+	if fs.Lookup("no-color") == nil {
+		fs.Bool("no-color", false, "")
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return true, exitOK

@@ -84,3 +84,23 @@ func TestEveryVerbHasHelp(t *testing.T) {
 		})
 	}
 }
+
+// Every verb accepts -no-color (scripts pass it to all of them).
+func TestEveryVerbAcceptsNoColor(t *testing.T) {
+	for name := range commands {
+		t.Run(name, func(t *testing.T) {
+			args := []string{name, "-no-color", "-help"}
+			if name == "state" {
+				args = []string{name, "list", "-no-color", "-help"}
+			}
+			r := runCLI(t, t.TempDir(), nil, args...)
+			if r.Code != exitOK || strings.Contains(r.Stderr, "flag provided but not defined") {
+				t.Errorf("%s -no-color: code %d, stderr %q", name, r.Code, r.Stderr)
+			}
+		})
+	}
+	r := runCLI(t, t.TempDir(), nil, "version", "-no-color")
+	if r.Code != exitOK {
+		t.Errorf("version -no-color: code %d, stderr %q", r.Code, r.Stderr)
+	}
+}
