@@ -80,7 +80,13 @@ func runDiff(_ context.Context, env *Env, args []string) int {
 	if done {
 		return code
 	}
-	if oldState.Lineage != newState.Lineage {
+	if oldState == nil && !*asJSON && !*asMarkdown {
+		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", newState.Serial)
+		return exitOK
+	}
+	// With -json or -markdown and one state, the report is that of a
+	// first run (everything added), so a pipeline always gets its format.
+	if oldState != nil && oldState.Lineage != newState.Lineage {
 		fmt.Fprintf(env.Stderr, "Warning: the two states have different lineages (%s, %s): they come from different state files.\n",
 			oldState.Lineage, newState.Lineage)
 	}
@@ -129,8 +135,7 @@ func loadDiffStates(env *Env, store state.Store, refs []string) (old, new *state
 		if perr != nil || prev == nil || prev.Lineage != current.Lineage || prev.Serial >= current.Serial {
 			path := newestHistory(store, current)
 			if path == "" {
-				fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", current.Serial)
-				return nil, nil, true, exitOK
+				return nil, current, false, exitOK // only one state so far
 			}
 			if prev, perr = state.ReadFile(path); perr != nil {
 				return fail(perr)

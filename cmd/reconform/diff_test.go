@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,10 @@ func TestDiffVerbErrors(t *testing.T) {
 	os.Rename(filepath.Join(one, "acme.rfstate"), filepath.Join(one, "reconform.rfstate"))
 	if r := runCLI(t, one, nil, "diff"); r.Code != exitOK || !strings.Contains(r.Stdout, "Only one state so far") {
 		t.Errorf("one state: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	// -json with one state is still JSON: the report of a first run.
+	if r := runCLI(t, one, nil, "diff", "-json"); r.Code != exitOK || !json.Valid([]byte(r.Stdout)) || !strings.Contains(r.Stdout, `"old": null`) {
+		t.Errorf("one state, -json: %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
 	dir := twoRunDir(t)
 	for _, args := range [][]string{
