@@ -33,6 +33,10 @@ type loader struct {
 	// declared maps each namespace ("var", "local", "target", "provider",
 	// "query", "pivot") to the names declared in it and where.
 	declared map[string]map[string]hcl.Range
+	// duplicateVars are variables declared more than once: the duplicate
+	// is the error, so the first declaration lacking a value is not
+	// reported again.
+	duplicateVars map[string]bool
 	// typeDefaults are the defaults of optional attributes in variable
 	// types, by variable name.
 	typeDefaults map[string]*typeexpr.Defaults
@@ -55,12 +59,13 @@ type loader struct {
 
 func newLoader(cfg *Config, opts LoadOptions) *loader {
 	return &loader{
-		cfg:          cfg,
-		opts:         opts,
-		locals:       map[string]*hclsyntax.Attribute{},
-		typeDefaults: map[string]*typeexpr.Defaults{},
-		targetVals:   map[string]cty.Value{},
-		funcs:        Functions(cfg),
+		cfg:           cfg,
+		opts:          opts,
+		locals:        map[string]*hclsyntax.Attribute{},
+		typeDefaults:  map[string]*typeexpr.Defaults{},
+		duplicateVars: map[string]bool{},
+		targetVals:    map[string]cty.Value{},
+		funcs:         Functions(cfg),
 		declared: map[string]map[string]hcl.Range{
 			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {},
 		},
@@ -169,8 +174,12 @@ func (l *loader) collect(body *hclsyntax.Body, filename string) {
 		case blockEngagement:
 			l.engagements = append(l.engagements, b)
 		case blockVariable:
-			if l.checkName(b.Labels[0], b.LabelRanges[0], "variable") && l.declare("var", "variable", b.Labels[0], blockRange(b)) {
-				l.variables = append(l.variables, b)
+			if l.checkName(b.Labels[0], b.LabelRanges[0], "variable") {
+				if l.declare("var", "variable", b.Labels[0], blockRange(b)) {
+					l.variables = append(l.variables, b)
+				} else {
+					l.duplicateVars[b.Labels[0]] = true
+				}
 			}
 		case blockLocals:
 			l.collectLocals(b)

@@ -117,6 +117,10 @@ func (l *loader) decodeVariables() {
 			}
 			continue
 		}
+		if l.duplicateVars[name] {
+			v.Value = cty.UnknownVal(v.Type)
+			continue
+		}
 		l.errorf(v.DeclRange, "No value for required variable",
 			"The variable %q has no default, so it needs a value: -var '%s=...', a -var-file, or the environment variable %s%s.",
 			name, name, EnvVarPrefix, name)

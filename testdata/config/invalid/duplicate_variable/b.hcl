@@ -1,0 +1,3 @@
+variable "apex" { # ERROR: Duplicate variable
+  default = "acme.example"
+}
