@@ -24,7 +24,10 @@
 // rounds: a timeout or a network error moves on to the next resolver, and
 // so do SERVFAIL and REFUSED (a resolver that said so is not asked that
 // question again). Only when no resolver answers is the query an error
-// (*providers.Error, KindTransient, retryable by the engine).
+// (*providers.Error, KindTransient, retryable by the engine), except when
+// every resolver said REFUSED: that is a policy (typically an
+// authoritative server asked about a zone it does not serve), KindBadInput
+// and not retried.
 //
 // Absence is a result, not an error. Answer.Facts carries one dns_status
 // fact per queried name:
@@ -504,7 +507,7 @@ func (e errRcode) Error() string {
 func (p *Provider) exchange(ctx context.Context, name string, qtype uint16, sent *int) (*mdns.Msg, error) {
 	var lastErr error
 	done := make([]bool, len(p.resolvers)) // answered SERVFAIL/REFUSED/...: not asked again
-	attempts := 0
+	attempts, refused := 0, 0
 	for round := 0; round < p.rounds; round++ {
 		for i, server := range p.resolvers {
 			if done[i] {
@@ -529,9 +532,19 @@ func (p *Provider) exchange(ctx context.Context, name string, qtype uint16, sent
 			p.cfg.Logger.Debug("resolver refused the question", "name", name, "type", mdns.TypeToString[qtype], "resolver", server, "rcode", mdns.RcodeToString[resp.Rcode])
 			done[i] = true
 			lastErr = errRcode{rcode: resp.Rcode, server: server}
+			if resp.Rcode == mdns.RcodeRefused {
+				refused++
+			}
 		}
 	}
 	qs := name + " " + mdns.TypeToString[qtype]
+	if refused == len(p.resolvers) {
+		// REFUSED is a policy, not a failure: asking again gives the same
+		// answer, so the engine must not retry it.
+		return nil, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindBadInput,
+			Msg: fmt.Sprintf("%s: REFUSED by %s: an authoritative server that does not serve this name's zone, or a resolver that does not answer us; set resolvers to one that serves it",
+				qs, strings.Join(p.resolvers, ", "))}
+	}
 	var rc errRcode
 	if errors.As(lastErr, &rc) {
 		switch rc.rcode {

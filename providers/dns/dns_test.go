@@ -351,8 +351,12 @@ func TestResolveErrors(t *testing.T) {
 	}{
 		{name: "SERVFAIL from the only resolver", resolvers: []string{srv.Addr}, query: resolveQuery("servfail.acme.example", "A"),
 			kind: providers.KindTransient, retryable: true, msg: "SERVFAIL", srv: 1},
-		{name: "REFUSED", resolvers: []string{srv.Addr}, query: resolveQuery("refused.acme.example", "A"),
-			kind: providers.KindTransient, retryable: true, msg: "REFUSED", srv: 1},
+		// REFUSED from every resolver is a policy: not retried (an
+		// authoritative server asked about a zone it does not serve).
+		{name: "REFUSED", resolvers: []string{srv.Addr}, retries: 2, query: resolveQuery("refused.acme.example", "A"),
+			kind: providers.KindBadInput, msg: "REFUSED by " + srv.Addr + ": an authoritative server that does not serve", srv: 1},
+		{name: "REFUSED by every resolver", resolvers: []string{srv.Addr, srv2.Addr}, retries: 1, query: resolveQuery("refused.acme.example", "A"),
+			kind: providers.KindBadInput, msg: "REFUSED", srv: 1, srv2: 1},
 		{name: "SERVFAIL asks each resolver once", resolvers: []string{srv.Addr, srv2.Addr}, retries: 2, query: resolveQuery("servfail.acme.example", "A"),
 			kind: providers.KindTransient, retryable: true, msg: "SERVFAIL", srv: 1, srv2: 1},
 		{name: "a resolver that never answers", resolvers: []string{drop.Addr}, retries: 1, query: resolveQuery("acme.example", "A"),
