@@ -379,6 +379,14 @@ func runForceUnlock(_ context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Error: the state %s is not locked.\n", displayPath(env, store.Path))
 		return exitError
 	}
+	if info.ID != id && info.ID != "(unreadable lock file)" {
+		fmt.Fprintf(env.Stderr, "Error: the lock on %s has ID %s, not %s; nothing was removed.\n", displayPath(env, store.Path), info.ID, id)
+		return exitError
+	}
+	if !*force && !env.StdinTerminal {
+		fmt.Fprintln(env.Stderr, "Error: force-unlock asks for confirmation and its input is not a terminal; add -force to remove the lock without asking.")
+		return exitError
+	}
 	if !*force {
 		fmt.Fprintf(env.Stdout, "The state %s is locked:\n  ID:        %s\n  Who:       %s\n  Operation: %s\n  Created:   %s\n\n",
 			displayPath(env, store.Path), info.ID, info.Who, info.Operation, info.Created.UTC().Format(time.RFC3339))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -93,9 +94,19 @@ func TestForceUnlock(t *testing.T) {
 	if r := runCLI(t, dir, nil, "force-unlock", "-force", "not-the-id"); r.Code != exitError || !strings.Contains(r.Stderr, l.Info.ID) {
 		t.Errorf("wrong ID: %d %s", r.Code, r.Stderr)
 	}
-	// Without -force it asks; an empty answer cancels.
-	if r := runCLI(t, dir, nil, "force-unlock", l.Info.ID); r.Code != exitError || !strings.Contains(r.Stdout, "cancelled") {
-		t.Errorf("unconfirmed: %d %s", r.Code, r.Stdout)
+	// A wrong ID is refused before any question.
+	if r := runCLI(t, dir, nil, "force-unlock", "not-the-id"); r.Code != exitError || !strings.Contains(r.Stderr, l.Info.ID) || strings.Contains(r.Stdout, "Only 'yes'") {
+		t.Errorf("wrong ID without -force: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	// Without a terminal and without -force it refuses, saying how.
+	if r := runCLI(t, dir, nil, "force-unlock", l.Info.ID); r.Code != exitError || !strings.Contains(r.Stderr, "-force") {
+		t.Errorf("no terminal: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	// On a terminal it asks; an empty answer cancels.
+	var stdout, stderr bytes.Buffer
+	env := &Env{Stdin: strings.NewReader("\n"), Stdout: &stdout, Stderr: &stderr, WorkDir: dir, StdinTerminal: true}
+	if code := run(context.Background(), env, []string{"force-unlock", l.Info.ID}); code != exitError || !strings.Contains(stdout.String(), "cancelled") {
+		t.Errorf("unconfirmed: %d %s", code, stdout.String())
 	}
 	if r := runCLI(t, dir, nil, "force-unlock", "-force", l.Info.ID); r.Code != exitOK {
 		t.Errorf("force-unlock: %d %s", r.Code, r.Stderr)
