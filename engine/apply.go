@@ -218,16 +218,18 @@ func Apply(ctx context.Context, cfg *schema.Config, plan *Plan, opts ApplyOption
 // instances.
 func (w *walk) setup(ctx context.Context) error {
 	cfg, plan := w.cfg, w.plan
-	scope, passiveOnly := cfg.Scope, cfg.Engagement.PassiveOnly
+	w.adm = &admission{cfg: cfg, registry: w.opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
 	if plan.FromFile {
 		s, err := plan.Scope.schemaScope()
 		if err != nil {
 			return err
 		}
-		// The reviewed plan is the approval: never more than it allowed.
-		scope, passiveOnly = s, plan.PassiveOnly || passiveOnly
+		// The reviewed plan is the approval: never more than it allowed,
+		// nor more than the config allows (an edited plan file must not
+		// widen the scope).
+		w.adm.scope, w.adm.configScope = s, &cfg.Scope
+		w.adm.passiveOnly = plan.PassiveOnly || w.adm.passiveOnly
 	}
-	w.adm = &admission{cfg: cfg, registry: w.opts.Registry, scope: scope, passiveOnly: passiveOnly}
 
 	planBudget := map[string]int{}
 	for _, pp := range plan.Providers {

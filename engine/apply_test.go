@@ -495,6 +495,44 @@ func TestApplyPlanFile(t *testing.T) {
 	}
 }
 
+// A plan file edited to widen its scope and to add an active instance for
+// an out-of-scope name must not send it: the config (whose hash the plan
+// matches) still bounds the scope. Found in acceptance testing.
+func TestApplyPlanFileCannotWidenScope(t *testing.T) {
+	f := newFixture(t, nil)
+	f.cfg.Engagement.PassiveOnly = false
+	f.query("live", []string{"pdns"}, schema.OpResolve, `["www.acme.example"]`)
+	p := f.plan()
+	path := t.TempDir() + "/plan.json"
+	if err := WritePlanFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := ReadPlanFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved.Scope.Domains = append(saved.Scope.Domains, "other.example")
+	extra := saved.Instances[0]
+	extra.Query.Subject = schema.Subject{Kind: schema.SubjectDomain, Value: "shop.other.example"}
+	extra.Key = extra.Query.Key()
+	saved.Instances = append(saved.Instances, extra)
+
+	r, err := Apply(context.Background(), f.cfg, saved, f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"pdns resolve www.acme.example":   "ok",
+		"pdns resolve shop.other.example": "skipped: refused: shop.other.example is out of scope (not under any scope domain); active lookups only run on in-scope subjects",
+	}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("instances (-want +got):\n%s", diff)
+	}
+	if n := f.world.Calls(schema.OpResolve, "shop.other.example"); n != 0 {
+		t.Errorf("an edited plan file sent %d active queries outside the config's scope", n)
+	}
+}
+
 func TestApplyProviderStatsEvents(t *testing.T) {
 	f := newFixture(t, nil)
 	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example"]`)

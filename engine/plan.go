@@ -236,9 +236,12 @@ func pivotMaxDepth(cfg *schema.Config, p *schema.PivotBlock) int {
 // admission decides whether a block may send one query. Plan and Apply
 // share it so the plan says exactly what apply will do.
 type admission struct {
-	cfg         *schema.Config
-	registry    map[string]providers.Registration
-	scope       schema.Scope
+	cfg      *schema.Config
+	registry map[string]providers.Registration
+	scope    schema.Scope
+	// configScope, when set, bounds scope too: a plan file's scope is
+	// never trusted beyond the config it was made from.
+	configScope *schema.Scope
 	passiveOnly bool
 }
 
@@ -264,6 +267,9 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 	}
 	in.Active = traits.Active
 	inScope, why := a.scope.Contains(subj)
+	if inScope && a.configScope != nil {
+		inScope, why = a.configScope.Contains(subj)
+	}
 	if traits.Active {
 		if a.passiveOnly {
 			return in, fmt.Sprintf("%s is active (it touches the target) and the engagement is passive_only", op)
