@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/reconform/reconform/schema"
 )
 
@@ -101,5 +103,61 @@ func TestOnlyTheLatestMoveIsAFact(t *testing.T) {
 	}
 	if n := len(Timeline(fs)[0].Moves); n != 2 {
 		t.Errorf("timeline has %d moves, want both", n)
+	}
+}
+
+func TestSetReplacementMovesToEveryNewValue(t *testing.T) {
+	at := func(m, d, h int) time.Time { return time.Date(2024, time.Month(m), d, h, 0, 0, 0, time.UTC) }
+	now := at(11, 1, 0)
+	ns := func(v string, first, last time.Time, current bool) schema.Finding {
+		return schema.Finding{Name: "contoso.example", Type: "NS", Value: v, FirstSeen: first, LastSeen: last, Current: current}
+	}
+	tests := map[string]struct {
+		findings []schema.Finding
+		want     []string // grouped moves
+		fact     string
+	}{
+		"two by two, seen hours apart": {
+			findings: []schema.Finding{
+				ns("ns11.domaincontrol.com", at(1, 1, 0), at(2, 1, 0), false),
+				ns("ns12.domaincontrol.com", at(1, 1, 0), at(2, 1, 0), false),
+				ns("kim.ns.cloudflare.com", at(2, 1, 3), now, true),
+				ns("lou.ns.cloudflare.com", at(2, 1, 9), now, true),
+			},
+			want: []string{"NS ns11.domaincontrol.com, ns12.domaincontrol.com -> kim.ns.cloudflare.com, lou.ns.cloudflare.com"},
+			fact: "NS ns11.domaincontrol.com, ns12.domaincontrol.com -> kim.ns.cloudflare.com, lou.ns.cloudflare.com",
+		},
+		"one by two": {
+			findings: []schema.Finding{
+				ns("ns1.contoso.example", at(1, 1, 0), at(2, 1, 0), false),
+				ns("a.ns1.example", at(2, 1, 0), now, true),
+				ns("b.ns1.example", at(2, 1, 0), now, true),
+			},
+			want: []string{"NS ns1.contoso.example -> a.ns1.example, b.ns1.example"},
+			fact: "NS ns1.contoso.example -> a.ns1.example, b.ns1.example",
+		},
+		"a value added months later is not part of the move": {
+			findings: []schema.Finding{
+				ns("ns1.contoso.example", at(1, 1, 0), at(2, 1, 0), false),
+				ns("a.ns1.example", at(2, 1, 0), now, true),
+				ns("c.ns1.example", at(6, 1, 0), now, true),
+			},
+			want: []string{"NS ns1.contoso.example -> a.ns1.example"},
+			fact: "NS ns1.contoso.example -> a.ns1.example",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, m := range GroupMoves(Timeline(tc.findings)[0].Moves) {
+				got = append(got, m.String())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("grouped moves (-want +got):\n%s", diff)
+			}
+			if !hasFact(Derive(tc.findings, Options{}), "contoso.example", "moved", tc.fact) {
+				t.Errorf("no moved fact %q", tc.fact)
+			}
+		})
 	}
 }

@@ -101,7 +101,7 @@ func TestDerive(t *testing.T) {
 		{"www.acme.example", "moved", "A 198.51.100.7 -> 203.0.113.10"},
 		{"shop.acme.example", "cname_service", "shopify"},
 		{"acme.example", "moved", "MX 1 aspmx.l.google.com, 5 alt1.aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com"},
-		{"acme.example", "moved", "NS ns-1021.awsdns-63.net, ns-1660.awsdns-15.co.uk -> lara.ns.cloudflare.com"},
+		{"acme.example", "moved", "NS ns-1021.awsdns-63.net, ns-1660.awsdns-15.co.uk -> lara.ns.cloudflare.com, tom.ns.cloudflare.com"},
 		{"_dmarc.acme.example", "moved", "TXT v=DMARC1; p=reject; sp=reject; rua=mailto:dmarc@acme.example -> v=DMARC1; p=none; rua=mailto:dmarc@acme.example,mailto:x7@rua.agari.com"},
 	}
 	for _, w := range want {
@@ -278,7 +278,9 @@ func TestTimeline(t *testing.T) {
 	}
 	wantApex := []string{
 		"NS ns-1021.awsdns-63.net -> lara.ns.cloudflare.com",
+		"NS ns-1021.awsdns-63.net -> tom.ns.cloudflare.com",
 		"NS ns-1660.awsdns-15.co.uk -> lara.ns.cloudflare.com",
+		"NS ns-1660.awsdns-15.co.uk -> tom.ns.cloudflare.com",
 		"MX 1 aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com",
 		"MX 5 alt1.aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com",
 		"TXT v=spf1 include:_spf.google.com ~all -> v=spf1 ip4:203.0.113.0/24 include:spf.protection.outlook.com include:_spf.acme.example -all",
@@ -293,6 +295,18 @@ func TestTimeline(t *testing.T) {
 	}
 	if m := Timeline(rr)[0].Moves; len(m) != 0 {
 		t.Errorf("round-robin reported as moves: %v", m)
+	}
+	var grouped []string
+	for _, m := range GroupMoves(apex.Moves) {
+		grouped = append(grouped, m.String())
+	}
+	wantGrouped := []string{
+		"NS ns-1021.awsdns-63.net, ns-1660.awsdns-15.co.uk -> lara.ns.cloudflare.com, tom.ns.cloudflare.com",
+		"MX 1 aspmx.l.google.com, 5 alt1.aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com",
+		"TXT v=spf1 include:_spf.google.com ~all -> v=spf1 ip4:203.0.113.0/24 include:spf.protection.outlook.com include:_spf.acme.example -all",
+	}
+	if diff := cmp.Diff(wantGrouped, grouped); diff != "" {
+		t.Errorf("grouped apex moves (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(apex.Records[0].Type, "MX") {
 		t.Errorf("records not sorted by type: %v", apex.Records[0])

@@ -134,12 +134,28 @@ func moves(recs []Interval) []Move {
 		if best < 0 {
 			continue
 		}
-		b := recs[best]
-		at := b.FirstSeen
+		// A set replaced at once (two name servers by two others) moves
+		// to every successor that started with the closest one, so no
+		// new value is left out of the move.
+		var to []int
+		for _, j := range byClass[a.Type+" "+class] {
+			b := recs[j]
+			if b.Value != a.Value && succeeds(b, a) && absDuration(b.FirstSeen.Sub(recs[best].FirstSeen)) <= startedTogether {
+				to = append(to, j)
+			}
+		}
+		at := recs[best].FirstSeen
+		for _, j := range to {
+			if recs[j].FirstSeen.Before(at) {
+				at = recs[j].FirstSeen
+			}
+		}
 		if at.IsZero() {
 			at = a.LastSeen
 		}
-		out = append(out, Move{Type: a.Type, From: a.Value, To: b.Value, At: at})
+		for _, j := range to {
+			out = append(out, Move{Type: a.Type, From: a.Value, To: recs[j].Value, At: at})
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].At.Equal(out[j].At) {
@@ -148,8 +164,51 @@ func moves(recs []Interval) []Move {
 		if out[i].Type != out[j].Type {
 			return out[i].Type < out[j].Type
 		}
-		return out[i].From < out[j].From
+		if out[i].From != out[j].From {
+			return out[i].From < out[j].From
+		}
+		return out[i].To < out[j].To
 	})
+	return out
+}
+
+// startedTogether is how close the first sightings of new values must be
+// for them to belong to one replacement: passive DNS sees the members of
+// a new NS or MX set at slightly different times.
+const startedTogether = 24 * time.Hour
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// GroupMoves merges the moves of one type at one time into one move
+// whose From and To list the values replaced together, sorted and joined
+// with ", " ("NS a, b -> c, d"): one replacement, however many values it
+// touched. moves must be one name's, as Timeline gives them.
+func GroupMoves(moves []Move) []Move {
+	type key struct {
+		typ string
+		at  time.Time
+	}
+	var order []key
+	from, to := map[key][]string{}, map[key][]string{}
+	for _, m := range moves {
+		k := key{m.Type, m.At}
+		if _, ok := from[k]; !ok {
+			order = append(order, k)
+		}
+		from[k] = appendNew(from[k], m.From)
+		to[k] = appendNew(to[k], m.To)
+	}
+	out := make([]Move, 0, len(order))
+	for _, k := range order {
+		sort.Strings(from[k])
+		sort.Strings(to[k])
+		out = append(out, Move{Type: k.typ, From: strings.Join(from[k], ", "), To: strings.Join(to[k], ", "), At: k.at})
+	}
 	return out
 }
 
