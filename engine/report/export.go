@@ -105,15 +105,21 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// csv writes one row per finding with a header:
+// csv writes one row per record with a header:
 // name,type,value,first_seen,last_seen,count,sources,current. Times are
-// RFC 3339 (empty when unknown), sources are joined with ";".
+// RFC 3339 (empty when unknown), sources are joined with ";". As in the
+// COF export, HOST findings are names, not records, and are left out: a
+// row without a value is not one other tools (or reconform's file
+// provider) can read back.
 func (m *model) csv(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"name", "type", "value", "first_seen", "last_seen", "count", "sources", "current"}); err != nil {
 		return err
 	}
 	for _, f := range m.findings {
+		if f.Type == schema.TypeHost || f.Value == "" {
+			continue
+		}
 		rec := []string{f.Name, f.Type, f.Value, rfc3339(f.FirstSeen), rfc3339(f.LastSeen),
 			strconv.FormatInt(f.Count, 10), strings.Join(f.Sources, ";"), strconv.FormatBool(f.Current)}
 		if err := cw.Write(rec); err != nil {

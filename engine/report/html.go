@@ -130,7 +130,7 @@ func (m *model) html(w io.Writer) error {
 		p.Recent, _ = timelineSVG(tls, last.AddDate(-1, 0, 0))
 	}
 	for _, tl := range m.timeline {
-		for _, mv := range tl.Moves {
+		for _, mv := range analysis.GroupMoves(tl.Moves) {
 			p.Moves = append(p.Moves, htmlMove{When: day(mv.At), Name: tl.Name, Type: mv.Type, From: mv.From, To: mv.To})
 		}
 	}

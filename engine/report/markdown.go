@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/reconform/reconform/engine/analysis"
 	"github.com/reconform/reconform/engine/diff"
 )
 
@@ -133,7 +134,7 @@ func (m *model) markdown(w io.Writer) error {
 	o.printf("\n## Timeline\n\n")
 	var moves []string
 	for _, tl := range m.timeline {
-		for _, mv := range tl.Moves {
+		for _, mv := range analysis.GroupMoves(tl.Moves) {
 			moves = append(moves, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", day(mv.At), mdCode(tl.Name), mv.Type, mdCode(mv.From), mdCode(mv.To)))
 		}
 	}
@@ -276,6 +277,9 @@ func providers(now, past []string) string {
 func spfCell(p Profile) string {
 	s := p.SPF
 	if s == "" {
+		if p.SPFError != "" {
+			return "broken: " + p.SPFError
+		}
 		return ""
 	}
 	if p.SPFPermissive {

@@ -125,6 +125,7 @@ type Profile struct {
 	NS            []string `json:"ns,omitempty"`
 	SPF           string   `json:"spf,omitempty"`
 	SPFLookups    string   `json:"spf_lookups,omitempty"`
+	SPFError      string   `json:"spf_error,omitempty"`
 	SPFIncludes   []string `json:"spf_includes,omitempty"`
 	Senders       []string `json:"mail_senders,omitempty"`
 	DMARC         string   `json:"dmarc,omitempty"`
@@ -318,6 +319,8 @@ func (m *model) buildProfiles() {
 			}
 		case "spf_permissive":
 			get(f.Subject).SPFPermissive = true
+		case "spf_error":
+			get(f.Subject).SPFError = f.Value
 		case "spf_lookups":
 			get(f.Subject).SPFLookups = f.Value
 		case "spf_include":
@@ -638,7 +641,7 @@ func (m *model) buildSummary() {
 	s.Names = len(names)
 	s.IPs = len(m.addresses())
 	for _, tl := range m.timeline {
-		s.Moves += len(tl.Moves)
+		s.Moves += len(analysis.GroupMoves(tl.Moves))
 	}
 	for _, in := range m.in.Instances {
 		s.Instances[string(in.Status)]++

@@ -265,3 +265,99 @@ func BenchmarkMarkdown50k(b *testing.B) {
 		}
 	}
 }
+
+// worldReport renders a report over findings of a small world, with the
+// facts analysis derives from them.
+func worldReport(t *testing.T, format string, scope []string, fs []schema.Finding) string {
+	t.Helper()
+	s := state.New("world")
+	for _, f := range fs {
+		c := state.Historical
+		if f.Current {
+			c = state.Current
+		}
+		s.Findings = append(s.Findings, state.Finding{Finding: f, Currency: c})
+	}
+	state.SortFindings(s.Findings)
+	s.Facts = analysis.Derive(s.SchemaFindings(), analysis.Options{Scope: scope})
+	in := FromState(s)
+	in.Scope = scope
+	var buf bytes.Buffer
+	if err := Render(&buf, format, in); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func TestReportMatchesWorld(t *testing.T) {
+	at := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	now := at(2026, 11, 1)
+	rec := func(name, typ, value string, first, last time.Time) schema.Finding {
+		f := schema.NewFinding(name, typ, value)
+		f.FirstSeen, f.LastSeen, f.Current = first, last, last.Equal(now)
+		return f
+	}
+	host := func(name string) schema.Finding {
+		f := schema.NewFinding(name, schema.TypeHost, "")
+		f.FirstSeen, f.LastSeen, f.Current = now, now, true
+		return f
+	}
+	tests := map[string]struct {
+		format   string
+		findings []schema.Finding
+		want     []string
+		notWant  []string
+	}{
+		"several SPF records are shown as broken in the profile": {
+			format: "md",
+			findings: []schema.Finding{
+				rec("gamma.example", "MX", "10 eu-smtp-inbound-1.mimecast.com", at(2025, 1, 1), now),
+				rec("gamma.example", "TXT", "v=spf1 include:_netblocks.mimecast.com -all", at(2025, 1, 1), now),
+				rec("gamma.example", "TXT", "v=spf1 +all", at(2025, 1, 1), now),
+			},
+			want: []string{"| `gamma.example` | mimecast |  | broken: several SPF records (permerror) | missing |"},
+		},
+		"a name-server set replaced at once is one move to every new server": {
+			format: "md",
+			findings: []schema.Finding{
+				rec("contoso.example", "NS", "ns11.domaincontrol.com", at(2022, 1, 1), at(2024, 2, 1)),
+				rec("contoso.example", "NS", "ns12.domaincontrol.com", at(2022, 1, 1), at(2024, 2, 1)),
+				rec("contoso.example", "NS", "kim.ns.cloudflare.com", at(2024, 2, 1), now),
+				rec("contoso.example", "NS", "lou.ns.cloudflare.com", at(2024, 2, 1), now),
+				rec("contoso.example", "A", "198.51.100.10", at(2022, 1, 1), at(2023, 3, 1)),
+				rec("contoso.example", "A", "198.51.100.20", at(2023, 2, 27), at(2024, 6, 1)),
+				rec("contoso.example", "A", "192.0.2.130", at(2024, 6, 1), now),
+			},
+			want: []string{
+				"| Moves | 3 |",
+				"| 2024-02-01 | `contoso.example` | NS | `ns11.domaincontrol.com, ns12.domaincontrol.com` | `kim.ns.cloudflare.com, lou.ns.cloudflare.com` |",
+				"| 2023-02-27 | `contoso.example` | A | `198.51.100.10` | `198.51.100.20` |",
+				"| 2024-06-01 | `contoso.example` | A | `198.51.100.20` | `192.0.2.130` |",
+			},
+		},
+		"the CSV export has records only": {
+			format: "csv",
+			findings: []schema.Finding{
+				host("vpn.contoso.example"),
+				rec("contoso.example", "A", "192.0.2.130", at(2024, 6, 1), now),
+			},
+			want:    []string{"contoso.example,A,192.0.2.130,2024-06-01T00:00:00Z,2026-11-01T00:00:00Z,0,,true\n"},
+			notWant: []string{"HOST"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := worldReport(t, tc.format, []string{"contoso.example", "gamma.example"}, tc.findings)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("report lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("report has %q", w)
+				}
+			}
+		})
+	}
+}
