@@ -75,7 +75,7 @@ var dnsRules = []hostRule{
 	{Provider: "linode", Suffixes: []string{"linode.com"}},
 	{Provider: "namecheap", Suffixes: []string{"registrar-servers.com", "namecheaphosting.com"}},
 	{Provider: "gandi", Suffixes: []string{"gandi.net"}},
-	{Provider: "ovh", Suffixes: []string{"ovh.net", "ovh.ca"}},
+	{Provider: "ovh", Suffixes: []string{"ovh.net", "ovh.ca", "anycast.me"}},
 	{Provider: "hetzner", Suffixes: []string{"hetzner.com", "hetzner.de", "your-server.de", "second-ns.com", "second-ns.de"}},
 	{Provider: "vercel", Suffixes: []string{"vercel-dns.com"}},
 	{Provider: "wix", Suffixes: []string{"wixdns.net"}},

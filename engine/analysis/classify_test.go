@@ -67,6 +67,7 @@ func TestClassifyNS(t *testing.T) {
 		"namecheap":       {"dns1.registrar-servers.com", "acme.example", "namecheap"},
 		"gandi":           {"ns-123-a.gandi.net", "acme.example", "gandi"},
 		"ovh":             {"dns10.ovh.net", "acme.example", "ovh"},
+		"ovh anycast":     {"dns200.anycast.me", "acme.example", "ovh"},
 		"hetzner":         {"hydrogen.ns.hetzner.com", "acme.example", "hetzner"},
 		"self":            {"ns1.acme.example", "acme.example", "self-hosted"},
 		"other":           {"ns1.registrar.example", "acme.example", "other"},

@@ -225,7 +225,7 @@ func TestDeriveEdgeCases(t *testing.T) {
 		},
 		"two dmarc records": {
 			findings: []schema.Finding{cur("_dmarc.a.example", "TXT", "v=DMARC1; p=reject"), cur("_dmarc.a.example", "TXT", "v=DMARC1; p=none")},
-			want:     [][3]string{{"a.example", "dmarc_policy", "invalid"}},
+			want:     [][3]string{{"a.example", "dmarc_policy", "invalid"}, {"a.example", "dmarc_error", "several DMARC records"}},
 		},
 		"mixed mail providers": {
 			findings: []schema.Finding{cur("a.example", "MX", "10 mx1.a.example"), cur("a.example", "MX", "20 us-smtp-inbound-1.mimecast.com")},

@@ -150,7 +150,7 @@ func dmarcFacts(ix *index) []schema.Fact {
 		}
 		if distinctValues(ix, recs) > 1 {
 			add("dmarc_policy", "invalid")
-			add("dmarc_error", "several DMARC records: receivers apply none")
+			add("dmarc_error", "several DMARC records")
 			continue
 		}
 		d, err := ParseDMARC(ix.findings[recs[0]].Value)
