@@ -352,3 +352,23 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// A fact value that holds an arrow is quoted in "old -> new".
+func TestFactChangeWithArrowsIsQuoted(t *testing.T) {
+	r := &Result{Old: &Side{Serial: 1}, New: &Side{Serial: 2}, FactsChanged: []FactChange{
+		{Subject: "acme.example", Kind: "moved", Old: "A 192.0.2.1 -> 192.0.2.2", New: "A 192.0.2.1 -> 192.0.2.3"},
+		{Subject: "acme.example", Kind: "mail_provider", Old: "google-workspace", New: "microsoft-365"},
+	}}
+	var b bytes.Buffer
+	if err := Text(&b, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`~ acme.example moved: "A 192.0.2.1 -> 192.0.2.2" -> "A 192.0.2.1 -> 192.0.2.3"`,
+		`~ acme.example mail_provider: google-workspace -> microsoft-365`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,7 +152,7 @@ func Text(w io.Writer, r *Result, opts TextOptions) error {
 		t.printf("\nFacts:\n")
 		for _, c := range r.FactsChanged {
 			if c.Weakening {
-				t.printf("  %s %s %s: %s -> %s  %s\n", t.c(cRed+cBold, "!"), c.Subject, c.Kind, c.Old, t.c(cRed+cBold, c.New), t.c(cRed+cBold, "WEAKENED"))
+				t.printf("  %s %s %s: %s -> %s  %s\n", t.c(cRed+cBold, "!"), c.Subject, c.Kind, changeSide(c.Old), t.c(cRed+cBold, changeSide(c.New)), t.c(cRed+cBold, "WEAKENED"))
 			}
 		}
 		for _, f := range r.FactsAdded {
@@ -162,7 +163,7 @@ func Text(w io.Writer, r *Result, opts TextOptions) error {
 		}
 		for _, c := range r.FactsChanged {
 			if !c.Weakening {
-				t.printf("  %s %s %s: %s -> %s\n", t.c(cYellow, "~"), c.Subject, c.Kind, t.c(cRed, c.Old), t.c(cGreen, c.New))
+				t.printf("  %s %s %s: %s -> %s\n", t.c(cYellow, "~"), c.Subject, c.Kind, t.c(cRed, changeSide(c.Old)), t.c(cGreen, changeSide(c.New)))
 			}
 		}
 	}
@@ -466,4 +467,14 @@ func buildDoc(r *Result) jsonDoc {
 		doc.Facts.Changed = append(doc.Facts.Changed, jsonFactChange{Subject: c.Subject, Kind: c.Kind, Old: c.Old, New: c.New, Weakening: c.Weakening})
 	}
 	return doc
+}
+
+// changeSide is one side of "old -> new": quoted when it is empty or holds
+// an arrow itself (a moved fact's "A 192.0.2.1 -> 192.0.2.2"), so the
+// line still reads unambiguously.
+func changeSide(v string) string {
+	if v == "" || strings.Contains(v, "->") {
+		return strconv.Quote(v)
+	}
+	return v
 }
