@@ -276,8 +276,8 @@ pre.drift del { background: #fee2e2; }
 
 <h2 id="shared">Shared hosting</h2>
 {{if .Shared}}<table>
-<tr><th>IP</th><th>Registered domains</th><th>Shared hosting</th><th>Our names</th><th>Neighbours (sample)</th></tr>
-{{range .Shared}}<tr><td><code>{{.IP}}</code></td><td>{{.Domains}}</td><td>{{if .Shared}}<span class="yes">yes</span>{{else}}no{{end}}</td><td class="mono">{{range $i, $v := .Ours}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td class="mono">{{range $i, $v := .Sample}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
+<tr><th>IP</th><th>Registered domains</th><th>Not ours</th><th>Shared hosting</th><th>Our names</th><th>Neighbours (sample)</th></tr>
+{{range .Shared}}<tr><td><code>{{.IP}}</code></td><td>{{.Domains}}</td><td>{{.Others}}</td><td>{{if .Shared}}<span class="yes">yes</span>{{else}}no{{end}}</td><td class="mono">{{range $i, $v := .Ours}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td class="mono">{{range $i, $v := .Sample}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">No address hosts more than one registered domain.</p>{{end}}
 
 {{if .Verified}}<h2 id="live">Live DNS verification</h2>

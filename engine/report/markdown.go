@@ -178,13 +178,13 @@ func (m *model) markdown(w io.Writer) error {
 	if len(m.shared) == 0 {
 		o.printf("No address hosts more than one registered domain.\n")
 	} else {
-		o.printf("| IP | Registered domains | Shared hosting | Our names | Neighbours (sample) |\n|---|---|---|---|---|\n")
+		o.printf("| IP | Registered domains | Not ours | Shared hosting | Our names | Neighbours (sample) |\n|---|---|---|---|---|---|\n")
 		for _, r := range m.shared {
 			flag := "no"
 			if r.Shared {
 				flag = "**yes**"
 			}
-			o.printf("| %s | %d | %s | %s | %s |\n", mdCode(r.IP), r.Domains, flag, codeList(r.Ours), codeList(r.Sample))
+			o.printf("| %s | %d | %d | %s | %s | %s |\n", mdCode(r.IP), r.Domains, r.Others, flag, codeList(r.Ours), codeList(r.Sample))
 		}
 	}
 

@@ -166,6 +166,7 @@ type RangeRow struct {
 type SharedRow struct {
 	IP      string   `json:"ip"`
 	Domains int      `json:"registered_domains"`
+	Others  int      `json:"other_domains"` // registered domains none of our names is under
 	Shared  bool     `json:"shared_hosting"`
 	Ours    []string `json:"in_scope_names,omitempty"`
 	Sample  []string `json:"neighbours,omitempty"`
@@ -533,19 +534,22 @@ func (m *model) buildShared() {
 	for _, f := range m.factsOf("shared_hosting") {
 		n, _ := strconv.Atoi(f.Value)
 		row := SharedRow{IP: f.Subject, Domains: n, Shared: flagged[f.Subject]}
-		seen := map[string]bool{}
+		ours, others := map[string]bool{}, map[string]bool{}
 		for _, h := range hosted[f.Subject] {
 			if m.shown[h.Name] {
 				row.Ours = append(row.Ours, h.Name)
-				continue
+				ours[analysis.RegisteredDomain(h.Name)] = true
 			}
-			d := analysis.RegisteredDomain(h.Name)
-			if !seen[d] && len(row.Sample) < 10 {
-				seen[d] = true
+		}
+		for _, h := range hosted[f.Subject] {
+			if d := analysis.RegisteredDomain(h.Name); !m.shown[h.Name] && !ours[d] && !others[d] {
+				others[d] = true
 				row.Sample = append(row.Sample, d)
 			}
 		}
+		row.Others = len(others)
 		sort.Strings(row.Sample)
+		row.Sample = row.Sample[:min(len(row.Sample), 10)]
 		m.shared = append(m.shared, row)
 	}
 	sort.SliceStable(m.shared, func(i, j int) bool {

@@ -149,7 +149,7 @@ func TestReportContent(t *testing.T) {
 		"acme-corp.example: SPF +all lets any host send as the domain",
 		"203.0.113.10 is shared hosting: 7 registered domains seen on it",
 		"| 2023-05-02 | `www.acme.example` | A | `198.51.100.7` | `203.0.113.10` |",
-		"| `203.0.113.10` | 7 | **yes** | `www.acme.example` |",
+		"| `203.0.113.10` | 7 | 6 | **yes** | `www.acme.example` |",
 		"dmarc_policy weakened: `reject` → `none`",
 		"| `securitytrails resolutions acme.example` | failed | HTTP 503 Service Unavailable |",
 	} {
@@ -334,6 +334,17 @@ func TestReportMatchesWorld(t *testing.T) {
 				"| 2023-02-27 | `contoso.example` | A | `198.51.100.10` | `198.51.100.20` |",
 				"| 2024-06-01 | `contoso.example` | A | `198.51.100.20` | `192.0.2.130` |",
 			},
+		},
+		"shared hosting counts the registered domains that are not ours": {
+			format: "md",
+			findings: []schema.Finding{
+				rec("contoso.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+				rec("shop.contoso.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+				rec("www.neighbour1.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+				rec("blog.neighbour1.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+				rec("neighbour2.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+			},
+			want: []string{"| `192.0.2.80` | 3 | 2 | no | `contoso.example`, `shop.contoso.example` | `neighbour1.example`, `neighbour2.example` |"},
 		},
 		"the CSV export has records only": {
 			format: "csv",
