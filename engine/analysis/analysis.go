@@ -17,7 +17,8 @@
 //	dns_provider_past       zone    a provider seen only in historical NS
 //	spf_all                 domain  -all, ~all, ?all, +all; "no-all" (a record without
 //	                                all or redirect: neutral); "missing" (the domain has
-//	                                current MX and no SPF record)
+//	                                current MX and no SPF record; with Options.Instances,
+//	                                only if a query of the run asked its TXT: unasked.go)
 //	spf_permissive          domain  +all, ?all or no-all: anyone may send as the domain
 //	spf_include             domain  each include: domain (one fact each)
 //	mail_sender             domain  a sending service its SPF includes: mailgun,
@@ -30,7 +31,8 @@
 //	spf_error               domain  why the record is broken (several records, syntax)
 //	dmarc_policy            domain  none, quarantine, reject; "missing" when the domain
 //	                                has current MX and neither it nor its registered
-//	                                domain publishes DMARC; "invalid" for several records
+//	                                domain publishes DMARC (and TXT was asked, as for
+//	                                spf_all); "invalid" for several records
 //	dmarc_subdomain_policy  domain  effective sp (p when sp is absent)
 //	dmarc_pct               domain  effective pct (100 when absent)
 //	dmarc_rua, dmarc_ruf    domain  each report address (mailto: stripped)
@@ -145,6 +147,7 @@ func Derive(findings []schema.Finding, opts Options) []schema.Fact {
 	facts = append(facts, asnFacts(ix, table)...)
 	facts = append(facts, moveFacts(ix)...)
 	facts = append(facts, verifyFacts(findings, opts)...)
+	facts = dropUnasked(facts, opts.Instances)
 	return finish(facts, opts.MaxEvidence)
 }
 
