@@ -187,8 +187,12 @@ func TestParseSPF(t *testing.T) {
 			want: SPF{Includes: []string{"mailgun.org"}, All: "+all", Lookups: 3},
 		},
 		"trailing dots": {
-			in:   "v=spf1 include:_spf.Google.com. redirect=_spf.acme.example. ~all",
-			want: SPF{Includes: []string{"_spf.google.com"}, Redirect: "_spf.acme.example", All: "~all", Lookups: 2},
+			in:   "v=spf1 include:_spf.Google.com. redirect=_spf.acme.example.",
+			want: SPF{Includes: []string{"_spf.google.com"}, Redirect: "_spf.acme.example", Lookups: 2},
+		},
+		"redirect beside all is never followed": {
+			in:   "v=spf1 include:_spf.google.com ~all redirect=_spf.acme.example",
+			want: SPF{Includes: []string{"_spf.google.com"}, All: "~all", Lookups: 1},
 		},
 		"exp modifier": {
 			in:   "v=spf1 mx -all exp=explain._spf.%{d}",

@@ -202,6 +202,11 @@ func TestDeriveEdgeCases(t *testing.T) {
 			findings: []schema.Finding{cur("a.example", "TXT", "v=spf1 redirect=_spf.a.example"), cur("_spf.a.example", "TXT", "v=spf1 redirect=a.example")},
 			notWant:  [][3]string{{"a.example", "spf_all", "no-all"}, {"a.example", "spf_all", ""}},
 		},
+		"spf redirect beside all": {
+			findings: []schema.Finding{cur("a.example", "TXT", "v=spf1 include:x.example ~all redirect=_spf.a.example"), cur("_spf.a.example", "TXT", "v=spf1 a mx +all")},
+			want:     [][3]string{{"a.example", "spf_all", "~all"}, {"a.example", "spf_lookups", "1"}},
+			notWant:  [][3]string{{"a.example", "spf_permissive", "+all"}, {"a.example", "spf_redirect", "_spf.a.example"}, {"a.example", "spf_lookups", "4"}},
+		},
 		"spf redirect chain": {
 			findings: []schema.Finding{cur("a.example", "TXT", "v=spf1 redirect=b.example"), cur("b.example", "TXT", "v=spf1 redirect=c.example"), cur("c.example", "TXT", "v=spf1 ?all")},
 			want:     [][3]string{{"a.example", "spf_all", "?all"}, {"a.example", "spf_permissive", "?all"}},

@@ -28,6 +28,8 @@ type SPF struct {
 	Terms    []SPFTerm
 	Includes []string // include: domains, in order
 	IP4, IP6 []string // ip4:/ip6: networks, in order
+	// Redirect is the redirect= domain, "" when the record has none or
+	// an all mechanism makes it unreachable.
 	Redirect string
 	// All is the all mechanism with its qualifier ("-all", "~all",
 	// "?all", "+all"), "" when the record has none.
@@ -93,6 +95,12 @@ func ParseSPF(txt string) (SPF, error) {
 		case "ip6":
 			spf.IP6 = append(spf.IP6, strings.ToLower(term.Value))
 		}
+	}
+	if spf.All != "" && spf.Redirect != "" {
+		// all always matches, so a redirect beside it is never followed
+		// (RFC 7208 6.1): it neither decides nor costs a lookup.
+		spf.Redirect = ""
+		spf.Lookups--
 	}
 	if len(errs) > 0 {
 		return spf, fmt.Errorf("%s", strings.Join(errs, "; "))
