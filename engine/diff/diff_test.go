@@ -372,3 +372,15 @@ func TestFactChangeWithArrowsIsQuoted(t *testing.T) {
 		}
 	}
 }
+
+func TestIgnoredCountReads(t *testing.T) {
+	for n, want := range map[int]string{1: "(1 change hidden by ignore rules.)", 3: "(3 changes hidden by ignore rules.)"} {
+		var b bytes.Buffer
+		if err := Text(&b, &Result{Old: &Side{Serial: 1}, New: &Side{Serial: 2}, Ignored: n}, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
+	}
+}

@@ -125,7 +125,7 @@ func Text(w io.Writer, r *Result, opts TextOptions) error {
 	if !r.HasDrift() && len(r.Unverified) == 0 && len(r.Reverified) == 0 && len(r.Forgotten) == 0 {
 		t.printf("\nNo changes: the infrastructure matches the previous state.")
 		if r.Ignored > 0 {
-			t.printf(" (%d changes hidden by ignore rules.)", r.Ignored)
+			t.printf(" (%d %s hidden by ignore rules.)", r.Ignored, plural(r.Ignored, "change"))
 		}
 		t.printf("\n")
 		return t.err
@@ -477,4 +477,12 @@ func changeSide(v string) string {
 		return strconv.Quote(v)
 	}
 	return v
+}
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
