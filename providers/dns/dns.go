@@ -492,6 +492,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// errTimeout is a question no resolver answered within the timeout.
+var errTimeout = errors.New("timed out")
+
 // errRcode is a response code that is not an answer.
 type errRcode struct {
 	rcode  int
@@ -555,6 +558,10 @@ func (p *Provider) exchange(ctx context.Context, name string, qtype uint16, sent
 			return nil, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindBadInput,
 				Msg: fmt.Sprintf("%s: the resolver rejected the question", qs), Err: lastErr}
 		}
+	}
+	if errors.Is(lastErr, errTimeout) {
+		return nil, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindTransient, Retryable: true,
+			Msg: fmt.Sprintf("%s: timed out: no answer from %s within %s (%d %s)", qs, strings.Join(p.resolvers, ", "), p.timeout, attempts, plural(attempts, "attempt", "attempts"))}
 	}
 	return nil, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindTransient, Retryable: true,
 		Msg: fmt.Sprintf("%s: no answer from %s in %d %s of %s", qs, strings.Join(p.resolvers, ", "), attempts, plural(attempts, "attempt", "attempts"), p.timeout), Err: lastErr}
@@ -622,7 +629,7 @@ func (p *Provider) send(ctx context.Context, network, server string, m *mdns.Msg
 		// rather than "use of closed network connection".
 		var ne net.Error
 		if ctx.Err() == nil && (errors.Is(qctx.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
-			return nil, fmt.Errorf("timed out: no answer within %s", p.timeout)
+			return nil, errTimeout
 		}
 		return nil, err
 	}

@@ -360,12 +360,12 @@ func TestResolveErrors(t *testing.T) {
 		{name: "SERVFAIL asks each resolver once", resolvers: []string{srv.Addr, srv2.Addr}, retries: 2, query: resolveQuery("servfail.acme.example", "A"),
 			kind: providers.KindTransient, retryable: true, msg: "SERVFAIL", srv: 1, srv2: 1},
 		{name: "a resolver that never answers", resolvers: []string{drop.Addr}, retries: 1, query: resolveQuery("acme.example", "A"),
-			kind: providers.KindTransient, retryable: true, msg: "no answer", drop: 2},
+			kind: providers.KindTransient, retryable: true, msg: "timed out: no answer from " + drop.Addr + " within 100ms (2 attempts)", drop: 2},
 		// The deadline closes the socket; the error must still say timeout,
 		// not "use of closed network connection" (found against a silent
 		// UDP port in acceptance testing).
 		{name: "a timeout says so", resolvers: []string{drop.Addr}, query: resolveQuery("acme.example", "A"),
-			kind: providers.KindTransient, retryable: true, msg: "timed out: no answer within 100ms", drop: 1},
+			kind: providers.KindTransient, retryable: true, msg: "acme.example A: timed out: no answer from " + drop.Addr + " within 100ms (1 attempt)", drop: 1},
 		{name: "referral is not an answer", resolvers: []string{srv.Addr}, query: resolveQuery("host.sub.acme.example", "A"),
 			kind: providers.KindBadInput, msg: "referral to ns.other.example", srv: 1},
 	}
