@@ -282,6 +282,9 @@ func spfCell(p Profile) string {
 		}
 		return ""
 	}
+	if p.SPFRedirect != "" && s != "redirect="+p.SPFRedirect {
+		s += " via redirect=" + p.SPFRedirect // the verdict is the redirect target's
+	}
 	if p.SPFPermissive {
 		s += " (permissive)"
 	}

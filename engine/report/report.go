@@ -126,6 +126,7 @@ type Profile struct {
 	SPF           string   `json:"spf,omitempty"`
 	SPFLookups    string   `json:"spf_lookups,omitempty"`
 	SPFError      string   `json:"spf_error,omitempty"`
+	SPFRedirect   string   `json:"spf_redirect,omitempty"`
 	SPFIncludes   []string `json:"spf_includes,omitempty"`
 	Senders       []string `json:"mail_senders,omitempty"`
 	DMARC         string   `json:"dmarc,omitempty"`
@@ -315,7 +316,9 @@ func (m *model) buildProfiles() {
 		case "spf_all":
 			get(f.Subject).SPF = f.Value
 		case "spf_redirect":
-			if p := get(f.Subject); p.SPF == "" {
+			p := get(f.Subject)
+			p.SPFRedirect = f.Value
+			if p.SPF == "" {
 				p.SPF = "redirect=" + f.Value
 			}
 		case "spf_permissive":

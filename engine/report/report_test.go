@@ -346,6 +346,20 @@ func TestReportMatchesWorld(t *testing.T) {
 			},
 			want: []string{"| `192.0.2.80` | 3 | 2 | no | `contoso.example`, `shop.contoso.example` | `neighbour1.example`, `neighbour2.example` |"},
 		},
+		"an SPF verdict reached through redirect= says so": {
+			format: "md",
+			findings: []schema.Finding{
+				rec("beta.example", "MX", "10 mx0a-001b2d01.pphosted.com", at(2025, 1, 1), now),
+				rec("beta.example", "TXT", "V=SPF1 Include:%{ir}.%{v}.%{d}.spf.has.pphosted.com exists:%{i}._spf.beta.example REDIRECT=_spf.beta.example", at(2025, 1, 1), now),
+				rec("_spf.beta.example", "TXT", "v=spf1 ip4:192.0.2.0/24 +all", at(2025, 1, 1), now),
+				rec("_dmarc.beta.example", "TXT", "V=DMARC1;P=Reject ; SP = quarantine;RUA=mailto:DMARC@Beta.example", at(2025, 1, 1), now),
+			},
+			want: []string{
+				"| `beta.example` | proofpoint |  | +all via redirect=_spf.beta.example (permissive), 3 lookups | p=reject sp=quarantine |",
+				"beta.example: SPF +all lets any host send as the domain",
+				"- DMARC reports to: `dmarc@beta.example`",
+			},
+		},
 		"the CSV export has records only": {
 			format: "csv",
 			findings: []schema.Finding{
@@ -358,7 +372,7 @@ func TestReportMatchesWorld(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := worldReport(t, tc.format, []string{"contoso.example", "gamma.example"}, tc.findings)
+			got := worldReport(t, tc.format, []string{"contoso.example", "gamma.example", "beta.example"}, tc.findings)
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("report lacks %q:\n%s", w, got)
