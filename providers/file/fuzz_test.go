@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 )
 
 func seedLines(f *testing.F, files ...string) {
@@ -80,6 +81,35 @@ func FuzzReadFile(f *testing.F) {
 			}
 			if err := ix.check(); err != nil {
 				t.Fatalf("format %q: built an inconsistent index: %v", format, err)
+			}
+		}
+	})
+}
+
+// FuzzSonarFastPath: whatever the fast path accepts is valid JSON and has
+// the same four values the general path reads.
+func FuzzSonarFastPath(f *testing.F) {
+	seedLines(f, "fdns.json")
+	f.Add([]byte(`{"timestamp":"1","name":"a.example","type":"a","value":"192.0.2.1"}  `))
+	f.Add([]byte(`{"timestamp":"1","name":"a.example","type":"a","value":"192.0.2.1"}x`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		fast, ok := sonarFields(line)
+		if !ok {
+			return
+		}
+		if !json.Valid(line) {
+			t.Fatalf("fast path accepted invalid JSON %q", line)
+		}
+		if !utf8.Valid(line) {
+			return // encoding/json would replace the bad bytes; we keep them, as scanObject does
+		}
+		var general map[string]string
+		if err := json.Unmarshal(line, &general); err != nil {
+			t.Fatalf("fast path accepted %q: %v", line, err)
+		}
+		for i, k := range []string{"timestamp", "name", "type", "value"} {
+			if general[k] != string(fast[i]) {
+				t.Errorf("%s: fast %q, general %q", k, fast[i], general[k])
 			}
 		}
 	})

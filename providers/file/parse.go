@@ -113,6 +113,14 @@ func jsonUint(kind jsonKind, val []byte) (int64, error) {
 func parseFDNSLine(line []byte, emit emitFunc) error {
 	var name, typ, value []byte
 	var ts int64
+	if f, ok := sonarFields(line); ok {
+		name, typ, value = f[1], f[2], f[3]
+		var err error
+		if ts, err = jsonUint(kindString, f[0]); err != nil {
+			return fmt.Errorf("timestamp: %w", err)
+		}
+		return emitFDNS(name, typ, value, ts, emit)
+	}
 	err := scanObject(line, func(key []byte, kind jsonKind, val []byte) error {
 		var err error
 		switch string(key) {
@@ -136,6 +144,46 @@ func parseFDNSLine(line []byte, emit emitFunc) error {
 	if name == nil || typ == nil || value == nil {
 		return errors.New("missing name, type or value")
 	}
+	return emitFDNS(name, typ, value, ts, emit)
+}
+
+// sonarKeys is the exact layout Rapid7 wrote its lines in.
+var sonarKeys = [4]string{`{"timestamp":"`, `","name":"`, `","type":"`, `","value":"`}
+
+// sonarFields is the fast path for lines in Rapid7's exact layout with no
+// escapes: it finds the four string values with IndexByte instead of
+// scanning every byte. Any other line returns false and takes the general
+// JSON path.
+func sonarFields(line []byte) (f [4][]byte, ok bool) {
+	rest := line
+	for i, key := range sonarKeys {
+		if len(rest) < len(key) || string(rest[:len(key)]) != key {
+			return f, false
+		}
+		rest = rest[len(key):]
+		end := bytes.IndexByte(rest, '"')
+		if end < 0 {
+			return f, false
+		}
+		f[i] = rest[:end]
+		if bytes.IndexByte(f[i], '\\') >= 0 {
+			return f, false
+		}
+		for _, c := range f[i] {
+			if c < 0x20 {
+				return f, false
+			}
+		}
+		rest = rest[end:]
+	}
+	tail := rest[1:] // after the closing quote of value
+	if len(tail) == 0 || tail[0] != '}' || len(bytes.TrimSpace(tail[1:])) != 0 {
+		return f, false
+	}
+	return f, true
+}
+
+func emitFDNS(name, typ, value []byte, ts int64, emit emitFunc) error {
 	rrtype, err := typeName(typ)
 	if err != nil {
 		return err
