@@ -247,7 +247,7 @@ pre.drift del { background: #fee2e2; }
 <h2 id="saas">SaaS verification tokens</h2>
 {{if .SaaSRows}}<table>
 <tr><th>Subject</th><th>Service</th><th>Status</th><th>Token</th></tr>
-{{range .SaaSRows}}<tr><td><code>{{.Subject}}</code></td><td>{{.Service}}</td><td>{{if .Current}}<span class="cur">current</span>{{else}}<span class="hist">historical</span>{{end}}</td><td><code>{{.Token}}</code></td></tr>
+{{range .SaaSRows}}<tr><td><code>{{.Subject}}</code></td><td>{{.Service}}</td><td>{{if .Current}}<span class="cur">current</span>{{else}}<span class="hist">historical</span>{{end}}</td><td><code>{{.Token}}</code>{{if .Record}} at <code>{{.Record}}</code>{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">None found.</p>{{end}}
 
 <h2 id="hosted">Hosted services</h2>

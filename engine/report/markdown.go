@@ -113,7 +113,11 @@ func (m *model) markdown(w io.Writer) error {
 			if r.Current {
 				st = "current"
 			}
-			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Subject), mdCell(r.Service), st, mdCode(r.Token))
+			token := mdCode(r.Token)
+			if r.Record != "" {
+				token += " at " + mdCode(r.Record)
+			}
+			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Subject), mdCell(r.Service), st, token)
 		}
 	}
 

@@ -146,6 +146,9 @@ type SaaSRow struct {
 	Service string `json:"service"`
 	Current bool   `json:"current"`
 	Token   string `json:"token"`
+	// Record is the TXT record's name when it is not the subject: a token
+	// in the name (_github-challenge-ORG.example) names the account.
+	Record string `json:"record,omitempty"`
 }
 
 // HostedRow is a name served by a hosted service through a CNAME.
@@ -447,7 +450,11 @@ func (m *model) buildSaaS() {
 		if !ok || !m.shown[f.Name] && !m.shown[subject] {
 			continue
 		}
-		m.saas = append(m.saas, SaaSRow{Subject: subject, Service: service, Current: f.Current, Token: f.Value})
+		row := SaaSRow{Subject: subject, Service: service, Current: f.Current, Token: f.Value}
+		if f.Name != subject {
+			row.Record = f.Name
+		}
+		m.saas = append(m.saas, row)
 	}
 	sort.SliceStable(m.saas, func(i, j int) bool {
 		a, b := m.saas[i], m.saas[j]

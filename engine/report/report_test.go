@@ -360,6 +360,17 @@ func TestReportMatchesWorld(t *testing.T) {
 				"- DMARC reports to: `dmarc@beta.example`",
 			},
 		},
+		"a token in the record name shows the record": {
+			format: "md",
+			findings: []schema.Finding{
+				rec("_github-challenge-contoso-inc.contoso.example", "TXT", "8a7b6c5d4e", at(2025, 1, 1), now),
+				rec("contoso.example", "TXT", "ZOOM_verify_aBcDeFgHiJkLmNoPqRsTuV", at(2025, 1, 1), now),
+			},
+			want: []string{
+				"| `contoso.example` | github | current | `8a7b6c5d4e` at `_github-challenge-contoso-inc.contoso.example` |",
+				"| `contoso.example` | zoom | current | `ZOOM_verify_aBcDeFgHiJkLmNoPqRsTuV` |",
+			},
+		},
 		"the CSV export has records only": {
 			format: "csv",
 			findings: []schema.Finding{
