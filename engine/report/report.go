@@ -389,6 +389,13 @@ func (m *model) buildProfiles() {
 		}
 		m.warnings = append(m.warnings, fmt.Sprintf("%s is shared hosting: %s registered domains seen on it", f.Subject, n))
 	}
+	if m.in.Drift != nil {
+		for _, c := range m.in.Drift.FactsChanged {
+			if c.Weakening {
+				m.warnings = append(m.warnings, fmt.Sprintf("%s: %s weakened since the previous state: %s → %s", c.Subject, c.Kind, c.Old, c.New))
+			}
+		}
+	}
 	sort.Strings(m.warnings)
 }
 

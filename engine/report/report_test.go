@@ -151,6 +151,7 @@ func TestReportContent(t *testing.T) {
 		"| 2023-05-02 | `www.acme.example` | A | `198.51.100.7` | `203.0.113.10` |",
 		"| `203.0.113.10` | 7 | 6 | **yes** | `www.acme.example` |",
 		"dmarc_policy weakened: `reject` → `none`",
+		"- acme.example: dmarc_policy weakened since the previous state: reject → none\n",
 		"| `securitytrails resolutions acme.example` | failed | HTTP 503 Service Unavailable |",
 	} {
 		if !strings.Contains(md.String(), want) {
