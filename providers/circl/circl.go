@@ -143,7 +143,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindTransient,
 				"CIRCL answered page %d for %s with 404; run again", page, q.Subject.Value)
 		}
-		if e := strings.TrimSpace(resp.Header.Get("x-dribble-errors")); e != "" {
+		if e := strings.TrimSpace(resp.Header.Get("x-dribble-errors")); !noDribbleErrors(e) {
 			ans.Warnings = append(ans.Warnings, p.client.Redact("CIRCL reported: "+providers.BodySnippet([]byte(e))))
 		}
 		recs, bad, err := parse(resp.Body)
@@ -357,4 +357,26 @@ func isMX(s string) bool {
 	pref, host, ok := strings.Cut(strings.TrimSpace(s), " ")
 	_, err := strconv.ParseUint(pref, 10, 16)
 	return ok && err == nil && strings.TrimSpace(host) != ""
+}
+
+// noDribbleErrors reports whether an x-dribble-errors header says nothing:
+// absent, or an empty JSON object, array or null, as servers send on
+// success.
+func noDribbleErrors(h string) bool {
+	if h == "" {
+		return true
+	}
+	var v any
+	if json.Unmarshal([]byte(h), &v) != nil {
+		return false
+	}
+	switch x := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	}
+	return false
 }

@@ -351,6 +351,12 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "unknown rrtype filter",
 		},
 		{
+			name: "empty x-dribble-errors object is no warning", faults: []http.HandlerFunc{respond(http.StatusOK,
+				`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":5,"time_first":1609459200,"time_last":1717200000}`+"\n",
+				"x-dribble-errors", `{ }`)},
+			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1,
+		},
+		{
 			name: "damaged line echoing the password", faults: []http.HandlerFunc{respond(http.StatusOK, "user partner-42 password "+testPassword+"\n", "x-dribble-errors", testPassword)},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"REDACTED"},
