@@ -12,9 +12,28 @@ import (
 	"github.com/reconform/reconform/providers/dns/dnstest"
 )
 
+// realZones are the test zones as the real servers load them.
+var realZones = []dnstest.Zone{{Name: "acme.example", File: zoneFile}, {Name: "113.0.203.in-addr.arpa", File: reverseV4}, {Name: "8.b.d.0.1.0.0.2.ip6.arpa", File: reverseV6}}
+
 // TestResolveZoneNSD runs the zone table against NSD.
 func TestResolveZoneNSD(t *testing.T) {
-	addr := dnstest.StartNSD(t, []dnstest.Zone{{Name: "acme.example", File: zoneFile}, {Name: "113.0.203.in-addr.arpa", File: reverseV4}, {Name: "8.b.d.0.1.0.0.2.ip6.arpa", File: reverseV6}})
+	testRealServer(t, dnstest.StartNSD(t, realZones))
+}
+
+// TestResolveZoneBIND runs the zone table against BIND 9.
+func TestResolveZoneBIND(t *testing.T) {
+	addr, _ := dnstest.StartBIND(t, realZones)
+	testRealServer(t, addr)
+}
+
+// TestResolveZoneKnot runs the zone table against Knot DNS.
+func TestResolveZoneKnot(t *testing.T) {
+	testRealServer(t, dnstest.StartKnot(t, realZones))
+}
+
+// testRealServer runs the zone table, wildcards, a referral and a name
+// outside its zones against an authoritative server we did not write.
+func testRealServer(t *testing.T, addr string) {
 	testResolveZone(t, addr, nil)
 	t.Run("wildcards", func(t *testing.T) { testWildcard(t, addr, nil) })
 

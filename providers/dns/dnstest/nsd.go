@@ -13,7 +13,7 @@ import (
 	mdns "github.com/miekg/dns"
 )
 
-// Zone is one zone file for StartNSD.
+// Zone is one zone file for StartNSD, StartBIND and StartKnot.
 type Zone struct {
 	Name string // apex, e.g. "acme.example"
 	File string // zone file path
@@ -32,11 +32,7 @@ func StartNSD(t testing.TB, zones []Zone) string {
 	dir := t.TempDir()
 	var conf strings.Builder
 	for _, z := range zones {
-		abs, err := filepath.Abs(z.File)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&conf, "zone:\n  name: %q\n  zonefile: %q\n", z.Name, abs)
+		fmt.Fprintf(&conf, "zone:\n  name: %q\n  zonefile: %q\n", z.Name, absPath(t, z.File))
 	}
 	port := freePort(t)
 	confPath := filepath.Join(dir, "nsd.conf")
@@ -60,10 +56,17 @@ remote-control:
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-d", "-c", confPath)
+	return startServer(t, "nsd", exec.Command(bin, "-d", "-c", confPath), port, zones[0].Name, filepath.Join(dir, "nsd.log"))
+}
+
+// startServer starts cmd, a server that listens on 127.0.0.1:port, kills
+// it at test end, and returns its address once it answers the SOA of
+// zone. When it exits or never answers, the test fails with its log.
+func startServer(t testing.TB, name string, cmd *exec.Cmd, port int, zone, logPath string) string {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting nsd: %v", err)
+		t.Fatalf("starting %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -74,19 +77,20 @@ remote-control:
 	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
 	c := &mdns.Client{Timeout: 200 * time.Millisecond}
 	m := new(mdns.Msg)
-	m.SetQuestion(mdns.Fqdn(zones[0].Name), mdns.TypeSOA)
+	m.SetQuestion(mdns.Fqdn(zone), mdns.TypeSOA)
 	for i := 0; ; i++ {
 		if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == mdns.RcodeSuccess && len(r.Answer) > 0 {
 			return addr
 		}
 		select {
 		case err := <-exited:
-			log, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
-			t.Fatalf("nsd exited: %v\n%s", err, log)
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("%s exited: %v\n%s", name, err, log)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if i == 200 {
-			t.Fatal("nsd did not start answering")
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("%s did not start answering\n%s", name, log)
 		}
 	}
 }
