@@ -314,6 +314,9 @@ func dmarcCell(p Profile) string {
 	if p.DMARCPct != "" && p.DMARCPct != "100" {
 		s += " pct=" + p.DMARCPct
 	}
+	if p.DMARCFrom != "" {
+		s += " (sp of " + p.DMARCFrom + ")"
+	}
 	return s
 }
 

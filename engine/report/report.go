@@ -132,6 +132,7 @@ type Profile struct {
 	DMARC         string   `json:"dmarc,omitempty"`
 	DMARCSub      string   `json:"dmarc_subdomains,omitempty"`
 	DMARCPct      string   `json:"dmarc_pct,omitempty"`
+	DMARCFrom     string   `json:"dmarc_from,omitempty"` // the organisational domain whose sp applies
 	DMARCReports  []string `json:"dmarc_rua,omitempty"`
 	DMARCVendors  []string `json:"dmarc_vendors,omitempty"`
 	SaaS          []string `json:"saas,omitempty"`
@@ -370,6 +371,13 @@ func (m *model) buildProfiles() {
 	sort.Strings(names)
 	for _, d := range names {
 		p := byDomain[d]
+		// A subdomain without a record of its own gets its organisational
+		// domain's subdomain policy (RFC 7489 6.6.3).
+		if org := analysis.RegisteredDomain(d); p.DMARC == "" && org != d {
+			if parent := byDomain[org]; parent != nil && parent.DMARCSub != "" {
+				p.DMARC, p.DMARCSub, p.DMARCPct, p.DMARCFrom = parent.DMARCSub, parent.DMARCSub, parent.DMARCPct, org
+			}
+		}
 		p.Verdicts = verdicts(p)
 		m.warnings = append(m.warnings, p.Verdicts...)
 		m.profiles = append(m.profiles, *p)

@@ -372,6 +372,19 @@ func TestReportMatchesWorld(t *testing.T) {
 				"| `contoso.example` | zoom | current | `ZOOM_verify_aBcDeFgHiJkLmNoPqRsTuV` |",
 			},
 		},
+		"a subdomain without DMARC gets its organisational domain's sp": {
+			format: "md",
+			findings: []schema.Finding{
+				rec("contoso.example", "MX", "10 in1-smtp.messagingengine.com", at(2025, 1, 1), now),
+				rec("_dmarc.contoso.example", "TXT", "v=DMARC1; p=quarantine; sp=none", at(2025, 1, 1), now),
+				rec("mail.contoso.example", "MX", "10 in1-smtp.messagingengine.com", at(2025, 1, 1), now),
+			},
+			want: []string{
+				"| `contoso.example` | fastmail |  | missing | p=quarantine sp=none |",
+				"| `mail.contoso.example` | fastmail |  | missing | p=none (sp of contoso.example) |",
+				"mail.contoso.example: DMARC p=none: spoofed mail is only reported, not stopped",
+			},
+		},
 		"the CSV export has records only": {
 			format: "csv",
 			findings: []schema.Finding{
