@@ -323,10 +323,16 @@ func (r *run) resolve(ctx context.Context, name, rrtype string) (result, error) 
 	records, chainEnd := answerRecords(resp, name, qtype)
 	if len(records) == 0 && resp.Rcode == mdns.RcodeSuccess {
 		if ns := referral(resp, name); len(ns) > 0 {
-			if qtype != mdns.TypeNS || mdns.CanonicalName(ns[0].Header().Name) != mdns.CanonicalName(name) {
+			cut := mdns.CanonicalName(ns[0].Header().Name)
+			if qtype != mdns.TypeNS || cut != mdns.CanonicalName(name) {
+				hint := ""
+				if cut == mdns.CanonicalName(name) {
+					// The parent's server knows the delegation itself.
+					hint = `, or ask only rrtypes = ["NS"] for the delegation's name servers`
+				}
 				return result{}, &providers.Error{Provider: r.p.cfg.Address, Kind: providers.KindBadInput,
-					Msg: fmt.Sprintf("%s %s: the resolver answered with a referral to %s instead of an answer; set resolvers to a recursive resolver (or the zone's own authoritative server)",
-						name, rrtype, schema.NormalizeName(ns[0].(*mdns.NS).Ns))}
+					Msg: fmt.Sprintf("%s %s: the resolver answered with a referral to %s instead of an answer (%s is delegated to another zone); set resolvers to a recursive resolver or to that zone's own authoritative server%s",
+						name, rrtype, schema.NormalizeName(ns[0].(*mdns.NS).Ns), schema.NormalizeName(cut), hint)}
 			}
 			records = ns
 		}

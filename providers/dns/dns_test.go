@@ -367,7 +367,9 @@ func TestResolveErrors(t *testing.T) {
 		{name: "a timeout says so", resolvers: []string{drop.Addr}, query: resolveQuery("acme.example", "A"),
 			kind: providers.KindTransient, retryable: true, msg: "acme.example A: timed out: no answer from " + drop.Addr + " within 100ms (1 attempt)", drop: 1},
 		{name: "referral is not an answer", resolvers: []string{srv.Addr}, query: resolveQuery("host.sub.acme.example", "A"),
-			kind: providers.KindBadInput, msg: "referral to ns.other.example", srv: 1},
+			kind: providers.KindBadInput, msg: "referral to ns.other.example instead of an answer (sub.acme.example is delegated to another zone)", srv: 1},
+		{name: "referral at the delegation point says how to get its NS", resolvers: []string{srv.Addr}, query: resolveQuery("sub.acme.example", "A", "NS"),
+			kind: providers.KindBadInput, msg: `or ask only rrtypes = ["NS"] for the delegation's name servers`, srv: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
