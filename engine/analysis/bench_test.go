@@ -161,3 +161,20 @@ func TestSetReplacementMovesToEveryNewValue(t *testing.T) {
 		})
 	}
 }
+
+func TestPoolReplacementStaysBounded(t *testing.T) {
+	old, now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var fs []schema.Finding
+	for i := 0; i < 500; i++ {
+		fs = append(fs,
+			schema.Finding{Name: "cdn.example", Type: "A", Value: fmt.Sprintf("198.51.%d.%d", i/250, i%250), FirstSeen: old, LastSeen: old.AddDate(0, 6, 0)},
+			schema.Finding{Name: "cdn.example", Type: "A", Value: fmt.Sprintf("203.0.%d.%d", i/250, i%250), FirstSeen: old.AddDate(0, 6, 0), LastSeen: now, Current: true})
+	}
+	moves := Timeline(fs)[0].Moves
+	if len(moves) != 500*maxMoveTargets {
+		t.Errorf("%d moves, want %d", len(moves), 500*maxMoveTargets)
+	}
+	if g := GroupMoves(moves); len(g) != 1 {
+		t.Errorf("%d grouped moves, want one replacement", len(g))
+	}
+}

@@ -144,6 +144,17 @@ func moves(recs []Interval) []Move {
 				to = append(to, j)
 			}
 		}
+		if len(to) > maxMoveTargets {
+			// A pool of addresses replaced by another pool: keep the
+			// closest successor and a bounded sample, not pool x pool.
+			sort.Slice(to, func(x, y int) bool {
+				if (to[x] == best) != (to[y] == best) {
+					return to[x] == best
+				}
+				return recs[to[x]].Value < recs[to[y]].Value
+			})
+			to = to[:maxMoveTargets]
+		}
 		at := recs[best].FirstSeen
 		for _, j := range to {
 			if recs[j].FirstSeen.Before(at) {
@@ -176,6 +187,10 @@ func moves(recs []Interval) []Move {
 // for them to belong to one replacement: passive DNS sees the members of
 // a new NS or MX set at slightly different times.
 const startedTogether = 24 * time.Hour
+
+// maxMoveTargets bounds the new values one ended value moves to: every
+// NS or MX set fits, a CDN pool does not multiply the moves.
+const maxMoveTargets = 16
 
 func absDuration(d time.Duration) time.Duration {
 	if d < 0 {
