@@ -67,7 +67,7 @@ func (m *model) json(w io.Writer) error {
 		Profiles:      nonNil(m.profiles),
 		SaaS:          nonNil(m.saas),
 		Hosted:        nonNil(m.hosted),
-		Timeline:      nonNil(m.timeline),
+		Timeline:      groupedTimeline(m.timeline),
 		Ranges:        nonNil(m.ranges),
 		SharedHosting: nonNil(m.shared),
 		Correlation:   nonNil(m.related),
@@ -96,6 +96,19 @@ func (m *model) json(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(doc)
+}
+
+// groupedTimeline is the timeline with one move per replacement, as the
+// Markdown and HTML moves tables and the summary count them.
+func groupedTimeline(tls []analysis.NameTimeline) []analysis.NameTimeline {
+	out := make([]analysis.NameTimeline, len(tls))
+	for i, tl := range tls {
+		out[i] = tl
+		if len(tl.Moves) > 0 {
+			out[i].Moves = analysis.GroupMoves(tl.Moves)
+		}
+	}
+	return out
 }
 
 func nonNil[T any](s []T) []T {

@@ -385,6 +385,26 @@ func TestReportMatchesWorld(t *testing.T) {
 				"mail.contoso.example: DMARC p=none: spoofed mail is only reported, not stopped",
 			},
 		},
+		"the JSON timeline has one move per replacement": {
+			format: "json",
+			findings: []schema.Finding{
+				rec("contoso.example", "NS", "ns11.domaincontrol.com", at(2022, 1, 1), at(2024, 2, 1)),
+				rec("contoso.example", "NS", "ns12.domaincontrol.com", at(2022, 1, 1), at(2024, 2, 1)),
+				rec("contoso.example", "NS", "kim.ns.cloudflare.com", at(2024, 2, 1), now),
+				rec("contoso.example", "NS", "lou.ns.cloudflare.com", at(2024, 2, 1), now),
+			},
+			want: []string{
+				`"moves": 1,`,
+				`"moves": [
+        {
+          "type": "NS",
+          "from": "ns11.domaincontrol.com, ns12.domaincontrol.com",
+          "to": "kim.ns.cloudflare.com, lou.ns.cloudflare.com",
+          "at": "2024-02-01T00:00:00Z"
+        }
+      ]`,
+			},
+		},
 		"the CSV export has records only": {
 			format: "csv",
 			findings: []schema.Finding{
