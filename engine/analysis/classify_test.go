@@ -291,6 +291,9 @@ func TestMatchSaaS(t *testing.T) {
 		"github label": {"_github-challenge-acme-corp.acme.example", "8e2f4a6b1c", "github", "acme.example"},
 		"ses label":    {"_amazonses.acme.example", "Y2X9h0Zb4n8q1w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1=", "amazon-ses", "acme.example"},
 		"spf is not":   {"acme.example", "v=spf1 include:_spf.google.com ~all", "", ""},
+		"hackerone":    {"acme.example", "h1-domain-verification=Xq8dPz3kLm2Nv7Rt5Yw9", "hackerone", "acme.example"},
+		"cisco site":   {"acme.example", "cisco-site-verification=0f4c2a1e-9b8d-4c7a-a6e5-3d2c1b0a9f8e", "cisco", "acme.example"},
+		"docker":       {"acme.example", "docker-verification=8a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d", "docker", "acme.example"},
 		"ms lookalike": {"acme.example", "MS=hello", "", ""},
 	}
 	for name, tc := range tests {
