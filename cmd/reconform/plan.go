@@ -182,6 +182,10 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 		mode = "active queries allowed in scope"
 	}
 	fmt.Fprintf(w, "Engagement %q (%s), config %s\n\n", p.Engagement, mode, shortHash(p.ConfigHash))
+	if len(p.Blocks) == 0 {
+		fmt.Fprintf(w, "No changes. The engagement has no query or pivot blocks, so there is nothing to run.\n")
+		return
+	}
 	fmt.Fprintf(w, "reconform will run these queries:\n  %s will run   %s predicted from the previous state   %s active (touches the target)\n\n",
 		c.green("+"), c.yellow("~"), c.red("!"))
 

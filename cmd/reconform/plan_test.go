@@ -129,3 +129,16 @@ func TestPlanPredictsFromPreviousState(t *testing.T) {
 		}
 	}
 }
+
+// An engagement without query or pivot blocks plans nothing, and says so
+// instead of printing an empty table.
+func TestPlanNothingToRun(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("engagement \"empty\" {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, nil, "plan", "-no-color")
+	if r.Code != exitOK || !strings.Contains(r.Stdout, "nothing to run") || strings.Contains(r.Stdout, "PROVIDER") {
+		t.Errorf("code %d, stdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
