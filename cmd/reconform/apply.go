@@ -86,6 +86,10 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 	// A saved plan names the folder it was made from.
 	var saved *engine.Plan
 	dir := target
+	if st, err := os.Stat(resolvePath(env, target)); err == nil && !st.IsDir() && !engine.IsPlanFile(resolvePath(env, target)) {
+		fmt.Fprintf(env.Stderr, "Error: %s is a file but not a saved plan; give the engagement folder, or a plan made with \"reconform plan -out=FILE\".\n", target)
+		return exitError
+	}
 	if engine.IsPlanFile(resolvePath(env, target)) {
 		p, err := engine.ReadPlanFile(resolvePath(env, target))
 		if err != nil {

@@ -138,6 +138,17 @@ func TestApplyEveryQueryFailedIsAnError(t *testing.T) {
 	}
 }
 
+func TestApplyFileThatIsNotAPlan(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a plan\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, nil, "apply", "-auto-approve", "notes.txt")
+	if r.Code != exitError || !strings.Contains(r.Stderr, "not a saved plan") {
+		t.Errorf("code %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+}
+
 func TestApplyJSONEvents(t *testing.T) {
 	dir := engagementCopy(t, "fileonly")
 	r := runCLI(t, dir, nil, "apply", "-auto-approve", "-json")
