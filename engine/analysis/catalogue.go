@@ -21,7 +21,7 @@ type hostRule struct {
 // add a line; the first rule that matches wins.
 var mailRules = []hostRule{
 	{Provider: "google-workspace", Suffixes: []string{"aspmx.l.google.com", "googlemail.com", "smtp.google.com", "l.google.com"}},
-	{Provider: "microsoft-365", Suffixes: []string{"mail.protection.outlook.com", "mx.microsoft", "protection.outlook.com", "mail.protection.partner.outlook.cn", "mail.protection.office365.us"}},
+	{Provider: "microsoft-365", Suffixes: []string{"mail.protection.outlook.com", "mx.microsoft", "protection.outlook.com", "mail.protection.partner.outlook.cn", "mail.protection.office365.us", "mail.eo.outlook.com"}},
 	{Provider: "proofpoint", Suffixes: []string{"pphosted.com", "ppe-hosted.com", "ppops.net"}},
 	{Provider: "mimecast", Suffixes: []string{"mimecast.com", "mimecast.co.za", "mimecast-offshore.com"}},
 	{Provider: "barracuda", Suffixes: []string{"barracudanetworks.com", "barracuda.com"}},

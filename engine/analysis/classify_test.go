@@ -16,6 +16,7 @@ func TestClassifyMX(t *testing.T) {
 		"google smtp single":     {"smtp.google.com", "acme.example", "google-workspace"},
 		"microsoft 365":          {"acme-example.mail.protection.outlook.com", "acme.example", "microsoft-365"},
 		"microsoft dnssec mx":    {"acme-example.r-v1.mx.microsoft", "acme.example", "microsoft-365"},
+		"microsoft legacy eop":   {"acme-example.mail.eo.outlook.com", "acme.example", "microsoft-365"},
 		"proofpoint":             {"mx0a-00123456.pphosted.com", "acme.example", "proofpoint"},
 		"proofpoint essentials":  {"mx1-us1.ppe-hosted.com", "acme.example", "proofpoint"},
 		"mimecast":               {"us-smtp-inbound-1.mimecast.com", "acme.example", "mimecast"},
