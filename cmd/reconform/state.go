@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -110,6 +111,9 @@ func runStateList(env *Env, args []string) int {
 	rest, err := takeDirArg(env, &loc, positional)
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("state list takes no arguments but the engagement folder, got %q", rest[0])
+		if _, serr := os.Stat(resolvePath(env, rest[0])); serr != nil {
+			err = fmt.Errorf("there is no folder %s (state list takes the engagement folder)", rest[0])
+		}
 	}
 	var st *state.State
 	if err == nil {

@@ -118,3 +118,10 @@ func TestForceUnlock(t *testing.T) {
 		t.Errorf("not locked: %d %s", r.Code, r.Stderr)
 	}
 }
+
+func TestStateListMissingFolder(t *testing.T) {
+	r := runCLI(t, t.TempDir(), nil, "state", "list", "no-such-folder")
+	if r.Code != exitError || !strings.Contains(r.Stderr, "there is no folder no-such-folder") {
+		t.Errorf("code %d, stderr %q", r.Code, r.Stderr)
+	}
+}
