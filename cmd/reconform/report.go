@@ -34,7 +34,9 @@ func init() {
   DIR is the engagement folder (default: the current directory); STATE is
   a state file to report on instead. The engagement's scope decides which
   names the profile, timeline and graph show; without it, names found only
-  by reverse lookups (neighbours) are left out of those sections.
+  by reverse lookups (neighbours) are left out of those sections (in a
+  state that does not record its queries, names under domains with only
+  address records).
 
 Options:
   -format=FORMAT      md (default), html (one self-contained file with an

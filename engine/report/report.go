@@ -262,6 +262,30 @@ func shownNames(fs []Finding, scope []string) map[string]bool {
 		}
 		return shown
 	}
+	anyQuery := false
+	for _, f := range fs {
+		anyQuery = anyQuery || f.Query != ""
+	}
+	if !anyQuery {
+		// A state that does not say which query found what (written by
+		// hand or another tool): the target is the registered domains
+		// with records of their own beyond addresses (NS, MX, TXT, ...);
+		// reverse-IP neighbours come with addresses only.
+		ours := map[string]bool{}
+		for _, f := range fs {
+			switch f.Type {
+			case "A", "AAAA", "PTR", schema.TypeHost:
+			default:
+				ours[analysis.RegisteredDomain(f.Name)] = true
+			}
+		}
+		for _, f := range fs {
+			if len(ours) == 0 || ours[analysis.RegisteredDomain(f.Name)] {
+				shown[f.Name] = true
+			}
+		}
+		return shown
+	}
 	for _, f := range fs {
 		if !isReverse(f.Query) {
 			shown[f.Name] = true

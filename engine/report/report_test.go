@@ -305,10 +305,24 @@ func TestReportMatchesWorld(t *testing.T) {
 	}
 	tests := map[string]struct {
 		format   string
+		noScope  bool
 		findings []schema.Finding
 		want     []string
 		notWant  []string
 	}{
+		"a state without scope or query keys tells neighbours by their records": {
+			format:  "md",
+			noScope: true,
+			findings: []schema.Finding{
+				rec("fabrikam.example", "NS", "ns-1234.awsdns-26.org", at(2025, 1, 1), now),
+				rec("fabrikam.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+				rec("shop.fabrikam.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+				rec("www.neighbour1.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+				rec("neighbour2.example", "A", "192.0.2.80", at(2025, 1, 1), now),
+			},
+			want:    []string{"| `192.0.2.80` | 3 | 2 | no | `fabrikam.example`, `shop.fabrikam.example` | `neighbour1.example`, `neighbour2.example` |"},
+			notWant: []string{"| `www.neighbour1.example` | A |"},
+		},
 		"several SPF records are shown as broken in the profile": {
 			format: "md",
 			findings: []schema.Finding{
@@ -417,7 +431,11 @@ func TestReportMatchesWorld(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := worldReport(t, tc.format, []string{"contoso.example", "gamma.example", "beta.example"}, tc.findings)
+			scope := []string{"contoso.example", "gamma.example", "beta.example"}
+			if tc.noScope {
+				scope = nil
+			}
+			got := worldReport(t, tc.format, scope, tc.findings)
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("report lacks %q:\n%s", w, got)
