@@ -303,6 +303,11 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 	case SubjectIP:
 		var addr netip.Addr
 		addr, err = netip.ParseAddr(strings.TrimSpace(s))
+		if err == nil && addr.Zone() != "" {
+			// fe80::1%eth0 names an interface of this machine, not a host
+			// passive DNS knows about.
+			err = fmt.Errorf("zone %q", addr.Zone())
+		}
 		if err != nil {
 			l.errorf(a.Expr.Range(), "Invalid IP address", "%q is not an IP address. Write one such as \"203.0.113.10\" or \"2001:db8::10\"; for a network use a target \"cidr\" block.", s)
 			return

@@ -23,6 +23,10 @@ target "ip" "bad" {
   address = "300.1.2.3" # ERROR: Invalid IP address
 }
 
+target "ip" "zoned" {
+  address = "fe80::1%eth0" # ERROR: Invalid IP address
+}
+
 target "cidr" "bad" {
   cidr = "203.0.113.0/40" # ERROR: Invalid CIDR
 }
