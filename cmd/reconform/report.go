@@ -99,6 +99,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		return fail("there is no state at %s yet; run reconform apply first.", displayPath(env, store.Path))
 	}
 
+	renormalised := normalizeFindings(current)
 	in := report.FromState(current)
 	in.GeneratedAt, err = generationTime(env)
 	if err != nil {
@@ -125,7 +126,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		}
 		opts.ASN = table
 	}
-	if cfg != nil || opts.ASN != nil {
+	if cfg != nil || opts.ASN != nil || renormalised {
 		// The scope and the table sharpen the profile (a mail server under
 		// a sibling domain of the engagement is its own): derive again.
 		in.Facts = rederive(in.Facts, current.SchemaFindings(), opts)
@@ -192,6 +193,22 @@ func quietConfig(env *Env, loc *stateLocator) *schema.Config {
 		return nil
 	}
 	return cfg
+}
+
+// normalizeFindings brings findings of a state written by hand or by
+// another tool (upper case, trailing dots, quoted TXT) to the form
+// reconform's providers give, and reports whether any changed: the facts
+// derived from the raw values are then wrong.
+func normalizeFindings(s *state.State) bool {
+	changed := false
+	for i := range s.Findings {
+		f := &s.Findings[i].Finding
+		if n := schema.NewFinding(f.Name, f.Type, f.Value); n.Name != f.Name || n.Type != f.Type || n.Value != f.Value {
+			f.Name, f.Type, f.Value = n.Name, n.Type, n.Value
+			changed = true
+		}
+	}
+	return changed
 }
 
 // rederive replaces the derived facts of the state with those derived

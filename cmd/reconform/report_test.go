@@ -206,3 +206,33 @@ func TestReportQuickstart(t *testing.T) {
 		}
 	}
 }
+
+// A state written by hand, with record shapes as zone files and dig show
+// them, reports as if reconform had collected it, AS numbers included.
+func TestReportHandWrittenState(t *testing.T) {
+	dir := t.TempDir()
+	st := `{"format_version": 1, "serial": 1, "engagement": "hand", "findings": [
+  {"name": "Hand.Example.", "type": "mx", "value": "10 HAND-example.mail.protection.outlook.com.", "currency": "current"},
+  {"name": "hand.example", "type": "TXT", "value": "\"v=spf1 include:spf.protection.outlook.com \" \"?all\"", "currency": "current"},
+  {"name": "_dmarc.hand.example", "type": "TXT", "value": "\"v=DMARC1; p=quarantine; sp=none; pct=50\"", "currency": "current"},
+  {"name": "WWW.hand.example", "type": "A", "value": "192.0.2.7", "currency": "current"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "hand.rfstate"), []byte(st), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "asn.tsv"), []byte("192.0.2.0\t192.0.2.255\t64500\tZZ\tEXAMPLE-ORG\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"report", "hand.rfstate"}, {"report", "-asn-table", "asn.tsv", "hand.rfstate"}} {
+		r := runCLI(t, dir, reportEnv, args...)
+		if r.Code != exitOK {
+			t.Fatalf("%v: code %d: %s", args, r.Code, r.Stderr)
+		}
+		want := "| `hand.example` | microsoft-365 |  | ?all (permissive), 1 lookup | p=quarantine sp=none pct=50 |"
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("%v: no %q in\n%s", args, want, r.Stdout)
+		}
+		if len(args) == 4 && !strings.Contains(r.Stdout, "| `192.0.2.0/24` | `192.0.2.7` | AS64500 EXAMPLE-ORG |") {
+			t.Errorf("no AS in\n%s", r.Stdout)
+		}
+	}
+}

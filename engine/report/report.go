@@ -204,12 +204,34 @@ type Summary struct {
 func build(in Input) *model {
 	m := &model{in: in}
 	m.findings = append([]Finding(nil), in.Findings...)
+	// A state written by hand or by another tool may hold names with
+	// upper case or a trailing dot and TXT in presentation format: the
+	// report reads them as reconform's providers would have written them.
+	renormalised := false
+	for i := range m.findings {
+		f := &m.findings[i].Finding
+		if n := schema.NewFinding(f.Name, f.Type, f.Value); n.Name != f.Name || n.Type != f.Type || n.Value != f.Value {
+			f.Name, f.Type, f.Value = n.Name, n.Type, n.Value
+			renormalised = true
+		}
+	}
 	sort.Slice(m.findings, func(i, j int) bool { return lessFinding(&m.findings[i].Finding, &m.findings[j].Finding) })
 	plain := make([]schema.Finding, len(m.findings))
 	for i := range m.findings {
 		plain[i] = m.findings[i].Finding
 	}
 	m.facts = append([]schema.Fact(nil), in.Facts...)
+	if renormalised {
+		// Facts derived from the raw values are wrong: derive them again,
+		// keeping those a provider reported.
+		var kept []schema.Fact
+		for _, f := range m.facts {
+			if !analysis.IsDerivedKind(f.Kind) {
+				kept = append(kept, f)
+			}
+		}
+		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope})...)
+	}
 	if len(m.facts) == 0 {
 		m.facts = analysis.Derive(plain, analysis.Options{Scope: in.Scope})
 	}

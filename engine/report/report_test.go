@@ -419,6 +419,21 @@ func TestReportMatchesWorld(t *testing.T) {
       ]`,
 			},
 		},
+		"a hand-written state with raw record shapes is read as normalised": {
+			format:  "md",
+			noScope: true,
+			findings: []schema.Finding{
+				{Name: "Odd.Example.", Type: "MX", Value: "10 ODD-example.mail.protection.outlook.com.", Current: true},
+				{Name: "odd.example", Type: "ns", Value: "LARA.NS.CLOUDFLARE.COM.", Current: true},
+				{Name: "odd.example", Type: "TXT", Value: `"v=spf1 include:spf.protection.outlook.com " "?all"`, Current: true},
+				{Name: "_dmarc.odd.example", Type: "txt", Value: `"v=DMARC1; p=quarantine"`, Current: true},
+				{Name: "odd.example", Type: "TXT", Value: `"MS=ms12345678"`, Current: true},
+			},
+			want: []string{
+				"| `odd.example` | microsoft-365 | cloudflare | ?all (permissive), 1 lookup | p=quarantine | microsoft-365 |",
+				"| `odd.example` | microsoft-365 | current | `MS=ms12345678` |",
+			},
+		},
 		"the CSV export has records only": {
 			format: "csv",
 			findings: []schema.Finding{
