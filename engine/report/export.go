@@ -43,6 +43,7 @@ type jsonDoc struct {
 	Hosted        []HostedRow             `json:"hosted_services"`
 	Timeline      []analysis.NameTimeline `json:"timeline"`
 	Ranges        []RangeRow              `json:"ranges"`
+	ByAS          []ASRow                 `json:"by_as"`
 	SharedHosting []SharedRow             `json:"shared_hosting"`
 	Correlation   []RelatedRow            `json:"correlation"`
 	NoLongerLive  []string                `json:"no_longer_resolve"`
@@ -68,6 +69,7 @@ func (m *model) json(w io.Writer) error {
 		SaaS:          nonNil(m.saas),
 		Hosted:        nonNil(m.hosted),
 		Timeline:      groupedTimeline(m.timeline),
+		ByAS:          nonNil(m.byAS),
 		Ranges:        nonNil(m.ranges),
 		SharedHosting: nonNil(m.shared),
 		Correlation:   nonNil(m.related),

@@ -273,6 +273,11 @@ pre.drift del { background: #fee2e2; }
 <tr><th>Range</th><th>Addresses</th><th>AS</th></tr>
 {{range .Ranges}}<tr><td><code>{{.Prefix}}</code></td><td class="mono">{{range $i, $v := .IPs}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{range $i, $v := .ASNs}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">No addresses.</p>{{end}}
+{{if .ByAS}}<h3>By AS</h3>
+<table>
+<tr><th>AS</th><th>Ranges</th><th>Addresses</th></tr>
+{{range .ByAS}}<tr><td>{{.AS}}</td><td class="mono">{{range $i, $v := .Ranges}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{.IPs}}</td></tr>
+{{end}}</table>{{end}}
 
 <h2 id="shared">Shared hosting</h2>
 {{if .Shared}}<table>
@@ -318,6 +323,7 @@ func (p htmlPage) Prof() []Profile             { return p.model.profiles }
 func (p htmlPage) SaaSRows() []SaaSRow         { return p.model.saas }
 func (p htmlPage) TL() []analysis.NameTimeline { return p.model.timeline }
 func (p htmlPage) Ranges() []RangeRow          { return p.model.ranges }
+func (p htmlPage) ByAS() []ASRow               { return p.model.byAS }
 func (p htmlPage) Shared() []SharedRow         { return p.model.shared }
 func (p htmlPage) Related() []RelatedRow       { return p.model.related }
 func (p htmlPage) Verified() int               { return p.model.verified }

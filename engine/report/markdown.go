@@ -177,6 +177,12 @@ func (m *model) markdown(w io.Writer) error {
 			o.printf("| %s | %s | %s |\n", mdCode(r.Prefix), codeList(r.IPs), mdCell(strings.Join(r.ASNs, ", ")))
 		}
 	}
+	if len(m.byAS) > 0 {
+		o.printf("\n### By AS\n\n| AS | Ranges | Addresses |\n|---|---|---|\n")
+		for _, r := range m.byAS {
+			o.printf("| %s | %s | %d |\n", mdCell(r.AS), codeList(r.Ranges), r.IPs)
+		}
+	}
 
 	o.printf("\n## Shared hosting\n\n")
 	if len(m.shared) == 0 {

@@ -106,6 +106,7 @@ type model struct {
 	saas         []SaaSRow
 	hosted       []HostedRow
 	ranges       []RangeRow
+	byAS         []ASRow
 	shared       []SharedRow
 	related      []RelatedRow
 	gone         []string // findings live DNS no longer answers
@@ -165,6 +166,14 @@ type RangeRow struct {
 	Prefix string   `json:"prefix"`
 	IPs    []string `json:"ips"`
 	ASNs   []string `json:"asns,omitempty"`
+}
+
+// ASRow is one autonomous system (from the iptoasn table) with the
+// ranges and addresses seen in it.
+type ASRow struct {
+	AS     string   `json:"as"` // "AS64500 EXAMPLE-ORG"
+	Ranges []string `json:"ranges"`
+	IPs    int      `json:"ips"`
 }
 
 // SharedRow is an IP hosting several registered domains.
@@ -585,10 +594,35 @@ func (m *model) buildRanges() {
 		}
 		return order[i].Bits() < order[j].Bits()
 	})
+	byAS := map[string]*ASRow{}
 	for _, p := range order {
 		sort.Strings(byPrefix[p].ASNs)
 		m.ranges = append(m.ranges, *byPrefix[p])
+		for _, ip := range byPrefix[p].IPs {
+			v, ok := asn[ip]
+			if !ok {
+				continue
+			}
+			r := byAS[v]
+			if r == nil {
+				r = &ASRow{AS: v}
+				byAS[v] = r
+			}
+			r.IPs++
+			if !contains(r.Ranges, p.String()) {
+				r.Ranges = append(r.Ranges, p.String())
+			}
+		}
 	}
+	for _, r := range byAS {
+		m.byAS = append(m.byAS, *r)
+	}
+	sort.Slice(m.byAS, func(i, j int) bool {
+		if m.byAS[i].IPs != m.byAS[j].IPs {
+			return m.byAS[i].IPs > m.byAS[j].IPs
+		}
+		return m.byAS[i].AS < m.byAS[j].AS
+	})
 }
 
 func (m *model) buildShared() {
