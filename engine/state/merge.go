@@ -45,6 +45,8 @@ type MergeOptions struct {
 //   - Otherwise (one of them failed, was skipped or cancelled, or was not
 //     planned): kept, marked unverified with the reason, its currency
 //     unchanged, until it is seen again or unverified for ForgetAfter.
+//   - A finding seen again that is no longer current keeps its currency
+//     while one of the instances that reported it before did not succeed.
 //   - Facts: the run's and analysis.Derive's over all merged findings,
 //     except that a previous fact resting only on unverified findings
 //     is kept, so a provider failure never looks like a fact change.
@@ -136,6 +138,17 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 		next.Findings = append(next.Findings, f)
 	}
 	next.Run.Findings = len(seen)
+
+	// A finding seen again but no longer current keeps its currency when
+	// one of the instances that reported it before did not succeed: the
+	// source that saw it current may be the one that failed, and a failed
+	// provider must not look like a record going historical.
+	for i := range next.Findings {
+		f := &next.Findings[i]
+		if p := prevByID[f.ID()]; p != nil && p.IsCurrent() && !f.IsCurrent() && unverifiedReason(p.Instances, byKey) != "" {
+			f.Currency = Current
+		}
+	}
 
 	// Previous findings the run did not report.
 	if prev != nil {

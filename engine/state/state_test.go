@@ -718,3 +718,44 @@ func TestAppendFindingMatchesEncodingJSON(t *testing.T) {
 		t.Errorf("year 10000 encoded")
 	}
 }
+
+// A finding current only because a current-records source reported it
+// stays current when that source fails in the next run, even though a
+// historical source still reports it with an old last_seen: a failed
+// provider must not look like the record going historical.
+func TestMergeFailedCurrentSourceKeepsCurrency(t *testing.T) {
+	stQ := q("securitytrails", schema.OpResolutions, "acme.example")
+	vtQ := q("virustotal", schema.OpResolutions, "acme.example")
+	old := t0.Add(-400 * 24 * time.Hour)
+	run := func(at time.Time, stStatus schema.InstanceStatus) *schema.RunResult {
+		live := finding("acme.example", "A", "192.0.2.77", old, "securitytrails", stQ)
+		live.Current = true
+		hist := finding("acme.example", "A", "192.0.2.77", old, "virustotal", vtQ)
+		r := &schema.RunResult{Engagement: "acme", ConfigHash: "h1", StartedAt: at.Add(-time.Minute), FinishedAt: at}
+		if stStatus == schema.StatusOK {
+			r.Instances = append(r.Instances, inst("query.apex", stQ, stStatus, "", live.ID()))
+			r.Findings = append(r.Findings, live)
+		} else {
+			r.Instances = append(r.Instances, inst("query.apex", stQ, stStatus, "HTTP 503"))
+		}
+		r.Instances = append(r.Instances, inst("query.apex", vtQ, schema.StatusOK, "", hist.ID()))
+		r.Findings = append(r.Findings, hist)
+		return r
+	}
+	s1 := merge(nil, run(t0, schema.StatusOK), MergeOptions{})
+	if c := s1.Findings[0].Currency; c != Current {
+		t.Fatalf("first run: %s, want current", c)
+	}
+	s2 := merge(s1, run(t0.Add(24*time.Hour), schema.StatusFailed), MergeOptions{})
+	if c := s2.Findings[0].Currency; c != Current {
+		t.Errorf("current source failed: %s, want current (unchanged)", c)
+	}
+	// The source answers again and no longer reports it current: now it
+	// went historical.
+	r3 := run(t0.Add(48*time.Hour), schema.StatusOK)
+	r3.Findings[0].Current = false
+	s3 := merge(s2, r3, MergeOptions{})
+	if c := s3.Findings[0].Currency; c != Historical {
+		t.Errorf("current source answered without it: %s, want historical", c)
+	}
+}
