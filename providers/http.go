@@ -142,6 +142,17 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 		if ctx.Err() != nil {
 			return nil, c.ctxError(ctx.Err())
 		}
+		if err.RetryAfter > max(maxDelay(policy), longRetryAfter) {
+			// The vendor asks us to stay away far longer than we ever
+			// wait: retrying sooner only spends requests and minutes (a
+			// daily quota answers 429 with a Retry-After of hours).
+			err.Retryable = false
+			if err.Kind == KindRateLimited {
+				err.Kind = KindQuota
+			}
+			err.Msg += fmt.Sprintf("; the server asks to wait %s before the next request", err.RetryAfter.Round(time.Second))
+			return nil, err
+		}
 		lastErr = err
 	}
 	lastErr.Retryable = false
@@ -346,10 +357,7 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 // with full jitter on the upper half, or the vendor's Retry-After, both
 // capped at MaxDelay.
 func backoff(p RetryPolicy, n int, retryAfter time.Duration) time.Duration {
-	maxDelay := p.MaxDelay
-	if maxDelay <= 0 {
-		maxDelay = time.Minute
-	}
+	maxDelay := maxDelay(p)
 	if retryAfter > 0 {
 		return min(retryAfter, maxDelay)
 	}
@@ -359,6 +367,18 @@ func backoff(p RetryPolicy, n int, retryAfter time.Duration) time.Duration {
 	}
 	half := d / 2
 	return half + rand.N(half+1)
+}
+
+// longRetryAfter is the Retry-After beyond which a request is not retried
+// at all (unless the policy's MaxDelay is longer still).
+const longRetryAfter = 5 * time.Minute
+
+// maxDelay is the longest single wait between attempts.
+func maxDelay(p RetryPolicy) time.Duration {
+	if p.MaxDelay <= 0 {
+		return time.Minute
+	}
+	return p.MaxDelay
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -38,6 +38,14 @@ func TestHTTPClient(t *testing.T) {
 			wantBody: "ok", wantCalls: 2,
 		},
 		{
+			name: "429 with a Retry-After beyond the longest wait is not retried",
+			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "3600")
+				w.WriteHeader(http.StatusTooManyRequests)
+			},
+			wantKind: providers.KindQuota, wantCalls: 1,
+		},
+		{
 			name: "5xx then success",
 			handler: func(n int32, w http.ResponseWriter, r *http.Request) {
 				if n < 3 {
