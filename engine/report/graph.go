@@ -64,8 +64,8 @@ func (m *model) relationships() graph {
 				continue
 			}
 			to, role = fields[len(fields)-1], roleMX
-			if len(fields) == 1 && isDigits(fields[0]) {
-				continue // null MX
+			if len(fields) == 1 && isDigits(fields[0]) || to == "." {
+				continue // null MX ("0 ." once normalised): no mail server
 			}
 		default:
 			continue

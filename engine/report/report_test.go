@@ -434,6 +434,15 @@ func TestReportMatchesWorld(t *testing.T) {
 				"| `odd.example` | microsoft-365 | current | `MS=ms12345678` |",
 			},
 		},
+		"a null MX is no mail server in the graph": {
+			format: "mermaid",
+			findings: []schema.Finding{
+				rec("parked.contoso.example", "MX", "0 .", at(2025, 1, 1), now),
+				rec("parked.contoso.example", "NS", "ns1.contoso.example", at(2025, 1, 1), now),
+			},
+			want:    []string{`{{"ns1.contoso.example"}}`},
+			notWant: []string{`"."`, "|MX|"},
+		},
 		"the CSV export has records only": {
 			format: "csv",
 			findings: []schema.Finding{
