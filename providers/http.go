@@ -292,12 +292,35 @@ func Redact(s string, secrets ...string) string {
 		}
 		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec)} {
 			s = strings.ReplaceAll(s, form, "REDACTED")
+			s = redactCut(s, form)
 		}
 	}
 	if strings.Contains(s, "://") {
 		s = redactURLParts(s)
 	}
 	return s
+}
+
+// redactCut replaces the start of secret where BodySnippet cut it off
+// ("...key abc12..."): the whole-secret replacement cannot see it.
+func redactCut(s, secret string) string {
+	const minPartial = 4
+	for from := 0; ; {
+		i := strings.Index(s[from:], "...")
+		if i < 0 {
+			return s
+		}
+		i += from
+		head := s[:i]
+		for n := len(secret) - 1; n >= minPartial; n-- {
+			if strings.HasSuffix(head, secret[:n]) {
+				head = head[:len(head)-n] + "REDACTED"
+				break
+			}
+		}
+		s = head + s[i:]
+		from = len(head) + 3
+	}
 }
 
 // redactURLParts blanks userinfo and credential query values in any URLs

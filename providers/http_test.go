@@ -173,10 +173,12 @@ func TestHTTPClientCancel(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	tests := map[string]struct{ in, want string }{
-		"plain":      {"bad key " + secret, "bad key REDACTED"},
-		"escaped":    {"key=a%2Fb", "key=REDACTED"},
-		"query name": {`Get "https://x.example/q?apikey=zzz&q=1"`, `Get "https://x.example/q?apikey=REDACTED&q=1"`},
-		"userinfo":   {"https://user:pw@x.example/", "https://REDACTED@x.example/"},
+		"plain":                             {"bad key " + secret, "bad key REDACTED"},
+		"escaped":                           {"key=a%2Fb", "key=REDACTED"},
+		"query name":                        {`Get "https://x.example/q?apikey=zzz&q=1"`, `Get "https://x.example/q?apikey=REDACTED&q=1"`},
+		"userinfo":                          {"https://user:pw@x.example/", "https://REDACTED@x.example/"},
+		"cut by a snippet":                  {"bad key " + secret[:9] + "...", "bad key REDACTED..."},
+		"snippet of a body echoing the key": {providers.BodySnippet([]byte(strings.Repeat("x", 190) + " " + secret)), strings.Repeat("x", 190) + " REDACTED..."},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
