@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,6 +41,9 @@ Options:
   -auto-approve       Do not ask for confirmation (needed without a terminal).
   -parallelism=N      Run at most N queries at once (default 10).
   -refresh            Ignore cached answers; every query is sent again.
+                      Implied by -detailed-exitcode: a drift check asks the
+                      world, not yesterday's cache (-refresh=false to allow
+                      cached answers anyway).
   -json               Print NDJSON progress events and a JSON drift report.
   -no-color           Print without terminal colours.
   -detailed-exitcode  Exit 2 when the state drifted, 0 when not, 1 on error.
@@ -64,6 +68,13 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 	positional, done, code := parseInterleaved(fs, args)
 	if done {
 		return code
+	}
+	// A drift check answered from the cache could only ever say "no
+	// drift": with the default 24h TTL a nightly job would compare against
+	// its own previous answers. So -detailed-exitcode refreshes unless the
+	// user says otherwise.
+	if sopts.DetailedExitCode && !flagSet(fs, "refresh") {
+		*refresh = true
 	}
 	if len(positional) > 1 {
 		fmt.Fprintf(env.Stderr, "Error: apply takes at most one folder or plan file, got %d arguments.\n\n", len(positional))
@@ -345,4 +356,11 @@ func printRunSummary(env *Env, run *schema.RunResult, plan *engine.Plan) {
 		fmt.Fprintf(w, "Requests by provider: %s.\n", strings.Join(spent, ", "))
 	}
 	fmt.Fprintln(w)
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

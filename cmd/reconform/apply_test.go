@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -214,5 +216,57 @@ func TestApplyTwoInterrupts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "reconform.rfstate")); err != nil {
 		t.Errorf("no state written after the interrupt: %v", err)
+	}
+}
+
+// A drift check must see the world, not the cache: -detailed-exitcode
+// refreshes, while a plain re-run within the TTL costs no requests.
+func TestApplyDetailedExitcodeRefreshesTheCache(t *testing.T) {
+	var mu sync.Mutex
+	body := "www.acme.example,203.0.113.10\n"
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests++
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	hcl := `engagement "drift" {}
+scope { domains = ["acme.example"] }
+provider "hackertarget" { endpoint = "`+srv.URL+`" }
+target "domain" "apex" { name = "acme.example" }
+query "hosts" {
+  provider = provider.hackertarget
+  op       = "subdomains"
+  subjects = [target.domain.apex]
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return requests }
+	if r := runCLI(t, dir, nil, "apply", "-auto-approve", "-no-color"); r.Code != exitOK {
+		t.Fatalf("first run: code %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	mu.Lock()
+	body = "www.acme.example,203.0.113.20\napi.acme.example,203.0.113.30\n"
+	mu.Unlock()
+
+	before := count()
+	if r := runCLI(t, dir, nil, "apply", "-auto-approve", "-no-color"); r.Code != exitOK {
+		t.Fatalf("cached re-run: code %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if count() != before {
+		t.Errorf("a re-run within the cache TTL sent %d requests", count()-before)
+	}
+	r := runCLI(t, dir, nil, "apply", "-auto-approve", "-no-color", "-detailed-exitcode")
+	if r.Code != exitDrift || !strings.Contains(r.Stdout, "api.acme.example") {
+		t.Fatalf("drift check: code %d, want %d\n%s%s", r.Code, exitDrift, r.Stdout, r.Stderr)
+	}
+	if count() == before {
+		t.Error("-detailed-exitcode answered from the cache")
 	}
 }
