@@ -714,7 +714,9 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			}
 		}
 	}
-	if pr.gate.Exhausted() {
+	if pr.gate.Exhausted() || !pr.gate.Affords(w.opts.Registry[pr.block.Type].MinRequestsFor(st.Query)) {
+		// Not started when the budget cannot cover even its fewest
+		// requests: a half-run query would spend quota and keep nothing.
 		return outcome{st: st, status: schema.StatusSkipped, reason: "budget"}
 	}
 	if dead := pr.deadReason(); dead != "" {

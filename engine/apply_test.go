@@ -137,6 +137,25 @@ func TestApplyDedupesFindingsAcrossProviders(t *testing.T) {
 	}
 }
 
+// A query that needs more requests than the budget has left is not
+// started: it would spend the vendor quota and keep nothing.
+func TestApplyBudgetTooSmallForQuery(t *testing.T) {
+	f := newFixture(t, nil)
+	reg := f.reg["pdns"]
+	reg.MinRequests = func(q schema.Query) int { return 1 + len(q.RRTypes) }
+	f.reg["pdns"] = reg
+	f.cfg.Providers["pdns"].Budget = 3
+	q := f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example"]`)
+	q.RRTypes = []string{"A", "AAAA", "MX", "NS", "SOA", "TXT"}
+	r := f.apply(f.options())
+	if len(r.Instances) != 1 || r.Instances[0].Status != schema.StatusSkipped || r.Instances[0].Reason != "budget" {
+		t.Errorf("instances %+v, want one skipped for budget", r.Instances)
+	}
+	if n := f.world.TotalCalls(); n != 0 {
+		t.Errorf("provider called %d times for a query the budget cannot cover", n)
+	}
+}
+
 func TestApplyCurrency(t *testing.T) {
 	f := newFixture(t, nil)
 	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["acme.example"]`)

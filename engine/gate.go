@@ -118,6 +118,11 @@ func (g *gate) waitWindow(ctx context.Context) error {
 // Used is the number of requests charged so far.
 func (g *gate) Used() int { return int(g.used.Load()) }
 
+// Affords reports whether n more requests fit in the budget.
+func (g *gate) Affords(n int) bool {
+	return g.budget <= 0 || g.used.Load()+int64(n) <= g.budget
+}
+
 // Exhausted reports whether a request was refused for budget.
 func (g *gate) Exhausted() bool {
 	return g.exhausted.Load() || (g.budget > 0 && g.used.Load() >= g.budget)
