@@ -88,9 +88,15 @@ func (r *Result) Summary() string {
 	add(len(r.Changed), "changed")
 	add(len(r.BecameCurrent), "became current")
 	add(len(r.WentHistorical), "went historical")
-	add(len(r.FactsAdded)+len(r.FactsRemoved)+len(r.FactsChanged), "fact changes")
-	if w := r.Weakenings(); w > 0 {
+	if n := len(r.FactsAdded) + len(r.FactsRemoved) + len(r.FactsChanged); n == 1 {
+		add(n, "fact change")
+	} else {
+		add(n, "fact changes")
+	}
+	if w := r.Weakenings(); w == 1 {
 		add(w, "weakening")
+	} else {
+		add(w, "weakenings")
 	}
 	s := "no drift"
 	if len(parts) > 0 {
