@@ -376,8 +376,9 @@ func (b *builder) finish() *index {
 				internFlag(b.names, &b.nameFlags, b.values.bytesOf(id), flagTarget)
 			}
 		}
+		var last parentCache
 		for id := uint32(0); int(id) < b.names.len(); id++ {
-			ix.parent = append(ix.parent, b.parentOf(id))
+			ix.parent = append(ix.parent, b.parentOf(id, &last))
 		}
 		ix.nameFlags = b.nameFlags
 		ix.ptr4, ix.ptr6 = ipTables(b.names, b.nameFlags, ownerNames)
@@ -451,9 +452,16 @@ func ipTables(t *strtab, flags []uint8, n int) (ip4, ip6 []uint64) {
 	return ip4, ip6
 }
 
+// parentCache remembers the last parent looked up: dumps sorted by name
+// list a domain's hosts together.
+type parentCache struct {
+	name []byte
+	id   uint32
+}
+
 // parentOf interns the domain name id is directly under and returns its
 // id+1, or 0 when id is not a host name or has no parent below the TLD.
-func (b *builder) parentOf(id uint32) uint32 {
+func (b *builder) parentOf(id uint32, last *parentCache) uint32 {
 	f := b.nameFlags[id]
 	if f&flagIP != 0 || f&(flagOwner|flagTarget|flagNode) == 0 {
 		return 0
@@ -463,7 +471,13 @@ func (b *builder) parentOf(id uint32) uint32 {
 	if dot < 0 || bytes.IndexByte(s[dot+1:], '.') < 0 {
 		return 0
 	}
-	return internFlag(b.names, &b.nameFlags, s[dot+1:], flagNode) + 1
+	parent := s[dot+1:]
+	if last.name != nil && bytes.Equal(parent, last.name) {
+		return last.id + 1
+	}
+	p := internFlag(b.names, &b.nameFlags, parent, flagNode)
+	last.name, last.id = b.names.bytesOf(p), p
+	return p + 1
 }
 
 // csr builds a compressed sparse row mapping from n keys to items, from a

@@ -121,6 +121,7 @@ type lineBlock struct {
 // overlap on two cores.
 func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, emitFunc) error) error {
 	ctx, cancel := context.WithCancel(ctx)
+	add := emitFunc(b.add) // one method value, not one allocation per line
 	full := make(chan *lineBlock, blocksAhead)
 	free := make(chan *lineBlock, blocksAhead+1)
 	for range blocksAhead + 1 {
@@ -159,7 +160,7 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 				continue
 			}
 			b.lines++
-			if err := parse(line, b.add); err != nil {
+			if err := parse(line, add); err != nil {
 				b.badLine(lineNo, err)
 			}
 		}
@@ -288,6 +289,7 @@ func readCSV(ctx context.Context, r io.Reader, b *builder) error {
 	cr.LazyQuotes = true
 	cr.TrimLeadingSpace = true
 	cols := map[string]int{"name": 0, "type": 1, "value": 2, "first": 3, "last": 4, "count": 5}
+	add := emitFunc(b.add)
 	firstRow := true
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
@@ -321,7 +323,7 @@ func readCSV(ctx context.Context, r io.Reader, b *builder) error {
 			}
 		}
 		b.lines++
-		if err := csvRow(rec, cols, b.add); err != nil {
+		if err := csvRow(rec, cols, add); err != nil {
 			b.badLine(int64(line), err)
 		}
 	}
