@@ -236,7 +236,7 @@ func TestApplyDetailedExitcodeRefreshesTheCache(t *testing.T) {
 	dir := t.TempDir()
 	hcl := `engagement "drift" {}
 scope { domains = ["acme.example"] }
-provider "hackertarget" { endpoint = "`+srv.URL+`" }
+provider "hackertarget" { endpoint = "` + srv.URL + `" }
 target "domain" "apex" { name = "acme.example" }
 query "hosts" {
   provider = provider.hackertarget
