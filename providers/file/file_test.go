@@ -379,7 +379,7 @@ func TestMaxResults(t *testing.T) {
 func TestNormalisationAgreesWithSchema(t *testing.T) {
 	values := []struct{ typ, v string }{
 		{"A", "203.0.113.1"}, {"A", "203.000.113.001"}, {"A", "::ffff:203.0.113.1"}, {"AAAA", "2001:DB8:0::1"},
-		{"CNAME", "Foo.Example.COM."}, {"NS", "ns1.example.net."}, {"MX", "10 MX.Example.net."}, {"MX", "mx.example.net"},
+		{"CNAME", "Foo.Example.COM."}, {"NS", "ns1.example.net."}, {"MX", "10 MX.Example.net."}, {"MX", "mx.example.net"}, {"MX", "0 ."},
 		{"TXT", `"v=spf1 -all"`}, {"TXT", `"a" "b\"c"`}, {"TXT", "plain text"}, {"SOA", "NS.example. Host.example. 1 2 3 4 5"},
 		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."},
 	}

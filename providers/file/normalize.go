@@ -97,6 +97,10 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		if sp := bytes.IndexByte(b, ' '); sp > 0 {
 			pref := b[:sp]
 			if _, err := strconv.ParseUint(string(pref), 10, 16); err == nil {
+				if string(bytes.TrimSpace(b[sp+1:])) == "." {
+					// A null MX (RFC 7505): the domain takes no mail.
+					return append(append([]byte(nil), pref...), " ."...), nil
+				}
 				host, err := normName(b[sp+1:])
 				if err != nil {
 					return nil, err
