@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -73,6 +74,9 @@ func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	// One byte more is read to tell "exactly the limit" from "over it";
+	// keep that from overflowing into a negative limit that reads nothing.
+	cfg.MaxBodyBytes = min(cfg.MaxBodyBytes, math.MaxInt64-1)
 	if cfg.Retry.MaxAttempts <= 0 {
 		cfg.Retry = DefaultRetryPolicy
 	}

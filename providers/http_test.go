@@ -3,6 +3,7 @@ package providers_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -152,6 +153,21 @@ func TestHTTPClientTimeoutRedactsURL(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "timed out") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// TestHTTPClientHugeLimit: the largest max_response_bytes still reads the
+// body (the one-byte look-ahead must not overflow into a limit of nothing).
+func TestHTTPClientHugeLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	cfg, _ := providertest.Config(t, "v", srv.URL, nil)
+	cfg.MaxBodyBytes = math.MaxInt64
+	resp, err := providers.NewHTTPClient(cfg, providers.HTTPOptions{}).Get(context.Background(), srv.URL, nil)
+	if err != nil || string(resp.Body) != "ok" {
+		t.Fatalf("body %q, err %v", resp.Body, err)
 	}
 }
 
