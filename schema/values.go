@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if num, ok := strings.CutSuffix(s, suffix); ok {
 			n, err := strconv.ParseFloat(num, 64)
-			if err != nil || n < 0 {
+			// !(n >= 0) also rejects NaN; the upper bound keeps "1e300d"
+			// from wrapping round to a negative duration.
+			if err != nil || !(n >= 0) || n*float64(unit) >= math.MaxInt64 {
 				return 0, fmt.Errorf("invalid duration %q", s)
 			}
 			return time.Duration(n * float64(unit)), nil
