@@ -114,7 +114,7 @@ func BuildGraph(cfg *schema.Config) (*Graph, hcl.Diagnostics) {
 	// Strongly connected components: pivot-only ones are recursion
 	// groups; one holding a query is a cycle nothing can start.
 	comp := map[string]int{}
-	sccs := stronglyConnected(addrs, g.Deps)
+	sccs := schema.StronglyConnected(g.Deps) // nodes: addrs, the keys of g.Deps
 	for i, scc := range sccs {
 		for _, a := range scc {
 			comp[a] = i
@@ -174,51 +174,6 @@ func BuildGraph(cfg *schema.Config) (*Graph, hcl.Diagnostics) {
 		}
 	}
 	return g, diags
-}
-
-// stronglyConnected returns the strongly connected components of the
-// dependency graph (Tarjan), each sorted.
-func stronglyConnected(nodes []string, deps map[string][]string) [][]string {
-	index, low := map[string]int{}, map[string]int{}
-	onStack := map[string]bool{}
-	var stack []string
-	var out [][]string
-	next := 0
-	var visit func(v string)
-	visit = func(v string) {
-		index[v], low[v] = next, next
-		next++
-		stack = append(stack, v)
-		onStack[v] = true
-		for _, w := range deps[v] {
-			if _, seen := index[w]; !seen {
-				visit(w)
-				low[v] = min(low[v], low[w])
-			} else if onStack[w] {
-				low[v] = min(low[v], index[w])
-			}
-		}
-		if low[v] == index[v] {
-			var scc []string
-			for {
-				w := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				onStack[w] = false
-				scc = append(scc, w)
-				if w == v {
-					break
-				}
-			}
-			sort.Strings(scc)
-			out = append(out, scc)
-		}
-	}
-	for _, v := range nodes {
-		if _, seen := index[v]; !seen {
-			visit(v)
-		}
-	}
-	return out
 }
 
 // DOT renders the block graph in Graphviz DOT: one node per block labelled

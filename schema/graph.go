@@ -122,12 +122,44 @@ func (l *loader) checkGraph() {
 // query, each as the list of its nodes starting from the smallest address.
 // Pivots following themselves or each other are recursion, not cycles.
 func findCycles(deps map[string][]string) [][]string {
-	// Tarjan's strongly connected components.
-	index := map[string]int{}
-	low := map[string]int{}
+	sccs := StronglyConnected(deps)
+	var out [][]string
+	for _, scc := range sccs {
+		hasQuery := false
+		for _, v := range scc {
+			if strings.HasPrefix(v, "query.") {
+				hasQuery = true
+			}
+		}
+		if !hasQuery {
+			continue // pivots following each other expand to a fixpoint, bounded by max_depth
+		}
+		if len(scc) == 1 {
+			self := false
+			for _, w := range deps[scc[0]] {
+				if w == scc[0] {
+					self = true
+				}
+			}
+			if !self {
+				continue
+			}
+		}
+		out = append(out, cyclePath(scc, deps))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// StronglyConnected returns the strongly connected components of a
+// dependency graph (Tarjan), each sorted. The nodes are the keys of deps,
+// visited in sorted order so the result is stable; an edge to a node that
+// is not a key is ignored.
+func StronglyConnected(deps map[string][]string) [][]string {
+	index, low := map[string]int{}, map[string]int{}
 	onStack := map[string]bool{}
 	var stack []string
-	var sccs [][]string
+	var out [][]string
 	next := 0
 	var visit func(v string)
 	visit = func(v string) {
@@ -157,40 +189,15 @@ func findCycles(deps map[string][]string) [][]string {
 					break
 				}
 			}
-			sccs = append(sccs, scc)
+			sort.Strings(scc)
+			out = append(out, scc)
 		}
 	}
-	nodes := sortedKeys(deps)
-	for _, v := range nodes {
+	for _, v := range sortedKeys(deps) {
 		if _, seen := index[v]; !seen {
 			visit(v)
 		}
 	}
-	var out [][]string
-	for _, scc := range sccs {
-		hasQuery := false
-		for _, v := range scc {
-			if strings.HasPrefix(v, "query.") {
-				hasQuery = true
-			}
-		}
-		if !hasQuery {
-			continue // pivots following each other expand to a fixpoint, bounded by max_depth
-		}
-		if len(scc) == 1 {
-			self := false
-			for _, w := range deps[scc[0]] {
-				if w == scc[0] {
-					self = true
-				}
-			}
-			if !self {
-				continue
-			}
-		}
-		out = append(out, cyclePath(scc, deps))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
 }
 
