@@ -35,9 +35,11 @@ var _ providers.Gate = (*gate)(nil)
 func newGate(r schema.Rate, budget int) *gate {
 	g := &gate{budget: int64(budget)}
 	if ps := r.PerSecond(); ps > 0 {
-		// Burst 1: requests are spaced evenly, so no window of one period
-		// ever holds more than the limit.
-		g.limiter = rate.NewLimiter(rate.Limit(ps), 1)
+		// Requests are spaced evenly, with a small burst (a tenth of the
+		// limit) so a waiter that the scheduler wakes late does not lose
+		// its slot for good; the window log below still keeps every
+		// window of one period at or under the limit.
+		g.limiter = rate.NewLimiter(rate.Limit(ps), max(1, r.Count/10))
 		if r.Count <= maxWindowLog {
 			g.window, g.per = make([]time.Time, r.Count), r.Per
 		}
