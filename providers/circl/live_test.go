@@ -1,42 +1,17 @@
-package circl
+package circl_test
 
 import (
-	"context"
-	"os"
 	"testing"
-	"time"
 
+	"github.com/reconform/reconform/providers/circl"
 	"github.com/reconform/reconform/providers/providertest"
 	"github.com/reconform/reconform/schema"
 )
 
-// TestLive asks the real service one question. It runs only when
-// RECONFORM_LIVE=1 and credentials are in the environment, never in CI.
+// TestLive asks the real service one question; it runs only with
+// RECONFORM_LIVE=1 and the credentials below, never in CI.
 func TestLive(t *testing.T) {
-	secret := os.Getenv("CIRCL_PASSWORD")
-	if os.Getenv("RECONFORM_LIVE") != "1" || os.Getenv("CIRCL_USERNAME") == "" || secret == "" {
-		t.Skip("live check: set RECONFORM_LIVE=1, CIRCL_USERNAME and CIRCL_PASSWORD")
-	}
-	attrs := map[string]string{
-		"username": os.Getenv("CIRCL_USERNAME"),
-	}
-	if secret != "" {
-		attrs["password"] = secret
-	}
-	cfg, gate := providertest.Config(t, "circl", Schema.DefaultEndpoint, attrs)
-	cfg.Timeout = 30 * time.Second
-	logs := providertest.CaptureLog(&cfg)
-	p, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ans, err := p.Query(context.Background(), query(schema.OpResolutions, "circl.lu"))
-	providertest.CheckNoSecret(t, secret, err, ans, logs.String())
-	if err != nil {
-		t.Fatalf("live query: %v", err)
-	}
-	if len(ans.Findings) == 0 {
-		t.Errorf("live query found nothing for circl.lu (%d requests)", gate.Count())
-	}
-	t.Logf("%d findings in %d requests; warnings %q", len(ans.Findings), gate.Count(), ans.Warnings)
+	providertest.Live(t, circl.Registration(), schema.OpResolutions, "circl.lu",
+		providertest.Credential{Attr: "username", Env: "CIRCL_USERNAME", Public: true},
+		providertest.Credential{Attr: "password", Env: "CIRCL_PASSWORD"})
 }

@@ -1,39 +1,16 @@
 package dnsdumpster_test
 
 import (
-	"context"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/reconform/reconform/providers/dnsdumpster"
 	"github.com/reconform/reconform/providers/providertest"
 	"github.com/reconform/reconform/schema"
 )
 
-// TestLive asks the real service; it runs only with RECONFORM_LIVE=1 (and
-// a key where the service needs one), never in CI.
+// TestLive asks the real service one question; it runs only with
+// RECONFORM_LIVE=1 and the credentials below, never in CI.
 func TestLive(t *testing.T) {
-	if os.Getenv("RECONFORM_LIVE") != "1" {
-		t.Skip("set RECONFORM_LIVE=1 to query the real service")
-	}
-	attrs := map[string]string{}
-	if env := "DNSDUMPSTER_API_KEY"; env != "" {
-		attrs["api_key"] = os.Getenv(env)
-		if attrs["api_key"] == "" && true {
-			t.Skipf("set %s", env)
-		}
-	}
-	cfg, _ := providertest.Config(t, "dnsdumpster", dnsdumpster.Schema.DefaultEndpoint, attrs)
-	cfg.Timeout = time.Minute
-	p, err := dnsdumpster.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, _ := schema.ParseSubject("example.com")
-	ans, err := p.Query(context.Background(), schema.Query{Provider: "dnsdumpster", Op: schema.OpSubdomains, Subject: sub})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d findings, %d requests, warnings %q", len(ans.Findings), ans.Requests, ans.Warnings)
+	providertest.Live(t, dnsdumpster.Registration(), schema.OpSubdomains, "example.com",
+		providertest.Credential{Attr: "api_key", Env: "DNSDUMPSTER_API_KEY"})
 }

@@ -1,40 +1,16 @@
-package virustotal
+package virustotal_test
 
 import (
-	"context"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/reconform/reconform/providers/providertest"
+	"github.com/reconform/reconform/providers/virustotal"
 	"github.com/reconform/reconform/schema"
 )
 
-// TestLive asks the real service one question. It runs only when
-// RECONFORM_LIVE=1 and credentials are in the environment, never in CI.
+// TestLive asks the real service one question; it runs only with
+// RECONFORM_LIVE=1 and the credentials below, never in CI.
 func TestLive(t *testing.T) {
-	secret := os.Getenv("VIRUSTOTAL_API_KEY")
-	if os.Getenv("RECONFORM_LIVE") != "1" || secret == "" {
-		t.Skip("live check: set RECONFORM_LIVE=1 and VIRUSTOTAL_API_KEY")
-	}
-	attrs := map[string]string{}
-	if secret != "" {
-		attrs["api_key"] = secret
-	}
-	cfg, gate := providertest.Config(t, "virustotal", Schema.DefaultEndpoint, attrs)
-	cfg.Timeout = 30 * time.Second
-	logs := providertest.CaptureLog(&cfg)
-	p, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ans, err := p.Query(context.Background(), query(schema.OpResolutions, "example.com"))
-	providertest.CheckNoSecret(t, secret, err, ans, logs.String())
-	if err != nil {
-		t.Fatalf("live query: %v", err)
-	}
-	if len(ans.Findings) == 0 {
-		t.Errorf("live query found nothing for example.com (%d requests)", gate.Count())
-	}
-	t.Logf("%d findings in %d requests; warnings %q", len(ans.Findings), gate.Count(), ans.Warnings)
+	providertest.Live(t, virustotal.Registration(), schema.OpResolutions, "example.com",
+		providertest.Credential{Attr: "api_key", Env: "VIRUSTOTAL_API_KEY"})
 }
