@@ -92,17 +92,16 @@ var _ providers.Provider = (*Provider)(nil)
 
 // New builds a provider instance from its config.
 func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
-	key := strings.TrimSpace(cfg.String("api_key"))
-	if key == "" {
-		return nil, providers.Errorf(cfg.Address, providers.KindAuth,
-			`provider %q: api_key is empty; set it, e.g. api_key = env("SECURITYTRAILS_API_KEY")`, cfg.Address)
+	key, err := providers.RequireKey(cfg, "api_key", "SECURITYTRAILS_API_KEY")
+	if err != nil {
+		return nil, err
+	}
+	maxPages, err := providers.AtLeastOne(cfg, "max_pages", defaultMaxPages)
+	if err != nil {
+		return nil, err
 	}
 	endpoint := providers.APIBase(cfg.Endpoint, Schema.DefaultEndpoint)
-	maxPages := cfg.Int("max_pages", defaultMaxPages)
-	if maxPages < 1 {
-		return nil, providers.Errorf(cfg.Address, providers.KindBadInput, "provider %q: max_pages must be at least 1", cfg.Address)
-	}
-	p := &Provider{cfg: cfg, endpoint: endpoint, key: key, maxPages: int(maxPages)}
+	p := &Provider{cfg: cfg, endpoint: endpoint, key: key, maxPages: maxPages}
 	p.client = providers.NewHTTPClient(cfg, providers.HTTPOptions{
 		Secrets:      []string{key},
 		AcceptStatus: []int{http.StatusNotFound},
