@@ -462,29 +462,10 @@ func TestQueryErrors(t *testing.T) {
 			}
 			providertest.CheckNoSecret(t, testKey, err, ans, logs.String())
 			if tt.wantKind == "" {
-				if err != nil {
-					t.Fatalf("Query: %v", err)
-				}
-				if len(ans.Findings) != tt.wantFindings {
-					t.Errorf("got %d findings, want %d", len(ans.Findings), tt.wantFindings)
-				}
-				if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, tt.wantWarning) || tt.wantWarning == "" && w != "" {
-					t.Errorf("warnings %q, want %q", w, tt.wantWarning)
-				}
+				providertest.CheckAnswer(t, ans, err, tt.wantFindings, tt.wantWarning)
 				return
 			}
-			var pe *providers.Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T), want *providers.Error of kind %s", err, err, tt.wantKind)
-			}
-			if pe.Kind != tt.wantKind {
-				t.Errorf("kind %s, want %s (%v)", pe.Kind, tt.wantKind, err)
-			}
-			for _, m := range tt.wantMsg {
-				if !strings.Contains(err.Error(), m) {
-					t.Errorf("error %q does not mention %q", err, m)
-				}
-			}
+			providertest.CheckError(t, err, tt.wantKind, tt.wantMsg...)
 		})
 	}
 }

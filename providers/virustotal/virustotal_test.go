@@ -419,18 +419,7 @@ func TestQueryErrors(t *testing.T) {
 				}
 				return
 			}
-			var pe *providers.Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T), want *providers.Error of kind %s", err, err, tt.wantKind)
-			}
-			if pe.Kind != tt.wantKind {
-				t.Errorf("kind %s, want %s (%v)", pe.Kind, tt.wantKind, err)
-			}
-			for _, m := range tt.wantMsg {
-				if !strings.Contains(err.Error(), m) {
-					t.Errorf("error %q does not mention %q", err, m)
-				}
-			}
+			providertest.CheckError(t, err, tt.wantKind, tt.wantMsg...)
 		})
 	}
 }
