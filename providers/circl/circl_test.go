@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,9 +124,8 @@ func (f *fake) count() int {
 func setup(t *testing.T, fk *fake, password string, pageSize, maxPages int) (providers.Provider, *providertest.Gate, *providertest.LogBuffer) {
 	t.Helper()
 	fk.t = t
-	srv := httptest.NewServer(fk)
-	t.Cleanup(srv.Close)
-	cfg, gate := providertest.Config(t, "circl", srv.URL+"/pdns/query/", map[string]string{"username": testUser, "password": password})
+	base := providertest.Serve(t, fk)
+	cfg, gate := providertest.Config(t, "circl", base+"/pdns/query/", map[string]string{"username": testUser, "password": password})
 	if pageSize > 0 {
 		cfg.Attrs["page_size"] = cty.NumberIntVal(int64(pageSize))
 	}
@@ -135,20 +133,12 @@ func setup(t *testing.T, fk *fake, password string, pageSize, maxPages int) (pro
 		cfg.Attrs["max_pages"] = cty.NumberIntVal(int64(maxPages))
 	}
 	cfg.MaxBodyBytes = 64 << 10
-	logs := providertest.CaptureLog(&cfg)
-	p, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	p, logs := providertest.Build(t, New, cfg)
 	return p, gate, logs
 }
 
 func query(op schema.Op, subject string, rrtypes ...string) schema.Query {
-	s, err := schema.ParseSubject(subject)
-	if err != nil {
-		panic(err)
-	}
-	return schema.Query{Provider: "circl", Op: op, Subject: s, RRTypes: rrtypes}
+	return providertest.Query("circl", op, subject, rrtypes...)
 }
 
 func rec(name, typ, value string, first, last, count int64) schema.Finding {

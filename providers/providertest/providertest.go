@@ -5,6 +5,8 @@ package providertest
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/providers"
+	"github.com/reconform/reconform/schema"
 )
 
 // Gate counts requests and fails with ErrBudgetExhausted past Budget
@@ -74,4 +77,35 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// Serve serves h on a test server that closes when the test ends and
+// returns its URL.
+func Serve(t testing.TB, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Build builds a provider from cfg with its log captured (for secret
+// checks), failing the test when the factory refuses the config.
+func Build(t testing.TB, newProvider providers.Factory, cfg providers.Config) (providers.Provider, *LogBuffer) {
+	t.Helper()
+	logs := CaptureLog(&cfg)
+	p, err := newProvider(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return p, logs
+}
+
+// Query builds a query of providerType; a subject that does not parse is
+// a mistake in the test and panics.
+func Query(providerType string, op schema.Op, subject string, rrtypes ...string) schema.Query {
+	s, err := schema.ParseSubject(subject)
+	if err != nil {
+		panic(err)
+	}
+	return schema.Query{Provider: providerType, Op: op, Subject: s, RRTypes: rrtypes}
 }

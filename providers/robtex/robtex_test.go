@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,28 +98,19 @@ func (f *fake) count() int {
 func setup(t *testing.T, fk *fake, key string) (providers.Provider, *providertest.Gate, *providertest.LogBuffer) {
 	t.Helper()
 	fk.t = t
-	srv := httptest.NewServer(fk)
-	t.Cleanup(srv.Close)
-	attrs := map[string]string{"endpoint": srv.URL}
+	base := providertest.Serve(t, fk)
+	attrs := map[string]string{"endpoint": base}
 	if key != "" {
 		attrs["api_key"] = key
 	}
-	cfg, gate := providertest.Config(t, "robtex", srv.URL+"/", attrs)
+	cfg, gate := providertest.Config(t, "robtex", base+"/", attrs)
 	cfg.MaxBodyBytes = 64 << 10
-	logs := providertest.CaptureLog(&cfg)
-	p, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	p, logs := providertest.Build(t, New, cfg)
 	return p, gate, logs
 }
 
 func query(op schema.Op, subject string, rrtypes ...string) schema.Query {
-	s, err := schema.ParseSubject(subject)
-	if err != nil {
-		panic(err)
-	}
-	return schema.Query{Provider: "robtex", Op: op, Subject: s, RRTypes: rrtypes}
+	return providertest.Query("robtex", op, subject, rrtypes...)
 }
 
 func rec(name, typ, value string, first, last, count int64) schema.Finding {

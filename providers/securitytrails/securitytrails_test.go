@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,31 +139,22 @@ func (f *fake) count() int {
 func setup(t *testing.T, fk *fake, key string, maxPages int) (providers.Provider, *providertest.Gate, *providertest.LogBuffer) {
 	t.Helper()
 	fk.t = t
-	srv := httptest.NewServer(fk)
-	t.Cleanup(srv.Close)
+	base := providertest.Serve(t, fk)
 	attrs := map[string]string{}
 	if key != "" {
 		attrs["api_key"] = key
 	}
-	cfg, gate := providertest.Config(t, "securitytrails", srv.URL+"/v1/", attrs)
+	cfg, gate := providertest.Config(t, "securitytrails", base+"/v1/", attrs)
 	if maxPages > 0 {
 		cfg.Attrs["max_pages"] = cty.NumberIntVal(int64(maxPages))
 	}
 	cfg.MaxBodyBytes = 64 << 10
-	logs := providertest.CaptureLog(&cfg)
-	p, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	p, logs := providertest.Build(t, New, cfg)
 	return p, gate, logs
 }
 
 func query(op schema.Op, subject string, rrtypes ...string) schema.Query {
-	s, err := schema.ParseSubject(subject)
-	if err != nil {
-		panic(err)
-	}
-	return schema.Query{Provider: "securitytrails", Op: op, Subject: s, RRTypes: rrtypes}
+	return providertest.Query("securitytrails", op, subject, rrtypes...)
 }
 
 func day(s string) time.Time {

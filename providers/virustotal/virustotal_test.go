@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -149,27 +148,18 @@ func (f *fake) count() int {
 func setup(t *testing.T, fk *fake, key string, maxPages int) (providers.Provider, *providertest.Gate, *providertest.LogBuffer) {
 	t.Helper()
 	fk.t = t
-	srv := httptest.NewServer(fk)
-	t.Cleanup(srv.Close)
-	cfg, gate := providertest.Config(t, "virustotal", srv.URL+"/api/v3", map[string]string{"api_key": key})
+	base := providertest.Serve(t, fk)
+	cfg, gate := providertest.Config(t, "virustotal", base+"/api/v3", map[string]string{"api_key": key})
 	if maxPages > 0 {
 		cfg.Attrs["max_pages"] = cty.NumberIntVal(int64(maxPages))
 	}
 	cfg.MaxBodyBytes = 64 << 10
-	logs := providertest.CaptureLog(&cfg)
-	p, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	p, logs := providertest.Build(t, New, cfg)
 	return p, gate, logs
 }
 
 func query(op schema.Op, subject string, rrtypes ...string) schema.Query {
-	s, err := schema.ParseSubject(subject)
-	if err != nil {
-		panic(err)
-	}
-	return schema.Query{Provider: "virustotal", Op: op, Subject: s, RRTypes: rrtypes}
+	return providertest.Query("virustotal", op, subject, rrtypes...)
 }
 
 func seen(name, typ, value string, unix int64) schema.Finding {
