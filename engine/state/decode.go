@@ -554,25 +554,12 @@ func (s *scanner) literal(word string) error {
 // object reads an object (or null), calling each with every key; each
 // must consume the value.
 func (s *scanner) object(each func(key []byte) error) error {
-	if isNull, err := s.null(); isNull || err != nil {
+	more, err := s.open('{', '}')
+	if !more || err != nil {
 		return err
-	}
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	if s.dep++; s.dep > maxDepth {
-		return fmt.Errorf("%w: nested too deeply", errSyntax)
 	}
 	defer func() { s.dep-- }()
-	c, err := s.peek()
-	if err != nil {
-		return err
-	}
-	if c == '}' {
-		s.readByte()
-		return nil
-	}
-	for {
+	for more {
 		if c, err := s.peek(); err != nil {
 			return err
 		} else if c != '"' {
@@ -588,58 +575,71 @@ func (s *scanner) object(each func(key []byte) error) error {
 		if err := each(key); err != nil {
 			return err
 		}
-		c, err := s.peek()
-		if err != nil {
+		if more, err = s.next('}'); err != nil {
 			return err
 		}
-		s.readByte()
-		switch c {
-		case ',':
-		case '}':
-			return nil
-		default:
-			return fmt.Errorf("%w: expected , or }", errSyntax)
-		}
 	}
+	return nil
 }
 
 // array reads an array (or null), calling each for every element.
 func (s *scanner) array(each func() error) error {
-	if isNull, err := s.null(); isNull || err != nil {
+	more, err := s.open('[', ']')
+	if !more || err != nil {
 		return err
-	}
-	if err := s.expect('['); err != nil {
-		return err
-	}
-	if s.dep++; s.dep > maxDepth {
-		return fmt.Errorf("%w: nested too deeply", errSyntax)
 	}
 	defer func() { s.dep-- }()
-	c, err := s.peek()
-	if err != nil {
-		return err
-	}
-	if c == ']' {
-		s.readByte()
-		return nil
-	}
-	for i := 0; ; i++ {
+	for i := 0; more; i++ {
 		if err := each(); err != nil {
 			return fmt.Errorf("[%d]: %w", i, err)
 		}
-		c, err := s.peek()
-		if err != nil {
+		if more, err = s.next(']'); err != nil {
 			return err
 		}
-		s.readByte()
-		switch c {
-		case ',':
-		case ']':
-			return nil
-		default:
-			return fmt.Errorf("%w: expected , or ]", errSyntax)
-		}
 	}
+	return nil
+}
+
+// open reads null or the bracket that opens a container, within the
+// nesting limit. more reports that elements follow: the scanner is then
+// one level deeper and the caller must decrement s.dep when it leaves.
+func (s *scanner) open(bracket, closing byte) (more bool, err error) {
+	if isNull, err := s.null(); isNull || err != nil {
+		return false, err
+	}
+	if err := s.expect(bracket); err != nil {
+		return false, err
+	}
+	if s.dep++; s.dep > maxDepth {
+		s.dep--
+		return false, fmt.Errorf("%w: nested too deeply", errSyntax)
+	}
+	c, err := s.peek()
+	if err != nil || c == closing {
+		if err == nil {
+			s.readByte()
+		}
+		s.dep--
+		return false, err
+	}
+	return true, nil
+}
+
+// next reads the comma or closing bracket after an element; more is
+// false at the closing bracket.
+func (s *scanner) next(closing byte) (more bool, err error) {
+	c, err := s.peek()
+	if err != nil {
+		return false, err
+	}
+	s.readByte()
+	switch c {
+	case ',':
+		return true, nil
+	case closing:
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: expected , or %c", errSyntax, closing)
 }
 
 // end checks that only white space follows the top-level value.
