@@ -31,18 +31,9 @@ func runGraph(_ context.Context, env *Env, args []string) int {
 	noColor := fs.Bool("no-color", false, "")
 	var vf varFlags
 	vf.register(fs)
-	positional, done, code := parseInterleaved(fs, args)
+	dir, done, code := parseFolderArgs(env, fs, args)
 	if done {
 		return code
-	}
-	if len(positional) > 1 {
-		fmt.Fprintf(env.Stderr, "Error: graph takes at most one folder, got %d arguments.\n\n", len(positional))
-		fs.Usage()
-		return exitError
-	}
-	dir := "."
-	if len(positional) == 1 {
-		dir = positional[0]
 	}
 	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
 	if diags.HasErrors() || cfg == nil {

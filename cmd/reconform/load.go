@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -88,4 +89,23 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (positional []string, don
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// parseFolderArgs is parseInterleaved for a verb that takes at most one
+// configuration folder (default "."): more arguments print the usage and
+// stop with exitError.
+func parseFolderArgs(env *Env, fs *flag.FlagSet, args []string) (dir string, done bool, code int) {
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return "", true, code
+	}
+	if len(positional) > 1 {
+		fmt.Fprintf(env.Stderr, "Error: %s takes at most one folder, got %d arguments.\n\n", fs.Name(), len(positional))
+		fs.Usage()
+		return "", true, exitError
+	}
+	if len(positional) == 1 {
+		return positional[0], false, exitOK
+	}
+	return ".", false, exitOK
 }
