@@ -1,6 +1,8 @@
 package file
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -508,5 +510,33 @@ func TestLineSplitting(t *testing.T) {
 	}
 	if _, ok := ix.names.lookup([]byte("h99999.example.com")); !ok {
 		t.Error("the last line without a newline was lost")
+	}
+}
+
+// A gzip file cut short (a download that stopped, a copy of a file still
+// being written) must say so, even when the cut falls on a line end and
+// every line read is whole: gzip reports io.ErrUnexpectedEOF, which is not
+// the clean end of the data.
+func TestTruncatedGzipIsReported(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(`{"timestamp":"1717200000","name":"www.example.com","type":"a","value":"203.0.113.10"}` + "\n"))
+	zw.Close()
+	dir := t.TempDir()
+	cut := buf.Bytes()[:buf.Len()-8] // the CRC and size trailer is missing
+	if err := os.WriteFile(filepath.Join(dir, "cut.json.gz"), cut, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := New(context.Background(), providers.Config{Type: "file", Address: "file",
+		Attrs: map[string]cty.Value{"path": cty.StringVal("cut.json.gz")}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans := query(t, pr.(*Provider), schema.OpResolutions, "www.example.com")
+	if len(ans.Findings) != 1 {
+		t.Errorf("findings before the cut: %+v", ans.Findings)
+	}
+	if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, "truncated") {
+		t.Errorf("no warning about the truncated file: %q", w)
 	}
 }

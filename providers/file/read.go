@@ -174,6 +174,21 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 	}
 }
 
+// fill reads until buf is full or r fails. Unlike io.ReadFull it keeps
+// the reader's own error: io.EOF is the clean end of the data, while a
+// decompressor's io.ErrUnexpectedEOF means the file was cut short.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // splitLines reads r in large chunks, cuts them at line ends and sends
 // them on full, closing it at the end of the input. A partial last line
 // is carried over to the next block.
@@ -199,10 +214,10 @@ func splitLines(ctx context.Context, r io.Reader, maxLineBytes int, full chan<- 
 		}
 		blk.data = append(blk.data[:0], carry...)
 		blk.lines, blk.long, blk.first, blk.err = blk.lines[:0], blk.long[:0], lineNo, nil
-		n, err := io.ReadFull(r, blk.data[len(blk.data):size])
+		n, err := fill(r, blk.data[len(blk.data):size])
 		blk.data = blk.data[:len(blk.data)+n]
 		atEOF := err != nil
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if err != nil && !errors.Is(err, io.EOF) {
 			blk.err = err
 		}
 		data, pos := blk.data, 0
