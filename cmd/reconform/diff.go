@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/reconform/reconform/engine/diff"
@@ -237,21 +236,8 @@ func newestHistory(store state.Store, current *state.State) string {
 // ignoreRules are the engagement's ignore rules, or none (with a warning)
 // when the engagement does not load; a state can be read without it.
 func ignoreRules(env *Env, loc *stateLocator) []schema.IgnoreRule {
-	files, _ := filepath.Glob(filepath.Join(loc.dir(env), "*.hcl"))
-	if len(files) == 0 {
-		return nil
-	}
-	d := loc.Chdir
-	if d == "" {
-		d = "."
-	}
-	cfg, diags := loadConfig(env, d, loc.vars.Vars, loc.vars.VarFiles)
-	if diags.HasErrors() || cfg == nil {
-		why := "unknown error"
-		if errs := diags.Errs(); len(errs) > 0 {
-			why = errs[0].Error()
-		}
-		fmt.Fprintf(env.Stderr, "Warning: the engagement in %s did not load (%s), so its ignore rules are not applied; run reconform validate.\n", d, why)
+	cfg := quietConfig(env, loc, "its ignore rules")
+	if cfg == nil {
 		return nil
 	}
 	return cfg.Engagement.Ignore

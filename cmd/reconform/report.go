@@ -105,7 +105,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
-	cfg := quietConfig(env, &loc)
+	cfg := quietConfig(env, &loc, "its scope and ignore rules")
 	var ignore []schema.IgnoreRule
 	opts := analysis.Options{}
 	if cfg != nil {
@@ -171,10 +171,10 @@ func generationTime(env *Env) (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-// quietConfig loads the engagement for its scope and ignore rules when
-// there is one; a report on a bare state file needs neither, so a
-// failure is a warning.
-func quietConfig(env *Env, loc *stateLocator) *schema.Config {
+// quietConfig loads the engagement when there is one; a report or diff on
+// a bare state file can do without it, so a failure is a warning saying
+// what is lost ("its ignore rules").
+func quietConfig(env *Env, loc *stateLocator, lost string) *schema.Config {
 	files, _ := filepath.Glob(filepath.Join(loc.dir(env), "*.hcl"))
 	if len(files) == 0 {
 		return nil
@@ -189,7 +189,7 @@ func quietConfig(env *Env, loc *stateLocator) *schema.Config {
 		if errs := diags.Errs(); len(errs) > 0 {
 			why = errs[0].Error()
 		}
-		fmt.Fprintf(env.Stderr, "Warning: the engagement in %s did not load (%s), so its scope and ignore rules are not applied; run reconform validate.\n", d, why)
+		fmt.Fprintf(env.Stderr, "Warning: the engagement in %s did not load (%s), so %s are not applied; run reconform validate.\n", d, why, lost)
 		return nil
 	}
 	return cfg
