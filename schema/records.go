@@ -81,12 +81,18 @@ func ValidateDomain(name string) error {
 }
 
 // NormalizeName lower-cases a DNS name and strips the trailing dot and a
-// leading wildcard label.
+// leading wildcard label. It strips until nothing changes ("a..", "*.*.a",
+// "a. ."), so a normalised name normalises to itself and keeps its identity
+// when the state or report commands normalise again.
 func NormalizeName(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	n = strings.TrimSuffix(n, ".")
-	n = strings.TrimPrefix(n, "*.")
-	return n
+	n := strings.ToLower(name)
+	for {
+		m := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSpace(n), "."), "*.")
+		if m == n {
+			return n
+		}
+		n = m
+	}
 }
 
 // Op is an operation a provider answers.

@@ -56,3 +56,30 @@ func TestParseSubject(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNewFinding checks that normalising a vendor's record never panics
+// and that a normalised finding normalises to itself: the report and
+// state commands normalise again, and a finding must keep its identity.
+func FuzzNewFinding(f *testing.F) {
+	f.Add("WWW.Example.COM.", "cname", "Target.Example.")
+	f.Add("*.a.example", "MX", "10 MX1.Example.com.")
+	f.Add("a.example", "MX", "0 .")
+	f.Add("a.example", "TXT", `"v=spf1 " "-all"`)
+	f.Add("a.example", "A", "::ffff:192.0.2.1")
+	f.Add("a..", "NS", "*.*.b.example..")
+	f.Fuzz(func(t *testing.T, name, rrtype, value string) {
+		if s, err := ParseSubject(name); err == nil {
+			if again, err := ParseSubject(s.Value); err != nil || again != s {
+				t.Fatalf("ParseSubject(%q) = %+v, re-parsed: %+v, %v", name, s, again, err)
+			}
+		}
+		first := NewFinding(name, rrtype, value)
+		second := NewFinding(first.Name, first.Type, first.Value)
+		if second.Name != first.Name || second.Type != first.Type {
+			t.Fatalf("name/type not stable: %q %q -> %q %q", first.Name, first.Type, second.Name, second.Type)
+		}
+		if first.Type != "TXT" && first.Type != "SPF" && second.Value != first.Value {
+			t.Fatalf("%s value not stable: %q -> %q", first.Type, first.Value, second.Value)
+		}
+	})
+}
