@@ -92,6 +92,13 @@ func (c *answerCache) get(key string, ttl time.Duration, now time.Time) (provide
 	if now.Sub(e.Stored) > ttl || e.Stored.After(now.Add(time.Minute)) {
 		return providers.Answer{}, false
 	}
+	// A damaged or hand-edited entry must not put findings into the state
+	// that no provider could have given: such an entry is a miss too.
+	for _, f := range e.Findings {
+		if f.Name == "" || f.Type == "" || schema.NewFinding(f.Name, f.Type, f.Value).ID() != f.ID() {
+			return providers.Answer{}, false
+		}
+	}
 	return providers.Answer{Findings: e.Findings, Facts: e.Facts, Warnings: e.Warnings}, true
 }
 

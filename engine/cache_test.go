@@ -93,3 +93,30 @@ func TestGateBudgetAndRefund(t *testing.T) {
 		t.Errorf("used %d after an abandoned wait, want 1", slow.Used())
 	}
 }
+
+func FuzzCacheGet(f *testing.F) {
+	f.Add([]byte(`{"format":1,"stored":"2026-11-01T12:00:00Z","findings":[{"name":"a.example","type":"A","value":"192.0.2.1"}]}`))
+	f.Add([]byte(`{"format":1,"stored":"2026-11-01T12:00:00Z","findings":[{"name":"A.Example.","type":"a","value":"192.0.2.1"}]}`))
+	f.Add([]byte(`{"format":1,"stored":"2026-11-01T12:00:00Z","findings":[{"name":"","type":"","value":""}]}`))
+	f.Add([]byte(`{"format":1}`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := &answerCache{dir: dir}
+		key := "abcdef0123"
+		if err := os.MkdirAll(filepath.Dir(c.path(key)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(c.path(key), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ans, ok := c.get(key, time.Hour, t0)
+		if !ok {
+			return
+		}
+		for _, f := range ans.Findings {
+			if f.Name == "" || f.Type == "" || schema.NewFinding(f.Name, f.Type, f.Value).ID() != f.ID() {
+				t.Fatalf("cache hit returned a finding no provider gives: %+v", f)
+			}
+		}
+	})
+}
