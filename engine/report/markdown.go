@@ -39,6 +39,27 @@ func (e *errWriter) printf(format string, args ...any) {
 	}
 }
 
+// section starts a "## title" section: the none line when there are no
+// rows, else the header of a table with cols. It reports whether the
+// table's rows follow.
+func (e *errWriter) section(title, none string, rows int, cols ...string) bool {
+	e.printf("\n## %s\n\n", title)
+	if rows == 0 {
+		e.printf("%s\n", none)
+		return false
+	}
+	e.printf("| %s |\n|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
+	return true
+}
+
+// currency is "current" or "historical".
+func currency(current bool) string {
+	if current {
+		return "current"
+	}
+	return "historical"
+}
+
 func (m *model) markdown(w io.Writer) error {
 	o := &errWriter{w: w}
 	title := "reconform report"
@@ -67,11 +88,7 @@ func (m *model) markdown(w io.Writer) error {
 		}
 	}
 
-	o.printf("\n## Technology profile\n\n")
-	if len(m.profiles) == 0 {
-		o.printf("No mail, DNS, SPF, DMARC or SaaS facts.\n")
-	} else {
-		o.printf("| Domain | Mail | DNS | SPF | DMARC | SaaS |\n|---|---|---|---|---|---|\n")
+	if o.section("Technology profile", "No mail, DNS, SPF, DMARC or SaaS facts.", len(m.profiles), "Domain", "Mail", "DNS", "SPF", "DMARC", "SaaS") {
 		for _, p := range m.profiles {
 			o.printf("| %s | %s | %s | %s | %s | %s |\n", mdCode(p.Domain), mdCell(providers(p.Mail, p.MailPast)),
 				mdCell(providers(p.DNS, p.DNSPast)), mdCell(spfCell(p)), mdCell(dmarcCell(p)), mdCell(providers(p.SaaS, p.SaaSPast)))
@@ -103,35 +120,19 @@ func (m *model) markdown(w io.Writer) error {
 		}
 	}
 
-	o.printf("\n## SaaS verification tokens\n\n")
-	if len(m.saas) == 0 {
-		o.printf("None found.\n")
-	} else {
-		o.printf("| Subject | Service | Status | Token |\n|---|---|---|---|\n")
+	if o.section("SaaS verification tokens", "None found.", len(m.saas), "Subject", "Service", "Status", "Token") {
 		for _, r := range m.saas {
-			st := "historical"
-			if r.Current {
-				st = "current"
-			}
 			token := mdCode(r.Token)
 			if r.Record != "" {
 				token += " at " + mdCode(r.Record)
 			}
-			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Subject), mdCell(r.Service), st, token)
+			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Subject), mdCell(r.Service), currency(r.Current), token)
 		}
 	}
 
-	o.printf("\n## Hosted services\n\n")
-	if len(m.hosted) == 0 {
-		o.printf("No name points at a known hosting or SaaS service.\n")
-	} else {
-		o.printf("| Name | Service | CNAME target | Status |\n|---|---|---|---|\n")
+	if o.section("Hosted services", "No name points at a known hosting or SaaS service.", len(m.hosted), "Name", "Service", "CNAME target", "Status") {
 		for _, r := range m.hosted {
-			st := "historical"
-			if r.Current {
-				st = "current"
-			}
-			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Name), mdCell(r.Service), mdCode(r.Target), st)
+			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Name), mdCell(r.Service), mdCode(r.Target), currency(r.Current))
 		}
 	}
 
@@ -159,20 +160,12 @@ func (m *model) markdown(w io.Writer) error {
 		o.printf("### Records\n\n| Name | Type | Value | First seen | Last seen | Status |\n|---|---|---|---|---|---|\n")
 		for _, tl := range m.timeline {
 			for _, r := range tl.Records {
-				st := "historical"
-				if r.Current {
-					st = "current"
-				}
-				o.printf("| %s | %s | %s | %s | %s | %s |\n", mdCode(tl.Name), r.Type, mdCode(r.Value), day(r.FirstSeen), day(r.LastSeen), st)
+				o.printf("| %s | %s | %s | %s | %s | %s |\n", mdCode(tl.Name), r.Type, mdCode(r.Value), day(r.FirstSeen), day(r.LastSeen), currency(r.Current))
 			}
 		}
 	}
 
-	o.printf("\n## IP ranges\n\n")
-	if len(m.ranges) == 0 {
-		o.printf("No addresses.\n")
-	} else {
-		o.printf("| Range | Addresses | AS |\n|---|---|---|\n")
+	if o.section("IP ranges", "No addresses.", len(m.ranges), "Range", "Addresses", "AS") {
 		for _, r := range m.ranges {
 			o.printf("| %s | %s | %s |\n", mdCode(r.Prefix), codeList(r.IPs), mdCell(strings.Join(r.ASNs, ", ")))
 		}
@@ -184,11 +177,7 @@ func (m *model) markdown(w io.Writer) error {
 		}
 	}
 
-	o.printf("\n## Shared hosting\n\n")
-	if len(m.shared) == 0 {
-		o.printf("No address hosts more than one registered domain.\n")
-	} else {
-		o.printf("| IP | Registered domains | Not ours | Shared hosting | Our names | Neighbours (sample) |\n|---|---|---|---|---|---|\n")
+	if o.section("Shared hosting", "No address hosts more than one registered domain.", len(m.shared), "IP", "Registered domains", "Not ours", "Shared hosting", "Our names", "Neighbours (sample)") {
 		for _, r := range m.shared {
 			flag := "no"
 			if r.Shared {
@@ -208,11 +197,7 @@ func (m *model) markdown(w io.Writer) error {
 		}
 	}
 
-	o.printf("\n## Name-server and mail correlation\n\n")
-	if len(m.related) == 0 {
-		o.printf("No other domain is known to share the target's name servers or mail servers.\n")
-	} else {
-		o.printf("| Server | Type | Our domains | Other domains |\n|---|---|---|---|\n")
+	if o.section("Name-server and mail correlation", "No other domain is known to share the target's name servers or mail servers.", len(m.related), "Server", "Type", "Our domains", "Other domains") {
 		for _, r := range m.related {
 			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Server), r.Type, codeList(r.Ours), codeList(r.Others))
 		}

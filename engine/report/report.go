@@ -784,10 +784,7 @@ func stamp(t time.Time) string {
 }
 
 func status(f Finding) string {
-	s := "historical"
-	if f.Current {
-		s = "current"
-	}
+	s := currency(f.Current)
 	if f.Unverified != "" {
 		s += ", unverified: " + f.Unverified
 	}
