@@ -139,8 +139,9 @@ func TestCOF(t *testing.T) {
 			{"www.example.com", "HOST", "", ts(1600000000), ts(1717200000), 423, true},
 		}},
 		{"subdomains include targets", schema.OpSubdomains, "dns.example.net", nil, []brief{
-			{"ns1.dns.example.net", "HOST", "", "", "", 0, false},
-			{"ns2.dns.example.net", "HOST", "", "", "", 0, false},
+			// Known only as NS values: the window of the NS records.
+			{"ns1.dns.example.net", "HOST", "", ts(1400000000), ts(1717200000), 100, true},
+			{"ns2.dns.example.net", "HOST", "", ts(1400000000), ts(1717200000), 100, true},
 		}},
 		{"unknown name", schema.OpResolutions, "nothing.example.com", nil, []brief{}},
 	}
@@ -538,5 +539,38 @@ func TestTruncatedGzipIsReported(t *testing.T) {
 	}
 	if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, "truncated") {
 		t.Errorf("no warning about the truncated file: %q", w)
+	}
+}
+
+// A name known only as the target of records (an MX host, a CNAME or PTR
+// value) gets the time window of those records, so a mail server named
+// only by a record from years ago is historical, not current with no dates.
+func TestTargetOnlyHostTakesItsReferrersWindow(t *testing.T) {
+	dir := t.TempDir()
+	data := `{"rrname":"example.com","rrtype":"MX","rdata":"10 old-mx.example.com.","count":4,"time_first":1500000000,"time_last":1550000000}
+{"rrname":"www.example.com","rrtype":"CNAME","rdata":"edge.example.com","count":2,"time_first":1700000000,"time_last":1717200000}
+{"rrname":"10.2.0.192.in-addr.arpa","rrtype":"PTR","rdata":"edge.example.com","count":1,"time_first":1710000000,"time_last":1717000000}
+`
+	if err := os.WriteFile(filepath.Join(dir, "pdns.ndjson"), []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := New(context.Background(), providers.Config{Type: "file", Address: "file",
+		Attrs: map[string]cty.Value{"path": cty.StringVal("pdns.ndjson")}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans := query(t, pr.(*Provider), schema.OpSubdomains, "example.com")
+	var got []brief
+	for _, b := range briefs(ans.Findings) {
+		if b.Type == schema.TypeHost && b.Name != "www.example.com" {
+			got = append(got, b)
+		}
+	}
+	want := []brief{
+		{"edge.example.com", schema.TypeHost, "", ts(1700000000), ts(1717200000), 3, true},
+		{"old-mx.example.com", schema.TypeHost, "", ts(1500000000), ts(1550000000), 4, false},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

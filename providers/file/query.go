@@ -145,6 +145,17 @@ func (r *result) addHost(id uint32) {
 		rec := r.ix.recs[pos]
 		r.merge(&f, rec.First, rec.Last, rec.Count)
 	}
+	if r.ix.nameStart[id] == r.ix.nameStart[id+1] {
+		// Known only as a target (an MX host, an NS, a CNAME or PTR
+		// value): it existed while the records naming it were seen, so
+		// a target of records long gone is not current.
+		if v, ok := r.ix.lookupValue(r.ix.names.str(id)); ok {
+			for _, pos := range r.ix.keyRecs[r.ix.keyStart[v]:r.ix.keyStart[v+1]] {
+				rec := r.ix.recs[pos]
+				r.merge(&f, rec.First, rec.Last, rec.Count)
+			}
+		}
+	}
 	r.out = append(r.out, f)
 }
 
