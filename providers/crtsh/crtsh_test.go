@@ -3,7 +3,6 @@ package crtsh_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -117,13 +116,7 @@ func TestQuery(t *testing.T) {
 				}
 			}
 			if tt.wantKind != "" {
-				var pe *providers.Error
-				if !errors.As(err, &pe) || pe.Kind != tt.wantKind {
-					t.Fatalf("err = %v, want kind %s", err, tt.wantKind)
-				}
-				if pe.Retryable {
-					t.Errorf("final error is retryable: %v", err)
-				}
+				providertest.CheckFinalError(t, err, tt.wantKind)
 				return
 			}
 			if err != nil {

@@ -236,16 +236,7 @@ func TestQuery(t *testing.T) {
 				t.Errorf("path = %s, want %s", reqs[0].RawPath, tt.wantPath)
 			}
 			if tt.wantKind != "" {
-				var pe *providers.Error
-				if !errors.As(err, &pe) || pe.Kind != tt.wantKind {
-					t.Fatalf("err = %v, want kind %s", err, tt.wantKind)
-				}
-				if pe.Retryable {
-					t.Errorf("final error is retryable: %v", err)
-				}
-				if !strings.Contains(err.Error(), tt.errHas) {
-					t.Errorf("err = %v, want it to mention %q", err, tt.errHas)
-				}
+				providertest.CheckFinalError(t, err, tt.wantKind, tt.errHas)
 				return
 			}
 			if err != nil {

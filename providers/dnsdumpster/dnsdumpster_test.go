@@ -3,7 +3,6 @@ package dnsdumpster_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -143,16 +142,7 @@ func TestQuery(t *testing.T) {
 				}
 			}
 			if tt.wantKind != "" {
-				var pe *providers.Error
-				if !errors.As(err, &pe) || pe.Kind != tt.wantKind {
-					t.Fatalf("err = %v, want kind %s", err, tt.wantKind)
-				}
-				if pe.Retryable {
-					t.Errorf("final error is retryable: %v", err)
-				}
-				if !strings.Contains(err.Error(), tt.errHas) {
-					t.Errorf("err = %v, want it to mention %q", err, tt.errHas)
-				}
+				providertest.CheckFinalError(t, err, tt.wantKind, tt.errHas)
 				return
 			}
 			if err != nil {

@@ -40,3 +40,22 @@ func CheckError(t testing.TB, err error, kind providers.ErrorKind, msgs ...strin
 		}
 	}
 }
+
+// CheckFinalError fails the test unless err is a *providers.Error of kind
+// that is not retryable (the engine must not ask again) and mentions every
+// one of msgs.
+func CheckFinalError(t testing.TB, err error, kind providers.ErrorKind, msgs ...string) {
+	t.Helper()
+	var pe *providers.Error
+	if !errors.As(err, &pe) || pe.Kind != kind {
+		t.Fatalf("err = %v, want kind %s", err, kind)
+	}
+	if pe.Retryable {
+		t.Errorf("final error is retryable: %v", err)
+	}
+	for _, m := range msgs {
+		if !strings.Contains(err.Error(), m) {
+			t.Errorf("err = %v, want it to mention %q", err, m)
+		}
+	}
+}
