@@ -7,10 +7,13 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -855,7 +858,18 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 	}
 	ids := make([]string, 0, len(ans.Findings))
 	seen := make(map[string]bool, len(ans.Findings))
+	dropped, firstDropped := 0, ""
 	for _, f := range ans.Findings {
+		if !displayableRecord(f) {
+			// A damaged vendor body (invalid UTF-8, NUL or escape bytes in
+			// a name) must not put names into the state that cannot be
+			// shown or pivoted on, nor terminal escapes into the output.
+			if dropped == 0 {
+				firstDropped = strconv.QuoteToASCII(f.Name)
+			}
+			dropped++
+			continue
+		}
 		if len(f.Sources) == 0 {
 			f.Sources = []string{st.Query.Provider}
 		}
@@ -881,8 +895,29 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 		}
 		mergeFinding(have, f)
 	}
+	if dropped > 0 {
+		w.warn(fmt.Sprintf("%s: dropped %d records whose name or type is not printable text (first name: %s) from %s", st.Query.Provider, dropped, firstDropped, st.Key))
+	}
 	st.ids = ids
 	w.attribute(st, st.blocks)
+}
+
+// displayableRecord reports whether a provider's finding has a name and a
+// type made of printable text: no control bytes, no spaces, and no U+FFFD,
+// which is what a JSON decoder makes of invalid UTF-8. Values are left
+// alone: a TXT record may hold any byte.
+func displayableRecord(f schema.Finding) bool {
+	if f.Name == "" || f.Type == "" {
+		return false
+	}
+	for _, s := range []string{f.Name, f.Type} {
+		for _, r := range s {
+			if r <= ' ' || r == 0x7f || r == utf8.RuneError || !unicode.IsPrint(r) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // mergeFinding folds f into have: sources united and sorted, the widest
