@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -267,16 +266,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	respond := func(code int, body string, header ...string) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			for i := 0; i+1 < len(header); i += 2 {
-				w.Header().Set(header[i], header[i+1])
-			}
-			w.WriteHeader(code)
-			fmt.Fprint(w, body)
-		}
-	}
-	tooMany := respond(http.StatusTooManyRequests, "Too Many Requests", "Retry-After", "3")
+	tooMany := providertest.Respond(http.StatusTooManyRequests, "Too Many Requests", "Retry-After", "3")
 	tests := []struct {
 		name         string
 		password     string
@@ -305,59 +295,59 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpReverseIP, "203.0.113.10"), wantFindings: 2, wantHits: 2,
 		},
 		{
-			name: "5xx then success", faults: []http.HandlerFunc{respond(http.StatusInternalServerError, "Internal Server Error"), respond(http.StatusBadGateway, "<html>bad gateway</html>")},
+			name: "5xx then success", faults: []http.HandlerFunc{providertest.Respond(http.StatusInternalServerError, "Internal Server Error"), providertest.Respond(http.StatusBadGateway, "<html>bad gateway</html>")},
 			q: query(schema.OpReverseIP, "203.0.113.10"), wantFindings: 2, wantHits: 3,
 		},
 		{
-			name: "truncated body", faults: []http.HandlerFunc{respond(http.StatusOK, `{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":412,"time_first":1609459200,"time_last":17172`)},
+			name: "truncated body", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":412,"time_first":1609459200,"time_last":17172`)},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"could not read the response", "line 1"},
 		},
 		{
-			name: "malformed body", faults: []http.HandlerFunc{respond(http.StatusOK, "example.com A 203.0.113.10\n")},
+			name: "malformed body", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, "example.com A 203.0.113.10\n")},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 		},
 		{
-			name: "records of the wrong shape are skipped with a warning", faults: []http.HandlerFunc{respond(http.StatusOK,
+			name: "records of the wrong shape are skipped with a warning", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK,
 				`{"rrname":"example.com","rrtype":"A","rdata":{"x":1},"time_first":1,"time_last":2}`+"\n"+
 					`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":"x"}`+"\n"+
 					`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":"5","time_first":"1609459200","time_last":"1717200000"}`+"\n")},
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "skipped 2 records",
 		},
 		{
-			name: "COF framed as one JSON array", faults: []http.HandlerFunc{respond(http.StatusOK,
+			name: "COF framed as one JSON array", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK,
 				`[{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":5,"time_first":1609459200,"time_last":1717200000},`+"\n"+
 					`{"rrname":"www.example.com","rrtype":"CNAME","rdata":"example.com","count":2,"time_first":1609459200,"time_last":1717200000}]`)},
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 2, wantHits: 1,
 		},
 		{
-			name: "truncated JSON array", faults: []http.HandlerFunc{respond(http.StatusOK, `[{"rrname":"example.com","rrtype":"A","rdata":"203.0.11`)},
+			name: "truncated JSON array", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `[{"rrname":"example.com","rrtype":"A","rdata":"203.0.11`)},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 		},
 		{
-			name: "x-dribble-errors become warnings", faults: []http.HandlerFunc{respond(http.StatusOK,
+			name: "x-dribble-errors become warnings", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK,
 				`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":5,"time_first":1609459200,"time_last":1717200000}`+"\n",
 				"x-dribble-errors", `{"rrtype": "unknown rrtype filter"}`)},
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "unknown rrtype filter",
 		},
 		{
-			name: "empty x-dribble-errors object is no warning", faults: []http.HandlerFunc{respond(http.StatusOK,
+			name: "empty x-dribble-errors object is no warning", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK,
 				`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","count":5,"time_first":1609459200,"time_last":1717200000}`+"\n",
 				"x-dribble-errors", `{ }`)},
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1,
 		},
 		{
-			name: "damaged line echoing the password", faults: []http.HandlerFunc{respond(http.StatusOK, "user partner-42 password "+testPassword+"\n", "x-dribble-errors", testPassword)},
+			name: "damaged line echoing the password", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, "user partner-42 password "+testPassword+"\n", "x-dribble-errors", testPassword)},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"REDACTED"},
 		},
 		{
-			name: "HTML page with status 200", faults: []http.HandlerFunc{respond(http.StatusOK, "<!doctype html>\n<html><body>Login</body></html>")},
+			name: "HTML page with status 200", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, "<!doctype html>\n<html><body>Login</body></html>")},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"HTML page"},
 		},
 		{
-			name: "oversized body is bounded", faults: []http.HandlerFunc{respond(http.StatusOK, strings.Repeat(`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","time_first":1,"time_last":2}`+"\n", 1000))},
+			name: "oversized body is bounded", faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, strings.Repeat(`{"rrname":"example.com","rrtype":"A","rdata":"203.0.113.10","time_first":1,"time_last":2}`+"\n", 1000))},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"larger than"},
 		},
@@ -366,7 +356,7 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 2,
 		},
 		{
-			name: "404 on a later page fails the query", pageSize: 3, faults: []http.HandlerFunc{nil, respond(http.StatusNotFound, "Not Found")},
+			name: "404 on a later page fails the query", pageSize: 3, faults: []http.HandlerFunc{nil, providertest.Respond(http.StatusNotFound, "Not Found")},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindTransient, wantHits: 2,
 			wantMsg: []string{"page 2"},
 		},

@@ -5,6 +5,7 @@ package providertest
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -108,4 +109,16 @@ func Query(providerType string, op schema.Op, subject string, rrtypes ...string)
 		panic(err)
 	}
 	return schema.Query{Provider: providerType, Op: op, Subject: s, RRTypes: rrtypes}
+}
+
+// Respond is a handler answering with code and body, after setting the
+// headers given as name, value pairs.
+func Respond(code int, body string, header ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}
 }

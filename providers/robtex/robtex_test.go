@@ -203,16 +203,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	respond := func(code int, body string, header ...string) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			for i := 0; i+1 < len(header); i += 2 {
-				w.Header().Set(header[i], header[i+1])
-			}
-			w.WriteHeader(code)
-			fmt.Fprint(w, body)
-		}
-	}
-	ratelimitedBody := respond(http.StatusOK, `{"status":"ratelimited"}`+"\r\n")
+	ratelimitedBody := providertest.Respond(http.StatusOK, `{"status":"ratelimited"}`+"\r\n")
 	tests := []struct {
 		name         string
 		fk           *fake
@@ -247,45 +238,45 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 6, wantHits: 2,
 		},
 		{
-			name: "429 with Retry-After then success", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusTooManyRequests, "", "Retry-After", "2")}},
+			name: "429 with Retry-After then success", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusTooManyRequests, "", "Retry-After", "2")}},
 			q: query(schema.OpReverseIP, "203.0.113.10"), wantFindings: 3, wantHits: 2,
 		},
 		{
-			name: "5xx then success", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusBadGateway, "<html>502</html>"), respond(http.StatusInternalServerError, "")}},
+			name: "5xx then success", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusBadGateway, "<html>502</html>"), providertest.Respond(http.StatusInternalServerError, "")}},
 			q: query(schema.OpReverseIP, "203.0.113.10"), wantFindings: 3, wantHits: 3,
 		},
 		{
-			name: "truncated body", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK,
+			name: "truncated body", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK,
 				"{\"rrname\":\"example.com\",\"rrdata\":\"203.0.113.10\",\"rrtype\":\"A\",\"time_first\":1600000000,\"time_last\":1717200000,\"count\":18}\r\n{\"rrname\":\"example.com\",\"rrda")}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"could not read the response", "line 2"},
 		},
 		{
-			name: "malformed body", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "rrname,rrdata\nexample.com,203.0.113.10\n")}},
+			name: "malformed body", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, "rrname,rrdata\nexample.com,203.0.113.10\n")}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 		},
 		{
-			name: "records without data are skipped with a warning", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK,
+			name: "records without data are skipped with a warning", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK,
 				"{\"rrname\":\"example.com\",\"rrtype\":\"A\"}\r\n{\"rrname\":\"example.com\",\"rrtype\":\"A\",\"rrdata\":{\"ip\":1}}\r\n{\"rrname\":\"example.com\",\"rrdata\":\"203.0.113.10\",\"rrtype\":\"A\",\"time_first\":\"1600000000\",\"time_last\":1717200000,\"count\":\"18\"}\r\n")}},
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 1, wantHits: 1, wantWarning: "skipped 2 records",
 		},
 		{
-			name: "damaged line echoing the pro key", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "key="+testKey+"\r\n")}}, key: testKey,
+			name: "damaged line echoing the pro key", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, "key="+testKey+"\r\n")}}, key: testKey,
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"REDACTED"},
 		},
 		{
-			name: "HTML page with status 200", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "<!DOCTYPE html><html><title>Attention Required! | Cloudflare</title></html>")}},
+			name: "HTML page with status 200", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, "<!DOCTYPE html><html><title>Attention Required! | Cloudflare</title></html>")}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"HTML page"},
 		},
 		{
-			name: "oversized body is bounded", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, strings.Repeat(`{"rrname":"example.com","rrdata":"203.0.113.10","rrtype":"A"}`+"\r\n", 2000))}},
+			name: "oversized body is bounded", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, strings.Repeat(`{"rrname":"example.com","rrdata":"203.0.113.10","rrtype":"A"}`+"\r\n", 2000))}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"larger than"},
 		},
 		{
-			name: "a retry needs budget too", budget: 1, fk: &fake{faults: []http.HandlerFunc{respond(http.StatusTooManyRequests, "", "Retry-After", "1")}},
+			name: "a retry needs budget too", budget: 1, fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusTooManyRequests, "", "Retry-After", "1")}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 1,
 		},
 		{

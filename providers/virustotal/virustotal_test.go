@@ -283,16 +283,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	respond := func(code int, body string, header ...string) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			for i := 0; i+1 < len(header); i += 2 {
-				w.Header().Set(header[i], header[i+1])
-			}
-			w.WriteHeader(code)
-			fmt.Fprint(w, body)
-		}
-	}
-	quota429 := respond(http.StatusTooManyRequests, `{"error":{"code":"QuotaExceededError","message":"Quota exceeded"}}`, "Retry-After", "1")
+	quota429 := providertest.Respond(http.StatusTooManyRequests, `{"error":{"code":"QuotaExceededError","message":"Quota exceeded"}}`, "Retry-After", "1")
 	tests := []struct {
 		name         string
 		key          string
@@ -325,47 +316,47 @@ func TestQueryErrors(t *testing.T) {
 		},
 		{
 			name: "5xx then success", fk: &fake{faults: []http.HandlerFunc{
-				respond(http.StatusServiceUnavailable, `{"error":{"code":"TransientError","message":"Please retry"}}`),
-				respond(http.StatusGatewayTimeout, `{"error":{"code":"DeadlineExceededError","message":"Deadline exceeded"}}`),
+				providertest.Respond(http.StatusServiceUnavailable, `{"error":{"code":"TransientError","message":"Please retry"}}`),
+				providertest.Respond(http.StatusGatewayTimeout, `{"error":{"code":"DeadlineExceededError","message":"Deadline exceeded"}}`),
 			}},
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 5, wantHits: 3,
 		},
 		{
-			name: "forbidden endpoint", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusForbidden, `{"error":{"code":"ForbiddenError","message":"You are not allowed to perform the requested operation"}}`)}},
+			name: "forbidden endpoint", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusForbidden, `{"error":{"code":"ForbiddenError","message":"You are not allowed to perform the requested operation"}}`)}},
 			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindAuth, wantHits: 1,
 			wantMsg: []string{"ForbiddenError", "premium"},
 		},
 		{
-			name: "truncated body", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, `{"meta": {"count": 3}, "data": [{"type": "resolution", "id": "203.0.113.10exa`)}},
+			name: "truncated body", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `{"meta": {"count": 3}, "data": [{"type": "resolution", "id": "203.0.113.10exa`)}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"could not read the response"},
 		},
 		{
-			name: "malformed body", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, `{"data": {"type": "resolution"}}`)}},
+			name: "malformed body", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `{"data": {"type": "resolution"}}`)}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 		},
 		{
-			name: "malformed body echoing the key", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, `{"data": "`+testKey+`"}`)}},
+			name: "malformed body echoing the key", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `{"data": "`+testKey+`"}`)}},
 			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"REDACTED"},
 		},
 		{
-			name: "error body echoing the key", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusUnauthorized, `{"error":{"code":"WrongCredentialsError","message":"Wrong API key `+testKey+`"}}`)}},
+			name: "error body echoing the key", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusUnauthorized, `{"error":{"code":"WrongCredentialsError","message":"Wrong API key `+testKey+`"}}`)}},
 			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindAuth, wantHits: 1,
 			wantMsg: []string{"REDACTED"},
 		},
 		{
-			name: "HTML page with status 200", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, "<html><head><title>Just a moment...</title></head></html>")}},
+			name: "HTML page with status 200", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, "<html><head><title>Just a moment...</title></head></html>")}},
 			q: query(schema.OpReverseIP, "203.0.113.10"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"HTML page"},
 		},
 		{
-			name: "oversized body is bounded", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusOK, `{"data":[`+strings.Repeat(`{"type":"domain","id":"a.example.com"},`, 4000)+`{}]}`)}},
+			name: "oversized body is bounded", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `{"data":[`+strings.Repeat(`{"type":"domain","id":"a.example.com"},`, 4000)+`{}]}`)}},
 			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
 			wantMsg: []string{"larger than"},
 		},
 		{
-			name: "bad input", fk: &fake{faults: []http.HandlerFunc{respond(http.StatusBadRequest, `{"error":{"code":"InvalidArgumentError","message":"Invalid domain"}}`)}},
+			name: "bad input", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusBadRequest, `{"error":{"code":"InvalidArgumentError","message":"Invalid domain"}}`)}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBadInput, wantHits: 1,
 			wantMsg: []string{"InvalidArgumentError: Invalid domain"},
 		},
@@ -374,7 +365,7 @@ func TestQueryErrors(t *testing.T) {
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindBudget, wantHits: 2,
 		},
 		{
-			name: "404 on a later page fails the query", fk: &fake{pageSize: 2, faults: []http.HandlerFunc{nil, respond(http.StatusNotFound, `{"error":{"code":"NotFoundError","message":"Cursor expired"}}`)}},
+			name: "404 on a later page fails the query", fk: &fake{pageSize: 2, faults: []http.HandlerFunc{nil, providertest.Respond(http.StatusNotFound, `{"error":{"code":"NotFoundError","message":"Cursor expired"}}`)}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindTransient, wantHits: 2,
 			wantMsg: []string{"page 2", "Cursor expired"},
 		},
