@@ -23,7 +23,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -131,10 +133,18 @@ func classify(resp *providers.Response) *providers.Error {
 		return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "crt.sh sent an HTML page with status 200 instead of JSON (it does so when overloaded); " + resp.URL}
 	case len(body) == 0 || body[0] != '[':
 		return &providers.Error{Kind: providers.KindMalformed, Msg: "crt.sh answer is not a JSON array: " + providers.BodySnippet(body)}
-	case !json.Valid(body) && body[len(body)-1] != ']':
+	case truncated(body):
 		return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "crt.sh answer was cut short (truncated JSON); " + resp.URL}
 	}
 	return nil
+}
+
+// truncated reports whether body is JSON that stops before its end: the
+// decoder runs out of input rather than meeting a wrong byte (a NUL, a
+// second value), which no retry would mend.
+func truncated(body []byte) bool {
+	var v json.RawMessage
+	return errors.Is(json.NewDecoder(bytes.NewReader(body)).Decode(&v), io.ErrUnexpectedEOF)
 }
 
 // Entry is one row of crt.sh's JSON output.

@@ -73,6 +73,7 @@ func TestQuery(t *testing.T) {
 		{name: "truncated JSON is retried", subject: "example.com", requests: 3, hook: fakevendors.Always(200, `[{"id":1,"name_value":"a.example.com"},{"id":2,"name_va`), wantKind: providers.KindTransient},
 		{name: "malformed body", subject: "example.com", requests: 1, hook: fakevendors.Always(200, `{"error":"no"}`), wantKind: providers.KindMalformed},
 		{name: "malformed array", subject: "example.com", requests: 1, hook: fakevendors.Always(200, `[1,2,]`), wantKind: providers.KindMalformed},
+		{name: "NUL byte is not a truncation", subject: "example.com", requests: 1, hook: fakevendors.Always(200, "[{\"id\":1,\"name_value\":\"a\x00.example.com\"}]\n{"), wantKind: providers.KindMalformed},
 		{name: "oversized body", subject: "example.com", requests: 1, hook: fakevendors.Always(200, "["+strings.Repeat(`{"id":1,"name_value":"a.example.com"},`, 40_000)+"{}]"), wantKind: providers.KindMalformed},
 		{name: "reverse_ip unsupported", op: schema.OpReverseIP, subject: "203.0.113.1", wantKind: providers.KindUnsupported},
 	}
