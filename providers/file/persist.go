@@ -432,13 +432,23 @@ func (t *strtab) check() (int, bool) {
 			return 0, false
 		}
 	}
-	if len(t.slots) == 0 || len(t.slots)&(len(t.slots)-1) != 0 || len(t.slots) <= n {
+	if len(t.slots) == 0 || len(t.slots)&(len(t.slots)-1) != 0 {
 		return 0, false
 	}
+	// Not every string is hashed (IPv4 values have their own table), so
+	// the slot table may be smaller than n; it only needs a free slot for
+	// probes to end on.
+	used := 0
 	for _, s := range t.slots {
 		if int(uint32(s)) > n {
 			return 0, false
 		}
+		if s != 0 {
+			used++
+		}
+	}
+	if used >= len(t.slots) {
+		return 0, false
 	}
 	return n, true
 }

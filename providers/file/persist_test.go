@@ -2,8 +2,10 @@ package file
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +156,33 @@ func TestPersistGeneratedFDNS(t *testing.T) {
 	}
 	if st := reused.Stats(); !st.Reused || st.Lines != 20000 || st.Bad != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// IPv4 values live in their own table, not the values' hash slots, so a
+// dump of mostly A records has fewer slots than values; its index must
+// still be reused rather than rebuilt on every run as "inconsistent".
+func TestPersistedIndexOfManyIPv4ValuesIsReused(t *testing.T) {
+	var b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&b, `{"timestamp":"1717200000","name":"h%d.example.com","type":"a","value":"10.0.%d.%d"}`+"\n", i, i>>8, i&255)
+	}
+	data := filepath.Join(t.TempDir(), "fdns.json")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	built := persistedProvider(t, data, work)
+	want := query(t, built, schema.OpReverseIP, "10.0.19.0/24").Findings
+	reused := persistedProvider(t, data, work)
+	got := query(t, reused, schema.OpReverseIP, "10.0.19.0/24").Findings
+	if !reused.Stats().Reused {
+		t.Fatal("the index was rebuilt instead of reused")
+	}
+	if len(want) != 136 {
+		t.Errorf("findings: %d, want 136", len(want))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-built +reused):\n%s", diff)
 	}
 }
