@@ -127,10 +127,7 @@ type rangedString struct {
 
 // evalStrings evaluates a string or a list of strings.
 func (l *loader) evalStrings(a *hcl.Attribute, ctx *hcl.EvalContext) ([]rangedString, bool) {
-	exprs, d := hcl.ExprList(a.Expr)
-	if d.HasErrors() {
-		exprs = []hcl.Expression{a.Expr}
-	}
+	exprs := listOrOne(a.Expr)
 	var out []rangedString
 	ok := true
 	for _, e := range exprs {

@@ -71,10 +71,7 @@ func (l *loader) checkGraph() {
 		}
 		// Element by element when the list is written out, so a bad
 		// subject is pointed at exactly.
-		elems, d := hcl.ExprList(q.Subjects)
-		if d.HasErrors() {
-			elems = []hcl.Expression{q.Subjects}
-		}
+		elems := listOrOne(q.Subjects)
 		for _, e := range elems {
 			v, diags := e.Value(ctx)
 			l.diags = append(l.diags, diags...)

@@ -194,14 +194,21 @@ func (l *loader) checkRef(tr hcl.Traversal, where string, allowed []string) bool
 	return true
 }
 
+// listOrOne returns the elements of a static list expression, or expr
+// itself when it is no list (a single reference).
+func listOrOne(expr hcl.Expression) []hcl.Expression {
+	exprs, diags := hcl.ExprList(expr)
+	if diags.HasErrors() {
+		return []hcl.Expression{expr}
+	}
+	return exprs
+}
+
 // providerRefs resolves a provider attribute statically: one reference
 // provider.TYPE / provider.TYPE.NAME or a list of them. It returns the
 // provider addresses.
 func (l *loader) providerRefs(attr *hcl.Attribute) ([]string, bool) {
-	exprs, diags := hcl.ExprList(attr.Expr)
-	if diags.HasErrors() {
-		exprs = []hcl.Expression{attr.Expr}
-	}
+	exprs := listOrOne(attr.Expr)
 	if len(exprs) == 0 {
 		l.errorf(attr.Expr.Range(), "No provider given",
 			"Set provider to a provider configuration such as provider.securitytrails, or a list of them.")
@@ -264,10 +271,7 @@ func (l *loader) providerRefs(attr *hcl.Attribute) ([]string, bool) {
 // blockRefs resolves a pivot's from attribute statically: a list of
 // query.NAME / pivot.NAME references (".findings" may follow).
 func (l *loader) blockRefs(attr *hcl.Attribute) ([]string, bool) {
-	exprs, diags := hcl.ExprList(attr.Expr)
-	if diags.HasErrors() {
-		exprs = []hcl.Expression{attr.Expr}
-	}
+	exprs := listOrOne(attr.Expr)
 	if len(exprs) == 0 {
 		l.errorf(attr.Expr.Range(), "No blocks given",
 			"Set from to the query or pivot blocks whose findings the pivot follows, e.g. from = [query.history].")
