@@ -574,3 +574,29 @@ func TestTargetOnlyHostTakesItsReferrersWindow(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// Milliseconds written into COF's seconds fields are read as milliseconds,
+// as in CSV and FDNS: one such line must not date the file to 2106 and
+// make every other record historical.
+func TestCOFMillisecondsInSecondsFields(t *testing.T) {
+	dir := t.TempDir()
+	data := `{"rrname":"www.example.com","rrtype":"A","rdata":"192.0.2.1","count":1,"time_first":1717000000000,"time_last":1717200000000}
+{"rrname":"old.example.com","rrtype":"A","rdata":"192.0.2.2","count":1,"zone_time_first":1717100000000,"zone_time_last":1717150000000}
+`
+	if err := os.WriteFile(filepath.Join(dir, "ms.ndjson"), []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := New(context.Background(), providers.Config{Type: "file", Address: "file",
+		Attrs: map[string]cty.Value{"path": cty.StringVal("ms.ndjson")}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans := query(t, pr.(*Provider), schema.OpReverseIP, "192.0.2.0/24")
+	want := []brief{
+		{"old.example.com", "A", "192.0.2.2", ts(1717100000), ts(1717150000), 1, true},
+		{"www.example.com", "A", "192.0.2.1", ts(1717000000), ts(1717200000), 1, true},
+	}
+	if diff := cmp.Diff(want, briefs(ans.Findings)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

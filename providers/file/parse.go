@@ -208,7 +208,11 @@ type cofTimes struct {
 }
 
 func (t cofTimes) window() (first, last int64, err error) {
-	first, last = t.first, t.last
+	// Some exporters write milliseconds into the seconds fields; read
+	// them as parseTime does, so one such line does not date the whole
+	// file (and every finding's currency) to the year 2106.
+	first, last = unixSeconds(t.first), unixSeconds(t.last)
+	t.zoneFirst, t.zoneLast = unixSeconds(t.zoneFirst), unixSeconds(t.zoneLast)
 	if first == 0 && t.firstMS > 0 {
 		first = t.firstMS / 1000
 	}
@@ -382,6 +386,15 @@ func swapped(rrtype string, rrname []byte, rdata [][]byte) bool {
 	return false
 }
 
+// unixSeconds reads a unix time that may be in milliseconds: no seconds
+// value of interest is above 1e11 (the year 5138).
+func unixSeconds(n int64) int64 {
+	if n > 1e11 {
+		return n / 1000
+	}
+	return n
+}
+
 // parseTime reads a time as RFC 3339, unix seconds, or YYYY-MM-DD (also
 // "YYYY-MM-DD hh:mm:ss" in UTC). Empty is zero.
 func parseTime(s string) (int64, error) {
@@ -393,10 +406,7 @@ func parseTime(s string) (int64, error) {
 		if n < 0 {
 			return 0, fmt.Errorf("negative time %q", s)
 		}
-		if n > 1e11 { // milliseconds
-			n /= 1000
-		}
-		return n, nil
+		return unixSeconds(n), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
 		if t, err := time.Parse(layout, s); err == nil {
