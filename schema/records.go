@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SubjectKind says what a Subject is.
@@ -211,6 +212,10 @@ func NewFinding(name, rrtype, value string) Finding {
 // names lower-case without trailing dot, MX "pref host" with the host
 // normalised, TXT unquoted and unescaped.
 func NormalizeValue(rrtype, value string) string {
+	return escapeControl(normalizeValue(rrtype, value))
+}
+
+func normalizeValue(rrtype, value string) string {
 	v := strings.TrimSpace(value)
 	switch strings.ToUpper(rrtype) {
 	case "A", "AAAA":
@@ -270,6 +275,37 @@ func UnquoteTXT(v string) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// escapeControl writes what is not printable text (control bytes, DEL,
+// C1 controls, invalid UTF-8) as DNS presentation escapes (\027). Record
+// data comes from zones and vendors an attacker may control: escaped, it
+// cannot drive the terminal it is printed on or split a line-based
+// output, and no byte is lost.
+func escapeControl(v string) string {
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); {
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r == utf8.RuneError && size == 1) {
+			for _, c := range []byte(v[i : i+size]) {
+				fmt.Fprintf(&b, "\\%03d", c)
+			}
+		} else {
+			b.WriteString(v[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
 
 // Fact is a derived statement about a subject, e.g.
 // (acme.example, mail_provider, google-workspace).

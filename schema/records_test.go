@@ -1,6 +1,9 @@
 package schema
 
-import "testing"
+import (
+	"testing"
+	"unicode/utf8"
+)
 
 func TestNormalizeValue(t *testing.T) {
 	tests := []struct{ rrtype, in, want string }{
@@ -15,6 +18,11 @@ func TestNormalizeValue(t *testing.T) {
 		{"TXT", `"a\"b\059"`, `a"b;`},
 		{"TXT", "plain text", "plain text"},
 		{"host", "*.Sub.Example.com", "sub.example.com"},
+		{"TXT", `"a\027[2Jb"`, `a\027[2Jb`},
+		{"TXT", "x\x1b]0;t\x07y", `x\027]0;t\007y`},
+		{"TXT", "line1\nline2\x7f\u009b", `line1\010line2\127\194\155`},
+		{"CNAME", "a\x00.Example.", `a\000.example`},
+		{"TXT", "caf\xc3\xa9 \xff", `café \255`},
 	}
 	for _, tt := range tests {
 		got := NormalizeValue(tt.rrtype, tt.in)
@@ -74,6 +82,13 @@ func FuzzNewFinding(f *testing.F) {
 			}
 		}
 		first := NewFinding(name, rrtype, value)
+		for i := 0; i < len(first.Value); {
+			r, size := utf8.DecodeRuneInString(first.Value[i:])
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == utf8.RuneError && size == 1 {
+				t.Fatalf("value %q keeps the control or invalid byte at %d", first.Value, i)
+			}
+			i += size
+		}
 		second := NewFinding(first.Name, first.Type, first.Value)
 		if second.Name != first.Name || second.Type != first.Type {
 			t.Fatalf("name/type not stable: %q %q -> %q %q", first.Name, first.Type, second.Name, second.Type)

@@ -156,7 +156,8 @@ func testResolveZone(t *testing.T, addr string, srv *dnstest.Server) {
 		{
 			name:     "TXT escapes undone",
 			query:    resolveQuery("quoted.acme.example", "TXT"),
-			findings: []string{"quoted.acme.example TXT say \"hi\" back\\slash \xe9"},
+			// \233 alone is not UTF-8: it stays escaped (JSON would make it U+FFFD).
+			findings: []string{"quoted.acme.example TXT say \"hi\" back\\slash \\233"},
 			facts:    []string{"quoted.acme.example dns_status noerror"},
 		},
 		{
