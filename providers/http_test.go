@@ -189,12 +189,13 @@ func TestHTTPClientCancel(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	tests := map[string]struct{ in, want string }{
-		"plain":                             {"bad key " + secret, "bad key REDACTED"},
-		"escaped":                           {"key=a%2Fb", "key=REDACTED"},
-		"query name":                        {`Get "https://x.example/q?apikey=zzz&q=1"`, `Get "https://x.example/q?apikey=REDACTED&q=1"`},
-		"userinfo":                          {"https://user:pw@x.example/", "https://REDACTED@x.example/"},
-		"cut by a snippet":                  {"bad key " + secret[:9] + "...", "bad key REDACTED..."},
-		"snippet of a body echoing the key": {providers.BodySnippet([]byte(strings.Repeat("x", 190) + " " + secret)), strings.Repeat("x", 190) + " REDACTED..."},
+		"plain":            {"bad key " + secret, "bad key REDACTED"},
+		"escaped":          {"key=a%2Fb", "key=REDACTED"},
+		"query name":       {`Get "https://x.example/q?apikey=zzz&q=1"`, `Get "https://x.example/q?apikey=REDACTED&q=1"`},
+		"userinfo":         {"https://user:pw@x.example/", "https://REDACTED@x.example/"},
+		"cut by a snippet": {"bad key " + secret[:9] + "...", "bad key REDACTED..."},
+		"snippet cut on a rune boundary, C1 controls gone": {providers.BodySnippet([]byte(strings.Repeat("x", 199) + "\u00e9\u009b")), strings.Repeat("x", 199) + "..."},
+		"snippet of a body echoing the key":                {providers.BodySnippet([]byte(strings.Repeat("x", 190) + " " + secret)), strings.Repeat("x", 190) + " REDACTED..."},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

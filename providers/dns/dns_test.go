@@ -154,9 +154,9 @@ func testResolveZone(t *testing.T, addr string, srv *dnstest.Server) {
 			facts:    []string{"split.acme.example dns_status noerror"},
 		},
 		{
+			// \233 alone is not UTF-8: it stays escaped (JSON would make it U+FFFD).
 			name:     "TXT escapes undone",
 			query:    resolveQuery("quoted.acme.example", "TXT"),
-			// \233 alone is not UTF-8: it stays escaped (JSON would make it U+FFFD).
 			findings: []string{"quoted.acme.example TXT say \"hi\" back\\slash \\233"},
 			facts:    []string{"quoted.acme.example dns_status noerror"},
 		},
