@@ -385,6 +385,7 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 		{"CNAME", "Foo.Example.COM."}, {"NS", "ns1.example.net."}, {"MX", "10 MX.Example.net."}, {"MX", "mx.example.net"}, {"MX", "0 ."},
 		{"TXT", `"v=spf1 -all"`}, {"TXT", `"a" "b\"c"`}, {"TXT", "plain text"}, {"SOA", "NS.example. Host.example. 1 2 3 4 5"},
 		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."},
+		{"CNAME", "ÉCOLE.Example."}, {"MX", "10 MX.Bücher.example."},
 	}
 	for _, tt := range values {
 		got, err := normValue(tt.typ, []byte(tt.v))
@@ -398,7 +399,7 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 			t.Errorf("%s %q: got %q, schema says %q", tt.typ, tt.v, got, want)
 		}
 	}
-	for _, n := range []string{"WWW.Example.COM.", "*.example.com", "a.b"} {
+	for _, n := range []string{"WWW.Example.COM.", "*.example.com", "a.b", "ÉCOLE.example", "BÜCHER.Example."} {
 		got, err := normName([]byte(n))
 		if err != nil || string(got) != schema.NormalizeName(n) {
 			t.Errorf("name %q: got %q, %v", n, got, err)

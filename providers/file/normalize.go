@@ -19,18 +19,26 @@ import (
 
 var errBadName = errors.New("invalid name")
 
-// normName lower-cases an ASCII DNS name in place and strips a trailing
-// dot and a leading "*." label. Names with spaces or control characters
-// are rejected.
+// normName lower-cases a DNS name (in place when it is ASCII) and strips
+// a trailing dot and a leading "*." label. Names with spaces or control
+// characters are rejected.
 func normName(b []byte) ([]byte, error) {
 	b = bytes.TrimSpace(b)
+	unicode := false
 	for i, c := range b {
 		switch {
 		case c >= 'A' && c <= 'Z':
 			b[i] = c + 'a' - 'A'
 		case c <= ' ' || c == 0x7f:
 			return nil, errBadName
+		case c >= 0x80:
+			unicode = true
 		}
+	}
+	if unicode {
+		// An IDN in U-label form ("BÜCHER.example"): lower-case it as
+		// schema.NormalizeName does, or "Ü" would stay upper case.
+		b = bytes.ToLower(b)
 	}
 	b = bytes.TrimSuffix(b, []byte("."))
 	b = bytes.TrimPrefix(b, []byte("*."))

@@ -29,9 +29,9 @@ import (
 // match, fails its checksum or its structural checks is rebuilt.
 
 const (
-	indexMagic    = "RFIDX\x00\x00\x07"
+	indexMagic    = "RFIDX\x00\x00\x08"
 	indexTrailer  = "RFIDXEND"
-	indexVersion  = 7 // bump when parsing or normalisation changes
+	indexVersion  = 8 // bump when parsing or normalisation changes
 	edgeHashBytes = 1 << 20
 )
 
