@@ -82,6 +82,9 @@ func ReadASNTable(r io.Reader) (*ASNTable, error) {
 		end, err2 := parseASNAddr(fields[1])
 		asn, err3 := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(fields[2]), "AS"))
 		if err1 != nil || err2 != nil || err3 != nil || start.Is4() != end.Is4() || end.Less(start) {
+			if len(text) > 120 {
+				text = text[:120] + "..."
+			}
 			return nil, fmt.Errorf("line %d: malformed range %q", line, text)
 		}
 		if asn == 0 {
@@ -97,7 +100,7 @@ func ReadASNTable(r io.Reader) (*ASNTable, error) {
 		t.entries = append(t.entries, e)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("line %d: %w", line+1, err)
 	}
 	sort.SliceStable(t.entries, func(i, j int) bool { return t.entries[i].Start.Less(t.entries[j].Start) })
 	return t, nil
