@@ -240,9 +240,31 @@ func normalizeValue(rrtype, value string) string {
 	case "TXT", "SPF":
 		return UnquoteTXT(v)
 	case "SOA":
+		// mname rname serial refresh retry expire minimum: the two names
+		// normalised like any other name.
+		fields := strings.Fields(strings.ToLower(v))
+		if len(fields) == 7 {
+			fields[0], fields[1] = rootOr(NormalizeName(fields[0])), rootOr(NormalizeName(fields[1]))
+			return strings.Join(fields, " ")
+		}
 		return strings.ToLower(v)
+	case "SRV":
+		// priority weight port target
+		fields := strings.Fields(v)
+		if len(fields) == 4 {
+			fields[3] = rootOr(NormalizeName(fields[3]))
+			return strings.Join(fields, " ")
+		}
 	}
 	return v
+}
+
+// rootOr keeps the root name "." where normalising left nothing.
+func rootOr(name string) string {
+	if name == "" {
+		return "."
+	}
+	return name
 }
 
 // UnquoteTXT turns presentation-format TXT ("a" "b", with \" and \DDD

@@ -154,7 +154,7 @@ func TestQuery(t *testing.T) {
 		rec("example.com", "MX", "10 mx1.example.com", 1500000000, 1717200000, 50),
 		rec("example.com", "NS", "ns1.example.net", 1400000000, 1717200000, 9),
 		rec("example.com", "NS", "ns2.example.net", 1400000000, 1717200000, 9),
-		rec("example.com", "SOA", "ns1.example.net. hostmaster.example.net. 2024010101 7200 3600 1209600 3600", 1400000000, 1717200000, 0),
+		rec("example.com", "SOA", "ns1.example.net hostmaster.example.net 2024010101 7200 3600 1209600 3600", 1400000000, 1717200000, 0),
 		rec("example.com", "TXT", "v=spf1 -all", 1640995200, 1717200000, 7),
 	}
 	tests := []struct {

@@ -128,8 +128,8 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 			}
 		}
 		return b, nil
-	case "SOA":
-		return bytes.ToLower(b), nil
+	case "SOA", "SRV":
+		return []byte(schema.NormalizeValue(rrtype, string(b))), nil
 	}
 	return b, nil
 }

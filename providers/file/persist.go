@@ -31,7 +31,7 @@ import (
 const (
 	indexMagic    = "RFIDX\x00\x00\x08"
 	indexTrailer  = "RFIDXEND"
-	indexVersion  = 8 // bump when parsing or normalisation changes
+	indexVersion  = 9 // bump when parsing or normalisation changes
 	edgeHashBytes = 1 << 20
 )
 
