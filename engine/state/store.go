@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/reconform/reconform/internal/atomicfile"
 )
 
 // Store is a state file on disk with its history and lock beside it:
@@ -146,41 +148,23 @@ func (c *compareWriter) Write(p []byte) (int, error) {
 }
 
 func (st Store) writeAtomic(next, prev *State) error {
-	dir := filepath.Dir(st.Path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(st.Path)+".tmp-*")
+	var historyErr error
+	err := atomicfile.Write(st.Path, atomicfile.Options{
+		Perm: 0o644,
+		BeforeRename: func() error {
+			if prev != nil {
+				historyErr = st.keepInHistory(prev)
+			}
+			return historyErr
+		},
+	}, func(w io.Writer) error { return Encode(w, next) })
+	if historyErr != nil {
+		return historyErr
+	}
 	if err != nil {
 		return fmt.Errorf("writing state: %w", err)
 	}
-	tmpName := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if err := Encode(tmp, next); err != nil {
-		return fmt.Errorf("writing state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("writing state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing state: %w", err)
-	}
-	if err := os.Chmod(tmpName, 0o644); err != nil {
-		return fmt.Errorf("writing state: %w", err)
-	}
-	if prev != nil {
-		if err := st.keepInHistory(prev); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmpName, st.Path); err != nil {
-		return fmt.Errorf("writing state: %w", err)
-	}
-	ok = true
-	return syncDir(dir)
+	return nil
 }
 
 // keepInHistory links (or copies) the current file into history before
@@ -202,7 +186,7 @@ func (st Store) keepInHistory(prev *State) error {
 			return fmt.Errorf("keeping the previous state in history: %w", err)
 		}
 	}
-	return syncDir(hdir)
+	return atomicfile.SyncDir(hdir)
 }
 
 func copyFile(src, dst string) error {
@@ -211,38 +195,10 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	tmp := dst + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
+	return atomicfile.Write(dst, atomicfile.Options{Perm: 0o644}, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
 		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := out.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, dst)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
+	})
 }
 
 // HistoryName is the file name a replaced state is kept under:
