@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/reconform/reconform/engine/diff"
 	"github.com/reconform/reconform/engine/report"
 	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/atomicfile"
 	"github.com/reconform/reconform/schema"
 )
 
@@ -151,7 +151,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		return exitOK
 	}
 	path := resolvePath(env, *out)
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fail("writing the report: %v.", err)
 	}
 	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
@@ -222,25 +222,4 @@ func rederive(facts []schema.Fact, findings []schema.Finding, opts analysis.Opti
 	}
 	schema.SortFacts(out)
 	return out
-}
-
-// writeFileAtomic writes data to path through a temporary file in the
-// same directory, so a reader never sees half a report.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
