@@ -32,12 +32,6 @@ type Graph struct {
 	Groups map[string][]string
 }
 
-// inGroup reports whether a and b are the same block or pivots of one
-// mutually recursive group.
-func (g *Graph) inGroup(a, b string) bool {
-	return a == b || contains(g.Groups[a], b)
-}
-
 // blockRange returns a block's declaration range for diagnostics.
 func blockRange(cfg *schema.Config, addr string) *hcl.Range {
 	if name, ok := strings.CutPrefix(addr, "query."); ok {
