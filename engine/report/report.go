@@ -783,14 +783,6 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-func status(f Finding) string {
-	s := currency(f.Current)
-	if f.Unverified != "" {
-		s += ", unverified: " + f.Unverified
-	}
-	return s
-}
-
 func orNone(s []string) string {
 	if len(s) == 0 {
 		return "none"
