@@ -175,14 +175,14 @@ func generationTime(env *Env) (time.Time, error) {
 // a bare state file can do without it, so a failure is a warning saying
 // what is lost ("its ignore rules").
 func quietConfig(env *Env, loc *stateLocator, lost string) *schema.Config {
+	if loc.loaded != nil {
+		return loc.loaded
+	}
 	files, _ := filepath.Glob(filepath.Join(loc.dir(env), "*.hcl"))
 	if len(files) == 0 {
 		return nil
 	}
-	d := loc.Chdir
-	if d == "" {
-		d = "."
-	}
+	d := loc.folder()
 	cfg, diags := loadConfig(env, d, loc.vars.Vars, loc.vars.VarFiles)
 	if diags.HasErrors() || cfg == nil {
 		why := "unknown error"

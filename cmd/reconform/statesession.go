@@ -235,6 +235,9 @@ type stateLocator struct {
 	Chdir     string // -chdir
 	StatePath string // -state
 	vars      varFlags
+	// loaded is the configuration store loaded to find a computed state
+	// path, kept so the verb does not load it a second time.
+	loaded *schema.Config
 }
 
 func (l *stateLocator) register(fs *flag.FlagSet) {
@@ -243,13 +246,17 @@ func (l *stateLocator) register(fs *flag.FlagSet) {
 	l.vars.register(fs)
 }
 
+// folder is the engagement folder as the user gave it (default ".").
+func (l *stateLocator) folder() string {
+	if l.Chdir == "" {
+		return "."
+	}
+	return l.Chdir
+}
+
 // dir is the engagement folder, absolute.
 func (l *stateLocator) dir(env *Env) string {
-	d := l.Chdir
-	if d == "" {
-		d = "."
-	}
-	return resolvePath(env, d)
+	return resolvePath(env, l.folder())
 }
 
 // store returns the state store: -state, else the engagement's state
@@ -266,15 +273,13 @@ func (l *stateLocator) store(env *Env) (state.Store, error) {
 	if err != nil {
 		return state.Store{}, err
 	}
+	l.loaded = cfg
 	return state.Store{Path: engagementStatePath(cfg)}, nil
 }
 
 // config loads the engagement, printing its diagnostics.
 func (l *stateLocator) config(env *Env) (*schema.Config, error) {
-	d := l.Chdir
-	if d == "" {
-		d = "."
-	}
+	d := l.folder()
 	cfg, diags := loadConfig(env, d, l.vars.Vars, l.vars.VarFiles)
 	if diags.HasErrors() {
 		var files map[string]*hcl.File
