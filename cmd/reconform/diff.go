@@ -97,7 +97,7 @@ func runDiff(_ context.Context, env *Env, args []string) int {
 	case *asMarkdown:
 		err = diff.Markdown(env.Stdout, r)
 	default:
-		err = diff.Text(env.Stdout, r, diff.TextOptions{Color: env.Terminal && !*noColor})
+		err = diff.Text(env.Stdout, r, diff.TextOptions{Color: useColor(env, *noColor)})
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)

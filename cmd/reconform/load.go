@@ -67,7 +67,7 @@ func printDiags(env *Env, diags hcl.Diagnostics, files map[string]*hcl.File, noC
 	if len(diags) == 0 {
 		return
 	}
-	schema.WriteDiagnostics(env.Stderr, diags, files, env.Terminal && !noColor)
+	schema.WriteDiagnostics(env.Stderr, diags, files, useColor(env, noColor))
 }
 
 // parseInterleaved parses flags that may come before or after positional

@@ -116,6 +116,7 @@ func filesOf(cfg *schema.Config) map[string]*hcl.File {
 	return cfg.Files
 }
 
+// useColor: colour only on a terminal and without -no-color.
 func useColor(env *Env, noColor bool) bool { return env.Terminal && !noColor }
 
 // palette colours plan output on a terminal.

@@ -178,7 +178,7 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 		printFirstState(s.env, next, s.store.Path)
 	default:
 		fmt.Fprintln(s.env.Stdout)
-		err = diff.Text(s.env.Stdout, r, diff.TextOptions{Color: s.env.Terminal && !s.opts.NoColor})
+		err = diff.Text(s.env.Stdout, r, diff.TextOptions{Color: useColor(s.env, s.opts.NoColor)})
 		if written {
 			fmt.Fprintf(s.env.Stdout, "State saved to %s (serial %d; serial %d kept in history).\n", displayPath(s.env, s.store.Path), next.Serial, s.prev.Serial)
 		} else {
