@@ -130,12 +130,16 @@ func (pr *providerRun) deadReason() string {
 
 // walk is the state of one apply.
 type walk struct {
-	cfg      *schema.Config
-	plan     *Plan
-	opts     ApplyOptions
-	adm      *admission
-	log      hclog.Logger
-	cache    *answerCache
+	cfg   *schema.Config
+	plan  *Plan
+	opts  ApplyOptions
+	adm   *admission
+	log   hclog.Logger
+	cache *answerCache
+	// secrets are the config's sensitive values, redacted from every
+	// reason, warning and log line a provider's error or answer brings
+	// (providers redact their own; this is the second line).
+	secrets  []string
 	start    time.Time
 	window   time.Duration
 	prov     map[string]*providerRun
@@ -195,7 +199,7 @@ func Apply(ctx context.Context, cfg *schema.Config, plan *Plan, opts ApplyOption
 		return nil, ErrPlanStale
 	}
 	w := &walk{
-		cfg: cfg, plan: plan, opts: opts, log: opts.Logger,
+		cfg: cfg, plan: plan, opts: opts, log: opts.Logger, secrets: cfg.Secrets(),
 		cache:    &answerCache{dir: opts.CacheDir},
 		start:    opts.Now(),
 		window:   cfg.Engagement.CurrentWindow,
@@ -267,7 +271,7 @@ func (w *walk) setup(ctx context.Context) error {
 			Logger:       w.log.Named(addr),
 		})
 		if err != nil {
-			pr.err = "provider could not start: " + err.Error()
+			pr.err = "provider could not start: " + w.redact(err.Error())
 			continue
 		}
 		pr.impl = impl
@@ -570,7 +574,11 @@ func (w *walk) expand(b *blockState) {
 	}
 }
 
+// redact replaces the config's secrets in s.
+func (w *walk) redact(s string) string { return providers.Redact(s, w.secrets...) }
+
 func (w *walk) warn(msg string) {
+	msg = w.redact(msg)
 	if w.warned[msg] {
 		return
 	}
@@ -733,6 +741,9 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 		ans, err := pr.impl.Query(ictx, st.Query)
 		requests := int(counter.Load())
 		if err == nil {
+			for i, msg := range ans.Warnings {
+				ans.Warnings[i] = w.redact(msg)
+			}
 			if useCache {
 				if err := w.cache.put(key, ans, w.opts.Now()); err != nil {
 					w.log.Warn("could not store answer in the cache", "key", st.Key, "error", err)
@@ -754,7 +765,7 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 		}
 		retry, after := providers.IsRetryable(err)
 		if !retry || attempt >= policy.MaxAttempts {
-			reason := err.Error()
+			reason := w.redact(err.Error())
 			if retry {
 				reason = fmt.Sprintf("%s (gave up after %d attempts)", reason, attempt)
 			}
@@ -766,7 +777,7 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			return outcome{st: st, status: schema.StatusFailed, reason: reason, requests: requests, kind: kind}
 		}
 		delay := backoff(policy, attempt, after)
-		w.log.Debug("retrying", "instance", st.Key, "attempt", attempt, "delay", delay, "error", err)
+		w.log.Debug("retrying", "instance", st.Key, "attempt", attempt, "delay", delay, "error", w.redact(err.Error()))
 		if err := w.opts.Sleep(ictx, delay); err != nil {
 			if ctx.Err() != nil {
 				return outcome{st: st, status: schema.StatusCancelled, reason: "interrupted while waiting to retry", requests: requests}
