@@ -97,15 +97,20 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 		}
 	}
 
+	// Identities are built once: ID() concatenates a new string each call.
 	prevByID := map[string]*Finding{}
+	var prevIDs []string
 	if prev != nil {
+		prevIDs = make([]string, len(prev.Findings))
 		for i := range prev.Findings {
-			prevByID[prev.Findings[i].ID()] = &prev.Findings[i]
+			prevIDs[i] = prev.Findings[i].ID()
+			prevByID[prevIDs[i]] = &prev.Findings[i]
 		}
 	}
 
 	// Findings the run reported, deduplicated by identity.
 	seen := map[string]int{} // id -> index in next.Findings
+	var seenIDs []string     // next.Findings[i]'s id, for those the run reported
 	for i := range run.Findings {
 		rf := run.Findings[i]
 		id := rf.ID()
@@ -135,6 +140,7 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 		}
 		f.Currency = currency(&f.Finding, now, window)
 		seen[id] = len(next.Findings)
+		seenIDs = append(seenIDs, id)
 		next.Findings = append(next.Findings, f)
 	}
 	next.Run.Findings = len(seen)
@@ -143,9 +149,9 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	// one of the instances that reported it before did not succeed: the
 	// source that saw it current may be the one that failed, and a failed
 	// provider must not look like a record going historical.
-	for i := range next.Findings {
+	for i, id := range seenIDs {
 		f := &next.Findings[i]
-		if p := prevByID[f.ID()]; p != nil && p.IsCurrent() && !f.IsCurrent() && unverifiedReason(p.Instances, byKey) != "" {
+		if p := prevByID[id]; p != nil && p.IsCurrent() && !f.IsCurrent() && unverifiedReason(p.Instances, byKey) != "" {
 			f.Currency = Current
 		}
 	}
@@ -154,7 +160,7 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	if prev != nil {
 		for i := range prev.Findings {
 			p := &prev.Findings[i]
-			if _, ok := seen[p.ID()]; ok {
+			if _, ok := seen[prevIDs[i]]; ok {
 				continue
 			}
 			reason := unverifiedReason(p.Instances, byKey)
