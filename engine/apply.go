@@ -863,8 +863,9 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 		w.warn(st.Query.Provider + ": " + msg)
 	}
 	for _, f := range ans.Facts {
-		if _, ok := w.facts[f.ID()]; !ok {
-			w.facts[f.ID()] = f
+		id := f.ID()
+		if _, ok := w.facts[id]; !ok {
+			w.facts[id] = f
 		}
 	}
 	ids := make([]string, 0, len(ans.Findings))
@@ -936,11 +937,15 @@ func displayableRecord(f schema.Finding) bool {
 // has them. Depth and producing query stay the first's unless f is
 // shallower (attribute handles depth).
 func mergeFinding(have *schema.Finding, f schema.Finding) {
+	added := false
 	for _, s := range f.Sources {
 		if !contains(have.Sources, s) {
 			have.Sources = append(have.Sources, s)
-			sort.Strings(have.Sources)
+			added = true
 		}
+	}
+	if added {
+		sort.Strings(have.Sources)
 	}
 	if !f.FirstSeen.IsZero() && (have.FirstSeen.IsZero() || f.FirstSeen.Before(have.FirstSeen)) {
 		have.FirstSeen = f.FirstSeen
