@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -137,21 +136,7 @@ func (p palette) dim(s string) string    { return p.wrap("2", s) }
 // instanceLine is one planned or predicted instance: "+" will run, "~" is
 // a prediction, "!" marks an active (target-touching) query.
 func instanceLine(c palette, in engine.Instance) string {
-	q := in.Query
-	s := fmt.Sprintf("%s %s %s", q.Provider, q.Op, q.Subject.Value)
-	if len(q.RRTypes) > 0 {
-		s += " [" + strings.Join(q.RRTypes, ",") + "]"
-	}
-	if len(q.Params) > 0 {
-		keys := make([]string, 0, len(q.Params))
-		for k := range q.Params {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			s += " " + k + "=" + q.Params[k]
-		}
-	}
+	s := in.Query.Key() // provider op subject [rrtypes] params, as everywhere else
 	mark := c.green("+")
 	if in.Predicted {
 		mark = c.yellow("~")
