@@ -282,11 +282,7 @@ func (l *stateLocator) config(env *Env) (*schema.Config, error) {
 	d := l.folder()
 	cfg, diags := loadConfig(env, d, l.vars.Vars, l.vars.VarFiles)
 	if diags.HasErrors() {
-		var files map[string]*hcl.File
-		if cfg != nil {
-			files = cfg.Files
-		}
-		printDiags(env, diags, files, true)
+		printDiags(env, diags, filesOf(cfg), true)
 		return nil, fmt.Errorf("the engagement in %s did not load", d)
 	}
 	return cfg, nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"github.com/reconform/reconform/schema"
 )
 
@@ -49,10 +47,7 @@ func runValidate(_ context.Context, env *Env, args []string) int {
 		return code
 	}
 	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
-	var files map[string]*hcl.File
-	if cfg != nil {
-		files = cfg.Files
-	}
+	files := filesOf(cfg)
 	if *asJSON {
 		if err := schema.WriteDiagnosticsJSON(env.Stdout, diags, files); err != nil {
 			fmt.Fprintln(env.Stderr, "Error:", err)
