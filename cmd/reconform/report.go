@@ -112,12 +112,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		in.Scope = cfg.Scope.Domains
 		ignore = cfg.Engagement.Ignore
 		opts.Scope = cfg.Scope.Domains
-		if p := cfg.Engagement.ASNTable; p != "" {
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(cfg.Dir, p)
-			}
-			opts.ASNTable = p
-		}
+		opts.ASNTable = asnTablePath(cfg)
 	}
 	if *asnTable != "" {
 		table, err := analysis.LoadASNTable(resolvePath(env, *asnTable))

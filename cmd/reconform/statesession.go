@@ -115,19 +115,25 @@ var deriveFacts func([]schema.Finding, analysis.Options) []schema.Fact
 
 // mergeOptions are the engagement's settings for state.Merge.
 func mergeOptions(cfg *schema.Config, now time.Time) state.MergeOptions {
-	asn := cfg.Engagement.ASNTable
-	if asn != "" && !filepath.IsAbs(asn) {
-		asn = filepath.Join(cfg.Dir, asn)
-	}
 	return state.MergeOptions{
 		CurrentWindow: cfg.Engagement.CurrentWindow,
 		ForgetAfter:   cfg.Engagement.ForgetAfter,
 		Now:           now,
-		ASNTable:      asn,
+		ASNTable:      asnTablePath(cfg),
 		Scope:         cfg.Scope.Domains,
 		Secrets:       configSecrets(cfg),
 		Derive:        deriveFacts,
 	}
+}
+
+// asnTablePath is the engagement's asn_table, relative to its folder
+// ("" when it has none).
+func asnTablePath(cfg *schema.Config) string {
+	p := cfg.Engagement.ASNTable
+	if p != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(cfg.Dir, p)
+	}
+	return p
 }
 
 // configSecrets are the values of every sensitive provider attribute: the
