@@ -230,9 +230,10 @@ func build(in Input) *model {
 		plain[i] = m.findings[i].Finding
 	}
 	m.facts = append([]schema.Fact(nil), in.Facts...)
-	if renormalised {
-		// Facts derived from the raw values are wrong: derive them again,
-		// keeping those a provider reported.
+	if renormalised || len(m.facts) == 0 {
+		// Facts derived from raw values are wrong, and a state without
+		// facts has none derived yet: derive them (once), keeping those a
+		// provider reported.
 		var kept []schema.Fact
 		for _, f := range m.facts {
 			if !analysis.IsDerivedKind(f.Kind) {
@@ -240,9 +241,6 @@ func build(in Input) *model {
 			}
 		}
 		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope})...)
-	}
-	if len(m.facts) == 0 {
-		m.facts = analysis.Derive(plain, analysis.Options{Scope: in.Scope})
 	}
 	schema.SortFacts(m.facts)
 	m.shown = shownNames(m.findings, in.Scope)
