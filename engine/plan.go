@@ -170,19 +170,35 @@ func (p *Plan) ActiveCount() int {
 }
 
 // variablesOf is the saved form of the config's variable values: HCL
-// expressions of the non-sensitive ones.
+// expressions of the non-sensitive ones. A variable not declared sensitive
+// whose value holds a secret (one passed to an api_key) is left out too.
 func variablesOf(cfg *schema.Config) map[string]string {
 	var out map[string]string
+	secrets := cfg.Secrets()
 	for name, v := range cfg.Variables {
 		if v == nil || v.Sensitive || v.Value == cty.NilVal || v.Value.ContainsMarked() || !v.Value.IsWhollyKnown() {
+			continue
+		}
+		text := string(hclwrite.TokensForValue(v.Value).Bytes())
+		if containsAny(text, secrets) {
 			continue
 		}
 		if out == nil {
 			out = map[string]string{}
 		}
-		out[name] = string(hclwrite.TokensForValue(v.Value).Bytes())
+		out[name] = text
 	}
 	return out
+}
+
+// containsAny reports whether s holds any of subs.
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // VarFile is the plan's variable values as the text of an HCL variables

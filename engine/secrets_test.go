@@ -77,3 +77,28 @@ func TestApplyRedactsProviderSecrets(t *testing.T) {
 		t.Errorf("expected redacted reasons, got:\n%s", all)
 	}
 }
+
+// A variable not declared sensitive but passed to a sensitive provider
+// attribute holds a secret all the same: the plan file must not save it.
+func TestPlanVariablesLeaveOutSecretsPassedToSensitiveAttributes(t *testing.T) {
+	const secret = "S3CRET-KEY-0042"
+	cfg := &schema.Config{
+		Providers: map[string]*schema.ProviderBlock{"vt": {
+			Type: "vt", Address: "vt",
+			Attrs:     map[string]cty.Value{"api_key": cty.StringVal(secret)},
+			Sensitive: map[string]bool{"api_key": true},
+		}},
+		Variables: map[string]*schema.Variable{
+			"key":   {Name: "key", Value: cty.StringVal(secret)},
+			"keys":  {Name: "keys", Value: cty.ListVal([]cty.Value{cty.StringVal(secret)})},
+			"pwd":   {Name: "pwd", Value: cty.StringVal("hunter22"), Sensitive: true},
+			"apex":  {Name: "apex", Value: cty.StringVal("acme.example")},
+			"depth": {Name: "depth", Value: cty.NumberIntVal(3)},
+		},
+	}
+	got := variablesOf(cfg)
+	want := map[string]string{"apex": `"acme.example"`, "depth": "3"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("variablesOf = %v, want %v", got, want)
+	}
+}
