@@ -127,7 +127,7 @@ func loadDiffStates(env *Env, store state.Store, refs []string) (old, new *state
 		current, prev, cerr, perr := readTwo(store.Path, guess)
 		if cerr != nil {
 			if isNotExist(cerr) {
-				return fail(fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, store.Path)))
+				return fail(noStateError(env, store.Path))
 			}
 			return fail(cerr)
 		}
@@ -177,7 +177,7 @@ func loadDiffStates(env *Env, store state.Store, refs []string) (old, new *state
 	}
 	if err := errors.Join(oerr, nerr); err != nil {
 		if isNotExist(err) && (paths[0] == store.Path || paths[1] == store.Path) {
-			return fail(fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, store.Path)))
+			return fail(noStateError(env, store.Path))
 		}
 		return fail(err)
 	}

@@ -96,7 +96,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		return fail("%v", err)
 	}
 	if current == nil {
-		return fail("there is no state at %s yet; run reconform apply first.", displayPath(env, store.Path))
+		return fail("%v.", noStateError(env, store.Path))
 	}
 
 	renormalised := normalizeFindings(current)

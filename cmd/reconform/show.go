@@ -93,7 +93,7 @@ func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, str
 	st, err := state.ReadFile(path)
 	if err != nil {
 		if path == store.Path && isNotExist(err) {
-			return nil, "", fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, path))
+			return nil, "", noStateError(env, path)
 		}
 		return nil, "", err
 	}

@@ -79,6 +79,11 @@ func runState(ctx context.Context, env *Env, args []string) int {
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
+// noStateError says there is no state file at path yet, and how to make one.
+func noStateError(env *Env, path string) error {
+	return fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, path))
+}
+
 // readCurrent reads the engagement's current state; an error when none.
 func readCurrent(env *Env, loc *stateLocator) (state.Store, *state.State, error) {
 	store, err := loc.store(env)
@@ -90,7 +95,7 @@ func readCurrent(env *Env, loc *stateLocator) (state.Store, *state.State, error)
 		return store, nil, err
 	}
 	if st == nil {
-		return store, nil, fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, store.Path))
+		return store, nil, noStateError(env, store.Path)
 	}
 	return store, st, nil
 }
