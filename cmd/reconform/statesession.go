@@ -121,7 +121,7 @@ func mergeOptions(cfg *schema.Config, now time.Time) state.MergeOptions {
 		Now:           now,
 		ASNTable:      asnTablePath(cfg),
 		Scope:         cfg.Scope.Domains,
-		Secrets:       configSecrets(cfg),
+		Secrets:       cfg.Secrets(),
 		Derive:        deriveFacts,
 	}
 }
@@ -134,28 +134,6 @@ func asnTablePath(cfg *schema.Config) string {
 		p = filepath.Join(cfg.Dir, p)
 	}
 	return p
-}
-
-// configSecrets are the values of every sensitive provider attribute: the
-// state redacts them from reasons as a second line of defence.
-func configSecrets(cfg *schema.Config) []string {
-	var out []string
-	for _, p := range cfg.Providers {
-		for name, sensitive := range p.Sensitive {
-			if !sensitive {
-				continue
-			}
-			v, ok := p.Attrs[name]
-			if !ok {
-				continue
-			}
-			v, _ = v.UnmarkDeep()
-			if v.IsKnown() && !v.IsNull() && v.Type() == cty.String && v.AsString() != "" {
-				out = append(out, v.AsString())
-			}
-		}
-	}
-	return out
 }
 
 // Commit merges run into the state, derives facts, writes the state
