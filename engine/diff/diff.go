@@ -420,15 +420,47 @@ func weakens(kind, old, new string) bool {
 	return ok1 && ok2 && n < o
 }
 
-// ignoreRules matches findings against the engagement's ignore rules.
-type ignoreRules []schema.IgnoreRule
+// ignoreRules matches findings against the engagement's ignore rules,
+// prepared once (normalised name pattern, value prefix) rather than for
+// every finding they are tried on.
+type ignoreRules []ignoreRule
 
-func ignorer(rules []schema.IgnoreRule) ignoreRules { return rules }
+type ignoreRule struct {
+	name     string // glob over the normalised name; "" matches any
+	typ      string // "" matches any; compared without case
+	value    string // glob over the value, tried as written and lower-cased
+	lower    string
+	prefix   netip.Prefix // set when the value is a CIDR
+	isPrefix bool
+	hasValue bool
+}
+
+func ignorer(rules []schema.IgnoreRule) ignoreRules {
+	out := make(ignoreRules, 0, len(rules))
+	for _, r := range rules {
+		if r.Name == "" && r.Type == "" && r.Value == "" {
+			continue // an empty rule would hide everything: surely a mistake
+		}
+		ir := ignoreRule{typ: r.Type, hasValue: r.Value != ""}
+		if r.Name != "" {
+			ir.name = globPattern(strings.ToLower(schema.NormalizeName(r.Name)))
+		}
+		if ir.hasValue {
+			if p, err := netip.ParsePrefix(strings.TrimSpace(r.Value)); err == nil {
+				ir.prefix, ir.isPrefix = p, true
+			} else {
+				ir.value, ir.lower = globPattern(r.Value), globPattern(strings.ToLower(r.Value))
+			}
+		}
+		out = append(out, ir)
+	}
+	return out
+}
 
 // Match reports whether any rule hides f.
 func (rules ignoreRules) Match(f *schema.Finding) bool {
-	for _, r := range rules {
-		if ruleMatches(r, f) {
+	for i := range rules {
+		if rules[i].matches(f) {
 			return true
 		}
 	}
@@ -437,33 +469,33 @@ func (rules ignoreRules) Match(f *schema.Finding) bool {
 
 // MatchesIgnore reports whether an ignore rule hides the finding.
 func MatchesIgnore(rules []schema.IgnoreRule, f *schema.Finding) bool {
-	return ignoreRules(rules).Match(f)
+	return ignorer(rules).Match(f)
 }
 
-func ruleMatches(r schema.IgnoreRule, f *schema.Finding) bool {
-	if r.Name == "" && r.Type == "" && r.Value == "" {
-		return false // an empty rule would hide everything: surely a mistake
-	}
-	if r.Name != "" && !glob(strings.ToLower(schema.NormalizeName(r.Name)), f.Name) {
+func (r *ignoreRule) matches(f *schema.Finding) bool {
+	if r.name != "" && !glob(r.name, f.Name) {
 		return false
 	}
-	if r.Type != "" && !strings.EqualFold(r.Type, f.Type) {
+	if r.typ != "" && !strings.EqualFold(r.typ, f.Type) {
 		return false
 	}
-	if r.Value != "" {
-		if p, err := netip.ParsePrefix(strings.TrimSpace(r.Value)); err == nil {
+	if r.hasValue {
+		if r.isPrefix {
 			a, err := netip.ParseAddr(f.Value)
-			return err == nil && p.Contains(a.Unmap())
+			return err == nil && r.prefix.Contains(a.Unmap())
 		}
-		return glob(r.Value, f.Value) || glob(strings.ToLower(r.Value), strings.ToLower(f.Value))
+		return glob(r.value, f.Value) || glob(r.lower, strings.ToLower(f.Value))
 	}
 	return true
 }
 
-// glob matches shell-style patterns where * spans any characters
-// (including the / of a TXT value).
+// globPattern prepares a shell-style pattern for glob: * spans any
+// characters, including the / of a TXT value.
+func globPattern(p string) string { return strings.ReplaceAll(p, "/", "\x00") }
+
+// glob matches s against a pattern prepared by globPattern.
 func glob(pattern, s string) bool {
-	ok, err := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(s, "/", "\x00"))
+	ok, err := path.Match(pattern, strings.ReplaceAll(s, "/", "\x00"))
 	return err == nil && ok
 }
 
