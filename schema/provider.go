@@ -116,6 +116,14 @@ func (l *loader) providerCommon(p *ProviderBlock, a *hcl.Attribute, v cty.Value)
 		}
 		return n, true
 	}
+	// shown is the value as a diagnostic may quote it: never a sensitive
+	// one (set from env() or a sensitive variable).
+	shown := func(s string) string {
+		if p.Sensitive[a.Name] {
+			return "(sensitive value)"
+		}
+		return fmt.Sprintf("%q", s)
+	}
 	switch a.Name {
 	case "endpoint":
 		ep := strings.TrimSpace(v.AsString())
@@ -124,7 +132,7 @@ func (l *loader) providerCommon(p *ProviderBlock, a *hcl.Attribute, v cty.Value)
 			u, err := url.Parse(ep)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				l.errorf(a.Expr.Range(), "Invalid endpoint",
-					"The %s provider talks HTTP, so endpoint must be an http:// or https:// URL such as %q, not %q.", p.Type, def, ep)
+					"The %s provider talks HTTP, so endpoint must be an http:// or https:// URL such as %q, not %s.", p.Type, def, shown(ep))
 				return
 			}
 			if u.User != nil {
@@ -137,8 +145,12 @@ func (l *loader) providerCommon(p *ProviderBlock, a *hcl.Attribute, v cty.Value)
 	case "rate":
 		r, err := ParseRate(v.AsString())
 		if err != nil {
+			msg := capitalize(err.Error())
+			if p.Sensitive[a.Name] {
+				msg = "The rate (a sensitive value) is not a rate"
+			}
 			l.errorf(a.Expr.Range(), "Invalid rate",
-				"%s. Write requests per unit: \"1/s\", \"4/min\", \"100/h\", \"500/day\" or \"1/7s\".", capitalize(err.Error()))
+				"%s. Write requests per unit: \"1/s\", \"4/min\", \"100/h\", \"500/day\" or \"1/7s\".", msg)
 			return
 		}
 		p.Rate = r
@@ -149,14 +161,14 @@ func (l *loader) providerCommon(p *ProviderBlock, a *hcl.Attribute, v cty.Value)
 	case "timeout":
 		d, err := ParseDuration(v.AsString())
 		if err != nil || d <= 0 {
-			l.errorf(a.Expr.Range(), "Invalid duration", "timeout = %q is not a positive duration; write e.g. \"30s\" or \"2m\".", v.AsString())
+			l.errorf(a.Expr.Range(), "Invalid duration", "timeout = %s is not a positive duration; write e.g. \"30s\" or \"2m\".", shown(v.AsString()))
 			return
 		}
 		p.Timeout = d
 	case "cache_ttl":
 		d, err := ParseDuration(v.AsString())
 		if err != nil || d < 0 {
-			l.errorf(a.Expr.Range(), "Invalid duration", "cache_ttl = %q is not a duration; write e.g. \"24h\" or \"7d\", or \"0s\" to disable the cache.", v.AsString())
+			l.errorf(a.Expr.Range(), "Invalid duration", "cache_ttl = %s is not a duration; write e.g. \"24h\" or \"7d\", or \"0s\" to disable the cache.", shown(v.AsString()))
 			return
 		}
 		if d == 0 {
