@@ -190,16 +190,12 @@ func quietConfig(env *Env, loc *stateLocator, lost string) *schema.Config {
 	return cfg
 }
 
-// normalizeFindings brings findings of a state written by hand or by
-// another tool (upper case, trailing dots, quoted TXT) to the form
-// reconform's providers give, and reports whether any changed: the facts
-// derived from the raw values are then wrong.
+// normalizeFindings applies report.Renormalize to every finding of s and
+// reports whether any changed.
 func normalizeFindings(s *state.State) bool {
 	changed := false
 	for i := range s.Findings {
-		f := &s.Findings[i].Finding
-		if n := schema.NewFinding(f.Name, f.Type, f.Value); n.Name != f.Name || n.Type != f.Type || n.Value != f.Value {
-			f.Name, f.Type, f.Value = n.Name, n.Type, n.Value
+		if report.Renormalize(&s.Findings[i].Finding) {
 			changed = true
 		}
 	}

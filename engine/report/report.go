@@ -210,6 +210,19 @@ type Summary struct {
 	Instances  map[string]int `json:"instances"`
 }
 
+// Renormalize brings a finding of a state written by hand or by another
+// tool (upper case, trailing dots, quoted TXT) to the form reconform's
+// providers give, and reports whether it changed: facts derived from the
+// raw values are then wrong.
+func Renormalize(f *schema.Finding) bool {
+	n := schema.NewFinding(f.Name, f.Type, f.Value)
+	if n.Name == f.Name && n.Type == f.Type && n.Value == f.Value {
+		return false
+	}
+	f.Name, f.Type, f.Value = n.Name, n.Type, n.Value
+	return true
+}
+
 func build(in Input) *model {
 	m := &model{in: in}
 	m.findings = append([]Finding(nil), in.Findings...)
@@ -218,9 +231,7 @@ func build(in Input) *model {
 	// report reads them as reconform's providers would have written them.
 	renormalised := false
 	for i := range m.findings {
-		f := &m.findings[i].Finding
-		if n := schema.NewFinding(f.Name, f.Type, f.Value); n.Name != f.Name || n.Type != f.Type || n.Value != f.Value {
-			f.Name, f.Type, f.Value = n.Name, n.Type, n.Value
+		if Renormalize(&m.findings[i].Finding) {
 			renormalised = true
 		}
 	}
