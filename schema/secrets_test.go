@@ -32,3 +32,32 @@ provider "securitytrails" {
 		t.Errorf("the secret is in the diagnostics: %s", text)
 	}
 }
+
+// A sensitive variable's value that does not fit its type is reported
+// without the value, whether it came from -var or the environment.
+func TestBadSensitiveVariableValueIsNotQuoted(t *testing.T) {
+	const secret = "pin-SECRET-991"
+	dir := t.TempDir()
+	src := `engagement "e" {}
+scope { domains = ["acme.example"] }
+variable "pin" {
+  type      = number
+  sensitive = true
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []schema.LoadOptions{
+		{Vars: []string{"pin=" + secret}},
+		{Environ: []string{schema.EnvVarPrefix + "pin=" + secret}},
+	} {
+		_, diags := load(dir, opts)
+		if !diags.HasErrors() {
+			t.Fatal("a non-number should be an error")
+		}
+		if text := diags.Error(); strings.Contains(text, secret) {
+			t.Errorf("the secret is in the diagnostics: %s", text)
+		}
+	}
+}

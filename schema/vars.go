@@ -265,7 +265,11 @@ func (l *loader) varsFromArgs(values map[string]cty.Value) {
 			})
 			continue
 		}
-		val, err := l.parseVarValue(v, raw, fmt.Sprintf("-var %q", arg))
+		source := fmt.Sprintf("-var %q", arg)
+		if v.Sensitive {
+			source = fmt.Sprintf("-var %s=(sensitive value)", name)
+		}
+		val, err := l.parseVarValue(v, raw, source)
 		if err != nil {
 			l.errorf(v.DeclRange, "Invalid value for variable", "The value of %s.", err)
 			continue
