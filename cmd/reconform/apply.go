@@ -97,12 +97,14 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 	// A saved plan names the folder it was made from.
 	var saved *engine.Plan
 	dir := target
-	if st, err := os.Stat(resolvePath(env, target)); err == nil && !st.IsDir() && !engine.IsPlanFile(resolvePath(env, target)) {
+	targetPath := resolvePath(env, target)
+	isPlan := engine.IsPlanFile(targetPath)
+	if st, err := os.Stat(targetPath); err == nil && !st.IsDir() && !isPlan {
 		fmt.Fprintf(env.Stderr, "Error: %s is a file but not a saved plan; give the engagement folder, or a plan made with \"reconform plan -out=FILE\".\n", target)
 		return exitError
 	}
-	if engine.IsPlanFile(resolvePath(env, target)) {
-		p, err := engine.ReadPlanFile(resolvePath(env, target))
+	if isPlan {
+		p, err := engine.ReadPlanFile(targetPath)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 			return exitError
