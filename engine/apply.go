@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -738,7 +739,7 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 	defer cancel()
 	policy := w.opts.Retry
 	for attempt := 1; ; attempt++ {
-		ans, err := pr.impl.Query(ictx, st.Query)
+		ans, err := w.query(ictx, pr, st.Query)
 		requests := int(counter.Load())
 		if err == nil {
 			for i, msg := range ans.Warnings {
@@ -785,6 +786,20 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			return outcome{st: st, status: schema.StatusFailed, reason: fmt.Sprintf("timed out after %s", w.opts.InstanceTimeout), requests: requests}
 		}
 	}
+}
+
+// query asks the provider, turning a panic in it (a bug) into a failed,
+// non-retryable instance, so one bad answer does not end the run and lose
+// what the others found.
+func (w *walk) query(ctx context.Context, pr *providerRun, q schema.Query) (ans providers.Answer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg := w.redact(fmt.Sprint(r))
+			w.log.Error("provider panicked", "provider", pr.block.Address, "panic", msg, "stack", w.redact(string(debug.Stack())))
+			ans, err = providers.Answer{}, &providers.Error{Provider: pr.block.Address, Kind: providers.KindMalformed, Msg: "provider panicked: " + msg}
+		}
+	}()
+	return pr.impl.Query(ctx, q)
 }
 
 func isBudget(err error) bool {

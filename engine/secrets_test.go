@@ -25,6 +25,9 @@ var leakySchema = schema.ProviderSchema{Type: "leaky", Ops: map[schema.Op]schema
 
 func (p leakyProvider) Schema() schema.ProviderSchema { return leakySchema }
 func (p leakyProvider) Query(ctx context.Context, q schema.Query) (providers.Answer, error) {
+	if q.Subject.Value == "panic.acme.example" {
+		panic("nil map in parser holding " + p.key)
+	}
 	if q.Subject.Value == "acme.example" {
 		return providers.Answer{Warnings: []string{"partial answer for key " + p.key}}, nil
 	}
@@ -51,7 +54,7 @@ func TestApplyRedactsProviderSecrets(t *testing.T) {
 			Sensitive: map[string]bool{"api_key": true},
 		}
 	}
-	f.query("q", []string{"leaky.one", "leaky.broken"}, schema.OpSubdomains, `["acme.example", "www.acme.example"]`)
+	f.query("q", []string{"leaky.one", "leaky.broken"}, schema.OpSubdomains, `["acme.example", "www.acme.example", "panic.acme.example"]`)
 
 	var logs bytes.Buffer
 	var mu sync.Mutex
@@ -72,6 +75,9 @@ func TestApplyRedactsProviderSecrets(t *testing.T) {
 		if strings.Contains(text, secret) {
 			t.Errorf("the secret is in the %s:\n%s", what, text)
 		}
+	}
+	if !strings.Contains(string(all), `"reason":"leaky.one: provider panicked: nil map in parser holding REDACTED"`) {
+		t.Errorf("a provider's panic should fail its instance only, got:\n%s", all)
 	}
 	if !strings.Contains(string(all), "REDACTED") {
 		t.Errorf("expected redacted reasons, got:\n%s", all)
