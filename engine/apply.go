@@ -270,6 +270,7 @@ func (w *walk) setup(ctx context.Context) error {
 			Retry:        w.opts.Retry,
 			Gate:         pr.gate,
 			Logger:       w.log.Named(addr),
+			Secrets:      w.secrets,
 		})
 		if err != nil {
 			pr.err = "provider could not start: " + w.redact(err.Error())

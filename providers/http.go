@@ -282,7 +282,9 @@ func isTimeout(err error) bool {
 // Redact replaces every secret of the provider in s, in plain and URL-
 // escaped forms, and blanks credential-like query parameters and userinfo
 // in URLs.
-func (c *HTTPClient) Redact(s string) string { return Redact(s, c.opts.Secrets...) }
+func (c *HTTPClient) Redact(s string) string {
+	return Redact(Redact(s, c.opts.Secrets...), c.cfg.Secrets...)
+}
 
 // secretParams are query parameter names whose values are never printed.
 var secretParams = []string{"apikey", "api_key", "key", "token", "access_token", "password", "secret"}

@@ -242,3 +242,23 @@ func TestAPIBase(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPClientRedactsConfigSecrets: a sensitive value the provider does
+// not know about (an endpoint holding a token, set from env()) is redacted
+// too, since the engine passes every secret of the configuration.
+func TestHTTPClientRedactsConfigSecrets(t *testing.T) {
+	const token = "PATH-TOKEN-5678"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such thing", http.StatusNotFound)
+	}))
+	defer srv.Close()
+	cfg, _ := providertest.Config(t, "ep", srv.URL+"/t/"+token, nil)
+	cfg.Secrets = []string{token}
+	_, err := providers.NewHTTPClient(cfg, providers.HTTPOptions{}).Get(context.Background(), cfg.Endpoint+"/q", nil)
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("error = %v", err)
+	}
+}

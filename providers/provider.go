@@ -89,6 +89,10 @@ type Config struct {
 	Retry        RetryPolicy
 	Gate         Gate
 	Logger       hclog.Logger
+	// Secrets are every sensitive value of the configuration (all
+	// providers' keys, sensitive variables, env() values), which the HTTP
+	// client redacts along with the provider's own.
+	Secrets []string
 }
 
 // String returns a string attribute, or "" when unset or null.
