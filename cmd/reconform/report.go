@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/diff"
 	"github.com/reconform/reconform/engine/report"
 	"github.com/reconform/reconform/engine/state"
@@ -57,7 +58,7 @@ Options:
 	})
 }
 
-func runReport(_ context.Context, env *Env, args []string) int {
+func runReport(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["report"])
 	format := fs.String("format", "md", "")
 	out := fs.String("out", "", "")
@@ -87,16 +88,17 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	case len(rest) == 1:
 		loc.StatePath = rest[0]
 	}
-	store, err := loc.store(env)
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		return fail("%v.", err)
 	}
-	current, err := store.Read()
+	defer b.Close()
+	current, err := b.Read(ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
 	if current == nil {
-		return fail("%v.", noStateError(env, store.Path))
+		return fail("%v.", noStateError(env, b.Location()))
 	}
 
 	renormalised := normalizeFindings(current)
@@ -126,13 +128,10 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		// a sibling domain of the engagement is its own): derive again.
 		in.Facts = rederive(in.Facts, current.SchemaFindings(), opts)
 	}
-	if prevPath := newestHistory(store, current); prevPath != "" {
-		prev, err := state.ReadFile(prevPath)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "Warning: the previous state %s is unreadable (%v); the report has no drift section.\n", displayPath(env, prevPath), err)
-		} else {
-			in.Drift = diff.Compare(prev, current, ignore)
-		}
+	if prev, err := backend.Previous(ctx, b, current); err != nil {
+		fmt.Fprintf(env.Stderr, "Warning: the previous state is unreadable (%v); the report has no drift section.\n", err)
+	} else if prev != nil {
+		in.Drift = diff.Compare(prev, current, ignore)
 	}
 
 	var buf bytes.Buffer

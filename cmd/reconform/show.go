@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -36,7 +38,7 @@ Options:
 	})
 }
 
-func runShow(_ context.Context, env *Env, args []string) int {
+func runShow(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["show"])
 	asJSON := fs.Bool("json", false, "")
 	fs.Bool("no-color", false, "")
@@ -53,7 +55,7 @@ func runShow(_ context.Context, env *Env, args []string) int {
 	var st *state.State
 	var path string
 	if err == nil {
-		st, path, err = readStateRef(env, &loc, refs)
+		st, path, err = readStateRef(ctx, env, &loc, refs)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
@@ -62,7 +64,7 @@ func runShow(_ context.Context, env *Env, args []string) int {
 	if *asJSON {
 		err = state.Encode(env.Stdout, st)
 	} else {
-		err = renderState(env.Stdout, st, displayPath(env, path))
+		err = renderState(env.Stdout, st, path)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
@@ -71,12 +73,14 @@ func runShow(_ context.Context, env *Env, args []string) int {
 	return exitOK
 }
 
-// readStateRef reads the current state, or the one refs[0] names.
-func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, string, error) {
-	store, err := loc.store(env)
+// readStateRef reads the current state, or the one refs[0] names, and
+// says where it came from.
+func readStateRef(ctx context.Context, env *Env, loc *stateLocator, refs []string) (*state.State, string, error) {
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		return nil, "", err
 	}
+	defer b.Close()
 	ref := ""
 	if len(refs) == 1 {
 		ref = refs[0]
@@ -84,20 +88,20 @@ func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, str
 	var current *state.State
 	if ref != "" && ref != "current" {
 		// A serial is looked up in the current lineage when there is one.
-		current, _ = store.Read()
+		current, _ = b.Read(ctx)
 	}
-	path, err := resolveStateRef(env, store, current, ref)
+	r, err := resolveStateRef(ctx, env, b, current, ref)
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := state.ReadFile(path)
+	st, err := readRef(ctx, b, r, current)
 	if err != nil {
-		if path == store.Path && isNotExist(err) {
-			return nil, "", noStateError(env, path)
+		if r.current && (errors.Is(err, backend.ErrNoState) || isNotExist(err)) {
+			return nil, "", noStateError(env, b.Location())
 		}
 		return nil, "", err
 	}
-	return st, path, nil
+	return st, r.label(env, b), nil
 }
 
 // renderState writes the human view of a state.
