@@ -124,6 +124,9 @@ type HistoryEntry struct {
 	Lineage string
 	// Path is the local file that holds it ("" for other backends).
 	Path string
+	// Rev is the backend's own reference to it (the pg revision); 0 for
+	// the local backend.
+	Rev int64
 }
 
 // SameLineage reports whether the entry belongs to lineage.
