@@ -14,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/engine/backend"
+	"github.com/reconform/reconform/engine/backend/pg"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -41,10 +42,32 @@ func engagementCacheDir(cfg *schema.Config) string {
 // openBackend opens the backend the engagement declares: local files by
 // default.
 func openBackend(ctx context.Context, env *Env, cfg *schema.Config) (backend.Backend, error) {
-	if b := cfg.Engagement.Backend; b != nil && b.Type != "local" {
-		return nil, fmt.Errorf("backend %q is not available in this build", b.Type)
+	bb := cfg.Engagement.Backend
+	if bb == nil || bb.Type == "local" {
+		return backend.NewLocal(engagementStatePath(cfg), engagementCacheDir(cfg)), nil
 	}
-	return backend.NewLocal(engagementStatePath(cfg), engagementCacheDir(cfg)), nil
+	if bb.Type != "pg" {
+		return nil, fmt.Errorf("backend %q is not available in this build", bb.Type)
+	}
+	b, err := pg.New(pg.Config{
+		ConnString: bb.String("conn_str"),
+		Schema:     bb.String("schema_name"),
+		Engagement: cfg.Engagement.Name,
+		RescueDir:  filepath.Join(cfg.Dir, ".reconform", "rescue"),
+		Secrets:    cfg.Secrets(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%v (%s)", err, shortRange(bb.DeclRange))
+	}
+	return b, nil
+}
+
+// shortRange is file:line of a declaration.
+func shortRange(r hcl.Range) string {
+	if r.Filename == "" {
+		return "the backend block"
+	}
+	return fmt.Sprintf("the backend block at %s:%d", filepath.Base(r.Filename), r.Start.Line)
 }
 
 // stateLocator finds an engagement's backend for the state verbs without

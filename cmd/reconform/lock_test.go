@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/pgtest"
 )
 
 // TestMain lets a test run this binary as the reconform command itself,
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // cliCommand is this test binary run as reconform in dir.

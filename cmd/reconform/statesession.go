@@ -48,6 +48,9 @@ type stateSession struct {
 	b    backend.Backend
 	sess backend.Session
 	prev *state.State
+	// Set by Commit: the drift it found and the serial it left.
+	drift  *diff.Result
+	serial uint64
 }
 
 // openState opens the engagement's backend, locks the state and reads the
@@ -142,6 +145,7 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 	}
 	written := res.Written
 	r := diff.Compare(s.prev, next, s.cfg.Engagement.Ignore)
+	s.drift, s.serial = r, res.Serial
 	switch {
 	case s.opts.JSON:
 		// apply -json is a stream of one JSON event a line.
