@@ -179,14 +179,13 @@ func instanceRow(eng, rev int64, in *schema.InstanceResult) []any {
 		c.FindingIDs = nil
 		exact = gobOf(&c)
 	}
-	var pj any
+	var pj jsonb
 	if q.Params != nil {
 		p := make(map[string]string, len(q.Params))
 		for k, v := range q.Params {
 			p[readable(k)] = readable(v)
 		}
 		pj, _ = json.Marshal(p)
-		pj = string(pj.([]byte))
 	}
 	return []any{eng, rev, readable(in.Key), readable(in.Block), int64(in.Depth), in.Active, readable(string(in.Status)), readable(in.Reason),
 		int64(in.Requests), int64(in.Findings), readable(q.Provider), readable(string(q.Op)), readable(string(q.Subject.Kind)), readable(q.Subject.Value),
@@ -315,7 +314,7 @@ func runRow(eng, rev int64, t top, by string) []any {
 	started, startedNS := ts(r.StartedAt)
 	finished, finishedNS := ts(r.FinishedAt)
 	return []any{eng, rev, int64(t.Serial), readable(t.Lineage), t.FormatVersion, readable(t.Engagement), readable(t.ConfigHash), started, startedNS,
-		finished, finishedNS, r.Interrupted, string(ij), string(rj), int64(r.Findings), readables(r.Warnings), exact, readable(by)}
+		finished, finishedNS, r.Interrupted, jsonb(ij), jsonb(rj), int64(r.Findings), readables(r.Warnings), exact, readable(by)}
 }
 
 const runSelect = `serial, lineage, format_version, engagement, config_hash, started_at, started_at_ns, finished_at, finished_at_ns,

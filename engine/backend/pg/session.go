@@ -380,7 +380,7 @@ func (s *session) write(ctx context.Context, next *state.State, ch *changes, par
 		if n == 0 {
 			return nil
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{b.cfg.Schema, table}, cols, pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
+		_, err := copyBinary(ctx, tx, pgx.Identifier{b.cfg.Schema, table}, cols, n, row)
 		if err != nil {
 			return fmt.Errorf("writing %s: %w", table, b.red.err(err))
 		}
