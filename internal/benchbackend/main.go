@@ -98,7 +98,7 @@ func run(n, runs int, driftPct float64) error {
 	ctx := context.Background()
 	admin := os.Getenv("RECONFORM_BENCH_PG")
 	if admin == "" {
-		c, err := pgtest.Start(pgtest.Options{Durable: true, Settings: []string{"max_wal_size = '8GB'", "shared_buffers = '512MB'"}})
+		c, err := pgtest.Start(pgtest.Options{Durable: true, Settings: []string{"max_wal_size = '8GB'", "min_wal_size = '2GB'", "shared_buffers = '512MB'", "wal_buffers = '64MB'"}})
 		if err != nil {
 			return err
 		}

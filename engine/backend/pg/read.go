@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -25,23 +27,22 @@ func live(a, ends, col string) string {
 // readState rebuilds revision rev of engagement eng.
 func (b *Backend) readState(ctx context.Context, q querier, eng, rev int64) (*state.State, *rowIDs, error) {
 	s := &state.State{}
-	if err := scanRun(q.QueryRow(ctx, b.q(`SELECT `+runSelect+` FROM {{schema}}.runs WHERE engagement_id = $1 AND rev = $2`), eng, rev), s); err != nil {
+	var count int64
+	if err := scanRun(q.QueryRow(ctx, b.q(`SELECT `+runSelect+` FROM {{schema}}.runs WHERE engagement_id = $1 AND rev = $2`), eng, rev), s, &count); err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", b.Location(), b.red.err(err))
 	}
 	ids := &rowIDs{}
-	var count int64
-	if err := q.QueryRow(ctx, b.q(`SELECT count(*) FROM {{schema}}.findings f WHERE `+live("f", "finding_ends", "finding_id")), eng, rev).Scan(&count); err != nil {
-		return nil, nil, b.red.err(err)
-	}
 	s.Findings = make([]state.Finding, 0, count)
 	ids.findings = make([]int64, 0, count)
-	rows, err := q.Query(ctx, b.q(`SELECT `+findingSelect+` FROM {{schema}}.findings f WHERE `+live("f", "finding_ends", "finding_id")), eng, rev)
+	rows, err := q.Query(ctx, b.q(`SELECT `+findingSelect+` FROM {{schema}}.findings f WHERE `+live("f", "finding_ends", "finding_id")),
+		pgx.QueryResultFormats{pgx.BinaryFormatCode}, eng, rev)
 	if err != nil {
 		return nil, nil, b.red.err(err)
 	}
+	in := interner()
 	for rows.Next() {
 		s.Findings = append(s.Findings, state.Finding{})
-		id, err := scanFinding(rows, &s.Findings[len(s.Findings)-1])
+		id, err := decodeFinding(rows.RawValues(), &s.Findings[len(s.Findings)-1], in)
 		if err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("reading a finding of %s: %w", b.Location(), b.red.err(err))
@@ -89,6 +90,24 @@ func (b *Backend) readState(ctx context.Context, q querier, eng, rev int64) (*st
 	}
 	sortWithIDs(s, ids)
 	return s, ids, nil
+}
+
+// interner returns a function that makes strings of bytes, sharing one
+// string for the values findings repeat (types, currencies, sources,
+// blocks, query keys): a state of a million findings holds a few hundred
+// of them, not millions of copies.
+func interner() func([]byte) string {
+	seen := map[string]string{}
+	return func(b []byte) string {
+		if s, ok := seen[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		if len(seen) < 1<<16 {
+			seen[s] = s
+		}
+		return s
+	}
 }
 
 // sortWithIDs puts a state read from rows in the state file's order (as

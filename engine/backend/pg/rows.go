@@ -2,8 +2,10 @@ package pg
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -81,46 +83,69 @@ func gobOf(v any) []byte {
 
 func fromGob(data []byte, v any) error { return gob.NewDecoder(bytes.NewReader(data)).Decode(v) }
 
-var findingColumns = []string{"engagement_id", "rev", "name", "type", "value", "currency", "first_seen", "first_seen_ns", "last_seen", "last_seen_ns",
+// rowID is a row's id: its commit's revision and its place in it.
+func rowID(rev int64, i int) int64 { return rev<<32 | int64(i) }
+
+var findingColumns = []string{"id", "engagement_id", "rev", "name", "type", "value", "currency", "first_seen", "first_seen_ns", "last_seen", "last_seen_ns",
 	"count", "sources", "instances", "block", "query", "depth", "active", "unverified", "unverified_since", "unverified_since_ns", "exact"}
 
-func findingRow(eng, rev int64, f *state.Finding) []any {
+// appendFindingRow appends f as a binary COPY tuple of findingColumns.
+func appendFindingRow(b []byte, id, eng, rev int64, f *state.Finding) []byte {
 	var exact []byte
 	if !allStorable([]string{f.Name, f.Type, f.Value, string(f.Currency), f.Block, f.Query, f.Unverified}, f.Sources, f.Instances) {
 		exact = gobOf(f)
 	}
-	first, firstNS := ts(f.FirstSeen)
-	last, lastNS := ts(f.LastSeen)
-	uns, unsNS := ts(f.UnverifiedSince)
-	return []any{eng, rev, readable(f.Name), readable(f.Type), readable(f.Value), readable(string(f.Currency)), first, firstNS, last, lastNS,
-		f.Count, readables(f.Sources), readables(f.Instances), readable(f.Block), readable(f.Query), int64(f.Depth), f.Active,
-		readable(f.Unverified), uns, unsNS, exact}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(findingColumns)))
+	b = appendInt8(b, id)
+	b = appendInt8(b, eng)
+	b = appendInt8(b, rev)
+	b = appendText(b, readable(f.Name))
+	b = appendText(b, readable(f.Type))
+	b = appendText(b, readable(f.Value))
+	b = appendText(b, readable(string(f.Currency)))
+	b = appendTS(b, f.FirstSeen)
+	b = appendTS(b, f.LastSeen)
+	b = appendInt8(b, f.Count)
+	b, _ = appendValue(b, readables(f.Sources))
+	b, _ = appendValue(b, readables(f.Instances))
+	b = appendText(b, readable(f.Block))
+	b = appendText(b, readable(f.Query))
+	b = appendInt8(b, int64(f.Depth))
+	b, _ = appendValue(b, f.Active)
+	b = appendText(b, readable(f.Unverified))
+	b = appendTS(b, f.UnverifiedSince)
+	b, _ = appendValue(b, exact)
+	return b
 }
 
 const findingSelect = `f.id, f.name, f.type, f.value, f.currency, f.first_seen, f.first_seen_ns, f.last_seen, f.last_seen_ns,
 	f.count, f.sources, f.instances, f.block, f.query, f.depth, f.active, f.unverified, f.unverified_since, f.unverified_since_ns, f.exact`
 
-// scanFinding reads a findingSelect row.
-func scanFinding(row interface{ Scan(...any) error }, f *state.Finding) (int64, error) {
-	var (
-		id                   int64
-		currency             string
-		first, last, uns     *time.Time
-		firstNS, lastNS, uNS int16
-		depth                int64
-		exact                []byte
-	)
-	if err := row.Scan(&id, &f.Name, &f.Type, &f.Value, &currency, &first, &firstNS, &last, &lastNS,
-		&f.Count, &f.Sources, &f.Instances, &f.Block, &f.Query, &depth, &f.Active, &f.Unverified, &uns, &uNS, &exact); err != nil {
+// decodeFinding decodes a findingSelect row read in binary; in interns
+// the strings findings share (types, sources, blocks).
+func decodeFinding(v [][]byte, f *state.Finding, in func([]byte) string) (int64, error) {
+	if len(v) != 20 {
+		return 0, fmt.Errorf("%d columns", len(v))
+	}
+	id := decInt8(v[0])
+	if v[19] != nil {
+		*f = state.Finding{}
+		return id, fromGob(v[19], f)
+	}
+	var err error
+	f.Name, f.Type, f.Value, f.Currency = string(v[1]), in(v[2]), string(v[3]), state.Currency(in(v[4]))
+	f.FirstSeen, f.LastSeen = decTS(v[5], v[6]), decTS(v[7], v[8])
+	f.Count = decInt8(v[9])
+	if f.Sources, err = decTextArray(v[10], in); err != nil {
 		return 0, err
 	}
-	if exact != nil {
-		*f = state.Finding{}
-		return id, fromGob(exact, f)
+	if f.Instances, err = decTextArray(v[11], in); err != nil {
+		return 0, err
 	}
-	f.Currency = state.Currency(currency)
-	f.FirstSeen, f.LastSeen, f.UnverifiedSince = fromTS(first, firstNS), fromTS(last, lastNS), fromTS(uns, uNS)
-	f.Depth = int(depth)
+	f.Block, f.Query, f.Depth = in(v[12]), in(v[13]), int(decInt8(v[14]))
+	f.Active = len(v[15]) == 1 && v[15][0] == 1
+	f.Unverified = in(v[16])
+	f.UnverifiedSince = decTS(v[17], v[18])
 	f.Current = f.Currency == state.Current
 	return id, nil
 }
@@ -134,14 +159,14 @@ func sameFinding(a, b *state.Finding) bool {
 		a.UnverifiedSince.Equal(b.UnverifiedSince)
 }
 
-var factColumns = []string{"engagement_id", "rev", "subject", "kind", "value", "evidence", "exact"}
+var factColumns = []string{"id", "engagement_id", "rev", "subject", "kind", "value", "evidence", "exact"}
 
-func factRow(eng, rev int64, f *schema.Fact) []any {
+func factRow(id, eng, rev int64, f *schema.Fact) []any {
 	var exact []byte
 	if !allStorable([]string{f.Subject, f.Kind, f.Value}, f.Evidence) {
 		exact = gobOf(f)
 	}
-	return []any{eng, rev, readable(f.Subject), readable(f.Kind), readable(f.Value), readables(f.Evidence), exact}
+	return []any{id, eng, rev, readable(f.Subject), readable(f.Kind), readable(f.Value), readables(f.Evidence), exact}
 }
 
 const factSelect = `f.id, f.subject, f.kind, f.value, f.evidence, f.exact`
@@ -164,10 +189,10 @@ func factKey(f *schema.Fact) string {
 	return f.Subject + "\x00" + f.Kind + "\x00" + f.Value + "\x00" + strings.Join(f.Evidence, "\x00")
 }
 
-var instanceColumns = []string{"engagement_id", "rev", "key", "block", "depth", "active", "status", "reason", "requests", "findings",
+var instanceColumns = []string{"id", "engagement_id", "rev", "key", "block", "depth", "active", "status", "reason", "requests", "findings",
 	"provider", "op", "subject_kind", "subject_value", "rrtypes", "params", "exact"}
 
-func instanceRow(eng, rev int64, in *schema.InstanceResult) []any {
+func instanceRow(id, eng, rev int64, in *schema.InstanceResult) []any {
 	q := &in.Query
 	var params []string
 	for k, v := range q.Params {
@@ -187,7 +212,7 @@ func instanceRow(eng, rev int64, in *schema.InstanceResult) []any {
 		}
 		pj, _ = json.Marshal(p)
 	}
-	return []any{eng, rev, readable(in.Key), readable(in.Block), int64(in.Depth), in.Active, readable(string(in.Status)), readable(in.Reason),
+	return []any{id, eng, rev, readable(in.Key), readable(in.Block), int64(in.Depth), in.Active, readable(string(in.Status)), readable(in.Reason),
 		int64(in.Requests), int64(in.Findings), readable(q.Provider), readable(string(q.Op)), readable(string(q.Subject.Kind)), readable(q.Subject.Value),
 		readables(q.RRTypes), pj, exact}
 }
@@ -286,9 +311,9 @@ func tsKey(t time.Time) string {
 }
 
 var runColumns = []string{"engagement_id", "rev", "serial", "lineage", "format_version", "engagement", "config_hash", "started_at", "started_at_ns",
-	"finished_at", "finished_at_ns", "interrupted", "instances_by_status", "requests", "findings_reported", "warnings", "exact", "committed_by"}
+	"finished_at", "finished_at_ns", "interrupted", "instances_by_status", "requests", "findings_reported", "state_findings", "warnings", "exact", "committed_by"}
 
-func runRow(eng, rev int64, t top, by string) []any {
+func runRow(eng, rev int64, t top, findings int, by string) []any {
 	r := t.Run
 	keys := []string{t.Lineage, t.Engagement, t.ConfigHash}
 	for k := range r.Instances {
@@ -314,13 +339,13 @@ func runRow(eng, rev int64, t top, by string) []any {
 	started, startedNS := ts(r.StartedAt)
 	finished, finishedNS := ts(r.FinishedAt)
 	return []any{eng, rev, int64(t.Serial), readable(t.Lineage), t.FormatVersion, readable(t.Engagement), readable(t.ConfigHash), started, startedNS,
-		finished, finishedNS, r.Interrupted, jsonb(ij), jsonb(rj), int64(r.Findings), readables(r.Warnings), exact, readable(by)}
+		finished, finishedNS, r.Interrupted, jsonb(ij), jsonb(rj), int64(r.Findings), int64(findings), readables(r.Warnings), exact, readable(by)}
 }
 
 const runSelect = `serial, lineage, format_version, engagement, config_hash, started_at, started_at_ns, finished_at, finished_at_ns,
-	interrupted, instances_by_status, requests, findings_reported, warnings, exact`
+	interrupted, instances_by_status, requests, findings_reported, warnings, exact, state_findings`
 
-func scanRun(row interface{ Scan(...any) error }, s *state.State) error {
+func scanRun(row interface{ Scan(...any) error }, s *state.State, stateFindings *int64) error {
 	var (
 		serial, findings  int64
 		started, finished *time.Time
@@ -329,7 +354,7 @@ func scanRun(row interface{ Scan(...any) error }, s *state.State) error {
 		exact             []byte
 	)
 	if err := row.Scan(&serial, &s.Lineage, &s.FormatVersion, &s.Engagement, &s.ConfigHash, &started, &sNS, &finished, &fNS,
-		&s.Run.Interrupted, &inst, &req, &findings, &s.Run.Warnings, &exact); err != nil {
+		&s.Run.Interrupted, &inst, &req, &findings, &s.Run.Warnings, &exact, stateFindings); err != nil {
 		return err
 	}
 	if exact != nil {

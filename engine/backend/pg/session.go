@@ -376,7 +376,7 @@ func (s *session) write(ctx context.Context, next *state.State, ch *changes, par
 		return errChanged
 	}
 	rev := cur + 1
-	copyRows := func(table string, cols []string, n int, row func(int) []any) error {
+	copyAny := func(table string, cols []string, n int, row func(int) []any) error {
 		if n == 0 {
 			return nil
 		}
@@ -387,28 +387,35 @@ func (s *session) write(ctx context.Context, next *state.State, ch *changes, par
 		return nil
 	}
 	ends := func(table, col string, ids []int64) error {
-		return copyRows(table, []string{"engagement_id", "rev", col}, len(ids), func(i int) []any { return []any{s.eng, rev, ids[i]} })
+		return copyAny(table, []string{"engagement_id", "rev", col}, len(ids), func(i int) []any { return []any{s.eng, rev, ids[i]} })
 	}
 	steps := []func() error{
 		func() error {
-			return copyRows("findings", findingColumns, len(ch.addFindings), func(i int) []any {
-				return findingRow(s.eng, rev, &next.Findings[ch.addFindings[i]])
+			if len(ch.addFindings) == 0 {
+				return nil
+			}
+			_, err := copyRows(ctx, tx, pgx.Identifier{b.cfg.Schema, "findings"}, findingColumns, len(ch.addFindings), func(buf []byte, i int) ([]byte, error) {
+				return appendFindingRow(buf, rowID(rev, i), s.eng, rev, &next.Findings[ch.addFindings[i]]), nil
 			})
+			if err != nil {
+				return fmt.Errorf("writing findings: %w", b.red.err(err))
+			}
+			return nil
 		},
 		func() error { return ends("finding_ends", "finding_id", ch.endFindings) },
 		func() error {
-			return copyRows("instances", instanceColumns, len(ch.addInstances), func(i int) []any {
-				return instanceRow(s.eng, rev, &next.Instances[ch.addInstances[i]])
+			return copyAny("instances", instanceColumns, len(ch.addInstances), func(i int) []any {
+				return instanceRow(rowID(rev, i), s.eng, rev, &next.Instances[ch.addInstances[i]])
 			})
 		},
 		func() error { return ends("instance_ends", "instance_id", ch.endInstances) },
 		func() error {
-			return copyRows("facts", factColumns, len(ch.addFacts), func(i int) []any { return factRow(s.eng, rev, &next.Facts[ch.addFacts[i]]) })
+			return copyAny("facts", factColumns, len(ch.addFacts), func(i int) []any { return factRow(rowID(rev, i), s.eng, rev, &next.Facts[ch.addFacts[i]]) })
 		},
 		func() error { return ends("fact_ends", "fact_id", ch.endFacts) },
 		func() error {
 			who, _ := whoAmI()
-			return copyRows("runs", runColumns, 1, func(int) []any { return runRow(s.eng, rev, topOf(next), who) })
+			return copyAny("runs", runColumns, 1, func(int) []any { return runRow(s.eng, rev, topOf(next), len(next.Findings), who) })
 		},
 	}
 	for _, step := range steps {

@@ -32,6 +32,7 @@ CREATE TABLE {{schema}}.runs (
     instances_by_status jsonb NOT NULL DEFAULT '{}',
     requests           jsonb NOT NULL DEFAULT '{}',
     findings_reported  bigint NOT NULL DEFAULT 0,
+    state_findings     bigint NOT NULL DEFAULT 0,
     warnings           text[],
     exact              bytea,
     committed_at       timestamptz NOT NULL DEFAULT now(),
@@ -42,11 +43,13 @@ CREATE TABLE {{schema}}.runs (
 -- Findings, facts and instances are kept as versions: a row is added by
 -- revision rev and belongs to every state from rev on until an *_ends row
 -- ends it. A re-run writes only what changed; any revision can be rebuilt.
--- Rows are only ever appended. (No foreign keys on these tables: a check
--- per row would slow the bulk COPY of a large state; engagement_id is
--- always an engagements.id.)
+-- Rows are only ever appended. A row is identified by (engagement_id, id);
+-- id is rev * 2^32 + the row's place in its commit, made by the writer, so
+-- a bulk COPY of a large state maintains no sequence and no unique index
+-- (nor foreign keys: a check per row; engagement_id is always an
+-- engagements.id).
 CREATE TABLE {{schema}}.findings (
-    id                  bigserial PRIMARY KEY,
+    id                  bigint NOT NULL,
     engagement_id       bigint NOT NULL,
     rev                 bigint NOT NULL,
     name                text NOT NULL,
@@ -79,7 +82,7 @@ CREATE TABLE {{schema}}.finding_ends (
 CREATE INDEX finding_ends_engagement_rev ON {{schema}}.finding_ends (engagement_id, rev);
 
 CREATE TABLE {{schema}}.facts (
-    id            bigserial PRIMARY KEY,
+    id            bigint NOT NULL,
     engagement_id bigint NOT NULL,
     rev           bigint NOT NULL,
     subject       text NOT NULL,
@@ -98,7 +101,7 @@ CREATE TABLE {{schema}}.fact_ends (
 CREATE INDEX fact_ends_engagement_rev ON {{schema}}.fact_ends (engagement_id, rev);
 
 CREATE TABLE {{schema}}.instances (
-    id            bigserial PRIMARY KEY,
+    id            bigint NOT NULL,
     engagement_id bigint NOT NULL,
     rev           bigint NOT NULL,
     key           text NOT NULL,
