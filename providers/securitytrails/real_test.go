@@ -118,8 +118,8 @@ func TestRealBodies(t *testing.T) {
 				// seen since 2016-06-29 on page 4: the capped window starts later
 				hist("github.com", "A", "192.30.253.112", "2017-10-08", "2019-10-11"),
 			},
-			requests:  append([]string{"GET /v1/domain/github.com"}, githubAPaths[:2]...),
-			warning:   "A history of github.com has 5 pages; fetched the first 2",
+			requests: append([]string{"GET /v1/domain/github.com"}, githubAPaths[:2]...),
+			warning:  "A history of github.com has 5 pages; fetched the first 2",
 		},
 		{
 			// SOA gives only the e-mail: not stored as an SOA value, and
