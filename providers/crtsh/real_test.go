@@ -3,7 +3,6 @@ package crtsh_test
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -93,12 +92,11 @@ func TestRealBodies(t *testing.T) {
 			if diff := cmp.Diff(tt.want, ans.Findings); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{"GET " + path}, replay.Requests()); diff != "" || gate.Count() != 1 || ans.Requests != 1 {
-				t.Errorf("requests (-want +got):\n%s (gate %d, answer %d)", diff, gate.Count(), ans.Requests)
+			replay.CheckRequests(t, gate, []string{"GET " + path})
+			if ans.Requests != 1 {
+				t.Errorf("answer counts %d requests, want 1", ans.Requests)
 			}
-			if len(ans.Warnings) != 0 {
-				t.Errorf("warnings: %q", ans.Warnings)
-			}
+			providertest.CheckWarnings(t, ans.Warnings, "")
 		})
 	}
 }
@@ -136,9 +134,7 @@ func TestWrongShapes(t *testing.T) {
 			ans, err := p.Query(context.Background(), providertest.Query("crtsh", schema.OpSubdomains, "example.com"))
 			if tt.kind != "" {
 				providertest.CheckFinalError(t, err, tt.kind, tt.msg)
-				if n := len(replay.Requests()); n != 1 {
-					t.Errorf("%d requests, want 1", n)
-				}
+				replay.CheckRequests(t, nil, []string{"GET " + path})
 				return
 			}
 			if err != nil {
@@ -147,9 +143,7 @@ func TestWrongShapes(t *testing.T) {
 			if len(ans.Findings) != tt.findings {
 				t.Errorf("%d findings, want %d", len(ans.Findings), tt.findings)
 			}
-			if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, tt.warning) || tt.warning == "" && w != "" {
-				t.Errorf("warnings %q, want %q", w, tt.warning)
-			}
+			providertest.CheckWarnings(t, ans.Warnings, tt.warning)
 		})
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/providers/dnsdumpster"
 	"github.com/reconform/reconform/providers/providertest"
@@ -31,9 +29,7 @@ func TestRealPages(t *testing.T) {
 			p, logs := providertest.Build(t, dnsdumpster.New, cfg)
 			ans, err := p.Query(context.Background(), providertest.Query("dnsdumpster", schema.OpSubdomains, "blacklanternsecurity.com"))
 			providertest.CheckFinalError(t, err, providers.KindMalformed, "HTML page")
-			if diff := cmp.Diff([]string{"GET " + path}, replay.Requests()); diff != "" || gate.Count() != 1 {
-				t.Errorf("requests (-want +got):\n%s (gate %d)", diff, gate.Count())
-			}
+			replay.CheckRequests(t, gate, []string{"GET " + path})
 			providertest.CheckNoSecret(t, key, err, ans, logs.String())
 		})
 	}
@@ -62,13 +58,9 @@ func TestWrongShapes(t *testing.T) {
 			cfg, _ := providertest.Config(t, "dnsdumpster", replay.URL, map[string]string{"api_key": key})
 			p, _ := providertest.Build(t, dnsdumpster.New, cfg)
 			ans, err := p.Query(context.Background(), providertest.Query("dnsdumpster", schema.OpSubdomains, "example.com"))
-			if n := len(replay.Requests()); n != 1 {
-				t.Errorf("%d requests, want 1", n)
-			}
+			replay.CheckRequests(t, nil, []string{"GET " + path})
 			if tt.kind == "" {
-				if err != nil || len(ans.Findings) != 0 || len(ans.Warnings) != 0 {
-					t.Fatalf("Query = %v, %q, %v; want an empty answer", ans.Findings, ans.Warnings, err)
-				}
+				providertest.CheckEmpty(t, ans, err)
 				return
 			}
 			providertest.CheckFinalError(t, err, tt.kind, tt.msg)

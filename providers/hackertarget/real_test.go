@@ -135,9 +135,7 @@ func TestRealBodies(t *testing.T) {
 			cfg, gate := providertest.Config(t, "hackertarget", replay.URL, nil)
 			p, _ := providertest.Build(t, hackertarget.New, cfg)
 			ans, err := p.Query(context.Background(), providertest.Query("hackertarget", tt.op, tt.subject))
-			if diff := cmp.Diff([]string{"GET " + tt.path}, replay.Requests()); diff != "" || gate.Count() != 1 {
-				t.Errorf("requests (-want +got):\n%s (gate %d)", diff, gate.Count())
-			}
+			replay.CheckRequests(t, gate, []string{"GET " + tt.path})
 			if tt.kind != "" {
 				providertest.CheckFinalError(t, err, tt.kind, tt.msg)
 				return

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/reconform/reconform/providers"
 )
 
 // Exchange is one recorded answer of a vendor: the request it answers and
@@ -140,4 +142,35 @@ func (r *Replay) answer(w http.ResponseWriter, req *http.Request, ex Exchange) {
 	}
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// CheckRequests fails the test unless the replay was asked exactly want,
+// in order ("METHOD /path?query"), and gate charged one request for each.
+func (r *Replay) CheckRequests(t testing.TB, gate *Gate, want []string) {
+	t.Helper()
+	got := r.Requests()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n  got  %q\n  want %q", got, want)
+	}
+	if gate != nil && gate.Count() != len(want) {
+		t.Errorf("gate charged %d requests, want %d", gate.Count(), len(want))
+	}
+}
+
+// CheckWarnings fails the test unless the warnings mention want; "" wants
+// none at all.
+func CheckWarnings(t testing.TB, warnings []string, want string) {
+	t.Helper()
+	if w := strings.Join(warnings, "\n"); want == "" && w != "" || !strings.Contains(w, want) {
+		t.Errorf("warnings %q, want %q", w, want)
+	}
+}
+
+// CheckEmpty fails the test unless the query succeeded with nothing: no
+// finding and no warning (a vendor's real empty answer).
+func CheckEmpty(t testing.TB, ans providers.Answer, err error) {
+	t.Helper()
+	if err != nil || len(ans.Findings) != 0 || len(ans.Warnings) != 0 {
+		t.Fatalf("Query = %v, %q, %v; want an empty answer", ans.Findings, ans.Warnings, err)
+	}
 }

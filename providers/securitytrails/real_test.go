@@ -230,12 +230,7 @@ func TestRealBodies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, replay, gate, logs := replayProvider(t, tt.maxPages, tt.exchanges...)
 			ans, err := p.Query(context.Background(), tt.q)
-			if diff := cmp.Diff(tt.requests, replay.Requests()); diff != "" {
-				t.Errorf("requests (-want +got):\n%s", diff)
-			}
-			if gate.Count() != len(tt.requests) {
-				t.Errorf("gate charged %d, want %d", gate.Count(), len(tt.requests))
-			}
+			replay.CheckRequests(t, gate, tt.requests)
 			providertest.CheckNoSecret(t, testKey, err, ans, logs.String())
 			if tt.kind != "" {
 				providertest.CheckFinalError(t, err, tt.kind, tt.msg...)
@@ -263,10 +258,7 @@ func TestRealBodies(t *testing.T) {
 			if ans.Requests != len(tt.requests) {
 				t.Errorf("answer counts %d requests, want %d", ans.Requests, len(tt.requests))
 			}
-			warnings := strings.Join(ans.Warnings, "\n")
-			if tt.warning == "" && warnings != "" || !strings.Contains(warnings, tt.warning) {
-				t.Errorf("warnings %q, want %q", warnings, tt.warning)
-			}
+			providertest.CheckWarnings(t, ans.Warnings, tt.warning)
 		})
 	}
 }
@@ -317,12 +309,15 @@ func TestRealHistoryPages(t *testing.T) {
 			if diff := cmp.Diff(tt.want, providers.MergeFindings(fs)); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{"GET " + path}, replay.Requests()); diff != "" || requests != 1 {
-				t.Errorf("requests %d (-want +got):\n%s", requests, diff)
+			replay.CheckRequests(t, nil, []string{"GET " + path})
+			if requests != 1 {
+				t.Errorf("history counts %d requests, want 1", requests)
 			}
-			if !strings.Contains(warning, tt.warning) || tt.warning == "" && warning != "" {
-				t.Errorf("warning %q, want %q", warning, tt.warning)
+			var warnings []string
+			if warning != "" {
+				warnings = []string{warning}
 			}
+			providertest.CheckWarnings(t, warnings, tt.warning)
 		})
 	}
 }
@@ -365,13 +360,13 @@ func TestWrongShapes(t *testing.T) {
 			tt.ex.Header = stHeaders
 			p, replay, _, _ := replayProvider(t, 0, tt.ex)
 			ans, err := p.Query(context.Background(), tt.q)
-			if n := len(replay.Requests()); n != 1 {
-				t.Errorf("%d requests, want 1", n)
+			method := tt.ex.Method
+			if method == "" {
+				method = http.MethodGet
 			}
+			replay.CheckRequests(t, nil, []string{method + " " + tt.ex.Path})
 			if tt.kind == "" {
-				if err != nil || len(ans.Findings) != 0 || len(ans.Warnings) != 0 {
-					t.Fatalf("Query = %v, %q, %v; want an empty answer", ans.Findings, ans.Warnings, err)
-				}
+				providertest.CheckEmpty(t, ans, err)
 				return
 			}
 			providertest.CheckFinalError(t, err, tt.kind, tt.msg)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -154,12 +153,7 @@ func TestRealBodies(t *testing.T) {
 			}
 			p, logs := providertest.Build(t, New, cfg)
 			ans, err := p.Query(context.Background(), tt.q)
-			if diff := cmp.Diff(tt.requests, replay.Requests()); diff != "" {
-				t.Errorf("requests (-want +got):\n%s", diff)
-			}
-			if gate.Count() != len(tt.requests) {
-				t.Errorf("gate charged %d requests, want %d", gate.Count(), len(tt.requests))
-			}
+			replay.CheckRequests(t, gate, tt.requests)
 			providertest.CheckNoSecret(t, testKey, err, ans, logs.String())
 			if tt.kind != "" {
 				providertest.CheckError(t, err, tt.kind, tt.msg...)
@@ -174,10 +168,7 @@ func TestRealBodies(t *testing.T) {
 			if ans.Requests != len(tt.requests) {
 				t.Errorf("answer counts %d requests, want %d", ans.Requests, len(tt.requests))
 			}
-			warnings := strings.Join(ans.Warnings, "\n")
-			if tt.warning == "" && warnings != "" || !strings.Contains(warnings, tt.warning) {
-				t.Errorf("warnings %q, want %q", warnings, tt.warning)
-			}
+			providertest.CheckWarnings(t, ans.Warnings, tt.warning)
 		})
 	}
 }
@@ -206,16 +197,12 @@ func TestWrongShapes(t *testing.T) {
 			cfg, _ := providertest.Config(t, "virustotal", replay.URL+"/api/v3", map[string]string{"api_key": testKey})
 			p, _ := providertest.Build(t, New, cfg)
 			ans, err := p.Query(context.Background(), query(schema.OpSubdomains, "example.com"))
+			replay.CheckRequests(t, nil, []string{"GET " + path}) // not retried
 			if tt.kind == "" {
-				if err != nil || len(ans.Findings) != 0 {
-					t.Fatalf("Query = %v, %v; want an empty answer", ans.Findings, err)
-				}
+				providertest.CheckEmpty(t, ans, err)
 				return
 			}
 			providertest.CheckError(t, err, tt.kind, tt.msg)
-			if n := len(replay.Requests()); n != 1 {
-				t.Errorf("%d requests, want 1 (not retried)", n)
-			}
 		})
 	}
 }
