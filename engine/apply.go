@@ -285,10 +285,10 @@ func (w *walk) setup(ctx context.Context) error {
 	}
 	for _, addr := range g.Nodes {
 		b := &blockState{addr: addr, has: map[string]bool{}}
-		if name, ok := strings.CutPrefix(addr, "query."); ok {
-			b.query = cfg.Queries[name]
+		if q := cfg.Queries[addr]; q != nil {
+			b.query = q
 		} else {
-			b.pivot = cfg.Pivots[strings.TrimPrefix(addr, "pivot.")]
+			b.pivot = cfg.Pivots[addr]
 			b.maxDepth = pivotMaxDepth(cfg, b.pivot)
 		}
 		w.blocks[addr] = b

@@ -361,8 +361,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Planning interrupted"})
 		}
 		bp := BlockPlan{Address: addr, DependsOn: g.Deps[addr], Recursive: g.Recursive[addr] || g.Groups[addr] != nil}
-		if name, ok := strings.CutPrefix(addr, "query."); ok {
-			q := cfg.Queries[name]
+		if q := cfg.Queries[addr]; q != nil {
 			bp.Providers, bp.Op = q.Providers, q.Op
 			subjects, known, d := cfg.EvalSubjects(q, nil)
 			diags = append(diags, d...)
@@ -411,8 +410,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 			p.Blocks = append(p.Blocks, bp)
 			continue
 		}
-		name := strings.TrimPrefix(addr, "pivot.")
-		pv := cfg.Pivots[name]
+		pv := cfg.Pivots[addr]
 		bp.Providers, bp.Op = pv.Providers, pv.Op
 		bp.KnownAfterApply = true
 		bp.MaxDepth = pivotMaxDepth(cfg, pv)
