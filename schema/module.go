@@ -532,10 +532,12 @@ func (l *loader) decodeModuleCall(c *moduleCall) {
 	}
 	g := newGroup[*Module](x, blockRange(c.block))
 	l.mod.calls[c.name] = g
-	l.declared["module"][c.name] = blockRange(c.block)
 	l.callSources[c.name] = src
 	if !src.ok {
 		return
+	}
+	if len(x.keys) == 0 {
+		l.validateUnused(c, src, dir, srcVal, providerMap)
 	}
 	for _, key := range x.keys {
 		each := x.each(key)
@@ -574,6 +576,28 @@ func (l *loader) decodeModuleCall(c *moduleCall) {
 		g.items[key] = child
 		l.cfg.Modules[child.Address()] = child
 	}
+}
+
+// validateUnused checks a module block whose for_each or count gives no
+// instance, so its mistakes show before the day it gets one: the module is
+// loaded once with unknown inputs into a scratch configuration that is
+// then dropped.
+func (l *loader) validateUnused(c *moduleCall, src *moduleSource, dir, source string, providers map[string]string) {
+	scratch := &Config{
+		Dir: l.cfg.Dir, Files: l.cfg.Files, Engagement: l.cfg.Engagement, Scope: l.cfg.Scope, Providers: l.cfg.Providers,
+		Targets: map[string]*Target{}, Queries: map[string]*QueryBlock{}, Pivots: map[string]*PivotBlock{},
+		Outputs: map[string]*OutputBlock{}, Modules: map[string]*Module{},
+	}
+	inputs := map[string]moduleInput{}
+	for name, a := range c.inputs {
+		inputs[name] = moduleInput{value: cty.DynamicVal, rng: a.Expr.Range()}
+	}
+	child := newModule(l.mod.Path.Child(c.name, NoKey))
+	child.Source, child.Dir, child.CallRange = source, dir, blockRange(c.block)
+	cl := l.childLoader(child, src, inputs, providers)
+	cl.cfg = scratch
+	cl.decode()
+	l.shared.collect(cl.diags, nil)
 }
 
 // maxModuleDepth bounds module nesting.

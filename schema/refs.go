@@ -109,9 +109,8 @@ func (l *loader) checkRef(tr hcl.Traversal, where string, allowed []string) bool
 		}
 	}
 	if !isAllowed && (root == "each" || root == "count") {
-		meta := map[string]string{"each": "for_each", "count": "count"}[root]
-		l.errorf(tr.SourceRange(), "Reference to \""+root+"\" in the wrong place",
-			"%s is only available in a block that sets %s; %s here does not.", rootDescriptions[root], meta, where)
+		what := map[string]string{"each": "each.key and each.value exist only in a block that sets for_each", "count": "count.index exists only in a block that sets count"}[root]
+		l.errorf(tr.SourceRange(), "Reference to \""+root+"\" in the wrong place", "%s, and %s here is not in one.", what, where)
 		return false
 	}
 	if !isAllowed && len(allowed) == 0 {
