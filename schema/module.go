@@ -177,8 +177,8 @@ func (g *group[T]) value(of func(T, bool) cty.Value) cty.Value {
 func (l *loader) decodeExpansion(forEach, count *hcl.Attribute, what string) (expansion, bool) {
 	if forEach != nil && count != nil {
 		l.errorf(count.NameRange, "Invalid combination of \"count\" and \"for_each\"",
-			"The \"count\" and \"for_each\" meta-arguments are mutually exclusive; %s sets for_each at %s. Use one of them.",
-			capitalize(what), shortRange(forEach.NameRange))
+			"The \"count\" and \"for_each\" meta-arguments are mutually exclusive, and %s sets for_each too (at %s). Use one of them.",
+			what, shortRange(forEach.NameRange))
 		return expansion{}, false
 	}
 	if forEach == nil && count == nil {

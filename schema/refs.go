@@ -7,6 +7,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -431,14 +432,22 @@ func (l *loader) blockRefs(attr *hcl.Attribute) ([]string, bool) {
 }
 
 // blockDeps are the query/pivot instance addresses an expression refers
-// to, directly or through module outputs.
+// to, directly or through module outputs. An index known at load time
+// narrows a reference to one instance: module.footprint[each.key].hosts in
+// a query with for_each reads the blocks of one module instance only.
 func (l *loader) blockDeps(expr hcl.Expression) []string {
 	if expr == nil {
 		return nil
 	}
+	var trs []hcl.Traversal
+	if syn, ok := expr.(hclsyntax.Expression); ok {
+		trs = l.indexedTraversals(syn)
+	} else {
+		trs = expr.Variables()
+	}
 	seen := map[string]bool{}
 	var out []string
-	for _, tr := range expr.Variables() {
+	for _, tr := range trs {
 		for _, addr := range l.traversalDeps(tr) {
 			if !seen[addr] {
 				seen[addr] = true
@@ -449,6 +458,58 @@ func (l *loader) blockDeps(expr hcl.Expression) []string {
 	sort.Strings(out)
 	return out
 }
+
+// indexedTraversals are the references of expr, with the index that
+// follows a query or module reference (query.NAME[KEY],
+// module.NAME[KEY].OUTPUT) folded in when it can be evaluated now.
+func (l *loader) indexedTraversals(expr hclsyntax.Expression) []hcl.Traversal {
+	var out []hcl.Traversal
+	var stack []hclsyntax.Node
+	hclsyntax.Walk(expr, walker{
+		enter: func(n hclsyntax.Node) {
+			defer func() { stack = append(stack, n) }()
+			st, ok := n.(*hclsyntax.ScopeTraversalExpr)
+			if !ok {
+				return
+			}
+			tr := st.Traversal
+			root := tr.RootName()
+			if (root != "query" && root != "module") || len(tr) != 2 || len(stack) == 0 {
+				out = append(out, tr)
+				return
+			}
+			idx, ok := stack[len(stack)-1].(*hclsyntax.IndexExpr)
+			if !ok || idx.Collection != n {
+				out = append(out, tr)
+				return
+			}
+			key, diags := idx.Key.Value(l.evalContext())
+			if diags.HasErrors() || !key.IsWhollyKnown() || key.IsNull() {
+				out = append(out, tr)
+				return
+			}
+			key, _ = key.Unmark()
+			full := append(append(hcl.Traversal{}, tr...), hcl.TraverseIndex{Key: key, SrcRange: idx.Key.Range()})
+			if len(stack) > 1 {
+				if rel, ok := stack[len(stack)-2].(*hclsyntax.RelativeTraversalExpr); ok && rel.Source == idx && len(rel.Traversal) > 0 {
+					full = append(full, rel.Traversal[0])
+				}
+			}
+			out = append(out, full)
+		},
+		exit: func(hclsyntax.Node) { stack = stack[:len(stack)-1] },
+	})
+	return out
+}
+
+// walker adapts two functions to hclsyntax.Walker.
+type walker struct {
+	enter func(hclsyntax.Node)
+	exit  func(hclsyntax.Node)
+}
+
+func (w walker) Enter(n hclsyntax.Node) hcl.Diagnostics { w.enter(n); return nil }
+func (w walker) Exit(n hclsyntax.Node) hcl.Diagnostics  { w.exit(n); return nil }
 
 // traversalDeps are the block instance addresses one reference reads:
 // query.NAME (every instance, or the one its index names), pivot.NAME,

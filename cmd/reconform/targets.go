@@ -33,14 +33,17 @@ func (t *targetFlags) parse() ([]schema.TargetAddr, error) {
 func targetingWarning(c palette, targets []string) string {
 	return fmt.Sprintf(`%s Resource targeting is in effect
 
-You are creating a plan with -target (%s), so only those blocks and the
-blocks they read will run: the result may not represent everything the
-configuration asks for. The findings of the other blocks are kept as they
-are (neither verified nor marked unverified).
+You are creating a plan with -target, so only these blocks and the blocks
+they read will run:
+  %s
+
+The result may not represent everything the configuration asks for. The
+findings of the other blocks are kept as they are (neither verified nor
+marked unverified).
 
 The -target option is not for routine use: it is for exceptional situations
 such as recovering from a failed provider or trying out one module instance.
-`, c.yellow("Warning:"), strings.Join(targets, ", "))
+`, c.yellow("Warning:"), strings.Join(targets, "\n  "))
 }
 
 // partialApplyWarning follows an apply of a targeted plan.

@@ -224,8 +224,25 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	if derive == nil {
 		derive = analysis.Derive
 	}
-	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: run.Instances})
-	next.Facts = mergeFacts(prev, next, run.Facts, derived)
+	instances := run.Instances
+	var touched map[string]bool
+	if partial {
+		// What the earlier runs asked still counts (a TXT record asked
+		// for and absent is a fact), except live answers, which only
+		// this run's instances, with their findings, can verify.
+		instances = append([]schema.InstanceResult(nil), run.Instances...)
+		for _, in := range next.Instances[len(run.Instances):] {
+			if in.Query.Op != schema.OpResolve {
+				instances = append(instances, in)
+			}
+		}
+		touched = make(map[string]bool, len(seen))
+		for id := range seen {
+			touched[id] = true
+		}
+	}
+	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: instances})
+	next.Facts = mergeFacts(prev, next, run.Facts, derived, touched)
 	next.Normalize()
 	return next
 }
@@ -336,10 +353,11 @@ func withDetail(what, reason string) string {
 }
 
 // mergeFacts replaces the facts by this run's (reported and derived),
-// keeping a previous fact whose evidence is only unverified findings,
-// unless the new facts already restate it: a fact of the same subject and
-// kind resting on some of the same evidence.
-func mergeFacts(prev, next *State, runFacts, derived []schema.Fact) []schema.Fact {
+// keeping a previous fact whose evidence is only unverified findings (or,
+// in a partial run, findings the run did not report: touched is what it
+// did), unless the new facts already restate it: a fact of the same
+// subject and kind resting on some of the same evidence.
+func mergeFacts(prev, next *State, runFacts, derived []schema.Fact, touched map[string]bool) []schema.Fact {
 	facts := append(append([]schema.Fact(nil), runFacts...), derived...)
 	have := map[string]bool{}
 	evidence := map[string]map[string]bool{} // subject+kind -> evidence of new facts
@@ -371,7 +389,7 @@ func mergeFacts(prev, next *State, runFacts, derived []schema.Fact) []schema.Fac
 			}
 			onlyUnverified, restated := true, false
 			for _, e := range f.Evidence {
-				if !unverified[e] {
+				if !unverified[e] && (touched == nil || touched[e]) {
 					onlyUnverified = false
 				}
 				if evidence[f.Subject+" "+f.Kind][e] {
