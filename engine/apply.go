@@ -361,6 +361,24 @@ func (w *walk) setup(ctx context.Context) error {
 		}
 		w.ask(adm, b)
 	}
+	// An instance a later block shares runs once, for its first block,
+	// and its findings are the later block's too: join it, so what reads
+	// the later block sees them.
+	for _, bp := range plan.Blocks {
+		b := w.blocks[bp.Address]
+		if b == nil || !known[bp.Address] {
+			continue
+		}
+		for _, in := range bp.Shared {
+			if _, planned := w.insts[in.Key]; !planned {
+				continue
+			}
+			adm, why := w.adm.admit(bp.Address, in.Query.Provider, in.Query.Op, in.Query.Subject, in.Query.RRTypes, in.Query.Params, in.Depth, false)
+			if why == "" {
+				w.ask(adm, b)
+			}
+		}
+	}
 	return nil
 }
 
