@@ -383,7 +383,7 @@ func (l *loader) decode() {
 	}
 	l.decodeOutputs()
 	l.checkSubjects()
-	l.mod.finish(l.cfg)
+	l.mod.finishWith(l.cfg, l.targetVals)
 	if !l.isModule() {
 		l.checkCycles()
 	}

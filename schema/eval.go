@@ -139,7 +139,11 @@ func (c *Config) moduleOf(m *Module) *Module {
 
 // finish builds the parts of the module's expression context that do not
 // change after loading: var, local and target, without and with marks.
-func (m *Module) finish(c *Config) {
+func (m *Module) finish(c *Config) { m.finishWith(c, nil) }
+
+// finishWith is finish reusing the target values a loader already built
+// (by local address, "domain.apex").
+func (m *Module) finishWith(c *Config, targetVals map[string]cty.Value) {
 	plainVars, markedVars := map[string]cty.Value{}, map[string]cty.Value{}
 	for name, v := range m.Variables {
 		val := v.Value
@@ -156,6 +160,10 @@ func (m *Module) finish(c *Config) {
 		kind, name, _ := strings.Cut(addr, ".")
 		if targets[kind] == nil {
 			targets[kind] = map[string]cty.Value{}
+		}
+		if v, ok := targetVals[addr]; ok {
+			targets[kind][name] = v
+			continue
 		}
 		targets[kind][name] = g.value(targetOrUnknown)
 	}
