@@ -342,17 +342,14 @@ func ParseTargetAddr(s string) (TargetAddr, error) {
 	if err != nil {
 		return TargetAddr{}, err
 	}
-	var t TargetAddr
-	i := 0
-	for i < len(steps) && steps[i].name == "module" {
-		if i+1 >= len(steps) || steps[i].hasKey {
-			return TargetAddr{}, fmt.Errorf("%q: write module.NAME, as in module.footprint or module.footprint[\"acme.example\"]", s)
-		}
-		n := steps[i+1]
-		t.Module = append(t.Module, TargetStep{Name: n.name, Key: n.key, HasKey: n.hasKey})
-		i += 2
+	mods, rest, err := moduleSteps(s, steps)
+	if err != nil {
+		return TargetAddr{}, err
 	}
-	rest := steps[i:]
+	var t TargetAddr
+	for _, m := range mods {
+		t.Module = append(t.Module, TargetStep{Name: m.name, Key: m.key, HasKey: m.hasKey})
+	}
 	if len(rest) > 0 {
 		b, err := blockSteps(s, rest)
 		if err != nil {
@@ -376,6 +373,20 @@ func ParseTargetAddr(s string) (TargetAddr, error) {
 	}
 	t.text = strings.Join(parts, ".")
 	return t, nil
+}
+
+// moduleSteps splits the leading module.NAME[KEY] steps of an address
+// from the rest.
+func moduleSteps(s string, steps []addrStep) (mods, rest []addrStep, err error) {
+	i := 0
+	for i < len(steps) && steps[i].name == "module" {
+		if i+1 >= len(steps) || steps[i].hasKey {
+			return nil, nil, fmt.Errorf("%q: write module.NAME, as in module.footprint or module.footprint[\"acme.example\"]", s)
+		}
+		mods = append(mods, steps[i+1])
+		i += 2
+	}
+	return mods, steps[i:], nil
 }
 
 // blockSteps reads query.NAME[KEY], pivot.NAME or target.KIND.NAME[KEY].
@@ -405,23 +416,20 @@ func ParseBlockAddr(s string) (BlockAddr, error) {
 	if err != nil {
 		return BlockAddr{}, err
 	}
-	var mod ModulePath
-	i := 0
-	for i < len(steps) && steps[i].name == "module" {
-		if i+1 >= len(steps) || steps[i].hasKey {
-			return BlockAddr{}, fmt.Errorf("%q is not a block address", s)
-		}
-		mod = append(mod, ModuleStep{Name: steps[i+1].name, Key: steps[i+1].key})
-		i += 2
-	}
-	if i >= len(steps) {
-		return BlockAddr{}, fmt.Errorf("%q names a module, not a block", s)
-	}
-	b, err := blockSteps(s, steps[i:])
+	mods, rest, err := moduleSteps(s, steps)
 	if err != nil {
 		return BlockAddr{}, err
 	}
-	b.Module = mod
+	if len(rest) == 0 {
+		return BlockAddr{}, fmt.Errorf("%q names a module, not a block", s)
+	}
+	b, err := blockSteps(s, rest)
+	if err != nil {
+		return BlockAddr{}, err
+	}
+	for _, m := range mods {
+		b.Module = append(b.Module, ModuleStep{Name: m.name, Key: m.key})
+	}
 	return b, nil
 }
 

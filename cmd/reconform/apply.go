@@ -155,12 +155,10 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 		}
 		varFiles = append([]string{path}, varFiles...)
 	}
-	cfg, diags := loadConfig(env, dir, vf.Vars, varFiles)
-	if diags.HasErrors() || cfg == nil {
-		printDiags(env, diags, filesOf(cfg), *noColor)
+	cfg, ok := loadEngagement(env, dir, vf.Vars, varFiles, *noColor)
+	if !ok {
 		return exitError
 	}
-	printDiags(env, diags, cfg.Files, *noColor)
 	if saved != nil && saved.ConfigHash != cfg.Hash {
 		fmt.Fprintf(env.Stderr, `Error: Saved plan is stale
 

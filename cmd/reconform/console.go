@@ -56,12 +56,10 @@ func runConsole(_ context.Context, env *Env, args []string) int {
 	if done {
 		return code
 	}
-	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
-	if diags.HasErrors() || cfg == nil {
-		printDiags(env, diags, filesOf(cfg), *noColor)
+	cfg, ok := loadEngagement(env, dir, vf.Vars, vf.VarFiles, *noColor)
+	if !ok {
 		return exitError
 	}
-	printDiags(env, diags, cfg.Files, *noColor)
 	store := state.Store{Path: engagementStatePath(cfg)}
 	if *statePath != "" {
 		store.Path = resolvePath(env, *statePath)

@@ -14,7 +14,7 @@ import (
 // module with no instances, queries with for_each over module outputs; then
 // the plan predicted from a state, and plans restricted with -target.
 func TestPlanModulesGolden(t *testing.T) {
-	dir := engagementCopy(t, "modules")
+	dir := modulesCopy(t)
 	r := runCLI(t, dir, nil, "plan", "-no-color")
 	if r.Code != exitOK {
 		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
@@ -38,7 +38,7 @@ func TestPlanModulesGolden(t *testing.T) {
 }
 
 func TestTargetErrors(t *testing.T) {
-	dir := engagementCopy(t, "modules")
+	dir := modulesCopy(t)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -66,7 +66,7 @@ func TestTargetErrors(t *testing.T) {
 // findings of the others are kept as they were, neither verified nor
 // unverified, and the instances it did not run keep their last status.
 func TestApplyTargetKeepsTheRest(t *testing.T) {
-	dir := engagementCopy(t, "modules")
+	dir := modulesCopy(t)
 	if r := runCLI(t, dir, nil, "apply", "-auto-approve"); r.Code != exitOK {
 		t.Fatalf("apply: code %d, stderr:\n%s", r.Code, r.Stderr)
 	}
@@ -186,7 +186,7 @@ func TestSavedPlanGuardsTheState(t *testing.T) {
 // show PLANFILE renders the plan, not a state (it used to print
 // "Serial: 0" and every instance as not complete).
 func TestShowPlanFile(t *testing.T) {
-	dir := engagementCopy(t, "modules")
+	dir := modulesCopy(t)
 	if r := runCLI(t, dir, nil, "plan", "-out=saved.plan", "-target=module.archive"); r.Code != exitOK {
 		t.Fatal(r.Stderr)
 	}
@@ -214,7 +214,7 @@ func TestShowPlanFile(t *testing.T) {
 }
 
 func TestOutputVerb(t *testing.T) {
-	dir := engagementCopy(t, "modules")
+	dir := modulesCopy(t)
 	extra := "variable \"token\" {\n  type      = string\n  default   = \"tok-SECRET-1\"\n  sensitive = true\n}\n\n" +
 		"output \"token\" {\n  value     = var.token\n  sensitive = true\n}\n\n" +
 		"output \"internal\" {\n  value     = \"vpn.acme.example\"\n  sensitive = true\n}\n"
@@ -255,7 +255,7 @@ func TestOutputVerb(t *testing.T) {
 }
 
 func TestConsole(t *testing.T) {
-	dir := engagementCopy(t, "modules")
+	dir := modulesCopy(t)
 	// Before any apply, findings are not known.
 	r := runCLIInput(t, dir, nil, "module.footprint[\"acme.example\"].owner\nmodule.footprint[\"acme.example\"].hosts\n", "console")
 	if r.Code != exitOK || r.Stdout != "\"red team\"\n(known after apply)\n" {

@@ -74,12 +74,10 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
-	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
-	if diags.HasErrors() || cfg == nil {
-		printDiags(env, diags, filesOf(cfg), *noColor)
+	cfg, ok := loadEngagement(env, dir, vf.Vars, vf.VarFiles, *noColor)
+	if !ok {
 		return exitError
 	}
-	printDiags(env, diags, cfg.Files, *noColor)
 
 	sopts.JSON, sopts.NoColor = *asJSON, *noColor
 	sess, err := openState(ctx, env, cfg, sopts)

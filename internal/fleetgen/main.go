@@ -9,19 +9,18 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/reconform/reconform/internal/pdnsgen"
 )
 
 func main() {
 	out := flag.String("out", "examples/fleet/data", "folder to write the dataset to")
 	flag.Parse()
-	if err := writeAll(*out); err != nil {
+	if err := pdnsgen.WriteAll(*out, Files()); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetgen:", err)
 		os.Exit(1)
 	}
@@ -31,60 +30,18 @@ func main() {
 func Files() map[string][]byte {
 	files := map[string][]byte{}
 	for snap := 1; snap <= 2; snap++ {
-		files[fmt.Sprintf("pdns-%d.ndjson", snap)] = cofLines(history(snap))
+		files[fmt.Sprintf("pdns-%d.ndjson", snap)] = pdnsgen.COF(history(snap), "fleet-sensor-1", "", nil)
 	}
 	return files
 }
 
-func writeAll(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for name, b := range Files() {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// rec is one passive DNS observation.
-type rec struct {
-	name, typ   string
-	rdata       []string
-	first, last time.Time
-	count       int
-}
-
-func day(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t.Add(9 * time.Hour)
-}
-
 // snapshotTime is when each snapshot was taken, a month apart.
-var snapshotTime = map[int]time.Time{1: day("2025-03-01"), 2: day("2025-04-01")}
+var snapshotTime = map[int]time.Time{1: pdnsgen.Day("2025-03-01"), 2: pdnsgen.Day("2025-04-01")}
 
 // history is what the team's passive DNS shows at snapshot snap.
-func history(snap int) []rec {
-	now := snapshotTime[snap].Add(-3 * time.Hour)
-	var rs []rec
-	// add records a value seen from first until end ("" = still seen).
-	add := func(name, typ, first, end string, count int, rdata ...string) {
-		last := now
-		if end != "" {
-			if e := day(end); e.Before(now) {
-				last = e
-			}
-		}
-		f := day(first)
-		if f.After(now) {
-			return
-		}
-		rs = append(rs, rec{name, typ, rdata, f, last, count + int(last.Sub(f).Hours()/24)*count/30})
-	}
+func history(snap int) []pdnsgen.Rec {
+	h := &pdnsgen.History{Now: snapshotTime[snap].Add(-3 * time.Hour)}
+	add := h.Add
 	// A record that ends in the second month.
 	until := func(s string) string {
 		if snap == 1 {
@@ -127,28 +84,5 @@ func history(snap int) []rec {
 
 	// The shared web host's other tenants, outside the fleet.
 	add("www.northwind-partner.example", "A", "2023-01-01", "", 8, "203.0.113.50")
-	return rs
-}
-
-// cofLines renders records as Passive DNS Common Output Format NDJSON.
-func cofLines(rs []rec) []byte {
-	var buf bytes.Buffer
-	for _, r := range rs {
-		var rdata any = r.rdata
-		if len(r.rdata) == 1 {
-			rdata = r.rdata[0]
-		}
-		line, _ := json.Marshal(struct {
-			RRName    string `json:"rrname"`
-			RRType    string `json:"rrtype"`
-			RData     any    `json:"rdata"`
-			TimeFirst int64  `json:"time_first"`
-			TimeLast  int64  `json:"time_last"`
-			Count     int    `json:"count"`
-			SensorID  string `json:"sensor_id"`
-		}{r.name, r.typ, rdata, r.first.Unix(), r.last.Unix(), r.count, "fleet-sensor-1"})
-		buf.Write(line)
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
+	return h.Recs
 }

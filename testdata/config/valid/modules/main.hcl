@@ -1,5 +1,6 @@
 # Modules: for_each and count, nested modules, a providers map, a module
-# with no instances, for_each on queries and targets, outputs.
+# with no instances, for_each on queries and targets, outputs. Its data
+# make it runnable: cmd/reconform's plan goldens and module tests use it.
 engagement "fleet" {
   max_depth = 2
 }
