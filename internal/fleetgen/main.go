@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/reconform/reconform/internal/pdnsgen"
 )
@@ -35,20 +34,10 @@ func Files() map[string][]byte {
 	return files
 }
 
-// snapshotTime is when each snapshot was taken, a month apart.
-var snapshotTime = map[int]time.Time{1: pdnsgen.Day("2025-03-01"), 2: pdnsgen.Day("2025-04-01")}
-
 // history is what the team's passive DNS shows at snapshot snap.
 func history(snap int) []pdnsgen.Rec {
-	h := &pdnsgen.History{Now: snapshotTime[snap].Add(-3 * time.Hour)}
-	add := h.Add
-	// A record that ends in the second month.
-	until := func(s string) string {
-		if snap == 1 {
-			return ""
-		}
-		return s
-	}
+	h := pdnsgen.Snapshot(snap)
+	add, until := h.Add, h.Until
 	const fab, tail, wing = "fabrikam.example", "tailspin.example", "wingtip.example"
 	ns := []string{"ns1.fleetdns.example.", "ns2.fleetdns.example."}
 

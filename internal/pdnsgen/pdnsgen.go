@@ -31,10 +31,32 @@ func Day(s string) time.Time {
 	return t.Add(9 * time.Hour)
 }
 
+// SnapshotTime is when monthly snapshot snap was taken: 1 on 1 March
+// 2025, 2 on 1 April 2025.
+func SnapshotTime(snap int) time.Time {
+	return Day("2025-03-01").AddDate(0, snap-1, 0)
+}
+
 // History collects the records a passive DNS sensor shows at Now.
 type History struct {
+	Snap int
 	Now  time.Time
 	Recs []Rec
+}
+
+// Snapshot is an empty history of snapshot snap: what the sensor showed
+// three hours before the snapshot was taken.
+func Snapshot(snap int) *History {
+	return &History{Snap: snap, Now: SnapshotTime(snap).Add(-3 * time.Hour)}
+}
+
+// Until is the end of a record that ends in the second month: in the
+// first snapshot it is still seen ("").
+func (h *History) Until(end string) string {
+	if h.Snap == 1 {
+		return ""
+	}
+	return end
 }
 
 // Add records a value seen from first until end ("" = still seen at

@@ -49,21 +49,10 @@ func Files() (map[string][]byte, error) {
 	return files, nil
 }
 
-// The two snapshots are a month apart; each record seen "until now" is
-// last seen a few hours before its snapshot was taken.
-var snapshotTime = map[int]time.Time{1: pdnsgen.Day("2025-03-01"), 2: pdnsgen.Day("2025-04-01")}
-
 // history is what the organisation's passive DNS shows at snapshot snap.
 func history(snap int) []pdnsgen.Rec {
-	h := &pdnsgen.History{Now: snapshotTime[snap].Add(-3 * time.Hour)}
-	add := h.Add
-	// A record that changes in the second month: ends then when snap 2.
-	until := func(s string) string {
-		if snap == 1 {
-			return ""
-		}
-		return s
-	}
+	h := pdnsgen.Snapshot(snap)
+	add, until := h.Add, h.Until
 	const nw, corp, labs = "northwind.example", "northwind-corp.example", "northwind-labs.example"
 
 	// The apex and www: moved from the old hosting (192.0.2.10) to the
@@ -140,7 +129,7 @@ func neighbours() []string {
 // scan is the bulk scan at the snapshot's time: every record still seen,
 // plus a few thousand lines about other customers of the same hosters.
 func scan(snap int, hist []pdnsgen.Rec) []pdnsgen.Rec {
-	at := snapshotTime[snap].Add(-6 * time.Hour)
+	at := pdnsgen.SnapshotTime(snap).Add(-6 * time.Hour)
 	var rs []pdnsgen.Rec
 	for _, r := range hist {
 		if at.Sub(r.Last) > 48*time.Hour {
