@@ -190,7 +190,10 @@ func (r *COFRecord) UnmarshalJSON(b []byte) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %v (%s)", name, err, BodySnippet(raw))
+			if shown := BodySnippet(raw); !strings.Contains(err.Error(), strings.Trim(shown, `"`)) {
+				return fmt.Errorf("%s: %v (%s)", name, err, shown)
+			}
+			return fmt.Errorf("%s: %v", name, err)
 		}
 	}
 	return nil

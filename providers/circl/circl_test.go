@@ -411,10 +411,11 @@ func TestOrientation(t *testing.T) {
 			[]string{"example.com NS ns1.example.net"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, skipped, err := parse([]byte(strings.Join(tt.lines, "\n")))
-			if err != nil || skipped != 0 {
-				t.Fatalf("parse: %v, %d skipped", err, skipped)
+			pg, err := parse([]byte(strings.Join(tt.lines, "\n")))
+			if err != nil || pg.skipped != 0 {
+				t.Fatalf("parse: %v, %d skipped", err, pg.skipped)
 			}
+			recs := pg.recs
 			mode := orientation(recs)
 			var got []string
 			for _, r := range recs {
@@ -457,10 +458,11 @@ func FuzzParseCOF(f *testing.F) {
 	f.Add([]byte(`{"rrname":"10 a.example","rrtype":15,"rdata":["b.example"],"time_first_ms":"5"}`))
 	subjects := []schema.Subject{{Kind: schema.SubjectDomain, Value: "example.com"}, {Kind: schema.SubjectIP, Value: "203.0.113.10"}}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		recs, _, err := parse(body)
+		pg, err := parse(body)
 		if err != nil {
 			return
 		}
+		recs := pg.recs
 		orientation(recs)
 		for _, r := range recs {
 			for _, s := range subjects {
