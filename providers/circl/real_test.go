@@ -171,8 +171,8 @@ func TestRealAnswers(t *testing.T) {
 			want: googleSK, wantRequests: 1,
 		},
 		{
-			name: "CIRCL's COF server: sixteen names on an IPv6 address",
-			q:    query(schema.OpReverseIP, "2a02:250:0:8::53"),
+			name:    "CIRCL's COF server: sixteen names on an IPv6 address",
+			q:       query(schema.OpReverseIP, "2a02:250:0:8::53"),
 			wantLen: 16, wantRequests: 1,
 		},
 		{
@@ -195,9 +195,9 @@ func TestRealAnswers(t *testing.T) {
 			wantRequests: 1,
 		},
 		{
-			name: "RFC 3339 zone times (a DNSDB humantime export served as COF): one tuple, two windows",
-			q:    query(schema.OpReverseIP, "127.0.0.1"),
-			want: []schema.Finding{rec("ns2.gestiondeeventos.app", "A", "127.0.0.1", 1565125600, 1565639517, 2)},
+			name:         "RFC 3339 zone times (a DNSDB humantime export served as COF): one tuple, two windows",
+			q:            query(schema.OpReverseIP, "127.0.0.1"),
+			want:         []schema.Finding{rec("ns2.gestiondeeventos.app", "A", "127.0.0.1", 1565125600, 1565639517, 2)},
 			wantRequests: 1,
 		},
 		{
