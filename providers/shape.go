@@ -18,21 +18,34 @@ import (
 // records (rrname, rrtype, rdata)".
 func NotAnAnswer(vendor, url string, body []byte, expected string) *Error {
 	said := vendorMessage(body)
-	lower := strings.ToLower(said)
 	shown := said
 	if shown == "" {
 		shown = BodySnippet(body)
 	}
-	switch {
-	case containsAny(lower, "quota", "usage limit", "exceeded the allowed", "exceeded the usage", "limit exceeded", "credits"):
+	switch SpentOrSlow(said) {
+	case KindQuota:
 		return &Error{Kind: KindQuota, Msg: fmt.Sprintf("%s says the account's quota is spent (HTTP 200 from %s: %s)", vendor, url, shown)}
-	case containsAny(lower, "rate limit", "ratelimit", "too many requests", "slow down", "throttl"):
+	case KindRateLimited:
 		return &Error{Kind: KindRateLimited, Retryable: true, Msg: fmt.Sprintf("%s asks to slow down (HTTP 200 from %s: %s)", vendor, url, shown)}
 	}
 	if shown == "" {
 		shown = "an empty JSON value"
 	}
 	return &Error{Kind: KindMalformed, Msg: fmt.Sprintf("%s answered %s with HTTP 200 but no %s: %s", vendor, url, expected, shown)}
+}
+
+// SpentOrSlow reads a vendor's error text: KindQuota when it says a quota
+// or usage limit is spent, KindRateLimited when it says to slow down, ""
+// otherwise.
+func SpentOrSlow(text string) ErrorKind {
+	lower := strings.ToLower(text)
+	switch {
+	case containsAny(lower, "quota", "usage limit", "exceeded the allowed", "exceeded the usage", "limit exceeded", "credits"):
+		return KindQuota
+	case containsAny(lower, "rate limit", "ratelimit", "too many requests", "slow down", "throttl"):
+		return KindRateLimited
+	}
+	return ""
 }
 
 // vendorMessage is the text of an error object ({"error": "..."},

@@ -324,7 +324,7 @@ func TestParseSAF(t *testing.T) {
 	if got := s.Records[0].Type(); got != "AAAA" {
 		t.Errorf("numeric rrtype 28 = %q", got)
 	}
-	first, last := dnsdb.Record{TimeFirst: 20, TimeLast: 30, ZoneTimeFirst: 10, ZoneTimeLast: 25}.Window()
+	first, last := dnsdb.Record{COFRecord: providers.COFRecord{Times: providers.COFTimes{First: 20, Last: 30, ZoneFirst: 10, ZoneLast: 25}}}.Window()
 	if !first.Equal(time.Unix(10, 0)) || !last.Equal(time.Unix(30, 0)) {
 		t.Errorf("window %v %v", first, last)
 	}
