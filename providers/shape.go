@@ -62,7 +62,7 @@ func vendorMessage(body []byte) string {
 			return ""
 		}
 		for _, key := range []string{"error", "message", "msg", "detail", "reason", "status", "errors"} {
-			if s := textOf(obj[key]); s != "" {
+			if s := textOf(obj[key], 3); s != "" {
 				return s
 			}
 		}
@@ -72,10 +72,10 @@ func vendorMessage(body []byte) string {
 }
 
 // textOf is the text in a JSON string, or in the message of an object or
-// the first element of an array holding one.
-func textOf(raw json.RawMessage) string {
+// the first element of an array holding one, looking depth levels down.
+func textOf(raw json.RawMessage, depth int) string {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
+	if len(raw) == 0 || depth < 0 {
 		return ""
 	}
 	var s string
@@ -85,14 +85,14 @@ func textOf(raw json.RawMessage) string {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) == nil {
 		for _, key := range []string{"message", "msg", "detail", "code"} {
-			if t := textOf(obj[key]); t != "" {
+			if t := textOf(obj[key], depth-1); t != "" {
 				return t
 			}
 		}
 	}
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) == nil && len(list) > 0 {
-		return textOf(list[0])
+		return textOf(list[0], depth-1)
 	}
 	return ""
 }

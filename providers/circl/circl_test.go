@@ -455,9 +455,19 @@ func FuzzParseCOF(f *testing.F) {
 			}
 		}
 	}
+	if entries, err := os.ReadDir(filepath.Join(realData, "circl")); err == nil {
+		for _, e := range entries {
+			if data, err := os.ReadFile(filepath.Join(realData, "circl", e.Name())); err == nil && !strings.HasSuffix(e.Name(), ".md") {
+				f.Add(data)
+			}
+		}
+	}
 	f.Add([]byte(`{"rrname":"10 a.example","rrtype":15,"rdata":["b.example"],"time_first_ms":"5"}`))
+	f.Add([]byte("{}\nnull\n[]\n{\"error\":\"Quota exceeded\"}\n"))
 	subjects := []schema.Subject{{Kind: schema.SubjectDomain, Value: "example.com"}, {Kind: schema.SubjectIP, Value: "203.0.113.10"}}
+	p := &Provider{cfg: providers.Config{Address: "circl"}}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		p.classify(&providers.Response{StatusCode: http.StatusOK, Body: body, Header: http.Header{}})
 		pg, err := parse(body)
 		if err != nil {
 			return
