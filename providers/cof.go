@@ -143,18 +143,65 @@ type COFRecord struct {
 	HasData bool
 }
 
+// cofWire is the member layout of a COF record for the fast decoding
+// path. Its tags are the names LookupCOFField knows (a test keeps the two
+// in step).
+type cofWire struct {
+	RRName        FlexString   `json:"rrname"`
+	RRType        FlexString   `json:"rrtype"`
+	RData         *FlexStrings `json:"rdata"`
+	RRData        *FlexStrings `json:"rrdata"`
+	Count         FlexInt      `json:"count"`
+	Bailiwick     FlexString   `json:"bailiwick"`
+	TimeFirst     COFTime      `json:"time_first"`
+	TimeLast      COFTime      `json:"time_last"`
+	ZoneTimeFirst COFTime      `json:"zone_time_first"`
+	ZoneTimeLast  COFTime      `json:"zone_time_last"`
+	TimeFirstMS   COFTime      `json:"time_first_ms"`
+	TimeLastMS    COFTime      `json:"time_last_ms"`
+	TimeFirstText COFTime      `json:"time_first_rfc3339"`
+	TimeLastText  COFTime      `json:"time_last_rfc3339"`
+}
+
 // UnmarshalJSON implements json.Unmarshaler. A member of the wrong type is
 // an error naming the member and what it held.
 func (r *COFRecord) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
+		if string(t) == "null" {
+			return errors.New("null is not a record")
+		}
+		return fmt.Errorf("cannot unmarshal %s into a COF record", BodySnippet(t))
+	}
+	var w cofWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		// The slow path, member by member, to say which one is wrong.
+		return r.decodeMembers(b)
+	}
+	*r = COFRecord{
+		RRName: string(w.RRName), RRType: string(w.RRType), Count: max(int64(w.Count), 0), Bailiwick: string(w.Bailiwick),
+		Times: COFTimes{
+			First: int64(w.TimeFirst), Last: int64(w.TimeLast), ZoneFirst: int64(w.ZoneTimeFirst), ZoneLast: int64(w.ZoneTimeLast),
+			FirstMS: int64(w.TimeFirstMS), LastMS: int64(w.TimeLastMS), FirstText: int64(w.TimeFirstText), LastText: int64(w.TimeLastText),
+		},
+	}
+	// rdata wins over rrdata when a body has both.
+	switch {
+	case w.RData != nil:
+		r.RData, r.HasData = *w.RData, true
+	case w.RRData != nil:
+		r.RData, r.HasData = *w.RRData, true
+	}
+	return nil
+}
+
+// decodeMembers decodes a record member by member and names the first
+// one that does not decode.
+func (r *COFRecord) decodeMembers(b []byte) error {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(b, &members); err != nil {
 		return err
 	}
-	if members == nil {
-		return errors.New("null is not a record")
-	}
 	*r = COFRecord{}
-	// rdata wins over rrdata when a body has both.
 	if _, ok := members["rdata"]; ok {
 		delete(members, "rrdata")
 	}
@@ -196,6 +243,8 @@ func (r *COFRecord) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%s: %v", name, err)
 		}
 	}
+	// The record as a whole decoded member by member: the fast path
+	// failed on something else (a duplicate member of another type).
 	return nil
 }
 

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +194,38 @@ func FuzzCOFRecord(f *testing.F) {
 			t.Errorf("negative count %d", r.Count)
 		}
 	})
+}
+
+// TestCOFWireTagsAreTheSharedNames keeps the fast decoding path's member
+// names in step with LookupCOFField, the table the file provider uses.
+func TestCOFWireTagsAreTheSharedNames(t *testing.T) {
+	typ := reflect.TypeOf(cofWire{})
+	for i := range typ.NumField() {
+		tag := typ.Field(i).Tag.Get("json")
+		if LookupCOFField([]byte(tag)) == COFUnknown {
+			t.Errorf("cofWire member %q is not a name LookupCOFField knows", tag)
+		}
+	}
+	for _, name := range []string{"rrname", "rrtype", "rdata", "rrdata", "count", "bailiwick", "time_first", "time_last", "zone_time_first", "zone_time_last", "time_first_ms", "time_last_ms", "time_first_rfc3339", "time_last_rfc3339"} {
+		found := false
+		for i := range typ.NumField() {
+			found = found || typ.Field(i).Tag.Get("json") == name
+		}
+		if !found {
+			t.Errorf("LookupCOFField knows %q but cofWire has no member for it", name)
+		}
+	}
+}
+
+// BenchmarkCOFRecord decodes one real DNSDB record (go-dnsdb's test case
+// 1), as the CIRCL, DNSDB and Robtex providers decode each line.
+func BenchmarkCOFRecord(b *testing.B) {
+	line := []byte(`{"count":5059,"time_first":1380139330,"time_last":1427881899,"rrname":"www.farsightsecurity.com.","rrtype":"A","bailiwick":"farsightsecurity.com.","rdata":["66.160.140.81"]}`)
+	b.ReportAllocs()
+	for range b.N {
+		var r COFRecord
+		if err := json.Unmarshal(line, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -224,7 +224,7 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	switch {
 	case resp.StatusCode == http.StatusOK && providers.LooksLikeHTML(resp.Body):
 		return &providers.Error{Kind: providers.KindMalformed, Msg: "CIRCL answered " + resp.URL + " with an HTML page instead of COF NDJSON"}
-	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusOK && !firstLineIsRecord(resp.Body):
 		pg, err := parse(resp.Body)
 		if err != nil || len(pg.recs) > 0 || pg.skipped+pg.foreign == 0 {
 			return nil // damaged (reported by Query), an answer, or empty
@@ -308,6 +308,18 @@ func parse(body []byte) (p parsed, err error) {
 		return nil
 	})
 	return p, err
+}
+
+// firstLineIsRecord reports whether a body starts with a usable COF
+// record: the common case, which needs no look at the rest before Query
+// parses it.
+func firstLineIsRecord(body []byte) bool {
+	line := bytes.TrimSpace(body)
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = bytes.TrimSpace(line[:i])
+	}
+	var r providers.COFRecord
+	return len(line) > 0 && line[0] == '{' && json.Unmarshal(line, &r) == nil && r.Missing() == ""
 }
 
 // rrtype is the record type mnemonic; RFC 3597 numbers become mnemonics
