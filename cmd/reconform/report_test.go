@@ -163,13 +163,11 @@ func TestReportErrors(t *testing.T) {
 	}
 }
 
-// runStamp matches the wall-clock times of runs in a report, which change
-// with every test run.
-var runStamp = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d UTC`)
-
-// TestReportQuickstart reports on the quickstart after its two runs: the
-// profile, tokens, verdicts, shared hosting and timeline of Northwind.
-func TestReportQuickstart(t *testing.T) {
+// quickstartRuns copies the quickstart to a temporary folder and runs its
+// two applies (the March and the April snapshot), with facts derived by
+// the real analysis; it returns the folder.
+func quickstartRuns(t *testing.T) string {
+	t.Helper()
 	pinned := deriveFacts
 	deriveFacts = nil
 	t.Cleanup(func() { deriveFacts = pinned })
@@ -183,6 +181,17 @@ func TestReportQuickstart(t *testing.T) {
 			t.Fatalf("%q: exit %d\n%s%s", args, r.Code, r.Stdout, r.Stderr)
 		}
 	}
+	return dir
+}
+
+// runStamp matches the wall-clock times of runs in a report, which change
+// with every test run.
+var runStamp = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d UTC`)
+
+// TestReportQuickstart reports on the quickstart after its two runs: the
+// profile, tokens, verdicts, shared hosting and timeline of Northwind.
+func TestReportQuickstart(t *testing.T) {
+	dir := quickstartRuns(t)
 	for _, format := range []string{"md", "html", "mermaid"} {
 		r := runCLI(t, dir, reportEnv, "report", "-format", format, "-var", "snapshot=2")
 		if r.Code != exitOK || r.Stderr != "" {
