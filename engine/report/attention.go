@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/reconform/reconform/engine/diff"
-	"github.com/reconform/reconform/schema"
 )
 
 // CheckResult is the outcome of one check block, as the state records it
@@ -139,16 +138,5 @@ func weakenings(r *diff.Result) []string {
 		}
 	}
 	sort.Strings(out)
-	return out
-}
-
-// riskFacts are the facts behind the risks, for renderers that list facts.
-func (m *model) riskFacts() []schema.Fact {
-	var out []schema.Fact
-	for _, f := range m.facts {
-		if IsRiskKind(f.Kind) {
-			out = append(out, f)
-		}
-	}
 	return out
 }

@@ -38,6 +38,8 @@ type jsonDoc struct {
 	RunFinished   time.Time               `json:"run_finished,omitzero"`
 	Summary       Summary                 `json:"summary"`
 	Warnings      []string                `json:"warnings"`
+	Checks        []CheckResult           `json:"checks"`
+	Risks         []Risk                  `json:"takeover_risks"`
 	Profiles      []Profile               `json:"profiles"`
 	SaaS          []SaaSRow               `json:"saas"`
 	Hosted        []HostedRow             `json:"hosted_services"`
@@ -65,6 +67,8 @@ func (m *model) json(w io.Writer) error {
 		RunFinished:   m.in.RunFinished.UTC(),
 		Summary:       m.summary,
 		Warnings:      nonNil(m.warnings),
+		Checks:        nonNil(m.in.Checks),
+		Risks:         nonNil(m.attention.Risks),
 		Profiles:      nonNil(m.profiles),
 		SaaS:          nonNil(m.saas),
 		Hosted:        nonNil(m.hosted),

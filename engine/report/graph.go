@@ -11,7 +11,6 @@ import (
 	"github.com/reconform/reconform/schema"
 )
 
-
 // Node roles in the relationship graph.
 const (
 	roleName      = "name"      // a name under the scope (or found by a forward query)

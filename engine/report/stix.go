@@ -63,7 +63,8 @@ func (m *model) stix(w io.Writer) error {
 	}}
 
 	observables := map[string]stixObject{} // id -> SCO
-	observe := func(value string) string {
+	// sco is the observable of a name or address ("" when STIX has none).
+	sco := func(value string) stixObject {
 		typ := "domain-name"
 		if a, err := netip.ParseAddr(value); err == nil {
 			typ = "ipv6-addr"
@@ -72,13 +73,9 @@ func (m *model) stix(w io.Writer) error {
 			}
 			value = a.String()
 		} else if !isHostName(value) {
-			return ""
+			return nil
 		}
-		id := typ + "--" + scoID(value)
-		if _, ok := observables[id]; !ok {
-			observables[id] = stixObject{"type": typ, "spec_version": "2.1", "id": id, "value": value}
-		}
-		return id
+		return stixObject{"type": typ, "spec_version": "2.1", "id": typ + "--" + scoID(value), "value": value}
 	}
 	var rels, observed []stixObject
 	for _, f := range m.findings {
@@ -90,10 +87,12 @@ func (m *model) stix(w io.Writer) error {
 				continue
 			}
 		}
-		src, dst := observe(f.Name), observe(f.Value)
-		if src == "" || dst == "" {
+		from, to := sco(f.Name), sco(f.Value)
+		if from == nil || to == nil || from["type"] != "domain-name" {
 			continue
 		}
+		src, dst := from["id"].(string), to["id"].(string)
+		observables[src], observables[dst] = from, to
 		rel := sdo("relationship", f.ID())
 		rel["relationship_type"] = "resolves-to"
 		rel["source_ref"], rel["target_ref"] = src, dst
