@@ -16,6 +16,10 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/schema"
 )
 
 // browserPath finds Debian's chromium (which .ci/run installs). In CI
@@ -275,7 +279,7 @@ func TestReportInBrowser(t *testing.T) {
 		const shown = rows.filter(r => !r.classList.contains("hidden"));
 		return {total: rows.length, shown: shown.length, bad: shown.filter(r => !(%s)).map(r => r.textContent)}; })()`
 	typed, err := chromedp.Run(ctx, chromedp.Evaluate[counts](`(() => {
-		const input = document.querySelector("#t-records").previousElementSibling.querySelector("input");
+		const input = document.querySelector('.tablebar[data-for="t-records"] input');
 		input.value = "legacy"; input.dispatchEvent(new Event("input")); return 0; })(), `+fmt.Sprintf(countRows, `r.textContent.includes("legacy")`)))
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +289,7 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	// A click on an address shows only the rows about it, everywhere.
 	clicked, err := chromedp.Run(ctx, chromedp.Evaluate[counts](`(() => {
-		const input = document.querySelector("#t-records").previousElementSibling.querySelector("input");
+		const input = document.querySelector('.tablebar[data-for="t-records"] input');
 		input.value = ""; input.dispatchEvent(new Event("input"));
 		reconform.cy.getElementById("203.0.113.40").emit("tap"); return 0; })(), `+fmt.Sprintf(countRows, `r.dataset.k.split(" ").includes("203.0.113.40")`)))
 	if err != nil {
@@ -332,6 +336,7 @@ func TestReportInBrowser(t *testing.T) {
 		"report-quickstart.png":           chromedp.FullScreenshot(100),
 		"report-quickstart-graph.png":     chromedp.Screenshot(chromedp.CSS("#graph")),
 		"report-quickstart-timeline.png":  chromedp.Screenshot(chromedp.CSS("#timeline")),
+		"report-quickstart-top.png":       chromedp.CaptureScreenshot(),
 		"report-quickstart-attention.png": chromedp.Screenshot(chromedp.CSS("#attention")),
 		"report-quickstart-drift.png":     chromedp.Screenshot(chromedp.CSS("#drift")),
 		"report-quickstart-profile.png":   chromedp.Screenshot(chromedp.CSS("#profile")),
@@ -365,6 +370,148 @@ func TestReportInBrowser(t *testing.T) {
 		// The page itself, and the picture of the graph it makes for print.
 		if r != pageURL && !strings.HasPrefix(r, "data:") && !strings.HasPrefix(r, "blob:") {
 			t.Errorf("the page loaded %.200s: the report must be self-contained", r)
+		}
+	}
+}
+
+// largeState writes the state of a larger engagement: 400 names under
+// big.example over ten years of passive DNS (each moved between hosting
+// ranges, some more than once), shared name servers and mail servers, two
+// shared-hosting addresses with many neighbours, long SPF and token
+// records; and a previous state, so the report has drift.
+func largeState(t *testing.T, dir string) {
+	t.Helper()
+	at := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	now := at(2026, 11, 1)
+	build := func(names int, end time.Time) *state.State {
+		s := state.New("big")
+		s.Run.FinishedAt = end
+		add := func(name, typ, value string, first, last time.Time) {
+			f := schema.NewFinding(name, typ, value)
+			f.FirstSeen, f.LastSeen, f.Count, f.Sources = first, last, int64(1+len(value)), []string{"file.history"}
+			c := state.Historical
+			if !last.Before(end.AddDate(0, 0, -30)) {
+				c = state.Current
+			}
+			s.Findings = append(s.Findings, state.Finding{Finding: f, Currency: c})
+		}
+		add("big.example", "NS", "ns1.big.example", at(2016, 1, 1), end)
+		add("big.example", "NS", "ns2.big.example", at(2016, 1, 1), end)
+		add("big.example", "MX", "10 mx1.mailhost.example", at(2016, 1, 1), at(2021, 6, 1))
+		add("big.example", "MX", "0 big-example.mail.protection.outlook.com", at(2021, 6, 2), end)
+		add("big.example", "TXT", "v=spf1 include:spf.protection.outlook.com include:_spf.salesforce.com include:mailgun.org include:servers.mcsv.net ip4:203.0.113.0/24 ip4:198.51.100.0/24 -all", at(2021, 6, 2), end)
+		add("_dmarc.big.example", "TXT", "v=DMARC1; p=reject; rua=mailto:dmarc@big.example", at(2019, 1, 1), end)
+		for i := 0; i < names; i++ {
+			name := fmt.Sprintf("host-%03d.big.example", i)
+			if i%10 == 0 {
+				name = fmt.Sprintf("a-rather-long-service-name-for-team-%03d.eu-west.internal-apps.big.example", i)
+			}
+			start := at(2016+i%6, 1+i%12, 1+i%27)
+			moved := start.AddDate(2+i%4, i%11, 0)
+			if moved.After(end) {
+				moved = end
+			}
+			add(name, "A", fmt.Sprintf("192.0.2.%d", i%250), start, moved)
+			if moved.Before(end) {
+				add(name, "A", fmt.Sprintf("203.0.113.%d", i%250), moved.AddDate(0, 0, 1), end)
+			}
+			if i%7 == 0 {
+				add(name, "CNAME", fmt.Sprintf("tenant-%d.cdn-provider.example", i), start, end)
+			}
+			if i%25 == 0 {
+				add(name, "TXT", fmt.Sprintf("google-site-verification=%040d", i), start, end)
+			}
+		}
+		for i := 0; i < 60; i++ {
+			add(fmt.Sprintf("shop-%d.neighbour-%d.example", i, i), "A", "198.51.100.25", at(2022, 1, 1), end)
+			add(fmt.Sprintf("www.site-%d.example", i), "A", "198.51.100.26", at(2020, 1, 1), end)
+		}
+		add("store.big.example", "A", "198.51.100.25", at(2022, 3, 1), end)
+		add("blog.big.example", "A", "198.51.100.26", at(2020, 3, 1), end)
+		state.SortFindings(s.Findings)
+		s.Facts = analysis.Derive(s.SchemaFindings(), analysis.Options{Scope: []string{"big.example"}})
+		return s
+	}
+	store := state.Store{Path: filepath.Join(dir, "big.rfstate")}
+	prev := build(380, now.AddDate(0, -1, 0))
+	if _, err := store.Write(nil, prev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Write(prev, build(400, now)); err != nil {
+		t.Fatal(err)
+	}
+	hcl := "engagement \"big\" {\n  state = \"big.rfstate\"\n}\nscope {\n  domains = [\"big.example\"]\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLargeReportInBrowser opens the report of a larger engagement: it
+// loads without errors, the timeline's labels are whole at every span, and
+// a screenshot is kept.
+func TestLargeReportInBrowser(t *testing.T) {
+	ctx := newBrowser(t, 1360, 1000)
+	dir := t.TempDir()
+	largeState(t, dir)
+	if r := runCLI(t, dir, reportEnv, "report", "-format", "html", "-out", "big.html"); r.Code != exitOK {
+		t.Fatalf("report: exit %d\n%s", r.Code, r.Stderr)
+	}
+	pageURL := (&url.URL{Scheme: "file", Path: filepath.Join(dir, "big.html")}).String()
+	var log pageLog
+	log.listen(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.reconform && window.reconform.cy && document.querySelectorAll(".tl-bar").length > 0`)); err != nil {
+		t.Fatalf("the report's script did not draw the graph and timeline: %v", err)
+	}
+	nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](`reconform.cy.nodes().length`))
+	if err != nil || nodes < 400 {
+		t.Errorf("the graph has %d nodes (%v), want every name and address", nodes, err)
+	}
+	for _, span := range []string{"all", "1825", "365", "90"} {
+		cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+			document.querySelector('#tl-tools [data-span="`+span+`"]').click();
+			document.getElementById("tl-compact").checked = false;
+			document.getElementById("tl-compact").dispatchEvent(new Event("change"));
+			const axis = document.querySelector(".tl-ticks").getBoundingClientRect();
+			const out = [];
+			for (const l of document.querySelectorAll(".tl-tick")) { const b = l.getBoundingClientRect();
+				if (b.left < axis.left - 0.5 || b.right > axis.right + 0.5) out.push("tick " + l.textContent); }
+			const labels = document.querySelectorAll(".tl-label");
+			for (const l of labels) { if (l.scrollWidth > l.clientWidth + 1) out.push("label " + l.textContent); }
+			return out.slice(0, 10); })()`))
+		if err != nil || len(cut) > 0 {
+			t.Errorf("timeline at span %s: labels cut off: %q (%v)", span, cut, err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		document.querySelector('#tl-tools [data-span="1825"]').click();
+		document.getElementById("tl-compact").checked = true;
+		document.getElementById("tl-compact").dispatchEvent(new Event("change")); })()`)); err != nil {
+		t.Fatal(err)
+	}
+	out := artifactDir(t)
+	for name, action := range map[string]chromedp.Action[[]byte]{
+		"report-large-top.png":      chromedp.CaptureScreenshot(),
+		"report-large-graph.png":    chromedp.Screenshot(chromedp.CSS("#graph")),
+		"report-large-timeline.png": chromedp.Screenshot(chromedp.CSS("#tl")),
+	} {
+		b, err := chromedp.Run(ctx, action)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	problems, requests := log.report()
+	if len(problems) > 0 {
+		t.Errorf("the page logged errors or warnings:\n%s", strings.Join(problems, "\n"))
+	}
+	for _, r := range requests {
+		if r != pageURL && !strings.HasPrefix(r, "data:") && !strings.HasPrefix(r, "blob:") {
+			t.Errorf("the page loaded %.200s", r)
 		}
 	}
 }

@@ -200,6 +200,10 @@ type htmlNode struct {
 	// same registered domain: the page draws that link faintly, so that a
 	// domain's names stay together in the layout.
 	Parent string `json:"parent,omitempty"`
+	// Key marks the nodes a large graph labels at every zoom: the
+	// registered domains of the target, name and mail servers, shared
+	// hosting.
+	Key bool `json:"key,omitempty"`
 }
 
 type htmlEdge struct {
@@ -234,7 +238,8 @@ func (m *model) htmlData(g graph, tls []analysis.NameTimeline) htmlData {
 		present[n.Key] = n.Role != roleIP
 	}
 	for _, n := range g.nodes {
-		hn := htmlNode{ID: n.Key, Label: n.Key, Role: n.Role, Current: n.Current, Shared: n.Shared}
+		hn := htmlNode{ID: n.Key, Label: n.Key, Role: n.Role, Current: n.Current, Shared: n.Shared,
+			Key: n.Shared > 0 || n.Role == roleNS || n.Role == roleMX || n.Role == roleName && m.shown[n.Key] && analysis.RegisteredDomain(n.Key) == n.Key}
 		if n.Role != roleIP {
 			hn.Parent = parentNode(n.Key, present)
 		}

@@ -45,6 +45,7 @@
     var rows = Array.prototype.slice.call(body.rows);
     var heads = table.tHead ? table.tHead.rows[0].cells : [];
     var bar = el("div", "tablebar");
+    if (table.id) bar.setAttribute("data-for", table.id);
     var input = el("input");
     input.type = "search";
     input.placeholder = "Filter " + rows.length + (rows.length === 1 ? " row" : " rows");
@@ -53,6 +54,12 @@
     bar.appendChild(input);
     bar.appendChild(count);
     if (rows.length > 4) table.parentNode.insertBefore(bar, table);
+    if (rows.length > 30) {
+      // A long table scrolls in a box of its own, under its header.
+      var box = el("div", "tablescroll");
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+    }
     var text = rows.map(function (r) { return r.textContent.toLowerCase(); });
     var keys = rows.map(function (r) { return (r.getAttribute("data-k") || "").split(" "); });
     var hasKeys = keys.some(function (k) { return k.length > 1 || k[0] !== ""; });
@@ -101,26 +108,21 @@
   if (cyBox && typeof cytoscape === "function") {
     cyBox.textContent = "";
     var nodes = data.graph.nodes, edges = data.graph.edges;
-    // Deterministic starting positions (a hash of the id on a disc), so the
-    // layout, and a screenshot of it, is the same every time.
-    function hash(s) {
-      var h = 2166136261;
-      for (var i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
-      return (h >>> 0) / 4294967296;
-    }
-    var radius = 40 * Math.sqrt(nodes.length + 1);
+    // Up to 150 nodes every node carries its label; a larger graph draws
+    // small nodes whose labels appear as you zoom in, but for the key ones
+    // (apex domains, name and mail servers, shared hosting).
+    var compact = nodes.length > 150;
     // Room around the label inside each shape (ellipses and tags need more).
     var rolePad = { name: 16, ip: 24, ns: 30, mx: 34, neighbour: 22 };
     var elements = nodes.map(function (n) {
-      var a = hash(n.id) * 2 * Math.PI, r = radius * Math.sqrt(hash(n.id + "#"));
       var label = n.shared ? n.label + "\n(shared: " + n.shared + " domains)" : n.label;
       var chars = label.split("\n").reduce(function (m, l) { return Math.max(m, l.length); }, 0);
       var w = 6.3 * chars + (rolePad[n.role] || 16) + (n.shared ? 18 : 0);
       return {
         group: "nodes",
         data: { id: n.id, label: label, role: n.role, current: n.current ? 1 : 0, shared: n.shared || 0, w: Math.max(24, Math.min(320, w)) },
-        position: { x: r * Math.cos(a), y: r * Math.sin(a) },
-        classes: (n.current ? "" : "hist") + (n.shared ? " shared" : "")
+        classes: (n.current ? "" : "hist") + (n.shared ? " shared" : "") +
+          (n.key ? " key" : "")
       };
     }).concat(edges.map(function (e) {
       return { group: "edges", data: { id: e.id, source: e.source, target: e.target, type: e.type, current: e.current ? 1 : 0 }, classes: e.current ? "" : "hist" };
@@ -131,12 +133,18 @@
     var big = nodes.length > 1200;
     var layoutOpts = big
       ? { name: "concentric", animate: false, concentric: function (n) { return n.degree(); }, levelWidth: function () { return 4; }, minNodeSpacing: 6 }
-      : { name: "cose", animate: false, randomize: true, fit: true, padding: 20, nodeDimensionsIncludeLabels: true,
+      : { name: "cose", animate: false, randomize: true, fit: true, padding: 20, nodeDimensionsIncludeLabels: !compact,
           boundingBox: { x1: 0, y1: 0, w: Math.max(600, cyBox.clientWidth), h: Math.max(400, cyBox.clientHeight) },
-          idealEdgeLength: function (e) { return e.hasClass("under") ? 30 : 45; },
+          idealEdgeLength: function (e) { return (e.hasClass("under") ? 30 : 45) * (compact ? 0.6 : 1); },
           edgeElasticity: function (e) { return e.hasClass("under") ? 150 : 100; },
-          nodeRepulsion: function () { return 120000; }, nodeOverlap: 40, nestingFactor: 5, gravity: 50,
-          numIter: 2000, initialTemp: 200, coolingFactor: 0.95, minTemp: 1.0, componentSpacing: 40 };
+          nodeRepulsion: function () { return compact ? 12000 : 120000; }, nodeOverlap: compact ? 8 : 40, nestingFactor: 5, gravity: 50,
+          numIter: compact ? 1000 : 2000, initialTemp: 200, coolingFactor: 0.95, minTemp: 1.0, componentSpacing: 40 };
+    var compactStyle = !compact ? [] : [
+      { selector: "node", style: { "width": 12, "height": 12, "font-size": 10, "text-valign": "bottom", "text-margin-y": 2, "min-zoomed-font-size": 14, "border-width": 1, "text-background-color": "#ffffff", "text-background-opacity": 0.7 } },
+      { selector: "node.key", style: { "width": 24, "height": 24, "font-size": 11, "font-weight": "bold", "min-zoomed-font-size": 0, "border-width": 2 } },
+      { selector: "node.shared", style: { "width": 30, "height": 30 } },
+      { selector: "edge", style: { "width": 0.8, "arrow-scale": 0.5, "min-zoomed-font-size": 10 } }
+    ];
     // cose starts from random positions: a seeded generator makes the
     // layout, and a screenshot of it, the same every time.
     function seeded(run) {
@@ -167,10 +175,11 @@
         { selector: "edge", style: { "width": 1.4, "curve-style": "bezier", "line-color": "#64748b", "target-arrow-color": "#64748b", "target-arrow-shape": "triangle", "arrow-scale": 0.8, "label": "data(type)", "font-size": 8, "color": "#475569", "text-rotation": "autorotate", "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
         { selector: "edge.under", style: { "line-style": "dotted", "line-color": "#cbd5e1", "width": 1, "target-arrow-shape": "none", "label": "", "curve-style": "straight" } },
         { selector: "edge.hist", style: { "line-style": "dashed", "line-color": "#cbd5e1", "target-arrow-color": "#cbd5e1", "color": "#94a3b8" } },
+      ].concat(compactStyle).concat([
         { selector: ".faded", style: { "opacity": 0.12 } },
         { selector: "node.focus", style: { "border-color": "#1d4ed8", "border-width": 4, "overlay-opacity": 0 } },
         { selector: ".gone", style: { "display": "none" } }
-      ]
+      ])
     }); });
     cy.on("tap", "node", function (evt) { setFilter(evt.target.id()); });
     cy.on("tap", function (evt) { if (evt.target === cy) setFilter(""); });
