@@ -508,3 +508,24 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 		})
 	}
 }
+
+// A graph over the page's cap keeps the key nodes, then the best
+// connected, and only the edges between the nodes it keeps.
+func TestGraphCapped(t *testing.T) {
+	g := graph{
+		nodes: []graphNode{{ID: "n0", Key: "a.example"}, {ID: "n1", Key: "b.example"}, {ID: "n2", Key: "ns1.example", Role: roleNS}, {ID: "n3", Key: "192.0.2.1"}},
+		edges: []graphEdge{{From: "n0", To: "n3"}, {From: "n1", To: "n3"}, {From: "n0", To: "n2"}},
+	}
+	key := func(n graphNode) bool { return n.Role == roleNS }
+	got := g.capped(3, key)
+	var ids []string
+	for _, n := range got.nodes {
+		ids = append(ids, n.ID)
+	}
+	if !slices.Equal(ids, []string{"n0", "n2", "n3"}) || len(got.edges) != 2 {
+		t.Errorf("kept nodes %v and %d edges; want the name server, then n3 and n0 (most edges), and their 2 edges", ids, len(got.edges))
+	}
+	if same := g.capped(4, key); len(same.nodes) != 4 || len(same.edges) != 3 {
+		t.Error("a graph within the cap changed")
+	}
+}

@@ -141,6 +141,47 @@ func (m *model) relationships(neighbours bool) graph {
 	return g
 }
 
+// capped is the graph with at most max nodes: the key nodes first, then
+// the best connected ones (ties by name), and the edges between those
+// kept. Node ids stay as they were.
+func (g graph) capped(max int, key func(graphNode) bool) graph {
+	if len(g.nodes) <= max {
+		return g
+	}
+	degree := map[string]int{}
+	for _, e := range g.edges {
+		degree[e.From]++
+		degree[e.To]++
+	}
+	order := make([]int, len(g.nodes))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := g.nodes[order[i]], g.nodes[order[j]]
+		if ka, kb := key(a), key(b); ka != kb {
+			return ka
+		}
+		return degree[a.ID] > degree[b.ID]
+	})
+	kept := map[string]bool{}
+	for _, i := range order[:max] {
+		kept[g.nodes[i].ID] = true
+	}
+	var out graph
+	for _, n := range g.nodes {
+		if kept[n.ID] {
+			out.nodes = append(out.nodes, n)
+		}
+	}
+	for _, e := range g.edges {
+		if kept[e.From] && kept[e.To] {
+			out.edges = append(out.edges, e)
+		}
+	}
+	return out
+}
+
 // relationOf is the node a finding points at and that node's role: the
 // address of an A or AAAA, the target of a CNAME, the server of an NS or
 // MX. Other records (and a null MX) relate to nothing.

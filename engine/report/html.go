@@ -41,6 +41,9 @@ const (
 	htmlMaxNames = 300
 	// htmlMaxRecords caps the rows of the records table.
 	htmlMaxRecords = 5000
+	// htmlMaxNodes caps the nodes of the interactive graph, which a
+	// browser lays out and draws; the GraphML export holds them all.
+	htmlMaxNodes = 2000
 )
 
 type htmlPage struct {
@@ -61,6 +64,8 @@ type htmlPage struct {
 	Drift     *driftView
 	Failed    []htmlFailed
 	Graph     graph
+	// GraphCut is how many nodes the page's graph leaves out.
+	GraphCut int
 }
 
 type htmlMove struct {
@@ -238,8 +243,7 @@ func (m *model) htmlData(g graph, tls []analysis.NameTimeline) htmlData {
 		present[n.Key] = n.Role != roleIP
 	}
 	for _, n := range g.nodes {
-		hn := htmlNode{ID: n.Key, Label: n.Key, Role: n.Role, Current: n.Current, Shared: n.Shared,
-			Key: n.Shared > 0 || n.Role == roleNS || n.Role == roleMX || n.Role == roleName && m.shown[n.Key] && analysis.RegisteredDomain(n.Key) == n.Key}
+		hn := htmlNode{ID: n.Key, Label: n.Key, Role: n.Role, Current: n.Current, Shared: n.Shared, Key: m.keyNode(n)}
 		if n.Role != roleIP {
 			hn.Parent = parentNode(n.Key, present)
 		}
@@ -266,6 +270,14 @@ func (m *model) htmlData(g graph, tls []analysis.NameTimeline) htmlData {
 		d.Timeline = append(d.Timeline, n)
 	}
 	return d
+}
+
+// keyNode reports whether a graph node is one a reader looks for first:
+// a registered domain of the target, a name or mail server, shared
+// hosting.
+func (m *model) keyNode(n graphNode) bool {
+	return n.Shared > 0 || n.Role == roleNS || n.Role == roleMX ||
+		n.Role == roleName && m.shown[n.Key] && analysis.RegisteredDomain(n.Key) == n.Key
 }
 
 // parentNode is the nearest name above name that is a node, without
@@ -297,6 +309,9 @@ func (m *model) html(w io.Writer) error {
 		tls = tls[:htmlMaxNames]
 	}
 	p.Graph = m.relationships(true)
+	p.GraphCut = len(p.Graph.nodes)
+	p.Graph = p.Graph.capped(htmlMaxNodes, func(n graphNode) bool { return m.keyNode(n) })
+	p.GraphCut -= len(p.Graph.nodes)
 	data, err := json.Marshal(m.htmlData(p.Graph, tls)) // escapes <, > and &: safe inside <script>
 	if err != nil {
 		return err

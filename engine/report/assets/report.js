@@ -413,7 +413,6 @@
     // Moves: a red line from the old value's row to the new one's, at the
     // time of the move.
     function layoutMoves() {
-      var box = trackBox();
       groups.forEach(function (g) {
         if (!g.moves.length) return;
         var gb = g.el.getBoundingClientRect();
@@ -424,7 +423,8 @@
           var a = m.from.getBoundingClientRect(), b = m.to.getBoundingClientRect();
           var y1 = a.top + a.height / 2 - gb.top, y2 = b.top + b.height / 2 - gb.top;
           m.el.style.display = "";
-          m.el.style.left = (box.left - gb.left + x / 100 * box.width - 1) + "px";
+          // Along the track, in its own terms: right at any width.
+          m.el.style.left = "calc(var(--tl-label) + (100% - var(--tl-label)) * " + (x / 100) + " - 1px)";
           m.el.style.top = Math.min(y1, y2) + "px";
           m.el.style.height = Math.max(2, Math.abs(y2 - y1)) + "px";
           m.el.classList.toggle("up", y2 < y1);
