@@ -59,8 +59,9 @@ func (m *model) relationships(neighbours bool) graph {
 	}
 	type key struct{ from, to, typ string }
 	edges := map[key]bool{}
+	chain := m.cnameChains()
 	for _, f := range m.findings {
-		if !m.shown[f.Name] {
+		if !m.shown[f.Name] && !(chain[f.Name] && (f.Type == "CNAME" || f.Type == "A" || f.Type == "AAAA")) {
 			continue
 		}
 		to, role, ok := relationOf(&f.Finding)
@@ -139,6 +140,33 @@ func (m *model) relationships(neighbours bool) graph {
 		return a.Type < b.Type
 	})
 	return g
+}
+
+// cnameChains are the names outside the shown ones that a shown name's
+// CNAME leads to, directly or through other CNAMEs: the graph follows a
+// chain to its end (the addresses of its last name), not one hop only.
+func (m *model) cnameChains() map[string]bool {
+	targets := map[string][]string{}
+	for _, f := range m.findings {
+		if f.Type == "CNAME" && f.Value != "" {
+			targets[f.Name] = append(targets[f.Name], f.Value)
+		}
+	}
+	chain := map[string]bool{}
+	var queue []string
+	for n := range m.shown {
+		queue = append(queue, targets[n]...)
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if chain[n] || m.shown[n] {
+			continue
+		}
+		chain[n] = true
+		queue = append(queue, targets[n]...)
+	}
+	return chain
 }
 
 // capped is the graph with at most max nodes: the key nodes first, then

@@ -544,6 +544,21 @@ func TestReportMatchesWorld(t *testing.T) {
 			want:    []string{`{{"ns1.contoso.example"}}`},
 			notWant: []string{`"."`, "|MX|"},
 		},
+		"the graph follows a CNAME chain to its addresses": {
+			format: "graphml",
+			findings: []schema.Finding{
+				rec("www.contoso.example", "CNAME", "contoso.edge-cdn.example", at(2025, 1, 1), now),
+				rec("contoso.edge-cdn.example", "CNAME", "e123.pop.edge-cdn.example", at(2025, 1, 1), now),
+				rec("e123.pop.edge-cdn.example", "A", "192.0.2.50", at(2025, 1, 1), now),
+				rec("e123.pop.edge-cdn.example", "MX", "10 mx.edge-cdn.example", at(2025, 1, 1), now),
+			},
+			want: []string{
+				`<data key="name">e123.pop.edge-cdn.example</data>`,
+				`<data key="name">192.0.2.50</data>`,
+				`label="CNAME"`, `label="A"`,
+			},
+			notWant: []string{"mx.edge-cdn.example"},
+		},
 		"the CSV export has records only": {
 			format: "csv",
 			findings: []schema.Finding{
