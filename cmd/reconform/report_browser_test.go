@@ -120,6 +120,78 @@ func (l *pageLog) report() (problems, requests []string) {
 	return slices.Clone(l.problems), slices.Clone(l.requests)
 }
 
+// check fails the test on anything the page logged as an error or warning,
+// and on any request but the page itself (and the picture of the graph it
+// makes for print): the report must be self-contained.
+func (l *pageLog) check(t *testing.T, pageURL string) {
+	t.Helper()
+	problems, requests := l.report()
+	if len(problems) > 0 {
+		t.Errorf("the page logged errors or warnings:\n%s", strings.Join(problems, "\n"))
+	}
+	for _, r := range requests {
+		if r != pageURL && !strings.HasPrefix(r, "data:") && !strings.HasPrefix(r, "blob:") {
+			t.Errorf("the page loaded %.200s: the report must be self-contained", r)
+		}
+	}
+}
+
+// openReport opens an HTML report and waits until its script has drawn
+// the graph and the timeline; it returns the page's URL and its log.
+func openReport(t *testing.T, ctx context.Context, path string) (string, *pageLog) {
+	t.Helper()
+	pageURL := (&url.URL{Scheme: "file", Path: path}).String()
+	log := &pageLog{}
+	log.listen(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.reconform && window.reconform.cy && document.querySelectorAll(".tl-bar").length > 0`)); err != nil {
+		t.Fatalf("the report's script did not draw the graph and timeline: %v", err)
+	}
+	return pageURL, log
+}
+
+// checkTimelineLabels zooms the timeline to each span (days, or "all")
+// and fails on a label cut off: an axis label outside the axis, a row's
+// label wider than its column.
+func checkTimelineLabels(t *testing.T, ctx context.Context, spans ...string) {
+	t.Helper()
+	for _, span := range spans {
+		cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+			document.querySelector('#tl-tools [data-span="`+span+`"]').click();
+			const axis = document.querySelector(".tl-ticks").getBoundingClientRect();
+			const out = [];
+			for (const l of document.querySelectorAll(".tl-tick")) { const b = l.getBoundingClientRect();
+				if (b.left < axis.left - 0.5 || b.right > axis.right + 0.5) out.push("tick " + l.textContent); }
+			for (const l of document.querySelectorAll(".tl-label")) { if (l.scrollWidth > l.clientWidth + 1) out.push("label " + l.textContent); }
+			return out.slice(0, 10); })()`))
+		if err != nil || len(cut) > 0 {
+			t.Errorf("timeline at span %s: labels cut off: %q (%v)", span, cut, err)
+		}
+	}
+}
+
+// saveShots takes the screenshots (or prints) and keeps them in the
+// artifact folder.
+func saveShots(t *testing.T, ctx context.Context, shots map[string]chromedp.Action[[]byte]) {
+	t.Helper()
+	out := artifactDir(t)
+	for name, action := range shots {
+		b, err := chromedp.Run(ctx, action)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(b) == 0 {
+			t.Errorf("%s is empty", name)
+		}
+		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshots in %s", out)
+}
+
 type browserNode struct {
 	ID      string `json:"id"`
 	Role    string `json:"role"`
@@ -192,17 +264,7 @@ func TestReportInBrowser(t *testing.T) {
 			t.Fatalf("report -format %s: exit %d\n%s", f[0], r.Code, r.Stderr)
 		}
 	}
-	page := filepath.Join(dir, "report.html")
-	pageURL := (&url.URL{Scheme: "file", Path: page}).String()
-
-	var log pageLog
-	log.listen(t, ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.reconform && window.reconform.cy && document.querySelectorAll(".tl-bar").length > 0`)); err != nil {
-		t.Fatalf("the report's script did not draw the graph and timeline: %v", err)
-	}
+	pageURL, log := openReport(t, ctx, filepath.Join(dir, "report.html"))
 
 	// The graph: the same nodes and relationships as the GraphML export.
 	nodes, err := chromedp.Run(ctx, chromedp.Evaluate[[]browserNode](`reconform.cy.nodes().map(n => ({id: n.id(), role: n.data("role"), current: n.data("current")}))`))
@@ -312,66 +374,23 @@ func TestReportInBrowser(t *testing.T) {
 
 	// The timeline: every label whole (the axis's inside the axis, the
 	// rows' wrapped, not cut), and a zoom to a year keeps that true.
-	for _, span := range []string{"all", "365", "90"} {
-		cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
-			document.querySelector('#tl-tools [data-span="`+span+`"]').click();
-			const axis = document.querySelector(".tl-ticks").getBoundingClientRect();
-			const out = [];
-			for (const l of document.querySelectorAll(".tl-tick")) { const b = l.getBoundingClientRect();
-				if (b.left < axis.left - 0.5 || b.right > axis.right + 0.5) out.push("tick " + l.textContent); }
-			for (const l of document.querySelectorAll(".tl-label")) { if (l.scrollWidth > l.clientWidth + 1) out.push("label " + l.textContent); }
-			return out; })()`))
-		if err != nil || len(cut) > 0 {
-			t.Errorf("timeline at span %s: labels cut off: %q (%v)", span, cut, err)
-		}
-	}
+	checkTimelineLabels(t, ctx, "all", "365", "90")
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('#tl-tools [data-span="all"]').click()`)); err != nil {
 		t.Fatal(err)
 	}
 
 	// Screenshots, for people and for the record.
-	out := artifactDir(t)
-	shots := map[string][]byte{}
-	for name, action := range map[string]chromedp.Action[[]byte]{
+	saveShots(t, ctx, map[string]chromedp.Action[[]byte]{
 		"report-quickstart.png":           chromedp.FullScreenshot(100),
-		"report-quickstart-graph.png":     chromedp.Screenshot(chromedp.CSS("#graph")),
-		"report-quickstart-timeline.png":  chromedp.Screenshot(chromedp.CSS("#timeline")),
 		"report-quickstart-top.png":       chromedp.CaptureScreenshot(),
 		"report-quickstart-attention.png": chromedp.Screenshot(chromedp.CSS("#attention")),
 		"report-quickstart-drift.png":     chromedp.Screenshot(chromedp.CSS("#drift")),
 		"report-quickstart-profile.png":   chromedp.Screenshot(chromedp.CSS("#profile")),
-	} {
-		b, err := chromedp.Run(ctx, action)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		shots[name] = b
-	}
-	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPrintBackground()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shots["report-quickstart.pdf"] = pdf
-	for name, b := range shots {
-		if len(b) == 0 {
-			t.Errorf("%s is empty", name)
-		}
-		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshots in %s", out)
-
-	problems, requests := log.report()
-	if len(problems) > 0 {
-		t.Errorf("the page logged errors or warnings:\n%s", strings.Join(problems, "\n"))
-	}
-	for _, r := range requests {
-		// The page itself, and the picture of the graph it makes for print.
-		if r != pageURL && !strings.HasPrefix(r, "data:") && !strings.HasPrefix(r, "blob:") {
-			t.Errorf("the page loaded %.200s: the report must be self-contained", r)
-		}
-	}
+		"report-quickstart-graph.png":     chromedp.Screenshot(chromedp.CSS("#graph")),
+		"report-quickstart-timeline.png":  chromedp.Screenshot(chromedp.CSS("#timeline")),
+		"report-quickstart.pdf":           chromedp.PrintToPDF(chromedp.PDFPrintBackground()),
+	})
+	log.check(t, pageURL)
 }
 
 // largeState writes the state of a larger engagement: 400 names under
@@ -456,62 +475,28 @@ func TestLargeReportInBrowser(t *testing.T) {
 	if r := runCLI(t, dir, reportEnv, "report", "-format", "html", "-out", "big.html"); r.Code != exitOK {
 		t.Fatalf("report: exit %d\n%s", r.Code, r.Stderr)
 	}
-	pageURL := (&url.URL{Scheme: "file", Path: filepath.Join(dir, "big.html")}).String()
-	var log pageLog
-	log.listen(t, ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.reconform && window.reconform.cy && document.querySelectorAll(".tl-bar").length > 0`)); err != nil {
-		t.Fatalf("the report's script did not draw the graph and timeline: %v", err)
-	}
+	pageURL, log := openReport(t, ctx, filepath.Join(dir, "big.html"))
 	nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](`reconform.cy.nodes().length`))
 	if err != nil || nodes < 400 {
 		t.Errorf("the graph has %d nodes (%v), want every name and address", nodes, err)
 	}
-	for _, span := range []string{"all", "1825", "365", "90"} {
-		cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
-			document.querySelector('#tl-tools [data-span="`+span+`"]').click();
-			document.getElementById("tl-compact").checked = false;
-			document.getElementById("tl-compact").dispatchEvent(new Event("change"));
-			const axis = document.querySelector(".tl-ticks").getBoundingClientRect();
-			const out = [];
-			for (const l of document.querySelectorAll(".tl-tick")) { const b = l.getBoundingClientRect();
-				if (b.left < axis.left - 0.5 || b.right > axis.right + 0.5) out.push("tick " + l.textContent); }
-			const labels = document.querySelectorAll(".tl-label");
-			for (const l of labels) { if (l.scrollWidth > l.clientWidth + 1) out.push("label " + l.textContent); }
-			return out.slice(0, 10); })()`))
-		if err != nil || len(cut) > 0 {
-			t.Errorf("timeline at span %s: labels cut off: %q (%v)", span, cut, err)
-		}
+	// Every name's rows unfolded: the longest labels are there.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		document.getElementById("tl-compact").checked = false;
+		document.getElementById("tl-compact").dispatchEvent(new Event("change")); })()`)); err != nil {
+		t.Fatal(err)
 	}
+	checkTimelineLabels(t, ctx, "all", "1825", "365", "90")
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
 		document.querySelector('#tl-tools [data-span="1825"]').click();
 		document.getElementById("tl-compact").checked = true;
 		document.getElementById("tl-compact").dispatchEvent(new Event("change")); })()`)); err != nil {
 		t.Fatal(err)
 	}
-	out := artifactDir(t)
-	for name, action := range map[string]chromedp.Action[[]byte]{
+	saveShots(t, ctx, map[string]chromedp.Action[[]byte]{
 		"report-large-top.png":      chromedp.CaptureScreenshot(),
 		"report-large-graph.png":    chromedp.Screenshot(chromedp.CSS("#graph")),
 		"report-large-timeline.png": chromedp.Screenshot(chromedp.CSS("#tl")),
-	} {
-		b, err := chromedp.Run(ctx, action)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	problems, requests := log.report()
-	if len(problems) > 0 {
-		t.Errorf("the page logged errors or warnings:\n%s", strings.Join(problems, "\n"))
-	}
-	for _, r := range requests {
-		if r != pageURL && !strings.HasPrefix(r, "data:") && !strings.HasPrefix(r, "blob:") {
-			t.Errorf("the page loaded %.200s", r)
-		}
-	}
+	})
+	log.check(t, pageURL)
 }

@@ -105,7 +105,11 @@
 
   var cy = null;
   var cyBox = document.getElementById("cy");
-  if (cyBox && typeof cytoscape === "function") {
+  if (cyBox && !data.graph.nodes.length) {
+    cyBox.textContent = "";
+    cyBox.className = "cy cy-empty";
+    cyBox.appendChild(el("p", "muted", "No names or addresses to draw."));
+  } else if (cyBox && typeof cytoscape === "function") {
     cyBox.textContent = "";
     var nodes = data.graph.nodes, edges = data.graph.edges;
     // Up to 150 nodes every node carries its label; a larger graph draws
