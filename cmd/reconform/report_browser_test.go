@@ -388,6 +388,8 @@ func TestReportInBrowser(t *testing.T) {
 		"report-quickstart-profile.png":   chromedp.Screenshot(chromedp.CSS("#profile")),
 		"report-quickstart-graph.png":     chromedp.Screenshot(chromedp.CSS("#graph")),
 		"report-quickstart-timeline.png":  chromedp.Screenshot(chromedp.CSS("#timeline")),
+		"report-quickstart-records.png":   chromedp.Screenshot(chromedp.CSS("#records")),
+		"report-quickstart-infra.png":     chromedp.Screenshot(chromedp.CSS("#infrastructure")),
 		"report-quickstart.pdf":           chromedp.PrintToPDF(chromedp.PDFPrintBackground()),
 	})
 	log.check(t, pageURL)
