@@ -9,7 +9,7 @@ import (
 // pattern cannot be tested by construction as a suffix or substring can,
 // so each one needs an example here (the test fails for one without).
 var patternSamples = map[string][]string{
-	`(^|\.)s3[.-]([a-z0-9-]+\.)?amazonaws\.com$`:     {"assets.s3.eu-west-1.amazonaws.com", "assets.s3-eu-west-1.amazonaws.com", "s3.amazonaws.com"},
+	`(^|\.)s3[.-]([a-z0-9-]+\.)?amazonaws\.com$`:      {"assets.s3.eu-west-1.amazonaws.com", "assets.s3-eu-west-1.amazonaws.com", "s3.amazonaws.com"},
 	`(^|\.)s3-website[.-][a-z0-9-]+\.amazonaws\.com$`: {"www.acme.example.s3-website-us-east-1.amazonaws.com", "site.s3-website.eu-central-1.amazonaws.com"},
 	`Site unavailable\.`:                              {"<h1>Site unavailable.</h1>"},
 	`Tunnel .*\.ngrok\.io not found`:                  {"Tunnel acme-demo.ngrok.io not found"},
