@@ -264,8 +264,8 @@ type admission struct {
 // admit builds the instance for (provider, op, subject) asked by block at
 // depth, or says why it may not run. derived is set when the subject came
 // from findings (pivots and known-after-apply queries): such a subject must
-// be in scope. Active ops must always be in scope and never run under
-// passive_only.
+// be in scope, unless the op is a registry op (schema.OpTraits.Registry).
+// Active ops must always be in scope and never run under passive_only.
 func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subject, rrtypes []string, params map[string]string, depth int, derived bool) (Instance, string) {
 	q := schema.Query{Provider: provider, Op: op, Subject: subj, RRTypes: rrtypes, Params: params}
 	in := Instance{Query: q, Key: q.Key(), Block: block, Depth: depth}
@@ -294,7 +294,10 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 			return in, RefusedReason(subj, why)
 		}
 	}
-	if derived && !inScope {
+	if derived && !inScope && !traits.Registry {
+		// A registry op (RDAP) asks the registry, not the subject, and
+		// its answers feed no pivot: the domain of a third-party name
+		// server is exactly what it is for.
 		return in, "out of scope: " + why
 	}
 	return in, ""

@@ -12,6 +12,7 @@ import (
 	"github.com/reconform/reconform/providers/dnsdumpster"
 	"github.com/reconform/reconform/providers/file"
 	"github.com/reconform/reconform/providers/hackertarget"
+	"github.com/reconform/reconform/providers/rdap"
 	"github.com/reconform/reconform/providers/robtex"
 	"github.com/reconform/reconform/providers/securitytrails"
 	"github.com/reconform/reconform/providers/virustotal"
@@ -32,6 +33,7 @@ func Registrations() map[string]providers.Registration {
 		crtsh.Registration(),
 		dns.Registration(),
 		file.Registration(),
+		rdap.Registration(),
 	}
 	out := make(map[string]providers.Registration, len(regs))
 	for _, r := range regs {
