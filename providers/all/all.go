@@ -12,6 +12,7 @@ import (
 	"github.com/reconform/reconform/providers/dnsdumpster"
 	"github.com/reconform/reconform/providers/file"
 	"github.com/reconform/reconform/providers/hackertarget"
+	"github.com/reconform/reconform/providers/httpprobe"
 	"github.com/reconform/reconform/providers/rdap"
 	"github.com/reconform/reconform/providers/robtex"
 	"github.com/reconform/reconform/providers/securitytrails"
@@ -32,6 +33,7 @@ func Registrations() map[string]providers.Registration {
 		dnsdb.Registration(),
 		crtsh.Registration(),
 		dns.Registration(),
+		httpprobe.Registration(),
 		file.Registration(),
 		rdap.Registration(),
 	}
