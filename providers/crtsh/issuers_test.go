@@ -20,8 +20,8 @@ func TestIssuerOrganisation(t *testing.T) {
 		"C=US, O=DigiCert Inc, OU=www.digicert.com, CN=DigiCert SHA2 High CA": "DigiCert Inc",
 		"CN=Self Signed Root":                                                 "Self Signed Root",
 		`C=GB, O=Evil\, "Ltd"` + "\x1b[31m, CN=x":                             `Evil, "Ltd" [31m`,
-		"":                                                                    "",
-		"C=US":                                                                "",
+		"":     "",
+		"C=US": "",
 	} {
 		if got := IssuerOrganisation(dn); got != want {
 			t.Errorf("IssuerOrganisation(%q) = %q, want %q", dn, got, want)
