@@ -251,7 +251,7 @@ func build(in Input) *model {
 				kept = append(kept, f)
 			}
 		}
-		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope})...)
+		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope, Facts: kept})...)
 	}
 	schema.SortFacts(m.facts)
 	m.shown = shownNames(m.findings, in.Scope)

@@ -187,8 +187,12 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	if derive == nil {
 		derive = analysis.Derive
 	}
-	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: run.Instances})
-	next.Facts = mergeFacts(prev, next, run.Facts, derived)
+	// The facts providers reported, with those of earlier runs that a
+	// failed query could not renew: derived facts (takeover, dangling,
+	// CAA) read them, so a failed RDAP or HTTP query keeps them too.
+	reported := reportedFacts(mergeFacts(prev, next, run.Facts, nil, run.Instances))
+	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: run.Instances, Facts: reported})
+	next.Facts = mergeFacts(prev, next, reported, derived, run.Instances)
 	next.Normalize()
 	return next
 }
@@ -277,11 +281,25 @@ func withDetail(what, reason string) string {
 	return what + ": " + reason
 }
 
+// reportedFacts are the facts of kinds analysis.Derive does not make.
+func reportedFacts(facts []schema.Fact) []schema.Fact {
+	var out []schema.Fact
+	for _, f := range facts {
+		if !analysis.IsDerivedKind(f.Kind) && f.Kind != analysis.KindStillResolves {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // mergeFacts replaces the facts by this run's (reported and derived),
 // keeping a previous fact whose evidence is only unverified findings,
 // unless the new facts already restate it: a fact of the same subject and
-// kind resting on some of the same evidence.
-func mergeFacts(prev, next *State, runFacts, derived []schema.Fact) []schema.Fact {
+// kind resting on some of the same evidence. A previous fact without
+// evidence (a registry's or a web server's answer, an NXDOMAIN) is kept
+// when a query of this run about its subject did not succeed and no new
+// fact of its subject and kind replaces it.
+func mergeFacts(prev, next *State, runFacts, derived []schema.Fact, instances []schema.InstanceResult) []schema.Fact {
 	facts := append(append([]schema.Fact(nil), runFacts...), derived...)
 	have := map[string]bool{}
 	evidence := map[string]map[string]bool{} // subject+kind -> evidence of new facts
@@ -307,8 +325,24 @@ func mergeFacts(prev, next *State, runFacts, derived []schema.Fact) []schema.Fac
 				unverified[next.Findings[i].ID()] = true
 			}
 		}
+		failed := map[string]bool{} // subjects of this run's unsuccessful queries
+		for _, in := range instances {
+			if !in.Status.Succeeded() {
+				failed[in.Query.Subject.Value] = true
+				if d := schema.RegisteredDomain(in.Query.Subject.Value); in.Query.Op == schema.OpRegistration && d != "" {
+					failed[d] = true // rdap answers for the registrable domain
+				}
+			}
+		}
 		for _, f := range prev.Facts {
-			if have[f.ID()] || len(f.Evidence) == 0 {
+			if have[f.ID()] {
+				continue
+			}
+			if len(f.Evidence) == 0 {
+				if failed[f.Subject] && evidence[f.Subject+" "+f.Kind] == nil && !analysis.IsDerivedKind(f.Kind) {
+					have[f.ID()] = true
+					out = append(out, f)
+				}
 				continue
 			}
 			onlyUnverified, restated := true, false
