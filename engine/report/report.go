@@ -113,6 +113,8 @@ type model struct {
 	verified     int      // findings live DNS judged
 	warnings     []string
 	summary      Summary
+	takeover     []TakeoverRow // takeover risks, confirmed first (takeover.go)
+	caa          []schema.Fact // caa_violation facts
 }
 
 // Profile is a domain's technology profile.
@@ -274,6 +276,7 @@ func build(in Input) *model {
 	m.buildShared()
 	m.buildRelated()
 	m.buildVerified()
+	m.buildTakeover()
 	m.buildSummary()
 	return m
 }
