@@ -65,7 +65,7 @@ var Schema = schema.ProviderSchema{
 		{Name: "path", Type: cty.String, Description: "The path asked for.", Default: cty.StringVal("/")},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
-		schema.OpFingerprint: {Active: true, Current: true},
+		schema.OpFingerprint: {Active: true},
 	},
 	DefaultRate:    "2/s",
 	DefaultBudget:  100,
