@@ -119,6 +119,22 @@ func takeoverFacts(ix *index, rep reportedIndex) []schema.Fact {
 	return facts
 }
 
+// ownFacts keeps the facts about names under the scope (all of them
+// without one): a partner's dangling CNAME seen in passive data is not
+// the target's takeover risk, and reporting it would invite testing it.
+func ownFacts(facts []schema.Fact, scope []string) []schema.Fact {
+	if len(scope) == 0 {
+		return facts
+	}
+	out := facts[:0]
+	for _, f := range facts {
+		if inScope(f.Subject, scope) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // followChain follows current CNAMEs from the finding first: the first
 // catalogued service on the way (the target itself first), the IDs of
 // the CNAME findings followed, and every name reached.

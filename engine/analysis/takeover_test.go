@@ -283,3 +283,17 @@ func TestTakeoverKindsAreDerived(t *testing.T) {
 		}
 	}
 }
+
+func TestTakeoverOnlyInScope(t *testing.T) {
+	world := []schema.Finding{
+		cur("old.acme.example", "CNAME", "acme-old.azurewebsites.net"),
+		cur("shop.partner.example", "CNAME", "partner.myshopify.com"),
+	}
+	got := factsOf(Derive(world, Options{Scope: []string{"acme.example"}}), KindTakeoverCandidate)
+	if !cmp.Equal(got, []string{"old.acme.example azure"}) {
+		t.Errorf("candidates %v: want only the in-scope one", got)
+	}
+	if got := factsOf(Derive(world, Options{}), KindTakeoverCandidate); len(got) != 2 {
+		t.Errorf("without a scope every name counts: %v", got)
+	}
+}

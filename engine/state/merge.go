@@ -190,7 +190,7 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	// The facts providers reported, with those of earlier runs that a
 	// failed query could not renew: derived facts (takeover, dangling,
 	// CAA) read them, so a failed RDAP or HTTP query keeps them too.
-	reported := reportedFacts(mergeFacts(prev, next, run.Facts, nil, run.Instances))
+	reported := reportedFacts(run.Facts, mergeFacts(prev, next, run.Facts, nil, run.Instances))
 	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: run.Instances, Facts: reported})
 	next.Facts = mergeFacts(prev, next, reported, derived, run.Instances)
 	next.Normalize()
@@ -281,11 +281,17 @@ func withDetail(what, reason string) string {
 	return what + ": " + reason
 }
 
-// reportedFacts are the facts of kinds analysis.Derive does not make.
-func reportedFacts(facts []schema.Fact) []schema.Fact {
-	var out []schema.Fact
-	for _, f := range facts {
-		if !analysis.IsDerivedKind(f.Kind) && f.Kind != analysis.KindStillResolves {
+// reportedFacts are the run's facts, and those of merged (the run's with
+// the previous facts kept) that are of kinds analysis.Derive does not
+// make: a derived fact kept from before is derived again, not reported.
+func reportedFacts(run, merged []schema.Fact) []schema.Fact {
+	out := append([]schema.Fact(nil), run...)
+	have := map[string]bool{}
+	for _, f := range run {
+		have[f.ID()] = true
+	}
+	for _, f := range merged {
+		if !have[f.ID()] && !analysis.IsDerivedKind(f.Kind) && f.Kind != analysis.KindStillResolves {
 			out = append(out, f)
 		}
 	}
