@@ -278,3 +278,36 @@ func TestTakeoverPassiveEngagement(t *testing.T) {
 		t.Errorf("a passive engagement sent active requests: dns %v, web %v", srv.dns.Queries(), srv.web.seen())
 	}
 }
+
+// TestTakeoverExampleOffline runs examples/takeover as its README says:
+// offline, it finds the three dangling CNAMEs and nothing else.
+func TestTakeoverExampleOffline(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "examples", "takeover")
+	for _, name := range []string{"main.hcl", filepath.Join("data", "pdns.ndjson")} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	environ := []string{"HOME=" + t.TempDir()}
+	if r := runCLI(t, dir, environ, "apply", "-auto-approve"); r.Code == exitError {
+		t.Fatalf("apply: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	want := []string{
+		"assets.contoso.example takeover_candidate aws-s3",
+		"legacy.contoso.example takeover_candidate azure",
+		"support.contoso.example takeover_candidate helpjuice",
+	}
+	if d := cmp.Diff(want, takeoverFacts(t, filepath.Join(dir, "reconform.rfstate"), takeoverKinds...)); d != "" {
+		t.Errorf("takeover facts (-want +got):\n%s", d)
+	}
+	r := runCLI(t, dir, environ, "report")
+	if r.Code != exitOK || !strings.HasPrefix(r.Stdout[strings.Index(r.Stdout, "\n## "):], "\n## Takeover risks") {
+		t.Errorf("the report does not lead with Takeover risks:\n%s", r.Stdout)
+	}
+}
