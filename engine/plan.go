@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -20,8 +21,9 @@ import (
 )
 
 // PlanFormatVersion is the version of the saved plan format WritePlan
-// writes and ReadPlan accepts.
-const PlanFormatVersion = 1
+// writes and ReadPlan accepts. Version 2 records the state the plan was
+// made against (lineage and serial), its ID and its -target addresses.
+const PlanFormatVersion = 2
 
 // DefaultMaxDepth bounds pivots when neither the pivot nor the engagement
 // sets max_depth.
@@ -46,6 +48,14 @@ type PlanOptions struct {
 	Now time.Time
 	// Parallelism is used for the wall-time estimate (default 10).
 	Parallelism int
+	// Targets, when set, restrict the plan to the blocks they select and
+	// the blocks those read (-target).
+	Targets []schema.TargetAddr
+	// StateLineage and StateSerial are the state the plan is made
+	// against (empty and 0 when there is none yet); a saved plan is
+	// refused once the state moved on.
+	StateLineage string
+	StateSerial  uint64
 }
 
 // Instance is one planned query instance.
@@ -127,8 +137,18 @@ type PlanScope struct {
 type Plan struct {
 	FormatVersion int    `json:"format_version"`
 	Version       string `json:"reconform_version"`
-	ConfigHash    string `json:"config_hash"`
-	Engagement    string `json:"engagement"`
+	// ID identifies the plan; the state records the ID of the saved plan
+	// it last applied, so a plan is never applied twice.
+	ID         string `json:"id"`
+	ConfigHash string `json:"config_hash"`
+	Engagement string `json:"engagement"`
+	// StateLineage and StateSerial are the state the plan was made
+	// against: apply refuses the plan when the state is another or moved
+	// on since.
+	StateLineage string `json:"state_lineage,omitempty"`
+	StateSerial  uint64 `json:"state_serial"`
+	// Targets are the -target addresses the plan was restricted to.
+	Targets []string `json:"targets,omitempty"`
 	// ConfigDir is the engagement folder the plan was made from, so
 	// `apply PLANFILE` can load it again from anywhere.
 	ConfigDir   string    `json:"config_dir,omitempty"`
@@ -377,9 +397,16 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
+	g, diags = restrictGraph(cfg, g, opts.Targets, diags)
+	if diags.HasErrors() {
+		return nil, diags
+	}
 	p := &Plan{
 		FormatVersion: PlanFormatVersion,
 		Version:       version.Version,
+		ID:            uuid.NewString(),
+		StateLineage:  opts.StateLineage,
+		StateSerial:   opts.StateSerial,
 		ConfigHash:    cfg.Hash,
 		Engagement:    cfg.Engagement.Name,
 		ConfigDir:     cfg.Dir,
@@ -388,6 +415,9 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		MaxDepth:      cfg.Engagement.MaxDepth,
 		Scope:         scopeOf(cfg.Scope),
 		Variables:     variablesOf(cfg),
+	}
+	for _, t := range opts.Targets {
+		p.Targets = append(p.Targets, t.String())
 	}
 	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
 	for _, fs := range opts.Previous {
@@ -408,8 +438,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Planning interrupted"})
 		}
 		bp := BlockPlan{Address: addr, DependsOn: g.Deps[addr], Recursive: g.Recursive[addr] || g.Groups[addr] != nil}
-		if name, ok := strings.CutPrefix(addr, "query."); ok {
-			q := cfg.Queries[name]
+		if q := cfg.Queries[addr]; q != nil {
 			bp.Providers, bp.Op = q.Providers, q.Op
 			subjects, known, d := cfg.EvalSubjects(q, nil)
 			diags = append(diags, d...)
@@ -458,8 +487,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 			p.Blocks = append(p.Blocks, bp)
 			continue
 		}
-		name := strings.TrimPrefix(addr, "pivot.")
-		pv := cfg.Pivots[name]
+		pv := cfg.Pivots[addr]
 		bp.Providers, bp.Op = pv.Providers, pv.Op
 		bp.KnownAfterApply = true
 		bp.MaxDepth = pivotMaxDepth(cfg, pv)
@@ -531,6 +559,80 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		}
 	}
 	return p, diags
+}
+
+// restrictGraph keeps only the blocks targets select and, transitively,
+// the blocks whose findings those read (a module instance selects every
+// block in it). No targets: the whole graph. A target that selects
+// nothing is an error: a typo must not plan an empty run.
+func restrictGraph(cfg *schema.Config, g *Graph, targets []schema.TargetAddr, diags hcl.Diagnostics) (*Graph, hcl.Diagnostics) {
+	if len(targets) == 0 {
+		return g, diags
+	}
+	keep := map[string]bool{}
+	var visit func(addr string)
+	visit = func(addr string) {
+		if keep[addr] {
+			return
+		}
+		keep[addr] = true
+		for _, d := range g.Deps[addr] {
+			visit(d)
+		}
+		for _, m := range g.Groups[addr] {
+			visit(m)
+		}
+	}
+	for _, t := range targets {
+		if t.Block != nil && t.Block.Kind == schema.KindTarget {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Invalid -target address",
+				Detail: fmt.Sprintf("-target=%s names a target block, which sends no query itself. Target the query or module that uses it.", t),
+			})
+			continue
+		}
+		matched := false
+		for _, addr := range g.Nodes {
+			b, err := schema.ParseBlockAddr(addr)
+			if err == nil && t.Matches(b) {
+				matched = true
+				visit(addr)
+			}
+		}
+		if !matched {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "No block matches -target",
+				Detail: fmt.Sprintf("-target=%s selects no query or pivot of this engagement.%s", t, targetHint(t, g.Nodes)),
+			})
+		}
+	}
+	out := &Graph{Deps: map[string][]string{}, Recursive: map[string]bool{}, Groups: map[string][]string{}}
+	for _, addr := range g.Nodes {
+		if !keep[addr] {
+			continue
+		}
+		out.Nodes = append(out.Nodes, addr)
+		out.Deps[addr] = g.Deps[addr]
+		out.Recursive[addr] = g.Recursive[addr]
+		if grp := g.Groups[addr]; grp != nil {
+			out.Groups[addr] = grp
+		}
+	}
+	return out, diags
+}
+
+// targetHint lists a few block addresses for a -target that matched none.
+func targetHint(t schema.TargetAddr, nodes []string) string {
+	if len(nodes) == 0 {
+		return ""
+	}
+	shown := nodes
+	more := ""
+	if len(shown) > 6 {
+		more = fmt.Sprintf(" and %d more", len(shown)-6)
+		shown = shown[:6]
+	}
+	return fmt.Sprintf(" The blocks are %s%s (reconform plan lists them).", strings.Join(shown, ", "), more)
 }
 
 func contains(list []string, s string) bool {

@@ -96,9 +96,12 @@ func (s InstanceStatus) Succeeded() bool { return s == StatusOK || s == StatusCa
 
 // InstanceResult is one query instance as it ended in a run.
 type InstanceResult struct {
-	Query    Query          `json:"query"`
-	Key      string         `json:"key"`
-	Block    string         `json:"block"` // "query.history" or "pivot.expand"
+	Query Query  `json:"query"`
+	Key   string `json:"key"`
+	Block string `json:"block"` // "query.history" or "pivot.expand"
+	// Blocks are every block that asked for the instance, Block first;
+	// an instance several blocks ask for runs once and serves them all.
+	Blocks   []string       `json:"blocks,omitempty"`
 	Depth    int            `json:"depth"`
 	Active   bool           `json:"active,omitempty"`
 	Status   InstanceStatus `json:"status"`

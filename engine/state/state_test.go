@@ -592,6 +592,7 @@ func FuzzReadState(f *testing.F) {
 	f.Add([]byte(`{"format_version": 1, "findings": [{"name":"a","type":"A","value":"1","currency":"current"},{"name":"a","type":"A","value":"1","currency":"current"}]}`))
 	f.Add([]byte(`{"format_version": 1, "findings": null, "x": [[[{}]]]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"format_version": 1, "outputs": [{"name": "o", "type": ["map", "string"], "value": {"k": "v\u00e9", "n": [1e3, -0.5, true, null]}}], "findings": [{"name":"a","type":"A","value":"1","currency":"current","blocks":["query.x","module.m[\"k\"].query.y"]}], "run": {"plan": "p", "targets": ["query.x"]}}`))
 	f.Add([]byte(`{"findings":[{"value":"a\u00e9\ud83d\ude00\ud800x\"\\\/\b\f\n\r\t","name":"n","type":"TXT","currency":"historical","count":-0,"first_seen":null}],"format_version":1e0}`))
 	f.Add([]byte(`{"format_version": 1, "run": {"instances": {"ok": 2}, "requests": null, "started_at": "2026-01-02T03:04:05.123456789+02:00"}, "instances": [{"query": {"params": {"a": "b"}, "subject": {"kind": "ip", "value": "1.2.3.4"}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
