@@ -959,6 +959,8 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 		w.warn(fmt.Sprintf("%s: dropped %d records whose name or type is not printable text (first name: %s) from %s", st.Query.Provider, dropped, firstDropped, st.Key))
 	}
 	st.ids = ids
+	// Our names' CNAMEs lead passive resolutions queries to the targets.
+	w.adm.noteCNAMEs(ans.Findings)
 	w.attribute(st, st.blocks)
 }
 

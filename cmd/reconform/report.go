@@ -220,12 +220,15 @@ func normalizeFindings(s *state.State) bool {
 // rederive replaces the derived facts of the state with those derived
 // with opts, keeping the facts providers reported.
 func rederive(facts []schema.Fact, findings []schema.Finding, opts analysis.Options) []schema.Fact {
-	out := analysis.Derive(findings, opts)
+	var kept []schema.Fact
 	for _, f := range facts {
 		if !analysis.IsDerivedKind(f.Kind) {
-			out = append(out, f)
+			kept = append(kept, f)
 		}
 	}
+	// Takeover, dangling and CAA facts rest on the reported ones.
+	opts.Facts = kept
+	out := append(analysis.Derive(findings, opts), kept...)
 	schema.SortFacts(out)
 	return out
 }

@@ -69,6 +69,9 @@ func (m *model) markdown(w io.Writer) error {
 	o.printf("# %s\n\n", title)
 	o.printf("State serial %d, last run finished %s; report generated %s.\n\n", m.in.Serial, stamp(m.in.RunFinished), stamp(m.in.GeneratedAt))
 
+	// Takeover risks lead the report: they are what to act on first.
+	m.markdownTakeover(o)
+
 	s := m.summary
 	o.printf("## Summary\n\n")
 	o.printf("| | |\n|---|---|\n")

@@ -123,6 +123,8 @@ type model struct {
 	warnings     []string
 	attention    attention
 	summary      Summary
+	takeover     []TakeoverRow // takeover risks, confirmed first (takeover.go)
+	caa          []schema.Fact // caa_violation facts
 }
 
 // Profile is a domain's technology profile.
@@ -261,7 +263,7 @@ func build(in Input) *model {
 				kept = append(kept, f)
 			}
 		}
-		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope})...)
+		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope, Facts: kept})...)
 	}
 	schema.SortFacts(m.facts)
 	m.shown = shownNames(m.findings, in.Scope)
@@ -284,6 +286,7 @@ func build(in Input) *model {
 	m.buildShared()
 	m.buildRelated()
 	m.buildVerified()
+	m.buildTakeover()
 	m.buildSummary()
 	return m
 }

@@ -27,6 +27,9 @@
 // falls back to its entry_timestamp. Count is the number of distinct
 // certificates.
 //
+// Each name's certificate issuers are facts too (cert_issuer,
+// cert_issuer_past: IssuerFacts).
+//
 // crt.sh is often overloaded: 502/503/504 and HTML error pages served
 // with status 200 are retried; a cut-off JSON array is retried too.
 package crtsh
@@ -131,7 +134,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	for i := range findings {
 		findings[i].Sources = []string{p.cfg.Address}
 	}
-	return providers.Answer{Findings: findings, Requests: 1, Warnings: warnings}, nil
+	// Certificate intelligence (issuers.go): who issues the names' certificates.
+	facts := IssuerFacts(q.Subject.Value, resp.Body, p.now())
+	return providers.Answer{Findings: findings, Facts: facts, Requests: 1, Warnings: warnings}, nil
 }
 
 // classify catches crt.sh's habits: an HTML page with status 200 when
