@@ -51,6 +51,10 @@ type stateSession struct {
 	// Set by Commit: the drift it found and the serial it left.
 	drift  *diff.Result
 	serial uint64
+	// next is the state Commit wrote; outputErrors is set when an output
+	// could not be evaluated.
+	next         *state.State
+	outputErrors bool
 }
 
 // openState opens the engagement's backend, locks the state and reads the
@@ -82,14 +86,7 @@ func (s *stateSession) PreviousFindings() map[string][]schema.Finding {
 	if s.prev == nil {
 		return nil
 	}
-	out := map[string][]schema.Finding{}
-	for i := range s.prev.Findings {
-		f := &s.prev.Findings[i]
-		sf := f.Finding
-		sf.Current = f.IsCurrent()
-		out[f.Block] = append(out[f.Block], sf)
-	}
-	return out
+	return s.prev.FindingsByBlock()
 }
 
 // deriveFacts replaces analysis.Derive when set (tests pin the facts so
@@ -131,6 +128,8 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 	if next.Engagement == "" {
 		next.Engagement = s.cfg.Engagement.Name
 	}
+	s.setOutputs(next)
+	s.next = next
 	where := displayPath(s.env, s.b.Location())
 	res, err := s.sess.Commit(ctx, backend.Commit{State: next})
 	if err != nil {

@@ -69,6 +69,10 @@ func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []strin
 // jsonb is a JSON document for a jsonb column (nil: NULL).
 type jsonb []byte
 
+// jsonText is a JSON document for a json column, kept as written (nil:
+// NULL).
+type jsonText []byte
+
 var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 
 // pgEpoch is 2000-01-01, where timestamptz counts from, in Unix
@@ -111,6 +115,11 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case string:
 		return append(appendLen(b, len(x)), x...), nil
 	case []byte:
+		if x == nil {
+			return appendLen(b, -1), nil
+		}
+		return append(appendLen(b, len(x)), x...), nil
+	case jsonText:
 		if x == nil {
 			return appendLen(b, -1), nil
 		}

@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -53,7 +56,13 @@ func richState(n int, drift int) *state.State {
 	s := state.New("acme")
 	s.ConfigHash = "abc123"
 	s.Run = state.RunSummary{StartedAt: t0, FinishedAt: t0.Add(time.Second + 7), Instances: map[schema.InstanceStatus]int{"ok": 2, "failed": 1},
-		Requests: map[string]int{"securitytrails": 3}, Findings: n, Warnings: []string{"w1", "a warning with \u00e9"}}
+		Requests: map[string]int{"securitytrails": 3}, Findings: n, Warnings: []string{"w1", "a warning with \u00e9"},
+		Targets: []string{"query.history"}, Plan: "plan-123"}
+	s.Outputs = []state.Output{
+		{Name: "hosts", Description: "every host", Type: []byte(`["list","string"]`), Value: []byte(`["a.acme.example", "b.acme.example"]`)},
+		{Name: "obj", Type: []byte(`["object",{"z":"number","a":"string"}]`), Value: []byte(`{"z": 1, "a": "x"}`)},
+		{Name: "key", Secret: true, Sensitive: true},
+	}
 	for i := 0; i < n; i++ {
 		value := "192.0.2." + strconv.Itoa(i%250)
 		if i < drift {
@@ -63,6 +72,9 @@ func richState(n int, drift int) *state.State {
 			Block: "query.history", Instances: []string{"securitytrails resolutions acme.example"}}
 		f.Sources = []string{"securitytrails"}
 		f.FirstSeen, f.LastSeen, f.Count = t0.Add(-time.Hour*24*30), t0.Add(time.Duration(i)), int64(i)
+		if i%11 == 0 {
+			f.Blocks = []string{"query.history", "module.web[\"a\"].query.hosts"}
+		}
 		if i%7 == 0 {
 			f.Unverified, f.UnverifiedSince, f.Currency = "query failed: 503", t0.Add(time.Nanosecond*time.Duration(i)), state.Historical
 		}
@@ -78,7 +90,7 @@ func richState(n int, drift int) *state.State {
 	s.Instances = []schema.InstanceResult{
 		{Key: "securitytrails resolutions acme.example", Block: "query.history", Status: "ok", Requests: 3, Findings: n,
 			Query: schema.Query{Provider: "securitytrails", Op: "resolutions", Subject: schema.Subject{Kind: "domain", Value: "acme.example"}, RRTypes: []string{"A", "MX"}, Params: map[string]string{"page": "2", "odd": "x\x00y"}}},
-		{Key: "crtsh subdomains acme.example", Block: "query.hosts", Status: "failed", Reason: "HTTP 503 \xfe", Depth: 1,
+		{Key: "crtsh subdomains acme.example", Block: "query.hosts", Blocks: []string{"query.hosts", "pivot.more"}, Status: "failed", Reason: "HTTP 503 \xfe", Depth: 1,
 			Query: schema.Query{Provider: "crtsh", Op: "subdomains", Subject: schema.Subject{Kind: "domain", Value: "acme.example"}, Params: map[string]string{}}},
 	}
 	s.Facts = []schema.Fact{
@@ -611,4 +623,30 @@ func TestLeastPrivilegeRole(t *testing.T) {
 		cx2.Exec(context.Background(), "DROP SCHEMA reconform CASCADE")
 		cx2.Close(context.Background())
 	})
+}
+
+// TestEveryStateFieldIsStored fails when a state type gains a field: the
+// pg backend must store it (rows.go, a migration) or the JSON it gives
+// back would lose it. Update the lists once it does.
+func TestEveryStateFieldIsStored(t *testing.T) {
+	for typ, known := range map[reflect.Type][]string{
+		reflect.TypeOf(state.State{}):           {"FormatVersion", "Serial", "Lineage", "Engagement", "ConfigHash", "Run", "Instances", "Findings", "Facts", "Outputs", "disk"},
+		reflect.TypeOf(state.RunSummary{}):      {"StartedAt", "FinishedAt", "Interrupted", "Instances", "Requests", "Findings", "Warnings", "Targets", "Plan"},
+		reflect.TypeOf(state.Finding{}):         {"Finding", "Instances", "Block", "Blocks", "Currency", "Unverified", "UnverifiedSince"},
+		reflect.TypeOf(schema.Finding{}):        {"Name", "Type", "Value", "FirstSeen", "LastSeen", "Count", "Sources", "Current", "Active", "Query", "Depth"},
+		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "FindingIDs"},
+		reflect.TypeOf(schema.Query{}):          {"Provider", "Op", "Subject", "RRTypes", "Params"},
+		reflect.TypeOf(schema.Fact{}):           {"Subject", "Kind", "Value", "Evidence"},
+		reflect.TypeOf(state.Output{}):          {"Name", "Description", "Sensitive", "Secret", "Value", "Type"},
+	} {
+		var got []string
+		for i := 0; i < typ.NumField(); i++ {
+			got = append(got, typ.Field(i).Name)
+		}
+		sort.Strings(got)
+		sort.Strings(known)
+		if !slices.Equal(got, known) {
+			t.Errorf("%s has fields %v; the pg backend stores %v", typ, got, known)
+		}
+	}
 }

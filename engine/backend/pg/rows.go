@@ -87,12 +87,12 @@ func fromGob(data []byte, v any) error { return gob.NewDecoder(bytes.NewReader(d
 func rowID(rev int64, i int) int64 { return rev<<32 | int64(i) }
 
 var findingColumns = []string{"id", "engagement_id", "rev", "name", "type", "value", "currency", "first_seen", "first_seen_ns", "last_seen", "last_seen_ns",
-	"count", "sources", "instances", "block", "query", "depth", "active", "unverified", "unverified_since", "unverified_since_ns", "exact"}
+	"count", "sources", "instances", "block", "blocks", "query", "depth", "active", "unverified", "unverified_since", "unverified_since_ns", "exact"}
 
 // appendFindingRow appends f as a binary COPY tuple of findingColumns.
 func appendFindingRow(b []byte, id, eng, rev int64, f *state.Finding) []byte {
 	var exact []byte
-	if !allStorable([]string{f.Name, f.Type, f.Value, string(f.Currency), f.Block, f.Query, f.Unverified}, f.Sources, f.Instances) {
+	if !allStorable([]string{f.Name, f.Type, f.Value, string(f.Currency), f.Block, f.Query, f.Unverified}, f.Sources, f.Instances, f.Blocks) {
 		exact = gobOf(f)
 	}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(findingColumns)))
@@ -109,6 +109,7 @@ func appendFindingRow(b []byte, id, eng, rev int64, f *state.Finding) []byte {
 	b, _ = appendValue(b, readables(f.Sources))
 	b, _ = appendValue(b, readables(f.Instances))
 	b = appendText(b, readable(f.Block))
+	b, _ = appendValue(b, readables(extraBlocks(f.Block, f.Blocks)))
 	b = appendText(b, readable(f.Query))
 	b = appendInt8(b, int64(f.Depth))
 	b, _ = appendValue(b, f.Active)
@@ -119,18 +120,18 @@ func appendFindingRow(b []byte, id, eng, rev int64, f *state.Finding) []byte {
 }
 
 const findingSelect = `f.id, f.name, f.type, f.value, f.currency, f.first_seen, f.first_seen_ns, f.last_seen, f.last_seen_ns,
-	f.count, f.sources, f.instances, f.block, f.query, f.depth, f.active, f.unverified, f.unverified_since, f.unverified_since_ns, f.exact`
+	f.count, f.sources, f.instances, f.block, f.blocks, f.query, f.depth, f.active, f.unverified, f.unverified_since, f.unverified_since_ns, f.exact`
 
 // decodeFinding decodes a findingSelect row read in binary; in interns
 // the strings findings share (types, sources, blocks).
 func decodeFinding(v [][]byte, f *state.Finding, in func([]byte) string) (int64, error) {
-	if len(v) != 20 {
+	if len(v) != 21 {
 		return 0, fmt.Errorf("%d columns", len(v))
 	}
 	id := decInt8(v[0])
-	if v[19] != nil {
+	if v[20] != nil {
 		*f = state.Finding{}
-		return id, fromGob(v[19], f)
+		return id, fromGob(v[20], f)
 	}
 	var err error
 	f.Name, f.Type, f.Value, f.Currency = string(v[1]), in(v[2]), string(v[3]), state.Currency(in(v[4]))
@@ -142,10 +143,14 @@ func decodeFinding(v [][]byte, f *state.Finding, in func([]byte) string) (int64,
 	if f.Instances, err = decTextArray(v[11], in); err != nil {
 		return 0, err
 	}
-	f.Block, f.Query, f.Depth = in(v[12]), in(v[13]), int(decInt8(v[14]))
-	f.Active = len(v[15]) == 1 && v[15][0] == 1
-	f.Unverified = in(v[16])
-	f.UnverifiedSince = decTS(v[17], v[18])
+	f.Block = in(v[12])
+	if f.Blocks, err = decTextArray(v[13], in); err != nil {
+		return 0, err
+	}
+	f.Query, f.Depth = in(v[14]), int(decInt8(v[15]))
+	f.Active = len(v[16]) == 1 && v[16][0] == 1
+	f.Unverified = in(v[17])
+	f.UnverifiedSince = decTS(v[18], v[19])
 	f.Current = f.Currency == state.Current
 	return id, nil
 }
@@ -156,7 +161,16 @@ func sameFinding(a, b *state.Finding) bool {
 		a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen) && a.Count == b.Count &&
 		slices.Equal(a.Sources, b.Sources) && slices.Equal(a.Instances, b.Instances) && a.Block == b.Block &&
 		a.Query == b.Query && a.Depth == b.Depth && a.Active == b.Active && a.Unverified == b.Unverified &&
-		a.UnverifiedSince.Equal(b.UnverifiedSince)
+		a.UnverifiedSince.Equal(b.UnverifiedSince) && slices.Equal(extraBlocks(a.Block, a.Blocks), extraBlocks(b.Block, b.Blocks))
+}
+
+// extraBlocks is what the state file keeps of a block list: nothing when
+// it is just the one block (engine/state writes it so).
+func extraBlocks(block string, blocks []string) []string {
+	if len(blocks) == 0 || len(blocks) == 1 && blocks[0] == block {
+		return nil
+	}
+	return blocks
 }
 
 var factColumns = []string{"id", "engagement_id", "rev", "subject", "kind", "value", "evidence", "exact"}
@@ -189,7 +203,7 @@ func factKey(f *schema.Fact) string {
 	return f.Subject + "\x00" + f.Kind + "\x00" + f.Value + "\x00" + strings.Join(f.Evidence, "\x00")
 }
 
-var instanceColumns = []string{"id", "engagement_id", "rev", "key", "block", "depth", "active", "status", "reason", "requests", "findings",
+var instanceColumns = []string{"id", "engagement_id", "rev", "key", "block", "blocks", "depth", "active", "status", "reason", "requests", "findings",
 	"provider", "op", "subject_kind", "subject_value", "rrtypes", "params", "exact"}
 
 func instanceRow(id, eng, rev int64, in *schema.InstanceResult) []any {
@@ -199,7 +213,7 @@ func instanceRow(id, eng, rev int64, in *schema.InstanceResult) []any {
 		params = append(params, k, v)
 	}
 	var exact []byte
-	if !allStorable([]string{in.Key, in.Block, string(in.Status), in.Reason, q.Provider, string(q.Op), string(q.Subject.Kind), q.Subject.Value}, q.RRTypes, params) {
+	if !allStorable([]string{in.Key, in.Block, string(in.Status), in.Reason, q.Provider, string(q.Op), string(q.Subject.Kind), q.Subject.Value}, q.RRTypes, params, in.Blocks) {
 		c := *in
 		c.FindingIDs = nil
 		exact = gobOf(&c)
@@ -212,12 +226,12 @@ func instanceRow(id, eng, rev int64, in *schema.InstanceResult) []any {
 		}
 		pj, _ = json.Marshal(p)
 	}
-	return []any{id, eng, rev, readable(in.Key), readable(in.Block), int64(in.Depth), in.Active, readable(string(in.Status)), readable(in.Reason),
+	return []any{id, eng, rev, readable(in.Key), readable(in.Block), readables(extraBlocks(in.Block, in.Blocks)), int64(in.Depth), in.Active, readable(string(in.Status)), readable(in.Reason),
 		int64(in.Requests), int64(in.Findings), readable(q.Provider), readable(string(q.Op)), readable(string(q.Subject.Kind)), readable(q.Subject.Value),
 		readables(q.RRTypes), pj, exact}
 }
 
-const instanceSelect = `i.id, i.key, i.block, i.depth, i.active, i.status, i.reason, i.requests, i.findings,
+const instanceSelect = `i.id, i.key, i.block, i.blocks, i.depth, i.active, i.status, i.reason, i.requests, i.findings,
 	i.provider, i.op, i.subject_kind, i.subject_value, i.rrtypes, i.params, i.exact`
 
 func scanInstance(row interface{ Scan(...any) error }, in *schema.InstanceResult) (int64, error) {
@@ -228,7 +242,7 @@ func scanInstance(row interface{ Scan(...any) error }, in *schema.InstanceResult
 		params                    []byte
 		exact                     []byte
 	)
-	if err := row.Scan(&id, &in.Key, &in.Block, &depth, &in.Active, &status, &in.Reason, &requests, &findings,
+	if err := row.Scan(&id, &in.Key, &in.Block, &in.Blocks, &depth, &in.Active, &status, &in.Reason, &requests, &findings,
 		&in.Query.Provider, &op, &kind, &in.Query.Subject.Value, &in.Query.RRTypes, &params, &exact); err != nil {
 		return 0, err
 	}
@@ -249,7 +263,7 @@ func scanInstance(row interface{ Scan(...any) error }, in *schema.InstanceResult
 // sameInstance compares everything the state file keeps of an instance.
 func sameInstance(a, b *schema.InstanceResult) bool {
 	qa, qb := &a.Query, &b.Query
-	if a.Key != b.Key || a.Block != b.Block || a.Depth != b.Depth || a.Active != b.Active || a.Status != b.Status ||
+	if a.Key != b.Key || a.Block != b.Block || !slices.Equal(extraBlocks(a.Block, a.Blocks), extraBlocks(b.Block, b.Blocks)) || a.Depth != b.Depth || a.Active != b.Active || a.Status != b.Status ||
 		a.Reason != b.Reason || a.Requests != b.Requests || a.Findings != b.Findings || qa.Provider != qb.Provider ||
 		qa.Op != qb.Op || qa.Subject != qb.Subject || !slices.Equal(qa.RRTypes, qb.RRTypes) || len(qa.Params) != len(qb.Params) {
 		return false
@@ -270,10 +284,49 @@ type top struct {
 	Engagement    string
 	ConfigHash    string
 	Run           state.RunSummary
+	Outputs       []state.Output
 }
 
 func topOf(s *state.State) top {
-	return top{Serial: s.Serial, Lineage: s.Lineage, FormatVersion: s.FormatVersion, Engagement: s.Engagement, ConfigHash: s.ConfigHash, Run: s.Run}
+	return top{Serial: s.Serial, Lineage: s.Lineage, FormatVersion: s.FormatVersion, Engagement: s.Engagement, ConfigHash: s.ConfigHash, Run: s.Run, Outputs: s.Outputs}
+}
+
+// outputJSON is an output in the runs row's outputs column (json, which
+// keeps the text as it was given: the values come back byte for byte).
+type outputJSON struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Sensitive   bool            `json:"sensitive,omitempty"`
+	Secret      bool            `json:"secret,omitempty"`
+	Type        json.RawMessage `json:"type,omitempty"`
+	Value       json.RawMessage `json:"value,omitempty"`
+}
+
+func outputsJSON(outs []state.Output) jsonText {
+	if len(outs) == 0 {
+		return nil
+	}
+	l := make([]outputJSON, len(outs))
+	for i, o := range outs {
+		l[i] = outputJSON{Name: o.Name, Description: o.Description, Sensitive: o.Sensitive, Secret: o.Secret, Type: o.Type, Value: o.Value}
+	}
+	b, _ := json.Marshal(l)
+	return b
+}
+
+func fromOutputsJSON(b []byte) ([]state.Output, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var l []outputJSON
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, err
+	}
+	out := make([]state.Output, len(l))
+	for i, o := range l {
+		out[i] = state.Output{Name: o.Name, Description: o.Description, Sensitive: o.Sensitive, Secret: o.Secret, Type: o.Type, Value: o.Value}
+	}
+	return out, nil
 }
 
 // key is what the state file writes of the top (for "unchanged").
@@ -311,7 +364,7 @@ func tsKey(t time.Time) string {
 }
 
 var runColumns = []string{"engagement_id", "rev", "serial", "lineage", "format_version", "engagement", "config_hash", "started_at", "started_at_ns",
-	"finished_at", "finished_at_ns", "interrupted", "instances_by_status", "requests", "findings_reported", "state_findings", "warnings", "exact", "committed_by"}
+	"finished_at", "finished_at_ns", "interrupted", "instances_by_status", "requests", "findings_reported", "state_findings", "warnings", "targets", "plan", "outputs", "exact", "committed_by"}
 
 func runRow(eng, rev int64, t top, findings int, by string) []any {
 	r := t.Run
@@ -322,9 +375,16 @@ func runRow(eng, rev int64, t top, findings int, by string) []any {
 	for k := range r.Requests {
 		keys = append(keys, k)
 	}
+	for _, o := range t.Outputs {
+		keys = append(keys, o.Name, o.Description, string(o.Type), string(o.Value))
+	}
 	var exact []byte
-	if !allStorable(keys, r.Warnings) {
+	if !allStorable(keys, r.Warnings, r.Targets, []string{r.Plan}) {
 		exact = gobOf(&t)
+	}
+	outs := outputsJSON(t.Outputs)
+	if exact != nil {
+		outs = nil // the exact copy has them; json text may not hold them
 	}
 	inst := map[string]int{}
 	for k, v := range r.Instances {
@@ -339,22 +399,22 @@ func runRow(eng, rev int64, t top, findings int, by string) []any {
 	started, startedNS := ts(r.StartedAt)
 	finished, finishedNS := ts(r.FinishedAt)
 	return []any{eng, rev, int64(t.Serial), readable(t.Lineage), t.FormatVersion, readable(t.Engagement), readable(t.ConfigHash), started, startedNS,
-		finished, finishedNS, r.Interrupted, jsonb(ij), jsonb(rj), int64(r.Findings), int64(findings), readables(r.Warnings), exact, readable(by)}
+		finished, finishedNS, r.Interrupted, jsonb(ij), jsonb(rj), int64(r.Findings), int64(findings), readables(r.Warnings), readables(r.Targets), readable(r.Plan), outs, exact, readable(by)}
 }
 
 const runSelect = `serial, lineage, format_version, engagement, config_hash, started_at, started_at_ns, finished_at, finished_at_ns,
-	interrupted, instances_by_status, requests, findings_reported, warnings, exact, state_findings`
+	interrupted, instances_by_status, requests, findings_reported, warnings, exact, state_findings, targets, plan, outputs`
 
 func scanRun(row interface{ Scan(...any) error }, s *state.State, stateFindings *int64) error {
 	var (
 		serial, findings  int64
 		started, finished *time.Time
 		sNS, fNS          int16
-		inst, req         []byte
+		inst, req, outs   []byte
 		exact             []byte
 	)
 	if err := row.Scan(&serial, &s.Lineage, &s.FormatVersion, &s.Engagement, &s.ConfigHash, &started, &sNS, &finished, &fNS,
-		&s.Run.Interrupted, &inst, &req, &findings, &s.Run.Warnings, &exact, stateFindings); err != nil {
+		&s.Run.Interrupted, &inst, &req, &findings, &s.Run.Warnings, &exact, stateFindings, &s.Run.Targets, &s.Run.Plan, &outs); err != nil {
 		return err
 	}
 	if exact != nil {
@@ -363,7 +423,12 @@ func scanRun(row interface{ Scan(...any) error }, s *state.State, stateFindings 
 			return err
 		}
 		s.Serial, s.Lineage, s.FormatVersion, s.Engagement, s.ConfigHash, s.Run = t.Serial, t.Lineage, t.FormatVersion, t.Engagement, t.ConfigHash, t.Run
+		s.Outputs = t.Outputs
 		return nil
+	}
+	var err error
+	if s.Outputs, err = fromOutputsJSON(outs); err != nil {
+		return err
 	}
 	s.Serial = uint64(serial)
 	s.Run.StartedAt, s.Run.FinishedAt = fromTS(started, sNS), fromTS(finished, fNS)

@@ -34,6 +34,9 @@ CREATE TABLE {{schema}}.runs (
     findings_reported  bigint NOT NULL DEFAULT 0,
     state_findings     bigint NOT NULL DEFAULT 0,
     warnings           text[],
+    targets            text[],
+    plan               text NOT NULL DEFAULT '',
+    outputs            json,
     exact              bytea,
     committed_at       timestamptz NOT NULL DEFAULT now(),
     committed_by       text NOT NULL DEFAULT '',
@@ -64,6 +67,7 @@ CREATE TABLE {{schema}}.findings (
     sources             text[],
     instances           text[],
     block               text NOT NULL DEFAULT '',
+    blocks              text[],
     query               text NOT NULL DEFAULT '',
     depth               bigint NOT NULL DEFAULT 0,
     active              boolean NOT NULL DEFAULT false,
@@ -106,6 +110,7 @@ CREATE TABLE {{schema}}.instances (
     rev           bigint NOT NULL,
     key           text NOT NULL,
     block         text NOT NULL DEFAULT '',
+    blocks        text[],
     depth         bigint NOT NULL DEFAULT 0,
     active        boolean NOT NULL DEFAULT false,
     status        text NOT NULL,
@@ -159,14 +164,15 @@ CREATE TABLE {{schema}}.answer_cache (
 CREATE VIEW {{schema}}.current_runs AS
 SELECT e.name AS engagement_name, r.serial, r.lineage, r.config_hash,
        r.started_at, r.finished_at, r.interrupted, r.instances_by_status,
-       r.requests, r.findings_reported, r.warnings, r.committed_at, r.committed_by
+       r.requests, r.findings_reported, r.state_findings, r.warnings, r.targets,
+       r.plan, r.outputs, r.committed_at, r.committed_by
 FROM {{schema}}.engagements e
 JOIN {{schema}}.runs r ON r.engagement_id = e.id AND r.rev = e.rev;
 
 CREATE VIEW {{schema}}.current_findings AS
 SELECT e.name AS engagement_name, f.name, f.type, f.value, f.currency,
        f.currency = 'current' AS current, f.first_seen, f.last_seen, f.count,
-       f.sources, f.instances, f.block, f.query, f.depth, f.active,
+       f.sources, f.instances, f.block, COALESCE(f.blocks, ARRAY[f.block]) AS blocks, f.query, f.depth, f.active,
        NULLIF(f.unverified, '') AS unverified, f.unverified_since,
        f.rev AS since_rev
 FROM {{schema}}.engagements e
@@ -182,10 +188,20 @@ WHERE NOT EXISTS (SELECT 1 FROM {{schema}}.fact_ends x
                   WHERE x.engagement_id = e.id AND x.fact_id = f.id AND x.rev <= e.rev);
 
 CREATE VIEW {{schema}}.current_instances AS
-SELECT e.name AS engagement_name, i.key, i.block, i.depth, i.active, i.status,
+SELECT e.name AS engagement_name, i.key, i.block, COALESCE(i.blocks, ARRAY[i.block]) AS blocks, i.depth, i.active, i.status,
        NULLIF(i.reason, '') AS reason, i.requests, i.findings, i.provider, i.op,
        i.subject_kind, i.subject_value, i.rrtypes, i.params, i.rev AS since_rev
 FROM {{schema}}.engagements e
 JOIN {{schema}}.instances i ON i.engagement_id = e.id AND i.rev <= e.rev
 WHERE NOT EXISTS (SELECT 1 FROM {{schema}}.instance_ends x
                   WHERE x.engagement_id = e.id AND x.instance_id = i.id AND x.rev <= e.rev);
+
+-- Every engagement's outputs after its last run (a secret output's value
+-- is never stored).
+CREATE VIEW {{schema}}.current_outputs AS
+SELECT e.name AS engagement_name, o->>'name' AS name, o->>'description' AS description,
+       COALESCE((o->>'sensitive')::boolean, false) AS sensitive, COALESCE((o->>'secret')::boolean, false) AS secret,
+       o->'type' AS type, o->'value' AS value
+FROM {{schema}}.engagements e
+JOIN {{schema}}.runs r ON r.engagement_id = e.id AND r.rev = e.rev
+CROSS JOIN LATERAL json_array_elements(COALESCE(r.outputs, '[]'::json)) AS o;
