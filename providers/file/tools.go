@@ -24,8 +24,9 @@ package file
 //   - dnsx -json: the answer of a resolver at its timestamp. The "all" member
 //     (every record of the response in presentation format, written unless
 //     -omit-raw) is read record by record, each under its own owner name;
-//     without it the typed members (a, aaaa, cname, mx, ns, txt, ptr, soa)
-//     are records of the host, as dnsx reports them.
+//     without it the typed members (a, aaaa, mx, ns, txt, ptr, soa) are
+//     records of the host, as dnsx reports them, and its cname list is the
+//     chain in answer order (the host's CNAME, then each target's).
 //   - massdns -o J: every record of the answer, authority and additional
 //     sections under its own owner name, at the reply's rx_ts.
 //   - Name lists (subfinder -o, Amass -o and `amass db -names`/`amass subs
@@ -810,7 +811,16 @@ func parseDNSXLine(line []byte, t int64, emit emitFunc) error {
 			}
 		}
 	} else {
-		for _, rrtype := range []string{"CNAME", "A", "AAAA", "MX", "NS", "TXT", "PTR"} {
+		// The CNAMEs are the chain in answer order: the host's, then
+		// each target's.
+		owner := host
+		for _, v := range typed["CNAME"] {
+			if err := e.record(owner, "CNAME", v); err != nil {
+				return err
+			}
+			owner = v
+		}
+		for _, rrtype := range []string{"A", "AAAA", "MX", "NS", "TXT", "PTR"} {
 			for _, v := range typed[rrtype] {
 				var err error
 				switch rrtype {
