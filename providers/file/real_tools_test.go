@@ -26,7 +26,9 @@ const snap = "2024-06-01T00:00:00Z"
 func host(name, t string, current bool) brief { return brief{name, "HOST", "", t, t, 0, current} }
 
 // rec is a record brief seen once at t.
-func rec(name, typ, value, t string, current bool) brief { return brief{name, typ, value, t, t, 0, current} }
+func rec(name, typ, value, t string, current bool) brief {
+	return brief{name, typ, value, t, t, 0, current}
+}
 
 // TestRealToolOutputs reads real outputs of subfinder, Amass (v3 JSON and
 // -src lists, v4 graph text), BBOT, dnsx, massdns and a real zone (IANA's
