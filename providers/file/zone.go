@@ -196,6 +196,9 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			return errors.New("a record without an owner name")
 		}
 	} else {
+		if !safeName(f[0]) {
+			return z.slow(line, emit)
+		}
 		z.owner = z.abs(z.owner, f[0])
 		i = 1
 	}
@@ -212,7 +215,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			return z.emitValue(emit, "A", rdata[0])
 		}
 	case eqFold(typ, "ns"):
-		if len(rdata) == 1 {
+		if len(rdata) == 1 && safeName(rdata[0]) {
 			return z.emitName(emit, "NS", rdata[0])
 		}
 	case eqFold(typ, "aaaa"):
@@ -220,7 +223,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			return z.emitValue(emit, "AAAA", rdata[0])
 		}
 	case eqFold(typ, "ds"):
-		if len(rdata) >= 4 {
+		if len(rdata) >= 4 && canonUint(rdata[0], 16) && canonUint(rdata[1], 8) && canonUint(rdata[2], 8) {
 			v := append(z.valBuf[:0], rdata[0]...)
 			for _, p := range rdata[1:3] {
 				v = append(append(v, ' '), p...)
@@ -236,20 +239,20 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 		z.noteRecord()
 		return nil
 	case eqFold(typ, "cname"):
-		if len(rdata) == 1 {
+		if len(rdata) == 1 && safeName(rdata[0]) {
 			return z.emitName(emit, "CNAME", rdata[0])
 		}
 	case eqFold(typ, "ptr"):
-		if len(rdata) == 1 {
+		if len(rdata) == 1 && safeName(rdata[0]) {
 			return z.emitName(emit, "PTR", rdata[0])
 		}
 	case eqFold(typ, "dname"):
-		if len(rdata) == 1 {
+		if len(rdata) == 1 && safeName(rdata[0]) {
 			return z.emitName(emit, "DNAME", rdata[0])
 		}
 	case eqFold(typ, "mx"):
-		if len(rdata) == 2 {
-			if _, err := strconv.ParseUint(string(rdata[0]), 10, 16); err == nil {
+		if len(rdata) == 2 && safeName(rdata[1]) {
+			if canonUint(rdata[0], 16) {
 				host := z.abs(z.nameBuf, rdata[1])
 				z.nameBuf = host
 				v := append(append(z.valBuf[:0], rdata[0]...), ' ')
@@ -259,7 +262,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			}
 		}
 	case eqFold(typ, "soa"):
-		if len(rdata) == 7 {
+		if len(rdata) == 7 && safeName(rdata[0]) && safeName(rdata[1]) && canonUints(rdata[2:]) { // timers as "1h" are the library's
 			mname := z.abs(nil, rdata[0])
 			rname := z.abs(nil, rdata[1])
 			v := fmt.Sprintf("%s %s %s %s %s %s %s", mname, rname, rdata[2], rdata[3], rdata[4], rdata[5], rdata[6])
@@ -416,6 +419,38 @@ func (z *zoneState) emitRR(rr dns.RR, emit emitFunc) error {
 		}
 	}
 	return z.emitValue(emit, rrtype, []byte(value))
+}
+
+// safeName reports a name of the characters the library writes as they
+// are (letters, digits, '-', '_', '*', '/', '.', '@'); others it escapes,
+// so it reads them.
+func safeName(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '*', c == '/':
+		case c == '@' && len(b) == 1:
+		default:
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// canonUint reports a number of at most bits bits written as the library
+// writes it back (no sign, no leading zeros).
+func canonUint(b []byte, bits int) bool {
+	n, err := strconv.ParseUint(string(b), 10, bits)
+	return err == nil && strconv.FormatUint(n, 10) == string(b)
+}
+
+// canonUints reports 32-bit numbers (an SOA's serial and timers).
+func canonUints(fields [][]byte) bool {
+	for _, f := range fields {
+		if !canonUint(f, 32) {
+			return false
+		}
+	}
+	return true
 }
 
 // isTTL reports a TTL field: digits, or BIND's units (1h30m, 2d).
