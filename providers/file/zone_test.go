@@ -20,7 +20,7 @@ import (
 // hand-written master file (origin, relative and blank owners,
 // parentheses, quoted TXT, $GENERATE, a reverse zone).
 func TestZoneFiles(t *testing.T) {
-	const czdsTime = "2024-06-01T00:00:00Z" // serial 1717200000
+	const czdsTime = "2024-06-01T00:00:00Z"   // serial 1717200000
 	const masterTime = "2024-06-01T00:00:00Z" // serial 2024060101
 	tests := []struct {
 		path    string
