@@ -97,11 +97,11 @@ func (z *zoneState) parseLine(line []byte, emit emitFunc) error {
 		}
 		return z.slow(text, emit)
 	}
+	if err := z.fast(line, emit); err != errNotFast {
+		return err
+	}
 	if len(bytes.TrimSpace(line)) == 0 {
 		return nil
-	}
-	if bytes.IndexAny(line, "\";()\\") < 0 {
-		return z.fast(line, emit)
 	}
 	d, err := parenDepth(line)
 	if err != nil {
@@ -145,24 +145,37 @@ func parenDepth(line []byte) (int, error) {
 	return d, nil
 }
 
-// splitFields splits on runs of spaces and tabs into z.fields.
-func (z *zoneState) splitFields(line []byte) [][]byte {
-	f := z.fields[:0]
-	i := 0
-	for i < len(line) {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+// errNotFast: the line has quotes, a comment, parentheses or escapes,
+// which the tokenizer leaves to parseLine's other paths.
+var errNotFast = errors.New("not the tokenizer's")
+
+// splitFields splits on runs of spaces and tabs into z.fields; special
+// reports a quote, ';', a parenthesis or a backslash in the line.
+func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
+	f = z.fields[:0]
+	i, n := 0, len(line)
+	for i < n {
+		for i < n && (line[i] == ' ' || line[i] == '\t') {
 			i++
 		}
 		start := i
-		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
-			i++
+		for ; i < n; i++ {
+			c := line[i]
+			if c <= '\\' {
+				if c == ' ' || c == '\t' {
+					break
+				}
+				if c == '"' || c == ';' || c == '(' || c == ')' || c == '\\' {
+					special = true
+				}
+			}
 		}
 		if i > start {
 			f = append(f, line[start:i])
 		}
 	}
 	z.fields = f
-	return f
+	return f, special
 }
 
 // abs makes name absolute under the origin, into buf.
@@ -181,14 +194,18 @@ func (z *zoneState) abs(buf, name []byte) []byte {
 	return buf
 }
 
-// fast reads a line without quotes, comments, parentheses or escapes.
+// fast reads a line without quotes, comments, parentheses or escapes,
+// and returns errNotFast for any other.
 func (z *zoneState) fast(line []byte, emit emitFunc) error {
-	if line[0] == '$' {
-		return z.directive(line, emit)
+	f, special := z.splitFields(line)
+	if special {
+		return errNotFast
 	}
-	f := z.splitFields(line)
 	if len(f) == 0 {
 		return nil
+	}
+	if line[0] == '$' {
+		return z.directive(f, line, emit)
 	}
 	i := 0
 	if line[0] == ' ' || line[0] == '\t' {
@@ -209,7 +226,8 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 		return errors.New("a record without a type")
 	}
 	typ, rdata := f[i], f[i+1:]
-	switch {
+	switch c := typ[0] | 0x20; {
+	case c != 'a' && c != 'n' && c != 'd' && c != 'r' && c != 'c' && c != 'p' && c != 'm' && c != 's':
 	case eqFold(typ, "a"):
 		if len(rdata) == 1 {
 			return z.emitValue(emit, "A", rdata[0])
@@ -339,8 +357,7 @@ func (z *zoneState) emitName(emit emitFunc, rrtype string, target []byte) error 
 }
 
 // directive handles $ORIGIN and $TTL; $GENERATE goes to the library.
-func (z *zoneState) directive(line []byte, emit emitFunc) error {
-	f := z.splitFields(line)
+func (z *zoneState) directive(f [][]byte, line []byte, emit emitFunc) error {
 	switch {
 	case eqFold(f[0], "$origin") && len(f) == 2:
 		z.origin = append([]byte(nil), z.abs(nil, f[1])...)
@@ -471,6 +488,14 @@ func isTTL(b []byte) bool {
 
 // isClass reports a class field.
 func isClass(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch b[0] | 0x20 {
+	case 'i', 'c', 'h', 'n', 'a':
+	default:
+		return false
+	}
 	switch {
 	case eqFold(b, "in"), eqFold(b, "ch"), eqFold(b, "hs"), eqFold(b, "cs"), eqFold(b, "none"), eqFold(b, "any"):
 		return true
