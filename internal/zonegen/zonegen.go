@@ -138,4 +138,3 @@ func WriteFile(path string, o Options, gz bool) error {
 	}
 	return f.Close()
 }
-
