@@ -97,17 +97,66 @@ func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
 		opts: opts,
 		client: &http.Client{
 			Transport: transport,
-			// Redirects keep the request's context and are few; bound them.
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 5 {
-					return errors.New("too many redirects")
-				}
-				return nil
-			},
+			CheckRedirect: checkRedirect,
 		},
 		log:   log,
 		sleep: sleepCtx,
 	}
+}
+
+// maxRedirects bounds the redirects one request follows.
+const maxRedirects = 5
+
+// errRedirect marks a redirect the client refused to follow.
+var errRedirect = errors.New("refused redirect")
+
+// checkRedirect follows a redirect only within the API's own origin: the
+// same host and port, never from https down to http. Go's client would
+// re-send our own key headers (APIKEY, x-apikey, X-API-Key: it strips only
+// Authorization and Cookie) to any host, and repeat a key carried in the
+// query string as Referer; a vendor that moves its API answers on the same
+// host, while a redirect elsewhere is a mirror we were not told of or a
+// hostile server collecting keys. No Referer is ever sent, not even to the
+// same host: it adds nothing and repeats the query string.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
+	}
+	from := via[0].URL
+	switch {
+	case req.URL.Scheme != from.Scheme && !(from.Scheme == "http" && req.URL.Scheme == "https"):
+		return fmt.Errorf("%w: the server redirected from %s to %s, which would send the key in clear text", errRedirect, from.Scheme, req.URL.Scheme)
+	case !sameHost(req.URL, from):
+		// Only the host is named: the rest of the target may echo our
+		// request (and its key) back.
+		return fmt.Errorf("%w to another host (%s): keys are only sent to the endpoint's own host; set endpoint to the address the vendor moved to if this is expected", errRedirect, hostOnly(req.URL))
+	}
+	return nil
+}
+
+// sameHost compares hosts without case, with default ports made explicit.
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(hostPort(a), hostPort(b))
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// hostOnly is the host of u, printable: no userinfo, path or query, and
+// not more than a host name can be.
+func hostOnly(u *url.URL) string {
+	h := u.Host
+	if len(h) > 255 {
+		h = h[:255] + "..."
+	}
+	q := strconv.QuoteToASCII(h)
+	return q[1 : len(q)-1]
 }
 
 // Get sends a GET request.
@@ -262,6 +311,10 @@ func (c *HTTPClient) transportError(ctx context.Context, safeURL string, err err
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // url.Error repeats the unredacted URL
+	}
+	if errors.Is(err, errRedirect) {
+		// Asking again is redirected again: not retried.
+		return &Error{Provider: c.cfg.Address, Kind: KindBadInput, Msg: "request to " + safeURL + ": " + c.Redact(err.Error())}
 	}
 	reason := c.Redact(err.Error())
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
