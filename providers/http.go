@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -96,7 +98,7 @@ func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
 		cfg:  cfg,
 		opts: opts,
 		client: &http.Client{
-			Transport: transport,
+			Transport:     transport,
 			CheckRedirect: checkRedirect,
 		},
 		log:   log,
@@ -340,11 +342,15 @@ func (c *HTTPClient) Redact(s string) string {
 }
 
 // secretParams are query parameter names whose values are never printed.
-var secretParams = []string{"apikey", "api_key", "key", "token", "access_token", "password", "secret"}
+var secretParams = []string{"apikey", "api_key", "key", "token", "access_token", "password", "secret", "sig", "signature"}
 
-// Redact replaces each secret (plain, query-escaped and path-escaped) in s
-// with "REDACTED", and blanks the values of credential-like query
-// parameters and URL userinfo.
+// Redact replaces each secret in s with "REDACTED": as written, and in any
+// percent-escaping of it (query or path escapes, upper- or lower-case hex,
+// "+" for a space), which is how a server echoing our request repeats it.
+// It also blanks the values of credential-like query parameters and the
+// userinfo of URLs in s. URLs are edited as written, never decoded and
+// encoded again: that would turn a key echoed in one escaping back into
+// the very form we sent.
 func Redact(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if sec == "" {
@@ -354,11 +360,38 @@ func Redact(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, form, "REDACTED")
 			s = redactCut(s, form)
 		}
+		if strings.IndexByte(s, '%') >= 0 {
+			s = escapedForms(sec).ReplaceAllLiteralString(s, "REDACTED")
+		}
 	}
 	if strings.Contains(s, "://") {
 		s = redactURLParts(s)
 	}
 	return s
+}
+
+// escaped caches escapedForms: the same few secrets are redacted from
+// every URL and message of a run.
+var escaped sync.Map // secret -> *regexp.Regexp
+
+// escapedForms matches sec with any of its bytes percent-escaped, in either
+// case of hex digit, and a space also as "+".
+func escapedForms(sec string) *regexp.Regexp {
+	if re, ok := escaped.Load(sec); ok {
+		return re.(*regexp.Regexp)
+	}
+	var b strings.Builder
+	for i := 0; i < len(sec); i++ {
+		c := sec[i]
+		fmt.Fprintf(&b, "(?:%s|%%(?i:%02x)", regexp.QuoteMeta(string([]byte{c})), c)
+		if c == ' ' {
+			b.WriteString(`|\+`)
+		}
+		b.WriteByte(')')
+	}
+	re := regexp.MustCompile(b.String())
+	escaped.Store(sec, re)
+	return re
 }
 
 // redactCut replaces the start of secret where BodySnippet cut it off
@@ -384,32 +417,47 @@ func redactCut(s, secret string) string {
 }
 
 // redactURLParts blanks userinfo and credential query values in any URLs
-// inside s.
+// inside s, editing each URL's text in place.
 func redactURLParts(s string) string {
-	fields := strings.Fields(s)
-	for _, f := range fields {
-		trimmed := strings.Trim(f, `"'<>(),`)
-		u, err := url.Parse(trimmed)
-		if err != nil || u.Scheme == "" || u.Host == "" {
+	for _, f := range strings.Fields(s) {
+		raw := strings.Trim(f, `"'<>(),`)
+		scheme, rest, ok := strings.Cut(raw, "://")
+		if !ok || scheme == "" {
 			continue
 		}
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		authority, tail := rest[:end], rest[end:]
 		changed := false
-		if u.User != nil {
-			u.User = url.User("REDACTED")
+		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+			authority = "REDACTED" + authority[at:]
 			changed = true
 		}
-		q := u.Query()
-		for name := range q {
-			for _, p := range secretParams {
-				if strings.EqualFold(name, p) {
-					q.Set(name, "REDACTED")
-					changed = true
+		if q := strings.IndexByte(tail, '?'); q >= 0 {
+			path, query, frag := tail[:q], tail[q+1:], ""
+			if h := strings.IndexByte(query, '#'); h >= 0 {
+				query, frag = query[:h], query[h:]
+			}
+			pairs := strings.Split(query, "&")
+			for i, pair := range pairs {
+				name, _, _ := strings.Cut(pair, "=")
+				if n, err := url.QueryUnescape(name); err == nil {
+					name = n
+				}
+				for _, p := range secretParams {
+					if strings.EqualFold(name, p) {
+						raw, _, _ := strings.Cut(pair, "=")
+						pairs[i] = raw + "=REDACTED"
+						changed = true
+					}
 				}
 			}
+			tail = path + "?" + strings.Join(pairs, "&") + frag
 		}
 		if changed {
-			u.RawQuery = q.Encode()
-			s = strings.ReplaceAll(s, trimmed, u.String())
+			s = strings.ReplaceAll(s, raw, scheme+"://"+authority+tail)
 		}
 	}
 	return s

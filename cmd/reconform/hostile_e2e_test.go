@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// echoHandler answers like a careless mirror: its errors repeat the
+// request path, query and headers, with percent-escapes lower-cased.
+func echoHandler(calls *atomic.Int32) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		var hdr []string
+		for k, vs := range r.Header {
+			hdr = append(hdr, k+"="+strings.Join(vs, ","))
+		}
+		sort.Strings(hdr)
+		uri := r.URL.RequestURI()
+		echo := fmt.Sprintf("Cannot GET %s (raw %s) path=%s headers=%s", uri, strings.ToLower(uri), r.URL.Path, strings.Join(hdr, ";"))
+		if n == 1 {
+			http.Error(w, echo, http.StatusBadGateway) // retried
+			return
+		}
+		http.Error(w, echo, http.StatusNotFound)
+	}
+}
+
+// An endpoint set from env() that holds a secret path is never printed nor
+// stored, in any part, even when the server echoes it back in its errors:
+// not in the state, the history, show, report or the trace log.
+func TestSecretEndpointEchoedByTheServer(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(echoHandler(&calls))
+	defer srv.Close()
+	const token = "T0kEn+q9/Zz="
+	// As the user writes it: the token escaped for a path.
+	endpoint := srv.URL + "/relay/T0kEn%2Bq9%2FZz%3D/longsecretwordpath"
+	dir := writeTree(t, map[string]string{"main.hcl": `
+engagement "echo" {}
+scope { domains = ["acme.example"] }
+provider "crtsh" {
+  endpoint = env("CRT_ENDPOINT")
+  cache_ttl = "0s"
+}
+target "domain" "apex" { name = "acme.example" }
+query "subs" {
+  provider = provider.crtsh
+  op       = "subdomains"
+  subjects = [target.domain.apex]
+}
+`})
+	environ := []string{
+		"CRT_ENDPOINT=" + endpoint,
+		"RECONFORM_LOG=trace",
+		"RECONFORM_LOG_PATH=" + filepath.Join(dir, "reconform.log"),
+	}
+	var outputs []string
+	step := func(args ...string) cliResult {
+		t.Helper()
+		r := runCLIWithLog(t, dir, environ, args...)
+		outputs = append(outputs, r.Stdout, r.Stderr)
+		return r
+	}
+	step("apply", "-auto-approve")
+	step("apply", "-auto-approve") // a second run: history
+	for _, args := range [][]string{
+		{"show"}, {"show", "-json"}, {"show", "1"}, {"state", "list"},
+		{"report"}, {"report", "-format=json"}, {"report", "-format=html"}, {"report", "-format=csv"},
+		{"diff"},
+	} {
+		step(args...)
+	}
+	if calls.Load() < 2 {
+		t.Fatalf("the server saw %d requests; the test proves nothing", calls.Load())
+	}
+
+	forms := []string{token, "T0kEn%2Bq9", "T0kEn%2bq9", "T0kEn+q9", "longsecretwordpath", "/relay/T0kEn"}
+	logData, _ := os.ReadFile(filepath.Join(dir, "reconform.log"))
+	if !bytes.Contains(logData, []byte("request")) {
+		t.Fatalf("the trace log has no request lines; the check proves little:\n%s", logData)
+	}
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Base(path) == "main.hcl" {
+			return err
+		}
+		files++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, f := range forms {
+			if bytes.Contains(data, []byte(f)) {
+				rel, _ := filepath.Rel(dir, path)
+				i := bytes.Index(data, []byte(f))
+				t.Errorf("%q found in %s: ...%s...", f, rel, data[max(0, i-80):min(len(data), i+80)])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 3 {
+		t.Errorf("only %d files written; expected a state, a history and a log", files)
+	}
+	for i, out := range outputs {
+		for _, f := range forms {
+			if strings.Contains(out, f) {
+				t.Errorf("%q found in output %d:\n%s", f, i, out)
+			}
+		}
+	}
+}
