@@ -779,6 +779,11 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			return outcome{st: st, status: schema.StatusFailed, reason: reason, requests: requests, kind: kind}
 		}
 		delay := backoff(policy, attempt, after)
+		if after > 0 || isRateLimited(err) {
+			// The vendor asked the provider, not this query, to wait:
+			// the gate holds its other requests while this one sleeps.
+			ictx = withPauseServed(ictx, pr.gate.pause(delay))
+		}
 		w.log.Debug("retrying", "instance", st.Key, "attempt", attempt, "delay", delay, "error", w.redact(err.Error()))
 		if err := w.opts.Sleep(ictx, delay); err != nil {
 			if ctx.Err() != nil {
@@ -801,6 +806,11 @@ func (w *walk) query(ctx context.Context, pr *providerRun, q schema.Query) (ans 
 		}
 	}()
 	return pr.impl.Query(ctx, q)
+}
+
+func isRateLimited(err error) bool {
+	var pe *providers.Error
+	return errors.As(err, &pe) && pe.Kind == providers.KindRateLimited
 }
 
 func isBudget(err error) bool {

@@ -176,7 +176,11 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 		if attempt > 1 {
 			wait := backoff(policy, attempt-1, lastErr.RetryAfter)
 			c.log.Debug("retrying", "url", safeURL, "attempt", attempt, "wait", wait, "reason", lastErr.Msg)
-			if err := c.sleep(ctx, wait); err != nil {
+			if p, ok := c.cfg.Gate.(Pauser); ok && holdsProvider(lastErr) {
+				// Every request of the provider waits, this one too,
+				// in Gate.Wait below.
+				p.Pause(wait)
+			} else if err := c.sleep(ctx, wait); err != nil {
 				return nil, c.ctxError(err)
 			}
 		}
@@ -214,6 +218,13 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 	lastErr.Retryable = false
 	lastErr.Msg = fmt.Sprintf("%s (gave up after %d attempts)", lastErr.Msg, policy.MaxAttempts)
 	return nil, lastErr
+}
+
+// holdsProvider reports whether a retryable error is the vendor asking
+// us to slow down (a Retry-After, a rate limit), which concerns every
+// request to it, rather than one request's bad luck (a 502, a reset).
+func holdsProvider(e *Error) bool {
+	return e.RetryAfter > 0 || e.Kind == KindRateLimited
 }
 
 // attempt sends one request under the per-request timeout.

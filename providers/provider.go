@@ -53,6 +53,17 @@ type Gate interface {
 	Wait(ctx context.Context) error
 }
 
+// Pauser is a Gate that can hold back every request of its provider, not
+// only the one that was told to wait: a vendor's Retry-After or 429 is
+// about the account (or our address), so the provider's other in-flight
+// and queued requests would run into the same wall. The engine's gates
+// are Pausers; the HTTP client pauses the gate instead of sleeping alone.
+type Pauser interface {
+	// Pause holds every request (their Wait) for d from now. A pause
+	// that already lasts longer is kept.
+	Pause(d time.Duration)
+}
+
 // ErrBudgetExhausted is returned by a Gate when the provider's budget for
 // this run is spent.
 var ErrBudgetExhausted = errors.New("request budget exhausted")
