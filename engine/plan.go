@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -229,7 +228,7 @@ func scopeOf(s schema.Scope) PlanScope {
 func (s PlanScope) schemaScope() (schema.Scope, error) {
 	out := schema.Scope{Domains: s.Domains, Exclude: s.Exclude}
 	for _, c := range s.CIDRs {
-		p, err := netip.ParsePrefix(c)
+		p, err := schema.ParseCIDR(c)
 		if err != nil {
 			return schema.Scope{}, fmt.Errorf("plan scope has an invalid CIDR %q: %w", c, err)
 		}

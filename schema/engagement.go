@@ -192,7 +192,7 @@ func (l *loader) decodeScope() {
 		for _, it := range items {
 			p, err := parsePrefixOrAddr(it.Value)
 			if err != nil {
-				l.errorf(it.Range, "Invalid CIDR", "%q is not a CIDR or IP address. Write a network such as \"203.0.113.0/24\" or \"2001:db8::/32\", or a single IP.", it.Value)
+				l.errorf(it.Range, "Invalid CIDR", "%q is not a CIDR or IP address%s. Write a network such as \"203.0.113.0/24\" or \"2001:db8::/32\", or a single IP.", it.Value, cidrProblem(err))
 				continue
 			}
 			s.CIDRs = append(s.CIDRs, p)
@@ -203,12 +203,12 @@ func (l *loader) decodeScope() {
 		for _, it := range items {
 			v := strings.TrimSpace(it.Value)
 			if strings.Contains(v, "/") {
-				p, err := netip.ParsePrefix(v)
+				p, err := ParseCIDR(v)
 				if err != nil {
-					l.errorf(it.Range, "Invalid CIDR", "%q is not a valid CIDR. Exclude a name, an IP or a network such as \"203.0.113.128/25\".", it.Value)
+					l.errorf(it.Range, "Invalid CIDR", "%q is not a valid CIDR%s. Exclude a name, an IP or a network such as \"203.0.113.128/25\".", it.Value, cidrProblem(err))
 					continue
 				}
-				s.Exclude = append(s.Exclude, p.Masked().String())
+				s.Exclude = append(s.Exclude, p.String())
 				continue
 			}
 			if a, err := netip.ParseAddr(v); err == nil {
@@ -229,11 +229,7 @@ func (l *loader) decodeScope() {
 func parsePrefixOrAddr(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return p.Masked(), nil
+		return ParseCIDR(s)
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
@@ -315,12 +311,12 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 		subj = Subject{Kind: SubjectIP, Value: addr.Unmap().String()}
 	case SubjectCIDR:
 		var p netip.Prefix
-		p, err = netip.ParsePrefix(strings.TrimSpace(s))
+		p, err = ParseCIDR(s)
 		if err != nil {
-			l.errorf(a.Expr.Range(), "Invalid CIDR", "%q is not a CIDR. Write a network such as \"203.0.113.0/24\"; for a single address use a target \"ip\" block.", s)
+			l.errorf(a.Expr.Range(), "Invalid CIDR", "%q is not a CIDR%s. Write a network such as \"203.0.113.0/24\"; for a single address use a target \"ip\" block.", s, cidrProblem(err))
 			return
 		}
-		subj = Subject{Kind: SubjectCIDR, Value: p.Masked().String()}
+		subj = Subject{Kind: SubjectCIDR, Value: p.String()}
 	}
 	t := &Target{Kind: kind, Name: b.Labels[1], Subject: subj, DeclRange: blockRange(b)}
 	l.cfg.Targets[t.Address()] = t

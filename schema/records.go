@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -35,11 +36,11 @@ func ParseSubject(raw string) (Subject, error) {
 		return Subject{}, fmt.Errorf("empty subject")
 	}
 	if strings.Contains(v, "/") {
-		p, err := netip.ParsePrefix(v)
+		p, err := ParseCIDR(v)
 		if err != nil {
 			return Subject{}, fmt.Errorf("invalid CIDR %q: %w", raw, err)
 		}
-		return Subject{Kind: SubjectCIDR, Value: p.Masked().String()}, nil
+		return Subject{Kind: SubjectCIDR, Value: p.String()}, nil
 	}
 	if a, err := netip.ParseAddr(v); err == nil {
 		return Subject{Kind: SubjectIP, Value: a.Unmap().String()}, nil
@@ -49,6 +50,38 @@ func ParseSubject(raw string) (Subject, error) {
 		return Subject{}, err
 	}
 	return Subject{Kind: SubjectDomain, Value: name}, nil
+}
+
+// ParseCIDR parses a network and normalises it as subjects are: masked,
+// and an IPv4-mapped IPv6 network ("::ffff:203.0.113.0/120") turned into
+// the IPv4 network it maps (203.0.113.0/24), since IPv4 addresses are
+// compared in their IPv4 form everywhere. A mapped network shorter than
+// /96 reaches past the mapped range into plain IPv6; what it means cannot
+// be told, so it is an error.
+func ParseCIDR(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a := p.Addr(); a.Is4In6() {
+		if p.Bits() < 96 {
+			return netip.Prefix{}, fmt.Errorf("%w: %s reaches past ::ffff:0.0.0.0/96; write the IPv4 network instead", errMappedTooWide, p)
+		}
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked(), nil
+	}
+	return p.Masked(), nil
+}
+
+// errMappedTooWide is an IPv4-mapped network shorter than /96.
+var errMappedTooWide = errors.New("the IPv4-mapped network is wider than the mapped range")
+
+// cidrProblem is the reason to add to an "Invalid CIDR" diagnostic: only
+// ours, since netip's own repeat the input with Go syntax.
+func cidrProblem(err error) string {
+	if errors.Is(err, errMappedTooWide) {
+		return " (" + err.Error() + ")"
+	}
+	return ""
 }
 
 // ValidateDomain checks that name (already normalised) is a syntactically
