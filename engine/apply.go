@@ -271,6 +271,7 @@ func (w *walk) setup(ctx context.Context) error {
 			Gate:         pr.gate,
 			Logger:       w.log.Named(addr),
 			Secrets:      w.secrets,
+			InScope:      w.adm.inScope,
 		})
 		if err != nil {
 			pr.err = "provider could not start: " + w.redact(err.Error())

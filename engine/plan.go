@@ -281,10 +281,7 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 		return in, fmt.Sprintf("provider %q does not answer %s", provider, op)
 	}
 	in.Active = traits.Active
-	inScope, why := a.scope.Contains(subj)
-	if inScope && a.configScope != nil {
-		inScope, why = a.configScope.Contains(subj)
-	}
+	inScope, why := a.inScope(subj)
 	if traits.Active {
 		if a.passiveOnly {
 			return in, fmt.Sprintf("%s is active (it touches the target) and the engagement is passive_only", op)
@@ -297,6 +294,16 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 		return in, "out of scope: " + why
 	}
 	return in, ""
+}
+
+// inScope checks subj against the run's scope and, for a run of a saved
+// plan, the config's too: what both allow.
+func (a *admission) inScope(subj schema.Subject) (bool, string) {
+	in, why := a.scope.Contains(subj)
+	if in && a.configScope != nil {
+		in, why = a.configScope.Contains(subj)
+	}
+	return in, why
 }
 
 // refusedPrefix starts the reason of every active query refused because

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/reconform/reconform/providers/dns/dnstest"
 )
 
 // echoHandler answers like a careless mirror: its errors repeat the
@@ -119,5 +121,53 @@ query "subs" {
 				t.Errorf("%q found in output %d:\n%s", f, i, out)
 			}
 		}
+	}
+}
+
+// Exclusions hold for every packet the dns provider sends, its automatic
+// sub-lookups included: an excluded _dmarc name is never asked, nor is an
+// IP excluded in IPv4-mapped form. Checked at the server, which counts
+// every question it receives.
+func TestExclusionsHoldForEveryPacket(t *testing.T) {
+	srv := dnstest.Start(t, filepath.Join("..", "..", "testdata", "dns", "zone.db"), filepath.Join("..", "..", "testdata", "dns", "reverse-v4.db"))
+	dir := writeTree(t, map[string]string{"main.hcl": `
+engagement "live" {
+  passive_only = false
+}
+scope {
+  domains = ["acme.example"]
+  cidrs   = ["203.0.113.0/24"]
+  exclude = ["_dmarc.acme.example", "::ffff:203.0.113.0/120"]
+}
+provider "dns" {
+  resolvers      = ["` + srv.Addr + `"]
+  wildcard_check = true
+}
+target "domain" "apex" { name = "acme.example" }
+target "ip" "web" { address = "203.0.113.20" }
+query "live" {
+  provider = provider.dns
+  op       = "resolve"
+  subjects = [target.domain.apex, target.ip.web]
+}
+`})
+	if r := runCLI(t, dir, nil, "validate"); r.Code != exitOK {
+		t.Fatalf("validate: %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	r := runCLI(t, dir, nil, "apply", "-auto-approve")
+	if r.Code == exitError {
+		t.Fatalf("apply: %s%s", r.Stdout, r.Stderr)
+	}
+	asked := srv.Queries()
+	if len(asked) == 0 {
+		t.Fatal("no question reached the server; the test proves nothing")
+	}
+	for _, q := range asked {
+		if strings.HasPrefix(q, "_dmarc.") || strings.Contains(q, "in-addr.arpa") {
+			t.Errorf("an excluded name was asked: %s", q)
+		}
+	}
+	if !strings.Contains(r.Stdout, "refused: 203.0.113.20 is out of scope (excluded by scope rule \"203.0.113.0/24\")") {
+		t.Errorf("apply does not say the excluded IP was refused:\n%s", r.Stdout)
 	}
 }
