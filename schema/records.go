@@ -242,8 +242,8 @@ func NewFinding(name, rrtype, value string) Finding {
 }
 
 // NormalizeValue normalises a record value for its type: IPs canonical,
-// names lower-case without trailing dot, MX "pref host" with the host
-// normalised, TXT unquoted and unescaped.
+// names lower-case without trailing dot, MX the exchange host (MXHost),
+// TXT unquoted and unescaped.
 func NormalizeValue(rrtype, value string) string {
 	return escapeControl(normalizeValue(rrtype, value))
 }
@@ -259,17 +259,7 @@ func normalizeValue(rrtype, value string) string {
 	case "CNAME", "NS", "PTR", "DNAME", TypeHost:
 		return NormalizeName(v)
 	case "MX":
-		fields := strings.Fields(v)
-		if len(fields) == 2 {
-			if _, err := strconv.Atoi(fields[0]); err == nil {
-				host := NormalizeName(fields[1])
-				if host == "" {
-					host = "." // null MX (RFC 7505): the domain takes no mail
-				}
-				return fields[0] + " " + host
-			}
-		}
-		return NormalizeName(v)
+		return MXHost(v)
 	case "TXT", "SPF":
 		return UnquoteTXT(v)
 	case "SOA":
@@ -290,6 +280,27 @@ func normalizeValue(rrtype, value string) string {
 		}
 	}
 	return v
+}
+
+// MXHost is the normalised value of an MX record: its exchange host, the
+// preference dropped ("10 MX1.acme.example." is "mx1.acme.example"), and
+// "." for a null MX (RFC 7505: the domain takes no mail). The preference
+// is not part of the record's identity: many sources do not give it
+// (reverse MX lists, some vendors' current records), and a record seen
+// with and without it must be one finding, not two that drift against
+// each other. Text whose first field is not a preference (0 to 65535) is
+// left as it is, for the record check to refuse.
+func MXHost(v string) string {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return ""
+	}
+	if len(fields) == 2 {
+		if _, err := strconv.ParseUint(fields[0], 10, 16); err == nil {
+			v = fields[1]
+		}
+	}
+	return rootOr(NormalizeName(v))
 }
 
 // rootOr keeps the root name "." where normalising left nothing.

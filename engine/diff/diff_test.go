@@ -162,7 +162,7 @@ func TestCompareTwoRuns(t *testing.T) {
 		Unverified:     []string{"mail.acme.example A 203.0.113.25"},
 		Changed: []string{
 			"_dmarc.acme.example TXT v=DMARC1; p=reject; rua=mailto:d@acme.example -> v=DMARC1; p=none; rua=mailto:d@acme.example (removed/added)",
-			"acme.example MX 10 aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com (removed/added)",
+			"acme.example MX aspmx.l.google.com -> acme-example.mail.protection.outlook.com (removed/added)",
 			"acme.example TXT v=spf1 include:_spf.google.com ~all -> v=spf1 include:_spf.google.com -all (removed/added)",
 			"www.acme.example A 198.51.100.7 -> 203.0.113.10 (went_historical/added)",
 		},

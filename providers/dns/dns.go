@@ -50,7 +50,8 @@
 //
 //	A, AAAA  canonical IP
 //	CNAME, NS, DNAME, PTR  target name
-//	MX       "pref host" ("0 " for a null MX, as NormalizeValue makes it)
+//	MX       the exchange host, without the preference ("." for a null MX),
+//	         as schema.MXHost makes it
 //	TXT      the character-strings joined, unescaped
 //	SOA      "mname rname serial refresh retry expire minimum", names
 //	         without trailing dots (the serial moves with every zone edit)
