@@ -245,10 +245,10 @@ func TestProvidersEndToEnd(t *testing.T) {
 	// A few values spelled out, quirks included.
 	for _, id := range []string{
 		"vpn.example.com AAAA 2001:db8::443", // hackertarget hostsearch
-		"example.com MX mx1.example.com",  // dnslookup, dnsdumpster, dnsdb
+		"example.com MX mx1.example.com",     // dnslookup, dnsdumpster, dnsdb
 		"status.example.com A 192.0.2.80",    // dnsdumpster cname entry
 		"dev.example.com HOST ",              // dnsdumpster page 2, crt.sh wildcard
-		"example.org MX mx1.example.com",  // dnsdb rdata lookup
+		"example.org MX mx1.example.com",     // dnsdb rdata lookup
 		"shop.example.org A 203.0.113.10",    // reverse IP
 		"example.com TXT v=spf1 include:_spf.example.net -all",
 	} {
