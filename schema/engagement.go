@@ -100,7 +100,7 @@ func (l *loader) decodeEngagement() {
 		l.diags = append(l.diags, d...)
 		if a, ok := ic.Attributes["name"]; ok {
 			if s, ok := l.evalString(a, ctx); ok {
-				rule.Name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
+				rule.Name = NormalizeNamePattern(s)
 				if _, err := path.Match(rule.Name, ""); err != nil {
 					l.errorf(a.Expr.Range(), "Invalid name pattern", "%q is not a valid glob pattern: %s.", s, err)
 				}

@@ -129,6 +129,14 @@ func NormalizeName(name string) string {
 	}
 }
 
+// NormalizeNamePattern normalises a glob over names (an ignore rule's
+// name, "*.cdn.acme.example") as names are, lower-case and without the
+// trailing dot, but keeps its wildcards: NormalizeName would strip the
+// leading "*." and leave a pattern matching only the parent.
+func NormalizeNamePattern(p string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(p)), ".")
+}
+
 // Op is an operation a provider answers.
 type Op string
 

@@ -443,7 +443,7 @@ func ignorer(rules []schema.IgnoreRule) ignoreRules {
 		}
 		ir := ignoreRule{typ: r.Type, hasValue: r.Value != ""}
 		if r.Name != "" {
-			ir.name = globPattern(strings.ToLower(schema.NormalizeName(r.Name)))
+			ir.name = globPattern(schema.NormalizeNamePattern(r.Name))
 		}
 		if ir.hasValue {
 			if p, err := schema.ParseCIDR(r.Value); err == nil {

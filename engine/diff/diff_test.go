@@ -384,3 +384,28 @@ func TestIgnoredCountReads(t *testing.T) {
 		}
 	}
 }
+
+// The documented wildcard rule hides the CDN's hosts, not the name it is
+// written under nor a look-alike: the pattern is a glob and keeps its
+// "*." (NormalizeName would strip it and match cdn.acme.example alone).
+func TestIgnoreWildcardName(t *testing.T) {
+	rules := []schema.IgnoreRule{{Name: "*.cdn.acme.example"}}
+	for name, want := range map[string]bool{
+		"a.cdn.acme.example":     true,
+		"x.y.cdn.acme.example":   true,
+		"cdn.acme.example":       false,
+		"evilcdn.acme.example":   false,
+		"www.acme.example":       false,
+		"a.cdn.acme.example.org": false,
+	} {
+		f := schema.NewFinding(name, "A", "192.0.2.1")
+		if got := MatchesIgnore(rules, &f); got != want {
+			t.Errorf("%s: ignored %v, want %v", name, got, want)
+		}
+	}
+	// Written with a trailing dot or capitals, as in a zone file.
+	f := schema.NewFinding("a.cdn.acme.example", "A", "192.0.2.1")
+	if !MatchesIgnore([]schema.IgnoreRule{{Name: "*.CDN.acme.example."}}, &f) {
+		t.Errorf("a rule with capitals and a trailing dot does not match")
+	}
+}
