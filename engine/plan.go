@@ -134,7 +134,12 @@ type Plan struct {
 	CreatedAt   time.Time `json:"created_at"`
 	PassiveOnly bool      `json:"passive_only"`
 	MaxDepth    int       `json:"max_depth"`
-	Scope       PlanScope `json:"scope"`
+	// MaxFindings and MaxFindingsPerQuery are the run's fan-out bounds
+	// (0: none). Run from a file, the plan's bounds hold when they are
+	// tighter than the config's.
+	MaxFindings         int       `json:"max_findings"`
+	MaxFindingsPerQuery int       `json:"max_findings_per_query"`
+	Scope               PlanScope `json:"scope"`
 	// Variables are the values the plan was made with, as HCL
 	// expressions, so `apply PLANFILE` loads the same configuration
 	// without the -var options again. Sensitive variables are left out
@@ -340,16 +345,18 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		opts.Parallelism = DefaultParallelism
 	}
 	p := &Plan{
-		FormatVersion: PlanFormatVersion,
-		Version:       version.Version,
-		ConfigHash:    cfg.Hash,
-		Engagement:    cfg.Engagement.Name,
-		ConfigDir:     cfg.Dir,
-		CreatedAt:     opts.Now.UTC(),
-		PassiveOnly:   cfg.Engagement.PassiveOnly,
-		MaxDepth:      cfg.Engagement.MaxDepth,
-		Scope:         scopeOf(cfg.Scope),
-		Variables:     variablesOf(cfg),
+		FormatVersion:       PlanFormatVersion,
+		Version:             version.Version,
+		ConfigHash:          cfg.Hash,
+		Engagement:          cfg.Engagement.Name,
+		ConfigDir:           cfg.Dir,
+		CreatedAt:           opts.Now.UTC(),
+		PassiveOnly:         cfg.Engagement.PassiveOnly,
+		MaxDepth:            cfg.Engagement.MaxDepth,
+		MaxFindings:         cfg.Engagement.MaxFindings,
+		MaxFindingsPerQuery: cfg.Engagement.MaxFindingsPerQuery,
+		Scope:               scopeOf(cfg.Scope),
+		Variables:           variablesOf(cfg),
 	}
 	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
 	seen := map[string]string{} // planned instance key -> block that owns it

@@ -15,6 +15,7 @@ var engagementSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"}, {Name: "passive_only"}, {Name: "max_depth"}, {Name: "state"},
 		{Name: "current_window"}, {Name: "forget_after"}, {Name: "asn_table"},
+		{Name: "max_findings"}, {Name: "max_findings_per_query"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}},
 }
@@ -30,6 +31,7 @@ func (l *loader) decodeEngagement() {
 	e.PassiveOnly = true
 	e.State = DefaultStateFile
 	e.CurrentWindow = DefaultCurrentWindow
+	e.MaxFindings, e.MaxFindingsPerQuery = DefaultMaxFindings, DefaultMaxFindingsPerQuery
 	if len(l.engagements) == 0 {
 		d := &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -68,6 +70,16 @@ func (l *loader) decodeEngagement() {
 	if a, ok := body.Attributes["max_depth"]; ok {
 		if n, ok := l.evalInt(a, ctx, 0); ok {
 			e.MaxDepth = int(n) // 0: no engagement-wide bound
+		}
+	}
+	for _, limit := range []struct {
+		name string
+		to   *int
+	}{{"max_findings", &e.MaxFindings}, {"max_findings_per_query", &e.MaxFindingsPerQuery}} {
+		if a, ok := body.Attributes[limit.name]; ok {
+			if n, ok := l.evalInt(a, ctx, 0); ok {
+				*limit.to = int(min(n, 1<<40)) // 0: no bound
+			}
 		}
 	}
 	if a, ok := body.Attributes["state"]; ok {

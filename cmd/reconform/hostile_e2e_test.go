@@ -171,3 +171,31 @@ query "live" {
 		t.Errorf("apply does not say the excluded IP was refused:\n%s", r.Stdout)
 	}
 }
+
+// The fan-out bounds are shown by plan and reported by apply like a spent
+// budget: the run goes on, the cut queries are listed with their reason.
+func TestFindingLimitsInPlanAndApply(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	hcl := filepath.Join(dir, "main.hcl")
+	src, err := os.ReadFile(hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("max_depth = 2"), []byte("max_depth = 2\n  max_findings_per_query = 1\n  max_findings = 3"), 1)
+	if err := os.WriteFile(hcl, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := runCLI(t, dir, nil, "plan")
+	if plan.Code == exitError || !strings.Contains(plan.Stdout, "Findings kept: at most 3 per run, at most 1 per query (max_findings, max_findings_per_query).") {
+		t.Errorf("plan does not show the bounds:\n%s%s", plan.Stdout, plan.Stderr)
+	}
+	r := runCLI(t, dir, nil, "apply", "-auto-approve")
+	if r.Code == exitError {
+		t.Fatalf("apply: %s%s", r.Stdout, r.Stderr)
+	}
+	for _, want := range []string{"Queries whose findings were cut by the engagement's limits:", "(max_findings_per_query = 1)", "Warning: "} {
+		if !strings.Contains(r.Stdout+r.Stderr, want) {
+			t.Errorf("apply output does not say %q:\n%s\n%s", want, r.Stdout, r.Stderr)
+		}
+	}
+}

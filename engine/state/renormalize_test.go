@@ -68,3 +68,29 @@ func TestReadRenormalisesOldMXValues(t *testing.T) {
 		t.Errorf("after a run: %v", next.Findings)
 	}
 }
+
+// A previous finding that a truncated instance (its answer cut at
+// max_findings_per_query) did not report is unverified, never removed.
+func TestMergeTruncatedInstanceRemovesNothing(t *testing.T) {
+	key := "pdns reverse_ip 203.0.113.50"
+	kept := schema.NewFinding("h0.acme.example", "A", "203.0.113.50")
+	cut := schema.NewFinding("h9.acme.example", "A", "203.0.113.50")
+	prev := New("acme")
+	for _, f := range []schema.Finding{kept, cut} {
+		prev.Findings = append(prev.Findings, Finding{Finding: f, Instances: []string{key}, Currency: Current})
+	}
+	kept.Query = key
+	run := &schema.RunResult{Engagement: "acme", FinishedAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
+		Findings:  []schema.Finding{kept},
+		Instances: []schema.InstanceResult{{Key: key, Status: schema.StatusOK, Truncated: true, Reason: "kept 1 of 2 findings (max_findings_per_query = 1)", FindingIDs: []string{kept.ID()}}},
+	}
+	next := Merge(prev, run, MergeOptions{Derive: func([]schema.Finding, analysis.Options) []schema.Fact { return nil }})
+	if len(next.Findings) != 2 {
+		t.Fatalf("findings %v", next.Findings)
+	}
+	for _, f := range next.Findings {
+		if f.Name == "h9.acme.example" && !strings.Contains(f.Unverified, "answer truncated: kept 1 of 2") {
+			t.Errorf("h9: unverified %q", f.Unverified)
+		}
+	}
+}
