@@ -905,8 +905,12 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 			w.facts[id] = f
 		}
 	}
-	ids := make([]string, 0, min(len(ans.Findings), max(w.maxPerQuery, 0)+1))
-	seen := make(map[string]bool, len(ids))
+	room := len(ans.Findings)
+	if w.maxPerQuery > 0 {
+		room = min(room, w.maxPerQuery)
+	}
+	ids := make([]string, 0, room)
+	seen := make(map[string]bool, cap(ids))
 	var rejected, fixed, overQuery, overRun int
 	var firstRejected, firstFixed string
 	for _, f := range ans.Findings {

@@ -105,18 +105,24 @@ func checkPrintable(what, s string) string {
 	if s == "" {
 		return "the " + what + " is empty"
 	}
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c > ' ' && c < 0x7f {
+			i++ // printable ASCII, the common case
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if r <= ' ' || r == 0x7f || r == utf8.RuneError || !unicode.IsPrint(r) {
 			return fmt.Sprintf("the %s %s is not printable text", what, quoteShort(s))
 		}
+		i += size
 	}
 	return ""
 }
 
 // checkName checks the length bounds of a host name: at most 253
-// characters, labels of 1 to 63. Characters are not checked beyond
-// printability: passive DNS holds names no resolver would accept
-// ("_spf", "a/b" of RFC 2317, IDNs in U-label form), and they are real.
+// characters, labels of 1 to 63, no spaces. Characters are not checked
+// further: passive DNS holds names no resolver would accept ("_spf", the
+// "a/b" of RFC 2317, IDNs in U-label form), and they are real.
 func checkName(name string) string {
 	if name == "" {
 		return "is empty"
@@ -124,13 +130,19 @@ func checkName(name string) string {
 	if len(name) > maxNameLen {
 		return fmt.Sprintf("%s is %d characters long, more than the %d a name can have", quoteShort(name), len(name), maxNameLen)
 	}
-	for label := range strings.SplitSeq(name, ".") {
-		if label == "" || len(label) > maxLabelLen {
-			return fmt.Sprintf("%s has an empty label or one longer than %d characters", quoteShort(name), maxLabelLen)
+	label := 0
+	for i := 0; i <= len(name); i++ {
+		if i == len(name) || name[i] == '.' {
+			if label == 0 || label > maxLabelLen {
+				return fmt.Sprintf("%s has an empty label or one longer than %d characters", quoteShort(name), maxLabelLen)
+			}
+			label = 0
+			continue
 		}
-		if strings.ContainsAny(label, " \t") {
+		if name[i] == ' ' || name[i] == '\t' {
 			return fmt.Sprintf("%s holds a space", quoteShort(name))
 		}
+		label++
 	}
 	return ""
 }
@@ -145,20 +157,19 @@ func checkName(name string) string {
 func CheckWindow(f *Finding, now time.Time) string {
 	var why []string
 	latest := now.Add(futureSlack)
-	for _, t := range []struct {
-		name string
-		at   *time.Time
-	}{{"first_seen", &f.FirstSeen}, {"last_seen", &f.LastSeen}} {
+	check := func(name string, at *time.Time) {
 		switch {
-		case t.at.IsZero():
-		case t.at.Before(EarliestSeen):
-			why = append(why, fmt.Sprintf("%s %s is before %d", t.name, t.at.UTC().Format("2006-01-02"), EarliestSeen.Year()))
-			*t.at = time.Time{}
-		case t.at.After(latest):
-			why = append(why, fmt.Sprintf("%s %s is in the future", t.name, t.at.UTC().Format("2006-01-02")))
-			*t.at = time.Time{}
+		case at.IsZero():
+		case at.Before(EarliestSeen):
+			why = append(why, fmt.Sprintf("%s %s is before %d", name, at.UTC().Format("2006-01-02"), EarliestSeen.Year()))
+			*at = time.Time{}
+		case at.After(latest):
+			why = append(why, fmt.Sprintf("%s %s is in the future", name, at.UTC().Format("2006-01-02")))
+			*at = time.Time{}
 		}
 	}
+	check("first_seen", &f.FirstSeen)
+	check("last_seen", &f.LastSeen)
 	if !f.FirstSeen.IsZero() && !f.LastSeen.IsZero() && f.FirstSeen.After(f.LastSeen) {
 		why = append(why, fmt.Sprintf("first_seen %s is after last_seen %s", f.FirstSeen.UTC().Format(time.RFC3339), f.LastSeen.UTC().Format(time.RFC3339)))
 		f.FirstSeen, f.LastSeen = time.Time{}, time.Time{}
