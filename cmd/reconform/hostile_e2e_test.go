@@ -199,3 +199,31 @@ func TestFindingLimitsInPlanAndApply(t *testing.T) {
 		}
 	}
 }
+
+// A saved plan edited to hold a deeply nested variable value is refused
+// with a diagnostic, not a crash.
+func TestApplyEditedPlanWithDeepVariable(t *testing.T) {
+	dir := engagementCopy(t, "fileonly")
+	work := filepath.Dir(dir)
+	vars := "variable \"extra\" {\n  type    = list(any)\n  default = []\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "vars.hcl"), []byte(vars), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, work, nil, "plan", "-var", `extra=["a"]`, "-out", "acme.plan", "fileonly"); r.Code != exitOK {
+		t.Fatalf("plan: %s", r.Stderr)
+	}
+	path := filepath.Join(work, "acme.plan")
+	saved, _ := os.ReadFile(path)
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	edited := bytes.Replace(saved, []byte(`"extra": "[\"a\"]"`), []byte(`"extra": "`+deep+`"`), 1)
+	if bytes.Equal(edited, saved) {
+		t.Fatalf("the plan does not hold the variable as expected:\n%s", saved)
+	}
+	if err := os.WriteFile(path, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, work, nil, "apply", "acme.plan")
+	if r.Code != exitError || !strings.Contains(r.Stdout+r.Stderr, "Too deeply nested") {
+		t.Errorf("code %d:\n%.500s\n%.500s", r.Code, r.Stdout, r.Stderr)
+	}
+}
