@@ -18,8 +18,9 @@ import (
 
 func init() {
 	register(&command{
-		Name:     "apply",
-		Synopsis: "Run the queries under rate limits and budgets, update the state",
+		Name:           "apply",
+		OwnsInterrupts: true,
+		Synopsis:       "Run the queries under rate limits and budgets, update the state",
 		Usage: `Usage: reconform apply [options] [DIR | PLANFILE]
 
   Runs the engagement in DIR (default: the current directory): shows the

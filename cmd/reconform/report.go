@@ -57,7 +57,7 @@ Options:
 	})
 }
 
-func runReport(_ context.Context, env *Env, args []string) int {
+func runReport(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["report"])
 	format := fs.String("format", "md", "")
 	out := fs.String("out", "", "")
@@ -91,6 +91,50 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
+	// Reading, deriving and rendering a large state take seconds: an
+	// interrupt ends the command at once, and nothing is written before
+	// the report is complete.
+	var buf bytes.Buffer
+	code, failed := exitOK, false
+	interruptible(ctx, func() error {
+		code, failed = buildReport(env, &loc, store, *format, *asnTable, &buf)
+		return nil
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
+	}
+	if failed {
+		return code
+	}
+	if *out == "" {
+		err := interruptible(ctx, func() error {
+			_, err := newCutWriter(ctx, env.Stdout).Write(buf.Bytes())
+			return err
+		})
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		if err != nil {
+			return fail("%v.", err)
+		}
+		return exitOK
+	}
+	path := resolvePath(env, *out)
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fail("writing the report: %v.", err)
+	}
+	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
+	return exitOK
+}
+
+// buildReport renders the report of the store's current state into buf;
+// failed is set, with the exit code, when it could not (the error is
+// printed).
+func buildReport(env *Env, loc *stateLocator, store state.Store, format, asnTable string, buf *bytes.Buffer) (code int, failed bool) {
+	fail := func(f string, args ...any) (int, bool) {
+		fmt.Fprintf(env.Stderr, "Error: "+f+"\n", args...)
+		return exitError, true
+	}
 	current, err := store.Read()
 	if err != nil {
 		return fail("%v", err)
@@ -105,7 +149,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
-	cfg := quietConfig(env, &loc, "its scope and ignore rules")
+	cfg := quietConfig(env, loc, "its scope and ignore rules")
 	var ignore []schema.IgnoreRule
 	opts := analysis.Options{}
 	if cfg != nil {
@@ -114,8 +158,8 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		opts.Scope = cfg.Scope.Domains
 		opts.ASNTable = asnTablePath(cfg)
 	}
-	if *asnTable != "" {
-		table, err := analysis.LoadASNTable(resolvePath(env, *asnTable))
+	if asnTable != "" {
+		table, err := analysis.LoadASNTable(resolvePath(env, asnTable))
 		if err != nil {
 			return fail("%v.", err)
 		}
@@ -135,22 +179,10 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		}
 	}
 
-	var buf bytes.Buffer
-	if err := report.Render(&buf, *format, in); err != nil {
+	if err := report.Render(buf, format, in); err != nil {
 		return fail("%v.", err)
 	}
-	if *out == "" {
-		if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
-			return fail("%v.", err)
-		}
-		return exitOK
-	}
-	path := resolvePath(env, *out)
-	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fail("writing the report: %v.", err)
-	}
-	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
-	return exitOK
+	return exitOK, false
 }
 
 // generationTime is SOURCE_DATE_EPOCH when set, else now.
