@@ -109,7 +109,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if err != nil {
 			if page > 1 && ctx.Err() == nil {
 				// Paging is a Plus feature; keep what page 1 gave.
-				ans.Warnings = append(ans.Warnings, fmt.Sprintf("DNSDumpster page %d failed, the answer is partial: %s", page, providers.Redact(err.Error(), p.key)))
+				ans.Warnings = append(ans.Warnings, fmt.Sprintf("DNSDumpster page %d failed, the answer is partial: %s", page, p.client.Redact(err.Error())))
 				hasMore = false
 				break
 			}
@@ -118,7 +118,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		ans.Requests++
 		res, err := Parse(resp.Body)
 		if err != nil {
-			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + providers.Redact(err.Error(), p.key)}
+			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + p.client.Redact(err.Error())}
 		}
 		newHosts := 0
 		for _, h := range res.A {
