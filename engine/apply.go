@@ -281,7 +281,7 @@ func (w *walk) setup(ctx context.Context) error {
 			Gate:         pr.gate,
 			Logger:       w.log.Named(addr),
 			Secrets:      w.secrets,
-			InScope:      w.adm.inScope,
+			InScope:      w.adm.contains,
 		})
 		if err != nil {
 			pr.err = "provider could not start: " + w.redact(err.Error())
@@ -294,12 +294,21 @@ func (w *walk) setup(ctx context.Context) error {
 	if diags.HasErrors() {
 		return fmt.Errorf("block graph: %s", diags.Error())
 	}
+	// A plan made with -target runs only its blocks (those it selected
+	// and what they read); the others are left alone.
+	planned := map[string]bool{}
+	for _, bp := range plan.Blocks {
+		planned[bp.Address] = true
+	}
 	for _, addr := range g.Nodes {
+		if len(plan.Targets) > 0 && !planned[addr] {
+			continue
+		}
 		b := &blockState{addr: addr, has: map[string]bool{}}
-		if name, ok := strings.CutPrefix(addr, "query."); ok {
-			b.query = cfg.Queries[name]
+		if q := cfg.Queries[addr]; q != nil {
+			b.query = q
 		} else {
-			b.pivot = cfg.Pivots[strings.TrimPrefix(addr, "pivot.")]
+			b.pivot = cfg.Pivots[addr]
 			b.maxDepth = pivotMaxDepth(cfg, b.pivot)
 		}
 		w.blocks[addr] = b
@@ -308,6 +317,9 @@ func (w *walk) setup(ctx context.Context) error {
 	for _, b := range w.order {
 		for _, d := range g.Deps[b.addr] {
 			dep := w.blocks[d]
+			if dep == nil {
+				return fmt.Errorf("the plan runs %s but not %s, whose findings it reads; make the plan again", b.addr, d)
+			}
 			b.deps = append(b.deps, dep)
 			if b.pivot != nil {
 				dep.feeds = append(dep.feeds, b)
@@ -317,7 +329,9 @@ func (w *walk) setup(ctx context.Context) error {
 			b.feeds = append(b.feeds, b)
 		}
 		for _, m := range g.Groups[b.addr] {
-			b.group = append(b.group, w.blocks[m])
+			if w.blocks[m] != nil {
+				b.group = append(b.group, w.blocks[m])
+			}
 		}
 		if b.group == nil {
 			b.group = []*blockState{b}
@@ -357,6 +371,24 @@ func (w *walk) setup(ctx context.Context) error {
 			continue
 		}
 		w.ask(adm, b)
+	}
+	// An instance a later block shares runs once, for its first block,
+	// and its findings are the later block's too: join it, so what reads
+	// the later block sees them.
+	for _, bp := range plan.Blocks {
+		b := w.blocks[bp.Address]
+		if b == nil || !known[bp.Address] {
+			continue
+		}
+		for _, in := range bp.Shared {
+			if _, planned := w.insts[in.Key]; !planned {
+				continue
+			}
+			adm, why := w.adm.admit(bp.Address, in.Query.Provider, in.Query.Op, in.Query.Subject, in.Query.RRTypes, in.Query.Params, in.Depth, false)
+			if why == "" {
+				w.ask(adm, b)
+			}
+		}
 	}
 	return nil
 }
@@ -967,6 +999,8 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 	}
 	w.reportMerge(st, len(ids), mergeCounts{rejected, fixed, overQuery, overRun}, firstRejected, firstFixed)
 	st.ids = ids
+	// Our names' CNAMEs lead passive resolutions queries to the targets.
+	w.adm.noteCNAMEs(ans.Findings)
 	w.attribute(st, st.blocks)
 }
 
@@ -1064,11 +1098,22 @@ func (w *walk) result(ctx context.Context) *schema.RunResult {
 		FinishedAt:  w.opts.Now().UTC(),
 		Interrupted: w.stopping,
 		Warnings:    w.warnings,
+		Targets:     w.plan.Targets,
+	}
+	if w.plan.FromFile {
+		r.Plan = w.plan.ID
 	}
 	r.Instances = make([]schema.InstanceResult, 0, len(w.all))
 	for _, st := range w.all {
+		var blocks []string
+		if len(st.blocks) > 1 {
+			blocks = make([]string, len(st.blocks))
+			for i, b := range st.blocks {
+				blocks[i] = b.addr
+			}
+		}
 		r.Instances = append(r.Instances, schema.InstanceResult{
-			Query: st.Query, Key: st.Key, Block: st.Block, Depth: st.Depth, Active: st.Active,
+			Query: st.Query, Key: st.Key, Block: st.Block, Blocks: blocks, Depth: st.Depth, Active: st.Active,
 			Status: st.status, Reason: st.reason, Requests: st.requests,
 			Findings: len(st.ids), FindingIDs: st.ids, Truncated: st.truncated,
 		})

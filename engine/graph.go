@@ -34,28 +34,20 @@ type Graph struct {
 
 // blockRange returns a block's declaration range for diagnostics.
 func blockRange(cfg *schema.Config, addr string) *hcl.Range {
-	if name, ok := strings.CutPrefix(addr, "query."); ok {
-		if q := cfg.Queries[name]; q != nil {
-			return q.DeclRange.Ptr()
-		}
+	if q := cfg.Queries[addr]; q != nil {
+		return q.DeclRange.Ptr()
 	}
-	if name, ok := strings.CutPrefix(addr, "pivot."); ok {
-		if p := cfg.Pivots[name]; p != nil {
-			return p.DeclRange.Ptr()
-		}
+	if p := cfg.Pivots[addr]; p != nil {
+		return p.DeclRange.Ptr()
 	}
 	return nil
 }
 
 func blockExists(cfg *schema.Config, addr string) bool {
-	if name, ok := strings.CutPrefix(addr, "query."); ok {
-		return cfg.Queries[name] != nil
-	}
-	if name, ok := strings.CutPrefix(addr, "pivot."); ok {
-		return cfg.Pivots[name] != nil
-	}
-	return false
+	return cfg.Queries[addr] != nil || cfg.Pivots[addr] != nil
 }
+
+func isPivot(cfg *schema.Config, addr string) bool { return cfg.Pivots[addr] != nil }
 
 // BuildGraph builds the block graph from QueryBlock.DependsOn and
 // PivotBlock.From. A reference to a missing block, or a cycle through a
@@ -68,7 +60,7 @@ func BuildGraph(cfg *schema.Config) (*Graph, hcl.Diagnostics) {
 		set := map[string]bool{}
 		for _, d := range deps {
 			if d == addr {
-				if strings.HasPrefix(addr, "pivot.") {
+				if isPivot(cfg, addr) {
 					g.Recursive[addr] = true
 					continue
 				}
@@ -118,7 +110,7 @@ func BuildGraph(cfg *schema.Config) (*Graph, hcl.Diagnostics) {
 		}
 		hasQuery := false
 		for _, a := range scc {
-			hasQuery = hasQuery || strings.HasPrefix(a, "query.")
+			hasQuery = hasQuery || cfg.IsQuery(a)
 		}
 		if hasQuery {
 			diags = append(diags, &hcl.Diagnostic{
@@ -180,11 +172,9 @@ func (g *Graph) DOT(cfg *schema.Config) string {
 	b.WriteString("  node [fontname = \"sans-serif\"];\n")
 	for _, n := range g.Nodes {
 		label, shape := n, "box"
-		if name, ok := strings.CutPrefix(n, "query."); ok {
-			q := cfg.Queries[name]
+		if q := cfg.Queries[n]; q != nil {
 			label = fmt.Sprintf("%s\\n%s: %s", n, strings.Join(q.Providers, ", "), q.Op)
-		} else if name, ok := strings.CutPrefix(n, "pivot."); ok {
-			p := cfg.Pivots[name]
+		} else if p := cfg.Pivots[n]; p != nil {
 			label = fmt.Sprintf("%s\\n%s: %s", n, strings.Join(p.Providers, ", "), p.Op)
 			shape = "ellipse"
 		}

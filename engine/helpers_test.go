@@ -93,12 +93,13 @@ func (f *fixture) target(kind schema.SubjectKind, name, value string) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.cfg.Targets[string(kind)+"."+name] = &schema.Target{Kind: kind, Name: name, Subject: s}
+	t := &schema.Target{Kind: kind, Name: name, Subject: s}
+	f.cfg.Targets[t.Address()] = t
 }
 
 func (f *fixture) query(name string, provs []string, op schema.Op, subjects string, deps ...string) *schema.QueryBlock {
 	q := &schema.QueryBlock{Name: name, Providers: provs, Op: op, Subjects: expr(f.t, subjects), DependsOn: deps}
-	f.cfg.Queries[name] = q
+	f.cfg.Queries[q.Address()] = q
 	return q
 }
 
@@ -107,7 +108,7 @@ func (f *fixture) pivot(name string, from []string, when string, provs []string,
 	if when != "" {
 		p.When = expr(f.t, when)
 	}
-	f.cfg.Pivots[name] = p
+	f.cfg.Pivots[p.Address()] = p
 	return p
 }
 

@@ -18,12 +18,14 @@ import (
 // itself, so diagnostics are always the schema's own;
 // TestPivotEvaluatorMatchesSchema keeps the two in step.
 type pivotEvaluator struct {
-	cfg  *schema.Config
-	base *hcl.EvalContext
+	cfg *schema.Config
+	// base is each pivot's context without the finding, by pivot: a
+	// pivot in a module instance sees that instance's variables.
+	base map[*schema.PivotBlock]*hcl.EvalContext
 }
 
 func newPivotEvaluator(cfg *schema.Config) *pivotEvaluator {
-	return &pivotEvaluator{cfg: cfg, base: cfg.EvalContext(nil)}
+	return &pivotEvaluator{cfg: cfg, base: map[*schema.PivotBlock]*hcl.EvalContext{}}
 }
 
 // eval returns the subject pivot p asks about for finding f; ok is false
@@ -37,7 +39,12 @@ func (e *pivotEvaluator) eval(p *schema.PivotBlock, f schema.Finding) (schema.Su
 }
 
 func (e *pivotEvaluator) fast(p *schema.PivotBlock, f schema.Finding) (schema.Subject, bool, hcl.Diagnostics) {
-	ctx := e.base.NewChild()
+	base := e.base[p]
+	if base == nil {
+		base = e.cfg.PivotContext(p)
+		e.base[p] = base
+	}
+	ctx := base.NewChild()
 	ctx.Variables = map[string]cty.Value{"finding": schema.FindingValue(f)}
 	var diags hcl.Diagnostics
 	if p.When != nil {
@@ -93,7 +100,7 @@ func firstSubject(v cty.Value, rng hcl.Range) (schema.Subject, bool, hcl.Diagnos
 		return subj, true, nil
 	case ty.IsObjectType() && ty.HasAttribute("value"):
 		return firstSubject(v.GetAttr("value"), rng)
-	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
 		var diags hcl.Diagnostics
 		for it := v.ElementIterator(); it.Next(); {
 			_, el := it.Element()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -19,8 +20,9 @@ import (
 )
 
 // PlanFormatVersion is the version of the saved plan format WritePlan
-// writes and ReadPlan accepts.
-const PlanFormatVersion = 1
+// writes and ReadPlan accepts. Version 2 records the state the plan was
+// made against (lineage and serial), its ID and its -target addresses.
+const PlanFormatVersion = 2
 
 // DefaultMaxDepth bounds pivots when neither the pivot nor the engagement
 // sets max_depth.
@@ -45,6 +47,14 @@ type PlanOptions struct {
 	Now time.Time
 	// Parallelism is used for the wall-time estimate (default 10).
 	Parallelism int
+	// Targets, when set, restrict the plan to the blocks they select and
+	// the blocks those read (-target).
+	Targets []schema.TargetAddr
+	// StateLineage and StateSerial are the state the plan is made
+	// against (empty and 0 when there is none yet); a saved plan is
+	// refused once the state moved on.
+	StateLineage string
+	StateSerial  uint64
 }
 
 // Instance is one planned query instance.
@@ -126,8 +136,18 @@ type PlanScope struct {
 type Plan struct {
 	FormatVersion int    `json:"format_version"`
 	Version       string `json:"reconform_version"`
-	ConfigHash    string `json:"config_hash"`
-	Engagement    string `json:"engagement"`
+	// ID identifies the plan; the state records the ID of the saved plan
+	// it last applied, so a plan is never applied twice.
+	ID         string `json:"id"`
+	ConfigHash string `json:"config_hash"`
+	Engagement string `json:"engagement"`
+	// StateLineage and StateSerial are the state the plan was made
+	// against: apply refuses the plan when the state is another or moved
+	// on since.
+	StateLineage string `json:"state_lineage,omitempty"`
+	StateSerial  uint64 `json:"state_serial"`
+	// Targets are the -target addresses the plan was restricted to.
+	Targets []string `json:"targets,omitempty"`
 	// ConfigDir is the engagement folder the plan was made from, so
 	// `apply PLANFILE` can load it again from anywhere.
 	ConfigDir   string    `json:"config_dir,omitempty"`
@@ -263,13 +283,49 @@ type admission struct {
 	// never trusted beyond the config it was made from.
 	configScope *schema.Scope
 	passiveOnly bool
+	// followed are the names a CNAME chain from an in-scope name reaches
+	// (noteCNAME): a passive resolutions query may ask about them although
+	// they are out of scope, so that the addresses behind our own names
+	// are known (takeover detection needs them).
+	followed map[string]bool
+}
+
+// inScope reports whether a domain name is inside the scope (and the
+// config's, for a plan file).
+func (a *admission) inScope(name string) bool {
+	ok, _ := a.contains(schema.Subject{Kind: schema.SubjectDomain, Value: name})
+	return ok
+}
+
+// noteCNAMEs records the targets of CNAME findings owned by in-scope or
+// already followed names, to a fixpoint over fs (a chain may come in one
+// answer, in any order).
+func (a *admission) noteCNAMEs(fs []schema.Finding) {
+	for changed := true; changed; {
+		changed = false
+		for i := range fs {
+			f := &fs[i]
+			if f.Type != "CNAME" || f.Value == "" || a.followed[f.Value] {
+				continue
+			}
+			if a.followed[f.Name] || a.inScope(f.Name) {
+				if a.followed == nil {
+					a.followed = map[string]bool{}
+				}
+				a.followed[f.Value] = true
+				changed = true
+			}
+		}
+	}
 }
 
 // admit builds the instance for (provider, op, subject) asked by block at
 // depth, or says why it may not run. derived is set when the subject came
 // from findings (pivots and known-after-apply queries): such a subject must
-// be in scope. Active ops must always be in scope and never run under
-// passive_only.
+// be in scope, unless the op is a registry op (schema.OpTraits.Registry)
+// or the subject is a name a CNAME chain from an in-scope name reaches and
+// the op is a passive resolutions. Active ops must always be in scope and
+// never run under passive_only.
 func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subject, rrtypes []string, params map[string]string, depth int, derived bool) (Instance, string) {
 	q := schema.Query{Provider: provider, Op: op, Subject: subj, RRTypes: rrtypes, Params: params}
 	in := Instance{Query: q, Key: q.Key(), Block: block, Depth: depth}
@@ -286,7 +342,7 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 		return in, fmt.Sprintf("provider %q does not answer %s", provider, op)
 	}
 	in.Active = traits.Active
-	inScope, why := a.inScope(subj)
+	inScope, why := a.contains(subj)
 	if traits.Active {
 		if a.passiveOnly {
 			return in, fmt.Sprintf("%s is active (it touches the target) and the engagement is passive_only", op)
@@ -295,15 +351,19 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 			return in, RefusedReason(subj, why)
 		}
 	}
-	if derived && !inScope {
+	if derived && !inScope && !traits.Registry && !(op == schema.OpResolutions && a.followed[subj.Value]) {
+		// A registry op (RDAP) asks the registry, not the subject, and
+		// its answers feed no pivot: the domain of a third-party name
+		// server is exactly what it is for. A passive resolutions query
+		// of a name our CNAMEs lead to asks where our names are served.
 		return in, "out of scope: " + why
 	}
 	return in, ""
 }
 
-// inScope checks subj against the run's scope and, for a run of a saved
-// plan, the config's too: what both allow.
-func (a *admission) inScope(subj schema.Subject) (bool, string) {
+// contains checks subj against the run's scope and, for a run of a saved
+// plan, the config's too: what both allow, and why not.
+func (a *admission) contains(subj schema.Subject) (bool, string) {
 	in, why := a.scope.Contains(subj)
 	if in && a.configScope != nil {
 		in, why = a.configScope.Contains(subj)
@@ -344,9 +404,16 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
+	g, diags = restrictGraph(cfg, g, opts.Targets, diags)
+	if diags.HasErrors() {
+		return nil, diags
+	}
 	p := &Plan{
 		FormatVersion:       PlanFormatVersion,
 		Version:             version.Version,
+		ID:                  uuid.NewString(),
+		StateLineage:        opts.StateLineage,
+		StateSerial:         opts.StateSerial,
 		ConfigHash:          cfg.Hash,
 		Engagement:          cfg.Engagement.Name,
 		ConfigDir:           cfg.Dir,
@@ -358,7 +425,13 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		Scope:               scopeOf(cfg.Scope),
 		Variables:           variablesOf(cfg),
 	}
+	for _, t := range opts.Targets {
+		p.Targets = append(p.Targets, t.String())
+	}
 	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
+	for _, fs := range opts.Previous {
+		adm.noteCNAMEs(fs) // predictions follow the CNAMEs the last run found
+	}
 	seen := map[string]string{} // planned instance key -> block that owns it
 	predicted := map[string]bool{}
 
@@ -374,8 +447,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Planning interrupted"})
 		}
 		bp := BlockPlan{Address: addr, DependsOn: g.Deps[addr], Recursive: g.Recursive[addr] || g.Groups[addr] != nil}
-		if name, ok := strings.CutPrefix(addr, "query."); ok {
-			q := cfg.Queries[name]
+		if q := cfg.Queries[addr]; q != nil {
 			bp.Providers, bp.Op = q.Providers, q.Op
 			subjects, known, d := cfg.EvalSubjects(q, nil)
 			diags = append(diags, d...)
@@ -424,8 +496,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 			p.Blocks = append(p.Blocks, bp)
 			continue
 		}
-		name := strings.TrimPrefix(addr, "pivot.")
-		pv := cfg.Pivots[name]
+		pv := cfg.Pivots[addr]
 		bp.Providers, bp.Op = pv.Providers, pv.Op
 		bp.KnownAfterApply = true
 		bp.MaxDepth = pivotMaxDepth(cfg, pv)
@@ -497,6 +568,80 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		}
 	}
 	return p, diags
+}
+
+// restrictGraph keeps only the blocks targets select and, transitively,
+// the blocks whose findings those read (a module instance selects every
+// block in it). No targets: the whole graph. A target that selects
+// nothing is an error: a typo must not plan an empty run.
+func restrictGraph(cfg *schema.Config, g *Graph, targets []schema.TargetAddr, diags hcl.Diagnostics) (*Graph, hcl.Diagnostics) {
+	if len(targets) == 0 {
+		return g, diags
+	}
+	keep := map[string]bool{}
+	var visit func(addr string)
+	visit = func(addr string) {
+		if keep[addr] {
+			return
+		}
+		keep[addr] = true
+		for _, d := range g.Deps[addr] {
+			visit(d)
+		}
+		for _, m := range g.Groups[addr] {
+			visit(m)
+		}
+	}
+	for _, t := range targets {
+		if t.Block != nil && t.Block.Kind == schema.KindTarget {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Invalid -target address",
+				Detail: fmt.Sprintf("-target=%s names a target block, which sends no query itself. Target the query or module that uses it.", t),
+			})
+			continue
+		}
+		matched := false
+		for _, addr := range g.Nodes {
+			b, err := schema.ParseBlockAddr(addr)
+			if err == nil && t.Matches(b) {
+				matched = true
+				visit(addr)
+			}
+		}
+		if !matched {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "No block matches -target",
+				Detail: fmt.Sprintf("-target=%s selects no query or pivot of this engagement.%s", t, targetHint(t, g.Nodes)),
+			})
+		}
+	}
+	out := &Graph{Deps: map[string][]string{}, Recursive: map[string]bool{}, Groups: map[string][]string{}}
+	for _, addr := range g.Nodes {
+		if !keep[addr] {
+			continue
+		}
+		out.Nodes = append(out.Nodes, addr)
+		out.Deps[addr] = g.Deps[addr]
+		out.Recursive[addr] = g.Recursive[addr]
+		if grp := g.Groups[addr]; grp != nil {
+			out.Groups[addr] = grp
+		}
+	}
+	return out, diags
+}
+
+// targetHint lists a few block addresses for a -target that matched none.
+func targetHint(t schema.TargetAddr, nodes []string) string {
+	if len(nodes) == 0 {
+		return ""
+	}
+	shown := nodes
+	more := ""
+	if len(shown) > 6 {
+		more = fmt.Sprintf(" and %d more", len(shown)-6)
+		shown = shown[:6]
+	}
+	return fmt.Sprintf(" The blocks are %s%s (reconform plan lists them).", strings.Join(shown, ", "), more)
 }
 
 func contains(list []string, s string) bool {

@@ -220,9 +220,12 @@ func TestReadPlanRejects(t *testing.T) {
 		"not json":       "hello",
 		"no version":     `{"config_hash":"x"}`,
 		"future version": `{"format_version": 99, "config_hash":"x"}`,
-		"no hash":        `{"format_version": 1}`,
-		"bad key":        `{"format_version": 1, "config_hash":"x", "instances":[{"key":"evil","query":{"provider":"p","op":"resolutions","subject":{"kind":"domain","value":"a.example"}}}]}`,
-		"bad cidr":       `{"format_version": 1, "config_hash":"x", "scope":{"cidrs":["nope"]}}`,
+		"no hash":        `{"format_version": 2, "id": "p1"}`,
+		"no id":          `{"format_version": 2, "config_hash":"x"}`,
+		"old version":    `{"format_version": 1, "config_hash":"x"}`,
+		"bad target":     `{"format_version": 2, "id": "p1", "config_hash":"x", "targets": ["query."]}`,
+		"bad key":        `{"format_version": 2, "id": "p1", "config_hash":"x", "instances":[{"key":"evil","query":{"provider":"p","op":"resolutions","subject":{"kind":"domain","value":"a.example"}}}]}`,
+		"bad cidr":       `{"format_version": 2, "id": "p1", "config_hash":"x", "scope":{"cidrs":["nope"]}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := ReadPlan(strings.NewReader(src)); err == nil {
@@ -249,8 +252,8 @@ func TestPlanHasNoSecrets(t *testing.T) {
 }
 
 func FuzzReadPlan(f *testing.F) {
-	f.Add([]byte(`{"format_version": 1, "config_hash":"x"}`))
-	f.Add([]byte(`{"format_version": 1, "config_hash":"x", "instances":[{"key":"p resolutions a.example","query":{"provider":"p","op":"resolutions","subject":{"kind":"domain","value":"a.example"}}}]}`))
+	f.Add([]byte(`{"format_version": 2, "id": "p1", "config_hash":"x"}`))
+	f.Add([]byte(`{"format_version": 2, "id": "p1", "config_hash":"x", "instances":[{"key":"p resolutions a.example","query":{"provider":"p","op":"resolutions","subject":{"kind":"domain","value":"a.example"}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ReadPlan(bytes.NewReader(data))
 		if err != nil {

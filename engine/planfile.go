@@ -15,6 +15,46 @@ import (
 // of the configuration.
 var ErrPlanStale = errors.New("the configuration changed since the plan was saved")
 
+// ErrPlanApplied is returned by CheckState for a saved plan the state
+// says was applied already.
+var ErrPlanApplied = errors.New("the saved plan was already applied")
+
+// StateMovedError is returned by CheckState when the state is not the one
+// the plan was made against: another run wrote it since, or it is another
+// state altogether.
+type StateMovedError struct {
+	PlanLineage, StateLineage string
+	PlanSerial, StateSerial   uint64
+}
+
+func (e *StateMovedError) Error() string {
+	switch {
+	case e.PlanLineage == "" && e.StateLineage != "":
+		return fmt.Sprintf("the plan was made before there was a state; the state is now at serial %d", e.StateSerial)
+	case e.PlanLineage != e.StateLineage && e.StateLineage == "":
+		return fmt.Sprintf("the plan was made against state serial %d (lineage %s), and there is no state now", e.PlanSerial, e.PlanLineage)
+	case e.PlanLineage != e.StateLineage:
+		return fmt.Sprintf("the plan was made against another state (lineage %s, now %s)", e.PlanLineage, e.StateLineage)
+	}
+	return fmt.Sprintf("the plan was made against state serial %d; the state is now at serial %d", e.PlanSerial, e.StateSerial)
+}
+
+// CheckState reports whether the saved plan p may still be applied to
+// the state with lineage and serial whose last run applied the plan with
+// ID appliedPlan (empty lineage and serial 0: no state yet). A plan is an
+// approval of what to run given what was known: once the state moved on,
+// or once the plan was applied, it no longer is one (as in Terraform,
+// hashicorp/terraform#4055).
+func (p *Plan) CheckState(lineage string, serial uint64, appliedPlan string) error {
+	if p.ID != "" && appliedPlan == p.ID {
+		return ErrPlanApplied
+	}
+	if lineage != p.StateLineage || serial != p.StateSerial {
+		return &StateMovedError{PlanLineage: p.StateLineage, StateLineage: lineage, PlanSerial: p.StateSerial, StateSerial: serial}
+	}
+	return nil
+}
+
 // WritePlan writes p as indented JSON. A plan holds no secret: provider
 // attributes are never part of it.
 func WritePlan(w io.Writer, p *Plan) error {
@@ -57,6 +97,14 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 	}
 	if p.ConfigHash == "" {
 		return nil, fmt.Errorf("plan file has no config_hash")
+	}
+	if p.ID == "" {
+		return nil, fmt.Errorf("plan file has no id")
+	}
+	for _, t := range p.Targets {
+		if _, err := schema.ParseTargetAddr(t); err != nil {
+			return nil, fmt.Errorf("plan file has an invalid target: %w", err)
+		}
 	}
 	for _, in := range p.Instances {
 		if in.Key != in.Query.Key() {
@@ -107,6 +155,39 @@ func ReadPlanFile(path string) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// SniffPlan reports whether the JSON file at path is a saved plan rather
+// than a state (both are JSON objects): it reads top-level keys until one
+// only a plan or only a state has, which for either comes within the
+// first few keys, so a large state is not read through.
+func SniffPlan(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case "reconform_version", "blocks", "predictions", "state_serial":
+			return true
+		case "lineage", "findings", "facts", "serial", "run":
+			return false
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // IsPlanFile reports whether path looks like a saved plan (a regular file

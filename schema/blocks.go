@@ -35,7 +35,7 @@ var plainRoots = []string{"var", "local", "target"}
 // eval evaluates expr after checking its references. ok is false when it
 // failed (reported) or is unknown because of an earlier error.
 func (l *loader) eval(expr hcl.Expression, ctx *hcl.EvalContext) (val cty.Value, sensitive, ok bool) {
-	if ctx != nil && !l.checkRefs(expr, "this argument", plainRoots...) {
+	if ctx != nil && !l.checkRefs(expr, "this argument", l.loadRoots(plainRoots...)...) {
 		return cty.NilVal, false, false
 	}
 	val, diags := expr.Value(ctx)

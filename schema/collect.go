@@ -17,9 +17,29 @@ import (
 // grouped by type, and what has been declared so far (for duplicates and
 // references).
 type loader struct {
-	cfg   *Config
-	opts  LoadOptions
-	diags hcl.Diagnostics
+	cfg    *Config
+	opts   LoadOptions
+	diags  hcl.Diagnostics
+	shared *loadShared
+	// mod is the module instance being loaded (the root, or an instance
+	// of a module block); display is its folder as diagnostics name it;
+	// stack the folders of the modules that called it, itself last.
+	mod     *Module
+	display string
+	stack   []string
+	// inputs are a module instance's arguments (nil for the root).
+	inputs map[string]moduleInput
+	// providerAddr maps the provider addresses this module may refer to
+	// to the root's provider configurations.
+	providerAddr map[string]string
+	calls        []*moduleCall
+	callSources  map[string]*moduleSource
+	outputs      []*hclsyntax.Block
+	// modulesReady is set once the module blocks are expanded: from then
+	// on, expressions may refer to module outputs.
+	modulesReady bool
+	// cur is the instance of the block being decoded (each, count).
+	cur Each
 
 	engagements []*hclsyntax.Block
 	variables   []*hclsyntax.Block
@@ -57,20 +77,45 @@ type loader struct {
 	firstFile string
 }
 
-func newLoader(cfg *Config, opts LoadOptions) *loader {
+func newLoader(cfg *Config, opts LoadOptions, shared *loadShared, mod *Module, display string) *loader {
 	return &loader{
 		cfg:           cfg,
 		opts:          opts,
+		shared:        shared,
+		mod:           mod,
+		display:       display,
+		stack:         []string{mod.Dir},
+		providerAddr:  map[string]string{},
+		callSources:   map[string]*moduleSource{},
 		locals:        map[string]*hclsyntax.Attribute{},
 		typeDefaults:  map[string]*typeexpr.Defaults{},
 		duplicateVars: map[string]bool{},
 		targetVals:    map[string]cty.Value{},
-		funcs:         Functions(cfg),
+		funcs:         shared.funcs,
 		declared: map[string]map[string]hcl.Range{
-			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {},
+			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {}, "module": {}, "output": {},
 		},
 	}
 }
+
+// childLoader is the loader of one instance of a module block.
+func (l *loader) childLoader(mod *Module, src *moduleSource, inputs map[string]moduleInput, providers map[string]string) *loader {
+	c := newLoader(l.cfg, l.opts, l.shared, mod, src.display)
+	c.stack = append(append([]string(nil), l.stack...), mod.Dir)
+	c.inputs = inputs
+	c.providerAddr = providers
+	for local, root := range providers {
+		c.declared["provider"][local] = l.shared.providerRanges[root]
+	}
+	for i, body := range src.bodies {
+		c.collect(body, src.names[i])
+	}
+	return c
+}
+
+// isModule reports whether the loader loads a module instance, not the
+// root.
+func (l *loader) isModule() bool { return l.inputs != nil }
 
 func (l *loader) errorf(subject hcl.Range, summary, detail string, args ...any) {
 	l.diags = append(l.diags, &hcl.Diagnostic{
@@ -113,6 +158,10 @@ func describeAddr(ns, name string) string {
 		return fmt.Sprintf("The target %q", name)
 	case "provider":
 		return fmt.Sprintf("The provider configuration %q", name)
+	case "module":
+		return fmt.Sprintf("The module block %q", name)
+	case "output":
+		return fmt.Sprintf("The output %q", name)
 	}
 	return fmt.Sprintf("The %s block %q", ns, name)
 }
@@ -170,6 +219,13 @@ func (l *loader) collect(body *hclsyntax.Body, filename string) {
 		if !l.checkLabels(b, labels, optional) {
 			continue
 		}
+		if l.isModule() {
+			switch b.Type {
+			case blockEngagement, blockScope, blockProvider:
+				l.errorf(blockRange(b), capitalize(b.Type)+" block in a module", "%s", rootOnly[b.Type])
+				continue
+			}
+		}
 		switch b.Type {
 		case blockEngagement:
 			l.engagements = append(l.engagements, b)
@@ -207,6 +263,14 @@ func (l *loader) collect(body *hclsyntax.Body, filename string) {
 		case blockPivot:
 			if l.checkName(b.Labels[0], b.LabelRanges[0], "pivot") && l.declare("pivot", "pivot block", b.Labels[0], blockRange(b)) {
 				l.pivots = append(l.pivots, b)
+			}
+		case blockModule:
+			if l.checkName(b.Labels[0], b.LabelRanges[0], "module") && l.declare("module", "module block", b.Labels[0], blockRange(b)) {
+				l.collectModuleCall(b)
+			}
+		case blockOutput:
+			if l.checkName(b.Labels[0], b.LabelRanges[0], "output") && l.declare("output", "output", b.Labels[0], blockRange(b)) {
+				l.outputs = append(l.outputs, b)
 			}
 		}
 	}
@@ -277,11 +341,19 @@ func (l *loader) collectLocals(b *hclsyntax.Block) {
 	}
 }
 
+// rootOnly says why a block type belongs to the root module only.
+var rootOnly = map[string]string{
+	blockEngagement: "A module shares the engagement it is called from: only the root folder declares the engagement block (passive_only, max_depth and the windows apply to every module).",
+	blockScope:      "The scope is the engagement's: only the root folder declares it, and it bounds the queries and pivots of every module. Give the root scope the domains the module instances watch, e.g. domains = var.apexes.",
+	blockProvider:   "Providers are configured in the root folder and passed to modules: a module refers to provider.TYPE[.NAME] as the root declares it, or as its module block's providers = { ... } maps it.",
+}
+
 // decode decodes every collected block in dependency order: variables,
-// locals and targets, then everything that may refer to them.
+// locals and targets, the engagement settings, module blocks, then the
+// queries, pivots and outputs that may refer to all of them.
 func (l *loader) decode() {
 	for _, a := range l.topAttrs {
-		if _, isVar := l.declared["var"][a.Name]; isVar {
+		if _, isVar := l.declared["var"][a.Name]; isVar && !l.isModule() {
 			l.errorf(a.NameRange, "Unsupported argument",
 				"%q looks like a value for the variable %q. Every *.hcl file in the folder is configuration; keep files of variable values elsewhere and pass them with -var-file.", a.Name, a.Name)
 			continue
@@ -291,29 +363,68 @@ func (l *loader) decode() {
 	}
 	l.decodeVariables()
 	l.decodeLocalsAndTargets()
-	l.decodeEngagement()
-	l.decodeScope()
-	for _, b := range l.providers {
-		l.decodeProvider(b)
+	if !l.isModule() {
+		l.decodeEngagement()
+		l.decodeScope()
+		for _, b := range l.providers {
+			l.decodeProvider(b)
+		}
+		for addr, rng := range l.declared["provider"] {
+			l.providerAddr[addr] = addr
+			l.shared.providerRanges[addr] = rng
+		}
 	}
-	for _, b := range l.queries {
-		l.decodeQuery(b)
-	}
+	l.modulesReady = true
+	l.invalidate(false)
+	l.decodeModuleCalls()
+	l.decodeQueries()
 	for _, b := range l.pivots {
 		l.decodePivot(b)
 	}
-	l.checkGraph()
+	l.decodeOutputs()
+	l.checkSubjects()
+	l.mod.finishWith(l.cfg, l.targetVals)
+	if !l.isModule() {
+		l.checkCycles()
+	}
+}
+
+// loadRoots are the references an argument decoded at load time may
+// use: base, plus module outputs once module blocks are expanded, plus
+// each or count in a block that has them.
+func (l *loader) loadRoots(base ...string) []string {
+	var out []string
+	for _, r := range base {
+		if r != "module" {
+			out = append(out, r)
+		}
+	}
+	if l.modulesReady && len(base) > 0 {
+		out = append(out, "module")
+	}
+	return append(out, expansionRoots(l.cur.mode)...)
 }
 
 // evalContext is the context for expressions decoded at load time:
-// variables, locals and targets decoded so far, and the functions. It is
-// built once per change (see invalidate); callers must not modify it, only
-// make children of it.
+// variables, locals and targets decoded so far, the outputs of module
+// blocks expanded so far, each or count of the block instance being
+// decoded, and the functions. The shared part is built once per change
+// (see invalidate); callers must not modify it, only make children of
+// it.
 func (l *loader) evalContext() *hcl.EvalContext {
 	if l.ctxCache == nil {
 		l.ctxCache = l.buildEvalContext(true)
 	}
-	return l.ctxCache
+	return l.withEach(l.ctxCache)
+}
+
+// withEach adds each or count of the current block instance.
+func (l *loader) withEach(ctx *hcl.EvalContext) *hcl.EvalContext {
+	if vars := l.cur.variables(); vars != nil {
+		ctx = ctx.NewChild()
+		ctx.Variables = vars
+	}
+	return ctx
 }
 
 // evalContextFor is evalContext for one expression: one that does not
@@ -329,7 +440,7 @@ func (l *loader) evalContextFor(expr hcl.Expression) *hcl.EvalContext {
 	if l.ctxNoTargets == nil {
 		l.ctxNoTargets = l.buildEvalContext(false)
 	}
-	return l.ctxNoTargets
+	return l.withEach(l.ctxNoTargets)
 }
 
 // invalidate drops the cached contexts after a local or target was
@@ -343,7 +454,7 @@ func (l *loader) invalidate(onlyTargets bool) {
 
 func (l *loader) buildEvalContext(withTargets bool) *hcl.EvalContext {
 	vars := map[string]cty.Value{}
-	for name, v := range l.cfg.Variables {
+	for name, v := range l.mod.Variables {
 		vars[name] = v.Value
 		if v.Sensitive && v.Value != cty.NilVal {
 			vars[name] = v.Value.Mark(SensitiveMark)
@@ -365,10 +476,10 @@ func (l *loader) buildEvalContext(withTargets bool) *hcl.EvalContext {
 			targets[kind] = map[string]cty.Value{}
 		}
 		targets[kind][name] = cty.DynamicVal
-		if t, ok := l.cfg.Targets[addr]; ok {
+		if g, ok := l.mod.targets[addr]; ok {
 			v, cached := l.targetVals[addr]
 			if !cached {
-				v = TargetValue(t)
+				v = g.value(targetOrUnknown)
 				l.targetVals[addr] = v
 			}
 			targets[kind][name] = v
@@ -378,7 +489,7 @@ func (l *loader) buildEvalContext(withTargets bool) *hcl.EvalContext {
 	for kind, m := range targets {
 		targetObj[kind] = cty.ObjectVal(m)
 	}
-	return &hcl.EvalContext{
+	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
 			"var":    cty.ObjectVal(vars),
 			"local":  cty.ObjectVal(locals),
@@ -386,6 +497,41 @@ func (l *loader) buildEvalContext(withTargets bool) *hcl.EvalContext {
 		},
 		Functions: l.funcs,
 	}
+	if l.modulesReady {
+		ctx.Variables["module"] = l.moduleLoadValues()
+	}
+	return ctx
+}
+
+// moduleLoadValues is module.NAME as expressions see it at load time:
+// each instance's outputs as far as they are known before apply.
+func (l *loader) moduleLoadValues() cty.Value {
+	calls := map[string]cty.Value{}
+	for name := range l.declared["module"] {
+		g, ok := l.mod.calls[name]
+		if !ok {
+			calls[name] = cty.DynamicVal
+			continue
+		}
+		calls[name] = g.value(func(m *Module, ok bool) cty.Value {
+			if !ok {
+				return cty.DynamicVal
+			}
+			outs := map[string]cty.Value{}
+			for n, o := range m.outputs {
+				outs[n] = o.loadValue
+			}
+			return cty.ObjectVal(outs)
+		})
+	}
+	return cty.ObjectVal(calls)
+}
+
+func targetOrUnknown(t *Target, ok bool) cty.Value {
+	if !ok {
+		return cty.DynamicVal
+	}
+	return TargetValue(t)
 }
 
 // argumentName finds the name in hcl's "An argument named "x" is not

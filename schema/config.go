@@ -2,10 +2,12 @@ package schema
 
 import (
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // Config is a loaded engagement: every block of every *.hcl file in one
@@ -24,12 +26,25 @@ type Config struct {
 	Locals     map[string]cty.Value
 	Scope      Scope
 	Providers  map[string]*ProviderBlock // by address: "securitytrails", "file.sonar"
-	Targets    map[string]*Target        // by address: "domain.apex", "ip.mx"
-	Queries    map[string]*QueryBlock    // by name
-	Pivots     map[string]*PivotBlock    // by name
+	// Targets, Queries, Pivots and Outputs hold every instance of every
+	// block of every module, by address (BlockAddr.String(),
+	// OutputAddr.String()): "target.domain.apex", "query.history",
+	// `module.footprint["acme.example"].query.history`.
+	Targets map[string]*Target
+	Queries map[string]*QueryBlock
+	Pivots  map[string]*PivotBlock
+	Outputs map[string]*OutputBlock
+
+	// Root is the root module; Modules every module instance by address
+	// ("" for the root). A Config built by hand may leave them nil: the
+	// root is then made from the maps above.
+	Root    *Module
+	Modules map[string]*Module
 
 	// environ is the environment env() reads.
-	environ []string
+	environ   []string
+	funcsOnce sync.Once
+	funcs     map[string]function.Function
 }
 
 // Engagement is the engagement block.
@@ -107,17 +122,28 @@ type ProviderBlock struct {
 	DeclRange        hcl.Range
 }
 
-// Target is a target block: target "domain" "apex" { name = ... },
-// target "ip" "mx" { address = ... }, target "cidr" "net" { cidr = ... }.
+// Target is one instance of a target block: target "domain" "apex" {
+// name = ... }, target "ip" "mx" { address = ... }, target "cidr" "net"
+// { cidr = ... }.
 type Target struct {
 	Kind      SubjectKind
 	Name      string
 	Subject   Subject
 	DeclRange hcl.Range
+	// Addr is the instance's address; Module the module instance it is
+	// in (nil: the root).
+	Addr   BlockAddr
+	Module *Module
 }
 
-// Address is "kind.name".
-func (t *Target) Address() string { return string(t.Kind) + "." + t.Name }
+// Address is the target's address: "target.domain.apex",
+// `module.footprint["acme.example"].target.domain.apex`.
+func (t *Target) Address() string {
+	if t.Addr.Name == "" {
+		return BlockAddr{Kind: KindTarget, Type: string(t.Kind), Name: t.Name}.String()
+	}
+	return t.Addr.String()
+}
 
 // QueryBlock is a query block.
 type QueryBlock struct {
@@ -131,13 +157,24 @@ type QueryBlock struct {
 	RRTypes  []string          // upper-case, sorted
 	Params   map[string]string // other settings passed to the provider
 	// DependsOn are the block addresses ("query.history", "pivot.expand")
-	// that Subjects references.
+	// that Subjects references, directly or through module outputs.
 	DependsOn []string
 	DeclRange hcl.Range
+	// Addr is the instance's address, Module its module instance (nil:
+	// the root) and Each its each.key/each.value or count.index.
+	Addr   BlockAddr
+	Module *Module
+	Each   Each
 }
 
-// Address is "query.<name>".
-func (q *QueryBlock) Address() string { return "query." + q.Name }
+// Address is the query instance's address: "query.history",
+// `module.footprint["acme.example"].query.history`.
+func (q *QueryBlock) Address() string {
+	if q.Addr.Name == "" {
+		return KindQuery + "." + q.Name
+	}
+	return q.Addr.String()
+}
 
 // PivotBlock is a pivot block: a rule applied to each finding of the
 // blocks in From (and, recursively, to its own findings).
@@ -153,10 +190,39 @@ type PivotBlock struct {
 	Params      map[string]string
 	MaxDepth    int // 0: the engagement's max_depth
 	DeclRange   hcl.Range
+	Addr        BlockAddr
+	Module      *Module
 }
 
-// Address is "pivot.<name>".
-func (p *PivotBlock) Address() string { return "pivot." + p.Name }
+// Address is the pivot's address: "pivot.expand",
+// `module.footprint["acme.example"].pivot.expand`.
+func (p *PivotBlock) Address() string {
+	if p.Addr.Name == "" {
+		return KindPivot + "." + p.Name
+	}
+	return p.Addr.String()
+}
+
+// OutputBlock is one output block of one module instance.
+type OutputBlock struct {
+	Name        string
+	Description string
+	Value       hcl.Expression
+	// Sensitive outputs are not printed after apply nor in the list of
+	// reconform output.
+	Sensitive bool
+	// DependsOn are the blocks whose findings the value reads.
+	DependsOn []string
+	Addr      OutputAddr
+	Module    *Module
+	DeclRange hcl.Range
+	// loadValue is the value as far as it is known at load time.
+	loadValue cty.Value
+}
+
+// Address is the output's address: "hosts",
+// `module.footprint["acme.example"].hosts`.
+func (o *OutputBlock) Address() string { return o.Addr.String() }
 
 // Rate is a request rate: Count requests per Per.
 type Rate struct {

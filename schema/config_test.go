@@ -44,11 +44,11 @@ func TestLoadDecodesEverything(t *testing.T) {
 		targets[addr] = string(tg.Subject.Kind) + " " + tg.Subject.Value
 	}
 	if diff := cmp.Diff(map[string]string{
-		"domain.apex": "domain acme.example",
-		"domain.corp": "domain acme-corp.example",
-		"ip.mx":       "ip 203.0.113.10",
-		"ip.v6":       "ip 2001:db8::10",
-		"cidr.office": "cidr 203.0.113.128/25",
+		"target.domain.apex": "domain acme.example",
+		"target.domain.corp": "domain acme-corp.example",
+		"target.ip.mx":       "ip 203.0.113.10",
+		"target.ip.v6":       "ip 2001:db8::10",
+		"target.cidr.office": "cidr 203.0.113.128/25",
 	}, targets); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)
 	}
@@ -78,7 +78,7 @@ func TestLoadDecodesEverything(t *testing.T) {
 		t.Errorf("file.sonar: %+v", s)
 	}
 
-	h := cfg.Queries["history"]
+	h := cfg.Queries["query.history"]
 	if diff := cmp.Diff([]string{"securitytrails", "circl", "robtex", "dnsdb", "file.sonar"}, h.Providers); diff != "" {
 		t.Errorf("history providers (-want +got):\n%s", diff)
 	}
@@ -87,10 +87,10 @@ func TestLoadDecodesEverything(t *testing.T) {
 		!cmp.Equal(h.DependsOn, []string{"query.subdomains"}) {
 		t.Errorf("history: %+v", h)
 	}
-	if n := cfg.Queries["neighbours"]; !cmp.Equal(n.DependsOn, []string{"query.history"}) {
+	if n := cfg.Queries["query.neighbours"]; !cmp.Equal(n.DependsOn, []string{"query.history"}) {
 		t.Errorf("neighbours depends on %v", n.DependsOn)
 	}
-	if q := cfg.Queries["office_net"]; len(q.DependsOn) != 0 {
+	if q := cfg.Queries["query.office_net"]; len(q.DependsOn) != 0 {
 		t.Errorf("office_net depends on %v", q.DependsOn)
 	}
 }
@@ -100,11 +100,11 @@ func TestEvalSubjectsAndPivot(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	subs, known, diags := cfg.EvalSubjects(cfg.Queries["history"], nil)
+	subs, known, diags := cfg.EvalSubjects(cfg.Queries["query.history"], nil)
 	if !known || diags.HasErrors() || len(subs) != 1 || subs[0] != (schema.Subject{Kind: schema.SubjectDomain, Value: "acme.example"}) {
 		t.Errorf("history subjects %v known %v %v", subs, known, diags)
 	}
-	_, known, diags = cfg.EvalSubjects(cfg.Queries["neighbours"], nil)
+	_, known, diags = cfg.EvalSubjects(cfg.Queries["query.neighbours"], nil)
 	if known || diags.HasErrors() {
 		t.Errorf("neighbours should be known after apply: known %v %v", known, diags)
 	}
@@ -113,11 +113,11 @@ func TestEvalSubjectsAndPivot(t *testing.T) {
 		schema.NewFinding("www.acme.example", "A", "203.0.113.10"),
 		schema.NewFinding("acme.example", "MX", "10 mx.acme.example"),
 	}}
-	subs, known, diags = cfg.EvalSubjects(cfg.Queries["neighbours"], findings)
+	subs, known, diags = cfg.EvalSubjects(cfg.Queries["query.neighbours"], findings)
 	if !known || diags.HasErrors() || len(subs) != 1 || subs[0].Value != "203.0.113.10" {
 		t.Errorf("neighbours subjects %v known %v %v", subs, known, diags)
 	}
-	p := cfg.Pivots["expand"]
+	p := cfg.Pivots["pivot.expand"]
 	subj, ok, diags := cfg.EvalPivot(p, schema.NewFinding("x.acme.example", "A", "203.0.113.99"))
 	if !ok || diags.HasErrors() || subj.Value != "203.0.113.99" {
 		t.Errorf("in-scope pivot: %v %v %v", subj, ok, diags)

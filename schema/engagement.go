@@ -273,9 +273,9 @@ func capitalize(s string) string {
 // targetAttr is the one argument of each target kind.
 var targetAttr = map[SubjectKind]string{SubjectDomain: "name", SubjectIP: "address", SubjectCIDR: "cidr"}
 
-// decodeTarget decodes a target block into a normalised subject of its
-// kind.
-func (l *loader) decodeTarget(b *hclsyntax.Block) {
+// decodeTargetGroup decodes a target block: every instance of it when it
+// has for_each or count.
+func (l *loader) decodeTargetGroup(b *hclsyntax.Block) {
 	kind := SubjectKind(b.Labels[0])
 	attrName, known := targetAttr[kind]
 	if !known {
@@ -283,15 +283,38 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 			"A target is \"domain\", \"ip\" or \"cidr\", not %q.%s", b.Labels[0], didYouMean(b.Labels[0], []string{"domain", "ip", "cidr"}))
 		return
 	}
-	body, diags := content(b.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attrName, Required: true}}}, fmt.Sprintf("a %s target", kind))
+	schema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attrName, Required: true}, {Name: "for_each"}, {Name: "count"}}}
+	body, diags := content(b.Body, schema, fmt.Sprintf("a %s target", kind))
 	l.diags = append(l.diags, diags...)
+	x, ok := l.decodeExpansion(body.Attributes["for_each"], body.Attributes["count"], "a target block")
+	if !ok {
+		return
+	}
+	local := b.Labels[0] + "." + b.Labels[1]
+	g := newGroup[*Target](x, blockRange(b))
+	l.mod.targets[local] = g
 	a, ok := body.Attributes[attrName]
 	if !ok {
 		return
 	}
+	for _, key := range x.keys {
+		l.cur = x.each(key)
+		if t := l.decodeTarget(b, kind, a); t != nil {
+			t.Addr = BlockAddr{Module: l.mod.Path, Kind: KindTarget, Type: string(kind), Name: b.Labels[1], Key: key}
+			t.Module = l.mod
+			g.items[key] = t
+			l.cfg.Targets[t.Address()] = t
+		}
+	}
+	l.cur = Each{}
+}
+
+// decodeTarget decodes one instance of a target block into a normalised
+// subject of its kind.
+func (l *loader) decodeTarget(b *hclsyntax.Block, kind SubjectKind, a *hcl.Attribute) *Target {
 	s, ok := l.evalRequiredString(a, l.evalContextFor(a.Expr))
 	if !ok {
-		return
+		return nil
 	}
 	var subj Subject
 	var err error
@@ -306,7 +329,7 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 		subj = Subject{Kind: SubjectDomain, Value: name}
 		if err != nil {
 			l.errorf(a.Expr.Range(), "Invalid domain name", "%s. A domain target is a name such as \"acme.example\".", capitalize(err.Error()))
-			return
+			return nil
 		}
 	case SubjectIP:
 		var addr netip.Addr
@@ -318,7 +341,7 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 		}
 		if err != nil {
 			l.errorf(a.Expr.Range(), "Invalid IP address", "%q is not an IP address. Write one such as \"203.0.113.10\" or \"2001:db8::10\"; for a network use a target \"cidr\" block.", s)
-			return
+			return nil
 		}
 		subj = Subject{Kind: SubjectIP, Value: addr.Unmap().String()}
 	case SubjectCIDR:
@@ -326,10 +349,9 @@ func (l *loader) decodeTarget(b *hclsyntax.Block) {
 		p, err = ParseCIDR(s)
 		if err != nil {
 			l.errorf(a.Expr.Range(), "Invalid CIDR", "%q is not a CIDR%s. Write a network such as \"203.0.113.0/24\"; for a single address use a target \"ip\" block.", s, cidrProblem(err))
-			return
+			return nil
 		}
 		subj = Subject{Kind: SubjectCIDR, Value: p.String()}
 	}
-	t := &Target{Kind: kind, Name: b.Labels[1], Subject: subj, DeclRange: blockRange(b)}
-	l.cfg.Targets[t.Address()] = t
+	return &Target{Kind: kind, Name: b.Labels[1], Subject: subj, DeclRange: blockRange(b)}
 }

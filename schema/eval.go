@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // FindingType is the cty object type of a finding in expressions.
@@ -73,54 +74,219 @@ func TargetValue(t *Target) cty.Value {
 	})
 }
 
-// EvalContext is the context expressions are evaluated in: var, local,
-// target, and query.<name>.findings / pivot.<name>.findings for the blocks
-// whose findings are given (others are unknown: "known after apply").
+// EvalContext is the context root-module expressions are evaluated in:
+// var, local, target, module outputs, and query.<name>.findings /
+// pivot.<name>.findings for the blocks whose findings are given, by
+// address (others are unknown: "known after apply").
 func (c *Config) EvalContext(findings map[string][]Finding) *hcl.EvalContext {
-	vars := map[string]cty.Value{}
-	for name, v := range c.Variables {
-		vars[name] = v.Value
+	return c.blockContext(c.root(), Each{}, findings, evalOptions{modules: true})
+}
+
+// evalOptions say what a runtime context holds.
+type evalOptions struct {
+	// marked keeps sensitive values marked (outputs, the console).
+	marked bool
+	// modules evaluates module outputs (module.NAME...); left out when
+	// the expression does not refer to them, as they cost an evaluation
+	// of every output of every instance.
+	modules bool
+	// facts are the facts (cty.NilVal: unknown, as during a run).
+	facts cty.Value
+	// diags collects problems of module outputs evaluated on the way.
+	diags *hcl.Diagnostics
+}
+
+// root is the root module; a Config built by hand (tests, tools) gets one
+// made from its maps, afresh each time since such a Config may still be
+// growing.
+func (c *Config) root() *Module {
+	if c.Root != nil {
+		return c.Root
+	}
+	{
+		m := newModule(nil)
+		m.Dir = c.Dir
+		if c.Variables != nil {
+			m.Variables = c.Variables
+		}
+		for n, v := range c.Locals {
+			m.Locals[n], m.localVals[n] = v, v
+		}
+		for _, t := range c.Targets {
+			g := newGroup[*Target](single, t.DeclRange)
+			g.items[NoKey] = t
+			m.targets[string(t.Kind)+"."+t.Name] = g
+		}
+		for _, q := range c.Queries {
+			g := newGroup[*QueryBlock](single, q.DeclRange)
+			g.items[NoKey] = q
+			m.queries[q.Name] = g
+		}
+		for _, p := range c.Pivots {
+			m.pivots[p.Name] = p
+		}
+		m.finish(c)
+		return m
+	}
+}
+
+func (c *Config) moduleOf(m *Module) *Module {
+	if m == nil {
+		return c.root()
+	}
+	return m
+}
+
+// finish builds the parts of the module's expression context that do not
+// change after loading: var, local and target, without and with marks.
+func (m *Module) finish(c *Config) { m.finishWith(c, nil) }
+
+// finishWith is finish reusing the target values a loader already built
+// (by local address, "domain.apex").
+func (m *Module) finishWith(c *Config, targetVals map[string]cty.Value) {
+	plainVars, markedVars := map[string]cty.Value{}, map[string]cty.Value{}
+	for name, v := range m.Variables {
+		val := v.Value
+		if val == cty.NilVal {
+			val = cty.DynamicVal
+		}
+		plainVars[name], markedVars[name] = val, val
+		if v.Sensitive {
+			markedVars[name] = val.Mark(SensitiveMark)
+		}
 	}
 	targets := map[string]map[string]cty.Value{}
-	for _, t := range c.Targets {
-		if targets[string(t.Kind)] == nil {
-			targets[string(t.Kind)] = map[string]cty.Value{}
+	for addr, g := range m.targets {
+		kind, name, _ := strings.Cut(addr, ".")
+		if targets[kind] == nil {
+			targets[kind] = map[string]cty.Value{}
 		}
-		targets[string(t.Kind)][t.Name] = TargetValue(t)
+		if v, ok := targetVals[addr]; ok {
+			targets[kind][name] = v
+			continue
+		}
+		targets[kind][name] = g.value(targetOrUnknown)
 	}
 	targetObj := map[string]cty.Value{}
-	for kind, m := range targets {
-		targetObj[kind] = cty.ObjectVal(m)
+	for kind, tm := range targets {
+		targetObj[kind] = cty.ObjectVal(tm)
 	}
-	blockObj := func(names []string, prefix string) cty.Value {
-		m := map[string]cty.Value{}
-		for _, name := range names {
-			fs, ok := findings[prefix+name]
-			v := cty.UnknownVal(cty.List(FindingType))
-			if ok {
-				v = FindingsValue(fs)
-			}
-			m[name] = cty.ObjectVal(map[string]cty.Value{"findings": v})
+	locals := m.localVals
+	if locals == nil {
+		locals = map[string]cty.Value{}
+	}
+	m.staticVars = map[string]cty.Value{
+		"var":           cty.ObjectVal(plainVars),
+		"local":         cty.ObjectVal(m.Locals),
+		"target":        cty.ObjectVal(targetObj),
+		"marked.var":    cty.ObjectVal(markedVars),
+		"marked.local":  cty.ObjectVal(locals),
+		"marked.target": cty.ObjectVal(targetObj),
+	}
+}
+
+// blockContext is the context of an expression of module m, instance
+// each, given the findings of blocks by address.
+func (c *Config) blockContext(m *Module, each Each, findings map[string][]Finding, o evalOptions) *hcl.EvalContext {
+	m = c.moduleOf(m)
+	if m.staticVars == nil {
+		m.finish(c)
+	}
+	prefix := ""
+	if o.marked {
+		prefix = "marked."
+	}
+	vars := map[string]cty.Value{
+		"var":    m.staticVars[prefix+"var"],
+		"local":  m.staticVars[prefix+"local"],
+		"target": m.staticVars[prefix+"target"],
+	}
+	blockFindings := func(addr string) cty.Value {
+		if fs, ok := findings[addr]; ok {
+			return cty.ObjectVal(map[string]cty.Value{"findings": FindingsValue(fs)})
 		}
-		return cty.ObjectVal(m)
+		return cty.ObjectVal(map[string]cty.Value{"findings": cty.UnknownVal(cty.List(FindingType))})
 	}
-	var qnames, pnames []string
-	for n := range c.Queries {
-		qnames = append(qnames, n)
+	qs := map[string]cty.Value{}
+	for name, g := range m.queries {
+		qs[name] = g.value(func(q *QueryBlock, ok bool) cty.Value {
+			if !ok {
+				return cty.DynamicVal
+			}
+			return blockFindings(q.Address())
+		})
 	}
-	for n := range c.Pivots {
-		pnames = append(pnames, n)
+	ps := map[string]cty.Value{}
+	for name, p := range m.pivots {
+		ps[name] = blockFindings(p.Address())
 	}
-	return &hcl.EvalContext{
-		Variables: map[string]cty.Value{
-			"var":    cty.ObjectVal(vars),
-			"local":  cty.ObjectVal(c.Locals),
-			"target": cty.ObjectVal(targetObj),
-			"query":  blockObj(qnames, "query."),
-			"pivot":  blockObj(pnames, "pivot."),
-		},
-		Functions: Functions(c),
+	vars["query"], vars["pivot"] = cty.ObjectVal(qs), cty.ObjectVal(ps)
+	facts := o.facts
+	if facts == cty.NilVal {
+		facts = cty.UnknownVal(cty.List(FactType))
 	}
+	vars["facts"] = facts
+	if o.modules {
+		vars["module"] = c.moduleOutputs(m, findings, o)
+	}
+	for k, v := range each.variables() {
+		vars[k] = v
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: c.functions()}
+}
+
+// moduleOutputs is module.NAME for the module calls of m: every
+// instance's outputs evaluated over findings.
+func (c *Config) moduleOutputs(m *Module, findings map[string][]Finding, o evalOptions) cty.Value {
+	calls := map[string]cty.Value{}
+	for name, g := range m.calls {
+		calls[name] = g.value(func(child *Module, ok bool) cty.Value {
+			if !ok {
+				return cty.DynamicVal
+			}
+			outs := map[string]cty.Value{}
+			for _, out := range child.Outputs() {
+				if out.Value == nil {
+					outs[out.Name] = cty.DynamicVal
+					continue
+				}
+				v, d := out.Value.Value(c.blockContext(child, Each{}, findings, o))
+				if o.diags != nil {
+					*o.diags = append(*o.diags, d...)
+				}
+				if d.HasErrors() {
+					v = cty.DynamicVal
+				}
+				if !o.marked {
+					v, _ = v.UnmarkDeep()
+				}
+				outs[out.Name] = v
+			}
+			return cty.ObjectVal(outs)
+		})
+	}
+	return cty.ObjectVal(calls)
+}
+
+// functions are the functions of c's expressions, made once.
+func (c *Config) functions() map[string]function.Function {
+	c.funcsOnce.Do(func() { c.funcs = Functions(c) })
+	return c.funcs
+}
+
+// refersTo reports whether any of exprs refers to root.
+func refersTo(root string, exprs ...hcl.Expression) bool {
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		for _, tr := range e.Variables() {
+			if tr.RootName() == root {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // EvalSubjects evaluates a query block's subjects given the findings of the
@@ -131,7 +297,9 @@ func (c *Config) EvalSubjects(q *QueryBlock, findings map[string][]Finding) (sub
 	if q.Subjects == nil {
 		return nil, true, nil
 	}
-	v, diags := q.Subjects.Value(c.EvalContext(findings))
+	ctx := c.blockContext(q.Module, q.Each, findings, evalOptions{modules: refersTo("module", q.Subjects), diags: &diags})
+	v, d := q.Subjects.Value(ctx)
+	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, false, diags
 	}
@@ -139,15 +307,21 @@ func (c *Config) EvalSubjects(q *QueryBlock, findings map[string][]Finding) (sub
 	if !v.IsWhollyKnown() {
 		return nil, false, nil
 	}
-	subjects, diags = subjectsFromValue(v, q.Subjects.Range())
-	return subjects, true, diags
+	subjects, d = subjectsFromValue(v, q.Subjects.Range())
+	return subjects, true, append(diags, d...)
+}
+
+// PivotContext is the context a pivot's when and subject are evaluated
+// in, without the finding (a child adds it).
+func (c *Config) PivotContext(p *PivotBlock) *hcl.EvalContext {
+	return c.blockContext(p.Module, Each{}, nil, evalOptions{modules: refersTo("module", p.When, p.Subject)})
 }
 
 // EvalPivot evaluates a pivot's when and subject for one finding. ok is
 // false when `when` is false or the subject is empty.
 func (c *Config) EvalPivot(p *PivotBlock, f Finding) (subject Subject, ok bool, diags hcl.Diagnostics) {
-	ctx := c.EvalContext(nil)
-	ctx.Variables["finding"] = FindingValue(f)
+	ctx := c.PivotContext(p).NewChild()
+	ctx.Variables = map[string]cty.Value{"finding": FindingValue(f)}
 	if p.When != nil {
 		w, d := p.When.Value(ctx)
 		diags = append(diags, d...)
@@ -214,7 +388,9 @@ func subjectsFromValue(v cty.Value, rng hcl.Range) ([]Subject, hcl.Diagnostics) 
 			}
 		case ty.IsObjectType() && ty.HasAttribute("value"):
 			add(v.GetAttr("value"))
-		case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+			// Lists, and the instances of a target with for_each (an
+			// object by key) or count (a tuple).
 			for it := v.ElementIterator(); it.Next(); {
 				_, e := it.Element()
 				add(e)

@@ -22,93 +22,124 @@ func (c *Config) BlockDeps() map[string][]string {
 	return out
 }
 
-// checkGraph reports cycles through query blocks (pivots may follow their
-// own and each other's findings; that recursion is bounded by max_depth), and
-// evaluates the subjects that are known at load time, so a malformed
-// subject is reported by validate rather than at apply.
-func (l *loader) checkGraph() {
+// checkCycles reports cycles through query blocks, over every module
+// instance at once (pivots may follow their own and each other's
+// findings; that recursion is bounded by max_depth).
+func (l *loader) checkCycles() {
 	deps := l.cfg.BlockDeps()
 	declRange := func(addr string) hcl.Range {
-		kind, name, _ := strings.Cut(addr, ".")
-		if kind == "query" {
-			if q, ok := l.cfg.Queries[name]; ok {
-				return q.DeclRange
-			}
-		} else if p, ok := l.cfg.Pivots[name]; ok {
+		if q, ok := l.cfg.Queries[addr]; ok {
+			return q.DeclRange
+		}
+		if p, ok := l.cfg.Pivots[addr]; ok {
 			return p.DeclRange
 		}
 		return hcl.Range{}
 	}
-	for _, cycle := range findCycles(deps) {
+	for _, cycle := range findCycles(deps, l.cfg.IsQuery) {
 		path := append(append([]string{}, cycle...), cycle[0])
 		detail := fmt.Sprintf("%s needs the findings of %s, so none of them can run first (%s).",
 			cycle[0], path[1], strings.Join(path, " -> "))
-		if strings.HasPrefix(cycle[0], "query.") && len(cycle) == 1 {
+		if l.cfg.IsQuery(cycle[0]) && len(cycle) == 1 {
 			detail = fmt.Sprintf("%s refers to its own findings. A query cannot depend on itself; use a pivot block to expand findings recursively.", cycle[0])
 		} else {
 			detail += " Break the cycle; to expand findings recursively, use a pivot block that follows its own findings."
 		}
 		l.errorf(declRange(cycle[0]), "Cycle between blocks", "%s", detail)
 	}
+}
 
+// IsQuery reports whether addr is a query block instance of c.
+func (c *Config) IsQuery(addr string) bool {
+	_, ok := c.Queries[addr]
+	return ok
+}
+
+// unknownFindings is query.NAME / pivot.NAME as load-time checks see
+// them: every block's findings unknown until apply.
+func (l *loader) unknownFindings() (queries, pivots cty.Value) {
+	unknown := cty.ObjectVal(map[string]cty.Value{"findings": cty.UnknownVal(cty.List(FindingType))})
+	q := map[string]cty.Value{}
+	for n := range l.declared["query"] {
+		if g, ok := l.mod.queries[n]; ok {
+			q[n] = g.value(func(*QueryBlock, bool) cty.Value { return unknown })
+		} else {
+			q[n] = cty.DynamicVal
+		}
+	}
+	p := map[string]cty.Value{}
+	for n := range l.declared["pivot"] {
+		p[n] = unknown
+	}
+	return cty.ObjectVal(q), cty.ObjectVal(p)
+}
+
+// checkSubjects evaluates the subjects of the module's queries that are
+// known at load time, so a malformed subject is reported by validate
+// rather than at apply.
+func (l *loader) checkSubjects() {
 	// Query and pivot findings are unknown until apply; whatever depends
 	// on them is checked for types only.
-	ctx := l.evalContext().NewChild()
-	ctx.Variables = map[string]cty.Value{}
-	unknownFindings := func(names []string) cty.Value {
-		m := map[string]cty.Value{}
-		for _, n := range names {
-			m[n] = cty.ObjectVal(map[string]cty.Value{"findings": cty.UnknownVal(cty.List(FindingType))})
+	base := l.evalContext().NewChild()
+	base.Variables = map[string]cty.Value{}
+	base.Variables["query"], base.Variables["pivot"] = l.unknownFindings()
+	for _, name := range sortedKeys(l.mod.queries) {
+		g := l.mod.queries[name]
+		for _, key := range g.expand.keys {
+			q := g.items[key]
+			if q == nil || q.Subjects == nil {
+				continue
+			}
+			ctx := base
+			if vars := q.Each.variables(); vars != nil {
+				ctx = base.NewChild()
+				ctx.Variables = vars
+			}
+			l.checkQuerySubjects(q, ctx)
 		}
-		return cty.ObjectVal(m)
 	}
-	ctx.Variables["query"] = unknownFindings(sortedKeys(l.declared["query"]))
-	ctx.Variables["pivot"] = unknownFindings(sortedKeys(l.declared["pivot"]))
-	for _, name := range sortedKeys(l.cfg.Queries) {
-		q := l.cfg.Queries[name]
-		if q.Subjects == nil {
+}
+
+func (l *loader) checkQuerySubjects(q *QueryBlock, ctx *hcl.EvalContext) {
+	// Element by element when the list is written out, so a bad
+	// subject is pointed at exactly.
+	elems := listOrOne(q.Subjects)
+	for _, e := range elems {
+		v, diags := e.Value(ctx)
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
 			continue
 		}
-		// Element by element when the list is written out, so a bad
-		// subject is pointed at exactly.
-		elems := listOrOne(q.Subjects)
-		for _, e := range elems {
-			v, diags := e.Value(ctx)
-			l.diags = append(l.diags, diags...)
-			if diags.HasErrors() {
-				continue
-			}
-			v, _ = v.UnmarkDeep()
-			if !v.IsWhollyKnown() {
-				continue
-			}
-			subjects, diags := subjectsFromValue(v, e.Range())
-			l.diags = append(l.diags, diags...)
-			for _, subj := range subjects {
-				if q.Op != "" && !OpAccepts(q.Op, subj.Kind) {
-					var want []string
-					for _, k := range OpSubjectKinds[q.Op] {
-						want = append(want, kindPlurals[k])
-					}
-					hint := ""
-					switch {
-					case subj.Kind == SubjectDomain && q.Op == OpReverseIP:
-						hint = ` For the records of a name use op = "resolutions".`
-					case subj.Kind != SubjectDomain:
-						hint = ` For the names seen on an address use op = "reverse_ip".`
-					}
-					l.warnf(e.Range(), "Subject does not fit the operation",
-						"%s asks about %s; %s is %s, so it will find nothing.%s",
-						q.Op, strings.Join(want, " and "), subj.Value, kindNames[subj.Kind], hint)
+		v, _ = v.UnmarkDeep()
+		if !v.IsWhollyKnown() {
+			continue
+		}
+		subjects, diags := subjectsFromValue(v, e.Range())
+		l.diags = append(l.diags, diags...)
+		for _, subj := range subjects {
+			if q.Op != "" && !OpAccepts(q.Op, subj.Kind) {
+				var want []string
+				for _, k := range OpSubjectKinds[q.Op] {
+					want = append(want, kindPlurals[k])
 				}
+				hint := ""
+				switch {
+				case subj.Kind == SubjectDomain && q.Op == OpReverseIP:
+					hint = ` For the records of a name use op = "resolutions".`
+				case subj.Kind != SubjectDomain:
+					hint = ` For the names seen on an address use op = "reverse_ip".`
+				}
+				l.warnf(e.Range(), "Subject does not fit the operation",
+					"%s asks about %s; %s is %s, so it will find nothing.%s",
+					q.Op, strings.Join(want, " and "), subj.Value, kindNames[subj.Kind], hint)
 			}
-			if l.isActive(q.Providers, q.Op) {
-				for _, subj := range subjects {
-					if ok, why := l.cfg.Scope.Contains(subj); !ok {
-						l.warnf(e.Range(), "Active query outside the scope is refused",
-							"%s: %s. The live %s query for it is refused and never sent: active recon runs only on in-scope subjects. Add it to the scope block or remove it.",
-							subj.Value, why, q.Op)
-					}
+		}
+		if l.isActive(q.Providers, q.Op) {
+			for _, subj := range subjects {
+				if ok, why := l.cfg.Scope.Contains(subj); !ok {
+					l.warnf(e.Range(), "Active query outside the scope is refused",
+						"%s: %s. The live %s query for it is refused and never sent: active recon runs only on in-scope subjects. Add it to the scope block or remove it.",
+						subj.Value, why, q.Op)
 				}
 			}
 		}
@@ -118,13 +149,13 @@ func (l *loader) checkGraph() {
 // findCycles returns the cycles of a dependency graph that involve a
 // query, each as the list of its nodes starting from the smallest address.
 // Pivots following themselves or each other are recursion, not cycles.
-func findCycles(deps map[string][]string) [][]string {
+func findCycles(deps map[string][]string, isQuery func(string) bool) [][]string {
 	sccs := StronglyConnected(deps)
 	var out [][]string
 	for _, scc := range sccs {
 		hasQuery := false
 		for _, v := range scc {
-			if strings.HasPrefix(v, "query.") {
+			if isQuery(v) {
 				hasQuery = true
 			}
 		}

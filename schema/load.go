@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
@@ -48,6 +50,8 @@ const (
 	blockTarget     = "target"
 	blockQuery      = "query"
 	blockPivot      = "pivot"
+	blockModule     = "module"
+	blockOutput     = "output"
 )
 
 // topLevelBlocks lists the top-level block types with their label names.
@@ -65,6 +69,8 @@ var topLevelBlocks = []struct {
 	{Type: blockTarget, Labels: []string{"kind", "name"}},
 	{Type: blockQuery, Labels: []string{"name"}},
 	{Type: blockPivot, Labels: []string{"name"}},
+	{Type: blockModule, Labels: []string{"name"}},
+	{Type: blockOutput, Labels: []string{"name"}},
 }
 
 // Load reads every *.hcl file in dir into a Config. All problems are
@@ -77,17 +83,34 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if display == "" {
 		display = dir
 	}
+	root := newModule(nil)
+	root.Dir = dir
 	cfg := &Config{
 		Dir:       dir,
 		Files:     map[string]*hcl.File{},
-		Variables: map[string]*Variable{},
+		Variables: root.Variables,
 		Providers: map[string]*ProviderBlock{},
 		Targets:   map[string]*Target{},
 		Queries:   map[string]*QueryBlock{},
 		Pivots:    map[string]*PivotBlock{},
+		Outputs:   map[string]*OutputBlock{},
+		Root:      root,
+		Modules:   map[string]*Module{"": root},
 	}
 	cfg.environ = opts.Environ
-	l := newLoader(cfg, opts)
+	hash := sha256.New()
+	shared := &loadShared{
+		sources:        map[string]*moduleSource{},
+		hash:           hash,
+		funcs:          Functions(cfg),
+		providerRanges: map[string]hcl.Range{},
+	}
+	l := newLoader(cfg, opts, shared, root, display)
+	// finish gathers every loader's diagnostics, each once.
+	finish := func() hcl.Diagnostics {
+		shared.collect(l.diags, nil)
+		return append(shared.fileDiags, shared.result()...)
+	}
 
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -96,7 +119,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			Summary:  "Cannot read the engagement folder",
 			Detail:   fmt.Sprintf("Reading %s failed: %s. Give the folder that holds the engagement's *.hcl files.", display, cleanOSError(err)),
 		})
-		return cfg, l.diags
+		return cfg, finish()
 	}
 	var names []string
 	for _, e := range entries {
@@ -111,10 +134,9 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			Summary:  "No configuration files",
 			Detail:   fmt.Sprintf("The folder %s holds no *.hcl files. An engagement needs at least an engagement block; see `reconform validate -help`.", display),
 		})
-		return cfg, l.diags
+		return cfg, finish()
 	}
 
-	hash := sha256.New()
 	syntaxErrors := false
 	for _, name := range names {
 		src, err := os.ReadFile(filepath.Join(dir, name))
@@ -165,7 +187,80 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		fmt.Fprintf(hash, "var %q %s\n", n, js)
 	}
 	cfg.Hash = hex.EncodeToString(hash.Sum(nil))
-	return cfg, l.diags
+	cfg.Locals = root.Locals
+	return cfg, finish()
+}
+
+// loadShared is what every module instance's loader of one Load shares.
+type loadShared struct {
+	sources map[string]*moduleSource // by folder
+	hash    hash.Hash
+	funcs   map[string]function.Function
+	// providerRanges are the root's provider declarations.
+	providerRanges map[string]hcl.Range
+	// fileDiags are the module files' syntax diagnostics.
+	fileDiags hcl.Diagnostics
+	entries   []*diagEntry
+	index     map[string]*diagEntry
+}
+
+// diagEntry is one diagnostic and the module instances that reported it.
+type diagEntry struct {
+	diag    *hcl.Diagnostic
+	modules []string
+	root    bool
+}
+
+// collect adds diagnostics reported while loading the module instance at
+// path. A module called with for_each reports the same problem in every
+// instance: it is kept once, with the instances named.
+func (s *loadShared) collect(diags hcl.Diagnostics, path ModulePath) {
+	if s.index == nil {
+		s.index = map[string]*diagEntry{}
+	}
+	for _, d := range diags {
+		key := fmt.Sprintf("%d\x00%s\x00%s", d.Severity, d.Summary, d.Detail)
+		if d.Subject != nil {
+			key += fmt.Sprintf("\x00%s:%d", d.Subject.Filename, d.Subject.Start.Byte)
+			key += fmt.Sprintf("-%d", d.Subject.End.Byte)
+		}
+		e, ok := s.index[key]
+		if !ok {
+			e = &diagEntry{diag: d}
+			s.index[key] = e
+			s.entries = append(s.entries, e)
+		}
+		if path.IsRoot() {
+			e.root = true
+		} else {
+			e.modules = append(e.modules, path.String())
+		}
+	}
+}
+
+// maxNamedInstances is how many module instances a diagnostic names.
+const maxNamedInstances = 3
+
+// result is the collected diagnostics; one raised inside module
+// instances says in which.
+func (s *loadShared) result() hcl.Diagnostics {
+	out := make(hcl.Diagnostics, 0, len(s.entries))
+	for _, e := range s.entries {
+		if e.root || len(e.modules) == 0 {
+			out = append(out, e.diag)
+			continue
+		}
+		d := *e.diag
+		names := e.modules
+		more := ""
+		if len(names) > maxNamedInstances {
+			more = fmt.Sprintf(" and %d more", len(names)-maxNamedInstances)
+			names = names[:maxNamedInstances]
+		}
+		d.Detail = strings.TrimSpace(d.Detail + "\n\nIn " + strings.Join(names, ", ") + more + ".")
+		out = append(out, &d)
+	}
+	return out
 }
 
 // cleanOSError drops the path an *os.PathError repeats.

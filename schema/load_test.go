@@ -84,7 +84,7 @@ func TestLoadInvalid(t *testing.T) {
 				if d.Severity != hcl.DiagError || d.Subject == nil {
 					continue
 				}
-				got = append(got, fmt.Sprintf("%s:%d: %s", filepath.Base(d.Subject.Filename), d.Subject.Start.Line, d.Summary))
+				got = append(got, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(d.Subject.Filename), d.Subject.Start.Line, d.Summary))
 				if d.Detail == "" {
 					t.Errorf("%s has no detail", formatDiag(d))
 				}
@@ -104,11 +104,20 @@ func TestLoadInvalid(t *testing.T) {
 
 var errorComment = regexp.MustCompile(`#\s*ERROR:\s*(.+?)\s*$`)
 
+// expectedErrors are the "# ERROR:" comments of every *.hcl file under dir
+// (module folders included), as "path/from/dir:line: summary".
 func expectedErrors(t *testing.T, dir string) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	var files []string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".hcl") {
+			files = append(files, path)
+		}
+		return nil
+	})
 	var out []string
 	for _, f := range files {
+		rel, _ := filepath.Rel(dir, f)
 		fh, err := os.Open(f)
 		if err != nil {
 			t.Fatal(err)
@@ -116,7 +125,7 @@ func expectedErrors(t *testing.T, dir string) []string {
 		sc := bufio.NewScanner(fh)
 		for line := 1; sc.Scan(); line++ {
 			if m := errorComment.FindStringSubmatch(sc.Text()); m != nil {
-				out = append(out, fmt.Sprintf("%s:%d: %s", filepath.Base(f), line, m[1]))
+				out = append(out, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(rel), line, m[1]))
 			}
 		}
 		fh.Close()

@@ -36,6 +36,12 @@ type OpTraits struct {
 	Current bool
 	// RRTypes the op can return or filter on; empty means any.
 	RRTypes []string
+	// Registry ops ask a registry about the subject (RDAP), neither the
+	// target's infrastructure nor a source of its DNS records. A subject
+	// taken from findings need not be in scope (a name server's domain
+	// belongs to its operator, not to the target), and the answers are
+	// facts only, so nothing pivots on them.
+	Registry bool
 }
 
 // ProviderAttribute is one provider-specific config attribute.
@@ -90,9 +96,12 @@ func (s InstanceStatus) Succeeded() bool { return s == StatusOK || s == StatusCa
 
 // InstanceResult is one query instance as it ended in a run.
 type InstanceResult struct {
-	Query    Query          `json:"query"`
-	Key      string         `json:"key"`
-	Block    string         `json:"block"` // "query.history" or "pivot.expand"
+	Query Query  `json:"query"`
+	Key   string `json:"key"`
+	Block string `json:"block"` // "query.history" or "pivot.expand"
+	// Blocks are every block that asked for the instance, Block first;
+	// an instance several blocks ask for runs once and serves them all.
+	Blocks   []string       `json:"blocks,omitempty"`
 	Depth    int            `json:"depth"`
 	Active   bool           `json:"active,omitempty"`
 	Status   InstanceStatus `json:"status"`

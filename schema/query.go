@@ -12,22 +12,54 @@ import (
 
 var querySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "provider", Required: true}, {Name: "op", Required: true}, {Name: "subjects", Required: true},
-	{Name: "rrtypes"}, {Name: "params"}, {Name: "description"},
+	{Name: "rrtypes"}, {Name: "params"}, {Name: "description"}, {Name: "for_each"}, {Name: "count"},
 }}
 
 var pivotSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "from", Required: true}, {Name: "when"}, {Name: "provider", Required: true}, {Name: "op", Required: true},
 	{Name: "subject", Required: true}, {Name: "rrtypes"}, {Name: "params"}, {Name: "max_depth"},
-	{Name: "description"},
+	{Name: "description"}, {Name: "for_each"}, {Name: "count"},
 }}
 
-// decodeQuery decodes a query block. Providers are resolved statically;
-// subjects stay an expression, evaluated by the engine once the blocks it
-// depends on have findings.
-func (l *loader) decodeQuery(b *hclsyntax.Block) {
+// decodeQueries expands every query block's for_each or count first, so
+// that references between queries know which are repeated, then decodes
+// each instance.
+func (l *loader) decodeQueries() {
+	type pending struct {
+		b    *hclsyntax.Block
+		body *hcl.BodyContent
+		g    *group[*QueryBlock]
+	}
+	var todo []pending
+	for _, b := range l.queries {
+		body, diags := content(b.Body, querySchema, "a query block")
+		l.diags = append(l.diags, diags...)
+		x, ok := l.decodeExpansion(body.Attributes["for_each"], body.Attributes["count"], "a query block")
+		if !ok {
+			continue
+		}
+		g := newGroup[*QueryBlock](x, blockRange(b))
+		l.mod.queries[b.Labels[0]] = g
+		todo = append(todo, pending{b, body, g})
+	}
+	for _, p := range todo {
+		for _, key := range p.g.expand.keys {
+			l.cur = p.g.expand.each(key)
+			q := l.decodeQuery(p.b, p.body)
+			q.Addr = BlockAddr{Module: l.mod.Path, Kind: KindQuery, Name: q.Name, Key: key}
+			q.Module, q.Each = l.mod, l.cur
+			p.g.items[key] = q
+			l.cfg.Queries[q.Address()] = q
+		}
+		l.cur = Each{}
+	}
+}
+
+// decodeQuery decodes one instance of a query block. Providers are
+// resolved statically; subjects stay an expression, evaluated by the
+// engine once the blocks it depends on have findings.
+func (l *loader) decodeQuery(b *hclsyntax.Block, body *hcl.BodyContent) *QueryBlock {
 	q := &QueryBlock{Name: b.Labels[0], DeclRange: blockRange(b)}
-	body, diags := content(b.Body, querySchema, "a query block")
-	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
 	if a, ok := body.Attributes["provider"]; ok {
 		q.Providers, _ = l.providerRefs(a)
@@ -38,8 +70,8 @@ func (l *loader) decodeQuery(b *hclsyntax.Block) {
 	if a, ok := body.Attributes["subjects"]; ok {
 		// Dependencies are kept even from a bad expression, so cycle
 		// checks still see them; the expression itself only if it is good.
-		q.DependsOn = blockDeps(a.Expr)
-		if l.checkRefs(a.Expr, "subjects", "var", "local", "target", "query", "pivot") {
+		q.DependsOn = l.blockDeps(a.Expr)
+		if l.checkRefs(a.Expr, "subjects", l.loadRoots("var", "local", "target", "query", "pivot")...) {
 			q.Subjects = a.Expr
 		}
 	}
@@ -52,15 +84,23 @@ func (l *loader) decodeQuery(b *hclsyntax.Block) {
 	if a, ok := body.Attributes["description"]; ok {
 		q.Description, _ = l.evalString(a, ctx)
 	}
-	l.cfg.Queries[q.Name] = q
+	return q
 }
 
 // decodePivot decodes a pivot block; when and subject stay expressions
 // over finding.*, type-checked here against an unknown finding.
 func (l *loader) decodePivot(b *hclsyntax.Block) {
 	p := &PivotBlock{Name: b.Labels[0], DeclRange: blockRange(b)}
+	p.Addr = BlockAddr{Module: l.mod.Path, Kind: KindPivot, Name: p.Name}
+	p.Module = l.mod
 	body, diags := content(b.Body, pivotSchema, "a pivot block")
 	l.diags = append(l.diags, diags...)
+	for _, meta := range []string{"for_each", "count"} {
+		if a, ok := body.Attributes[meta]; ok {
+			l.errorf(a.NameRange, "Unsupported argument",
+				"A pivot block takes no %s: a pivot already follows every finding of the blocks in from, every instance of a query with for_each included (from = [query.NAME]).", meta)
+		}
+	}
 	ctx := l.evalContext()
 	if a, ok := body.Attributes["from"]; ok {
 		p.From, _ = l.blockRefs(a)
@@ -74,7 +114,7 @@ func (l *loader) decodePivot(b *hclsyntax.Block) {
 	findingCtx := ctx.NewChild()
 	findingCtx.Variables = map[string]cty.Value{"finding": cty.UnknownVal(FindingType)}
 	if a, ok := body.Attributes["when"]; ok {
-		if l.checkRefs(a.Expr, "when", "var", "local", "target", "finding") {
+		if l.checkRefs(a.Expr, "when", l.loadRoots("var", "local", "target", "finding")...) {
 			p.When = a.Expr
 			v, d := a.Expr.Value(findingCtx)
 			l.diags = append(l.diags, d...)
@@ -87,7 +127,7 @@ func (l *loader) decodePivot(b *hclsyntax.Block) {
 		}
 	}
 	if a, ok := body.Attributes["subject"]; ok {
-		if l.checkRefs(a.Expr, "subject", "var", "local", "target", "finding") {
+		if l.checkRefs(a.Expr, "subject", l.loadRoots("var", "local", "target", "finding")...) {
 			p.Subject = a.Expr
 			_, d := a.Expr.Value(findingCtx)
 			l.diags = append(l.diags, d...)
@@ -111,7 +151,8 @@ func (l *loader) decodePivot(b *hclsyntax.Block) {
 		l.errorf(b.LabelRanges[0], "Unbounded pivot",
 			"pivot %q has no depth bound, so it could expand without end. Set max_depth in this pivot block or in the engagement block, e.g. max_depth = 2.", p.Name)
 	}
-	l.cfg.Pivots[p.Name] = p
+	l.mod.pivots[p.Name] = p
+	l.cfg.Pivots[p.Address()] = p
 }
 
 // decodeOp decodes op and checks that every provider answers it.
@@ -237,12 +278,14 @@ func (l *loader) decodeParams(a *hcl.Attribute, ctx *hcl.EvalContext) map[string
 // OpSubjectKinds are the kinds of subject each op asks about; a query
 // whose subject is of another kind finds nothing.
 var OpSubjectKinds = map[Op][]SubjectKind{
-	OpResolutions: {SubjectDomain, SubjectIP},
-	OpReverseIP:   {SubjectIP, SubjectCIDR},
-	OpSubdomains:  {SubjectDomain},
-	OpNSReverse:   {SubjectDomain},
-	OpMXReverse:   {SubjectDomain},
-	OpResolve:     {SubjectDomain, SubjectIP},
+	OpResolutions:  {SubjectDomain, SubjectIP},
+	OpReverseIP:    {SubjectIP, SubjectCIDR},
+	OpSubdomains:   {SubjectDomain},
+	OpNSReverse:    {SubjectDomain},
+	OpMXReverse:    {SubjectDomain},
+	OpResolve:      {SubjectDomain, SubjectIP},
+	OpRegistration: {SubjectDomain},
+	OpFingerprint:  {SubjectDomain},
 }
 
 // OpAccepts reports whether op asks about subjects of kind.

@@ -17,4 +17,8 @@ type RunResult struct {
 	// resolve). Derived facts are added later by engine/analysis.
 	Facts    []Fact   `json:"facts,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Targets are the -target addresses of a partial run (empty: the
+	// whole engagement ran); Plan is the ID of the saved plan applied.
+	Targets []string `json:"targets,omitempty"`
+	Plan    string   `json:"plan,omitempty"`
 }

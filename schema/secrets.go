@@ -14,7 +14,8 @@ const minSecretLen = 4
 
 // Secrets are the string values that must never be printed or stored: every
 // sensitive provider attribute (including ones set from env() or a
-// sensitive variable) and every sensitive variable. Longest first, so a
+// sensitive variable) and every sensitive variable, of the engagement and
+// of its module instances. Longest first, so a
 // secret containing another is replaced whole.
 //
 // A secret that is a URL (an endpoint or webhook from env()) is given with
@@ -63,6 +64,14 @@ func (c *Config) Secrets() []string {
 	for _, v := range c.Variables {
 		if v != nil && v.Sensitive {
 			add(v.Value)
+		}
+	}
+	// A module's variable declared sensitive, or fed from a secret.
+	for _, m := range c.Modules {
+		for _, v := range m.Variables {
+			if v != nil && v.Sensitive {
+				add(v.Value)
+			}
 		}
 	}
 	out := make([]string, 0, len(seen))

@@ -95,16 +95,20 @@ func (l *loader) decodeVariables() {
 				}
 			}
 		}
-		l.cfg.Variables[v.Name] = v
+		l.mod.Variables[v.Name] = v
 	}
 
 	values := map[string]cty.Value{}
-	l.varsFromEnv(values)
-	l.varsFromFiles(values)
-	l.varsFromArgs(values)
+	if l.isModule() {
+		l.varsFromInputs(values)
+	} else {
+		l.varsFromEnv(values)
+		l.varsFromFiles(values)
+		l.varsFromArgs(values)
+	}
 
-	for _, name := range sortedKeys(l.cfg.Variables) {
-		v := l.cfg.Variables[name]
+	for _, name := range sortedKeys(l.mod.Variables) {
+		v := l.mod.Variables[name]
 		if val, ok := values[name]; ok {
 			v.Value = val
 			continue
@@ -116,7 +120,8 @@ func (l *loader) decodeVariables() {
 			}
 			continue
 		}
-		if l.duplicateVars[name] {
+		if l.duplicateVars[name] || l.isModule() {
+			// A module's missing argument is reported at its module block.
 			v.Value = cty.UnknownVal(v.Type)
 			continue
 		}
@@ -163,6 +168,41 @@ func (l *loader) parseVarValue(v *Variable, raw, source string) (cty.Value, erro
 	return conv, nil
 }
 
+// varsFromInputs takes a module instance's variables from its module
+// block's arguments. A value derived from a secret keeps the variable
+// sensitive inside the module, whether or not it is declared so.
+func (l *loader) varsFromInputs(values map[string]cty.Value) {
+	for _, name := range sortedKeys(l.inputs) {
+		in := l.inputs[name]
+		v, declared := l.mod.Variables[name]
+		if !declared {
+			continue // reported at the module block
+		}
+		if !in.value.IsWhollyKnown() {
+			values[name] = cty.UnknownVal(v.Type)
+			continue
+		}
+		plain, marks := in.value.UnmarkDeep()
+		if len(marks) > 0 {
+			v.Sensitive = true
+		}
+		conv, err := l.convertVar(v, plain)
+		if err != nil {
+			shown := ""
+			if !v.Sensitive {
+				if js, jerr := ctyjson.Marshal(plain, plain.Type()); jerr == nil && len(js) <= 200 {
+					shown = " " + string(js)
+				}
+			}
+			l.errorf(in.rng, "Invalid value for module argument",
+				"The value%s for %q does not fit the variable's type constraint %s (at %s): %s.", shown, name, typeexpr.TypeString(v.Type), shortRange(v.DeclRange), err)
+			values[name] = cty.UnknownVal(v.Type)
+			continue
+		}
+		values[name] = conv
+	}
+}
+
 func (l *loader) varsFromEnv(values map[string]cty.Value) {
 	for _, kv := range l.opts.Environ {
 		key, raw, ok := strings.Cut(kv, "=")
@@ -170,7 +210,7 @@ func (l *loader) varsFromEnv(values map[string]cty.Value) {
 			continue
 		}
 		name := strings.TrimPrefix(key, EnvVarPrefix)
-		v, declared := l.cfg.Variables[name]
+		v, declared := l.mod.Variables[name]
 		if !declared {
 			continue // like Terraform: the environment may hold variables for other engagements
 		}
@@ -216,11 +256,11 @@ func (l *loader) varsFromFiles(values map[string]cty.Value) {
 		sort.Slice(names, func(i, j int) bool { return attrs[names[i]].Range.Start.Byte < attrs[names[j]].Range.Start.Byte })
 		for _, name := range names {
 			a := attrs[name]
-			v, declared := l.cfg.Variables[name]
+			v, declared := l.mod.Variables[name]
 			if !declared {
 				l.warnf(a.NameRange, "Value for undeclared variable",
 					"The file sets %q, but the engagement declares no such variable.%s The value is ignored.",
-					name, didYouMean(name, sortedKeys(l.cfg.Variables)))
+					name, didYouMean(name, sortedKeys(l.mod.Variables)))
 				continue
 			}
 			if !l.checkRefs(a.Expr, "a variables file") {
@@ -254,13 +294,13 @@ func (l *loader) varsFromArgs(values map[string]cty.Value) {
 			})
 			continue
 		}
-		v, declared := l.cfg.Variables[name]
+		v, declared := l.mod.Variables[name]
 		if !declared {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
 				Detail: fmt.Sprintf("A value for %q was given with -var, but the engagement declares no such variable.%s Declare it with a variable block, or correct the name.",
-					name, didYouMean(name, sortedKeys(l.cfg.Variables))),
+					name, didYouMean(name, sortedKeys(l.mod.Variables))),
 			})
 			continue
 		}
@@ -281,8 +321,7 @@ func (l *loader) varsFromArgs(values map[string]cty.Value) {
 // a local may refer to variables, other locals and targets, and a target
 // to variables and locals. A cycle is reported on each of its members.
 func (l *loader) decodeLocalsAndTargets() {
-	l.cfg.Locals = map[string]cty.Value{}
-	l.localVals = map[string]cty.Value{}
+	l.localVals = l.mod.localVals
 	type node struct {
 		local  *hclsyntax.Attribute
 		target *hclsyntax.Block
@@ -308,7 +347,7 @@ func (l *loader) decodeLocalsAndTargets() {
 		return out
 	}
 	for name, a := range l.locals {
-		if !l.checkRefs(a.Expr, "a local value", "var", "local", "target") {
+		if !l.checkRefs(a.Expr, "a local value", l.loadRoots("var", "local", "target")...) {
 			l.localVals[name] = cty.DynamicVal
 			continue
 		}
@@ -337,7 +376,7 @@ func (l *loader) decodeLocalsAndTargets() {
 			delete(pending, key)
 			progress = true
 			if n.target != nil {
-				l.decodeTarget(n.target)
+				l.decodeTargetGroup(n.target)
 				l.invalidate(true)
 				continue
 			}
@@ -349,7 +388,7 @@ func (l *loader) decodeLocalsAndTargets() {
 			}
 			l.localVals[name] = val
 			plain, _ := val.UnmarkDeep()
-			l.cfg.Locals[name] = plain
+			l.mod.Locals[name] = plain
 			l.invalidate(false)
 		}
 		if progress {
@@ -388,7 +427,7 @@ func (l *loader) decodeLocalsAndTargets() {
 // their values.
 func (l *loader) checkValidations() {
 	vars := map[string]cty.Value{}
-	for name, v := range l.cfg.Variables {
+	for name, v := range l.mod.Variables {
 		vars[name] = v.Value
 	}
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)}, Functions: Functions(l.cfg)}

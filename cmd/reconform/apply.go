@@ -31,8 +31,14 @@ func init() {
 
   Given a PLANFILE saved by "reconform plan -out", apply runs that plan
   without asking again (the reviewed plan is the approval). It refuses if
-  the configuration or variables changed since, and never exceeds the
-  plan's scope or budgets.
+  the configuration or variables changed since, if the state moved on
+  since the plan was made (another apply ran) or the plan was applied
+  already, and never exceeds the plan's scope or budgets.
+
+  With -target, only the blocks (or module instances) named and the blocks
+  they read run; the findings of the others are kept as they are. The
+  engagement's outputs are printed at the end and saved in the state
+  (see "reconform output").
 
   Ctrl-C stops new queries and lets those in flight finish for a short
   grace period; the findings so far are still saved. A second Ctrl-C stops
@@ -48,6 +54,8 @@ Options:
   -json               Print NDJSON progress events and a JSON drift report.
   -no-color           Print without terminal colours.
   -detailed-exitcode  Exit 2 when the state drifted, 0 when not, 1 on error.
+  -target=ADDRESS     Run only this block or module instance and what it
+                      reads; repeatable. Not with a PLANFILE (it has its own).
   -lock=false         Do not lock the state.
   -lock-timeout=D     Wait up to D for the state lock.
   -var 'name=value'   Set a variable; repeatable.
@@ -65,10 +73,17 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 	noColor := fs.Bool("no-color", false, "")
 	var vf varFlags
 	vf.register(fs)
+	var tf targetFlags
+	tf.register(fs)
 	sopts := addStateFlags(fs)
 	positional, done, code := parseInterleaved(fs, args)
 	if done {
 		return code
+	}
+	targets, err := tf.parse()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
 	}
 	// A drift check answered from the cache could only ever say "no
 	// drift": with the default 24h TTL a nightly job would compare against
@@ -110,6 +125,10 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 			return exitError
 		}
+		if len(targets) > 0 {
+			fmt.Fprintln(env.Stderr, "Error: -target cannot be used with a saved plan: the plan was made with its own targets (if any), and it is what runs. Make a new plan with -target instead.")
+			return exitError
+		}
 		saved = p
 		// The folder the plan was made from; when it has moved (a plan
 		// made in one CI job, applied in another checkout), the current
@@ -137,12 +156,10 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 		}
 		varFiles = append([]string{path}, varFiles...)
 	}
-	cfg, diags := loadConfig(env, dir, vf.Vars, varFiles)
-	if diags.HasErrors() || cfg == nil {
-		printDiags(env, diags, filesOf(cfg), *noColor)
+	cfg, ok := loadEngagement(env, dir, vf.Vars, varFiles, *noColor)
+	if !ok {
 		return exitError
 	}
-	printDiags(env, diags, cfg.Files, *noColor)
 	if saved != nil && saved.ConfigHash != cfg.Hash {
 		fmt.Fprintf(env.Stderr, `Error: Saved plan is stale
 
@@ -161,11 +178,18 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 	}
 	defer sess.Close()
 
+	if saved != nil {
+		if code, ok := checkSavedPlan(env, saved, sess, target); !ok {
+			return code
+		}
+	}
 	registry := all.Registrations()
 	plan := saved
 	if plan == nil {
+		lineage, serial := sess.stateAt()
 		p, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 			Registry: registry, Previous: sess.PreviousFindings(), Now: time.Now(), Parallelism: *parallelism,
+			Targets: targets, StateLineage: lineage, StateSerial: serial,
 		})
 		printDiags(env, pdiags, cfg.Files, *noColor)
 		if pdiags.HasErrors() {
@@ -175,6 +199,9 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		if !*asJSON {
 			renderPlan(env.Stdout, plan, useColor(env, *noColor))
 			fmt.Fprintln(env.Stdout)
+			if len(plan.Targets) > 0 {
+				fmt.Fprintln(env.Stdout, targetingWarning(palette{on: useColor(env, *noColor)}, plan.Targets))
+			}
 		}
 		if !*autoApprove {
 			if code, ok := confirm(env); !ok {
@@ -213,6 +240,15 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 	}
 	// The state is written even after an interrupt: what was found is kept.
 	code = sess.Commit(context.WithoutCancel(ctx), run)
+	if code != exitError {
+		printAppliedOutputs(env, sess.next, *asJSON)
+		if sess.outputErrors {
+			code = exitError
+		}
+	}
+	if len(plan.Targets) > 0 && !*asJSON {
+		fmt.Fprint(env.Stdout, partialApplyWarning(palette{on: useColor(env, *noColor)}))
+	}
 	if run.Interrupted && code == exitOK {
 		code = exitError
 	}
@@ -222,6 +258,42 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		code = exitError
 	}
 	return code
+}
+
+// checkSavedPlan refuses a saved plan made against another state than
+// the one now under the lock, or applied already.
+func checkSavedPlan(env *Env, saved *engine.Plan, sess *stateSession, target string) (int, bool) {
+	lineage, serial := sess.stateAt()
+	applied := ""
+	if sess.prev != nil {
+		applied = sess.prev.Run.Plan
+	}
+	err := saved.CheckState(lineage, serial, applied)
+	var moved *engine.StateMovedError
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, engine.ErrPlanApplied):
+		fmt.Fprintf(env.Stderr, `Error: Saved plan already applied
+
+%s was applied already: the state (serial %d) records it as its last run.
+A plan is applied once. Nothing was sent. Make a new plan with
+"reconform plan -out=FILE" to run again.
+`, target, serial)
+	case errors.As(err, &moved):
+		fmt.Fprintf(env.Stderr, `Error: Saved plan is stale
+
+%s no longer matches the state:
+  %s.
+
+It was reviewed against findings that have changed since, so it is no
+longer an approval of what would run. Nothing was sent. Make a new plan
+with "reconform plan -out=FILE" and review it again.
+`, target, err)
+	default:
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+	}
+	return exitError, false
 }
 
 // nothingSucceeded reports whether the run had failed instances and not one

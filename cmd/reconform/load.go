@@ -53,6 +53,19 @@ func loadConfig(env *Env, dir string, vars, varFiles []string) (*schema.Config, 
 	})
 }
 
+// loadEngagement is loadConfig for a verb that stops on errors: the
+// diagnostics are printed (warnings too), and ok is false when there were
+// errors.
+func loadEngagement(env *Env, dir string, vars, varFiles []string, noColor bool) (*schema.Config, bool) {
+	cfg, diags := loadConfig(env, dir, vars, varFiles)
+	if diags.HasErrors() || cfg == nil {
+		printDiags(env, diags, filesOf(cfg), noColor)
+		return nil, false
+	}
+	printDiags(env, diags, cfg.Files, noColor)
+	return cfg, true
+}
+
 // resolvePath makes p absolute against env.WorkDir.
 func resolvePath(env *Env, p string) string {
 	if filepath.IsAbs(p) || env.WorkDir == "" {

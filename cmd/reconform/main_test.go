@@ -25,9 +25,15 @@ type cliResult struct {
 // in). Relative paths in args resolve against dir.
 func runCLI(t *testing.T, dir string, environ []string, args ...string) cliResult {
 	t.Helper()
+	return runCLIInput(t, dir, environ, "", args...)
+}
+
+// runCLIInput is runCLI with stdin as the standard input.
+func runCLIInput(t *testing.T, dir string, environ []string, stdin string, args ...string) cliResult {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	env := &Env{
-		Stdin:   strings.NewReader(""),
+		Stdin:   strings.NewReader(stdin),
 		Stdout:  &stdout,
 		Stderr:  &stderr,
 		Environ: environ,

@@ -31,11 +31,19 @@ func init() {
   estimate of wall time. Nothing is sent to any provider.
 
   With -out, the plan is saved; "reconform apply FILE" then runs exactly
-  it, refuses if the configuration changed, and never exceeds its scope or
-  budgets.
+  it, refuses if the configuration changed or the state moved on since
+  (another apply ran, or this plan was applied already), and never exceeds
+  its scope or budgets. "reconform show FILE" prints a saved plan.
+
+  With -target, only the blocks (or module instances) named and the blocks
+  whose findings they read are planned; the findings of the others are
+  kept as they are.
 
 Options:
   -out=FILE           Save the plan to FILE for a later "reconform apply FILE".
+  -target=ADDRESS     Plan only this block or module instance and what it
+                      reads, e.g. -target='module.footprint["acme.example"]'
+                      or -target=query.history; repeatable.
   -json               Print the plan as JSON.
   -no-color           Print without terminal colours.
   -detailed-exitcode  Exit 2 when the plan would send any query, 0 when none.
@@ -54,17 +62,22 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	noColor := fs.Bool("no-color", false, "")
 	var vf varFlags
 	vf.register(fs)
+	var tf targetFlags
+	tf.register(fs)
 	sopts := addStateFlags(fs)
 	dir, done, code := parseFolderArgs(env, fs, args)
 	if done {
 		return code
 	}
-	cfg, diags := loadConfig(env, dir, vf.Vars, vf.VarFiles)
-	if diags.HasErrors() || cfg == nil {
-		printDiags(env, diags, filesOf(cfg), *noColor)
+	targets, err := tf.parse()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
-	printDiags(env, diags, cfg.Files, *noColor)
+	cfg, ok := loadEngagement(env, dir, vf.Vars, vf.VarFiles, *noColor)
+	if !ok {
+		return exitError
+	}
 
 	sopts.JSON, sopts.NoColor = *asJSON, *noColor
 	sess, err := openState(ctx, env, cfg, sopts)
@@ -74,8 +87,10 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	}
 	defer sess.Close()
 
+	lineage, serial := sess.stateAt()
 	plan, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 		Registry: all.Registrations(), Previous: sess.PreviousFindings(), Now: time.Now(),
+		Targets: targets, StateLineage: lineage, StateSerial: serial,
 	})
 	if pdiags.HasErrors() {
 		printDiags(env, pdiags, cfg.Files, *noColor)
@@ -92,6 +107,9 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 		}
 	} else {
 		renderPlan(env.Stdout, plan, useColor(env, *noColor))
+		if len(plan.Targets) > 0 {
+			fmt.Fprint(env.Stdout, "\n"+targetingWarning(palette{on: useColor(env, *noColor)}, plan.Targets))
+		}
 	}
 	if *out != "" {
 		if err := engine.WritePlanFile(resolvePath(env, *out), plan); err != nil {
@@ -106,6 +124,15 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 		return exitDrift
 	}
 	return exitOK
+}
+
+// stateAt is the lineage and serial of the state the session read (empty
+// and 0 when there is none yet).
+func (s *stateSession) stateAt() (string, uint64) {
+	if s.prev == nil {
+		return "", 0
+	}
+	return s.prev.Lineage, s.prev.Serial
 }
 
 func filesOf(cfg *schema.Config) map[string]*hcl.File {

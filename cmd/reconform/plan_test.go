@@ -14,8 +14,21 @@ import (
 // so runs can write state, locks and caches beside it.
 func engagementCopy(t *testing.T, name string) string {
 	t.Helper()
-	src := filepath.Join("testdata", "engagements", name)
-	dst := filepath.Join(t.TempDir(), name)
+	return folderCopy(t, filepath.Join("testdata", "engagements", name))
+}
+
+// modulesCopy copies the modules fixture (testdata/config/valid/modules,
+// with its data), which validate checks too.
+func modulesCopy(t *testing.T) string {
+	t.Helper()
+	return folderCopy(t, filepath.Join(configFixtures, "valid", "modules"))
+}
+
+// folderCopy copies the folder src, subfolders included, into a temporary
+// folder of the same name.
+func folderCopy(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reconform/reconform/engine"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -16,21 +17,25 @@ import (
 func init() {
 	register(&command{
 		Name:     "show",
-		Synopsis: "Show a state: its last run, findings and facts",
-		Usage: `Usage: reconform show [options] [STATE] [DIR]
+		Synopsis: "Show a state or a saved plan",
+		Usage: `Usage: reconform show [options] [STATE | PLANFILE] [DIR]
 
   Prints a state in a form for people: the last run (when, how it ended,
   requests per provider, failed instances), every finding grouped by name
-  with its currency and sources, and the derived facts.
+  with its currency and sources, the derived facts and the outputs.
 
   STATE is a history serial (3), "current" or a path to a state file
   (default: the engagement's current state). DIR is the engagement folder
   (default: the current directory).
 
+  Given a PLANFILE saved by "reconform plan -out", prints the plan as plan
+  printed it, with the state it was made against.
+
 Options:
   -chdir=DIR    The engagement folder (same as a DIR argument).
   -state=PATH   The state file (default: the engagement's state).
-  -json         Print the state file itself (canonical JSON).
+  -json         Print the state file itself (canonical JSON), or the plan
+                as JSON.
   -no-color     No terminal colours.`,
 		Run: runShow,
 	})
@@ -39,7 +44,7 @@ Options:
 func runShow(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["show"])
 	asJSON := fs.Bool("json", false, "")
-	fs.Bool("no-color", false, "")
+	noColor := fs.Bool("no-color", false, "")
 	var loc stateLocator
 	loc.register(fs)
 	positional, done, code := parseInterleaved(fs, args)
@@ -49,6 +54,11 @@ func runShow(ctx context.Context, env *Env, args []string) int {
 	refs, err := takeDirArg(env, &loc, positional)
 	if err == nil && len(refs) > 1 {
 		err = fmt.Errorf("show takes one state, got %d", len(refs))
+	}
+	if err == nil && len(refs) == 1 {
+		if p := resolvePath(env, refs[0]); engine.IsPlanFile(p) && engine.SniffPlan(p) {
+			return showPlan(env, p, refs[0], *asJSON, *noColor)
+		}
 	}
 	var st *state.State
 	var path string
@@ -78,6 +88,41 @@ func runShow(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
+	}
+	return exitOK
+}
+
+// showPlan prints a saved plan: for people as plan printed it, with
+// where it came from and the state it was made against; or as JSON.
+func showPlan(env *Env, path, shown string, asJSON, noColor bool) int {
+	p, err := engine.ReadPlanFile(path)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	if asJSON {
+		if err := engine.WritePlan(env.Stdout, p); err != nil {
+			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "Saved plan: %s\n", shown)
+	fmt.Fprintf(w, "Made:       %s by reconform %s\n", p.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), p.Version)
+	if p.StateLineage == "" {
+		fmt.Fprintf(w, "State:      none yet (the plan is for a first run)\n")
+	} else {
+		fmt.Fprintf(w, "State:      serial %d (lineage %s); apply refuses the plan once the state moves on\n", p.StateSerial, p.StateLineage)
+	}
+	if p.ConfigDir != "" {
+		fmt.Fprintf(w, "Folder:     %s\n", displayPath(env, p.ConfigDir))
+	}
+	fmt.Fprintln(w)
+	c := palette{on: useColor(env, noColor)}
+	renderPlan(w, p, c.on)
+	if len(p.Targets) > 0 {
+		fmt.Fprint(w, "\n"+targetingWarning(c, p.Targets))
 	}
 	return exitOK
 }
@@ -168,6 +213,9 @@ func renderState(w io.Writer, st *state.State, path string) error {
 			ew.printf("\n")
 		}
 	}
+	if len(run.Targets) > 0 {
+		ew.printf("Targets:    %s (the last run was partial)\n", strings.Join(run.Targets, ", "))
+	}
 	for _, warn := range run.Warnings {
 		ew.printf("Warning: %s\n", warn)
 	}
@@ -197,6 +245,10 @@ func renderState(w io.Writer, st *state.State, path string) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Subject, f.Kind, f.Value)
 		}
 		tw.Flush()
+	}
+	if len(st.Outputs) > 0 {
+		ew.printf("\nOutputs:\n")
+		printOutputList(ew, st.Outputs)
 	}
 	return ew.err
 }

@@ -52,6 +52,10 @@ type stateSession struct {
 	store state.Store
 	lock  *state.Lock
 	prev  *state.State
+	// next is the state Commit wrote; outputErrors is set when an output
+	// could not be evaluated.
+	next         *state.State
+	outputErrors bool
 }
 
 // engagementStatePath is the state file of a loaded engagement.
@@ -98,14 +102,7 @@ func (s *stateSession) PreviousFindings() map[string][]schema.Finding {
 	if s.prev == nil {
 		return nil
 	}
-	out := map[string][]schema.Finding{}
-	for i := range s.prev.Findings {
-		f := &s.prev.Findings[i]
-		sf := f.Finding
-		sf.Current = f.IsCurrent()
-		out[f.Block] = append(out[f.Block], sf)
-	}
-	return out
+	return s.prev.FindingsByBlock()
 }
 
 // deriveFacts replaces analysis.Derive when set (tests pin the facts so
@@ -147,6 +144,8 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 	if next.Engagement == "" {
 		next.Engagement = s.cfg.Engagement.Name
 	}
+	s.setOutputs(next)
+	s.next = next
 	written, err := s.store.Write(s.prev, next)
 	if err != nil {
 		fmt.Fprintf(s.env.Stderr, "Error: writing the state %s: %v\nThe previous state is unchanged.\n", s.store.Path, err)

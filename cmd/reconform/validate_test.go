@@ -57,8 +57,15 @@ func TestValidateInvalidFixtures(t *testing.T) {
 			if r.Code != exitError || r.Stdout != "" {
 				t.Fatalf("code %d, stdout %q", r.Code, r.Stdout)
 			}
-			files, _ := filepath.Glob(filepath.Join(configFixtures, dir, "*.hcl"))
+			var files []string
+			filepath.WalkDir(filepath.Join(configFixtures, dir), func(path string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && strings.HasSuffix(path, ".hcl") {
+					files = append(files, path)
+				}
+				return nil
+			})
 			for _, f := range files {
+				rel, _ := filepath.Rel(filepath.Join(configFixtures, dir), f)
 				fh, err := os.Open(f)
 				if err != nil {
 					t.Fatal(err)
@@ -69,7 +76,7 @@ func TestValidateInvalidFixtures(t *testing.T) {
 					if m == nil {
 						continue
 					}
-					want := fmt.Sprintf("Error: %s\n\n  on %s line %d", m[1], filepath.Join(dir, filepath.Base(f)), line)
+					want := fmt.Sprintf("Error: %s\n\n  on %s line %d", m[1], filepath.Join(dir, rel), line)
 					if !strings.Contains(r.Stderr, want) {
 						t.Errorf("missing %q in:\n%s", want, r.Stderr)
 					}

@@ -580,3 +580,66 @@ func (r *Result) applyIgnore(rules ignoreRules) {
 	}
 	r.Changed = changed
 }
+
+// ModuleDrift counts the drift of one module instance: the findings its
+// blocks reported that drifted. A finding several instances report counts
+// in each of them.
+type ModuleDrift struct {
+	Module                                                             string
+	Added, Removed, Changed, BecameCurrent, WentHistorical, Unverified int
+}
+
+// ByModule is the drift per module instance, sorted by address; the
+// root module's own blocks come first as "". Nil when no finding belongs
+// to a module instance: an engagement without modules has nothing to
+// break down.
+func (r *Result) ByModule() []ModuleDrift {
+	by := map[string]*ModuleDrift{}
+	inModule := false
+	count := func(f *state.Finding, field func(*ModuleDrift) *int) {
+		if f == nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, b := range f.BlocksOf() {
+			m := schema.ModuleOf(b)
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			inModule = inModule || m != ""
+			md := by[m]
+			if md == nil {
+				md = &ModuleDrift{Module: m}
+				by[m] = md
+			}
+			*field(md)++
+		}
+	}
+	each := func(fs []*state.Finding, field func(*ModuleDrift) *int) {
+		for _, f := range fs {
+			count(f, field)
+		}
+	}
+	each(r.Added, func(m *ModuleDrift) *int { return &m.Added })
+	each(r.Removed, func(m *ModuleDrift) *int { return &m.Removed })
+	each(r.BecameCurrent, func(m *ModuleDrift) *int { return &m.BecameCurrent })
+	each(r.WentHistorical, func(m *ModuleDrift) *int { return &m.WentHistorical })
+	each(r.Unverified, func(m *ModuleDrift) *int { return &m.Unverified })
+	for _, c := range r.Changed {
+		f := c.New
+		if f == nil {
+			f = c.Old
+		}
+		count(f, func(m *ModuleDrift) *int { return &m.Changed })
+	}
+	if !inModule {
+		return nil
+	}
+	out := make([]ModuleDrift, 0, len(by))
+	for _, m := range by {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Module < out[j].Module })
+	return out
+}

@@ -188,8 +188,38 @@ func Text(w io.Writer, r *Result, opts TextOptions) error {
 			t.printf("  %s %s  (%s since %s)\n", t.c(cCyan, "x"), findingLine(&f.Finding), f.Unverified, day(f.UnverifiedSince))
 		}
 	}
+	if mods := r.ByModule(); len(mods) > 0 {
+		t.printf("\nBy module instance:\n")
+		for _, m := range mods {
+			name := m.Module
+			if name == "" {
+				name = "(root module)"
+			}
+			t.printf("  %s: %s\n", name, m.summary())
+		}
+	}
 	t.printf("\nSummary: %s.\n", r.Summary())
 	return t.err
+}
+
+// summary is a module instance's counts in words.
+func (m ModuleDrift) summary() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(m.Added, "added")
+	add(m.Removed, "removed")
+	add(m.Changed, "changed")
+	add(m.BecameCurrent, "became current")
+	add(m.WentHistorical, "went historical")
+	add(m.Unverified, "unverified")
+	if len(parts) == 0 {
+		return "no drift"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func day(tm time.Time) string {
@@ -392,9 +422,21 @@ type jsonDoc struct {
 	Findings      jsonFindings `json:"findings"`
 	FormatVersion int          `json:"format_version"`
 	HasDrift      bool         `json:"has_drift"`
+	Modules       []jsonModule `json:"modules,omitempty"`
 	New           *jsonSide    `json:"new"`
 	Old           *jsonSide    `json:"old"`
 	Summary       jsonSummary  `json:"summary"`
+}
+
+// jsonModule is one module instance's drift counts.
+type jsonModule struct {
+	Added          int    `json:"added"`
+	BecameCurrent  int    `json:"became_current"`
+	Changed        int    `json:"changed"`
+	Module         string `json:"module"`
+	Removed        int    `json:"removed"`
+	Unverified     int    `json:"unverified"`
+	WentHistorical int    `json:"went_historical"`
 }
 
 func jside(s *Side) *jsonSide {
@@ -468,6 +510,10 @@ func buildDoc(r *Result) jsonDoc {
 	for _, c := range r.Changed {
 		doc.Findings.Changed = append(doc.Findings.Changed, jsonChange{Name: c.Name, Type: c.Type,
 			Old: state.FindingJSON(c.Old), OldHow: c.OldHow, New: state.FindingJSON(c.New), NewHow: c.NewHow, Text: c.Text})
+	}
+	for _, m := range r.ByModule() {
+		doc.Modules = append(doc.Modules, jsonModule{Module: m.Module, Added: m.Added, Removed: m.Removed, Changed: m.Changed,
+			BecameCurrent: m.BecameCurrent, WentHistorical: m.WentHistorical, Unverified: m.Unverified})
 	}
 	for _, c := range r.FactsChanged {
 		doc.Facts.Changed = append(doc.Facts.Changed, jsonFactChange{Subject: c.Subject, Kind: c.Kind, Old: c.Old, New: c.New, Weakening: c.Weakening})

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,6 +173,14 @@ func (d *decoder) decode() (*State, error) {
 				}
 				return err
 			})
+		case "outputs":
+			err = d.sc.array(func() error {
+				o, err := d.output()
+				if err == nil {
+					s.Outputs = append(s.Outputs, o)
+				}
+				return err
+			})
 		default:
 			// A key this version does not know: written by a newer
 			// build of the same format version; skip it.
@@ -209,6 +218,9 @@ func (d *decoder) finding() (Finding, error) {
 			f.Active, err = d.sc.bool()
 		case "block":
 			f.Block, err = d.sc.strWith(d.in)
+		case "blocks":
+			f.Blocks, err = d.sc.strList(d.in)
+			f.Blocks = d.inList(f.Blocks)
 		case "count":
 			f.Count, err = d.sc.int()
 		case "currency":
@@ -268,6 +280,8 @@ func (d *decoder) instance() (schema.InstanceResult, error) {
 			in.Active, err = d.sc.bool()
 		case "block":
 			in.Block, err = d.sc.strWith(d.in)
+		case "blocks":
+			in.Blocks, err = d.sc.strList(d.in)
 		case "depth":
 			v, err = d.sc.int()
 			in.Depth = int(v)
@@ -391,6 +405,10 @@ func (d *decoder) run(r *RunSummary) error {
 			})
 		case "interrupted":
 			r.Interrupted, err = d.sc.bool()
+		case "plan":
+			r.Plan, err = d.sc.str()
+		case "targets":
+			r.Targets, err = d.sc.strList(nil)
 		case "requests":
 			err = counts(func(k string, v int) {
 				if r.Requests == nil {
@@ -407,6 +425,35 @@ func (d *decoder) run(r *RunSummary) error {
 		}
 		return err
 	})
+}
+
+// output reads one output value; its value and type are kept as JSON.
+func (d *decoder) output() (Output, error) {
+	var o Output
+	err := d.sc.object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "description":
+			o.Description, err = d.sc.str()
+		case "name":
+			o.Name, err = d.sc.str()
+		case "secret":
+			o.Secret, err = d.sc.bool()
+		case "sensitive":
+			o.Sensitive, err = d.sc.bool()
+		case "type":
+			o.Type, err = d.sc.raw()
+		case "value":
+			o.Value, err = d.sc.raw()
+		default:
+			err = d.sc.skip()
+		}
+		return err
+	})
+	if err == nil && o.Name == "" {
+		err = fmt.Errorf("an output has no name")
+	}
+	return o, err
 }
 
 // check sorts a hand-edited state and refuses duplicate findings.
@@ -947,3 +994,70 @@ func (s *scanner) skip() error {
 	}
 	return fmt.Errorf("%w: unexpected %q", errSyntax, c)
 }
+
+// raw reads any JSON value and returns it as compact JSON (an output's
+// value and type, which the state keeps as they are).
+func (s *scanner) raw() (json.RawMessage, error) {
+	var b []byte
+	var value func(depth int) error
+	value = func(depth int) error {
+		if depth > maxRawDepth {
+			return fmt.Errorf("%w: value nested deeper than %d", errSyntax, maxRawDepth)
+		}
+		c, err := s.peek()
+		if err != nil {
+			return err
+		}
+		switch {
+		case c == '{':
+			b = append(b, '{')
+			first := true
+			err := s.object(func(key []byte) error {
+				if !first {
+					b = append(b, ',')
+				}
+				first = false
+				b = appendJSONString(b, string(key))
+				b = append(b, ':')
+				return value(depth + 1)
+			})
+			b = append(b, '}')
+			return err
+		case c == '[':
+			b = append(b, '[')
+			first := true
+			err := s.array(func() error {
+				if !first {
+					b = append(b, ',')
+				}
+				first = false
+				return value(depth + 1)
+			})
+			b = append(b, ']')
+			return err
+		case c == '"':
+			str, err := s.str()
+			b = appendJSONString(b, str)
+			return err
+		case c == 't', c == 'f':
+			v, err := s.bool()
+			b = strconv.AppendBool(b, v)
+			return err
+		case c == 'n':
+			b = append(b, "null"...)
+			return s.literal("null")
+		case c == '-' || (c >= '0' && c <= '9'):
+			n, err := s.number()
+			b = append(b, n...)
+			return err
+		}
+		return fmt.Errorf("%w: unexpected %q", errSyntax, c)
+	}
+	if err := value(0); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(b), nil
+}
+
+// maxRawDepth bounds the nesting of an output value read from a state.
+const maxRawDepth = 64

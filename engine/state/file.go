@@ -24,6 +24,7 @@ import (
 type findingJSON struct {
 	Active          bool      `json:"active,omitempty"`
 	Block           string    `json:"block,omitempty"`
+	Blocks          []string  `json:"blocks,omitempty"`
 	Count           int64     `json:"count,omitempty"`
 	Currency        Currency  `json:"currency"`
 	Depth           int       `json:"depth,omitempty"`
@@ -55,6 +56,7 @@ type queryJSON struct {
 type instanceJSON struct {
 	Active   bool                  `json:"active,omitempty"`
 	Block    string                `json:"block,omitempty"`
+	Blocks   []string              `json:"blocks,omitempty"`
 	Depth    int                   `json:"depth"`
 	Findings int                   `json:"findings"`
 	Key      string                `json:"key"`
@@ -76,9 +78,30 @@ type runJSON struct {
 	Findings    int                           `json:"findings"`
 	Instances   map[schema.InstanceStatus]int `json:"instances"`
 	Interrupted bool                          `json:"interrupted,omitempty"`
+	Plan        string                        `json:"plan,omitempty"`
 	Requests    map[string]int                `json:"requests"`
 	StartedAt   time.Time                     `json:"started_at,omitzero"`
+	Targets     []string                      `json:"targets,omitempty"`
 	Warnings    []string                      `json:"warnings,omitempty"`
+}
+
+type outputJSON struct {
+	Description string          `json:"description,omitempty"`
+	Name        string          `json:"name"`
+	Secret      bool            `json:"secret,omitempty"`
+	Sensitive   bool            `json:"sensitive,omitempty"`
+	Type        json.RawMessage `json:"type,omitempty"`
+	Value       json.RawMessage `json:"value,omitempty"`
+}
+
+// extraBlocks is the list of blocks written for a finding or an
+// instance: nil when it is just the one block, so a state without
+// modules or shared queries reads as it always did.
+func extraBlocks(block string, blocks []string) []string {
+	if len(blocks) == 0 || len(blocks) == 1 && blocks[0] == block {
+		return nil
+	}
+	return blocks
 }
 
 func utc(t time.Time) time.Time {
@@ -95,6 +118,7 @@ func toFindingJSON(f *Finding) findingJSON {
 	return findingJSON{
 		Active:          f.Active,
 		Block:           f.Block,
+		Blocks:          extraBlocks(f.Block, f.Blocks),
 		Count:           f.Count,
 		Currency:        f.Currency,
 		Depth:           f.Depth,
@@ -120,6 +144,7 @@ func toInstanceJSON(in *schema.InstanceResult) instanceJSON {
 	return instanceJSON{
 		Active:   in.Active,
 		Block:    in.Block,
+		Blocks:   extraBlocks(in.Block, in.Blocks),
 		Depth:    in.Depth,
 		Findings: in.Findings,
 		Key:      in.Key,
@@ -154,13 +179,23 @@ func Encode(w io.Writer, s *State) error {
 	e.field("format_version", version, false)
 	e.array("instances", len(s.Instances), func(i int) any { return toInstanceJSON(&s.Instances[i]) })
 	e.field("lineage", s.Lineage, false)
+	if len(s.Outputs) > 0 {
+		// Only when there are outputs: a state without them encodes as
+		// it did before outputs existed.
+		e.array("outputs", len(s.Outputs), func(i int) any {
+			o := &s.Outputs[i]
+			return outputJSON{Description: o.Description, Name: o.Name, Secret: o.Secret, Sensitive: o.Sensitive, Type: o.Type, Value: o.Value}
+		})
+	}
 	run := runJSON{
 		FinishedAt:  utc(s.Run.FinishedAt),
 		Findings:    s.Run.Findings,
 		Instances:   s.Run.Instances,
 		Interrupted: s.Run.Interrupted,
+		Plan:        s.Run.Plan,
 		Requests:    s.Run.Requests,
 		StartedAt:   utc(s.Run.StartedAt),
+		Targets:     s.Run.Targets,
 		Warnings:    s.Run.Warnings,
 	}
 	if run.Instances == nil {
@@ -332,6 +367,7 @@ func appendFinding(b []byte, f *Finding) ([]byte, error) {
 	if f.Block != "" {
 		str("block", f.Block)
 	}
+	list("blocks", extraBlocks(f.Block, f.Blocks))
 	if f.Count != 0 {
 		key("count")
 		b = strconv.AppendInt(b, f.Count, 10)

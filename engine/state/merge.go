@@ -50,6 +50,11 @@ type MergeOptions struct {
 //   - Facts: the run's and analysis.Derive's over all merged findings,
 //     except that a previous fact resting only on unverified findings
 //     is kept, so a provider failure never looks like a fact change.
+//   - A partial run (-target: run.Targets is set) says nothing about the
+//     blocks it left out: a previous finding that one of the run's
+//     instances did not ask about again is kept exactly as it was (not
+//     unverified, not removed), and the instances the run did not ask
+//     are kept with their last status.
 func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	now := opts.Now
 	if now.IsZero() {
@@ -76,11 +81,17 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	// The run's instances, and which of them reported each finding.
 	byKey := make(map[string]*schema.InstanceResult, len(run.Instances))
 	reporters := map[string][]string{}
+	partial := len(run.Targets) > 0
 	next.Run = RunSummary{
 		StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, Interrupted: run.Interrupted,
 		Instances: map[schema.InstanceStatus]int{}, Requests: map[string]int{},
 		Warnings: red.all(append([]string(nil), run.Warnings...)),
+		Targets:  append([]string(nil), run.Targets...),
+		Plan:     run.Plan,
 	}
+	// blocksOf are the blocks each finding was attributed to by the
+	// instances that reported it this run.
+	blocksOf := map[string][]string{}
 	for i := range run.Instances {
 		in := run.Instances[i]
 		in.Reason = red.apply(in.Reason)
@@ -90,10 +101,19 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 		byKey[inst.Key] = inst
 		for _, id := range inst.FindingIDs {
 			reporters[id] = append(reporters[id], inst.Key)
+			blocksOf[id] = append(blocksOf[id], instanceBlocks(inst)...)
 		}
 		next.Run.Instances[inst.Status]++
 		if inst.Requests > 0 {
 			next.Run.Requests[inst.Query.Provider] += inst.Requests
+		}
+	}
+
+	if partial && prev != nil {
+		for i := range prev.Instances {
+			if _, ran := byKey[prev.Instances[i].Key]; !ran {
+				next.Instances = append(next.Instances, prev.Instances[i])
+			}
 		}
 	}
 
@@ -120,6 +140,7 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 		}
 		if j, ok := seen[id]; ok {
 			absorb(&next.Findings[j], &rf, keys)
+			next.Findings[j].Blocks = unionSorted(next.Findings[j].Blocks, blocksOf[id])
 			next.Findings[j].Currency = currency(&next.Findings[j].Finding, now, window)
 			continue
 		}
@@ -132,11 +153,21 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 			if f.Block == "" {
 				f.Block = blockOf(&rf, keys, byKey)
 			}
+			// The blocks that reported it now; a partial run adds to
+			// the ones it had, as the others were not asked.
+			f.Blocks = unionSorted(nil, blocksOf[id])
+			if partial {
+				f.Blocks = unionSorted(p.BlocksOf(), blocksOf[id])
+			}
 		} else {
 			f = Finding{Finding: rf}
 			f.Sources = unionSorted(nil, rf.Sources)
 			f.Instances = unionSorted(nil, keys)
 			f.Block = blockOf(&rf, keys, byKey)
+			f.Blocks = unionSorted(nil, blocksOf[id])
+		}
+		if len(f.Blocks) == 0 && f.Block != "" {
+			f.Blocks = []string{f.Block}
 		}
 		f.Currency = currency(&f.Finding, now, window)
 		seen[id] = len(next.Findings)
@@ -163,6 +194,12 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 			if _, ok := seen[prevIDs[i]]; ok {
 				continue
 			}
+			if partial && !allRan(p.Instances, byKey) {
+				// A source that reported it was not asked: the run
+				// says nothing about it.
+				next.Findings = append(next.Findings, cloneFinding(p))
+				continue
+			}
 			reason := unverifiedReason(p.Instances, byKey)
 			if reason == "" {
 				continue // every instance that reported it succeeded: gone
@@ -187,8 +224,29 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 	if derive == nil {
 		derive = analysis.Derive
 	}
-	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: run.Instances})
-	next.Facts = mergeFacts(prev, next, run.Facts, derived)
+	instances := run.Instances
+	var touched map[string]bool
+	if partial {
+		// What the earlier runs asked still counts (a TXT record asked
+		// for and absent is a fact), except live answers, which only
+		// this run's instances, with their findings, can verify.
+		instances = append([]schema.InstanceResult(nil), run.Instances...)
+		for _, in := range next.Instances[len(run.Instances):] {
+			if in.Query.Op != schema.OpResolve {
+				instances = append(instances, in)
+			}
+		}
+		touched = make(map[string]bool, len(seen))
+		for id := range seen {
+			touched[id] = true
+		}
+	}
+	// The facts providers reported, with those of earlier runs that a
+	// failed query could not renew: derived facts (takeover, dangling,
+	// CAA) read them, so a failed RDAP or HTTP query keeps them too.
+	reported := reportedFacts(run.Facts, mergeFacts(prev, next, run.Facts, nil, run.Instances, touched))
+	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: instances, Facts: reported})
+	next.Facts = mergeFacts(prev, next, reported, derived, run.Instances, touched)
 	next.Normalize()
 	return next
 }
@@ -205,6 +263,27 @@ func blockOf(rf *schema.Finding, keys []string, byKey map[string]*schema.Instanc
 		}
 	}
 	return ""
+}
+
+// instanceBlocks are the blocks an instance served.
+func instanceBlocks(in *schema.InstanceResult) []string {
+	if len(in.Blocks) > 0 {
+		return in.Blocks
+	}
+	if in.Block != "" {
+		return []string{in.Block}
+	}
+	return nil
+}
+
+// allRan reports whether every one of keys is an instance of the run.
+func allRan(keys []string, byKey map[string]*schema.InstanceResult) bool {
+	for _, k := range keys {
+		if byKey[k] == nil {
+			return false
+		}
+	}
+	return len(keys) > 0
 }
 
 // absorb updates f with another report rf of the same finding.
@@ -280,11 +359,33 @@ func withDetail(what, reason string) string {
 	return what + ": " + reason
 }
 
+// reportedFacts are the run's facts, and those of merged (the run's with
+// the previous facts kept) that are of kinds analysis.Derive does not
+// make: a derived fact kept from before is derived again, not reported.
+func reportedFacts(run, merged []schema.Fact) []schema.Fact {
+	out := append([]schema.Fact(nil), run...)
+	have := map[string]bool{}
+	for _, f := range run {
+		have[f.ID()] = true
+	}
+	for _, f := range merged {
+		if !have[f.ID()] && !analysis.IsDerivedKind(f.Kind) && f.Kind != analysis.KindStillResolves {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // mergeFacts replaces the facts by this run's (reported and derived),
-// keeping a previous fact whose evidence is only unverified findings,
-// unless the new facts already restate it: a fact of the same subject and
-// kind resting on some of the same evidence.
-func mergeFacts(prev, next *State, runFacts, derived []schema.Fact) []schema.Fact {
+// keeping a previous fact whose evidence is only unverified findings (or,
+// in a partial run, findings the run did not report: touched is what it
+// did), unless the new facts already restate it: a fact of the same
+// subject and kind resting on some of the same evidence. A previous fact
+// without evidence (a registry's or a web server's answer, an NXDOMAIN)
+// is kept when a query of this run (instances) about its subject did not
+// succeed, or, in a partial run, when none asked about it; in both cases
+// only while no new fact of its subject and kind replaces it.
+func mergeFacts(prev, next *State, runFacts, derived []schema.Fact, instances []schema.InstanceResult, touched map[string]bool) []schema.Fact {
 	facts := append(append([]schema.Fact(nil), runFacts...), derived...)
 	have := map[string]bool{}
 	evidence := map[string]map[string]bool{} // subject+kind -> evidence of new facts
@@ -310,13 +411,35 @@ func mergeFacts(prev, next *State, runFacts, derived []schema.Fact) []schema.Fac
 				unverified[next.Findings[i].ID()] = true
 			}
 		}
+		failed, answered := map[string]bool{}, map[string]bool{} // subjects of this run's queries
+		for _, in := range instances {
+			subjects := []string{in.Query.Subject.Value}
+			if d := schema.RegisteredDomain(in.Query.Subject.Value); in.Query.Op == schema.OpRegistration && d != "" {
+				subjects = append(subjects, d) // rdap answers for the registrable domain
+			}
+			for _, subj := range subjects {
+				if in.Status.Succeeded() {
+					answered[subj] = true
+				} else {
+					failed[subj] = true
+				}
+			}
+		}
 		for _, f := range prev.Facts {
-			if have[f.ID()] || len(f.Evidence) == 0 {
+			if have[f.ID()] {
+				continue
+			}
+			if len(f.Evidence) == 0 {
+				unrenewed := failed[f.Subject] || (touched != nil && !answered[f.Subject])
+				if unrenewed && evidence[f.Subject+" "+f.Kind] == nil && !analysis.IsDerivedKind(f.Kind) {
+					have[f.ID()] = true
+					out = append(out, f)
+				}
 				continue
 			}
 			onlyUnverified, restated := true, false
 			for _, e := range f.Evidence {
-				if !unverified[e] {
+				if !unverified[e] && (touched == nil || touched[e]) {
 					onlyUnverified = false
 				}
 				if evidence[f.Subject+" "+f.Kind][e] {
@@ -337,6 +460,7 @@ func cloneFinding(p *Finding) Finding {
 	f := *p
 	f.Sources = append([]string(nil), p.Sources...)
 	f.Instances = append([]string(nil), p.Instances...)
+	f.Blocks = append([]string(nil), p.Blocks...)
 	return f
 }
 

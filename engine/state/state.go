@@ -9,6 +9,7 @@
 package state
 
 import (
+	"encoding/json"
 	"os"
 	"sort"
 	"strings"
@@ -49,6 +50,8 @@ type State struct {
 	Findings []Finding
 	// Facts are sorted by subject, kind, value.
 	Facts []schema.Fact
+	// Outputs are the engagement's output values after the run, by name.
+	Outputs []Output
 
 	// disk is the file this state was read from, as it was then: a write
 	// refuses to replace a file that changed since (a run without -lock).
@@ -67,6 +70,27 @@ type RunSummary struct {
 	// Findings is how many findings the run itself reported.
 	Findings int
 	Warnings []string
+	// Targets are the -target addresses of a partial run (empty: the
+	// whole engagement ran).
+	Targets []string
+	// Plan is the ID of the saved plan the run applied, so the same plan
+	// is never applied twice.
+	Plan string
+}
+
+// Output is an output value of the engagement as the last run left it.
+type Output struct {
+	Name        string
+	Description string
+	// Sensitive outputs are hidden in listings and after apply.
+	Sensitive bool
+	// Secret is set when the value is derived from a secret (env(), a
+	// sensitive variable): Value is then never stored.
+	Secret bool
+	// Value and Type are the value as JSON and its cty type as JSON
+	// (cty's JSON type encoding); empty when not stored or not known.
+	Value json.RawMessage
+	Type  json.RawMessage
 }
 
 // Finding is a finding as the state keeps it: what the sources said plus
@@ -78,8 +102,11 @@ type Finding struct {
 	// successfully and none reported it.
 	Instances []string
 	// Block is the address of the block that first produced it
-	// ("query.history"), for plan predictions.
+	// ("query.history"), for plan predictions; Blocks are every block the
+	// last run that reported it attributed it to, sorted: a finding two
+	// module instances report is one finding with both here.
 	Block    string
+	Blocks   []string
 	Currency Currency
 	// Unverified is why the last run could not confirm the finding
 	// ("query failed: ...", "skipped: budget", "not planned in this run");
@@ -165,8 +192,10 @@ func (s *State) Normalize() {
 		f := &s.Findings[i]
 		sort.Strings(f.Instances)
 		sort.Strings(f.Sources)
+		sort.Strings(f.Blocks)
 		f.Current = f.Currency == Current
 	}
+	sort.Slice(s.Outputs, func(i, j int) bool { return s.Outputs[i].Name < s.Outputs[j].Name })
 	sort.Slice(s.Instances, func(i, j int) bool { return s.Instances[i].Key < s.Instances[j].Key })
 	for i := range s.Instances {
 		sort.Strings(s.Instances[i].Query.RRTypes)
@@ -191,6 +220,44 @@ func CompareIdentity(a, b *schema.Finding) int {
 		return c
 	}
 	return strings.Compare(a.Value, b.Value)
+}
+
+// BlocksOf are the blocks a finding belongs to: Blocks, or Block in a
+// state written before Blocks existed.
+func (f *Finding) BlocksOf() []string {
+	if len(f.Blocks) > 0 {
+		return f.Blocks
+	}
+	if f.Block != "" {
+		return []string{f.Block}
+	}
+	return nil
+}
+
+// FindingsByBlock are the findings of every block by address, with
+// Current set from the currency: what query.NAME.findings means for
+// plan predictions, outputs and the console.
+func (s *State) FindingsByBlock() map[string][]schema.Finding {
+	out := map[string][]schema.Finding{}
+	for i := range s.Findings {
+		f := &s.Findings[i]
+		sf := f.Finding
+		sf.Current = f.IsCurrent()
+		for _, b := range f.BlocksOf() {
+			out[b] = append(out[b], sf)
+		}
+	}
+	return out
+}
+
+// OutputByName returns the output called name, or nil.
+func (s *State) OutputByName(name string) *Output {
+	for i := range s.Outputs {
+		if s.Outputs[i].Name == name {
+			return &s.Outputs[i]
+		}
+	}
+	return nil
 }
 
 // SchemaFindings returns the findings as schema findings, with Current set

@@ -16,14 +16,19 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/reconform/reconform/internal/pdnsgen"
 )
 
 func main() {
 	out := flag.String("out", "examples/quickstart/data", "folder to write the dataset to")
 	flag.Parse()
-	if err := writeAll(*out); err != nil {
+	files, err := Files()
+	if err == nil {
+		err = pdnsgen.WriteAll(*out, files)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstartgen:", err)
 		os.Exit(1)
 	}
@@ -34,7 +39,7 @@ func Files() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for snap := 1; snap <= 2; snap++ {
 		hist, scan := snapshot(snap)
-		files[fmt.Sprintf("pdns-%d.ndjson", snap)] = cofLines(hist)
+		files[fmt.Sprintf("pdns-%d.ndjson", snap)] = pdnsgen.COF(hist, "nw-sensor-1", "https://pdns.northwind-soc.example/", bailiwick)
 		gz, err := fdnsGzip(scan)
 		if err != nil {
 			return nil, err
@@ -44,69 +49,10 @@ func Files() (map[string][]byte, error) {
 	return files, nil
 }
 
-func writeAll(dir string) error {
-	files, err := Files()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// rec is one passive DNS observation.
-type rec struct {
-	name, typ   string
-	rdata       []string
-	first, last time.Time
-	count       int
-}
-
-func day(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t.Add(9 * time.Hour)
-}
-
-// The two snapshots are a month apart; each record seen "until now" is
-// last seen a few hours before its snapshot was taken.
-var snapshotTime = map[int]time.Time{1: day("2025-03-01"), 2: day("2025-04-01")}
-
 // history is what the organisation's passive DNS shows at snapshot snap.
-func history(snap int) []rec {
-	now := snapshotTime[snap].Add(-3 * time.Hour)
-	var rs []rec
-	// add records a value seen from first until end ("" = still seen).
-	add := func(name, typ, first, end string, count int, rdata ...string) {
-		last := now
-		if end != "" {
-			if e := day(end); e.Before(now) {
-				last = e
-			}
-		}
-		f := day(first)
-		if f.After(now) {
-			return
-		}
-		// Counts grow with the days a record was seen.
-		c := count + int(last.Sub(f).Hours()/24)*count/30
-		rs = append(rs, rec{name, typ, rdata, f, last, c})
-	}
-	// A record that changes in the second month: ends then when snap 2.
-	until := func(s string) string {
-		if snap == 1 {
-			return ""
-		}
-		return s
-	}
+func history(snap int) []pdnsgen.Rec {
+	h := pdnsgen.Snapshot(snap)
+	add, until := h.Add, h.Until
 	const nw, corp, labs = "northwind.example", "northwind-corp.example", "northwind-labs.example"
 
 	// The apex and www: moved from the old hosting (192.0.2.10) to the
@@ -167,7 +113,7 @@ func history(snap int) []rec {
 	for i, n := range neighbours() {
 		add(n, "A", fmt.Sprintf("202%d-%02d-01", 1+i%3, 1+i%12), "", 5+i%7, "198.51.100.25")
 	}
-	return rs
+	return h.Recs
 }
 
 var neighbourWords = []string{"bakery", "florist", "dental", "law-office", "yoga", "garage", "bookshop", "cafe", "tailor", "plumbing", "vet-clinic", "photo-studio", "brewery", "gallery"}
@@ -182,15 +128,15 @@ func neighbours() []string {
 
 // scan is the bulk scan at the snapshot's time: every record still seen,
 // plus a few thousand lines about other customers of the same hosters.
-func scan(snap int, hist []rec) []rec {
-	at := snapshotTime[snap].Add(-6 * time.Hour)
-	var rs []rec
+func scan(snap int, hist []pdnsgen.Rec) []pdnsgen.Rec {
+	at := pdnsgen.SnapshotTime(snap).Add(-6 * time.Hour)
+	var rs []pdnsgen.Rec
 	for _, r := range hist {
-		if at.Sub(r.last) > 48*time.Hour {
+		if at.Sub(r.Last) > 48*time.Hour {
 			continue
 		}
-		for _, v := range r.rdata {
-			rs = append(rs, rec{name: r.name, typ: r.typ, rdata: []string{v}, first: at, last: at})
+		for _, v := range r.RData {
+			rs = append(rs, pdnsgen.Rec{Name: r.Name, Type: r.Type, RData: []string{v}, First: at, Last: at})
 		}
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -205,48 +151,23 @@ func scan(snap int, hist []rec) []rec {
 			ip = fmt.Sprintf("198.51.100.%d", 100+(i%150))
 		}
 		ts := at.Add(-time.Duration(rng.IntN(3600)) * time.Second)
-		rs = append(rs, rec{name: name, typ: "A", rdata: []string{ip}, first: ts, last: ts})
+		rs = append(rs, pdnsgen.Rec{Name: name, Type: "A", RData: []string{ip}, First: ts, Last: ts})
 		if i%2 == 0 {
-			rs = append(rs, rec{name: "www." + name, typ: "CNAME", rdata: []string{name}, first: ts, last: ts})
+			rs = append(rs, pdnsgen.Rec{Name: "www." + name, Type: "CNAME", RData: []string{name}, First: ts, Last: ts})
 		}
 		if i%5 == 0 {
-			rs = append(rs, rec{name: name, typ: "MX", rdata: []string{"10 mx.hosting-customers.example"}, first: ts, last: ts})
+			rs = append(rs, pdnsgen.Rec{Name: name, Type: "MX", RData: []string{"10 mx.hosting-customers.example"}, First: ts, Last: ts})
 		}
 		if i%7 == 0 {
-			rs = append(rs, rec{name: name, typ: "TXT", rdata: []string{`"v=spf1 a mx ~all"`}, first: ts, last: ts})
+			rs = append(rs, pdnsgen.Rec{Name: name, Type: "TXT", RData: []string{`"v=spf1 a mx ~all"`}, First: ts, Last: ts})
 		}
 	}
 	return rs
 }
 
-func snapshot(snap int) (hist, bulk []rec) {
+func snapshot(snap int) (hist, bulk []pdnsgen.Rec) {
 	hist = history(snap)
 	return hist, scan(snap, hist)
-}
-
-// cofLines renders records as Passive DNS Common Output Format NDJSON.
-func cofLines(rs []rec) []byte {
-	var buf bytes.Buffer
-	for _, r := range rs {
-		var rdata any = r.rdata
-		if len(r.rdata) == 1 {
-			rdata = r.rdata[0]
-		}
-		line, _ := json.Marshal(struct {
-			RRName    string `json:"rrname"`
-			RRType    string `json:"rrtype"`
-			RData     any    `json:"rdata"`
-			TimeFirst int64  `json:"time_first"`
-			TimeLast  int64  `json:"time_last"`
-			Count     int    `json:"count"`
-			Bailiwick string `json:"bailiwick"`
-			SensorID  string `json:"sensor_id"`
-			Origin    string `json:"origin"`
-		}{r.name, r.typ, rdata, r.first.Unix(), r.last.Unix(), r.count, bailiwick(r.name), "nw-sensor-1", "https://pdns.northwind-soc.example/"})
-		buf.Write(line)
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
 }
 
 func bailiwick(name string) string {
@@ -260,18 +181,18 @@ func bailiwick(name string) string {
 
 // fdnsGzip renders records as Sonar FDNS NDJSON, gzip-compressed with a
 // fixed header so the output is byte-for-byte reproducible.
-func fdnsGzip(rs []rec) ([]byte, error) {
+func fdnsGzip(rs []pdnsgen.Rec) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range rs {
-		for _, v := range r.rdata {
+		for _, v := range r.RData {
 			line, _ := json.Marshal(map[string]string{
-				"timestamp": fmt.Sprint(r.last.Unix()),
-				"name":      r.name,
-				"type":      lower(r.typ),
+				"timestamp": fmt.Sprint(r.Last.Unix()),
+				"name":      r.Name,
+				"type":      lower(r.Type),
 				"value":     trimDot(v),
 			})
 			zw.Write(line)

@@ -3,11 +3,35 @@
 // (COF) NDJSON with HTTP Basic auth and the v2 "dribble" pagination
 // headers.
 //
-// CIRCL's own documentation shows records with owner and value swapped
-// (the IP in rrname, the queried name in rdata) and numbers as strings;
-// classic servers send them the other way round and as numbers. Both are
-// read here. Cost: one request per page of page_size records, up to
-// max_pages pages per query.
+// Where CIRCL's semantics are unclear, these are the readings taken (the
+// bodies in testdata/real/circl show each case):
+//
+//   - Orientation. CIRCL's own documentation shows records with owner and
+//     value swapped (the IP in rrname, the queried name in rdata, "10
+//     cppy.circl.lu" as the rrname of an MX) and numbers as strings;
+//     classic servers (CIRCL's D4 COF server, clients' recordings) send
+//     them the other way round and as numbers. Both are read; the syntax
+//     of A/AAAA and MX records decides, and the subject decides when an
+//     answer gives no evidence.
+//   - Spelling. CIRCL's pdns-qof server and first COF draft write rrdata
+//     instead of rdata; both are read, as every COF reader does
+//     (providers.COFRecord).
+//   - Times. COF says unix seconds; bodies also carry numeric strings,
+//     milliseconds and RFC 3339 (time_*_rfc3339, humantime exports served
+//     by COF servers). All are read by the one COF time parser
+//     (providers.ParseCOFTime). A record's window is the union of its
+//     sensor and zone-file windows.
+//   - Repeats. Paged answers are in no stable order and may repeat a
+//     record across pages: an observation read twice counts once; records
+//     of one tuple with other windows or counts add up
+//     (providers.MergeObservations).
+//   - Empty and wrong-shaped answers. CIRCL answers an unknown name with
+//     200 and an empty body (or 404): no findings. A 200 body with no COF
+//     record in it ({}, null, an error object) is not "nothing there": it
+//     is malformed, or a quota or rate limit when it says so.
+//
+// Cost: one request per page of page_size records, up to max_pages pages
+// per query.
 package circl
 
 import (
@@ -24,7 +48,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/providers"
@@ -128,7 +151,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 
 	var ans providers.Answer
 	var all []record
-	skipped := 0
+	skipped, foreign, reason := 0, 0, ""
 	cursors := map[string]bool{}
 	for page := 1; ; page++ {
 		ans.Requests++
@@ -146,15 +169,22 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if e := strings.TrimSpace(resp.Header.Get("x-dribble-errors")); !noDribbleErrors(e) {
 			ans.Warnings = append(ans.Warnings, p.client.Redact("CIRCL reported: "+providers.BodySnippet([]byte(e))))
 		}
-		recs, bad, err := parse(resp.Body)
+		pg, err := parse(resp.Body)
 		if err != nil {
 			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
 				Msg: "could not read the response from " + resp.URL, Err: errors.New(p.client.Redact(err.Error()))}
 		}
-		skipped += bad
-		all = append(all, recs...)
+		if skipped == 0 && pg.skipped > 0 {
+			reason = pg.reason
+			if page > 1 {
+				reason = fmt.Sprintf("page %d, %s", page, reason)
+			}
+		}
+		skipped += pg.skipped
+		foreign += pg.foreign
+		all = append(all, pg.recs...)
 		cursor := strings.TrimSpace(resp.Header.Get("x-dribble-cursor"))
-		if cursor == "" || cursors[cursor] || len(recs)+bad == 0 {
+		if cursor == "" || cursors[cursor] || len(pg.recs)+pg.skipped == 0 {
 			break
 		}
 		if page >= p.maxPages {
@@ -166,36 +196,44 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		header.Set("dribble-paginate-cursor", cursor)
 	}
 	if skipped > 0 {
-		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d records without a name, type or data", skipped))
+		ans.Warnings = append(ans.Warnings, p.client.Redact(fmt.Sprintf("skipped %d records that could not be used (%s)", skipped, reason)))
+	}
+	if foreign > 0 {
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("ignored %d lines of the answer that are not COF records", foreign))
 	}
 	swappedAnswer := orientation(all)
 	var found []schema.Finding
-	seen := map[string]bool{}
 	for _, r := range all {
 		for _, f := range r.findings(q.Subject, swappedAnswer) {
-			if !q.WantsType(f.Type) {
-				continue
+			if q.WantsType(f.Type) {
+				f.Sources = []string{p.cfg.Address}
+				found = append(found, f)
 			}
-			// Pages may repeat records; count each observation once.
-			key := fmt.Sprint(f.ID(), f.FirstSeen.Unix(), f.LastSeen.Unix(), f.Count)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			f.Sources = []string{p.cfg.Address}
-			found = append(found, f)
 		}
 	}
-	ans.Findings = providers.MergeFindings(found)
+	// Pages may repeat records: an observation read twice counts once.
+	ans.Findings = providers.MergeObservations(found)
 	return ans, nil
 }
 
-// classify recognises an HTML page served with 200 and words CIRCL's 429,
-// which PyPDNS documents as an exhausted quota.
+// classify recognises an HTML page served with 200, a 200 body with no
+// COF record in it (`{}`, `null`, an error object: never "nothing
+// there"), and words CIRCL's 429, which PyPDNS documents as an exhausted
+// quota.
 func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	switch {
 	case resp.StatusCode == http.StatusOK && providers.LooksLikeHTML(resp.Body):
 		return &providers.Error{Kind: providers.KindMalformed, Msg: "CIRCL answered " + resp.URL + " with an HTML page instead of COF NDJSON"}
+	case resp.StatusCode == http.StatusOK && !firstLineIsRecord(resp.Body):
+		pg, err := parse(resp.Body)
+		if err != nil || len(pg.recs) > 0 || pg.skipped+pg.foreign == 0 {
+			return nil // damaged (reported by Query), an answer, or empty
+		}
+		e := providers.NotAnAnswer("CIRCL", resp.URL, resp.Body, "COF records (rrname, rrtype, rdata)")
+		if pg.reason != "" {
+			e.Msg += " (" + pg.reason + ")"
+		}
+		return e
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return &providers.Error{Kind: providers.KindRateLimited, Retryable: true,
 			RetryAfter: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
@@ -204,82 +242,89 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	return nil
 }
 
-// record is one COF line, tolerant of CIRCL's variants: numbers as
-// strings, rdata as a string or an array, rrtype as a number, zone or
-// millisecond times instead of time_first/time_last.
-type record struct {
-	RRName        providers.FlexString  `json:"rrname"`
-	RRType        providers.FlexString  `json:"rrtype"`
-	RData         providers.FlexStrings `json:"rdata"`
-	Count         providers.FlexInt     `json:"count"`
-	TimeFirst     providers.FlexInt     `json:"time_first"`
-	TimeLast      providers.FlexInt     `json:"time_last"`
-	ZoneTimeFirst providers.FlexInt     `json:"zone_time_first"`
-	ZoneTimeLast  providers.FlexInt     `json:"zone_time_last"`
-	TimeFirstMS   providers.FlexInt     `json:"time_first_ms"`
-	TimeLastMS    providers.FlexInt     `json:"time_last_ms"`
+// record is one COF line as every COF reader decodes it
+// (providers.COFRecord): numbers as strings, rdata or rrdata (CIRCL's
+// pdns-qof server and first COF draft), a string or an array, rrtype as a
+// number, times in any form providers.ParseCOFTime reads, zone,
+// millisecond or RFC 3339 times instead of time_first/time_last.
+type record struct{ providers.COFRecord }
+
+// parsed is one page of an answer.
+type parsed struct {
+	recs []record
+	// skipped counts the lines that were records of COF's shape but not
+	// usable (no rrname, rrtype or rdata; a member that would not
+	// decode); reason is the first of them, with its line number.
+	skipped int
+	reason  string
+	// foreign counts JSON values that are not COF records at all ({},
+	// null, an error object).
+	foreign int
 }
 
 // parse reads a COF body: one JSON object per line, or (from servers
 // that frame COF as one JSON array) an array of them. A line that is not
-// JSON means the body is damaged and fails the answer; a JSON value of the
-// wrong shape or without name, type or data is skipped and counted.
-func parse(body []byte) (recs []record, skipped int, err error) {
-	take := func(raw []byte) {
-		var r record
-		if json.Unmarshal(raw, &r) != nil || strings.TrimSpace(string(r.RRName)) == "" || r.rrtype() == "" || len(r.RData) == 0 {
-			skipped++
+// JSON means the body is damaged and fails the answer. Records of the COF
+// shape that cannot be used are skipped and counted with a reason; values
+// that are not COF records at all are counted apart, so that a body of
+// nothing else is not taken for an empty answer.
+func parse(body []byte) (p parsed, err error) {
+	take := func(where string, raw []byte) {
+		if !providers.IsCOFRecord(raw) {
+			p.foreign++
 			return
 		}
-		recs = append(recs, r)
+		var r record
+		why := ""
+		if err := json.Unmarshal(raw, &r.COFRecord); err != nil {
+			why = err.Error()
+		} else if missing := r.Missing(); missing != "" {
+			why = "no " + missing
+		}
+		if why != "" {
+			if p.skipped == 0 {
+				p.reason = where + ": " + why
+			}
+			p.skipped++
+			return
+		}
+		p.recs = append(p.recs, r)
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
 		var list []json.RawMessage
 		if err := json.Unmarshal(trimmed, &list); err != nil {
-			return nil, 0, fmt.Errorf("the body is neither NDJSON nor a JSON array: %w", err)
+			return parsed{}, fmt.Errorf("the body is neither NDJSON nor a JSON array: %w", err)
 		}
-		for _, raw := range list {
-			take(raw)
+		for i, raw := range list {
+			take(fmt.Sprintf("element %d", i+1), raw)
 		}
-		return recs, skipped, nil
+		return p, nil
 	}
 	err = providers.EachLine(body, func(lineNo int, line []byte) error {
 		if !json.Valid(line) {
 			return fmt.Errorf("line %d is not JSON: %s", lineNo, providers.BodySnippet(line))
 		}
-		take(line)
+		take(fmt.Sprintf("line %d", lineNo), line)
 		return nil
 	})
-	return recs, skipped, err
+	return p, err
+}
+
+// firstLineIsRecord reports whether a body starts with a usable COF
+// record: the common case, which needs no look at the rest before Query
+// parses it.
+func firstLineIsRecord(body []byte) bool {
+	line := bytes.TrimSpace(body)
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = bytes.TrimSpace(line[:i])
+	}
+	var r providers.COFRecord
+	return len(line) > 0 && line[0] == '{' && json.Unmarshal(line, &r) == nil && r.Missing() == ""
 }
 
 // rrtype is the record type mnemonic; RFC 3597 numbers become mnemonics
 // where one exists, "TYPEn" otherwise.
-func (r record) rrtype() string {
-	t := strings.ToUpper(strings.TrimSpace(string(r.RRType)))
-	if n, err := strconv.ParseUint(t, 10, 16); err == nil {
-		if name, ok := dns.TypeToString[uint16(n)]; ok {
-			return name
-		}
-		return "TYPE" + t
-	}
-	return t
-}
-
-func (r record) times() (first, last time.Time) {
-	pick := func(secs, zone, ms providers.FlexInt) time.Time {
-		switch {
-		case secs > 0:
-			return providers.UnixTime(int64(secs))
-		case zone > 0:
-			return providers.UnixTime(int64(zone))
-		case ms > 0:
-			return providers.UnixTime(int64(ms) / 1000)
-		}
-		return time.Time{}
-	}
-	return pick(r.TimeFirst, r.ZoneTimeFirst, r.TimeFirstMS), pick(r.TimeLast, r.ZoneTimeLast, r.TimeLastMS)
-}
+func (r record) rrtype() string { return r.Type() }
 
 // orientation reports whether an answer as a whole has owner and value
 // swapped: some A/AAAA or MX record shows it by its syntax (an address or
@@ -291,7 +336,7 @@ func orientation(recs []record) (swappedAnswer bool) {
 		if len(r.RData) != 1 {
 			continue
 		}
-		owner, value := string(r.RRName), r.RData[0]
+		owner, value := r.RRName, r.RData[0]
 		switch r.rrtype() {
 		case "A", "AAAA":
 			swappedSeen = swappedSeen || isIP(owner) && !isIP(value)
@@ -307,11 +352,11 @@ func orientation(recs []record) (swappedAnswer bool) {
 // findings turns a record into findings, one per rdata value, putting
 // owner and value the right way round.
 func (r record) findings(subject schema.Subject, swappedAnswer bool) []schema.Finding {
-	owner, rrtype, values := string(r.RRName), r.rrtype(), []string(r.RData)
+	owner, rrtype, values := r.RRName, r.rrtype(), r.RData
 	if len(values) == 1 && swapped(owner, rrtype, values[0], subject, swappedAnswer) {
 		owner, values = values[0], []string{owner}
 	}
-	first, last := r.times()
+	first, last := r.Window()
 	var out []schema.Finding
 	for _, v := range values {
 		if strings.TrimSpace(v) == "" {

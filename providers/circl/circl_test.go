@@ -411,10 +411,11 @@ func TestOrientation(t *testing.T) {
 			[]string{"example.com NS ns1.example.net"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, skipped, err := parse([]byte(strings.Join(tt.lines, "\n")))
-			if err != nil || skipped != 0 {
-				t.Fatalf("parse: %v, %d skipped", err, skipped)
+			pg, err := parse([]byte(strings.Join(tt.lines, "\n")))
+			if err != nil || pg.skipped != 0 {
+				t.Fatalf("parse: %v, %d skipped", err, pg.skipped)
 			}
+			recs := pg.recs
 			mode := orientation(recs)
 			var got []string
 			for _, r := range recs {
@@ -454,13 +455,24 @@ func FuzzParseCOF(f *testing.F) {
 			}
 		}
 	}
+	if entries, err := os.ReadDir(filepath.Join(realData, "circl")); err == nil {
+		for _, e := range entries {
+			if data, err := os.ReadFile(filepath.Join(realData, "circl", e.Name())); err == nil && !strings.HasSuffix(e.Name(), ".md") {
+				f.Add(data)
+			}
+		}
+	}
 	f.Add([]byte(`{"rrname":"10 a.example","rrtype":15,"rdata":["b.example"],"time_first_ms":"5"}`))
+	f.Add([]byte("{}\nnull\n[]\n{\"error\":\"Quota exceeded\"}\n"))
 	subjects := []schema.Subject{{Kind: schema.SubjectDomain, Value: "example.com"}, {Kind: schema.SubjectIP, Value: "203.0.113.10"}}
+	p := &Provider{cfg: providers.Config{Address: "circl"}}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		recs, _, err := parse(body)
+		p.classify(&providers.Response{StatusCode: http.StatusOK, Body: body, Header: http.Header{}})
+		pg, err := parse(body)
 		if err != nil {
 			return
 		}
+		recs := pg.recs
 		orientation(recs)
 		for _, r := range recs {
 			for _, s := range subjects {

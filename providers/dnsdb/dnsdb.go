@@ -9,6 +9,25 @@
 // vendor's message, and "limited" is a partial answer that is paged with
 // offset (while the account's offset_max allows) and otherwise reported as
 // a warning.
+//
+// Where DNSDB's semantics are unclear, these are the readings taken (the
+// bodies in testdata/real/dnsdb show each case):
+//
+//   - Windows. A record may carry a sensor window (time_first/time_last),
+//     a zone-file window (zone_time_*) or both; each is an observation of
+//     the tuple, so its window is their union. With humantime (and in
+//     client exports) the times are RFC 3339 strings, read by the one COF
+//     time parser (providers.ParseCOFTime).
+//   - Counts. RRsets of one tuple from different bailiwicks, zone-file
+//     and sensor records, and aggr=false windows are different
+//     observations and their counts add up; a record repeated exactly (a
+//     limited answer paged by offset, whose order DNSDB does not promise)
+//     counts once (providers.MergeObservations).
+//   - Shapes. A 200 body that is not a SAF stream ({}, null, an error
+//     object, COF without the framing) or whose objects are none of them
+//     records (no rrname, rrtype or rdata) is malformed, or a quota when
+//     it says so, never "nothing there". No results is begin and
+//     succeeded, or 204 (which go-dnsdb also reads as no results).
 package dnsdb
 
 import (
@@ -22,7 +41,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/providers"
@@ -141,6 +159,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			return providers.Answer{}, err
 		}
 		ans.Requests++
+		if resp.StatusCode == http.StatusNoContent {
+			break
+		}
 		if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
 			if page == 1 {
 				return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindBadInput, Msg: "DNSDB refused the offset: " + providers.BodySnippet(resp.Body)}
@@ -174,7 +195,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	if v := ans.Warnings; len(v) > 0 && p.cfg.Logger != nil {
 		p.cfg.Logger.Warn("partial answer", "query", q.Key(), "warnings", len(v))
 	}
-	ans.Findings = providers.MergeFindings(all)
+	// Offset pages are in no promised order and may repeat a record: an
+	// observation read twice counts once.
+	ans.Findings = providers.MergeObservations(all)
 	return ans, nil
 }
 
@@ -228,7 +251,7 @@ func (p *Provider) findings(q schema.Query, rec Record) []schema.Finding {
 	first, last := rec.Window()
 	var out []schema.Finding
 	add := func(f schema.Finding) {
-		f.FirstSeen, f.LastSeen, f.Count = first, last, int64(rec.Count)
+		f.FirstSeen, f.LastSeen, f.Count = first, last, rec.Count
 		f.Sources = []string{p.cfg.Address}
 		out = append(out, f)
 	}
@@ -248,12 +271,18 @@ func (p *Provider) findings(q schema.Query, rec Record) []schema.Finding {
 func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	switch resp.StatusCode {
 	case http.StatusOK:
-		_, err := ParseSAF(resp.Body)
+		stream, err := ParseSAF(resp.Body)
 		var failed *FailedError
 		switch {
+		case err == nil && len(stream.Records) == 0 && stream.Skipped > 0:
+			// Objects, none of them a record: not "nothing there".
+			return &providers.Error{Kind: providers.KindMalformed, Msg: fmt.Sprintf("DNSDB's stream from %s has %d objects and no COF record among them (%s)", resp.URL, stream.Objects, stream.Reason)}
 		case err == nil:
 			return nil
 		case errors.As(err, &failed):
+			if providers.SpentOrSlow(failed.Msg) == providers.KindQuota {
+				return &providers.Error{Kind: providers.KindQuota, Msg: "DNSDB ended the stream from " + resp.URL + " because the quota is spent: " + providers.BodySnippet([]byte(failed.Msg))}
+			}
 			// Not retried: a failed query (often a server-side timeout on a
 			// large answer) would fail again and spend quota each time.
 			return &providers.Error{Kind: providers.KindTransient, Msg: "DNSDB query failed: " + providers.BodySnippet([]byte(failed.Msg)) + " (narrow the query, e.g. with rrtypes)"}
@@ -262,8 +291,14 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 		case providers.LooksLikeHTML(resp.Body):
 			return &providers.Error{Kind: providers.KindMalformed, Msg: "DNSDB sent an HTML page instead of a SAF stream (" + resp.URL + ")"}
 		default:
-			return &providers.Error{Kind: providers.KindMalformed, Msg: "reading the DNSDB stream from " + resp.URL + ": " + err.Error()} // redacted by the client
+			// {}, null, an error object, COF lines without the framing:
+			// malformed, or a quota when the body says so.
+			e := providers.NotAnAnswer("DNSDB", resp.URL, resp.Body, `SAF stream (a "begin" line, COF objects, a terminating cond)`)
+			e.Msg += " (" + err.Error() + ")" // redacted by the client
+			return e
 		}
+	case http.StatusNoContent:
+		return nil // an empty answer (go-dnsdb reads 204 as no results)
 	case http.StatusUnauthorized:
 		if strings.Contains(strings.ToLower(string(resp.Body)), "quota") {
 			msg := fmt.Sprintf("DNSDB block quota of the api_key in provider %q has expired", p.cfg.Address)
@@ -339,52 +374,22 @@ func (e *FailedError) Error() string { return "query failed: " + e.Msg }
 // Stream is a complete SAF answer: its records and how it ended
 // (succeeded or limited).
 type Stream struct {
-	Records  []Record
-	Cond     string
-	Msg      string
-	Warnings []string
+	Records []Record
+	Cond    string
+	Msg     string
+	// Objects counts the obj lines; Skipped those that were not usable
+	// records (Reason says why the first was not).
+	Objects, Skipped int
+	Reason           string
+	Warnings         []string
 }
 
-// Record is a COF record as DNSDB sends it.
-type Record struct {
-	RRName        string                `json:"rrname"`
-	RRType        providers.FlexString  `json:"rrtype"`
-	RData         providers.FlexStrings `json:"rdata"`
-	Bailiwick     string                `json:"bailiwick"`
-	Count         providers.FlexInt     `json:"count"`
-	TimeFirst     providers.FlexInt     `json:"time_first"`
-	TimeLast      providers.FlexInt     `json:"time_last"`
-	ZoneTimeFirst providers.FlexInt     `json:"zone_time_first"`
-	ZoneTimeLast  providers.FlexInt     `json:"zone_time_last"`
-}
-
-// Type is the record type's name; numeric types are named ("1" is "A").
-func (r Record) Type() string {
-	t := strings.ToUpper(strings.TrimSpace(string(r.RRType)))
-	if n, err := strconv.ParseUint(t, 10, 16); err == nil {
-		if name, ok := dns.TypeToString[uint16(n)]; ok {
-			return name
-		}
-		return "TYPE" + t
-	}
-	return t
-}
-
-// Window is the observation window: the earliest first and latest last
-// time over sensor and zone-file observations.
-func (r Record) Window() (first, last time.Time) {
-	for _, v := range []providers.FlexInt{r.TimeFirst, r.ZoneTimeFirst} {
-		if t := providers.UnixTime(int64(v)); !t.IsZero() && (first.IsZero() || t.Before(first)) {
-			first = t
-		}
-	}
-	for _, v := range []providers.FlexInt{r.TimeLast, r.ZoneTimeLast} {
-		if t := providers.UnixTime(int64(v)); t.After(last) {
-			last = t
-		}
-	}
-	return first, last
-}
+// Record is a COF record as DNSDB sends it, decoded as every COF reader
+// decodes one (providers.COFRecord): rdata as a string (rdata lookups) or
+// an array (rrset lookups), rrtype as a mnemonic or a number, sensor
+// (time_*) and zone-file (zone_time_*) windows as unix seconds or, with
+// humantime, RFC 3339 strings. Window is the union of both windows.
+type Record struct{ providers.COFRecord }
 
 // ParseSAF reads a SAF body. It returns ErrTruncated when the terminating
 // line is missing, *FailedError for cond "failed", and another error when
@@ -416,14 +421,25 @@ func ParseSAF(body []byte) (Stream, error) {
 			}
 			return nil
 		}
-		if len(l.Obj) > 0 && string(l.Obj) != "null" {
+		if len(l.Obj) > 0 {
+			s.Objects++
 			var rec Record
-			if err := json.Unmarshal(l.Obj, &rec); err != nil || rec.RRName == "" {
-				if len(s.Warnings) < 5 {
-					s.Warnings = append(s.Warnings, fmt.Sprintf("DNSDB line %d is not a usable record; skipped", n))
-				}
-			} else {
+			why := ""
+			if err := json.Unmarshal(l.Obj, &rec.COFRecord); err != nil {
+				why = err.Error()
+			} else if missing := rec.Missing(); missing != "" {
+				why = "no " + missing
+			}
+			if why == "" {
 				s.Records = append(s.Records, rec)
+			} else {
+				s.Skipped++
+				if s.Reason == "" {
+					s.Reason = fmt.Sprintf("line %d: %s", n, why)
+				}
+				if len(s.Warnings) < 5 {
+					s.Warnings = append(s.Warnings, fmt.Sprintf("DNSDB line %d is not a usable record (%s); skipped", n, why))
+				}
 			}
 		}
 		switch l.Cond {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -324,7 +325,7 @@ func TestParseSAF(t *testing.T) {
 	if got := s.Records[0].Type(); got != "AAAA" {
 		t.Errorf("numeric rrtype 28 = %q", got)
 	}
-	first, last := dnsdb.Record{TimeFirst: 20, TimeLast: 30, ZoneTimeFirst: 10, ZoneTimeLast: 25}.Window()
+	first, last := dnsdb.Record{COFRecord: providers.COFRecord{Times: providers.COFTimes{First: 20, Last: 30, ZoneFirst: 10, ZoneLast: 25}}}.Window()
 	if !first.Equal(time.Unix(10, 0)) || !last.Equal(time.Unix(30, 0)) {
 		t.Errorf("window %v %v", first, last)
 	}
@@ -339,6 +340,20 @@ func FuzzParseSAF(f *testing.F) {
 	}
 	body.WriteString("{\"cond\":\"limited\",\"msg\":\"Result limit reached\"}\n")
 	f.Add(body.Bytes())
+	for _, name := range []string{"saf-fsi.io-A.succeeded.saf", "saf-fsi.io-A.limited.saf", "saf-fsi.io-A.failed.saf"} {
+		if data, err := os.ReadFile(filepath.Join(realData, name)); err == nil {
+			f.Add(data)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(realData, "humantime-rrset-google.com.cof.ndjson")); err == nil {
+		var saf bytes.Buffer
+		saf.WriteString("{\"cond\":\"begin\"}\n")
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			saf.WriteString("{\"obj\":" + l + "}\n")
+		}
+		saf.WriteString("{\"cond\":\"succeeded\"}\n")
+		f.Add(saf.Bytes())
+	}
 	f.Add([]byte("{\"cond\":\"begin\"}\n{\"cond\":\"failed\",\"msg\":\"x\"}"))
 	f.Add([]byte("{\"cond\":\"begin\"}\n{\"obj\":{\"rrname\":\"a.\",\"rdata\":7}}"))
 	f.Fuzz(func(t *testing.T, b []byte) {

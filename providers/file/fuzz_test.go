@@ -38,12 +38,15 @@ func FuzzScanObject(f *testing.F) {
 // FuzzParseCOFLine and FuzzParseFDNSLine: never panic; every emitted
 // observation has a non-empty name, type and value.
 func FuzzParseCOFLine(f *testing.F) {
-	seedLines(f, "cof.ndjson", "dnsdb-saf.ndjson")
+	seedLines(f, "cof.ndjson", "dnsdb-saf.ndjson",
+		realData+"circl/query-circl.lu.v2doc.ndjson", realData+"circl/query-ietf.org.cof-kaplan-00.ndjson",
+		realData+"dnsdb/humantime-rrset-google.com.cof.ndjson", realData+"dnsdb/saf-fsi.io-A.limited.saf",
+		realData+"robtex/reverse-a.iana-servers.net.ndjson", realData+"cof/draft-cof-12-ietf.org.ndjson")
 	f.Fuzz(func(t *testing.T, line []byte) { checkEmits(t, parseCOFLine, line) })
 }
 
 func FuzzParseFDNSLine(f *testing.F) {
-	seedLines(f, "fdns.json")
+	seedLines(f, "fdns.json", realData+"sonar/fdns-v2.jimen0-fdns_test.json", realData+"sonar/rdns-v2.rdns-fs-test.json")
 	f.Fuzz(func(t *testing.T, line []byte) { checkEmits(t, parseFDNSLine, line) })
 }
 

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
-	"time"
+
+	"github.com/reconform/reconform/providers"
 )
 
 // Formats the provider reads.
@@ -116,7 +116,7 @@ func parseFDNSLine(line []byte, emit emitFunc) error {
 	if f, ok := sonarFields(line); ok {
 		name, typ, value = f[1], f[2], f[3]
 		var err error
-		if ts, err = jsonUint(kindString, f[0]); err != nil {
+		if ts, err = providers.ParseCOFTime(f[0]); err != nil {
 			return fmt.Errorf("timestamp: %w", err)
 		}
 		return emitFDNS(name, typ, value, ts, emit)
@@ -131,7 +131,7 @@ func parseFDNSLine(line []byte, emit emitFunc) error {
 		case "value":
 			value, err = jsonString(kind, val)
 		case "timestamp":
-			ts, err = jsonUint(kind, val)
+			ts, err = jsonTime(kind, val)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
@@ -200,59 +200,65 @@ func emitFDNS(name, typ, value []byte, ts int64, emit emitFunc) error {
 	return nil
 }
 
-// cofTimes gathers the COF time members; the observation window is the
-// union of the resolver and zone-file windows.
-type cofTimes struct {
-	first, last, firstMS, lastMS, zoneFirst, zoneLast int64
-	firstText, lastText                               []byte
+// jsonTime reads a time member with the time parser every COF reader
+// shares (providers.ParseCOFTime): unix seconds as a number or a numeric
+// string, RFC 3339 (DNSDB humantime exports), and the other forms real
+// exports write. null is unknown.
+func jsonTime(kind jsonKind, val []byte) (int64, error) {
+	switch kind {
+	case kindLiteral:
+		if string(val) == "null" {
+			return 0, nil
+		}
+	case kindString, kindNumber:
+		return providers.ParseCOFTime(val)
+	case kindEscaped:
+		s, err := jsonString(kind, val)
+		if err != nil {
+			return 0, err
+		}
+		return providers.ParseCOFTime(s)
+	}
+	return 0, errors.New("not a time")
 }
 
-func (t cofTimes) window() (first, last int64, err error) {
-	// Some exporters write milliseconds into the seconds fields; read
-	// them as parseTime does, so one such line does not date the whole
-	// file (and every finding's currency) to the year 2106.
-	first, last = unixSeconds(t.first), unixSeconds(t.last)
-	t.zoneFirst, t.zoneLast = unixSeconds(t.zoneFirst), unixSeconds(t.zoneLast)
-	if first == 0 && t.firstMS > 0 {
-		first = t.firstMS / 1000
+// parseTime reads a time given as text (CSV columns, the as_of
+// attribute) with the shared COF time parser.
+func parseTime(s string) (int64, error) { return providers.ParseCOFTime([]byte(s)) }
+
+// safEnd is a DNSDB Streaming API Framing terminator that says the stream
+// is incomplete ("limited", "failed"): not a bad line, but something the
+// user must know about the file.
+type safEnd struct{ cond, msg string }
+
+func (e *safEnd) Error() string {
+	s := fmt.Sprintf("the DNSDB stream saved in this file ends with cond %q", e.cond)
+	if e.msg != "" {
+		s += " (" + e.msg + ")"
 	}
-	if last == 0 && t.lastMS > 0 {
-		last = t.lastMS / 1000
+	if e.cond == "limited" {
+		return s + ": DNSDB had more records than the file holds"
 	}
-	if first == 0 && len(t.firstText) > 0 {
-		if first, err = parseTime(string(t.firstText)); err != nil {
-			return 0, 0, fmt.Errorf("time_first_rfc3339: %w", err)
-		}
-	}
-	if last == 0 && len(t.lastText) > 0 {
-		if last, err = parseTime(string(t.lastText)); err != nil {
-			return 0, 0, fmt.Errorf("time_last_rfc3339: %w", err)
-		}
-	}
-	if t.zoneFirst > 0 && (first == 0 || t.zoneFirst < first) {
-		first = t.zoneFirst
-	}
-	if t.zoneLast > last {
-		last = t.zoneLast
-	}
-	return first, last, nil
+	return s + ": the query did not complete, so the file may be missing records; the records before it were indexed"
 }
 
 // parseCOFLine reads one Passive DNS Common Output Format record, with the
 // CIRCL quirks: numbers as strings, rrtype as a number, and A/MX records
-// whose rrname and rdata are swapped.
+// whose rrname and rdata are swapped. Member names are those every COF
+// reader shares (providers.LookupCOFField: rdata or rrdata, ...).
 func parseCOFLine(line []byte, emit emitFunc) error {
 	var rrname, typ, obj []byte
 	var framing bool
+	var cond, msg []byte
 	var rdata [][]byte
 	var count int64
-	var t cofTimes
+	var t providers.COFTimes
 	err := scanObject(line, func(key []byte, kind jsonKind, val []byte) error {
 		var err error
-		switch string(key) {
-		case "rrname":
+		switch f := providers.LookupCOFField(key); f {
+		case providers.COFRRName:
 			rrname, err = jsonString(kind, val)
-		case "rrtype":
+		case providers.COFRRType:
 			if kind == kindNumber {
 				var n int64
 				if n, err = jsonUint(kind, val); err == nil {
@@ -261,7 +267,7 @@ func parseCOFLine(line []byte, emit emitFunc) error {
 			} else {
 				typ, err = jsonString(kind, val)
 			}
-		case "rdata", "rrdata": // rrdata: Robtex's spelling
+		case providers.COFRData:
 			switch kind {
 			case kindArray:
 				var vals []string
@@ -277,34 +283,32 @@ func parseCOFLine(line []byte, emit emitFunc) error {
 					rdata = append(rdata[:0], v)
 				}
 			}
-		case "count":
+		case providers.COFCount:
 			count, err = jsonUint(kind, val)
-		case "time_first":
-			t.first, err = jsonUint(kind, val)
-		case "time_last":
-			t.last, err = jsonUint(kind, val)
-		case "time_first_ms":
-			t.firstMS, err = jsonUint(kind, val)
-		case "time_last_ms":
-			t.lastMS, err = jsonUint(kind, val)
-		case "zone_time_first":
-			t.zoneFirst, err = jsonUint(kind, val)
-		case "zone_time_last":
-			t.zoneLast, err = jsonUint(kind, val)
-		case "time_first_rfc3339":
-			t.firstText, err = jsonString(kind, val)
-		case "time_last_rfc3339":
-			t.lastText, err = jsonString(kind, val)
-		case "obj": // DNSDB SAF: {"obj":{...COF...}}
-			if kind == kindObject {
-				obj = val
+		case providers.COFBailiwick:
+			// accepted and not kept: a finding has no place for it.
+		case providers.COFUnknown:
+			switch string(key) {
+			case "obj": // DNSDB SAF: {"obj":{...COF...}}
+				if kind == kindObject {
+					obj = val
+				}
+				framing = true
+			case "cond":
+				framing = true
+				cond, _ = jsonString(kind, val)
+			case "msg":
+				framing = true
+				msg, _ = jsonString(kind, val)
 			}
-			framing = true
-		case "cond", "msg":
-			framing = true
+			// sensor_id, origin and unknown members are accepted and
+			// not kept.
+		default:
+			var v int64
+			if v, err = jsonTime(kind, val); err == nil {
+				t.Set(f, v)
+			}
 		}
-		// bailiwick, sensor_id, origin and unknown members are
-		// accepted and not kept: a finding has no place for them.
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
@@ -313,11 +317,18 @@ func parseCOFLine(line []byte, emit emitFunc) error {
 	if err != nil {
 		return err
 	}
+	var end error
+	if c := string(cond); c == "limited" || c == "failed" {
+		end = &safEnd{cond: c, msg: string(msg)}
+	}
 	if obj != nil {
-		return parseCOFLine(obj, emit)
+		if err := parseCOFLine(obj, emit); err != nil {
+			return err
+		}
+		return end
 	}
 	if framing && rrname == nil {
-		return nil // {"cond":"begin"}, {"cond":"succeeded"}: framing, not data
+		return end // {"cond":"begin"}, {"cond":"succeeded"}: framing, not data
 	}
 	if rrname == nil || typ == nil || len(rdata) == 0 {
 		return errors.New("missing rrname, rrtype or rdata")
@@ -326,10 +337,7 @@ func parseCOFLine(line []byte, emit emitFunc) error {
 	if err != nil {
 		return err
 	}
-	first, last, err := t.window()
-	if err != nil {
-		return err
-	}
+	first, last := t.Window()
 	if swapped(rrtype, rrname, rdata) {
 		// CIRCL v2 documentation orientation: the value is in rrname and
 		// the owner names are in rdata.
@@ -384,34 +392,4 @@ func swapped(rrtype string, rrname []byte, rdata [][]byte) bool {
 		return err == nil
 	}
 	return false
-}
-
-// unixSeconds reads a unix time that may be in milliseconds: no seconds
-// value of interest is above 1e11 (the year 5138).
-func unixSeconds(n int64) int64 {
-	if n > 1e11 {
-		return n / 1000
-	}
-	return n
-}
-
-// parseTime reads a time as RFC 3339, unix seconds, or YYYY-MM-DD (also
-// "YYYY-MM-DD hh:mm:ss" in UTC). Empty is zero.
-func parseTime(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("negative time %q", s)
-		}
-		return unixSeconds(n), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return max(t.Unix(), 0), nil
-		}
-	}
-	return 0, fmt.Errorf("unrecognised time %q: use RFC 3339, unix seconds or YYYY-MM-DD", s)
 }

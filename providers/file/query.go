@@ -11,7 +11,14 @@ import (
 )
 
 // result collects the findings of one query, merging records that share
-// an identity (the same tuple seen on several lines or by several sensors).
+// an identity (the same tuple seen by several sensors, in several
+// windows, in a zone file and by a sensor).
+//
+// A record repeated exactly (same name, type, value, window and count) is
+// one observation read twice and counts once: the rule every COF reader
+// follows (see providers.MergeObservations). Real exports repeat lines
+// that way: Robtex repeats whole lines of one answer, and exports made by
+// concatenating answers or pages repeat records.
 type result struct {
 	ix        *index
 	q         schema.Query
@@ -21,6 +28,66 @@ type result struct {
 	byID      map[[3]uint32]int
 	out       []schema.Finding
 	truncated bool
+	// obs[i] is the first observation merged into out[i] while it is the
+	// only one (state[i] 1); seen holds the observations of findings that
+	// have more (state[i] 2), so that a finding seen once (the common
+	// case) costs no set.
+	obs   []record
+	state []uint8
+	seen  map[record]struct{}
+}
+
+// repeated reports whether rec is an observation already merged into the
+// finding at i, and remembers it otherwise. obs and state grow with out. Records of different findings
+// differ in name, type or value, so one set serves them all.
+func (r *result) repeated(i int, rec record) bool {
+	switch r.state[i] {
+	case 0:
+		r.obs[i], r.state[i] = rec, 1
+		return false
+	case 1:
+		if rec == r.obs[i] {
+			return true
+		}
+		if r.seen == nil {
+			r.seen = map[record]struct{}{}
+		}
+		r.seen[r.obs[i]] = struct{}{}
+		r.state[i] = 2
+	}
+	if _, dup := r.seen[rec]; dup {
+		return true
+	}
+	r.seen[rec] = struct{}{}
+	return false
+}
+
+// eachDistinct calls fn for each record at the positions given by pos(0)
+// .. pos(n-1), skipping exact repeats of an earlier one.
+func (ix *index) eachDistinct(n int, pos func(int) uint32, fn func(record)) {
+	const small = 16 // below this, comparing pairs is cheaper than a set
+	var seen map[record]struct{}
+	if n > small {
+		seen = make(map[record]struct{}, n)
+	}
+	for k := 0; k < n; k++ {
+		rec := ix.recs[pos(k)]
+		if seen != nil {
+			if _, dup := seen[rec]; dup {
+				continue
+			}
+			seen[rec] = struct{}{}
+		} else {
+			dup := false
+			for j := 0; j < k && !dup; j++ {
+				dup = ix.recs[pos(j)] == rec
+			}
+			if dup {
+				continue
+			}
+		}
+		fn(rec)
+	}
 }
 
 const hostType = ^uint32(0) // identity slot for HOST findings
@@ -87,6 +154,10 @@ func (r *result) addRecord(pos uint32) {
 			Value:   strings.Clone(r.ix.values.str(rec.Value)),
 			Sources: []string{r.source},
 		})
+		r.obs, r.state = append(r.obs, record{}), append(r.state, 0)
+	}
+	if r.repeated(i, rec) {
+		return
 	}
 	r.merge(&r.out[i], rec.First, rec.Last, rec.Count)
 }
@@ -141,22 +212,20 @@ func (r *result) addHost(id uint32) {
 	}
 	r.byID[key] = len(r.out)
 	f := schema.Finding{Name: strings.Clone(r.ix.names.str(id)), Type: schema.TypeHost, Sources: []string{r.source}}
-	for pos := r.ix.nameStart[id]; pos < r.ix.nameStart[id+1]; pos++ {
-		rec := r.ix.recs[pos]
-		r.merge(&f, rec.First, rec.Last, rec.Count)
-	}
-	if r.ix.nameStart[id] == r.ix.nameStart[id+1] {
+	merge := func(rec record) { r.merge(&f, rec.First, rec.Last, rec.Count) }
+	start, end := r.ix.nameStart[id], r.ix.nameStart[id+1]
+	r.ix.eachDistinct(int(end-start), func(k int) uint32 { return start + uint32(k) }, merge)
+	if start == end {
 		// Known only as a target (an MX host, an NS, a CNAME or PTR
 		// value): it existed while the records naming it were seen, so
 		// a target of records long gone is not current.
 		if v, ok := r.ix.lookupValue(r.ix.names.str(id)); ok {
-			for _, pos := range r.ix.keyRecs[r.ix.keyStart[v]:r.ix.keyStart[v+1]] {
-				rec := r.ix.recs[pos]
-				r.merge(&f, rec.First, rec.Last, rec.Count)
-			}
+			keyed := r.ix.keyRecs[r.ix.keyStart[v]:r.ix.keyStart[v+1]]
+			r.ix.eachDistinct(len(keyed), func(k int) uint32 { return keyed[k] }, merge)
 		}
 	}
 	r.out = append(r.out, f)
+	r.obs, r.state = append(r.obs, record{}), append(r.state, 0)
 }
 
 func (r *result) findings() []schema.Finding {

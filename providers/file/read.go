@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/reconform/reconform/providers"
 )
 
 const (
@@ -161,6 +163,11 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 			}
 			b.lines++
 			if err := parse(line, add); err != nil {
+				var end *safEnd
+				if errors.As(err, &end) {
+					b.notes = append(b.notes, fmt.Sprintf("line %d: %v", lineNo, err))
+					continue
+				}
 				b.badLine(lineNo, err)
 			}
 		}
@@ -291,11 +298,17 @@ var csvColumns = map[string]string{
 	"value": "value", "rdata": "value", "data": "value", "answer": "value",
 	"first_seen": "first", "time_first": "first", "first": "first", "firstseen": "first",
 	"last_seen": "last", "time_last": "last", "last": "last", "lastseen": "last",
+	// dnsdbq -p csv writes the zone-file window in columns of its own.
+	"zone_first": "zfirst", "zone_time_first": "zfirst",
+	"zone_last": "zlast", "zone_time_last": "zlast",
 	"count": "count",
 }
 
 // readCSV reads name,type,value[,first_seen,last_seen[,count]] rows, with
-// an optional header row that may name the columns in any order.
+// an optional header row that may name the columns in any order (dnsdbq's
+// -p csv header among them: its zone_first and zone_last columns widen the
+// window as zone times do in COF). Times are read by the shared COF time
+// parser.
 func readCSV(ctx context.Context, r io.Reader, b *builder) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -359,13 +372,25 @@ func csvHeader(rec []string) (map[string]int, bool) {
 	return cols, hasName && len(cols) >= 2
 }
 
+// unneutralise undoes the CSV-injection protection spreadsheet-safe
+// exports apply (reconform's own among them, OWASP's advice): a field
+// that would start with =, +, -, @, a tab or a carriage return is written
+// with a single quote in front, and one that starts with a quote gets a
+// second. One such quote is removed.
+func unneutralise(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && strings.IndexByte("=+-@\t\r'", s[1]) >= 0 {
+		return s[1:]
+	}
+	return s
+}
+
 func csvRow(rec []string, cols map[string]int, emit emitFunc) error {
 	field := func(c string) string {
 		i, ok := cols[c]
 		if !ok || i >= len(rec) {
 			return ""
 		}
-		return strings.TrimSpace(rec[i])
+		return unneutralise(strings.TrimSpace(rec[i]))
 	}
 	name, typ, value := field("name"), field("type"), field("value")
 	if name == "" || typ == "" || value == "" {
@@ -375,14 +400,21 @@ func csvRow(rec []string, cols map[string]int, emit emitFunc) error {
 	if err != nil {
 		return err
 	}
-	first, err := parseTime(field("first"))
-	if err != nil {
-		return fmt.Errorf("first_seen: %w", err)
+	var t providers.COFTimes
+	for _, c := range []struct {
+		col, name string
+		field     providers.COFField
+	}{
+		{"first", "first_seen", providers.COFTimeFirst}, {"last", "last_seen", providers.COFTimeLast},
+		{"zfirst", "zone_first", providers.COFZoneTimeFirst}, {"zlast", "zone_last", providers.COFZoneTimeLast},
+	} {
+		v, err := parseTime(field(c.col))
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		t.Set(c.field, v)
 	}
-	last, err := parseTime(field("last"))
-	if err != nil {
-		return fmt.Errorf("last_seen: %w", err)
-	}
+	first, last := t.Window()
 	var count int64
 	if c := field("count"); c != "" {
 		if count, err = jsonUint(kindString, []byte(c)); err != nil {

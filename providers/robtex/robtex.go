@@ -6,6 +6,22 @@
 // Robtex answers NDJSON with `rrdata` (not `rdata`), CRLF line ends and
 // repeated lines, and signals its rate limit either with HTTP 429 or with
 // a 200 body {"status":"ratelimited"}. Each query is one request.
+//
+// Where Robtex's semantics are unclear, these are the readings taken (the
+// recorded bodies in testdata/real/robtex show each case):
+//
+//   - Repeated lines. A reverse answer repeats whole lines (15 lines, 9
+//     records for a.iana-servers.net): the same observation read twice
+//     counts once, whatever the spacing or key order of the line; records
+//     of one tuple with another window or count add up
+//     (providers.MergeObservations, the rule of every COF reader, the
+//     file provider's included).
+//   - Lines are read as COF records (providers.COFRecord): rrdata or
+//     rdata, numbers or numeric strings, times through the shared COF
+//     time parser.
+//   - An unknown name is a 200 with an empty body: no findings. A 200 body
+//     with lines and no record ({}, null, an error object) is malformed,
+//     or a quota or rate limit when it says so, never "nothing there".
 package robtex
 
 import (
@@ -115,82 +131,90 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	if resp.StatusCode == http.StatusNotFound {
 		return ans, nil
 	}
-	found, skipped, err := parse(resp.Body, p.cfg.Address)
+	pg, err := parse(resp.Body, p.cfg.Address)
 	if err != nil {
 		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
 			Msg: "could not read the response from " + resp.URL, Err: errors.New(p.client.Redact(err.Error()))}
 	}
-	if skipped > 0 {
-		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d records without a name, type or data in the answer from %s", skipped, resp.URL))
+	if pg.skipped > 0 {
+		ans.Warnings = append(ans.Warnings, p.client.Redact(fmt.Sprintf("skipped %d records that could not be used in the answer from %s (%s)", pg.skipped, resp.URL, pg.reason)))
 	}
-	kept := found[:0]
-	for _, f := range found {
+	if pg.foreign > 0 {
+		ans.Warnings = append(ans.Warnings, fmt.Sprintf("ignored %d lines of the answer from %s that are not pDNS records", pg.foreign, resp.URL))
+	}
+	var kept []schema.Finding
+	for _, f := range pg.found {
 		if keep(f.Type) {
 			kept = append(kept, f)
 		}
 	}
-	ans.Findings = providers.MergeFindings(kept)
+	// Robtex repeats lines: an observation read twice counts once.
+	ans.Findings = providers.MergeObservations(kept)
 	return ans, nil
 }
 
-// record is one pDNS line as Robtex writes it.
-type record struct {
-	RRName    string                `json:"rrname"`
-	RRData    providers.FlexStrings `json:"rrdata"`
-	RData     providers.FlexStrings `json:"rdata"` // tolerated: the COF name
-	RRType    providers.FlexString  `json:"rrtype"`
-	TimeFirst providers.FlexInt     `json:"time_first"`
-	TimeLast  providers.FlexInt     `json:"time_last"`
-	Count     providers.FlexInt     `json:"count"`
-	Status    string                `json:"status"`
+// parsed is what an answer held.
+type parsed struct {
+	found []schema.Finding
+	// skipped counts lines of the pDNS shape that could not be used;
+	// reason is why the first was not. foreign counts JSON values that
+	// are not pDNS records at all ({}, null, an error object).
+	skipped, foreign int
+	reason           string
 }
 
-// parse reads an NDJSON answer. Repeated lines are dropped; a line that is
-// not JSON fails the answer (the body is damaged); a JSON line of another
-// shape or without a name, type or data is skipped and counted.
-func parse(body []byte, source string) (found []schema.Finding, skipped int, err error) {
-	seen := map[string]bool{}
+// parse reads an NDJSON answer. Each line is read as every COF reader
+// reads a record (providers.COFRecord: rrdata, which Robtex writes, or
+// rdata; numbers as strings; times through providers.ParseCOFTime). A
+// line that is not JSON fails the answer (the body is damaged); a record
+// that cannot be used is skipped and counted with a reason; a value that
+// is not a record at all is counted apart. Repeated lines are kept here
+// and counted once by the caller (providers.MergeObservations).
+func parse(body []byte, source string) (p parsed, err error) {
 	err = providers.EachLine(body, func(lineNo int, line []byte) error {
-		if seen[string(line)] {
-			return nil
-		}
-		seen[string(line)] = true
 		if !json.Valid(line) {
 			return fmt.Errorf("line %d is not JSON: %s", lineNo, providers.BodySnippet(line))
 		}
-		var r record
-		if json.Unmarshal(line, &r) != nil {
-			skipped++ // JSON of another shape: a vendor quirk, not damage
-			return nil
+		var st struct {
+			Status string `json:"status"`
 		}
-		if r.Status != "" && r.RRName == "" {
-			if r.Status == "ok" {
+		if json.Unmarshal(line, &st) == nil && st.Status != "" && !providers.IsCOFRecord(line) {
+			if st.Status == "ok" {
 				return nil
 			}
-			return fmt.Errorf("line %d: status %q", lineNo, r.Status)
+			return fmt.Errorf("line %d: status %q", lineNo, st.Status)
 		}
-		data := r.RRData
-		if len(data) == 0 {
-			data = r.RData
-		}
-		if strings.TrimSpace(r.RRName) == "" || strings.TrimSpace(string(r.RRType)) == "" || len(data) == 0 {
-			skipped++
+		if !providers.IsCOFRecord(line) {
+			p.foreign++
 			return nil
 		}
-		for _, d := range data {
+		var r providers.COFRecord
+		why := ""
+		if err := json.Unmarshal(line, &r); err != nil {
+			why = err.Error()
+		} else if missing := r.Missing(); missing != "" {
+			why = "no " + strings.ReplaceAll(missing, "rdata", "rrdata")
+		}
+		if why != "" {
+			if p.skipped == 0 {
+				p.reason = fmt.Sprintf("line %d: %s", lineNo, why)
+			}
+			p.skipped++
+			return nil
+		}
+		first, last := r.Window()
+		for _, d := range r.RData {
 			if strings.TrimSpace(d) == "" {
 				continue
 			}
-			f := schema.NewFinding(r.RRName, string(r.RRType), d)
-			f.FirstSeen = providers.UnixTime(int64(r.TimeFirst))
-			f.LastSeen = providers.UnixTime(int64(r.TimeLast))
-			f.Count = int64(r.Count)
+			f := schema.NewFinding(r.RRName, r.Type(), d)
+			f.FirstSeen, f.LastSeen, f.Count = first, last, r.Count
 			f.Sources = []string{source}
-			found = append(found, f)
+			p.found = append(p.found, f)
 		}
 		return nil
 	})
-	return found, skipped, err
+	return p, err
 }
 
 // classify turns Robtex's rate-limit signals (429, or 200 with
@@ -218,13 +242,27 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 		RRName string `json:"rrname"`
 	}
 	if json.Unmarshal(first, &st) != nil || st.Status == "" || st.RRName != "" || st.Status == "ok" {
-		return nil
+		// Records, nothing, or no answer at all: a body with lines and no
+		// pDNS record in it ({}, null, an error object) is never "nothing
+		// there".
+		pg, err := parse(resp.Body, p.cfg.Address)
+		if err != nil || len(pg.found) > 0 || pg.skipped+pg.foreign == 0 {
+			return nil
+		}
+		e := providers.NotAnAnswer("Robtex", resp.URL, resp.Body, "pDNS records (rrname, rrtype, rrdata)")
+		if pg.reason != "" {
+			e.Msg += " (" + pg.reason + ")"
+		}
+		return e
 	}
 	if st.Status == "ratelimited" {
 		if rateLimited.RetryAfter == 0 {
 			rateLimited.RetryAfter = 5 * time.Second // Robtex wants seconds between calls
 		}
 		return rateLimited
+	}
+	if providers.SpentOrSlow(st.Status) == providers.KindQuota {
+		return &providers.Error{Kind: providers.KindQuota, Msg: fmt.Sprintf("Robtex says the quota is spent: status %q from %s", providers.BodySnippet([]byte(st.Status)), resp.URL)}
 	}
 	return &providers.Error{Kind: providers.KindBadInput, Msg: fmt.Sprintf("Robtex answered %s with status %q", resp.URL, providers.BodySnippet([]byte(st.Status)))}
 }

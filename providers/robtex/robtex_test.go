@@ -335,7 +335,15 @@ func FuzzParsePDNS(f *testing.F) {
 			}
 		}
 	}
+	if entries, err := os.ReadDir(realData); err == nil {
+		for _, e := range entries {
+			if data, err := os.ReadFile(filepath.Join(realData, e.Name())); err == nil && !strings.HasSuffix(e.Name(), ".md") {
+				f.Add(data)
+			}
+		}
+	}
 	f.Add([]byte(`{"status":"ratelimited"}`))
+	f.Add([]byte("{}\r\nnull\r\n[]\r\n"))
 	f.Add([]byte("{\"rrname\":\"a.example\",\"rdata\":[\"1.2.3.4\",\"\"],\"rrtype\":1,\"count\":\"3\"}\r\n\r\n"))
 	p := &Provider{cfg: providers.Config{Address: "robtex"}}
 	f.Fuzz(func(t *testing.T, body []byte) {
