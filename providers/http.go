@@ -61,6 +61,13 @@ type HTTPOptions struct {
 	// AuthHint is appended to authentication errors, e.g. `check api_key
 	// in provider "virustotal" (VIRUSTOTAL_API_KEY)`.
 	AuthHint string
+	// RedirectElsewhere lets redirects reach other hosts, for a keyless
+	// protocol built on them (RDAP's bootstrap redirectors send every
+	// query on to the registry's server). Even then no header holding a
+	// secret is sent on, no Referer, nothing from https to http, and no
+	// redirect whose target holds a secret (a server echoing our
+	// endpoint's path into its Location).
+	RedirectElsewhere bool
 }
 
 // Response is a fully read, size-bounded HTTP response.
@@ -94,16 +101,9 @@ func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
 	// TLS verification is always on: no option turns it off.
 	transport.TLSClientConfig = nil
 	transport.MaxIdleConnsPerHost = 8
-	return &HTTPClient{
-		cfg:  cfg,
-		opts: opts,
-		client: &http.Client{
-			Transport:     transport,
-			CheckRedirect: checkRedirect,
-		},
-		log:   log,
-		sleep: sleepCtx,
-	}
+	c := &HTTPClient{cfg: cfg, opts: opts, log: log, sleep: sleepCtx}
+	c.client = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
+	return c
 }
 
 // maxRedirects bounds the redirects one request follows.
@@ -119,8 +119,9 @@ var errRedirect = errors.New("refused redirect")
 // query string as Referer; a vendor that moves its API answers on the same
 // host, while a redirect elsewhere is a mirror we were not told of or a
 // hostile server collecting keys. No Referer is ever sent, not even to the
-// same host: it adds nothing and repeats the query string.
-func checkRedirect(req *http.Request, via []*http.Request) error {
+// same host: it adds nothing and repeats the query string. See
+// HTTPOptions.RedirectElsewhere for the keyless exception.
+func (c *HTTPClient) checkRedirect(req *http.Request, via []*http.Request) error {
 	req.Header.Del("Referer")
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
@@ -129,10 +130,21 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	switch {
 	case req.URL.Scheme != from.Scheme && !(from.Scheme == "http" && req.URL.Scheme == "https"):
 		return fmt.Errorf("%w: the server redirected from %s to %s, which would send the key in clear text", errRedirect, from.Scheme, req.URL.Scheme)
-	case !sameHost(req.URL, from):
+	case sameHost(req.URL, from):
+		return nil
+	case !c.opts.RedirectElsewhere:
 		// Only the host is named: the rest of the target may echo our
 		// request (and its key) back.
 		return fmt.Errorf("%w to another host (%s): keys are only sent to the endpoint's own host; set endpoint to the address the vendor moved to if this is expected", errRedirect, hostOnly(req.URL))
+	case c.Redact(req.URL.String()) != req.URL.String():
+		return fmt.Errorf("%w to another host (%s) with a secret of the configuration in the address", errRedirect, hostOnly(req.URL))
+	}
+	for name, values := range req.Header {
+		for _, v := range values {
+			if c.Redact(v) != v {
+				req.Header.Del(name)
+			}
+		}
 	}
 	return nil
 }

@@ -108,3 +108,36 @@ func TestHTTPClientFollowsSameHostRedirectWithoutReferer(t *testing.T) {
 		t.Errorf("the key header was dropped on a same-host redirect: %s", got[0])
 	}
 }
+
+// A keyless protocol built on redirects (RDAP bootstrap) may follow them
+// to another host, but never with a header holding a secret, and never to
+// an address that repeats one (a server echoing our secret endpoint path).
+func TestHTTPClientRedirectElsewhereCarriesNoSecret(t *testing.T) {
+	other := &recorder{}
+	elsewhere := httptest.NewServer(other)
+	defer elsewhere.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := elsewhere.URL + "/registry"
+		if r.URL.Query().Get("echo") != "" {
+			target += r.URL.Path
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+	}))
+	defer api.Close()
+	cfg, _ := providertest.Config(t, "rdap", api.URL, nil)
+	cfg.Secrets = []string{"T0KENpath99"}
+	c := providers.NewHTTPClient(cfg, providers.HTTPOptions{Secrets: []string{secret}, RedirectElsewhere: true})
+	resp, err := c.Get(context.Background(), api.URL+"/x", http.Header{"X-Api-Key": {secret}, "Accept": {"application/rdap+json"}})
+	if err != nil || string(resp.Body) != "ok" {
+		t.Fatalf("body %q, err %v", resp.Body, err)
+	}
+	got := other.requests()
+	if len(got) != 1 || strings.Contains(got[0], secret) || !strings.Contains(got[0], "Accept: application/rdap+json") {
+		t.Errorf("the other host received %q", got)
+	}
+	_, err = c.Get(context.Background(), api.URL+"/T0KENpath99/x?echo=1", nil)
+	providertest.CheckFinalError(t, err, providers.KindBadInput, "secret")
+	if len(other.requests()) != 1 {
+		t.Errorf("a redirect repeating a secret was followed: %q", other.requests())
+	}
+}

@@ -126,7 +126,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		ans.Requests++
 		if err := answerShape.Check(resp.Body); err != nil {
 			e := providers.WrongShape(p.cfg.Address, "DNSDumpster", resp.URL, resp.Body, err)
-			e.Msg = providers.Redact(e.Msg, p.key)
+			e.Msg = p.client.Redact(e.Msg)
 			if page > 1 {
 				ans.Warnings = append(ans.Warnings, fmt.Sprintf("DNSDumpster page %d failed, the answer is partial: %s", page, e.Msg))
 				hasMore = false
