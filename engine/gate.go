@@ -147,12 +147,8 @@ func (g *gate) waitPause(ctx context.Context) error {
 		if wait <= 0 {
 			return nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
 		}
 	}
 }
@@ -179,12 +175,8 @@ func (g *gate) waitWindow(ctx context.Context) error {
 		}
 		wait := g.per - now.Sub(oldest)
 		g.mu.Unlock()
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
 		}
 	}
 }
