@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -155,7 +154,12 @@ type Plan struct {
 	CreatedAt   time.Time `json:"created_at"`
 	PassiveOnly bool      `json:"passive_only"`
 	MaxDepth    int       `json:"max_depth"`
-	Scope       PlanScope `json:"scope"`
+	// MaxFindings and MaxFindingsPerQuery are the run's fan-out bounds
+	// (0: none). Run from a file, the plan's bounds hold when they are
+	// tighter than the config's.
+	MaxFindings         int       `json:"max_findings"`
+	MaxFindingsPerQuery int       `json:"max_findings_per_query"`
+	Scope               PlanScope `json:"scope"`
 	// Variables are the values the plan was made with, as HCL
 	// expressions, so `apply PLANFILE` loads the same configuration
 	// without the -var options again. Sensitive variables are left out
@@ -249,7 +253,7 @@ func scopeOf(s schema.Scope) PlanScope {
 func (s PlanScope) schemaScope() (schema.Scope, error) {
 	out := schema.Scope{Domains: s.Domains, Exclude: s.Exclude}
 	for _, c := range s.CIDRs {
-		p, err := netip.ParsePrefix(c)
+		p, err := schema.ParseCIDR(c)
 		if err != nil {
 			return schema.Scope{}, fmt.Errorf("plan scope has an invalid CIDR %q: %w", c, err)
 		}
@@ -279,13 +283,49 @@ type admission struct {
 	// never trusted beyond the config it was made from.
 	configScope *schema.Scope
 	passiveOnly bool
+	// followed are the names a CNAME chain from an in-scope name reaches
+	// (noteCNAME): a passive resolutions query may ask about them although
+	// they are out of scope, so that the addresses behind our own names
+	// are known (takeover detection needs them).
+	followed map[string]bool
+}
+
+// inScope reports whether a domain name is inside the scope (and the
+// config's, for a plan file).
+func (a *admission) inScope(name string) bool {
+	ok, _ := a.contains(schema.Subject{Kind: schema.SubjectDomain, Value: name})
+	return ok
+}
+
+// noteCNAMEs records the targets of CNAME findings owned by in-scope or
+// already followed names, to a fixpoint over fs (a chain may come in one
+// answer, in any order).
+func (a *admission) noteCNAMEs(fs []schema.Finding) {
+	for changed := true; changed; {
+		changed = false
+		for i := range fs {
+			f := &fs[i]
+			if f.Type != "CNAME" || f.Value == "" || a.followed[f.Value] {
+				continue
+			}
+			if a.followed[f.Name] || a.inScope(f.Name) {
+				if a.followed == nil {
+					a.followed = map[string]bool{}
+				}
+				a.followed[f.Value] = true
+				changed = true
+			}
+		}
+	}
 }
 
 // admit builds the instance for (provider, op, subject) asked by block at
 // depth, or says why it may not run. derived is set when the subject came
 // from findings (pivots and known-after-apply queries): such a subject must
-// be in scope. Active ops must always be in scope and never run under
-// passive_only.
+// be in scope, unless the op is a registry op (schema.OpTraits.Registry)
+// or the subject is a name a CNAME chain from an in-scope name reaches and
+// the op is a passive resolutions. Active ops must always be in scope and
+// never run under passive_only.
 func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subject, rrtypes []string, params map[string]string, depth int, derived bool) (Instance, string) {
 	q := schema.Query{Provider: provider, Op: op, Subject: subj, RRTypes: rrtypes, Params: params}
 	in := Instance{Query: q, Key: q.Key(), Block: block, Depth: depth}
@@ -302,10 +342,7 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 		return in, fmt.Sprintf("provider %q does not answer %s", provider, op)
 	}
 	in.Active = traits.Active
-	inScope, why := a.scope.Contains(subj)
-	if inScope && a.configScope != nil {
-		inScope, why = a.configScope.Contains(subj)
-	}
+	inScope, why := a.contains(subj)
 	if traits.Active {
 		if a.passiveOnly {
 			return in, fmt.Sprintf("%s is active (it touches the target) and the engagement is passive_only", op)
@@ -314,10 +351,24 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 			return in, RefusedReason(subj, why)
 		}
 	}
-	if derived && !inScope {
+	if derived && !inScope && !traits.Registry && !(op == schema.OpResolutions && a.followed[subj.Value]) {
+		// A registry op (RDAP) asks the registry, not the subject, and
+		// its answers feed no pivot: the domain of a third-party name
+		// server is exactly what it is for. A passive resolutions query
+		// of a name our CNAMEs lead to asks where our names are served.
 		return in, "out of scope: " + why
 	}
 	return in, ""
+}
+
+// contains checks subj against the run's scope and, for a run of a saved
+// plan, the config's too: what both allow, and why not.
+func (a *admission) contains(subj schema.Subject) (bool, string) {
+	in, why := a.scope.Contains(subj)
+	if in && a.configScope != nil {
+		in, why = a.configScope.Contains(subj)
+	}
+	return in, why
 }
 
 // refusedPrefix starts the reason of every active query refused because
@@ -358,24 +409,29 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		return nil, diags
 	}
 	p := &Plan{
-		FormatVersion: PlanFormatVersion,
-		Version:       version.Version,
-		ID:            uuid.NewString(),
-		StateLineage:  opts.StateLineage,
-		StateSerial:   opts.StateSerial,
-		ConfigHash:    cfg.Hash,
-		Engagement:    cfg.Engagement.Name,
-		ConfigDir:     cfg.Dir,
-		CreatedAt:     opts.Now.UTC(),
-		PassiveOnly:   cfg.Engagement.PassiveOnly,
-		MaxDepth:      cfg.Engagement.MaxDepth,
-		Scope:         scopeOf(cfg.Scope),
-		Variables:     variablesOf(cfg),
+		FormatVersion:       PlanFormatVersion,
+		Version:             version.Version,
+		ID:                  uuid.NewString(),
+		StateLineage:        opts.StateLineage,
+		StateSerial:         opts.StateSerial,
+		ConfigHash:          cfg.Hash,
+		Engagement:          cfg.Engagement.Name,
+		ConfigDir:           cfg.Dir,
+		CreatedAt:           opts.Now.UTC(),
+		PassiveOnly:         cfg.Engagement.PassiveOnly,
+		MaxDepth:            cfg.Engagement.MaxDepth,
+		MaxFindings:         cfg.Engagement.MaxFindings,
+		MaxFindingsPerQuery: cfg.Engagement.MaxFindingsPerQuery,
+		Scope:               scopeOf(cfg.Scope),
+		Variables:           variablesOf(cfg),
 	}
 	for _, t := range opts.Targets {
 		p.Targets = append(p.Targets, t.String())
 	}
 	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
+	for _, fs := range opts.Previous {
+		adm.noteCNAMEs(fs) // predictions follow the CNAMEs the last run found
+	}
 	seen := map[string]string{} // planned instance key -> block that owns it
 	predicted := map[string]bool{}
 

@@ -36,6 +36,12 @@ type OpTraits struct {
 	Current bool
 	// RRTypes the op can return or filter on; empty means any.
 	RRTypes []string
+	// Registry ops ask a registry about the subject (RDAP), neither the
+	// target's infrastructure nor a source of its DNS records. A subject
+	// taken from findings need not be in scope (a name server's domain
+	// belongs to its operator, not to the target), and the answers are
+	// facts only, so nothing pivots on them.
+	Registry bool
 }
 
 // ProviderAttribute is one provider-specific config attribute.
@@ -102,6 +108,11 @@ type InstanceResult struct {
 	Reason   string         `json:"reason,omitempty"` // why skipped/failed, never a secret
 	Requests int            `json:"requests,omitempty"`
 	Findings int            `json:"findings"`
+	// Truncated is set when findings of the instance were dropped for
+	// max_findings_per_query or max_findings (Reason says which): it
+	// succeeded, but did not report everything it found, so what it does
+	// not report is not gone.
+	Truncated bool `json:"truncated,omitempty"`
 	// FindingIDs are the identities this instance reported.
 	FindingIDs []string `json:"-"`
 }

@@ -11,9 +11,17 @@ func TestNormalizeValue(t *testing.T) {
 		{"A", "::ffff:203.0.113.10", "203.0.113.10"},
 		{"AAAA", "2001:DB8:0::1", "2001:db8::1"},
 		{"CNAME", "WWW.Example.COM.", "www.example.com"},
-		{"MX", "10 MX1.Example.com.", "10 mx1.example.com"},
-		{"MX", "0 .", "0 ."},
+		// An MX record is its exchange: sources that know the preference
+		// and sources that do not (mx_reverse lists) give one finding.
+		{"MX", "10 MX1.Example.com.", "mx1.example.com"},
 		{"MX", "mx1.example.com", "mx1.example.com"},
+		{"MX", "65535\tmx1.example.com", "mx1.example.com"},
+		{"MX", "0 .", "."}, // a null MX (RFC 7505): the domain takes no mail
+		{"MX", ".", "."},
+		{"MX", " ", ""},
+		// Not a preference: left for the record check to refuse.
+		{"MX", "-5 mx1.example.com", "-5 mx1.example.com"},
+		{"MX", "99999999999 mx1.example.com", "99999999999 mx1.example.com"},
 		{"TXT", `"v=spf1 " "-all"`, "v=spf1 -all"},
 		{"TXT", `"a\"b\059"`, `a"b;`},
 		{"TXT", "plain text", "plain text"},

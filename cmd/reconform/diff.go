@@ -46,7 +46,7 @@ Options:
 	})
 }
 
-func runDiff(_ context.Context, env *Env, args []string) int {
+func runDiff(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["diff"])
 	asJSON := fs.Bool("json", false, "")
 	asMarkdown := fs.Bool("markdown", false, "")
@@ -75,7 +75,14 @@ func runDiff(_ context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Error: %v.\n", err)
 		return exitError
 	}
-	oldState, newState, done, code := loadDiffStates(env, store, refs)
+	var oldState, newState *state.State
+	interruptible(ctx, func() error {
+		oldState, newState, done, code = loadDiffStates(env, store, refs)
+		return nil
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
+	}
 	if done {
 		return code
 	}
@@ -90,14 +97,21 @@ func runDiff(_ context.Context, env *Env, args []string) int {
 			oldState.Lineage, newState.Lineage)
 	}
 
-	r := diff.Compare(oldState, newState, ignoreRules(env, &loc))
-	switch {
-	case *asJSON:
-		err = diff.JSON(env.Stdout, r)
-	case *asMarkdown:
-		err = diff.Markdown(env.Stdout, r)
-	default:
-		err = diff.Text(env.Stdout, r, diff.TextOptions{Color: useColor(env, *noColor)})
+	var r *diff.Result
+	out := newCutWriter(ctx, env.Stdout)
+	err = interruptible(ctx, func() error {
+		r = diff.Compare(oldState, newState, ignoreRules(env, &loc))
+		switch {
+		case *asJSON:
+			return diff.JSON(out, r)
+		case *asMarkdown:
+			return diff.Markdown(out, r)
+		default:
+			return diff.Text(out, r, diff.TextOptions{Color: useColor(env, *noColor)})
+		}
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)

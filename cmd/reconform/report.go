@@ -24,12 +24,15 @@ func init() {
 		Synopsis: "Render the engagement's state as a report, export or graph",
 		Usage: `Usage: reconform report [options] [DIR|STATE]
 
-  Renders what the engagement knows: a summary; the technology profile
-  (mail and DNS providers, SPF and DMARC verdicts, SaaS verification
-  tokens); the timeline of every name with its moves; IP ranges and
-  shared hosting; the drift since the previous state; and the queries
-  that did not complete. Or exports the findings for other passive DNS
-  tools, or draws the graph of names, IPs, name servers and mail servers.
+  Renders what the engagement knows: first what needs attention (failed
+  checks, takeover risks, weakened SPF or DMARC, the profile's problems),
+  then the drift since the previous state; the technology profile (mail
+  and DNS providers, SPF and DMARC verdicts, SaaS verification tokens);
+  the relationship graph; the timeline of every name with its moves; IP
+  ranges, shared hosting and name-server and mail correlation; and the
+  queries that did not complete. Or exports the findings for other
+  passive DNS tools and threat-intelligence platforms, or draws the graph
+  of names, IPs, name servers and mail servers.
 
   DIR is the engagement folder (default: the current directory); STATE is
   a state file to report on instead. The engagement's scope decides which
@@ -39,10 +42,22 @@ func init() {
   address records).
 
 Options:
-  -format=FORMAT      md (default), html (one self-contained file with an
-                      SVG timeline), json, csv (name,type,value,first_seen,
-                      last_seen,count,sources,current), cof (Passive DNS
-                      Common Output Format NDJSON), dot (Graphviz) or mermaid.
+  -format=FORMAT      md (default): Markdown, stable for git and golden files.
+                      html: one self-contained page (nothing loaded from the
+                        network) with an interactive graph, a zoomable
+                        timeline, sortable and filterable tables.
+                      json: the report as one JSON document.
+                      csv: name,type,value,first_seen,last_seen,count,sources,
+                        current; fields a spreadsheet would run as formulas
+                        (=, +, -, @, tab, CR) start with a single quote.
+                      cof: Passive DNS Common Output Format NDJSON.
+                      stix: a STIX 2.1 bundle (OpenCTI and other platforms):
+                        domain-name and IP observables, resolves-to
+                        relationships, first and last seen as observed-data.
+                      misp: a MISP event of passive-dns and domain-ip objects.
+                      graphml: the relationship graph for Gephi, yEd and
+                        Neo4j (apoc.import.graphml with readLabels: true).
+                      dot (Graphviz) or mermaid: the relationship graph.
   -out=FILE           Write to FILE instead of standard output.
   -asn-table=FILE     An iptoasn TSV (plain or .gz) to group IPs by AS, in
                       addition to the engagement's asn_table.
@@ -57,7 +72,7 @@ Options:
 	})
 }
 
-func runReport(_ context.Context, env *Env, args []string) int {
+func runReport(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["report"])
 	format := fs.String("format", "md", "")
 	out := fs.String("out", "", "")
@@ -91,6 +106,50 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
+	// Reading, deriving and rendering a large state take seconds: an
+	// interrupt ends the command at once, and nothing is written before
+	// the report is complete.
+	var buf bytes.Buffer
+	code, failed := exitOK, false
+	interruptible(ctx, func() error {
+		code, failed = buildReport(env, &loc, store, *format, *asnTable, &buf)
+		return nil
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
+	}
+	if failed {
+		return code
+	}
+	if *out == "" {
+		err := interruptible(ctx, func() error {
+			_, err := newCutWriter(ctx, env.Stdout).Write(buf.Bytes())
+			return err
+		})
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		if err != nil {
+			return fail("%v.", err)
+		}
+		return exitOK
+	}
+	path := resolvePath(env, *out)
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fail("writing the report: %v.", err)
+	}
+	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
+	return exitOK
+}
+
+// buildReport renders the report of the store's current state into buf;
+// failed is set, with the exit code, when it could not (the error is
+// printed).
+func buildReport(env *Env, loc *stateLocator, store state.Store, format, asnTable string, buf *bytes.Buffer) (code int, failed bool) {
+	fail := func(f string, args ...any) (int, bool) {
+		fmt.Fprintf(env.Stderr, "Error: "+f+"\n", args...)
+		return exitError, true
+	}
 	current, err := store.Read()
 	if err != nil {
 		return fail("%v", err)
@@ -105,7 +164,7 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
-	cfg := quietConfig(env, &loc, "its scope and ignore rules")
+	cfg := quietConfig(env, loc, "its scope and ignore rules")
 	var ignore []schema.IgnoreRule
 	opts := analysis.Options{}
 	if cfg != nil {
@@ -114,8 +173,8 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		opts.Scope = cfg.Scope.Domains
 		opts.ASNTable = asnTablePath(cfg)
 	}
-	if *asnTable != "" {
-		table, err := analysis.LoadASNTable(resolvePath(env, *asnTable))
+	if asnTable != "" {
+		table, err := analysis.LoadASNTable(resolvePath(env, asnTable))
 		if err != nil {
 			return fail("%v.", err)
 		}
@@ -135,22 +194,10 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		}
 	}
 
-	var buf bytes.Buffer
-	if err := report.Render(&buf, *format, in); err != nil {
+	if err := report.Render(buf, format, in); err != nil {
 		return fail("%v.", err)
 	}
-	if *out == "" {
-		if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
-			return fail("%v.", err)
-		}
-		return exitOK
-	}
-	path := resolvePath(env, *out)
-	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fail("writing the report: %v.", err)
-	}
-	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
-	return exitOK
+	return exitOK, false
 }
 
 // generationTime is SOURCE_DATE_EPOCH when set, else now.
@@ -205,12 +252,15 @@ func normalizeFindings(s *state.State) bool {
 // rederive replaces the derived facts of the state with those derived
 // with opts, keeping the facts providers reported.
 func rederive(facts []schema.Fact, findings []schema.Finding, opts analysis.Options) []schema.Fact {
-	out := analysis.Derive(findings, opts)
+	var kept []schema.Fact
 	for _, f := range facts {
 		if !analysis.IsDerivedKind(f.Kind) {
-			out = append(out, f)
+			kept = append(kept, f)
 		}
 	}
+	// Takeover, dangling and CAA facts rest on the reported ones.
+	opts.Facts = kept
+	out := append(analysis.Derive(findings, opts), kept...)
 	schema.SortFacts(out)
 	return out
 }

@@ -41,7 +41,7 @@ Options:
 	})
 }
 
-func runShow(_ context.Context, env *Env, args []string) int {
+func runShow(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["show"])
 	asJSON := fs.Bool("json", false, "")
 	noColor := fs.Bool("no-color", false, "")
@@ -63,16 +63,27 @@ func runShow(_ context.Context, env *Env, args []string) int {
 	var st *state.State
 	var path string
 	if err == nil {
-		st, path, err = readStateRef(env, &loc, refs)
+		err = interruptible(ctx, func() (err error) {
+			st, path, err = readStateRef(env, &loc, refs)
+			return err
+		})
+	}
+	if interrupted(ctx, env) {
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
-	if *asJSON {
-		err = state.Encode(env.Stdout, st)
-	} else {
-		err = renderState(env.Stdout, st, displayPath(env, path))
+	out := newCutWriter(ctx, env.Stdout)
+	err = interruptible(ctx, func() error {
+		if *asJSON {
+			return state.Encode(out, st)
+		}
+		return renderState(out, st, displayPath(env, path))
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)

@@ -66,10 +66,24 @@ func runState(ctx context.Context, env *Env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(env.Stdout, strings.TrimSpace(commands["state"].Usage))
 		return exitOK
-	case "list":
-		return runStateList(env, args[1:])
-	case "show":
-		return runStateShow(env, args[1:])
+	case "list", "show":
+		// Read-only: on an interrupt the reading is abandoned at once and
+		// its output cut.
+		sub := *env
+		sub.Stdout = newCutWriter(ctx, env.Stdout)
+		code := exitOK
+		interruptible(ctx, func() error {
+			if args[0] == "list" {
+				code = runStateList(&sub, args[1:])
+			} else {
+				code = runStateShow(&sub, args[1:])
+			}
+			return nil
+		})
+		if interrupted(ctx, env) {
+			return exitInterrupted
+		}
+		return code
 	case "rm":
 		return runStateRm(ctx, env, args[1:])
 	}

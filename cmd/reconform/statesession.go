@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/engine/analysis"
@@ -276,11 +275,14 @@ func (l *stateLocator) config(env *Env) (*schema.Config, error) {
 // attribute is an expression that needs the full configuration.
 func literalStatePath(dir string) (string, bool) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
-	p := hclparse.NewParser()
 	engagementSchema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "engagement", LabelNames: []string{"name"}}}}
 	attrSchema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state"}}}
 	for _, name := range files {
-		f, diags := p.ParseHCLFile(name)
+		src, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		f, diags := schema.ParseHCL(src, name)
 		if diags.HasErrors() || f == nil {
 			continue
 		}

@@ -760,3 +760,52 @@ func TestMergeFailedCurrentSourceKeepsCurrency(t *testing.T) {
 		t.Errorf("current source answered without it: %s, want historical", c)
 	}
 }
+
+// A registry's answer has no finding for evidence: when the next run's
+// RDAP query fails, the fact stays (and what analysis derives from it
+// with it), and when it succeeds, its new answer replaces the old.
+func TestMergeKeepsEvidencelessFactsOfFailedQueries(t *testing.T) {
+	ns := stFinding("acme.example", "NS", "ns1.lapsed-dns.com", t0)
+	rdapQ := q("rdap", schema.OpRegistration, "lapsed-dns.com")
+	run := func(at time.Time, status schema.InstanceStatus, facts ...schema.Fact) *schema.RunResult {
+		r := twoProviderRun(at, schema.StatusOK, schema.StatusOK, []schema.Finding{ns}, nil)
+		r.Instances = append(r.Instances, inst("pivot.registration", rdapQ, status, ""))
+		r.Facts = facts
+		return r
+	}
+	gone := schema.Fact{Subject: "lapsed-dns.com", Kind: "registration", Value: "unregistered"}
+	var seen []analysis.Options
+	opts := MergeOptions{Derive: func(fs []schema.Finding, o analysis.Options) []schema.Fact {
+		seen = append(seen, o)
+		return analysis.Derive(fs, o)
+	}}
+	s1 := Merge(nil, run(t0, schema.StatusOK, gone), opts)
+	s2 := Merge(s1, run(t0.Add(time.Hour), schema.StatusFailed), opts)
+	for _, s := range []*State{s1, s2} {
+		if !hasFact(s.Facts, "lapsed-dns.com registration unregistered") || !hasFact(s.Facts, "acme.example dangling_ns ns1.lapsed-dns.com") {
+			t.Errorf("serial %d facts %v: want the registration and the dangling_ns", s.Serial, s.Facts)
+		}
+	}
+	if len(seen) != 2 || len(seen[1].Facts) != 1 {
+		t.Errorf("Derive saw reported facts %v on the failed run, want the kept registration", seen)
+	}
+	renewed := schema.Fact{Subject: "lapsed-dns.com", Kind: "registration", Value: "registered"}
+	s3 := Merge(s2, run(t0.Add(2*time.Hour), schema.StatusOK, renewed), opts)
+	if hasFact(s3.Facts, "lapsed-dns.com registration unregistered") || hasFact(s3.Facts, "acme.example dangling_ns ns1.lapsed-dns.com") || !hasFact(s3.Facts, "lapsed-dns.com registration registered") {
+		t.Errorf("after renewal: %v", s3.Facts)
+	}
+	// A successful query that says nothing more drops the old answer.
+	s4 := Merge(s2, run(t0.Add(3*time.Hour), schema.StatusOK), opts)
+	if hasFact(s4.Facts, "lapsed-dns.com registration unregistered") {
+		t.Errorf("an answer no longer given was kept: %v", s4.Facts)
+	}
+}
+
+func hasFact(facts []schema.Fact, id string) bool {
+	for _, f := range facts {
+		if f.ID() == id {
+			return true
+		}
+	}
+	return false
+}

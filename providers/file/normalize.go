@@ -102,25 +102,24 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 	case "CNAME", "NS", "PTR", "DNAME":
 		return normName(b)
 	case "MX":
-		if sp := bytes.IndexByte(b, ' '); sp > 0 {
-			pref := b[:sp]
-			if _, err := strconv.ParseUint(string(pref), 10, 16); err == nil {
-				if string(bytes.TrimSpace(b[sp+1:])) == "." {
-					// A null MX (RFC 7505): the domain takes no mail.
-					return append(append([]byte(nil), pref...), " ."...), nil
-				}
-				host, err := normName(b[sp+1:])
-				if err != nil {
-					return nil, err
-				}
-				if len(bytes.Fields(host)) != 1 {
-					return nil, errBadName
-				}
-				out := make([]byte, 0, len(pref)+1+len(host))
-				return append(append(append(out, pref...), ' '), host...), nil
+		// The exchange host, as schema.MXHost makes it: the preference is
+		// no part of an MX record's identity.
+		if sp := bytes.IndexAny(b, " \t"); sp > 0 {
+			if _, err := strconv.ParseUint(string(b[:sp]), 10, 16); err == nil {
+				b = bytes.TrimSpace(b[sp+1:])
 			}
 		}
-		return normName(b)
+		if string(b) == "." {
+			return b, nil // a null MX (RFC 7505): the domain takes no mail
+		}
+		host, err := normName(b)
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.Fields(host)) != 1 {
+			return nil, errBadName
+		}
+		return host, nil
 	case "TXT", "SPF":
 		if b[0] == '"' {
 			if b = []byte(schema.UnquoteTXT(string(b))); len(b) == 0 {
@@ -134,8 +133,9 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// mxHost returns the host part of a normalised MX value ("10 mx.example"
-// or "mx.example").
+// mxHost returns the host of a normalised MX value: the value itself
+// since the preference is dropped; a value indexed by an older build
+// ("10 mx.example") still gives its host.
 func mxHost(v string) string {
 	if sp := strings.IndexByte(v, ' '); sp >= 0 {
 		return v[sp+1:]

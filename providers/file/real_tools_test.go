@@ -193,7 +193,7 @@ func TestRealToolOutputs(t *testing.T) {
 		{
 			name: "BBOT RAW_DNS_RECORD: a whole MX record",
 			path: "bbot/issue1699-RAW_DNS_RECORD-MX.ndjson", op: schema.OpMXReverse, subject: "mx1.beget.com",
-			want: []brief{rec("burkhan.ru", "MX", "10 mx1.beget.com", "2024-08-27T20:47:48Z", true)},
+			want: []brief{rec("burkhan.ru", "MX", "mx1.beget.com", "2024-08-27T20:47:48Z", true)},
 		},
 		{
 			name: "dnsx: a CNAME seen on two lines; the addresses are the host's",

@@ -42,8 +42,8 @@ func TestZoneFiles(t *testing.T) {
 		}},
 		{"czds-shape.zone", schema.OpSubdomains, "example", nil}, // "example" is no domain subject; see below
 		{"master.zone", schema.OpResolutions, "acme.example", []brief{
-			rec("acme.example", "MX", "10 mail.acme.example", masterTime, true),
-			rec("acme.example", "MX", "20 mx.mailhost.test", masterTime, true),
+			rec("acme.example", "MX", "mail.acme.example", masterTime, true),
+			rec("acme.example", "MX", "mx.mailhost.test", masterTime, true),
 			rec("acme.example", "NS", "ns1.acme.example", masterTime, true),
 			rec("acme.example", "NS", "ns2.dnsprovider.test", masterTime, true),
 			rec("acme.example", "SOA", "ns1.acme.example hostmaster.acme.example 2024060101 7200 3600 1209600 300", masterTime, true),
@@ -67,7 +67,7 @@ func TestZoneFiles(t *testing.T) {
 			rec("_sip._tcp.acme.example", "SRV", "10 5 5060 sip.acme.example", masterTime, true),
 		}},
 		{"master.zone", schema.OpMXReverse, "mail.acme.example", []brief{
-			rec("acme.example", "MX", "10 mail.acme.example", masterTime, true),
+			rec("acme.example", "MX", "mail.acme.example", masterTime, true),
 		}},
 	}
 	for _, tt := range tests {
