@@ -11,8 +11,10 @@ package file
 // CNAME, DNAME, PTR, MX, SOA and DS records; anything else (other types,
 // quoted strings, escapes, records continued over lines in parentheses,
 // $GENERATE) is handed to miekg/dns's ZoneParser with the current origin
-// and owner, record by record. ZoneParser alone reads a CZDS zone about
-// 4x slower than this (go run ./internal/benchzone -zoneparser). $INCLUDE
+// and owner, record by record. ZoneParser takes about 5x the tokenizer's
+// time per CZDS line (BenchmarkZoneTokenizer, BenchmarkZoneParserLibrary),
+// and on a 10M-record zone parsing alone takes more CPU than the whole
+// index build with the tokenizer (go run ./internal/benchzone). $INCLUDE
 // is refused: a data file does not get to read other files.
 //
 // What is kept: every record but DNSSEC signatures and denial-of-existence
