@@ -40,6 +40,7 @@ type jsonDoc struct {
 	Warnings      []string                `json:"warnings"`
 	Checks        []CheckResult           `json:"checks"`
 	Risks         []Risk                  `json:"takeover_risks"`
+	CAA           []CAAViolation          `json:"caa_violations"`
 	Profiles      []Profile               `json:"profiles"`
 	SaaS          []SaaSRow               `json:"saas"`
 	Hosted        []HostedRow             `json:"hosted_services"`
@@ -69,6 +70,7 @@ func (m *model) json(w io.Writer) error {
 		Warnings:      nonNil(m.warnings),
 		Checks:        nonNil(m.in.Checks),
 		Risks:         nonNil(m.attention.Risks),
+		CAA:           nonNil(m.attention.CAA),
 		Profiles:      nonNil(m.profiles),
 		SaaS:          nonNil(m.saas),
 		Hosted:        nonNil(m.hosted),

@@ -277,8 +277,9 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	}
 }
 
-// The HTML report puts what needs attention first, and drift before the
-// profile (the first sections a reader meets).
+// The HTML report puts what needs attention first (takeover risks
+// leading it), and drift before the profile (the first sections a reader
+// meets).
 func TestHTMLSectionOrder(t *testing.T) {
 	in := fixture(t)
 	in.Checks = []CheckResult{
@@ -291,7 +292,7 @@ func TestHTMLSectionOrder(t *testing.T) {
 	}
 	page := buf.String()
 	last := -1
-	for _, marker := range []string{`id="attention"`, "Failed checks", "acme.example publishes p=none", "Weakened since the previous state",
+	for _, marker := range []string{`id="attention"`, "Takeover risks", "Failed checks", "acme.example publishes p=none", "Weakened since the previous state",
 		`id="drift"`, `id="profile"`, `id="graph"`, `id="timeline"`, `id="records"`, `id="infrastructure"`} {
 		i := strings.Index(page, marker)
 		if i < 0 {
