@@ -110,9 +110,9 @@ func FuzzNewFinding(f *testing.F) {
 // and a finding must keep its identity.
 func TestNormalizeValueIdempotent(t *testing.T) {
 	tests := []struct{ rrtype, in, want string }{
-		{"TXT", `"\" 0"`, `"\" 0"`},           // a text that starts with a quote stays quoted
+		{"TXT", `"\" 0"`, `"\" 0"`},             // a text that starts with a quote stays quoted
 		{"TXT", `"\"quoted\""`, `"\"quoted\""`}, // and so does one that is wholly quoted
-		{"TXT", `" \"x"`, `" \"x"`},            // or starts with a quote after spaces
+		{"TXT", `" \"x"`, `" \"x"`},             // or starts with a quote after spaces
 		{"TXT", `" leading"`, " leading"},       // a text's spaces are data: kept
 		{"TXT", `"trailing "`, "trailing "},
 		{"TXT", `"v=spf1 -all "`, "v=spf1 -all "},
@@ -122,7 +122,7 @@ func TestNormalizeValueIdempotent(t *testing.T) {
 		{"TXT", `"back\\slash \\123"`, `back\slash \123`},
 		{"TXT", `"\"a\\b\009"`, `"\"a\\b\009"`},
 		{"TXT", "\"\\\"\x01\"", `"\"\001"`},
-		{"TXT", `"\t\"x"`, `t"x`}, // \t is a t
+		{"TXT", `"\t\"x"`, `t"x`},              // \t is a t
 		{"TXT", "\"\\009\\\"x\"", `"\009\"x"`}, // a tab, then a quote
 		{"TXT", "\"\u0085\\\"x\"", `"\194\133\"x"`},
 		{"TXT", `"\001\"x"`, `\001"x`},
