@@ -218,11 +218,13 @@ func (m *model) cof(w io.Writer) error {
 
 // presentation turns a normalised value back into presentation format.
 // Names stay without their trailing dot, as CIRCL and DNSDB emit them;
-// TXT is quoted and escaped.
+// TXT is its text (schema.UnquoteTXT of the canonical form) quoted and
+// escaped.
 func presentation(rrtype, v string) string {
 	if rrtype != "TXT" && rrtype != "SPF" {
 		return v
 	}
+	v = schema.UnquoteTXT(v)
 	var b strings.Builder
 	for first := true; first || v != ""; first = false {
 		n := min(len(v), 255)
