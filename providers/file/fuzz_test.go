@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/reconform/reconform/schema"
 )
 
 func seedLines(f *testing.F, files ...string) {
@@ -205,6 +207,26 @@ func FuzzDetectFormat(f *testing.F) {
 		case FormatCOF, FormatFDNS, FormatCSV, FormatZone, FormatSubfinder, FormatAmass, FormatBBOT, FormatDNSX, FormatMassDNS, FormatNames:
 		default:
 			t.Errorf("detected %q", format)
+		}
+	})
+}
+
+// FuzzNormTXT: the file provider's fast TXT normalisation gives what
+// schema.NormalizeValue gives, and a value normalised once stays so.
+func FuzzNormTXT(f *testing.F) {
+	for _, v := range []string{`"v=spf1 -all"`, `"\" 0"`, `" leading"`, "plain ", "a\x01b", `  "x`, "café", `""`} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got, err := normValue("TXT", []byte(v))
+		if err != nil {
+			return
+		}
+		if want := schema.NormalizeValue("TXT", v); string(got) != want {
+			t.Fatalf("%q: the file provider gives %q, schema %q", v, got, want)
+		}
+		if again, err := normValue("TXT", bytes.Clone(got)); err != nil || string(again) != string(got) {
+			t.Fatalf("%q: normalised %q, then %q, %v", v, got, again, err)
 		}
 	})
 }
