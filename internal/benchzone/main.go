@@ -13,6 +13,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -173,7 +174,7 @@ func run(records, runs int, dir string, withZoneParser bool) error {
 	median := make([]phaseResult, len(phases))
 	for i, ph := range phases {
 		all := slices.Clone(results[i])
-		slices.SortFunc(all, func(a, b phaseResult) int { return cmpFloat(a.Seconds, b.Seconds) })
+		slices.SortFunc(all, func(a, b phaseResult) int { return cmp.Compare(a.Seconds, b.Seconds) })
 		median[i] = all[len(all)/2]
 		var times []string
 		for _, r := range results[i] {
@@ -219,16 +220,6 @@ func sortedKeys(m map[string]int) []string {
 	}
 	slices.SortFunc(ks, func(a, b string) int { return m[b] - m[a] })
 	return ks
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // runPhase runs one measured phase in this process.
