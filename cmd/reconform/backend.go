@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/engine/backend"
@@ -137,14 +136,18 @@ func (l *stateLocator) config(env *Env) (*schema.Config, error) {
 // the engagement declares a backend other than local.
 func literalStatePath(dir string) (string, bool) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
-	p := hclparse.NewParser()
 	engagementSchema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "engagement", LabelNames: []string{"name"}}}}
 	attrSchema := &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "state"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}},
 	}
 	for _, name := range files {
-		f, diags := p.ParseHCLFile(name)
+		src, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		// schema.ParseHCL bounds the nesting before parsing.
+		f, diags := schema.ParseHCL(src, name)
 		if diags.HasErrors() || f == nil {
 			continue
 		}
@@ -204,12 +207,14 @@ func shellWord(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// interruptible returns a context that the first SIGINT or SIGTERM
-// cancels until stop is called: for waits before a run starts (the lock),
-// which must end on Ctrl-C rather than run out their timeout.
-func interruptible(ctx context.Context, env *Env) (context.Context, func()) {
+// lockWaitContext returns a context that the first SIGINT or SIGTERM
+// cancels until stop is called, for the lock wait of a verb that reads
+// env.Interrupts itself (apply, whose watcher starts with the run): the
+// wait must end on Ctrl-C rather than run out its timeout. The other
+// verbs' contexts are cancelled by an interrupt already (main.go).
+func lockWaitContext(ctx context.Context, env *Env, ownsInterrupts bool) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	if env.Interrupts == nil {
+	if env.Interrupts == nil || !ownsInterrupts {
 		return ctx, cancel
 	}
 	done := make(chan struct{})
@@ -231,9 +236,21 @@ func interruptible(ctx context.Context, env *Env) (context.Context, func()) {
 // lockWaitError rewords the end of a lock wait cut short by Ctrl-C.
 func lockWaitError(err error) error {
 	if errors.Is(err, context.Canceled) {
-		return errors.New("interrupted while waiting for the state lock; nothing was run")
+		return errLockWaitInterrupted
 	}
 	return err
+}
+
+var errLockWaitInterrupted = errors.New("interrupted while waiting for the state lock; nothing was run")
+
+// openFailed prints why a state could not be opened and returns the exit
+// code: exitInterrupted for a Ctrl-C during the lock wait.
+func openFailed(env *Env, err error) int {
+	fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+	if errors.Is(err, errLockWaitInterrupted) {
+		return exitInterrupted
+	}
+	return exitError
 }
 
 // isNotExist reports whether err says a file is missing.

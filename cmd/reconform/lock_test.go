@@ -97,7 +97,7 @@ func TestInterruptEndsTheLockWait(t *testing.T) {
 		sigs <- syscall.SIGINT
 		select {
 		case code := <-done:
-			if code != exitError || !strings.Contains(stderr.String(), "interrupted while waiting for the state lock") {
+			if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted while waiting for the state lock") {
 				t.Errorf("%v: %d %q", verb, code, stderr.String())
 			}
 		case <-time.After(10 * time.Second):

@@ -19,8 +19,9 @@ import (
 
 func init() {
 	register(&command{
-		Name:     "run-all",
-		Synopsis: "Apply many engagements; with a shared backend, several runners share the list",
+		Name:           "run-all",
+		OwnsInterrupts: true,
+		Synopsis:       "Apply many engagements; with a shared backend, several runners share the list",
 		Usage: `Usage: reconform run-all [options] DIR...
 
   Applies the engagement in each DIR, as "reconform apply -auto-approve"

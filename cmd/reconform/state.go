@@ -76,14 +76,29 @@ func runState(ctx context.Context, env *Env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(env.Stdout, strings.TrimSpace(commands["state"].Usage))
 		return exitOK
-	case "list":
-		return runStateList(ctx, env, args[1:])
-	case "show":
-		return runStateShow(ctx, env, args[1:])
+	case "list", "show", "pull":
+		// Read-only: on an interrupt the reading is abandoned at once and
+		// its output cut.
+		sub := *env
+		sub.Stdout = newCutWriter(ctx, env.Stdout)
+		code := exitOK
+		interruptible(ctx, func() error {
+			switch args[0] {
+			case "list":
+				code = runStateList(ctx, &sub, args[1:])
+			case "show":
+				code = runStateShow(ctx, &sub, args[1:])
+			default:
+				code = runStatePull(ctx, &sub, args[1:])
+			}
+			return nil
+		})
+		if interrupted(ctx, env) {
+			return exitInterrupted
+		}
+		return code
 	case "rm":
 		return runStateRm(ctx, env, args[1:])
-	case "pull":
-		return runStatePull(ctx, env, args[1:])
 	case "push":
 		return runStatePush(ctx, env, args[1:])
 	}
@@ -309,7 +324,7 @@ func lockedSession(ctx context.Context, env *Env, loc *stateLocator, lock bool, 
 	if err != nil {
 		return nil, nil, err
 	}
-	wctx, stop := interruptible(ctx, env)
+	wctx, stop := lockWaitContext(ctx, env, false)
 	sess, err := b.Open(wctx, backend.OpenOptions{Lock: lock, Operation: operation, Version: version.Version, Timeout: timeout})
 	stop()
 	if err != nil {
@@ -347,8 +362,7 @@ func runStateRm(ctx context.Context, env *Env, args []string) int {
 	}
 	b, sess, err := lockedSession(ctx, env, &loc, *lock, *lockTimeout, "state rm")
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
-		return exitError
+		return openFailed(env, err)
 	}
 	defer b.Close()
 	defer sess.Close()
@@ -454,7 +468,7 @@ func runStatePush(ctx context.Context, env *Env, args []string) int {
 	}
 	b, sess, err := lockedSession(ctx, env, &loc, *lock, *lockTimeout, "state push")
 	if err != nil {
-		return fail(err)
+		return openFailed(env, err)
 	}
 	defer b.Close()
 	defer sess.Close()

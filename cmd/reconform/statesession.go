@@ -27,6 +27,9 @@ type stateOptions struct {
 	JSON, NoColor bool
 	// Operation names the verb in the lock ("apply", "plan"); optional.
 	Operation string
+	// OwnsInterrupts: the verb reads env.Interrupts itself (apply), so the
+	// lock wait watches them too.
+	OwnsInterrupts bool
 }
 
 // addStateFlags registers -detailed-exitcode, -lock and -lock-timeout.
@@ -67,7 +70,7 @@ func openState(ctx context.Context, env *Env, cfg *schema.Config, opts *stateOpt
 	if err != nil {
 		return nil, err
 	}
-	wctx, stop := interruptible(ctx, env)
+	wctx, stop := lockWaitContext(ctx, env, opts.OwnsInterrupts)
 	sess, err := b.Open(wctx, backend.OpenOptions{Lock: opts.Lock, Operation: opts.Operation, Version: version.Version, Timeout: opts.LockTimeout})
 	stop()
 	if err != nil {
