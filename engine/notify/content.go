@@ -66,22 +66,24 @@ type Content struct {
 
 // Baseline summarises a first state.
 type Baseline struct {
-	Findings   int `json:"findings"`
 	Current    int `json:"current"`
+	Facts      int `json:"facts"`
+	Findings   int `json:"findings"`
 	Historical int `json:"historical"`
 	Unverified int `json:"unverified"`
-	Facts      int `json:"facts"`
 }
 
-// CheckChange is a check whose result changed.
+// CheckChange is a check whose result changed. Fields are in the order
+// of their JSON names, so documents that carry it keep sorted keys.
 type CheckChange struct {
-	Name        string   `json:"name"`
 	Description string   `json:"description,omitempty"`
-	Severity    string   `json:"severity"`
-	Status      string   `json:"status"`
-	Previous    string   `json:"previous,omitempty"`
-	Messages    []string `json:"messages,omitempty"`
 	Diagnostics []string `json:"diagnostics,omitempty"`
+	Messages    []string `json:"messages,omitempty"`
+	Name        string   `json:"name"`
+	// Previous is the status before ("" for a new check).
+	Previous string `json:"previous,omitempty"`
+	Severity string `json:"severity"`
+	Status   string `json:"status"`
 }
 
 // Failing reports whether the change is to a failing (or erroring) check.
@@ -89,12 +91,12 @@ func (c *CheckChange) Failing() bool { return c.Status != string(state.CheckPass
 
 // RunFailure says why a run failed.
 type RunFailure struct {
-	Reason string `json:"reason"`
-	// Failed of Instances query instances failed; Errors are the first
-	// of their reasons ("query.history: circl: timeout").
+	// Errors are the first reasons of the failed instances
+	// ("query.history: circl: timeout"); Failed of Instances failed.
+	Errors    []string `json:"errors,omitempty"`
 	Failed    int      `json:"failed"`
 	Instances int      `json:"instances"`
-	Errors    []string `json:"errors,omitempty"`
+	Reason    string   `json:"reason"`
 }
 
 // maxRunErrors bounds the reasons a run failure keeps.

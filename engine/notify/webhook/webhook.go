@@ -106,8 +106,8 @@ type Notification struct {
 	Events     []string `json:"events"`
 	Notifier   string   `json:"notifier"`
 	PrevSerial uint64   `json:"prev_serial,omitempty"`
-	Serial     uint64   `json:"serial"`
 	ReportURL  string   `json:"report_url,omitempty"`
+	Serial     uint64   `json:"serial"`
 	Test       bool     `json:"test,omitempty"`
 }
 
