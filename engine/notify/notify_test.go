@@ -85,9 +85,20 @@ func TestFilters(t *testing.T) {
 		{"default", func(*schema.NotifyBlock) {}, []string{"drift", "check_failed"}, 8},
 		{"only checks", func(n *schema.NotifyBlock) { n.On = []string{"check_failed"} }, []string{"check_failed"}, 2},
 		{"error checks", func(n *schema.NotifyBlock) { n.On = []string{"check_failed"}; n.Filter.MinSeverity = "error" }, []string{"check_failed"}, 1},
-		{"named check", func(n *schema.NotifyBlock) { n.On = []string{"check_failed"}; n.Filter.Checks = []string{"mx_approved"} }, []string{"check_failed"}, 1},
-		{"A records", func(n *schema.NotifyBlock) { n.On = []string{"drift"}; n.Filter.Types = []string{"A"}; n.Filter.FactKinds = []string{"none"} }, []string{"drift"}, 2},
-		{"names", func(n *schema.NotifyBlock) { n.On = []string{"drift"}; n.Filter.Names = []string{"*.acme.example"}; n.Filter.Changes = []string{"added"} }, []string{"drift"}, 1},
+		{"named check", func(n *schema.NotifyBlock) {
+			n.On = []string{"check_failed"}
+			n.Filter.Checks = []string{"mx_approved"}
+		}, []string{"check_failed"}, 1},
+		{"A records", func(n *schema.NotifyBlock) {
+			n.On = []string{"drift"}
+			n.Filter.Types = []string{"A"}
+			n.Filter.FactKinds = []string{"none"}
+		}, []string{"drift"}, 2},
+		{"names", func(n *schema.NotifyBlock) {
+			n.On = []string{"drift"}
+			n.Filter.Names = []string{"*.acme.example"}
+			n.Filter.Changes = []string{"added"}
+		}, []string{"drift"}, 1},
 		{"facts only", func(n *schema.NotifyBlock) { n.On = []string{"drift"}; n.Filter.Changes = []string{"facts_changed"} }, []string{"drift"}, 2},
 		{"nothing", func(n *schema.NotifyBlock) { n.On = []string{"run_failed"} }, nil, 0},
 	} {
