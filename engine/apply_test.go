@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reconform/reconform/internal/scripted"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
@@ -641,5 +642,40 @@ func TestApplyBadCredentialsStopTheProvider(t *testing.T) {
 	}
 	if n := f.world.TotalCalls(); n != 1 {
 		t.Errorf("%d calls after bad credentials, want 1", n)
+	}
+}
+
+// A passive resolutions pivot may follow our names' CNAMEs out of the
+// scope, hop by hop, to learn the addresses behind them (takeover
+// detection reads them); nothing else leaves the scope: not another op
+// on the target, not a CNAME owned by a name outside the scope.
+func TestApplyFollowsCNAMETargetsOutOfScope(t *testing.T) {
+	world := scripted.NewWorld(
+		scripted.Rec("shop.acme.example", "CNAME", "acme.shops.example", day(-10), day(-1)),
+		scripted.Rec("acme.shops.example", "CNAME", "edge.cdn-provider.example", day(-10), day(-1)),
+		scripted.Rec("edge.cdn-provider.example", "A", "198.51.100.50", day(-10), day(-1)),
+		scripted.Rec("partner.other.example", "CNAME", "x.elsewhere.example", day(-10), day(-1)),
+	)
+	f := newFixture(t, world)
+	f.query("seed", []string{"pdns"}, schema.OpResolutions, `["shop.acme.example", "partner.other.example"]`)
+	f.pivot("targets", []string{"query.seed", "pivot.targets"}, `finding.type == "CNAME"`, []string{"pdns"}, schema.OpResolutions, `finding.value`, 4)
+	f.pivot("subs", []string{"pivot.targets"}, `finding.type == "CNAME"`, []string{"pdns"}, schema.OpSubdomains, `finding.value`, 4)
+	r := f.apply(f.options())
+	st := statuses(r)
+	for key, want := range map[string]string{
+		"pdns resolutions acme.shops.example":        "ok",
+		"pdns resolutions edge.cdn-provider.example": "ok",
+		"pdns resolutions x.elsewhere.example":       "skipped: scope: out of scope: not under any scope domain",
+		"pdns subdomains edge.cdn-provider.example":  "skipped: scope: out of scope: not under any scope domain",
+	} {
+		if st[key] != want {
+			t.Errorf("%s: %q, want %q", key, st[key], want)
+		}
+	}
+	if !contains(findingIDs(r), "edge.cdn-provider.example A 198.51.100.50") {
+		t.Errorf("the address behind shop.acme.example was not learnt: %v", findingIDs(r))
+	}
+	if n := world.Calls(schema.OpResolutions, "x.elsewhere.example"); n != 0 {
+		t.Errorf("a CNAME of an out-of-scope name was followed %d times", n)
 	}
 }

@@ -279,13 +279,53 @@ type admission struct {
 	// never trusted beyond the config it was made from.
 	configScope *schema.Scope
 	passiveOnly bool
+	// followed are the names a CNAME chain from an in-scope name reaches
+	// (noteCNAME): a passive resolutions query may ask about them although
+	// they are out of scope, so that the addresses behind our own names
+	// are known (takeover detection needs them).
+	followed map[string]bool
+}
+
+// inScope reports whether a domain name is inside the scope (and the
+// config's, for a plan file).
+func (a *admission) inScope(name string) bool {
+	subj := schema.Subject{Kind: schema.SubjectDomain, Value: name}
+	ok, _ := a.scope.Contains(subj)
+	if ok && a.configScope != nil {
+		ok, _ = a.configScope.Contains(subj)
+	}
+	return ok
+}
+
+// noteCNAMEs records the targets of CNAME findings owned by in-scope or
+// already followed names, to a fixpoint over fs (a chain may come in one
+// answer, in any order).
+func (a *admission) noteCNAMEs(fs []schema.Finding) {
+	for changed := true; changed; {
+		changed = false
+		for i := range fs {
+			f := &fs[i]
+			if f.Type != "CNAME" || f.Value == "" || a.followed[f.Value] {
+				continue
+			}
+			if a.followed[f.Name] || a.inScope(f.Name) {
+				if a.followed == nil {
+					a.followed = map[string]bool{}
+				}
+				a.followed[f.Value] = true
+				changed = true
+			}
+		}
+	}
 }
 
 // admit builds the instance for (provider, op, subject) asked by block at
 // depth, or says why it may not run. derived is set when the subject came
 // from findings (pivots and known-after-apply queries): such a subject must
-// be in scope. Active ops must always be in scope and never run under
-// passive_only.
+// be in scope, unless the op is a registry op (schema.OpTraits.Registry)
+// or the subject is a name a CNAME chain from an in-scope name reaches and
+// the op is a passive resolutions. Active ops must always be in scope and
+// never run under passive_only.
 func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subject, rrtypes []string, params map[string]string, depth int, derived bool) (Instance, string) {
 	q := schema.Query{Provider: provider, Op: op, Subject: subj, RRTypes: rrtypes, Params: params}
 	in := Instance{Query: q, Key: q.Key(), Block: block, Depth: depth}
@@ -314,7 +354,11 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 			return in, RefusedReason(subj, why)
 		}
 	}
-	if derived && !inScope {
+	if derived && !inScope && !traits.Registry && !(op == schema.OpResolutions && a.followed[subj.Value]) {
+		// A registry op (RDAP) asks the registry, not the subject, and
+		// its answers feed no pivot: the domain of a third-party name
+		// server is exactly what it is for. A passive resolutions query
+		// of a name our CNAMEs lead to asks where our names are served.
 		return in, "out of scope: " + why
 	}
 	return in, ""
@@ -376,6 +420,9 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		p.Targets = append(p.Targets, t.String())
 	}
 	adm := &admission{cfg: cfg, registry: opts.Registry, scope: cfg.Scope, passiveOnly: cfg.Engagement.PassiveOnly}
+	for _, fs := range opts.Previous {
+		adm.noteCNAMEs(fs) // predictions follow the CNAMEs the last run found
+	}
 	seen := map[string]string{} // planned instance key -> block that owns it
 	predicted := map[string]bool{}
 

@@ -16,7 +16,7 @@ var engagementSchema = &hcl.BodySchema{
 		{Name: "description"}, {Name: "passive_only"}, {Name: "max_depth"}, {Name: "state"},
 		{Name: "current_window"}, {Name: "forget_after"}, {Name: "asn_table"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}, {Type: "backend", LabelNames: []string{"type"}}},
 }
 
 var ignoreSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -94,7 +94,12 @@ func (l *loader) decodeEngagement() {
 	if a, ok := body.Attributes["asn_table"]; ok {
 		e.ASNTable, _ = l.evalString(a, ctx)
 	}
+	var backends []*hcl.Block
 	for _, ib := range body.Blocks {
+		if ib.Type == "backend" {
+			backends = append(backends, ib)
+			continue
+		}
 		rule := IgnoreRule{DeclRange: ib.DefRange}
 		ic, d := content(ib.Body, ignoreSchema, "an ignore block")
 		l.diags = append(l.diags, d...)
@@ -132,6 +137,7 @@ func (l *loader) decodeEngagement() {
 		}
 		e.Ignore = append(e.Ignore, rule)
 	}
+	l.decodeBackend(backends, ctx)
 }
 
 // knownRRTypes are the record types queries may ask for.

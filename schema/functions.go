@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+	"golang.org/x/net/publicsuffix"
 )
 
 // SensitiveMark marks values that must never be printed or stored, such
@@ -107,8 +108,9 @@ func functions(c *Config, environ []string) map[string]function.Function {
 		"cidrhost":     cidrHostFunc,
 		"cidrsubnet":   cidrSubnetFunc,
 		// reconform
-		"env":      envFunc(environ),
-		"in_scope": inScopeFunc(c),
+		"env":               envFunc(environ),
+		"in_scope":          inScopeFunc(c),
+		"registered_domain": registeredDomainFunc,
 	}
 }
 
@@ -258,6 +260,45 @@ func inScopeFunc(c *Config) function.Function {
 			return cty.BoolVal(ok), nil
 		},
 	})
+}
+
+// registeredDomainFunc is registered_domain(value): the registrable
+// domain (eTLD+1 by the public suffix list) of a host name, or of the
+// host in a record value that ends with one ("10 mx1.mail.example.net"
+// for MX, "0 5 443 sip.example.net" for SRV), so that a pivot can ask a
+// registry about the domain behind an NS, MX or CNAME target. It is ""
+// for what has none (an IP, a bare public suffix, a null MX), which
+// queries and pivots skip.
+var registeredDomainFunc = function.New(&function.Spec{
+	Description: "The registrable domain (public suffix list) of a host name or of the host in an MX/SRV record value; \"\" when there is none.",
+	Params:      []function.Parameter{{Name: "value", Type: cty.String}},
+	Type:        function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return cty.StringVal(RegisteredDomain(args[0].AsString())), nil
+	},
+})
+
+// RegisteredDomain is the registrable domain of a host name, or of the
+// host at the end of a record value, by the public suffix list (private
+// suffixes included: "acme.github.io" is its own registrable domain);
+// "" when there is none.
+func RegisteredDomain(value string) string {
+	fields := strings.Fields(value)
+	if len(fields) == 0 {
+		return ""
+	}
+	host := NormalizeName(fields[len(fields)-1])
+	if host == "" || ValidateDomain(host) != nil {
+		return ""
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return ""
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return ""
+	}
+	return d
 }
 
 // cidrHostFunc is cidrhost(prefix, hostnum), as in Terraform: the address

@@ -36,6 +36,12 @@ type OpTraits struct {
 	Current bool
 	// RRTypes the op can return or filter on; empty means any.
 	RRTypes []string
+	// Registry ops ask a registry about the subject (RDAP), neither the
+	// target's infrastructure nor a source of its DNS records. A subject
+	// taken from findings need not be in scope (a name server's domain
+	// belongs to its operator, not to the target), and the answers are
+	// facts only, so nothing pivots on them.
+	Registry bool
 }
 
 // ProviderAttribute is one provider-specific config attribute.

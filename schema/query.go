@@ -278,12 +278,14 @@ func (l *loader) decodeParams(a *hcl.Attribute, ctx *hcl.EvalContext) map[string
 // OpSubjectKinds are the kinds of subject each op asks about; a query
 // whose subject is of another kind finds nothing.
 var OpSubjectKinds = map[Op][]SubjectKind{
-	OpResolutions: {SubjectDomain, SubjectIP},
-	OpReverseIP:   {SubjectIP, SubjectCIDR},
-	OpSubdomains:  {SubjectDomain},
-	OpNSReverse:   {SubjectDomain},
-	OpMXReverse:   {SubjectDomain},
-	OpResolve:     {SubjectDomain, SubjectIP},
+	OpResolutions:  {SubjectDomain, SubjectIP},
+	OpReverseIP:    {SubjectIP, SubjectCIDR},
+	OpSubdomains:   {SubjectDomain},
+	OpNSReverse:    {SubjectDomain},
+	OpMXReverse:    {SubjectDomain},
+	OpResolve:      {SubjectDomain, SubjectIP},
+	OpRegistration: {SubjectDomain},
+	OpFingerprint:  {SubjectDomain},
 }
 
 // OpAccepts reports whether op asks about subjects of kind.

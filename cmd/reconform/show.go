@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -41,7 +43,7 @@ Options:
 	})
 }
 
-func runShow(_ context.Context, env *Env, args []string) int {
+func runShow(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["show"])
 	asJSON := fs.Bool("json", false, "")
 	noColor := fs.Bool("no-color", false, "")
@@ -63,7 +65,7 @@ func runShow(_ context.Context, env *Env, args []string) int {
 	var st *state.State
 	var path string
 	if err == nil {
-		st, path, err = readStateRef(env, &loc, refs)
+		st, path, err = readStateRef(ctx, env, &loc, refs)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
@@ -72,7 +74,7 @@ func runShow(_ context.Context, env *Env, args []string) int {
 	if *asJSON {
 		err = state.Encode(env.Stdout, st)
 	} else {
-		err = renderState(env.Stdout, st, displayPath(env, path))
+		err = renderState(env.Stdout, st, path)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
@@ -116,12 +118,14 @@ func showPlan(env *Env, path, shown string, asJSON, noColor bool) int {
 	return exitOK
 }
 
-// readStateRef reads the current state, or the one refs[0] names.
-func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, string, error) {
-	store, err := loc.store(env)
+// readStateRef reads the current state, or the one refs[0] names, and
+// says where it came from.
+func readStateRef(ctx context.Context, env *Env, loc *stateLocator, refs []string) (*state.State, string, error) {
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		return nil, "", err
 	}
+	defer b.Close()
 	ref := ""
 	if len(refs) == 1 {
 		ref = refs[0]
@@ -129,20 +133,20 @@ func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, str
 	var current *state.State
 	if ref != "" && ref != "current" {
 		// A serial is looked up in the current lineage when there is one.
-		current, _ = store.Read()
+		current, _ = b.Read(ctx)
 	}
-	path, err := resolveStateRef(env, store, current, ref)
+	r, err := resolveStateRef(ctx, env, b, current, ref)
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := state.ReadFile(path)
+	st, err := readRef(ctx, b, r, current)
 	if err != nil {
-		if path == store.Path && isNotExist(err) {
-			return nil, "", noStateError(env, path)
+		if r.current && (errors.Is(err, backend.ErrNoState) || isNotExist(err)) {
+			return nil, "", noStateError(env, b.Location())
 		}
 		return nil, "", err
 	}
-	return st, path, nil
+	return st, r.label(env, b), nil
 }
 
 // renderState writes the human view of a state.

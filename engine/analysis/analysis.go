@@ -58,6 +58,23 @@
 //	                                with ", " ("NS a, b -> c"); every move is in Timeline
 //	still_resolves          finding "yes" or "no": live DNS still answers the record
 //	                                (Verify, verify.go), when Options.Instances are given
+//	takeover_candidate      name    a catalogued service (internal/takeover) whose resource
+//	                                behind the name's current CNAME is gone: no current
+//	                                address anywhere on the chain, or live NXDOMAIN
+//	                                (takeover.go)
+//	takeover_confirmed      name    the same, confirmed live: the target NXDOMAIN and/or the
+//	                                service's unclaimed page (http_fingerprint)
+//	dangling_ns             zone    a current NS host whose registrable domain is
+//	                                unregistered or expired (rdap registration facts)
+//	dangling_mx             domain  the same for a current MX host
+//	caa_violation           name    an issuer of a valid certificate (crtsh cert_issuer)
+//	                                that the CAA records applying to the name do not allow
+//	                                (caa.go)
+//
+// The takeover, dangling and CAA kinds read facts providers reported
+// (Options.Facts) besides the findings: dns's dangling_cname and
+// dns_status, rdap's registration, httpprobe's http_fingerprint and
+// crtsh's cert_issuer.
 //
 // Currency: only current findings decide mail_provider, dns_provider, SPF,
 // DMARC and saas; historical ones give the *_past kinds or the timeline.
@@ -96,6 +113,10 @@ type Options struct {
 	// MaxEvidence caps the evidence of one fact (default 50): an IP with
 	// thousands of neighbours must not bloat the state.
 	MaxEvidence int
+	// Facts are the facts providers reported (this run's, and those of
+	// earlier runs a failed query could not renew): the takeover,
+	// dangling and CAA analyses combine them with the findings.
+	Facts []schema.Fact
 }
 
 // Kinds lists every fact kind Derive produces (verification facts aside),
@@ -105,6 +126,7 @@ var Kinds = []string{
 	"cname_service", "cname_service_past", "dns_provider", "dns_provider_past", "ip_range", "mail_provider", "mail_provider_past", "mail_sender", "moved",
 	"saas", "saas_past", "shared_hosting", "shared_hosting_ip", "spf_all", "spf_error", "spf_include", "spf_ip4",
 	"spf_ip6", "spf_lookups", "spf_permissive", "spf_redirect", "spf_too_many_lookups",
+	KindTakeoverCandidate, KindTakeoverConfirmed, KindDanglingNS, KindDanglingMX, KindCAAViolation,
 }
 
 // IsDerivedKind reports whether Derive produces facts of kind.
@@ -147,6 +169,9 @@ func Derive(findings []schema.Finding, opts Options) []schema.Fact {
 	facts = append(facts, asnFacts(ix, table)...)
 	facts = append(facts, moveFacts(ix)...)
 	facts = append(facts, verifyFacts(findings, opts)...)
+	reported := newReportedIndex(opts.Facts)
+	facts = append(facts, ownFacts(append(takeoverFacts(ix, reported), danglingFacts(ix, reported)...), opts.Scope)...)
+	facts = append(facts, caaFacts(ix, reported)...)
 	facts = dropUnasked(facts, opts.Instances)
 	return finish(facts, opts.MaxEvidence)
 }

@@ -1,8 +1,8 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -38,6 +38,8 @@ type jsonDoc struct {
 	RunFinished   time.Time               `json:"run_finished,omitzero"`
 	Summary       Summary                 `json:"summary"`
 	Warnings      []string                `json:"warnings"`
+	Checks        []CheckResult           `json:"checks"`
+	Risks         []Risk                  `json:"takeover_risks"`
 	Profiles      []Profile               `json:"profiles"`
 	SaaS          []SaaSRow               `json:"saas"`
 	Hosted        []HostedRow             `json:"hosted_services"`
@@ -65,6 +67,8 @@ func (m *model) json(w io.Writer) error {
 		RunFinished:   m.in.RunFinished.UTC(),
 		Summary:       m.summary,
 		Warnings:      nonNil(m.warnings),
+		Checks:        nonNil(m.in.Checks),
+		Risks:         nonNil(m.attention.Risks),
 		Profiles:      nonNil(m.profiles),
 		SaaS:          nonNil(m.saas),
 		Hosted:        nonNil(m.hosted),
@@ -125,24 +129,46 @@ func nonNil[T any](s []T) []T {
 // RFC 3339 (empty when unknown), sources are joined with ";". As in the
 // COF export, HOST findings are names, not records, and are left out: a
 // row without a value is not one other tools (or reconform's file
-// provider) can read back.
+// provider) can read back. Record values are chosen by the target, so a
+// field a spreadsheet would take for a formula is neutralised
+// (csvField).
 func (m *model) csv(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"name", "type", "value", "first_seen", "last_seen", "count", "sources", "current"}); err != nil {
-		return err
+	bw := bufio.NewWriter(w)
+	row := func(fields ...string) {
+		for i, f := range fields {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString(csvField(f))
+		}
+		bw.WriteByte('\n')
 	}
+	row("name", "type", "value", "first_seen", "last_seen", "count", "sources", "current")
 	for _, f := range m.findings {
 		if f.Type == schema.TypeHost || f.Value == "" {
 			continue
 		}
-		rec := []string{f.Name, f.Type, f.Value, rfc3339(f.FirstSeen), rfc3339(f.LastSeen),
-			strconv.FormatInt(f.Count, 10), strings.Join(f.Sources, ";"), strconv.FormatBool(f.Current)}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		row(f.Name, f.Type, f.Value, rfc3339(f.FirstSeen), rfc3339(f.LastSeen),
+			strconv.FormatInt(f.Count, 10), strings.Join(f.Sources, ";"), strconv.FormatBool(f.Current))
 	}
-	cw.Flush()
-	return cw.Error()
+	return bw.Flush()
+}
+
+// csvField is one CSV field (RFC 4180: quoted when it holds a comma, a
+// quote, a line break or leading space). A field that starts with =, +,
+// -, @, a tab or a carriage return would be run as a formula by a
+// spreadsheet (CSV injection): as OWASP advises, it gets a single quote
+// in front and is quoted. A field that starts with a single quote gets a
+// second one, so that a reader removes exactly one quote from any field
+// starting with one (the file provider does) and gets the value back.
+func csvField(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r'", rune(s[0])) {
+		return `"'` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	if s == "" || !strings.ContainsAny(s, ",\"\r\n") && s[0] != ' ' {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 func rfc3339(t time.Time) string {

@@ -1,9 +1,14 @@
 package report
 
 import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
 	"html/template"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/reconform/reconform/engine/analysis"
@@ -12,43 +17,93 @@ import (
 	"github.com/reconform/reconform/schema"
 )
 
-// htmlMaxNames caps the names drawn in the timeline chart; the Markdown,
-// JSON and CSV reports always hold everything.
-const htmlMaxNames = 300
+// The HTML report is one file: the page template, its stylesheet and
+// script, and the vendored graph library, all embedded in the binary and
+// inlined into the page, which loads nothing from anywhere (its
+// Content-Security-Policy says so to the browser as well).
+var (
+	//go:embed assets/report.html.tmpl
+	pageHTML string
+	//go:embed assets/report.css
+	pageCSS string
+	//go:embed assets/report.js
+	pageJS string
+	//go:embed assets/cytoscape/cytoscape.min.js
+	cytoscapeJS string
+)
 
-type driftLine struct {
-	Sign  string // "+", "-" or "~"
-	Text  string
-	Spans []diff.Span
-}
+// cytoscapeVersion is the vendored library's version, named in the page.
+const cytoscapeVersion = "3.34.4"
 
-type driftSection struct {
-	Title string
-	Lines []driftLine
-}
-
-type driftView struct {
-	Summary    string
-	Weakenings []string
-	Sections   []driftSection
-	Unverified [][2]string
-}
+const (
+	// htmlMaxNames caps the names drawn in the timeline; the Markdown,
+	// JSON and CSV reports always hold everything.
+	htmlMaxNames = 300
+	// htmlMaxRecords caps the rows of the records table.
+	htmlMaxRecords = 5000
+	// htmlMaxNodes caps the nodes of the interactive graph, which a
+	// browser lays out and draws; the GraphML export holds them all.
+	htmlMaxNodes = 2000
+)
 
 type htmlPage struct {
 	*model
 	Title     string
 	Generated string
 	Finished  string
-	Chart     template.HTML
-	Recent    template.HTML
-	ChartCut  int
+	CSP       string
+	CSS       template.CSS
+	Data      template.JS
+	Library   template.JS
+	Script    template.JS
+	LibVer    string
 	Moves     []htmlMove
+	Records   []htmlRecord
+	RecCut    int
+	TLCut     int
 	Drift     *driftView
-	Failed    [][3]string
+	Failed    []htmlFailed
+	Graph     graph
+	// GraphCut is how many nodes the page's graph leaves out.
+	GraphCut int
 }
 
 type htmlMove struct {
-	When, Name, Type, From, To string
+	When, Name, Type, From, To, Keys string
+}
+
+type htmlRecord struct {
+	Name, Type, Value, First, Last, Sources, Status, Why, Keys string
+	Count                                                      int64
+}
+
+type htmlFailed struct {
+	Key, Status, Why, Keys string
+}
+
+// driftRow is one line of the drift table.
+type driftRow struct {
+	Class   string // add, del, chg, cur, hist, fact
+	Label   string // "added", "fact changed", ...
+	Subject string
+	What    string // record type or fact kind
+	Old     string
+	New     string
+	Spans   []diff.Span
+	Weak    bool
+	Keys    string
+}
+
+type driftView struct {
+	Summary    string
+	Counts     []driftCount
+	Rows       []driftRow
+	Unverified [][3]string // finding, why, keys
+}
+
+type driftCount struct {
+	Class, Label string
+	N            int
 }
 
 func findingText(f *schema.Finding) string {
@@ -58,80 +113,216 @@ func findingText(f *schema.Finding) string {
 	return f.Name + " " + f.Type + " " + f.Value
 }
 
+// keysOf are the graph nodes a finding concerns: its name and what it
+// points at. Clicking a node shows the rows whose keys hold it.
+func keysOf(f *schema.Finding) string {
+	if to, _, ok := relationOf(f); ok && to != f.Name {
+		return f.Name + " " + to
+	}
+	return f.Name
+}
+
 func buildDriftView(r *diff.Result) *driftView {
 	if r == nil {
 		return nil
 	}
 	v := &driftView{Summary: r.Summary()}
+	count := func(class, label string, n int) {
+		if n > 0 {
+			v.Counts = append(v.Counts, driftCount{class, label, n})
+		}
+	}
+	count("add", "added", len(r.Added))
+	count("del", "removed", len(r.Removed))
+	count("chg", "changed", len(r.Changed))
+	count("cur", "became current", len(r.BecameCurrent))
+	count("hist", "went historical", len(r.WentHistorical))
+	count("fact", "fact changes", len(r.FactsAdded)+len(r.FactsRemoved)+len(r.FactsChanged))
+	count("weak", "weakenings", r.Weakenings())
+	count("unv", "unverified", len(r.Unverified))
+
+	// Weakenings first: they are what a reader must not miss.
 	for _, c := range r.FactsChanged {
 		if c.Weakening {
-			v.Weakenings = append(v.Weakenings, c.Subject+" "+c.Kind+" weakened: "+c.Old+" → "+c.New)
+			v.Rows = append(v.Rows, driftRow{Class: "weak", Label: "weakened", Subject: c.Subject, What: c.Kind, Old: c.Old, New: c.New, Weak: true, Keys: c.Subject})
 		}
 	}
-	add := func(title, sign string, fs []*state.Finding) {
-		if len(fs) == 0 {
-			return
-		}
-		s := driftSection{Title: title}
+	add := func(class, label string, fs []*state.Finding) {
 		for _, f := range fs {
-			s.Lines = append(s.Lines, driftLine{Sign: sign, Text: findingText(&f.Finding)})
+			v.Rows = append(v.Rows, driftRow{Class: class, Label: label, Subject: f.Name, What: f.Type, New: f.Value, Keys: keysOf(&f.Finding)})
 		}
-		v.Sections = append(v.Sections, s)
 	}
-	add("Added", "+", r.Added)
-	add("Removed", "-", r.Removed)
-	if len(r.Changed) > 0 {
-		s := driftSection{Title: "Changed"}
-		for _, c := range r.Changed {
-			s.Lines = append(s.Lines, driftLine{Sign: "-", Text: findingText(&c.Old.Finding)}, driftLine{Sign: "+", Text: findingText(&c.New.Finding)})
-			if len(c.Text) > 0 {
-				s.Lines = append(s.Lines, driftLine{Sign: "~", Text: c.Name + " " + c.Type, Spans: c.Text})
-			}
-		}
-		v.Sections = append(v.Sections, s)
+	add("add", "added", r.Added)
+	for _, c := range r.Changed {
+		row := driftRow{Class: "chg", Label: "changed", Subject: c.Name, What: c.Type, Old: c.Old.Value, New: c.New.Value,
+			Spans: c.Text, Keys: keysOf(&c.Old.Finding) + " " + keysOf(&c.New.Finding)}
+		v.Rows = append(v.Rows, row)
 	}
-	add("Became current", "+", r.BecameCurrent)
-	add("Went historical", "-", r.WentHistorical)
-	if n := len(r.FactsAdded) + len(r.FactsRemoved) + len(r.FactsChanged); n > 0 {
-		s := driftSection{Title: "Facts"}
-		for _, f := range r.FactsAdded {
-			s.Lines = append(s.Lines, driftLine{Sign: "+", Text: f.Subject + " " + f.Kind + " = " + f.Value})
+	add("del", "removed", r.Removed)
+	add("cur", "became current", r.BecameCurrent)
+	add("hist", "went historical", r.WentHistorical)
+	add("hist", "forgotten", r.Forgotten)
+	for _, f := range r.FactsAdded {
+		v.Rows = append(v.Rows, driftRow{Class: "fact", Label: "fact added", Subject: f.Subject, What: f.Kind, New: f.Value, Keys: f.Subject})
+	}
+	for _, f := range r.FactsRemoved {
+		v.Rows = append(v.Rows, driftRow{Class: "fact", Label: "fact removed", Subject: f.Subject, What: f.Kind, Old: f.Value, Keys: f.Subject})
+	}
+	for _, c := range r.FactsChanged {
+		if !c.Weakening {
+			v.Rows = append(v.Rows, driftRow{Class: "fact", Label: "fact changed", Subject: c.Subject, What: c.Kind, Old: c.Old, New: c.New, Keys: c.Subject})
 		}
-		for _, f := range r.FactsRemoved {
-			s.Lines = append(s.Lines, driftLine{Sign: "-", Text: f.Subject + " " + f.Kind + " = " + f.Value})
-		}
-		for _, c := range r.FactsChanged {
-			s.Lines = append(s.Lines, driftLine{Sign: "-", Text: c.Subject + " " + c.Kind + " = " + c.Old}, driftLine{Sign: "+", Text: c.Subject + " " + c.Kind + " = " + c.New})
-		}
-		v.Sections = append(v.Sections, s)
 	}
 	for _, f := range r.Unverified {
-		v.Unverified = append(v.Unverified, [2]string{findingText(&f.Finding), f.Unverified})
+		v.Unverified = append(v.Unverified, [3]string{findingText(&f.Finding), f.Unverified, keysOf(&f.Finding)})
 	}
 	return v
 }
 
+// htmlData is what the page's script draws: the relationship graph and
+// the timeline. Times are RFC 3339 strings ("" when unknown).
+type htmlData struct {
+	Graph    htmlGraph    `json:"graph"`
+	Timeline []htmlTLName `json:"timeline"`
+	// Span is the first and last observation of the timeline; Now is when
+	// the run finished.
+	Span [2]string `json:"span"`
+	Now  string    `json:"now"`
+}
+
+type htmlGraph struct {
+	Nodes []htmlNode `json:"nodes"`
+	Edges []htmlEdge `json:"edges"`
+}
+
+type htmlNode struct {
+	ID      string `json:"id"` // the name or address: what the tables' keys hold
+	Label   string `json:"label"`
+	Role    string `json:"role"`
+	Current bool   `json:"current"`
+	Shared  int    `json:"shared,omitempty"`
+	// Parent is the nearest node above this name in the DNS tree, under the
+	// same registered domain: the page draws that link faintly, so that a
+	// domain's names stay together in the layout.
+	Parent string `json:"parent,omitempty"`
+	// Key marks the nodes a large graph labels at every zoom: the
+	// registered domains of the target, name and mail servers, shared
+	// hosting.
+	Key bool `json:"key,omitempty"`
+}
+
+type htmlEdge struct {
+	ID      string `json:"id"`
+	Source  string `json:"source"`
+	Target  string `json:"target"`
+	Type    string `json:"type"`
+	Current bool   `json:"current"`
+}
+
+// htmlTLName is one name's rows: records as [type, value, first, last,
+// "1" when current] and moves as [type, from, to, at].
+type htmlTLName struct {
+	Name    string      `json:"n"`
+	Records [][5]string `json:"r"`
+	Moves   [][4]string `json:"m,omitempty"`
+}
+
+func jsTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (m *model) htmlData(g graph, tls []analysis.NameTimeline) htmlData {
+	d := htmlData{Now: jsTime(m.in.RunFinished), Graph: htmlGraph{Nodes: []htmlNode{}, Edges: []htmlEdge{}}, Timeline: []htmlTLName{}}
+	keys := map[string]string{}
+	present := map[string]bool{}
+	for _, n := range g.nodes {
+		keys[n.ID] = n.Key
+		present[n.Key] = n.Role != roleIP
+	}
+	for _, n := range g.nodes {
+		hn := htmlNode{ID: n.Key, Label: n.Key, Role: n.Role, Current: n.Current, Shared: n.Shared, Key: m.keyNode(n)}
+		if n.Role != roleIP {
+			hn.Parent = parentNode(n.Key, present)
+		}
+		d.Graph.Nodes = append(d.Graph.Nodes, hn)
+	}
+	for _, e := range g.edges {
+		from, to := keys[e.From], keys[e.To]
+		d.Graph.Edges = append(d.Graph.Edges, htmlEdge{ID: from + " " + e.Type + " " + to, Source: from, Target: to, Type: e.Type, Current: e.Current})
+	}
+	first, last := span(tls)
+	d.Span = [2]string{jsTime(first), jsTime(last)}
+	for _, tl := range tls {
+		n := htmlTLName{Name: tl.Name}
+		for _, r := range tl.Records {
+			cur := ""
+			if r.Current {
+				cur = "1"
+			}
+			n.Records = append(n.Records, [5]string{r.Type, r.Value, jsTime(r.FirstSeen), jsTime(r.LastSeen), cur})
+		}
+		for _, mv := range tl.Moves {
+			n.Moves = append(n.Moves, [4]string{mv.Type, mv.From, mv.To, jsTime(mv.At)})
+		}
+		d.Timeline = append(d.Timeline, n)
+	}
+	return d
+}
+
+// keyNode reports whether a graph node is one a reader looks for first:
+// a registered domain of the target, a name or mail server, shared
+// hosting.
+func (m *model) keyNode(n graphNode) bool {
+	return n.Shared > 0 || n.Role == roleNS || n.Role == roleMX ||
+		n.Role == roleName && m.shown[n.Key] && analysis.RegisteredDomain(n.Key) == n.Key
+}
+
+// parentNode is the nearest name above name that is a node, without
+// leaving name's registered domain; "" when there is none.
+func parentNode(name string, present map[string]bool) string {
+	top := analysis.RegisteredDomain(name)
+	for p := name; p != top; {
+		_, rest, ok := strings.Cut(p, ".")
+		if !ok || len(rest) < len(top) {
+			return ""
+		}
+		if present[rest] {
+			return rest
+		}
+		p = rest
+	}
+	return ""
+}
+
 func (m *model) html(w io.Writer) error {
-	p := htmlPage{model: m, Title: "reconform report", Generated: stamp(m.in.GeneratedAt), Finished: stamp(m.in.RunFinished)}
+	p := htmlPage{model: m, Title: "reconform report", Generated: stamp(m.in.GeneratedAt), Finished: stamp(m.in.RunFinished),
+		CSS: template.CSS(pageCSS), Library: template.JS(cytoscapeJS), Script: template.JS(pageJS), LibVer: cytoscapeVersion}
 	if m.in.Engagement != "" {
 		p.Title += ": " + m.in.Engagement
 	}
 	tls := m.timeline
 	if len(tls) > htmlMaxNames {
-		p.ChartCut = len(tls) - htmlMaxNames
+		p.TLCut = len(tls) - htmlMaxNames
 		tls = tls[:htmlMaxNames]
 	}
-	var cut int
-	p.Chart, cut = timelineSVG(tls, time.Time{})
-	p.ChartCut += cut
-	// A long history squeezes this year's moves against the right edge:
-	// the last twelve months get a chart of their own.
-	if first, last := span(tls); last.Sub(first) > 2*365*24*time.Hour {
-		p.Recent, _ = timelineSVG(tls, last.AddDate(-1, 0, 0))
+	p.Graph = m.relationships(true)
+	p.GraphCut = len(p.Graph.nodes)
+	p.Graph = p.Graph.capped(htmlMaxNodes, func(n graphNode) bool { return m.keyNode(n) })
+	p.GraphCut -= len(p.Graph.nodes)
+	data, err := json.Marshal(m.htmlData(p.Graph, tls)) // escapes <, > and &: safe inside <script>
+	if err != nil {
+		return err
 	}
+	p.Data = template.JS(data)
+	p.CSP = "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; script-src " + scriptHash(cytoscapeJS) + " " + scriptHash(pageJS) + "; base-uri 'none'; form-action 'none'"
+
 	for _, tl := range m.timeline {
 		for _, mv := range analysis.GroupMoves(tl.Moves) {
-			p.Moves = append(p.Moves, htmlMove{When: day(mv.At), Name: tl.Name, Type: mv.Type, From: mv.From, To: mv.To})
+			p.Moves = append(p.Moves, htmlMove{When: day(mv.At), Name: tl.Name, Type: mv.Type, From: mv.From, To: mv.To,
+				Keys: tl.Name + " " + strings.ReplaceAll(mv.From+" "+mv.To, ",", "")})
 		}
 	}
 	sort.SliceStable(p.Moves, func(i, j int) bool {
@@ -144,9 +335,36 @@ func (m *model) html(w io.Writer) error {
 		}
 		return a.Type+a.From < b.Type+b.From
 	})
+	for _, f := range m.findings {
+		if !m.shown[f.Name] {
+			continue
+		}
+		if len(p.Records) == htmlMaxRecords {
+			p.RecCut++
+			continue
+		}
+		status := currency(f.Current)
+		if f.Unverified != "" {
+			status = "unverified"
+		}
+		p.Records = append(p.Records, htmlRecord{Name: f.Name, Type: f.Type, Value: f.Value, First: day(f.FirstSeen), Last: day(f.LastSeen),
+			Count: f.Count, Sources: strings.Join(f.Sources, ", "), Status: status, Why: f.Unverified, Keys: keysOf(&f.Finding)})
+	}
 	p.Drift = buildDriftView(m.in.Drift)
-	p.Failed = m.failedInstances()
+	for _, f := range m.failedInstances() {
+		keys := ""
+		if fields := strings.Fields(f[0]); len(fields) >= 3 {
+			keys = fields[2]
+		}
+		p.Failed = append(p.Failed, htmlFailed{Key: f[0], Status: f[1], Why: f[2], Keys: keys})
+	}
 	return pageTemplate.Execute(w, p)
+}
+
+// scriptHash is the CSP source that allows exactly this inline script.
+func scriptHash(js string) string {
+	sum := sha256.Sum256([]byte(js))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
 // span returns the first and last observation in the timelines.
@@ -158,6 +376,9 @@ func span(tls []analysis.NameTimeline) (first, last time.Time) {
 			}
 			if r.LastSeen.After(last) {
 				last = r.LastSeen
+			}
+			if r.FirstSeen.After(last) {
+				last = r.FirstSeen
 			}
 		}
 	}
@@ -171,154 +392,27 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"orNone":    orNone,
 	"counts":    countsLine,
 	"day":       day,
+	"join":      strings.Join,
+	"joinKeys": func(parts ...any) string {
+		var out []string
+		for _, p := range parts {
+			switch v := p.(type) {
+			case string:
+				out = append(out, v)
+			case []string:
+				out = append(out, v...)
+			}
+		}
+		return strings.Join(out, " ")
+	},
+	"currency": currency,
 }).Parse(pageHTML))
-
-const pageHTML = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="reconform">
-<title>{{.Title}}</title>
-<style>
-:root { --fg: #0f172a; --muted: #64748b; --line: #e2e8f0; --bg: #ffffff; --warn: #b45309; --bad: #dc2626; --good: #15803d; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1100px; padding: 24px; font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); }
-h1 { font-size: 22px; margin: 0 0 4px; }
-h2 { font-size: 17px; margin: 32px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 14px; margin: 18px 0 6px; }
-.meta, .muted { color: var(--muted); }
-.toc { margin: 6px 0 0; font-size: 13px; }
-.toc a { color: #2563eb; text-decoration: none; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0; }
-th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); }
-th { font-weight: 600; background: #f8fafc; }
-code, .mono { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 14px 0; }
-.card { border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 130px; }
-.card b { display: block; font-size: 20px; }
-.warn { border-left: 4px solid var(--warn); background: #fffbeb; padding: 8px 12px; margin: 10px 0; }
-.warn li { margin: 2px 0; }
-.alert { border-left: 4px solid var(--bad); background: #fef2f2; padding: 8px 12px; margin: 10px 0; font-weight: 600; }
-.cur { color: var(--good); font-weight: 600; }
-.hist { color: var(--muted); }
-.yes { color: var(--bad); font-weight: 600; }
-.chart { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; padding: 6px; }
-svg.timeline text { font: 11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fill: #334155; }
-svg.timeline text.nm { font-weight: 700; fill: #0f172a; }
-svg.timeline text.ax { fill: #64748b; }
-svg.timeline tspan.rt { fill: #64748b; }
-svg.timeline line.tick { stroke: #e2e8f0; }
-svg.timeline line.sep { stroke: #cbd5e1; }
-svg.timeline path.mv { fill: none; stroke: #dc2626; stroke-width: 1.5; }
-.legend span { display: inline-block; margin-right: 14px; }
-.legend i { display: inline-block; width: 18px; height: 8px; border-radius: 2px; margin-right: 4px; vertical-align: middle; }
-pre.drift { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; padding: 8px; overflow-x: auto; }
-pre.drift .add { color: var(--good); }
-pre.drift .del { color: var(--bad); }
-pre.drift ins { background: #dcfce7; text-decoration: none; }
-pre.drift del { background: #fee2e2; }
-</style>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-<p class="meta">State serial {{.In.Serial}}, last run finished {{.Finished}}; report generated {{.Generated}}.</p>
-<nav class="toc"><a href="#summary">Summary</a> · <a href="#profile">Profile</a> · <a href="#saas">SaaS</a> · <a href="#hosted">Hosted services</a> · <a href="#timeline">Timeline</a> · <a href="#ranges">IP ranges</a> · <a href="#shared">Shared hosting</a> · <a href="#related">Correlation</a> · <a href="#drift">Drift</a></nav>
-
-<h2 id="summary">Summary</h2>
-<div class="cards">
-<div class="card"><b>{{.Sum.Findings}}</b>findings</div>
-<div class="card"><b>{{.Sum.Current}}</b>current</div>
-<div class="card"><b>{{.Sum.Historical}}</b>historical</div>
-<div class="card"><b>{{.Sum.Unverified}}</b>unverified</div>
-<div class="card"><b>{{.Sum.Names}}</b>names</div>
-<div class="card"><b>{{.Sum.IPs}}</b>IPs in {{.Sum.Ranges}} ranges</div>
-<div class="card"><b>{{.Sum.Moves}}</b>moves</div>
-</div>
-{{if .Sum.Instances}}<p class="muted">Query instances: {{counts .Sum.Instances}}.</p>{{end}}
-{{if .Warn}}<div class="warn"><b>Worth a look</b><ul>{{range .Warn}}<li>{{.}}</li>{{end}}</ul></div>{{end}}
-
-<h2 id="profile">Technology profile</h2>
-{{if .Prof}}<table>
-<tr><th>Domain</th><th>Mail</th><th>DNS</th><th>SPF</th><th>DMARC</th><th>SaaS</th></tr>
-{{range .Prof}}<tr><td><code>{{.Domain}}</code></td><td>{{providers .Mail .MailPast}}{{if .MX}}<br><span class="muted mono">{{range $i, $v := .MX}}{{if $i}}, {{end}}{{$v}}{{end}}</span>{{end}}</td><td>{{providers .DNS .DNSPast}}{{if .NS}}<br><span class="muted mono">{{range $i, $v := .NS}}{{if $i}}, {{end}}{{$v}}{{end}}</span>{{end}}</td><td>{{spfCell .}}{{if .SPFIncludes}}<br><span class="muted mono">{{range $i, $v := .SPFIncludes}}{{if $i}}, {{end}}{{$v}}{{end}}</span>{{end}}{{if .Senders}}<br>sends via {{range $i, $v := .Senders}}{{if $i}}, {{end}}{{$v}}{{end}}{{end}}</td><td>{{dmarcCell .}}{{if .DMARCReports}}<br><span class="muted mono">{{range $i, $v := .DMARCReports}}{{if $i}}, {{end}}{{$v}}{{end}}</span>{{end}}</td><td>{{providers .SaaS .SaaSPast}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No mail, DNS, SPF, DMARC or SaaS facts.</p>{{end}}
-
-<h2 id="saas">SaaS verification tokens</h2>
-{{if .SaaSRows}}<table>
-<tr><th>Subject</th><th>Service</th><th>Status</th><th>Token</th></tr>
-{{range .SaaSRows}}<tr><td><code>{{.Subject}}</code></td><td>{{.Service}}</td><td>{{if .Current}}<span class="cur">current</span>{{else}}<span class="hist">historical</span>{{end}}</td><td><code>{{.Token}}</code>{{if .Record}} at <code>{{.Record}}</code>{{end}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">None found.</p>{{end}}
-
-<h2 id="hosted">Hosted services</h2>
-{{if .Hosted}}<table>
-<tr><th>Name</th><th>Service</th><th>CNAME target</th><th>Status</th></tr>
-{{range .Hosted}}<tr><td><code>{{.Name}}</code></td><td>{{.Service}}</td><td><code>{{.Target}}</code></td><td>{{if .Current}}<span class="cur">current</span>{{else}}<span class="hist">historical</span>{{end}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No name points at a known hosting or SaaS service.</p>{{end}}
-
-<h2 id="timeline">Timeline</h2>
-<p class="legend"><span><i style="background:#2563eb"></i>A</span><span><i style="background:#4f46e5"></i>AAAA</span><span><i style="background:#0d9488"></i>CNAME</span><span><i style="background:#d97706"></i>MX</span><span><i style="background:#16a34a"></i>NS</span><span><i style="background:#9333ea"></i>TXT</span><span><i style="background:#2563eb;opacity:.35"></i>historical</span><span><i style="background:#dc2626;height:2px"></i>move</span></p>
-{{if .Recent}}<h3>Last twelve months</h3>
-<div class="chart">{{.Recent}}</div>
-<h3>Whole history</h3>{{end}}
-{{if .TL}}<div class="chart">{{.Chart}}</div>{{if .ChartCut}}<p class="muted">{{.ChartCut}} more names are in the JSON and Markdown reports.</p>{{end}}{{else}}<p class="muted">No records.</p>{{end}}
-{{if .HostsOnly}}<p>Names known to exist with no record seen: <span class="mono">{{range $i, $v := .HostsOnly}}{{if $i}}, {{end}}{{$v}}{{end}}</span></p>{{end}}
-{{if .Moves}}<h3>Moves</h3>
-<table><tr><th>When</th><th>Name</th><th>Type</th><th>From</th><th>To</th></tr>
-{{range .Moves}}<tr><td>{{.When}}</td><td><code>{{.Name}}</code></td><td>{{.Type}}</td><td><code>{{.From}}</code></td><td><code>{{.To}}</code></td></tr>
-{{end}}</table>{{end}}
-
-<h2 id="ranges">IP ranges</h2>
-{{if .Ranges}}<table>
-<tr><th>Range</th><th>Addresses</th><th>AS</th></tr>
-{{range .Ranges}}<tr><td><code>{{.Prefix}}</code></td><td class="mono">{{range $i, $v := .IPs}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{range $i, $v := .ASNs}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No addresses.</p>{{end}}
-{{if .ByAS}}<h3>By AS</h3>
-<table>
-<tr><th>AS</th><th>Ranges</th><th>Addresses</th></tr>
-{{range .ByAS}}<tr><td>{{.AS}}</td><td class="mono">{{range $i, $v := .Ranges}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{.IPs}}</td></tr>
-{{end}}</table>{{end}}
-
-<h2 id="shared">Shared hosting</h2>
-{{if .Shared}}<table>
-<tr><th>IP</th><th>Registered domains</th><th>Not ours</th><th>Shared hosting</th><th>Our names</th><th>Neighbours (sample)</th></tr>
-{{range .Shared}}<tr><td><code>{{.IP}}</code></td><td>{{.Domains}}</td><td>{{.Others}}</td><td>{{if .Shared}}<span class="yes">yes</span>{{else}}no{{end}}</td><td class="mono">{{range $i, $v := .Ours}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td class="mono">{{range $i, $v := .Sample}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No address hosts more than one registered domain.</p>{{end}}
-
-{{if .Verified}}<h2 id="live">Live DNS verification</h2>
-<p>{{.Verified}} known records checked against live DNS; {{len .Gone}} no longer resolve.</p>
-{{if .Gone}}<ul class="mono">{{range .Gone}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}
-
-<h2 id="related">Name-server and mail correlation</h2>
-{{if .Related}}<table>
-<tr><th>Server</th><th>Type</th><th>Our domains</th><th>Other domains</th></tr>
-{{range .Related}}<tr><td><code>{{.Server}}</code></td><td>{{.Type}}</td><td class="mono">{{range $i, $v := .Ours}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td class="mono">{{range $i, $v := .Others}}{{if $i}}, {{end}}{{$v}}{{end}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No other domain is known to share the target's name servers or mail servers.</p>{{end}}
-
-<h2 id="drift">Drift since the previous state</h2>
-{{with .Drift}}<p><b>{{.Summary}}</b></p>
-{{range .Weakenings}}<div class="alert">{{.}}</div>{{end}}
-{{range .Sections}}<h3>{{.Title}}</h3>
-<pre class="drift">{{range .Lines}}{{if eq .Sign "+"}}<span class="add">+ {{.Text}}</span>{{else if eq .Sign "-"}}<span class="del">- {{.Text}}</span>{{else}}  {{range .Spans}}{{if eq .Op "insert"}}<ins>{{.Text}}</ins>{{else if eq .Op "delete"}}<del>{{.Text}}</del>{{else}}{{.Text}}{{end}}{{end}}{{end}}
-{{end}}</pre>
-{{end}}
-{{if .Unverified}}<h3>Unverified (kept, not removed)</h3>
-<table><tr><th>Finding</th><th>Why</th></tr>{{range .Unverified}}<tr><td><code>{{index . 0}}</code></td><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
-{{else}}<p class="muted">No previous state to compare with.</p>{{end}}
-{{if .Failed}}
-<h2 id="failed">Queries that did not complete</h2>
-<table><tr><th>Query</th><th>Status</th><th>Why</th></tr>
-{{range .Failed}}<tr><td><code>{{index . 0}}</code></td><td>{{index . 1}}</td><td>{{index . 2}}</td></tr>
-{{end}}</table>{{end}}
-</body>
-</html>
-`
 
 // Accessors the template uses (the model's fields are unexported).
 
 func (p htmlPage) In() Input                   { return p.model.in }
 func (p htmlPage) Sum() Summary                { return p.model.summary }
-func (p htmlPage) Warn() []string              { return p.model.warnings }
+func (p htmlPage) Attn() attention             { return p.model.attention }
 func (p htmlPage) Prof() []Profile             { return p.model.profiles }
 func (p htmlPage) SaaSRows() []SaaSRow         { return p.model.saas }
 func (p htmlPage) TL() []analysis.NameTimeline { return p.model.timeline }
@@ -330,3 +424,5 @@ func (p htmlPage) Verified() int               { return p.model.verified }
 func (p htmlPage) Gone() []string              { return p.model.gone }
 func (p htmlPage) HostsOnly() []string         { return p.model.hostsOnly }
 func (p htmlPage) Hosted() []HostedRow         { return p.model.hosted }
+func (p htmlPage) Nodes() int                  { return len(p.Graph.nodes) }
+func (p htmlPage) Edges() int                  { return len(p.Graph.edges) }

@@ -40,6 +40,9 @@ type Input struct {
 	// graph show names under them; without a scope, names found only by
 	// reverse lookups (neighbours) are left out of those sections.
 	Scope []string
+	// Checks are the results of the engagement's check blocks on this
+	// state; the failed ones lead the reports.
+	Checks []CheckResult
 }
 
 // Finding is a finding as a report shows it.
@@ -68,7 +71,7 @@ func FromState(s *state.State) Input {
 }
 
 // Formats are the formats Render knows.
-var Formats = []string{"md", "html", "json", "csv", "cof", "dot", "mermaid"}
+var Formats = []string{"md", "html", "json", "csv", "cof", "dot", "mermaid", "graphml", "stix", "misp"}
 
 // Render writes the report in format to w.
 func Render(w io.Writer, format string, in Input) error {
@@ -88,6 +91,12 @@ func Render(w io.Writer, format string, in Input) error {
 		return m.dot(w)
 	case "mermaid":
 		return m.mermaid(w)
+	case "graphml":
+		return m.graphml(w)
+	case "stix":
+		return m.stix(w)
+	case "misp":
+		return m.misp(w)
 	}
 	return fmt.Errorf("unknown report format %q; use one of %s", format, strings.Join(Formats, ", "))
 }
@@ -112,7 +121,10 @@ type model struct {
 	gone         []string // findings live DNS no longer answers
 	verified     int      // findings live DNS judged
 	warnings     []string
+	attention    attention
 	summary      Summary
+	takeover     []TakeoverRow // takeover risks, confirmed first (takeover.go)
+	caa          []schema.Fact // caa_violation facts
 }
 
 // Profile is a domain's technology profile.
@@ -251,7 +263,7 @@ func build(in Input) *model {
 				kept = append(kept, f)
 			}
 		}
-		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope})...)
+		m.facts = append(kept, analysis.Derive(plain, analysis.Options{Scope: in.Scope, Facts: kept})...)
 	}
 	schema.SortFacts(m.facts)
 	m.shown = shownNames(m.findings, in.Scope)
@@ -274,6 +286,7 @@ func build(in Input) *model {
 	m.buildShared()
 	m.buildRelated()
 	m.buildVerified()
+	m.buildTakeover()
 	m.buildSummary()
 	return m
 }
@@ -461,13 +474,9 @@ func (m *model) buildProfiles() {
 		}
 		m.warnings = append(m.warnings, fmt.Sprintf("%s is shared hosting: %s registered domains seen on it", f.Subject, n))
 	}
-	if m.in.Drift != nil {
-		for _, c := range m.in.Drift.FactsChanged {
-			if c.Weakening {
-				m.warnings = append(m.warnings, fmt.Sprintf("%s: %s weakened since the previous state: %s → %s", c.Subject, c.Kind, c.Old, c.New))
-			}
-		}
-	}
+	sort.Strings(m.warnings)
+	m.buildAttention(append([]string(nil), m.warnings...))
+	m.warnings = append(m.warnings, m.attention.Weakenings...)
 	sort.Strings(m.warnings)
 }
 

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -101,9 +103,35 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// goldenHTML is an HTML report with its embedded assets (the vendored
+// graph library, the page's stylesheet and script, and the CSP that
+// holds their hashes) replaced by placeholders: the golden file is about
+// the content; TestHTMLIsSelfContained checks the assets.
+func goldenHTML(page []byte) []byte {
+	s := string(page)
+	for _, r := range []struct{ open, close, name string }{
+		{`<script id="cytoscape">`, `</script>`, "cytoscape.min.js"},
+		{`<script id="report-js">`, `</script>`, "report.js"},
+		{`<style id="report-css">`, `</style>`, "report.css"},
+		{`<meta http-equiv="Content-Security-Policy" content="`, `">`, "CSP"},
+	} {
+		i := strings.Index(s, r.open)
+		if i < 0 {
+			continue
+		}
+		j := strings.Index(s[i+len(r.open):], r.close)
+		if j < 0 {
+			continue
+		}
+		s = s[:i+len(r.open)] + "/* " + r.name + " */" + s[i+len(r.open)+j:]
+	}
+	return []byte(s)
+}
+
 func TestGoldenReports(t *testing.T) {
 	in := fixture(t)
-	ext := map[string]string{"md": "md", "html": "html", "json": "json", "csv": "csv", "cof": "ndjson", "dot": "dot", "mermaid": "mmd"}
+	ext := map[string]string{"md": "md", "html": "html", "json": "json", "csv": "csv", "cof": "ndjson", "dot": "dot", "mermaid": "mmd",
+		"graphml": "graphml", "stix": "stix.json", "misp": "misp.json"}
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
 			var a, b bytes.Buffer
@@ -116,7 +144,11 @@ func TestGoldenReports(t *testing.T) {
 			if !bytes.Equal(a.Bytes(), b.Bytes()) {
 				t.Fatal("two renderings differ")
 			}
-			checkGolden(t, "report."+ext[format], a.Bytes())
+			got := a.Bytes()
+			if format == "html" {
+				got = goldenHTML(got)
+			}
+			checkGolden(t, "report."+ext[format], got)
 		})
 	}
 }
@@ -188,19 +220,88 @@ func TestHTMLEscapesRecordValues(t *testing.T) {
 	}
 }
 
+// TestHTMLIsSelfContained: the page refers to nothing outside itself,
+// its Content-Security-Policy forbids loading anything and allows exactly
+// its own inline scripts, and the data its script draws is there.
 func TestHTMLIsSelfContained(t *testing.T) {
 	var buf bytes.Buffer
 	if err := Render(&buf, "html", fixture(t)); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
-	for _, bad := range []string{"<script", "<link", "src=\"http", "href=\"http", "@import", "url(http"} {
+	for _, bad := range []string{"<link", " src=", "href=\"http", "@import", "url(http", "<iframe", "<object"} {
 		if strings.Contains(page, bad) {
-			t.Errorf("HTML report refers to an external asset or runs script: %q", bad)
+			t.Errorf("HTML report refers to an external asset: %q", bad)
 		}
 	}
-	if !strings.Contains(page, "<svg") || !strings.Contains(page, `marker-end="url(#arrow)"`) {
-		t.Error("HTML report has no timeline chart with moves")
+	csp := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]+)">`).FindStringSubmatch(page)
+	if csp == nil {
+		t.Fatal("no Content-Security-Policy")
+	}
+	policy := html.UnescapeString(csp[1])
+	if !strings.Contains(policy, "default-src 'none'") || strings.Contains(policy, "unsafe-eval") || strings.Contains(policy, "script-src 'unsafe-inline'") {
+		t.Fatalf("the Content-Security-Policy is not strict: %q", policy)
+	}
+	scripts := regexp.MustCompile(`(?s)<script( [^>]*)?>(.*?)</script>`).FindAllStringSubmatch(page, -1)
+	ran := 0
+	for _, sc := range scripts {
+		if strings.Contains(sc[1], "application/json") {
+			continue
+		}
+		ran++
+		if !strings.Contains(policy, scriptHash(sc[2])) {
+			t.Errorf("the CSP does not allow the inline script %s", sc[1])
+		}
+	}
+	if ran != 2 {
+		t.Errorf("%d scripts run, want the graph library and the page's own", ran)
+	}
+	if !strings.Contains(page, cytoscapeJS) || !strings.Contains(page, "cytoscape.js "+cytoscapeVersion) {
+		t.Error("the vendored cytoscape.js is not in the page, or not named in it")
+	}
+	raw := regexp.MustCompile(`(?s)<script type="application/json" id="report-data">(.*?)</script>`).FindStringSubmatch(page)
+	if raw == nil {
+		t.Fatal("no report data")
+	}
+	var data htmlData
+	if err := json.Unmarshal([]byte(raw[1]), &data); err != nil {
+		t.Fatal(err)
+	}
+	moves := 0
+	for _, tl := range data.Timeline {
+		moves += len(tl.Moves)
+	}
+	if len(data.Graph.Nodes) == 0 || len(data.Graph.Edges) == 0 || len(data.Timeline) == 0 || moves == 0 {
+		t.Errorf("the page's data lacks the graph or the timeline with moves: %d nodes, %d edges, %d names, %d moves",
+			len(data.Graph.Nodes), len(data.Graph.Edges), len(data.Timeline), moves)
+	}
+}
+
+// The HTML report puts what needs attention first, and drift before the
+// profile (the first sections a reader meets).
+func TestHTMLSectionOrder(t *testing.T) {
+	in := fixture(t)
+	in.Checks = []CheckResult{
+		{Name: "dmarc_enforced", Severity: SeverityError, Status: CheckFail, Messages: []string{"acme.example publishes p=none"}},
+		{Name: "mx_approved", Severity: SeverityWarning, Status: CheckPass},
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, "html", in); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	last := -1
+	for _, marker := range []string{`id="attention"`, "Failed checks", "acme.example publishes p=none", "Weakened since the previous state",
+		`id="drift"`, `id="profile"`, `id="graph"`, `id="timeline"`, `id="records"`, `id="infrastructure"`} {
+		i := strings.Index(page, marker)
+		if i < 0 {
+			t.Errorf("no %q in the page", marker)
+			continue
+		}
+		if i < last {
+			t.Errorf("%q comes before what should precede it", marker)
+		}
+		last = i
 	}
 }
 
@@ -442,6 +543,21 @@ func TestReportMatchesWorld(t *testing.T) {
 			},
 			want:    []string{`{{"ns1.contoso.example"}}`},
 			notWant: []string{`"."`, "|MX|"},
+		},
+		"the graph follows a CNAME chain to its addresses": {
+			format: "graphml",
+			findings: []schema.Finding{
+				rec("www.contoso.example", "CNAME", "contoso.edge-cdn.example", at(2025, 1, 1), now),
+				rec("contoso.edge-cdn.example", "CNAME", "e123.pop.edge-cdn.example", at(2025, 1, 1), now),
+				rec("e123.pop.edge-cdn.example", "A", "192.0.2.50", at(2025, 1, 1), now),
+				rec("e123.pop.edge-cdn.example", "MX", "10 mx.edge-cdn.example", at(2025, 1, 1), now),
+			},
+			want: []string{
+				`<data key="name">e123.pop.edge-cdn.example</data>`,
+				`<data key="name">192.0.2.50</data>`,
+				`label="CNAME"`, `label="A"`,
+			},
+			notWant: []string{"mx.edge-cdn.example"},
 		},
 		"the CSV export has records only": {
 			format: "csv",

@@ -241,8 +241,12 @@ func Merge(prev *State, run *schema.RunResult, opts MergeOptions) *State {
 			touched[id] = true
 		}
 	}
-	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: instances})
-	next.Facts = mergeFacts(prev, next, run.Facts, derived, touched)
+	// The facts providers reported, with those of earlier runs that a
+	// failed query could not renew: derived facts (takeover, dangling,
+	// CAA) read them, so a failed RDAP or HTTP query keeps them too.
+	reported := reportedFacts(run.Facts, mergeFacts(prev, next, run.Facts, nil, run.Instances, touched))
+	derived := derive(next.SchemaFindings(), analysis.Options{ASNTable: opts.ASNTable, Scope: opts.Scope, Instances: instances, Facts: reported})
+	next.Facts = mergeFacts(prev, next, reported, derived, run.Instances, touched)
 	next.Normalize()
 	return next
 }
@@ -352,12 +356,33 @@ func withDetail(what, reason string) string {
 	return what + ": " + reason
 }
 
+// reportedFacts are the run's facts, and those of merged (the run's with
+// the previous facts kept) that are of kinds analysis.Derive does not
+// make: a derived fact kept from before is derived again, not reported.
+func reportedFacts(run, merged []schema.Fact) []schema.Fact {
+	out := append([]schema.Fact(nil), run...)
+	have := map[string]bool{}
+	for _, f := range run {
+		have[f.ID()] = true
+	}
+	for _, f := range merged {
+		if !have[f.ID()] && !analysis.IsDerivedKind(f.Kind) && f.Kind != analysis.KindStillResolves {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // mergeFacts replaces the facts by this run's (reported and derived),
 // keeping a previous fact whose evidence is only unverified findings (or,
 // in a partial run, findings the run did not report: touched is what it
 // did), unless the new facts already restate it: a fact of the same
-// subject and kind resting on some of the same evidence.
-func mergeFacts(prev, next *State, runFacts, derived []schema.Fact, touched map[string]bool) []schema.Fact {
+// subject and kind resting on some of the same evidence. A previous fact
+// without evidence (a registry's or a web server's answer, an NXDOMAIN)
+// is kept when a query of this run (instances) about its subject did not
+// succeed, or, in a partial run, when none asked about it; in both cases
+// only while no new fact of its subject and kind replaces it.
+func mergeFacts(prev, next *State, runFacts, derived []schema.Fact, instances []schema.InstanceResult, touched map[string]bool) []schema.Fact {
 	facts := append(append([]schema.Fact(nil), runFacts...), derived...)
 	have := map[string]bool{}
 	evidence := map[string]map[string]bool{} // subject+kind -> evidence of new facts
@@ -383,8 +408,30 @@ func mergeFacts(prev, next *State, runFacts, derived []schema.Fact, touched map[
 				unverified[next.Findings[i].ID()] = true
 			}
 		}
+		failed, answered := map[string]bool{}, map[string]bool{} // subjects of this run's queries
+		for _, in := range instances {
+			subjects := []string{in.Query.Subject.Value}
+			if d := schema.RegisteredDomain(in.Query.Subject.Value); in.Query.Op == schema.OpRegistration && d != "" {
+				subjects = append(subjects, d) // rdap answers for the registrable domain
+			}
+			for _, subj := range subjects {
+				if in.Status.Succeeded() {
+					answered[subj] = true
+				} else {
+					failed[subj] = true
+				}
+			}
+		}
 		for _, f := range prev.Facts {
-			if have[f.ID()] || len(f.Evidence) == 0 {
+			if have[f.ID()] {
+				continue
+			}
+			if len(f.Evidence) == 0 {
+				unrenewed := failed[f.Subject] || (touched != nil && !answered[f.Subject])
+				if unrenewed && evidence[f.Subject+" "+f.Kind] == nil && !analysis.IsDerivedKind(f.Kind) {
+					have[f.ID()] = true
+					out = append(out, f)
+				}
 				continue
 			}
 			onlyUnverified, restated := true, false

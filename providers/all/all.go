@@ -12,6 +12,8 @@ import (
 	"github.com/reconform/reconform/providers/dnsdumpster"
 	"github.com/reconform/reconform/providers/file"
 	"github.com/reconform/reconform/providers/hackertarget"
+	"github.com/reconform/reconform/providers/httpprobe"
+	"github.com/reconform/reconform/providers/rdap"
 	"github.com/reconform/reconform/providers/robtex"
 	"github.com/reconform/reconform/providers/securitytrails"
 	"github.com/reconform/reconform/providers/virustotal"
@@ -31,7 +33,9 @@ func Registrations() map[string]providers.Registration {
 		dnsdb.Registration(),
 		crtsh.Registration(),
 		dns.Registration(),
+		httpprobe.Registration(),
 		file.Registration(),
+		rdap.Registration(),
 	}
 	out := make(map[string]providers.Registration, len(regs))
 	for _, r := range regs {

@@ -4,8 +4,20 @@
 // Every identity in a certificate's name_value (newline-separated SANs)
 // that lies in the queried domain becomes a HOST finding; wildcards lose
 // their "*." label, e-mail addresses and names outside the domain are
-// dropped, and rows repeated by crt.sh (one per precertificate and leaf,
-// or per matching identity) are counted once per certificate id.
+// dropped.
+//
+// Count is the number of distinct certificates naming the host. crt.sh
+// lists a precertificate and the certificate issued from it as two rows
+// with their own ids (RFC 6962: the same issuer and serial number, so one
+// certificate), and repeats rows per matching identity; a certificate is
+// therefore counted once per (issuer, serial_number). Rows from before
+// crt.sh sent serial_number (its 2020 output) count once per (issuer,
+// not_before, not_after, names): a precertificate and its leaf agree on all
+// of them, and a distinct certificate for the same names from the same
+// issuer in the same second is a re-issue that counting once loses nothing
+// of. Rows that carry neither a name_value nor a common_name are not
+// certificate entries: skipped with a warning, and an answer with no
+// certificate entry at all is malformed, not "no certificates" ([] is).
 //
 // Times: a name's first_seen is the earliest not_before of the
 // certificates naming it (when it was first usable), its last_seen the
@@ -14,6 +26,9 @@
 // current and names on expired ones history). A row without validity dates
 // falls back to its entry_timestamp. Count is the number of distinct
 // certificates.
+//
+// Each name's certificate issuers are facts too (cert_issuer,
+// cert_issuer_past: IssuerFacts).
 //
 // crt.sh is often overloaded: 502/503/504 and HTML error pages served
 // with status 200 are retried; a cut-off JSON array is retried too.
@@ -28,6 +43,8 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,12 +129,14 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	findings, warnings, err := Parse(q.Subject.Value, resp.Body, p.now())
 	if err != nil {
-		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + err.Error()}
+		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: p.client.Redact("reading " + resp.URL + ": " + err.Error())}
 	}
 	for i := range findings {
 		findings[i].Sources = []string{p.cfg.Address}
 	}
-	return providers.Answer{Findings: findings, Requests: 1, Warnings: warnings}, nil
+	// Certificate intelligence (issuers.go): who issues the names' certificates.
+	facts := IssuerFacts(q.Subject.Value, resp.Body, p.now())
+	return providers.Answer{Findings: findings, Facts: facts, Requests: 1, Warnings: warnings}, nil
 }
 
 // classify catches crt.sh's habits: an HTML page with status 200 when
@@ -132,7 +151,7 @@ func classify(resp *providers.Response) *providers.Error {
 	case providers.LooksLikeHTML(body):
 		return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "crt.sh sent an HTML page with status 200 instead of JSON (it does so when overloaded); " + resp.URL}
 	case len(body) == 0 || body[0] != '[':
-		return &providers.Error{Kind: providers.KindMalformed, Msg: "crt.sh answer is not a JSON array: " + providers.BodySnippet(body)}
+		return &providers.Error{Kind: providers.KindMalformed, Msg: "crt.sh answer is not a JSON array (its answers always are): " + providers.BodySnippet(body)}
 	case truncated(body):
 		return &providers.Error{Kind: providers.KindTransient, Retryable: true, Msg: "crt.sh answer was cut short (truncated JSON); " + resp.URL}
 	}
@@ -151,8 +170,8 @@ func truncated(body []byte) bool {
 type Entry struct {
 	IssuerCAID     providers.FlexInt `json:"issuer_ca_id"`
 	IssuerName     string            `json:"issuer_name"`
-	CommonName     string            `json:"common_name"`
-	NameValue      string            `json:"name_value"`
+	CommonName     *string           `json:"common_name"`
+	NameValue      *string           `json:"name_value"`
 	ID             providers.FlexInt `json:"id"`
 	EntryTimestamp string            `json:"entry_timestamp"`
 	NotBefore      string            `json:"not_before"`
@@ -161,7 +180,7 @@ type Entry struct {
 }
 
 // Parse reads crt.sh's JSON array and returns a HOST finding per name in
-// domain (see the package doc for names and times), sorted.
+// domain (see the package doc for names, times and counts), sorted.
 func Parse(domain string, body []byte, now time.Time) ([]schema.Finding, []string, error) {
 	var rows []json.RawMessage
 	if err := json.Unmarshal(body, &rows); err != nil {
@@ -169,32 +188,35 @@ func Parse(domain string, body []byte, now time.Time) ([]schema.Finding, []strin
 	}
 	type seen struct {
 		first, last time.Time
-		certs       map[int64]bool
+		certs       map[string]bool
 	}
 	names := map[string]*seen{}
 	var order []string
 	var warnings []string
+	entries := 0
 	for i, raw := range rows {
 		var e Entry
-		if err := json.Unmarshal(raw, &e); err != nil {
+		if err := json.Unmarshal(raw, &e); err != nil || e.NameValue == nil && e.CommonName == nil {
 			if len(warnings) < 5 {
 				warnings = append(warnings, fmt.Sprintf("crt.sh row %d is not a certificate entry; skipped", i+1))
 			}
 			continue
 		}
+		entries++
 		first, last := validity(e, now)
-		for _, id := range strings.Split(e.NameValue+"\n"+e.CommonName, "\n") {
+		cert := certificateKey(e)
+		for _, id := range strings.Split(deref(e.NameValue)+"\n"+deref(e.CommonName), "\n") {
 			name, ok := hostIn(domain, id)
 			if !ok {
 				continue
 			}
 			s := names[name]
 			if s == nil {
-				s = &seen{certs: map[int64]bool{}}
+				s = &seen{certs: map[string]bool{}}
 				names[name] = s
 				order = append(order, name)
 			}
-			s.certs[int64(e.ID)] = true
+			s.certs[cert] = true
 			if !first.IsZero() && (s.first.IsZero() || first.Before(s.first)) {
 				s.first = first
 			}
@@ -202,6 +224,9 @@ func Parse(domain string, body []byte, now time.Time) ([]schema.Finding, []strin
 				s.last = last
 			}
 		}
+	}
+	if len(rows) > 0 && entries == 0 {
+		return nil, nil, fmt.Errorf("none of its %d rows is a certificate entry (no name_value or common_name)", len(rows))
 	}
 	out := make([]schema.Finding, 0, len(order))
 	for _, name := range order {
@@ -212,6 +237,33 @@ func Parse(domain string, body []byte, now time.Time) ([]schema.Finding, []strin
 	}
 	schema.SortFindings(out)
 	return out, warnings, nil
+}
+
+// certificateKey identifies the certificate a row lists: its issuer and
+// serial number, which a precertificate shares with its leaf; without a
+// serial (older output), the issuer, validity and names they also share.
+func certificateKey(e Entry) string {
+	issuer := strconv.FormatInt(int64(e.IssuerCAID), 10)
+	if e.IssuerCAID == 0 {
+		issuer = e.IssuerName
+	}
+	if serial := strings.TrimLeft(strings.ToLower(strings.TrimSpace(e.SerialNumber)), "0"); serial != "" {
+		return "serial " + issuer + " " + serial
+	}
+	ids := strings.Split(strings.ToLower(deref(e.NameValue)), "\n")
+	for i := range ids {
+		ids[i] = strings.TrimSpace(ids[i])
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	return "validity " + issuer + " " + e.NotBefore + " " + e.NotAfter + " " + strings.Join(ids, ",")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // validity is a certificate's window for its names: not_before to

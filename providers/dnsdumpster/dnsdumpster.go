@@ -5,6 +5,14 @@
 // Results are paged (?page=N on Plus accounts): pages are read until the
 // A hosts collected reach total_a_recs, a page brings none, or max_pages
 // is reached (a warning says the answer is partial).
+//
+// Every answer of the API carries the record lists (a, cname, mx, ns,
+// txt), empty ones included; a 200 with none of them ({}, null, a bare
+// message, the website's HTML) is malformed, or a quota when it says so,
+// never "no hosts". No real API body is stored anywhere we could find
+// (testdata/real/dnsdumpster holds the website's real pages); the lists
+// are those every client reads. MX values go through the shared
+// normaliser as given: with a preference ("10 mx1...") or without.
 package dnsdumpster
 
 import (
@@ -116,6 +124,16 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			return providers.Answer{}, err
 		}
 		ans.Requests++
+		if err := answerShape.Check(resp.Body); err != nil {
+			e := providers.WrongShape(p.cfg.Address, "DNSDumpster", resp.URL, resp.Body, err)
+			e.Msg = providers.Redact(e.Msg, p.key)
+			if page > 1 {
+				ans.Warnings = append(ans.Warnings, fmt.Sprintf("DNSDumpster page %d failed, the answer is partial: %s", page, e.Msg))
+				hasMore = false
+				break
+			}
+			return providers.Answer{}, e
+		}
 		res, err := Parse(resp.Body)
 		if err != nil {
 			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + providers.Redact(err.Error(), p.key)}
@@ -150,6 +168,13 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	return ans, nil
 }
 
+// answerShape: the record lists every real answer has, at least one of
+// them (a list may be left out, never all).
+var answerShape = providers.Shape{AnyOf: []providers.Field{
+	{Name: "a", Type: providers.JSONArray}, {Name: "cname", Type: providers.JSONArray}, {Name: "mx", Type: providers.JSONArray},
+	{Name: "ns", Type: providers.JSONArray}, {Name: "txt", Type: providers.JSONArray},
+}}
+
 // classify handles an "error" inside a 200 body, an HTML page, and 429s
 // without Retry-After (the vendor's clients wait 2 s).
 func (p *Provider) classify(resp *providers.Response) *providers.Error {
@@ -170,23 +195,35 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 		return nil
 	}
 	lower := strings.ToLower(msg)
+	// Order matters: "Rate limit exceeded" is a rate limit, "exceeded
+	// the allowed usage of your API key" a quota, "Invalid API key" auth.
 	switch {
-	case strings.Contains(lower, "key") || strings.Contains(lower, "auth"):
-		return &providers.Error{Kind: providers.KindAuth, Msg: fmt.Sprintf("DNSDumpster: %s; check api_key in provider %q (DNSDUMPSTER_API_KEY)", msg, p.cfg.Address)}
 	case strings.Contains(lower, "rate limit") || strings.Contains(lower, "too many"):
 		return &providers.Error{Kind: providers.KindRateLimited, Retryable: true, RetryAfter: rateLimitWait, Msg: "DNSDumpster rate limit: " + msg}
-	case strings.Contains(lower, "quota") || strings.Contains(lower, "limit"):
+	case strings.Contains(lower, "quota") || strings.Contains(lower, "exceeded") || strings.Contains(lower, "usage"):
+		return &providers.Error{Kind: providers.KindQuota, Msg: "DNSDumpster quota: " + msg}
+	case strings.Contains(lower, "key") || strings.Contains(lower, "auth"):
+		return &providers.Error{Kind: providers.KindAuth, Msg: fmt.Sprintf("DNSDumpster: %s; check api_key in provider %q (DNSDUMPSTER_API_KEY)", msg, p.cfg.Address)}
+	case strings.Contains(lower, "limit"):
 		return &providers.Error{Kind: providers.KindQuota, Msg: "DNSDumpster quota: " + msg}
 	}
 	return &providers.Error{Kind: providers.KindBadInput, Msg: "DNSDumpster: " + msg}
 }
 
-// errorMessage is the "error" field of a JSON body, if any.
+// errorMessage is the "error" field of a JSON body, if any, or its
+// "message" when the body holds no records (a gateway's answer).
 func errorMessage(body []byte) string {
 	var e struct {
-		Error json.RawMessage `json:"error"`
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
 	}
-	if json.Unmarshal(body, &e) != nil || len(e.Error) == 0 {
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	if len(e.Error) == 0 {
+		if e.Message != "" && answerShape.Check(body) != nil {
+			return providers.BodySnippet([]byte(e.Message))
+		}
 		return ""
 	}
 	var s string

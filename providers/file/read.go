@@ -372,13 +372,25 @@ func csvHeader(rec []string) (map[string]int, bool) {
 	return cols, hasName && len(cols) >= 2
 }
 
+// unneutralise undoes the CSV-injection protection spreadsheet-safe
+// exports apply (reconform's own among them, OWASP's advice): a field
+// that would start with =, +, -, @, a tab or a carriage return is written
+// with a single quote in front, and one that starts with a quote gets a
+// second. One such quote is removed.
+func unneutralise(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && strings.IndexByte("=+-@\t\r'", s[1]) >= 0 {
+		return s[1:]
+	}
+	return s
+}
+
 func csvRow(rec []string, cols map[string]int, emit emitFunc) error {
 	field := func(c string) string {
 		i, ok := cols[c]
 		if !ok || i >= len(rec) {
 			return ""
 		}
-		return strings.TrimSpace(rec[i])
+		return unneutralise(strings.TrimSpace(rec[i]))
 	}
 	name, typ, value := field("name"), field("type"), field("value")
 	if name == "" || typ == "" || value == "" {

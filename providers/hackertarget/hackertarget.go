@@ -7,6 +7,16 @@
 // "Error invalid key"), so every body is classified before it is read as
 // data. The member key travels in the query string (&apikey=) and is
 // redacted from every URL, log line and error.
+//
+// Readings of the vendor's answers (see testdata/real/hackertarget):
+//   - hostsearch lines are "host,ip", "host,ip ip ..." (several addresses
+//     separated by spaces, as for mail.splunk.com) or just "host" (no
+//     address known): each host in the queried domain is a HOST finding,
+//     with an A or AAAA finding per address.
+//   - "Nothing found" is a sentence ("No DNS A records found ...", "No PTR
+//     records found", "No records"). An empty 200, or one without a single
+//     line of the tool's format ({}, null, a JSON message), is malformed,
+//     never an empty answer that would mark earlier findings as gone.
 package hackertarget
 
 import (
@@ -128,7 +138,7 @@ var (
 	// emptyBody matches the "nothing found" sentences: "No DNS A records
 	// found for x", "No records", "No results found" (and not a host
 	// named no-records.example.com).
-	emptyBody = regexp.MustCompile(`(?i)^no\s+(dns\s+\S+\s+records|records|results)\b`)
+	emptyBody = regexp.MustCompile(`(?i)^no\s+(\S+\s+){0,2}(records|results)\b`)
 )
 
 // classify turns HackerTarget's 200-with-error-text bodies into errors.
@@ -169,8 +179,9 @@ func firstLine(body []byte) string {
 }
 
 // Parse reads the text answer of a HackerTarget tool about subject.
-// Unreadable lines are skipped with a warning; a body with lines but none
-// readable is an error. "Nothing found" sentences give no findings.
+// Unreadable lines are skipped with a warning; an empty body, or one with
+// lines but none readable, is an error. "Nothing found" sentences give no
+// findings.
 func Parse(tool, subject string, body []byte) ([]schema.Finding, []string, error) {
 	if emptyBody.MatchString(firstLine(body)) {
 		return nil, nil, nil
@@ -181,16 +192,22 @@ func Parse(tool, subject string, body []byte) ([]schema.Finding, []string, error
 		lines    int
 		bad      int
 	)
+	warn := func(msg string) {
+		if len(warnings) < 5 {
+			warnings = append(warnings, msg)
+		}
+	}
 	err := providers.EachLine(body, func(n int, raw []byte) error {
 		lines++
 		line := string(raw)
-		fs := parseLine(tool, subject, line)
+		fs, skipped := parseLine(tool, subject, line)
 		if fs == nil {
 			bad++
-			if len(warnings) < 5 {
-				warnings = append(warnings, fmt.Sprintf("%s line %d is not in the expected format; skipped: %s", tool, n, providers.BodySnippet([]byte(line))))
-			}
+			warn(fmt.Sprintf("%s line %d is not in the expected format; skipped: %s", tool, n, providers.BodySnippet([]byte(line))))
 			return nil
+		}
+		if skipped > 0 {
+			warn(fmt.Sprintf("%s line %d: kept the host name, skipped %d values that are not IP addresses: %s", tool, n, skipped, providers.BodySnippet([]byte(line))))
 		}
 		findings = append(findings, fs...)
 		return nil
@@ -198,7 +215,10 @@ func Parse(tool, subject string, body []byte) ([]schema.Finding, []string, error
 	if err != nil {
 		return nil, nil, err
 	}
-	if lines > 0 && bad == lines {
+	switch {
+	case lines == 0:
+		return nil, nil, fmt.Errorf("%s answer is empty (HackerTarget says in words when it found nothing)", tool)
+	case bad == lines:
 		return nil, nil, fmt.Errorf("%s answer has no line in the expected format (first: %s)", tool, providers.BodySnippet([]byte(firstLine(body))))
 	}
 	if bad > len(warnings) {
@@ -207,41 +227,48 @@ func Parse(tool, subject string, body []byte) ([]schema.Finding, []string, error
 	return findings, warnings, nil
 }
 
-// parseLine reads one line; nil means unreadable.
-func parseLine(tool, subject, line string) []schema.Finding {
+// parseLine reads one line; nil means unreadable. skipped counts values
+// of a readable line that were left out (a hostsearch address that is
+// not an IP address).
+func parseLine(tool, subject, line string) (fs []schema.Finding, skipped int) {
 	switch tool {
-	case "hostsearch": // "host,ip"
-		host, ip, ok := strings.Cut(line, ",")
-		name, okName := hostName(host)
-		if !ok || !okName {
-			return nil
+	case "hostsearch": // "host,ip", "host,ip ip ..." or "host"
+		host, addrs, _ := strings.Cut(line, ",")
+		name, ok := hostName(host)
+		if !ok || name != subject && !strings.HasSuffix(name, "."+subject) {
+			return nil, 0
 		}
 		out := []schema.Finding{schema.NewFinding(name, schema.TypeHost, "")}
-		if a, err := netip.ParseAddr(strings.TrimSpace(ip)); err == nil {
+		for _, field := range strings.Fields(addrs) {
+			a, err := netip.ParseAddr(field)
+			if err != nil {
+				skipped++
+				continue
+			}
 			t := "A"
 			if a.Unmap().Is6() {
 				t = "AAAA"
 			}
 			out = append(out, schema.NewFinding(name, t, a.String()))
 		}
-		return out
+		return out, skipped
 	case "reverseiplookup": // one host name per line
 		if name, ok := hostName(line); ok {
-			return []schema.Finding{schema.NewFinding(name, "A", subject)}
+			return []schema.Finding{schema.NewFinding(name, "A", subject)}, 0
 		}
 	case "findshareddns": // one domain per line
 		if name, ok := hostName(line); ok {
-			return []schema.Finding{schema.NewFinding(name, "NS", subject)}
+			return []schema.Finding{schema.NewFinding(name, "NS", subject)}, 0
 		}
 	case "dnslookup": // "TYPE : value"
 		rrtype, value, ok := strings.Cut(line, ":")
 		rrtype, value = strings.TrimSpace(rrtype), strings.TrimSpace(value)
 		if !ok || value == "" || !isRRType(rrtype) {
-			return nil
+			return nil, 0
 		}
-		return []schema.Finding{schema.NewFinding(subject, rrtype, value)}
+		return []schema.Finding{schema.NewFinding(subject, rrtype, value)}, 0
 	}
-	return nil
+	return nil, 0
 }
 
 // hostName normalises and checks a host name from a body.

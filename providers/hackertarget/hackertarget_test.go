@@ -65,14 +65,14 @@ func TestQuery(t *testing.T) {
 		},
 		{
 			name: "hostsearch CRLF, junk line and duplicates", op: schema.OpSubdomains, subject: "quirks.example.com", requests: 1,
-			want:     []schema.Finding{f("shop.example.com", "A", "203.0.113.30", false), f("shop.example.com", "HOST", "", false)},
+			want:     []schema.Finding{f("shop.quirks.example.com", "A", "203.0.113.30", false), f("shop.quirks.example.com", "HOST", "", false)},
 			warnings: 1,
 		},
 		{
 			name: "hosts named like sentinels are data", op: schema.OpSubdomains, subject: "tricky.example.com", requests: 1,
 			want: []schema.Finding{
-				f("error.example.com", "A", "203.0.113.8", false), f("error.example.com", "HOST", "", false),
-				f("no-records.example.com", "A", "203.0.113.9", false), f("no-records.example.com", "HOST", "", false),
+				f("error.tricky.example.com", "A", "203.0.113.8", false), f("error.tricky.example.com", "HOST", "", false),
+				f("no-records.tricky.example.com", "A", "203.0.113.9", false), f("no-records.tricky.example.com", "HOST", "", false),
 			},
 		},
 		{
@@ -283,6 +283,8 @@ func FuzzParse(f *testing.F) {
 		"No DNS A records found for example.com",
 		"error check your search parameter",
 		"\x00,,\n:::\n",
+		"mail.example.com,203.0.113.25 2001:db8::25 x\nwww.example.com\n",
+		"No PTR records found",
 	} {
 		for _, tool := range []string{"hostsearch", "reverseiplookup", "findshareddns", "dnslookup"} {
 			f.Add(tool, []byte(seed))

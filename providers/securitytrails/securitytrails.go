@@ -4,13 +4,38 @@
 //
 // Cost, in requests charged to the provider's rate and budget:
 //   - resolutions: 1 (current records) + for each history type asked for
-//     (A, AAAA, MX, NS, SOA, TXT by default; narrow it with the query's
+//     (A, AAAA, MX, NS, TXT by default; narrow it with the query's
 //     rrtypes) one request per history page, up to max_pages pages;
 //   - subdomains: 1 (SecurityTrails caps the list at 2,000 labels on the
 //     free plan, 10,000 on paid plans);
 //   - reverse_ip, ns_reverse, mx_reverse: one request per result page of
 //     100 names, up to the smallest of the vendor's total_pages, its
 //     max_page and our max_pages.
+//
+// Readings of the vendor's answers (see testdata/real/securitytrails):
+//   - SOA: current and historical SOA values are only the e-mail (rname)
+//     and a TTL, never the record. Stored as an SOA value it would never
+//     match the SOA live DNS or DNSDB report (seven fields), so every
+//     source would disagree forever; kept as a fact it would come and go
+//     with the provider's availability (a fact is not kept when its source
+//     fails). SOA is therefore not offered: the current SOA bucket is
+//     ignored and SOA history is not asked for. The name servers, which
+//     SecurityTrails does give, carry the same hosting signal.
+//   - MX history gives the host without its preference, current records
+//     with it; each is stored as given, through the shared normaliser,
+//     without borrowing a current preference for history (it may have
+//     changed since).
+//   - Subdomain lists stop at the plan's cap, 2,000 or 10,000 labels. The
+//     recorded answer at the cap (github.com, 2019) has no meta; newer
+//     answers are described with meta.limit_reached and subdomain_count. A
+//     warning says the list may be incomplete when meta says the limit was
+//     reached, when subdomain_count is larger than the list, or when the
+//     list has exactly a cap's length and meta does not say otherwise.
+//   - Every real answer has its data member: current_dns (current
+//     records), subdomains (lists), records (history pages, searches). A
+//     200 without it ({}, null, {"subdomains": null}, a bare message) is
+//     malformed, or a quota when the message says the usage is exceeded;
+//     {"subdomains": []} and "records": [] are real empty answers.
 package securitytrails
 
 import (
@@ -53,9 +78,19 @@ var Schema = schema.ProviderSchema{
 	DefaultEndpoint: "https://api.securitytrails.com/v1",
 }
 
-// historyTypes are the record types SecurityTrails keeps current records
-// and history for, in request order.
-var historyTypes = []string{"A", "AAAA", "MX", "NS", "SOA", "TXT"}
+// historyTypes are the record types read from SecurityTrails' current
+// records and history, in request order (not SOA: see the package doc).
+var historyTypes = []string{"A", "AAAA", "MX", "NS", "TXT"}
+
+// subdomainCaps are the plans' subdomain list caps.
+var subdomainCaps = []int{2000, 10000}
+
+// Shapes of real answers: the member each endpoint's answers always have.
+var (
+	domainShape     = providers.Shape{Required: []providers.Field{{Name: "current_dns", Type: providers.JSONObject}}}
+	subdomainsShape = providers.Shape{Required: []providers.Field{{Name: "subdomains", Type: providers.JSONArray}}}
+	recordsShape    = providers.Shape{Required: []providers.Field{{Name: "records", Type: providers.JSONArray}}}
+)
 
 const defaultMaxPages = 10
 
@@ -169,8 +204,9 @@ func (p *Provider) header() http.Header {
 	return h
 }
 
-// get fetches one JSON document; found is false on a 404 ("no data").
-func (p *Provider) get(ctx context.Context, path string, params url.Values, out any) (found bool, err error) {
+// get fetches one JSON document of the given shape; found is false on a
+// 404 ("no data").
+func (p *Provider) get(ctx context.Context, path string, params url.Values, shape providers.Shape, out any) (found bool, err error) {
 	u := p.endpoint + path
 	if len(params) > 0 {
 		u += "?" + params.Encode()
@@ -182,10 +218,15 @@ func (p *Provider) get(ctx context.Context, path string, params url.Values, out 
 	if resp.StatusCode == http.StatusNotFound {
 		return false, nil
 	}
-	return true, p.decode(resp, out)
+	return true, p.decode(resp, shape, out)
 }
 
-func (p *Provider) decode(resp *providers.Response, out any) error {
+func (p *Provider) decode(resp *providers.Response, shape providers.Shape, out any) error {
+	if err := shape.Check(resp.Body); err != nil {
+		e := providers.WrongShape(p.cfg.Address, "SecurityTrails", resp.URL, resp.Body, err)
+		e.Msg = p.client.Redact(e.Msg)
+		return e
+	}
 	if err := json.Unmarshal(resp.Body, out); err != nil {
 		return &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
 			Msg: p.client.Redact(fmt.Sprintf("could not read the response from %s (%s)", resp.URL, providers.BodySnippet(resp.Body))), Err: err}
@@ -203,12 +244,9 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.A
 	ans.Requests++
 	// A 404 (no current records) leaves cur empty; the history is still
 	// worth asking for, as decommissioned names keep their past.
-	if _, err := p.get(ctx, "/domain/"+url.PathEscape(host), nil, &cur); err != nil {
+	if _, err := p.get(ctx, "/domain/"+url.PathEscape(host), nil, domainShape, &cur); err != nil {
 		return providers.Answer{}, err
 	}
-	// MX history gives the host without its preference; current records
-	// give both, so remember them to name history MX values the same way.
-	mxPref := map[string]string{}
 	for _, typ := range historyTypes {
 		raw, present := cur.CurrentDNS[strings.ToLower(typ)]
 		if !present {
@@ -221,14 +259,9 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.A
 		}
 		first := parseDate(string(bucket.FirstSeen))
 		for _, v := range bucket.Values {
-			f, ok := p.finding(host, typ, v, nil)
+			f, ok := p.finding(host, typ, v)
 			if !ok {
 				continue
-			}
-			if f.Type == "MX" {
-				if pref, name, cut := strings.Cut(f.Value, " "); cut {
-					mxPref[name] = pref
-				}
 			}
 			if !q.WantsType(f.Type) {
 				continue
@@ -243,7 +276,7 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.A
 		if !q.WantsType(typ) {
 			continue
 		}
-		fs, n, warn, err := p.history(ctx, host, typ, mxPref)
+		fs, n, warn, err := p.history(ctx, host, typ)
 		ans.Requests += n
 		if err != nil {
 			return providers.Answer{}, err
@@ -258,7 +291,7 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query) (providers.A
 }
 
 // history fetches every page (up to max_pages) of one record type's history.
-func (p *Provider) history(ctx context.Context, host, typ string, mxPref map[string]string) (fs []schema.Finding, requests int, warning string, err error) {
+func (p *Provider) history(ctx context.Context, host, typ string) (fs []schema.Finding, requests int, warning string, err error) {
 	path := "/history/" + url.PathEscape(host) + "/dns/" + strings.ToLower(typ)
 	total := 1
 	for page := 1; page <= total; page++ {
@@ -267,7 +300,7 @@ func (p *Provider) history(ctx context.Context, host, typ string, mxPref map[str
 		}
 		var h historyResponse
 		requests++
-		ok, err := p.get(ctx, path, url.Values{"page": {strconv.Itoa(page)}}, &h)
+		ok, err := p.get(ctx, path, url.Values{"page": {strconv.Itoa(page)}}, recordsShape, &h)
 		if err != nil {
 			return nil, requests, "", err
 		}
@@ -283,7 +316,7 @@ func (p *Provider) history(ctx context.Context, host, typ string, mxPref map[str
 		for _, rec := range h.Records {
 			first, last := parseDate(string(rec.FirstSeen)), parseDate(string(rec.LastSeen))
 			for _, v := range rec.Values {
-				f, ok := p.finding(host, typ, v, mxPref)
+				f, ok := p.finding(host, typ, v)
 				if !ok {
 					continue
 				}
@@ -297,7 +330,7 @@ func (p *Provider) history(ctx context.Context, host, typ string, mxPref map[str
 
 // finding turns one value object into a finding of type typ; ok is false
 // when the object carries no value for that type.
-func (p *Provider) finding(host, typ string, v value, mxPref map[string]string) (schema.Finding, bool) {
+func (p *Provider) finding(host, typ string, v value) (schema.Finding, bool) {
 	var val string
 	switch typ {
 	case "A", "AAAA":
@@ -316,13 +349,9 @@ func (p *Provider) finding(host, typ string, v value, mxPref map[string]string) 
 		val = name
 		if v.Priority != nil {
 			val = strconv.FormatInt(int64(*v.Priority), 10) + " " + name
-		} else if pref, ok := mxPref[name]; ok {
-			val = pref + " " + name
 		}
 	case "NS":
 		val = firstNonEmpty(v.Nameserver, v.Hostname, v.Host, v.Value)
-	case "SOA":
-		val = firstNonEmpty(v.Email, v.Value)
 	case "TXT":
 		val = v.Value
 	}
@@ -340,7 +369,7 @@ func (p *Provider) subdomains(ctx context.Context, domain string) (providers.Ans
 	var resp subdomainsResponse
 	ans := providers.Answer{Requests: 1}
 	ok, err := p.get(ctx, "/domain/"+url.PathEscape(domain)+"/subdomains",
-		url.Values{"children_only": {"false"}, "include_inactive": {"true"}}, &resp)
+		url.Values{"children_only": {"false"}, "include_inactive": {"true"}}, subdomainsShape, &resp)
 	if err != nil || !ok {
 		return ans, err
 	}
@@ -368,8 +397,8 @@ func (p *Provider) subdomains(ctx context.Context, domain string) (providers.Ans
 	if skipped > 0 {
 		ans.Warnings = append(ans.Warnings, fmt.Sprintf("skipped %d subdomain labels of %s that do not form valid names", skipped, domain))
 	}
-	if resp.Meta.LimitReached {
-		ans.Warnings = append(ans.Warnings, fmt.Sprintf("SecurityTrails capped the subdomain list of %s (2,000 names on the free plan, 10,000 on paid plans)", domain))
+	if w := capWarning(domain, resp); w != "" {
+		ans.Warnings = append(ans.Warnings, w)
 	}
 	ans.Findings = providers.MergeFindings(found)
 	return ans, nil
@@ -403,7 +432,7 @@ func (p *Provider) search(ctx context.Context, field, val, rrtype string) (provi
 			break
 		}
 		var sr searchResponse
-		if err := p.decode(resp, &sr); err != nil {
+		if err := p.decode(resp, recordsShape, &sr); err != nil {
 			return providers.Answer{}, err
 		}
 		if len(sr.Records) == 0 {
@@ -444,18 +473,45 @@ func (p *Provider) search(ctx context.Context, field, val, rrtype string) (provi
 	return ans, nil
 }
 
+// capWarning says when a subdomain list may have been cut at the plan's
+// cap (see the package doc), "" otherwise.
+func capWarning(domain string, resp subdomainsResponse) string {
+	n := len(resp.Subdomains)
+	switch {
+	case resp.Meta.LimitReached != nil && *resp.Meta.LimitReached:
+		return fmt.Sprintf("SecurityTrails capped the subdomain list of %s at %d names (2,000 on the free plan, 10,000 on paid plans)", domain, n)
+	case int(resp.SubdomainCount) > n:
+		return fmt.Sprintf("SecurityTrails knows %d subdomains of %s and gave %d: the list is incomplete (plan cap 2,000 free, 10,000 paid)", int(resp.SubdomainCount), domain, n)
+	case resp.Meta.LimitReached != nil:
+		return "" // meta says the list is whole
+	}
+	for _, c := range subdomainCaps {
+		if n == c {
+			return fmt.Sprintf("SecurityTrails gave exactly %d subdomains of %s, its plan cap (2,000 free, 10,000 paid): the list may be incomplete", n, domain)
+		}
+	}
+	return ""
+}
+
 // classify recognises what the status alone does not tell: HTML served
-// with 200, and an exhausted monthly quota (429 like the rate limit).
+// with 200, and an exhausted quota, answered with 429 like the rate limit
+// or as a bare message with 200.
 func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	if resp.StatusCode == http.StatusOK && providers.LooksLikeHTML(resp.Body) {
 		return &providers.Error{Kind: providers.KindMalformed, Msg: "SecurityTrails answered " + resp.URL + " with an HTML page instead of JSON"}
 	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		msg := errorMessage(resp.Body)
-		if strings.Contains(strings.ToLower(msg), "usage limit") || strings.Contains(strings.ToLower(msg), "quota") {
-			return &providers.Error{Kind: providers.KindQuota,
-				Msg: fmt.Sprintf("SecurityTrails monthly quota of this API key is spent (%q); it resets with your billing month, see GET /account/usage or your SecurityTrails account", msg)}
-		}
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	msg := errorMessage(resp.Body)
+	lower := strings.ToLower(msg)
+	switch {
+	case strings.Contains(lower, "usage limit") || strings.Contains(lower, "allowed usage") || strings.Contains(lower, "quota"):
+		return &providers.Error{Kind: providers.KindQuota,
+			Msg: fmt.Sprintf("SecurityTrails monthly quota of this API key is spent (HTTP %d %q); it resets with your billing month, see GET /account/usage or your SecurityTrails account", resp.StatusCode, msg)}
+	case resp.StatusCode == http.StatusOK && strings.Contains(lower, "rate limit"):
+		return &providers.Error{Kind: providers.KindRateLimited, Retryable: true,
+			Msg: fmt.Sprintf("SecurityTrails rate limit (HTTP 200 %q)", msg)}
 	}
 	return nil
 }
@@ -532,9 +588,10 @@ type historyResponse struct {
 }
 
 type subdomainsResponse struct {
-	Subdomains []string `json:"subdomains"`
-	Meta       struct {
-		LimitReached bool `json:"limit_reached"`
+	Subdomains     []string          `json:"subdomains"`
+	SubdomainCount providers.FlexInt `json:"subdomain_count"`
+	Meta           struct {
+		LimitReached *bool `json:"limit_reached"`
 	} `json:"meta"`
 }
 

@@ -6,6 +6,23 @@
 // per query. The public API allows 4 requests a minute and 500 a day (the
 // daily quota resets at 00:00 UTC), which the default rate and budget
 // follow.
+//
+// Readings of the vendor's semantics:
+//   - A resolution's date is when VirusTotal last saw the host name
+//     resolve to the address, not when it first did: findings carry it as
+//     last_seen and leave first_seen unknown (zero), which state, currency
+//     and reports treat as "not given" (currency then follows last_seen).
+//   - VirusTotal answers HTTP 429 QuotaExceededError "Quota exceeded" for
+//     its per-minute, daily and monthly quotas alike, and the body does not
+//     say which. Retrying cannot tell them apart either, and a spent daily
+//     or monthly quota would only burn the run's time in backoff, so the
+//     error is a quota (KindQuota): the provider stops for this run. A 429
+//     without that code (TooManyRequestsError, or none) stays a rate limit
+//     and is retried.
+//   - Every real collection has a data array (meta and links are not
+//     always there: one-page answers recorded in 2019 carry neither meta
+//     nor links.next). A 200 without it is malformed, or a quota when it
+//     carries QuotaExceededError; {"data": []} is a real empty answer.
 package virustotal
 
 import (
@@ -130,8 +147,9 @@ func (p *Provider) resolutions(ctx context.Context, q schema.Query, path string)
 			return
 		}
 		f := schema.NewFinding(name, rrtype, addr.String())
-		f.FirstSeen = providers.UnixTime(int64(a.Date))
-		f.LastSeen = f.FirstSeen
+		// date is the last time VirusTotal saw the pair; it does not
+		// know the first (see the package doc).
+		f.LastSeen = providers.UnixTime(int64(a.Date))
 		f.Sources = []string{p.cfg.Address}
 		found = append(found, f)
 	})
@@ -224,6 +242,11 @@ func (p *Provider) collect(ctx context.Context, path string, fn func(object)) (p
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindTransient,
 				"VirusTotal answered page %d of %s with 404 (%s); run again", page, path, errorMessage(resp.Body))
 		}
+		if err := collectionShape.Check(resp.Body); err != nil {
+			e := providers.WrongShape(p.cfg.Address, "VirusTotal", resp.URL, resp.Body, err)
+			e.Msg = p.client.Redact(e.Msg)
+			return providers.Answer{}, e
+		}
 		var c collection
 		if err := json.Unmarshal(resp.Body, &c); err != nil {
 			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
@@ -238,40 +261,49 @@ func (p *Provider) collect(ctx context.Context, path string, fn func(object)) (p
 		}
 		seen[cursor] = true
 		if page >= p.maxPages {
+			has := "more objects"
+			if c.Meta.Count > 0 {
+				has = fmt.Sprintf("%d objects", int(c.Meta.Count))
+			}
 			ans.Warnings = append(ans.Warnings, fmt.Sprintf(
-				"VirusTotal has %d objects at %s; fetched the first %d pages of %d (raise max_pages to get more)",
-				int(c.Meta.Count), path, p.maxPages, pageLimit))
+				"VirusTotal has %s at %s; fetched the first %d pages of %d (raise max_pages to get more)",
+				has, path, p.maxPages, pageLimit))
 			return ans, nil
 		}
 	}
 }
 
-// classify recognises HTML served with 200 and tells VirusTotal's quota
-// errors apart: a spent daily or monthly quota is not worth retrying.
+// collectionShape is what every real collection page has.
+var collectionShape = providers.Shape{Required: []providers.Field{{Name: "data", Type: providers.JSONArray}}}
+
+// classify recognises HTML served with 200, VirusTotal's quota error
+// (whatever the status it comes with) and an error body served with 200.
 func classify(resp *providers.Response) *providers.Error {
-	if resp.StatusCode == http.StatusOK && providers.LooksLikeHTML(resp.Body) {
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if ok && providers.LooksLikeHTML(resp.Body) {
 		return &providers.Error{Kind: providers.KindMalformed, Msg: "VirusTotal answered " + resp.URL + " with an HTML page instead of JSON"}
 	}
-	if resp.StatusCode != http.StatusTooManyRequests {
-		return nil
-	}
 	code, msg := parseError(resp.Body)
-	detail := strings.TrimSpace(code + ": " + msg)
-	lower := strings.ToLower(msg)
+	detail := strings.Trim(code+": "+msg, ": ")
 	switch {
-	case strings.Contains(lower, "daily") || strings.Contains(lower, "per day"):
+	case code == "QuotaExceededError":
 		return &providers.Error{Kind: providers.KindQuota,
-			Msg: fmt.Sprintf("VirusTotal daily quota of this API key is spent (%s); it resets at 00:00 UTC (the public API allows 500 requests a day)", detail)}
-	case strings.Contains(lower, "month"):
-		return &providers.Error{Kind: providers.KindQuota,
-			Msg: fmt.Sprintf("VirusTotal monthly quota of this API key is spent (%s); it resets at the start of the next month", detail)}
+			Msg: fmt.Sprintf("VirusTotal quota of this API key is spent (HTTP %d %s); VirusTotal answers so for its minute, daily and monthly quotas alike, "+
+				"so the provider stops for this run (the public API allows 4 requests a minute and 500 a day; the daily quota resets at 00:00 UTC)", resp.StatusCode, detail)}
+	case ok && code != "":
+		return &providers.Error{Kind: providers.KindMalformed, Msg: fmt.Sprintf("VirusTotal answered %s with status %d and an error instead of data (%s)", resp.URL, resp.StatusCode, detail)}
+	case resp.StatusCode != http.StatusTooManyRequests:
+		return nil
 	}
 	retryAfter := providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	if retryAfter == 0 {
 		retryAfter = 15 * time.Second // one slot of the 4/min quota
 	}
+	if detail == "" {
+		detail = providers.BodySnippet(resp.Body)
+	}
 	return &providers.Error{Kind: providers.KindRateLimited, Retryable: true, RetryAfter: retryAfter,
-		Msg: fmt.Sprintf("VirusTotal quota exceeded (HTTP 429 %s); the public API allows 4 requests a minute and 500 a day, and the daily quota resets at 00:00 UTC", detail)}
+		Msg: fmt.Sprintf("VirusTotal rate limit (HTTP 429 %s); the public API allows 4 requests a minute", detail)}
 }
 
 // errorMessage reads {"error": {"code": ..., "message": ...}}.

@@ -162,11 +162,12 @@ func query(op schema.Op, subject string, rrtypes ...string) schema.Query {
 	return providertest.Query("virustotal", op, subject, rrtypes...)
 }
 
+// seen is a finding as VirusTotal reports it: the resolution date is the
+// last time it saw the pair; first_seen stays unknown.
 func seen(name, typ, value string, unix int64) schema.Finding {
 	f := schema.Finding{Name: name, Type: typ, Value: value, Sources: []string{"virustotal"}}
 	if unix > 0 {
-		f.FirstSeen = time.Unix(unix, 0).UTC()
-		f.LastSeen = f.FirstSeen
+		f.LastSeen = time.Unix(unix, 0).UTC()
 	}
 	return f
 }
@@ -283,7 +284,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	quota429 := providertest.Respond(http.StatusTooManyRequests, `{"error":{"code":"QuotaExceededError","message":"Quota exceeded"}}`, "Retry-After", "1")
+	rate429 := providertest.Respond(http.StatusTooManyRequests, `{"error":{"code":"TooManyRequestsError","message":"Too many requests"}}`, "Retry-After", "1")
 	tests := []struct {
 		name         string
 		key          string
@@ -306,12 +307,14 @@ func TestQueryErrors(t *testing.T) {
 			wantMsg: []string{"daily quota", "resets at 00:00 UTC"},
 		},
 		{
-			name: "per-minute quota is retried, then reported with the quotas", fk: &fake{quota: 1, quotaMessage: "Quota exceeded", pageSize: 1},
-			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindRateLimited, wantHits: 4,
-			wantMsg: []string{"QuotaExceededError", "4 requests a minute", "00:00 UTC", "gave up"},
+			// VirusTotal sends the same QuotaExceededError for its minute
+			// quota: retrying cannot tell it from a spent daily quota.
+			name: "QuotaExceededError stops the provider, not retried", fk: &fake{quota: 1, quotaMessage: "Quota exceeded", pageSize: 1},
+			q: query(schema.OpSubdomains, "example.com"), wantKind: providers.KindQuota, wantHits: 2,
+			wantMsg: []string{"QuotaExceededError: Quota exceeded", "minute, daily and monthly", "4 requests a minute", "00:00 UTC"},
 		},
 		{
-			name: "429 with Retry-After then success", fk: &fake{faults: []http.HandlerFunc{quota429}},
+			name: "429 TooManyRequestsError with Retry-After then success", fk: &fake{faults: []http.HandlerFunc{rate429}},
 			q: query(schema.OpResolutions, "example.com"), wantFindings: 5, wantHits: 2,
 		},
 		{
@@ -329,7 +332,7 @@ func TestQueryErrors(t *testing.T) {
 		{
 			name: "truncated body", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `{"meta": {"count": 3}, "data": [{"type": "resolution", "id": "203.0.113.10exa`)}},
 			q: query(schema.OpResolutions, "example.com"), wantKind: providers.KindMalformed, wantHits: 1,
-			wantMsg: []string{"could not read the response"},
+			wantMsg: []string{"not valid JSON"},
 		},
 		{
 			name: "malformed body", fk: &fake{faults: []http.HandlerFunc{providertest.Respond(http.StatusOK, `{"data": {"type": "resolution"}}`)}},
