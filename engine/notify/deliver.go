@@ -57,43 +57,36 @@ const maxBackoff = time.Minute
 // returned error is one of the ledger (nothing could be claimed or
 // recorded); a failed delivery is a Result with Err, not an error.
 func (d *Deliverer) Deliver(ctx context.Context) ([]Result, error) {
-	now := d.now()
 	addrs := make([]string, 0, len(d.Notifiers))
-	lease := time.Duration(0)
-	for a, n := range d.Notifiers {
+	for a := range d.Notifiers {
 		addrs = append(addrs, a)
-		lease = max(lease, time.Duration(n.Retries)*(n.Timeout+min(n.Backoff<<n.Retries, maxBackoff)))
 	}
 	sort.Strings(addrs)
-	if len(addrs) == 0 {
-		return nil, nil
-	}
-	// The claim outlives every attempt this run can make, with a margin;
-	// a run that dies leaves claims that lapse, not deliveries that are
-	// lost.
-	claimed, err := d.Ledger.Claim(ctx, d.Holder, addrs, now.Add(lease+5*time.Minute))
-	if err != nil {
-		return nil, fmt.Errorf("reading the delivery ledger: %w", RedactError(err, d.Secrets))
-	}
-	by := map[string][]ledger.Delivery{}
-	for _, dl := range claimed {
-		by[dl.Notifier] = append(by[dl.Notifier], dl)
-	}
 	var (
 		mu       sync.Mutex
 		results  []Result
 		outcomes []ledger.Outcome
 		wg       sync.WaitGroup
+		claimErr error
 	)
 	for _, addr := range addrs {
-		dls := by[addr]
+		n := d.Notifiers[addr]
+		// The claim outlives every attempt this run can make for the
+		// notifier, and one timeout more; a run that dies leaves claims
+		// that lapse soon after, not deliveries that are lost.
+		lease := time.Duration(max(n.Retries, 1))*(n.Timeout+min(n.Backoff<<max(n.Retries, 1), maxBackoff)) + n.Timeout
+		dls, err := d.Ledger.Claim(ctx, d.Holder, []string{addr}, d.now().Add(lease))
+		if err != nil {
+			claimErr = fmt.Errorf("reading the delivery ledger: %w", RedactError(err, d.Secrets))
+			break
+		}
 		if len(dls) == 0 {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, outs := d.deliverOne(ctx, d.Notifiers[addr], dls)
+			r, outs := d.deliverOne(ctx, n, dls)
 			mu.Lock()
 			results = append(results, r)
 			outcomes = append(outcomes, outs...)
@@ -107,7 +100,7 @@ func (d *Deliverer) Deliver(ctx context.Context) ([]Result, error) {
 	if err := d.Ledger.Finish(context.WithoutCancel(ctx), d.Holder, outcomes); err != nil {
 		return results, fmt.Errorf("recording deliveries in the ledger: %w", RedactError(err, d.Secrets))
 	}
-	return results, nil
+	return results, claimErr
 }
 
 // deliverOne sends one notifier's pending deliveries.
