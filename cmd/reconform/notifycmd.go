@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -220,7 +219,7 @@ func runNotifyStatus(ctx context.Context, env *Env, args []string) int {
 		}
 	}
 	var out []deliveryStatus
-	for _, a := range sortedKeysOf(by) {
+	for _, a := range sortedKeys(by) {
 		out = append(out, *by[a])
 	}
 	if asJSON {
@@ -242,13 +241,4 @@ func runNotifyStatus(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stdout, line)
 	}
 	return exitOK
-}
-
-func sortedKeysOf[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

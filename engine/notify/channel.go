@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/reconform/reconform/schema"
 )
 
 // Channel delivers messages to one receiver. Implementations live in
@@ -163,4 +165,39 @@ func EncodeJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Endpoint is the URL a channel posts to, with its client: what the
+// slack, teams and webhook channels share.
+type Endpoint struct {
+	URL       string
+	Client    *http.Client
+	UserAgent string
+	// What names it in errors ("the Slack webhook"), never the URL.
+	What string
+}
+
+// NewEndpoint is the endpoint of n's URL argument attr; an empty URL (an
+// unset environment variable) is an error that says so.
+func NewEndpoint(n *schema.NotifyBlock, attr, what string, o Options) (*Endpoint, error) {
+	u := n.String(attr)
+	if u == "" {
+		return nil, fmt.Errorf("%s is empty (is its environment variable set?)", attr)
+	}
+	c := o.Client
+	if c == nil {
+		c = NewHTTPClient(n.Timeout)
+	}
+	return &Endpoint{URL: u, Client: c, UserAgent: o.UserAgent, What: what}, nil
+}
+
+// Post posts body with headers (and the User-Agent), as PostJSON.
+func (e *Endpoint) Post(ctx context.Context, body []byte, headers http.Header, ok func(status int, body []byte) error) error {
+	if headers == nil {
+		headers = http.Header{}
+	}
+	if e.UserAgent != "" {
+		headers.Set("User-Agent", e.UserAgent)
+	}
+	return PostJSON(ctx, e.Client, e.URL, e.What, body, headers, ok)
 }

@@ -214,36 +214,23 @@ func BuildMessage(n *schema.NotifyBlock, views []*View, now time.Time) *Message 
 		}
 		rest[it.Kind]++
 	}
-	if len(restOrder) > 0 {
-		var parts []string
-		total := 0
-		for _, k := range restOrder {
-			m.Rest = append(m.Rest, Count{Kind: k, N: rest[k]})
-			parts = append(parts, fmt.Sprintf("%d %s", rest[k], kindWord(k, rest[k])))
-			total += rest[k]
-		}
-		m.RestText = fmt.Sprintf("and %d more: %s", total, strings.Join(parts, ", "))
+	for _, k := range restOrder {
+		m.Rest = append(m.Rest, Count{Kind: k, N: rest[k]})
 	}
+	m.sayRest()
 
 	// Title and level.
 	var parts []string
-	if errChecks > 0 {
-		parts = append(parts, countWord(errChecks, "check failed", "checks failed"))
-	}
-	if runs > 0 {
-		parts = append(parts, countWord(runs, "run failed", "runs failed"))
-	}
-	if weak > 0 {
-		parts = append(parts, countWord(weak, "weakening", "weakenings"))
-	}
-	if warnChecks > 0 {
-		parts = append(parts, countWord(warnChecks, "warning", "warnings"))
-	}
-	if changes > 0 {
-		parts = append(parts, countWord(changes, "change", "changes"))
-	}
-	if passed > 0 {
-		parts = append(parts, countWord(passed, "check passes again", "checks pass again"))
+	for _, c := range []struct {
+		n         int
+		one, many string
+	}{
+		{errChecks, "check failed", "checks failed"}, {runs, "run failed", "runs failed"}, {weak, "weakening", "weakenings"},
+		{warnChecks, "warning", "warnings"}, {changes, "change", "changes"}, {passed, "check passes again", "checks pass again"},
+	} {
+		if c.n > 0 {
+			parts = append(parts, countWord(c.n, c.one, c.many))
+		}
 	}
 	switch {
 	case m.Test:
@@ -388,6 +375,16 @@ func (m *Message) DropLast() bool {
 	if !found {
 		m.Rest = append([]Count{{Kind: l.Kind, N: 1}}, m.Rest...)
 	}
+	m.sayRest()
+	return true
+}
+
+// sayRest puts Rest in words: "and 12 more: 8 added, 4 went historical".
+func (m *Message) sayRest() {
+	if len(m.Rest) == 0 {
+		m.RestText = ""
+		return
+	}
 	var parts []string
 	total := 0
 	for _, c := range m.Rest {
@@ -395,5 +392,4 @@ func (m *Message) DropLast() bool {
 		total += c.N
 	}
 	m.RestText = fmt.Sprintf("and %d more: %s", total, strings.Join(parts, ", "))
-	return true
 }

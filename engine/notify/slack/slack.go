@@ -8,7 +8,6 @@ package slack
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/reconform/reconform/engine/notify"
@@ -25,23 +24,15 @@ const (
 )
 
 // Channel posts to one incoming webhook.
-type Channel struct {
-	url    string
-	client *http.Client
-	ua     string
-}
+type Channel struct{ ep *notify.Endpoint }
 
 // New makes the channel of a slack notify block.
 func New(n *schema.NotifyBlock, o notify.Options) (*Channel, error) {
-	u := n.String("webhook_url")
-	if u == "" {
-		return nil, errors.New("webhook_url is empty (is its environment variable set?)")
+	ep, err := notify.NewEndpoint(n, "webhook_url", "the Slack webhook", o)
+	if err != nil {
+		return nil, err
 	}
-	c := o.Client
-	if c == nil {
-		c = notify.NewHTTPClient(n.Timeout)
-	}
-	return &Channel{url: u, client: c, ua: o.UserAgent}, nil
+	return &Channel{ep: ep}, nil
 }
 
 // Send posts the message.
@@ -50,11 +41,7 @@ func (c *Channel) Send(ctx context.Context, m *notify.Message) error {
 	if err != nil {
 		return notify.Permanentf("building the Slack message: %v", err)
 	}
-	h := http.Header{}
-	if c.ua != "" {
-		h.Set("User-Agent", c.ua)
-	}
-	return notify.PostJSON(ctx, c.client, c.url, "the Slack webhook", body, h, func(_ int, b []byte) error {
+	return c.ep.Post(ctx, body, nil, func(_ int, b []byte) error {
 		// An incoming webhook answers 200 with the body "ok".
 		if s := strings.TrimSpace(string(b)); s != "" && s != "ok" {
 			return &notify.SendError{Permanent: true, Err: errors.New("the Slack webhook answered " + s)}

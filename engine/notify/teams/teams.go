@@ -9,8 +9,6 @@ package teams
 
 import (
 	"context"
-	"errors"
-	"net/http"
 
 	"github.com/reconform/reconform/engine/notify"
 	"github.com/reconform/reconform/schema"
@@ -24,23 +22,15 @@ const maxPayload = 26 << 10
 const CardVersion = "1.4"
 
 // Channel posts to one Workflows webhook.
-type Channel struct {
-	url    string
-	client *http.Client
-	ua     string
-}
+type Channel struct{ ep *notify.Endpoint }
 
 // New makes the channel of a teams notify block.
 func New(n *schema.NotifyBlock, o notify.Options) (*Channel, error) {
-	u := n.String("webhook_url")
-	if u == "" {
-		return nil, errors.New("webhook_url is empty (is its environment variable set?)")
+	ep, err := notify.NewEndpoint(n, "webhook_url", "the Teams webhook", o)
+	if err != nil {
+		return nil, err
 	}
-	c := o.Client
-	if c == nil {
-		c = notify.NewHTTPClient(n.Timeout)
-	}
-	return &Channel{url: u, client: c, ua: o.UserAgent}, nil
+	return &Channel{ep: ep}, nil
 }
 
 // Send posts the card; Workflows answer 202 Accepted.
@@ -49,11 +39,7 @@ func (c *Channel) Send(ctx context.Context, m *notify.Message) error {
 	if err != nil {
 		return notify.Permanentf("building the Teams card: %v", err)
 	}
-	h := http.Header{}
-	if c.ua != "" {
-		h.Set("User-Agent", c.ua)
-	}
-	return notify.PostJSON(ctx, c.client, c.url, "the Teams webhook", body, h, nil)
+	return c.ep.Post(ctx, body, nil, nil)
 }
 
 // Envelope is the message activity a Workflows webhook takes.

@@ -17,7 +17,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -34,26 +33,20 @@ const (
 
 // Channel posts to one URL.
 type Channel struct {
-	url      string
+	ep       *notify.Endpoint
 	secret   string
 	headers  map[string]string
-	client   *http.Client
-	ua       string
 	notifier string
 	secrets  []string
 }
 
 // New makes the channel of a webhook notify block.
 func New(n *schema.NotifyBlock, o notify.Options) (*Channel, error) {
-	u := n.String("url")
-	if u == "" {
-		return nil, errors.New("url is empty (is its environment variable set?)")
+	ep, err := notify.NewEndpoint(n, "url", "the webhook", o)
+	if err != nil {
+		return nil, err
 	}
-	c := o.Client
-	if c == nil {
-		c = notify.NewHTTPClient(n.Timeout)
-	}
-	return &Channel{url: u, secret: n.String("secret"), headers: n.StringMap("headers"), client: c, ua: o.UserAgent, notifier: n.Address, secrets: o.Secrets}, nil
+	return &Channel{ep: ep, secret: n.String("secret"), headers: n.StringMap("headers"), notifier: n.Address, secrets: o.Secrets}, nil
 }
 
 // PerEvent: one delivery per run, each its own drift document.
@@ -71,15 +64,12 @@ func (c *Channel) Send(ctx context.Context, m *notify.Message) error {
 		for k, val := range c.headers {
 			h.Set(k, val)
 		}
-		if c.ua != "" {
-			h.Set("User-Agent", c.ua)
-		}
 		h.Set(DeliveryHeader, v.Content.ID)
 		h.Set(EventHeader, strings.Join(v.Events(), ","))
 		if c.secret != "" {
 			h.Set(SignatureHeader, Sign(c.secret, body))
 		}
-		if err := notify.PostJSON(ctx, c.client, c.url, "the webhook", body, h, nil); err != nil {
+		if err := c.ep.Post(ctx, body, h, nil); err != nil {
 			return err
 		}
 	}
