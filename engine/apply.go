@@ -13,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -85,6 +83,8 @@ type instState struct {
 	// depthSkipped instances were refused for depth and may be asked
 	// again from a shallower finding.
 	depthSkipped bool
+	// truncated: findings were dropped for max_findings(_per_query).
+	truncated bool
 }
 
 // blockState is one block during the walk.
@@ -160,7 +160,11 @@ type walk struct {
 	warnings []string
 	warned   map[string]bool
 	stopping bool
-	pivots   *pivotEvaluator
+	// maxFindings and maxPerQuery bound the run's findings and one
+	// instance's (0: none); runCapped is set once maxFindings is reached.
+	maxFindings, maxPerQuery int
+	runCapped                bool
+	pivots                   *pivotEvaluator
 }
 
 // Apply runs plan against cfg and returns what it found. A nil plan is made
@@ -222,6 +226,12 @@ func Apply(ctx context.Context, cfg *schema.Config, plan *Plan, opts ApplyOption
 	if w.window <= 0 {
 		w.window = 30 * 24 * time.Hour
 	}
+	w.maxFindings, w.maxPerQuery = cfg.Engagement.MaxFindings, cfg.Engagement.MaxFindingsPerQuery
+	if plan.FromFile {
+		// The reviewed plan's bounds hold when they are tighter.
+		w.maxFindings = tighter(w.maxFindings, plan.MaxFindings)
+		w.maxPerQuery = tighter(w.maxPerQuery, plan.MaxFindingsPerQuery)
+	}
 	w.pivots = newPivotEvaluator(cfg)
 	if err := w.setup(ctx); err != nil {
 		return nil, err
@@ -279,6 +289,7 @@ func (w *walk) setup(ctx context.Context) error {
 			Gate:         pr.gate,
 			Logger:       w.log.Named(addr),
 			Secrets:      w.secrets,
+			InScope:      w.adm.contains,
 		})
 		if err != nil {
 			pr.err = "provider could not start: " + w.redact(err.Error())
@@ -819,6 +830,11 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			return outcome{st: st, status: schema.StatusFailed, reason: reason, requests: requests, kind: kind}
 		}
 		delay := backoff(policy, attempt, after)
+		if after > 0 || isRateLimited(err) {
+			// The vendor asked the provider, not this query, to wait:
+			// the gate holds its other requests while this one sleeps.
+			ictx = withPauseServed(ictx, pr.gate.pause(delay))
+		}
 		w.log.Debug("retrying", "instance", st.Key, "attempt", attempt, "delay", delay, "error", w.redact(err.Error()))
 		if err := w.opts.Sleep(ictx, delay); err != nil {
 			if ctx.Err() != nil {
@@ -841,6 +857,11 @@ func (w *walk) query(ctx context.Context, pr *providerRun, q schema.Query) (ans 
 		}
 	}()
 	return pr.impl.Query(ctx, q)
+}
+
+func isRateLimited(err error) bool {
+	var pe *providers.Error
+	return errors.As(err, &pe) && pe.Kind == providers.KindRateLimited
 }
 
 func isBudget(err error) bool {
@@ -924,19 +945,31 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 			w.facts[id] = f
 		}
 	}
-	ids := make([]string, 0, len(ans.Findings))
-	seen := make(map[string]bool, len(ans.Findings))
-	dropped, firstDropped := 0, ""
+	room := len(ans.Findings)
+	if w.maxPerQuery > 0 {
+		room = min(room, w.maxPerQuery)
+	}
+	ids := make([]string, 0, room)
+	seen := make(map[string]bool, cap(ids))
+	var rejected, fixed, overQuery, overRun int
+	var firstRejected, firstFixed string
 	for _, f := range ans.Findings {
-		if !displayableRecord(f) {
-			// A damaged vendor body (invalid UTF-8, NUL or escape bytes in
-			// a name) must not put names into the state that cannot be
-			// shown or pivoted on, nor terminal escapes into the output.
-			if dropped == 0 {
-				firstDropped = strconv.QuoteToASCII(f.Name)
+		// Every provider's findings pass here: what no DNS record can be
+		// (a damaged or hostile body: "999.1.1.1" as an address, a name
+		// with escape bytes or 10,000 characters) is dropped, and times
+		// no observation can have are cleared.
+		if why := schema.CheckRecord(f); why != "" {
+			if rejected == 0 {
+				firstRejected = recordLabel(f) + ": " + why
 			}
-			dropped++
+			rejected++
 			continue
+		}
+		if why := schema.CheckWindow(&f, w.start); why != "" {
+			if fixed == 0 {
+				firstFixed = recordLabel(f) + ": " + why
+			}
+			fixed++
 		}
 		if len(f.Sources) == 0 {
 			f.Sources = []string{st.Query.Provider}
@@ -945,11 +978,20 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 		f.Current = f.Current || st.traits.Current || (!f.LastSeen.IsZero() && w.start.Sub(f.LastSeen) <= w.window)
 		f.Active = f.Active || st.traits.Active
 		id := f.ID()
+		have, ok := w.findings[id]
 		if !seen[id] {
+			// The bounds count identities: repeats of one record merge.
+			switch {
+			case w.maxPerQuery > 0 && len(ids) >= w.maxPerQuery:
+				overQuery++
+				continue
+			case !ok && w.maxFindings > 0 && len(w.findings) >= w.maxFindings:
+				overRun++
+				continue
+			}
 			seen[id] = true
 			ids = append(ids, id)
 		}
-		have, ok := w.findings[id]
 		if !ok {
 			nf := f
 			nf.Sources = append([]string(nil), f.Sources...)
@@ -963,31 +1005,68 @@ func (w *walk) merge(st *instState, ans providers.Answer) {
 		}
 		mergeFinding(have, f)
 	}
-	if dropped > 0 {
-		w.warn(fmt.Sprintf("%s: dropped %d records whose name or type is not printable text (first name: %s) from %s", st.Query.Provider, dropped, firstDropped, st.Key))
-	}
+	w.reportMerge(st, len(ids), mergeCounts{rejected, fixed, overQuery, overRun}, firstRejected, firstFixed)
 	st.ids = ids
 	// Our names' CNAMEs lead passive resolutions queries to the targets.
 	w.adm.noteCNAMEs(ans.Findings)
 	w.attribute(st, st.blocks)
 }
 
-// displayableRecord reports whether a provider's finding has a name and a
-// type made of printable text: no control bytes, no spaces, and no U+FFFD,
-// which is what a JSON decoder makes of invalid UTF-8. Values are left
-// alone: a TXT record may hold any byte.
-func displayableRecord(f schema.Finding) bool {
-	if f.Name == "" || f.Type == "" {
-		return false
+// mergeCounts are what merge dropped or mended of one answer.
+type mergeCounts struct{ rejected, fixed, overQuery, overRun int }
+
+// reportMerge warns about what merge dropped or mended, naming the
+// provider, and marks an instance whose findings were cut by a bound.
+func (w *walk) reportMerge(st *instState, kept int, n mergeCounts, firstRejected, firstFixed string) {
+	prov := st.Query.Provider
+	if n.rejected > 0 {
+		w.warn(fmt.Sprintf("%s: dropped %d records that no DNS record can be (first: %s) from %s", prov, n.rejected, firstRejected, st.Key))
 	}
-	for _, s := range []string{f.Name, f.Type} {
-		for _, r := range s {
-			if r <= ' ' || r == 0x7f || r == utf8.RuneError || !unicode.IsPrint(r) {
-				return false
-			}
+	if n.fixed > 0 {
+		w.warn(fmt.Sprintf("%s: cleared impossible times of %d records, kept the records (first: %s) from %s", prov, n.fixed, firstFixed, st.Key))
+	}
+	var cut []string
+	if n.overQuery > 0 {
+		msg := fmt.Sprintf("kept %d of %d findings (max_findings_per_query = %d)", kept, kept+n.overQuery+n.overRun, w.maxPerQuery)
+		cut = append(cut, msg)
+		w.warn(fmt.Sprintf("%s: %s: %s; the rest were dropped; raise max_findings_per_query in the engagement block to keep them", prov, st.Key, msg))
+	}
+	if n.overRun > 0 {
+		cut = append(cut, fmt.Sprintf("%d findings dropped (max_findings = %d reached)", n.overRun, w.maxFindings))
+		if !w.runCapped {
+			w.runCapped = true
+			w.warn(fmt.Sprintf("max_findings = %d reached: new findings of this run are dropped from here on (first from %s); the run goes on; raise max_findings in the engagement block to keep them", w.maxFindings, st.Key))
 		}
 	}
-	return true
+	if len(cut) > 0 {
+		st.truncated = true
+		st.reason = strings.Join(cut, "; ")
+	}
+}
+
+// recordLabel names a rejected record in a warning: name and type, short
+// and printable whatever the vendor sent.
+func recordLabel(f schema.Finding) string {
+	name := f.Name
+	if len(name) > 60 {
+		name = name[:60] + "..."
+	}
+	typ := f.Type
+	if len(typ) > 16 {
+		typ = typ[:16] + "..."
+	}
+	return strconv.QuoteToASCII(name) + " " + strconv.QuoteToASCII(typ)
+}
+
+// tighter is the tighter of two bounds, 0 meaning none.
+func tighter(a, b int) int {
+	switch {
+	case a <= 0:
+		return max(b, 0)
+	case b <= 0:
+		return a
+	}
+	return min(a, b)
 }
 
 // mergeFinding folds f into have: sources united and sorted, the widest
@@ -1044,7 +1123,7 @@ func (w *walk) result(ctx context.Context) *schema.RunResult {
 		r.Instances = append(r.Instances, schema.InstanceResult{
 			Query: st.Query, Key: st.Key, Block: st.Block, Blocks: blocks, Depth: st.Depth, Active: st.Active,
 			Status: st.status, Reason: st.reason, Requests: st.requests,
-			Findings: len(st.ids), FindingIDs: st.ids,
+			Findings: len(st.ids), FindingIDs: st.ids, Truncated: st.truncated,
 		})
 	}
 	sort.Slice(r.Instances, func(i, j int) bool {

@@ -15,7 +15,9 @@ import (
 // gate is one provider instance's rate limiter and request budget for a
 // run. Providers call Wait before every request; the budget is charged
 // before the limiter is waited on, and refunded if the wait is abandoned,
-// so a cancelled request costs nothing.
+// so a cancelled request costs nothing. Pause holds every request of the
+// provider for a while: the vendor said to stay away (Retry-After, 429),
+// and the other instances' requests would only run into the same wall.
 type gate struct {
 	limiter *rate.Limiter // nil: unlimited
 	// window holds the grant times of the last Count requests, so no
@@ -25,12 +27,16 @@ type gate struct {
 	window    []time.Time
 	next      int
 	per       time.Duration
-	budget    int64 // 0: unlimited
+	until     time.Time // paused until then (under mu)
+	budget    int64     // 0: unlimited
 	used      atomic.Int64
 	exhausted atomic.Bool
 }
 
-var _ providers.Gate = (*gate)(nil)
+var (
+	_ providers.Gate   = (*gate)(nil)
+	_ providers.Pauser = (*gate)(nil)
+)
 
 func newGate(r schema.Rate, budget int) *gate {
 	g := &gate{budget: int64(budget)}
@@ -70,6 +76,10 @@ func (g *gate) Wait(ctx context.Context) error {
 		g.exhausted.Store(true)
 		return providers.ErrBudgetExhausted
 	}
+	if err := g.waitPause(ctx); err != nil {
+		g.used.Add(-1)
+		return err
+	}
 	if g.limiter != nil {
 		if err := g.limiter.Wait(ctx); err != nil {
 			g.used.Add(-1)
@@ -83,10 +93,64 @@ func (g *gate) Wait(ctx context.Context) error {
 		g.used.Add(-1)
 		return err
 	}
+	// A pause may have begun while this request waited for its slot.
+	if err := g.waitPause(ctx); err != nil {
+		g.used.Add(-1)
+		return err
+	}
 	if c, ok := ctx.Value(requestCounterKey{}).(*atomic.Int64); ok {
 		c.Add(1)
 	}
 	return nil
+}
+
+// Pause holds every request of the provider for d from now; a pause
+// already longer is kept.
+func (g *gate) Pause(d time.Duration) { g.pause(d) }
+
+// pause is Pause returning when the pause ends.
+func (g *gate) pause(d time.Duration) time.Time {
+	until := time.Now().Add(d)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.until) {
+		g.until = until
+	}
+	return g.until
+}
+
+// pauseServedKey marks a context whose instance has already waited out
+// the gate's pause until the time it holds (in the engine's retry sleep,
+// a clock tests substitute), so its retry is not held a second time.
+type pauseServedKey struct{}
+
+func withPauseServed(ctx context.Context, until time.Time) context.Context {
+	return context.WithValue(ctx, pauseServedKey{}, until)
+}
+
+// pausedUntil is when the latest pause ends (zero: never paused).
+func (g *gate) pausedUntil() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.until
+}
+
+// waitPause waits until no pause holds the provider.
+func (g *gate) waitPause(ctx context.Context) error {
+	served, _ := ctx.Value(pauseServedKey{}).(time.Time)
+	for {
+		until := g.pausedUntil()
+		if !until.After(served) {
+			return nil
+		}
+		wait := time.Until(until)
+		if wait <= 0 {
+			return nil
+		}
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
+		}
+	}
 }
 
 // maxWindowLog is the largest Count whose grant times are kept; larger
@@ -111,12 +175,8 @@ func (g *gate) waitWindow(ctx context.Context) error {
 		}
 		wait := g.per - now.Sub(oldest)
 		g.mu.Unlock()
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -155,7 +154,12 @@ type Plan struct {
 	CreatedAt   time.Time `json:"created_at"`
 	PassiveOnly bool      `json:"passive_only"`
 	MaxDepth    int       `json:"max_depth"`
-	Scope       PlanScope `json:"scope"`
+	// MaxFindings and MaxFindingsPerQuery are the run's fan-out bounds
+	// (0: none). Run from a file, the plan's bounds hold when they are
+	// tighter than the config's.
+	MaxFindings         int       `json:"max_findings"`
+	MaxFindingsPerQuery int       `json:"max_findings_per_query"`
+	Scope               PlanScope `json:"scope"`
 	// Variables are the values the plan was made with, as HCL
 	// expressions, so `apply PLANFILE` loads the same configuration
 	// without the -var options again. Sensitive variables are left out
@@ -249,7 +253,7 @@ func scopeOf(s schema.Scope) PlanScope {
 func (s PlanScope) schemaScope() (schema.Scope, error) {
 	out := schema.Scope{Domains: s.Domains, Exclude: s.Exclude}
 	for _, c := range s.CIDRs {
-		p, err := netip.ParsePrefix(c)
+		p, err := schema.ParseCIDR(c)
 		if err != nil {
 			return schema.Scope{}, fmt.Errorf("plan scope has an invalid CIDR %q: %w", c, err)
 		}
@@ -289,11 +293,7 @@ type admission struct {
 // inScope reports whether a domain name is inside the scope (and the
 // config's, for a plan file).
 func (a *admission) inScope(name string) bool {
-	subj := schema.Subject{Kind: schema.SubjectDomain, Value: name}
-	ok, _ := a.scope.Contains(subj)
-	if ok && a.configScope != nil {
-		ok, _ = a.configScope.Contains(subj)
-	}
+	ok, _ := a.contains(schema.Subject{Kind: schema.SubjectDomain, Value: name})
 	return ok
 }
 
@@ -342,10 +342,7 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 		return in, fmt.Sprintf("provider %q does not answer %s", provider, op)
 	}
 	in.Active = traits.Active
-	inScope, why := a.scope.Contains(subj)
-	if inScope && a.configScope != nil {
-		inScope, why = a.configScope.Contains(subj)
-	}
+	inScope, why := a.contains(subj)
 	if traits.Active {
 		if a.passiveOnly {
 			return in, fmt.Sprintf("%s is active (it touches the target) and the engagement is passive_only", op)
@@ -362,6 +359,16 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 		return in, "out of scope: " + why
 	}
 	return in, ""
+}
+
+// contains checks subj against the run's scope and, for a run of a saved
+// plan, the config's too: what both allow, and why not.
+func (a *admission) contains(subj schema.Subject) (bool, string) {
+	in, why := a.scope.Contains(subj)
+	if in && a.configScope != nil {
+		in, why = a.configScope.Contains(subj)
+	}
+	return in, why
 }
 
 // refusedPrefix starts the reason of every active query refused because
@@ -402,19 +409,21 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 		return nil, diags
 	}
 	p := &Plan{
-		FormatVersion: PlanFormatVersion,
-		Version:       version.Version,
-		ID:            uuid.NewString(),
-		StateLineage:  opts.StateLineage,
-		StateSerial:   opts.StateSerial,
-		ConfigHash:    cfg.Hash,
-		Engagement:    cfg.Engagement.Name,
-		ConfigDir:     cfg.Dir,
-		CreatedAt:     opts.Now.UTC(),
-		PassiveOnly:   cfg.Engagement.PassiveOnly,
-		MaxDepth:      cfg.Engagement.MaxDepth,
-		Scope:         scopeOf(cfg.Scope),
-		Variables:     variablesOf(cfg),
+		FormatVersion:       PlanFormatVersion,
+		Version:             version.Version,
+		ID:                  uuid.NewString(),
+		StateLineage:        opts.StateLineage,
+		StateSerial:         opts.StateSerial,
+		ConfigHash:          cfg.Hash,
+		Engagement:          cfg.Engagement.Name,
+		ConfigDir:           cfg.Dir,
+		CreatedAt:           opts.Now.UTC(),
+		PassiveOnly:         cfg.Engagement.PassiveOnly,
+		MaxDepth:            cfg.Engagement.MaxDepth,
+		MaxFindings:         cfg.Engagement.MaxFindings,
+		MaxFindingsPerQuery: cfg.Engagement.MaxFindingsPerQuery,
+		Scope:               scopeOf(cfg.Scope),
+		Variables:           variablesOf(cfg),
 	}
 	for _, t := range opts.Targets {
 		p.Targets = append(p.Targets, t.String())

@@ -268,3 +268,14 @@ func FuzzReadPlan(f *testing.F) {
 		}
 	})
 }
+
+// An edited plan file that nests deeply is refused as damaged, before a
+// JSON reader recurses into it; a deep variable expression in it is
+// refused by the loader like any other.
+func TestReadPlanRefusesDeepNesting(t *testing.T) {
+	deep := `{"format_version": 1, "config_hash": "x", "scope": ` + strings.Repeat(`{"a":`, 9000) + `1` + strings.Repeat(`}`, 9000) + `}`
+	_, err := ReadPlan(strings.NewReader(deep))
+	if err == nil || !strings.Contains(err.Error(), "nests more than") {
+		t.Fatalf("err = %v", err)
+	}
+}

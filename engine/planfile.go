@@ -66,12 +66,21 @@ func WritePlan(w io.Writer, p *Plan) error {
 	return nil
 }
 
+// maxPlanNesting bounds how deep a plan file nests: a plan written by
+// WritePlan nests five levels.
+const maxPlanNesting = 32
+
 // ReadPlan reads a saved plan, refusing formats it does not know and
 // instances whose keys do not match their queries.
 func ReadPlan(r io.Reader) (*Plan, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	if off, deep := schema.JSONTooDeep(data, maxPlanNesting); deep {
+		// encoding/json recurses per level (up to 10,000): an edited file
+		// must not get that far.
+		return nil, fmt.Errorf("plan file is damaged: it nests more than %d levels deep (at byte %d); make the plan again", maxPlanNesting, off)
 	}
 	var head struct {
 		FormatVersion *int `json:"format_version"`

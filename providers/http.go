@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +61,13 @@ type HTTPOptions struct {
 	// AuthHint is appended to authentication errors, e.g. `check api_key
 	// in provider "virustotal" (VIRUSTOTAL_API_KEY)`.
 	AuthHint string
+	// RedirectElsewhere lets redirects reach other hosts, for a keyless
+	// protocol built on them (RDAP's bootstrap redirectors send every
+	// query on to the registry's server). Even then no header holding a
+	// secret is sent on, no Referer, nothing from https to http, and no
+	// redirect whose target holds a secret (a server echoing our
+	// endpoint's path into its Location).
+	RedirectElsewhere bool
 }
 
 // Response is a fully read, size-bounded HTTP response.
@@ -92,22 +101,76 @@ func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
 	// TLS verification is always on: no option turns it off.
 	transport.TLSClientConfig = nil
 	transport.MaxIdleConnsPerHost = 8
-	return &HTTPClient{
-		cfg:  cfg,
-		opts: opts,
-		client: &http.Client{
-			Transport: transport,
-			// Redirects keep the request's context and are few; bound them.
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 5 {
-					return errors.New("too many redirects")
-				}
-				return nil
-			},
-		},
-		log:   log,
-		sleep: sleepCtx,
+	c := &HTTPClient{cfg: cfg, opts: opts, log: log, sleep: sleepCtx}
+	c.client = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
+	return c
+}
+
+// maxRedirects bounds the redirects one request follows.
+const maxRedirects = 5
+
+// errRedirect marks a redirect the client refused to follow.
+var errRedirect = errors.New("refused redirect")
+
+// checkRedirect follows a redirect only within the API's own origin: the
+// same host and port, never from https down to http. Go's client would
+// re-send our own key headers (APIKEY, x-apikey, X-API-Key: it strips only
+// Authorization and Cookie) to any host, and repeat a key carried in the
+// query string as Referer; a vendor that moves its API answers on the same
+// host, while a redirect elsewhere is a mirror we were not told of or a
+// hostile server collecting keys. No Referer is ever sent, not even to the
+// same host: it adds nothing and repeats the query string. See
+// HTTPOptions.RedirectElsewhere for the keyless exception.
+func (c *HTTPClient) checkRedirect(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
 	}
+	from := via[0].URL
+	switch {
+	case req.URL.Scheme != from.Scheme && !(from.Scheme == "http" && req.URL.Scheme == "https"):
+		return fmt.Errorf("%w: the server redirected from %s to %s, which would send the key in clear text", errRedirect, from.Scheme, req.URL.Scheme)
+	case sameHost(req.URL, from):
+		return nil
+	case !c.opts.RedirectElsewhere:
+		// Only the host is named: the rest of the target may echo our
+		// request (and its key) back.
+		return fmt.Errorf("%w to another host (%s): keys are only sent to the endpoint's own host; set endpoint to the address the vendor moved to if this is expected", errRedirect, hostOnly(req.URL))
+	case c.Redact(req.URL.String()) != req.URL.String():
+		return fmt.Errorf("%w to another host (%s) with a secret of the configuration in the address", errRedirect, hostOnly(req.URL))
+	}
+	for name, values := range req.Header {
+		for _, v := range values {
+			if c.Redact(v) != v {
+				req.Header.Del(name)
+			}
+		}
+	}
+	return nil
+}
+
+// sameHost compares hosts without case, with default ports made explicit.
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(hostPort(a), hostPort(b))
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// hostOnly is the host of u, printable: no userinfo, path or query, and
+// not more than a host name can be.
+func hostOnly(u *url.URL) string {
+	h := u.Host
+	if len(h) > 255 {
+		h = h[:255] + "..."
+	}
+	q := strconv.QuoteToASCII(h)
+	return q[1 : len(q)-1]
 }
 
 // Get sends a GET request.
@@ -125,7 +188,11 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 		if attempt > 1 {
 			wait := backoff(policy, attempt-1, lastErr.RetryAfter)
 			c.log.Debug("retrying", "url", safeURL, "attempt", attempt, "wait", wait, "reason", lastErr.Msg)
-			if err := c.sleep(ctx, wait); err != nil {
+			if p, ok := c.cfg.Gate.(Pauser); ok && holdsProvider(lastErr) {
+				// Every request of the provider waits, this one too,
+				// in Gate.Wait below.
+				p.Pause(wait)
+			} else if err := c.sleep(ctx, wait); err != nil {
 				return nil, c.ctxError(err)
 			}
 		}
@@ -163,6 +230,13 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 	lastErr.Retryable = false
 	lastErr.Msg = fmt.Sprintf("%s (gave up after %d attempts)", lastErr.Msg, policy.MaxAttempts)
 	return nil, lastErr
+}
+
+// holdsProvider reports whether a retryable error is the vendor asking
+// us to slow down (a Retry-After, a rate limit), which concerns every
+// request to it, rather than one request's bad luck (a 502, a reset).
+func holdsProvider(e *Error) bool {
+	return e.RetryAfter > 0 || e.Kind == KindRateLimited
 }
 
 // attempt sends one request under the per-request timeout.
@@ -263,6 +337,10 @@ func (c *HTTPClient) transportError(ctx context.Context, safeURL string, err err
 	if errors.As(err, &ue) {
 		err = ue.Err // url.Error repeats the unredacted URL
 	}
+	if errors.Is(err, errRedirect) {
+		// Asking again is redirected again: not retried.
+		return &Error{Provider: c.cfg.Address, Kind: KindBadInput, Msg: "request to " + safeURL + ": " + c.Redact(err.Error())}
+	}
 	reason := c.Redact(err.Error())
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		reason = fmt.Sprintf("timed out after %s", c.cfg.Timeout)
@@ -287,11 +365,15 @@ func (c *HTTPClient) Redact(s string) string {
 }
 
 // secretParams are query parameter names whose values are never printed.
-var secretParams = []string{"apikey", "api_key", "key", "token", "access_token", "password", "secret"}
+var secretParams = []string{"apikey", "api_key", "key", "token", "access_token", "password", "secret", "sig", "signature"}
 
-// Redact replaces each secret (plain, query-escaped and path-escaped) in s
-// with "REDACTED", and blanks the values of credential-like query
-// parameters and URL userinfo.
+// Redact replaces each secret in s with "REDACTED": as written, and in any
+// percent-escaping of it (query or path escapes, upper- or lower-case hex,
+// "+" for a space), which is how a server echoing our request repeats it.
+// It also blanks the values of credential-like query parameters and the
+// userinfo of URLs in s. URLs are edited as written, never decoded and
+// encoded again: that would turn a key echoed in one escaping back into
+// the very form we sent.
 func Redact(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if sec == "" {
@@ -301,11 +383,38 @@ func Redact(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, form, "REDACTED")
 			s = redactCut(s, form)
 		}
+		if strings.IndexByte(s, '%') >= 0 {
+			s = escapedForms(sec).ReplaceAllLiteralString(s, "REDACTED")
+		}
 	}
 	if strings.Contains(s, "://") {
 		s = redactURLParts(s)
 	}
 	return s
+}
+
+// escaped caches escapedForms: the same few secrets are redacted from
+// every URL and message of a run.
+var escaped sync.Map // secret -> *regexp.Regexp
+
+// escapedForms matches sec with any of its bytes percent-escaped, in either
+// case of hex digit, and a space also as "+".
+func escapedForms(sec string) *regexp.Regexp {
+	if re, ok := escaped.Load(sec); ok {
+		return re.(*regexp.Regexp)
+	}
+	var b strings.Builder
+	for i := 0; i < len(sec); i++ {
+		c := sec[i]
+		fmt.Fprintf(&b, "(?:%s|%%(?i:%02x)", regexp.QuoteMeta(string([]byte{c})), c)
+		if c == ' ' {
+			b.WriteString(`|\+`)
+		}
+		b.WriteByte(')')
+	}
+	re := regexp.MustCompile(b.String())
+	escaped.Store(sec, re)
+	return re
 }
 
 // redactCut replaces the start of secret where BodySnippet cut it off
@@ -331,32 +440,47 @@ func redactCut(s, secret string) string {
 }
 
 // redactURLParts blanks userinfo and credential query values in any URLs
-// inside s.
+// inside s, editing each URL's text in place.
 func redactURLParts(s string) string {
-	fields := strings.Fields(s)
-	for _, f := range fields {
-		trimmed := strings.Trim(f, `"'<>(),`)
-		u, err := url.Parse(trimmed)
-		if err != nil || u.Scheme == "" || u.Host == "" {
+	for _, f := range strings.Fields(s) {
+		raw := strings.Trim(f, `"'<>(),`)
+		scheme, rest, ok := strings.Cut(raw, "://")
+		if !ok || scheme == "" {
 			continue
 		}
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		authority, tail := rest[:end], rest[end:]
 		changed := false
-		if u.User != nil {
-			u.User = url.User("REDACTED")
+		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+			authority = "REDACTED" + authority[at:]
 			changed = true
 		}
-		q := u.Query()
-		for name := range q {
-			for _, p := range secretParams {
-				if strings.EqualFold(name, p) {
-					q.Set(name, "REDACTED")
-					changed = true
+		if q := strings.IndexByte(tail, '?'); q >= 0 {
+			path, query, frag := tail[:q], tail[q+1:], ""
+			if h := strings.IndexByte(query, '#'); h >= 0 {
+				query, frag = query[:h], query[h:]
+			}
+			pairs := strings.Split(query, "&")
+			for i, pair := range pairs {
+				name, _, _ := strings.Cut(pair, "=")
+				if n, err := url.QueryUnescape(name); err == nil {
+					name = n
+				}
+				for _, p := range secretParams {
+					if strings.EqualFold(name, p) {
+						raw, _, _ := strings.Cut(pair, "=")
+						pairs[i] = raw + "=REDACTED"
+						changed = true
+					}
 				}
 			}
+			tail = path + "?" + strings.Join(pairs, "&") + frag
 		}
 		if changed {
-			u.RawQuery = q.Encode()
-			s = strings.ReplaceAll(s, trimmed, u.String())
+			s = strings.ReplaceAll(s, raw, scheme+"://"+authority+tail)
 		}
 	}
 	return s

@@ -196,6 +196,11 @@ func TestRedact(t *testing.T) {
 		"cut by a snippet": {"bad key " + secret[:9] + "...", "bad key REDACTED..."},
 		"snippet cut on a rune boundary, C1 controls gone": {providers.BodySnippet([]byte(strings.Repeat("x", 199) + "\u00e9\u009b")), strings.Repeat("x", 199) + "..."},
 		"snippet of a body echoing the key":                {providers.BodySnippet([]byte(strings.Repeat("x", 190) + " " + secret)), strings.Repeat("x", 190) + " REDACTED..."},
+		"lower-case escapes":                               {"key=a%2fb and a%2Fb", "key=REDACTED and REDACTED"},
+		"escapes of plain letters":                         {"bad key %53ECRET-CANARY-KEY-1234", "bad key REDACTED"},
+		"other params kept as sent":                        {"https://x.example/q?token=t0k&q=a%2bc+d&x", "https://x.example/q?token=REDACTED&q=a%2bc+d&x"},
+		"userinfo with an @ in it":                         {"see http://u:p%40ss@x.example:8080/p", "see http://REDACTED@x.example:8080/p"},
+		"credential param, any case":                       {"GET https://x.example/?ApiKey=abc%2Bdef#frag", "GET https://x.example/?ApiKey=REDACTED#frag"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -203,6 +208,23 @@ func TestRedact(t *testing.T) {
 				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// A redacted URL is never re-encoded: a key that reached the text in
+// another escaping (a server echoing a%2bb) must not be turned back into
+// the form it was sent in (a%2Bb) while a credential parameter is blanked.
+func TestRedactNeverReencodes(t *testing.T) {
+	const key = "k3y+with/slash=="
+	in := "echo: https://x.example/q?apikey=zzz&note=k3y%2bwith%2fslash%3d%3d"
+	got := providers.Redact(in, key)
+	for _, form := range []string{key, "k3y%2Bwith%2Fslash%3D%3D", "k3y%2bwith%2fslash%3d%3d", "k3y+with%2Fslash"} {
+		if strings.Contains(got, form) {
+			t.Errorf("Redact(%q) = %q still holds %q", in, got, form)
+		}
+	}
+	if want := "echo: https://x.example/q?apikey=REDACTED&note=REDACTED"; got != want {
+		t.Errorf("Redact = %q, want %q", got, want)
 	}
 }
 

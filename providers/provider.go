@@ -53,6 +53,17 @@ type Gate interface {
 	Wait(ctx context.Context) error
 }
 
+// Pauser is a Gate that can hold back every request of its provider, not
+// only the one that was told to wait: a vendor's Retry-After or 429 is
+// about the account (or our address), so the provider's other in-flight
+// and queued requests would run into the same wall. The engine's gates
+// are Pausers; the HTTP client pauses the gate instead of sleeping alone.
+type Pauser interface {
+	// Pause holds every request (their Wait) for d from now. A pause
+	// that already lasts longer is kept.
+	Pause(d time.Duration)
+}
+
 // ErrBudgetExhausted is returned by a Gate when the provider's budget for
 // this run is spent.
 var ErrBudgetExhausted = errors.New("request budget exhausted")
@@ -93,6 +104,23 @@ type Config struct {
 	// providers' keys, sensitive variables, env() values), which the HTTP
 	// client redacts along with the provider's own.
 	Secrets []string
+	// InScope is the run's scope check (the engagement's, narrowed by a
+	// reviewed plan's). The engine admits only in-scope subjects to
+	// active ops; an active provider asks InScope again before every
+	// packet it sends, the lookups it adds on its own (a _dmarc name, a
+	// wildcard probe) included, and sends nothing it refuses. It returns
+	// why a subject is out of scope. nil allows everything (a provider's
+	// unit tests); the engine always sets it.
+	InScope func(schema.Subject) (bool, string)
+}
+
+// Allows reports whether the scope lets the provider send a question
+// about subj, and why not.
+func (c Config) Allows(subj schema.Subject) (bool, string) {
+	if c.InScope == nil {
+		return true, ""
+	}
+	return c.InScope(subj)
 }
 
 // String returns a string attribute, or "" when unset or null.

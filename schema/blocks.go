@@ -19,6 +19,16 @@ const DefaultStateFile = "reconform.rfstate"
 // DefaultCurrentWindow is how recent a last_seen keeps a finding current.
 const DefaultCurrentWindow = 30 * 24 * time.Hour
 
+// DefaultMaxFindings and DefaultMaxFindingsPerQuery bound a run's fan-out
+// when the engagement sets no max_findings or max_findings_per_query: a
+// pivot fanning out 100 ways at depth 3, or one reverse lookup of a busy
+// shared host, would otherwise hold millions of findings (gigabytes) in
+// memory and in the state. Half a million findings is a few hundred MB.
+const (
+	DefaultMaxFindings         = 500000
+	DefaultMaxFindingsPerQuery = 100000
+)
+
 // plainRoots may be referred to by ordinary arguments.
 var plainRoots = []string{"var", "local", "target"}
 

@@ -57,6 +57,11 @@ type Engagement struct {
 	Description string
 	PassiveOnly bool // default true
 	MaxDepth    int  // 0: unset
+	// MaxFindings bounds the findings of one run, MaxFindingsPerQuery
+	// those of one query instance (defaults DefaultMaxFindings and
+	// DefaultMaxFindingsPerQuery; 0: no bound). Findings beyond them are
+	// dropped with a warning; the run goes on.
+	MaxFindings, MaxFindingsPerQuery int
 	// State is the state file path, absolute or relative to Config.Dir;
 	// default "reconform.rfstate".
 	State string

@@ -15,6 +15,7 @@ var engagementSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"}, {Name: "passive_only"}, {Name: "max_depth"}, {Name: "state"},
 		{Name: "current_window"}, {Name: "forget_after"}, {Name: "asn_table"},
+		{Name: "max_findings"}, {Name: "max_findings_per_query"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}, {Type: "backend", LabelNames: []string{"type"}}},
 }
@@ -30,6 +31,7 @@ func (l *loader) decodeEngagement() {
 	e.PassiveOnly = true
 	e.State = DefaultStateFile
 	e.CurrentWindow = DefaultCurrentWindow
+	e.MaxFindings, e.MaxFindingsPerQuery = DefaultMaxFindings, DefaultMaxFindingsPerQuery
 	if len(l.engagements) == 0 {
 		d := &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -70,6 +72,16 @@ func (l *loader) decodeEngagement() {
 			e.MaxDepth = int(n) // 0: no engagement-wide bound
 		}
 	}
+	for _, limit := range []struct {
+		name string
+		to   *int
+	}{{"max_findings", &e.MaxFindings}, {"max_findings_per_query", &e.MaxFindingsPerQuery}} {
+		if a, ok := body.Attributes[limit.name]; ok {
+			if n, ok := l.evalInt(a, ctx, 0); ok {
+				*limit.to = int(min(n, 1<<40)) // 0: no bound
+			}
+		}
+	}
 	if a, ok := body.Attributes["state"]; ok {
 		if s, ok := l.evalString(a, ctx); ok {
 			if strings.TrimSpace(s) == "" {
@@ -105,7 +117,7 @@ func (l *loader) decodeEngagement() {
 		l.diags = append(l.diags, d...)
 		if a, ok := ic.Attributes["name"]; ok {
 			if s, ok := l.evalString(a, ctx); ok {
-				rule.Name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
+				rule.Name = NormalizeNamePattern(s)
 				if _, err := path.Match(rule.Name, ""); err != nil {
 					l.errorf(a.Expr.Range(), "Invalid name pattern", "%q is not a valid glob pattern: %s.", s, err)
 				}
@@ -198,7 +210,7 @@ func (l *loader) decodeScope() {
 		for _, it := range items {
 			p, err := parsePrefixOrAddr(it.Value)
 			if err != nil {
-				l.errorf(it.Range, "Invalid CIDR", "%q is not a CIDR or IP address. Write a network such as \"203.0.113.0/24\" or \"2001:db8::/32\", or a single IP.", it.Value)
+				l.errorf(it.Range, "Invalid CIDR", "%q is not a CIDR or IP address%s. Write a network such as \"203.0.113.0/24\" or \"2001:db8::/32\", or a single IP.", it.Value, cidrProblem(err))
 				continue
 			}
 			s.CIDRs = append(s.CIDRs, p)
@@ -209,12 +221,12 @@ func (l *loader) decodeScope() {
 		for _, it := range items {
 			v := strings.TrimSpace(it.Value)
 			if strings.Contains(v, "/") {
-				p, err := netip.ParsePrefix(v)
+				p, err := ParseCIDR(v)
 				if err != nil {
-					l.errorf(it.Range, "Invalid CIDR", "%q is not a valid CIDR. Exclude a name, an IP or a network such as \"203.0.113.128/25\".", it.Value)
+					l.errorf(it.Range, "Invalid CIDR", "%q is not a valid CIDR%s. Exclude a name, an IP or a network such as \"203.0.113.128/25\".", it.Value, cidrProblem(err))
 					continue
 				}
-				s.Exclude = append(s.Exclude, p.Masked().String())
+				s.Exclude = append(s.Exclude, p.String())
 				continue
 			}
 			if a, err := netip.ParseAddr(v); err == nil {
@@ -235,11 +247,7 @@ func (l *loader) decodeScope() {
 func parsePrefixOrAddr(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return p.Masked(), nil
+		return ParseCIDR(s)
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
@@ -344,12 +352,12 @@ func (l *loader) decodeTarget(b *hclsyntax.Block, kind SubjectKind, a *hcl.Attri
 		subj = Subject{Kind: SubjectIP, Value: addr.Unmap().String()}
 	case SubjectCIDR:
 		var p netip.Prefix
-		p, err = netip.ParsePrefix(strings.TrimSpace(s))
+		p, err = ParseCIDR(s)
 		if err != nil {
-			l.errorf(a.Expr.Range(), "Invalid CIDR", "%q is not a CIDR. Write a network such as \"203.0.113.0/24\"; for a single address use a target \"ip\" block.", s)
+			l.errorf(a.Expr.Range(), "Invalid CIDR", "%q is not a CIDR%s. Write a network such as \"203.0.113.0/24\"; for a single address use a target \"ip\" block.", s, cidrProblem(err))
 			return nil
 		}
-		subj = Subject{Kind: SubjectCIDR, Value: p.Masked().String()}
+		subj = Subject{Kind: SubjectCIDR, Value: p.String()}
 	}
 	return &Target{Kind: kind, Name: b.Labels[1], Subject: subj, DeclRange: blockRange(b)}
 }

@@ -434,6 +434,7 @@ func (s Scope) Contains(subj Subject) (bool, string) {
 		if err != nil {
 			return false, "not a valid IP"
 		}
+		a = a.Unmap()
 		for _, p := range s.CIDRs {
 			if p.Contains(a) {
 				return true, ""
@@ -441,7 +442,7 @@ func (s Scope) Contains(subj Subject) (bool, string) {
 		}
 		return false, "not inside any scope CIDR"
 	case SubjectCIDR:
-		q, err := netip.ParsePrefix(subj.Value)
+		q, err := ParseCIDR(subj.Value)
 		if err != nil {
 			return false, "not a valid CIDR"
 		}
@@ -457,13 +458,13 @@ func (s Scope) Contains(subj Subject) (bool, string) {
 
 func excludes(rule string, subj Subject) bool {
 	rule = strings.TrimSpace(rule)
-	if p, err := netip.ParsePrefix(rule); err == nil {
+	if p, err := ParseCIDR(rule); err == nil {
 		switch subj.Kind {
 		case SubjectIP:
 			a, err := netip.ParseAddr(subj.Value)
-			return err == nil && p.Contains(a)
+			return err == nil && p.Contains(a.Unmap())
 		case SubjectCIDR:
-			q, err := netip.ParsePrefix(subj.Value)
+			q, err := ParseCIDR(subj.Value)
 			return err == nil && p.Bits() <= q.Bits() && p.Contains(q.Addr())
 		}
 		return false

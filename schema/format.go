@@ -2,7 +2,6 @@ package schema
 
 import (
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
@@ -11,7 +10,7 @@ import (
 // is never formatted: the diagnostics are returned and the result is nil.
 // Format is idempotent: formatting its output changes nothing.
 func Format(src []byte, filename string) ([]byte, hcl.Diagnostics) {
-	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {
+	if _, diags := ParseHCL(src, filename); diags.HasErrors() {
 		return nil, diags
 	}
 	out := hclwrite.Format(src)

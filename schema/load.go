@@ -156,7 +156,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		}
 		fmt.Fprintf(hash, "file %q %d\n", name, len(src))
 		hash.Write(src)
-		file, diags := hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
+		file, diags := ParseHCL(src, shown)
 		l.diags = append(l.diags, diags...)
 		syntaxErrors = syntaxErrors || diags.HasErrors()
 		if file == nil {

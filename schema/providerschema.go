@@ -108,6 +108,11 @@ type InstanceResult struct {
 	Reason   string         `json:"reason,omitempty"` // why skipped/failed, never a secret
 	Requests int            `json:"requests,omitempty"`
 	Findings int            `json:"findings"`
+	// Truncated is set when findings of the instance were dropped for
+	// max_findings_per_query or max_findings (Reason says which): it
+	// succeeded, but did not report everything it found, so what it does
+	// not report is not gone.
+	Truncated bool `json:"truncated,omitempty"`
 	// FindingIDs are the identities this instance reported.
 	FindingIDs []string `json:"-"`
 }

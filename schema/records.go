@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -35,11 +36,11 @@ func ParseSubject(raw string) (Subject, error) {
 		return Subject{}, fmt.Errorf("empty subject")
 	}
 	if strings.Contains(v, "/") {
-		p, err := netip.ParsePrefix(v)
+		p, err := ParseCIDR(v)
 		if err != nil {
 			return Subject{}, fmt.Errorf("invalid CIDR %q: %w", raw, err)
 		}
-		return Subject{Kind: SubjectCIDR, Value: p.Masked().String()}, nil
+		return Subject{Kind: SubjectCIDR, Value: p.String()}, nil
 	}
 	if a, err := netip.ParseAddr(v); err == nil {
 		return Subject{Kind: SubjectIP, Value: a.Unmap().String()}, nil
@@ -49,6 +50,38 @@ func ParseSubject(raw string) (Subject, error) {
 		return Subject{}, err
 	}
 	return Subject{Kind: SubjectDomain, Value: name}, nil
+}
+
+// ParseCIDR parses a network and normalises it as subjects are: masked,
+// and an IPv4-mapped IPv6 network ("::ffff:203.0.113.0/120") turned into
+// the IPv4 network it maps (203.0.113.0/24), since IPv4 addresses are
+// compared in their IPv4 form everywhere. A mapped network shorter than
+// /96 reaches past the mapped range into plain IPv6; what it means cannot
+// be told, so it is an error.
+func ParseCIDR(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a := p.Addr(); a.Is4In6() {
+		if p.Bits() < 96 {
+			return netip.Prefix{}, fmt.Errorf("%w: %s reaches past ::ffff:0.0.0.0/96; write the IPv4 network instead", errMappedTooWide, p)
+		}
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked(), nil
+	}
+	return p.Masked(), nil
+}
+
+// errMappedTooWide is an IPv4-mapped network shorter than /96.
+var errMappedTooWide = errors.New("the IPv4-mapped network is wider than the mapped range")
+
+// cidrProblem is the reason to add to an "Invalid CIDR" diagnostic: only
+// ours, since netip's own repeat the input with Go syntax.
+func cidrProblem(err error) string {
+	if errors.Is(err, errMappedTooWide) {
+		return " (" + err.Error() + ")"
+	}
+	return ""
 }
 
 // ValidateDomain checks that name (already normalised) is a syntactically
@@ -94,6 +127,14 @@ func NormalizeName(name string) string {
 		}
 		n = m
 	}
+}
+
+// NormalizeNamePattern normalises a glob over names (an ignore rule's
+// name, "*.cdn.acme.example") as names are, lower-case and without the
+// trailing dot, but keeps its wildcards: NormalizeName would strip the
+// leading "*." and leave a pattern matching only the parent.
+func NormalizeNamePattern(p string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(p)), ".")
 }
 
 // Op is an operation a provider answers.
@@ -215,8 +256,8 @@ func NewFinding(name, rrtype, value string) Finding {
 }
 
 // NormalizeValue normalises a record value for its type: IPs canonical,
-// names lower-case without trailing dot, MX "pref host" with the host
-// normalised, TXT unquoted and unescaped.
+// names lower-case without trailing dot, MX the exchange host (MXHost),
+// TXT unquoted and unescaped.
 func NormalizeValue(rrtype, value string) string {
 	return escapeControl(normalizeValue(rrtype, value))
 }
@@ -232,19 +273,9 @@ func normalizeValue(rrtype, value string) string {
 	case "CNAME", "NS", "PTR", "DNAME", TypeHost:
 		return NormalizeName(v)
 	case "MX":
-		fields := strings.Fields(v)
-		if len(fields) == 2 {
-			if _, err := strconv.Atoi(fields[0]); err == nil {
-				host := NormalizeName(fields[1])
-				if host == "" {
-					host = "." // null MX (RFC 7505): the domain takes no mail
-				}
-				return fields[0] + " " + host
-			}
-		}
-		return NormalizeName(v)
+		return MXHost(v)
 	case "TXT", "SPF":
-		return UnquoteTXT(v)
+		return canonicalTXT(value)
 	case "SOA":
 		// mname rname serial refresh retry expire minimum: the two names
 		// normalised like any other name.
@@ -265,6 +296,27 @@ func normalizeValue(rrtype, value string) string {
 	return v
 }
 
+// MXHost is the normalised value of an MX record: its exchange host, the
+// preference dropped ("10 MX1.acme.example." is "mx1.acme.example"), and
+// "." for a null MX (RFC 7505: the domain takes no mail). The preference
+// is not part of the record's identity: many sources do not give it
+// (reverse MX lists, some vendors' current records), and a record seen
+// with and without it must be one finding, not two that drift against
+// each other. Text whose first field is not a preference (0 to 65535) is
+// left as it is, for the record check to refuse.
+func MXHost(v string) string {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return ""
+	}
+	if len(fields) == 2 {
+		if _, err := strconv.ParseUint(fields[0], 10, 16); err == nil {
+			v = fields[1]
+		}
+	}
+	return rootOr(NormalizeName(v))
+}
+
 // rootOr keeps the root name "." where normalising left nothing.
 func rootOr(name string) string {
 	if name == "" {
@@ -273,8 +325,29 @@ func rootOr(name string) string {
 	return name
 }
 
+// canonicalTXT is a TXT value's canonical form: its text, presentation
+// format ("a" "b") unquoted, nothing trimmed (spaces in a text are data,
+// and a text from live DNS and the same text from a vendor's API must be
+// one finding). A text that would read as presentation format again (its
+// first non-space character is a quote) is written quoted, with \" and \\,
+// so that normalising it gives it back; UnquoteTXT returns the text of
+// either form.
+func canonicalTXT(value string) string {
+	text := value
+	if trimmed := strings.TrimSpace(value); strings.HasPrefix(trimmed, `"`) {
+		text = UnquoteTXT(trimmed)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(text), `"`) {
+		return text
+	}
+	return `"` + txtQuoter.Replace(text) + `"`
+}
+
+var txtQuoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // UnquoteTXT turns presentation-format TXT ("a" "b", with \" and \DDD
-// escapes) into its text; a value without quotes is returned as is.
+// escapes) into its text; a value without quotes is returned as is. Of a
+// normalised TXT value it returns the text.
 func UnquoteTXT(v string) string {
 	if !strings.HasPrefix(v, `"`) {
 		return v

@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -15,11 +17,28 @@ const minSecretLen = 4
 // sensitive variable) and every sensitive variable, of the engagement and
 // of its module instances. Longest first, so a
 // secret containing another is replaced whole.
+//
+// A secret that is a URL (an endpoint or webhook from env()) is given with
+// its parts too, since a server echoing our request repeats a part, not
+// the URL we configured: its path, the path's segments that are tokens,
+// its userinfo, password, query values and fragment (see urlParts).
 func (c *Config) Secrets() []string {
 	if c == nil {
 		return nil
 	}
 	seen := map[string]bool{}
+	words := c.publicWords()
+	addString := func(s string) {
+		if len(s) < minSecretLen {
+			return
+		}
+		seen[s] = true
+		for _, part := range urlParts(s, words) {
+			if len(part) >= minSecretLen {
+				seen[part] = true
+			}
+		}
+	}
 	add := func(v cty.Value) {
 		if v == cty.NilVal {
 			return
@@ -29,9 +48,7 @@ func (c *Config) Secrets() []string {
 			return
 		}
 		if v.Type() == cty.String {
-			if s := v.AsString(); len(s) >= minSecretLen {
-				seen[s] = true
-			}
+			addString(v.AsString())
 		}
 	}
 	for _, p := range c.Providers {
@@ -81,4 +98,86 @@ func (c *Config) Secrets() []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// publicWords are names every message may print, lower-case: the
+// configured provider types and instance names. A path segment equal to
+// one ("/securitytrails/v1") is no secret, and redacting it would blank
+// the provider's name from its every error.
+func (c *Config) publicWords() map[string]bool {
+	words := map[string]bool{}
+	for _, p := range c.Providers {
+		if p != nil {
+			words[strings.ToLower(p.Type)] = true
+			if p.Name != "" {
+				words[strings.ToLower(p.Name)] = true
+			}
+		}
+	}
+	return words
+}
+
+// urlParts are the parts of a URL-shaped secret that a server may echo on
+// their own, as written and unescaped: the path (with and without its
+// query), every path segment that is a token, the userinfo and its
+// password, every query value and the fragment. Nothing for a value that
+// is not a URL with a host. Scheme, host and port are left: they name the
+// server, and errors about reaching it must say which.
+func urlParts(s string, public map[string]bool) []string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil
+	}
+	var parts []string
+	both := func(raw string, unescape func(string) (string, error)) {
+		parts = append(parts, raw)
+		if v, err := unescape(raw); err == nil && v != raw {
+			parts = append(parts, v)
+		}
+	}
+	if u.User != nil {
+		parts = append(parts, u.User.String(), u.User.Username())
+		if pw, ok := u.User.Password(); ok {
+			parts = append(parts, pw)
+		}
+	}
+	if p := u.EscapedPath(); p != "" && p != "/" {
+		both(p, url.PathUnescape)
+		if u.RawQuery != "" {
+			parts = append(parts, p+"?"+u.RawQuery)
+		}
+		for _, seg := range strings.Split(p, "/") {
+			if isToken(seg, public) {
+				both(seg, url.PathUnescape)
+			}
+		}
+	}
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		if _, v, ok := strings.Cut(pair, "="); ok && v != "" {
+			both(v, url.QueryUnescape)
+		}
+	}
+	if u.Fragment != "" {
+		parts = append(parts, u.Fragment)
+	}
+	return parts
+}
+
+// isToken tells a path segment that may be a credential (it holds a digit,
+// an upper-case letter or punctuation, or is a long run of letters) from
+// the words API paths are made of ("api", "query", "hooks"), which are
+// printed as they are.
+func isToken(seg string, public map[string]bool) bool {
+	if len(seg) < minSecretLen || public[strings.ToLower(seg)] {
+		return false
+	}
+	if len(seg) >= 10 {
+		return true
+	}
+	for _, r := range seg {
+		if !(r >= 'a' && r <= 'z' || r == '-' || r == '_' || r == '.') {
+			return true
+		}
+	}
+	return false
 }

@@ -61,3 +61,45 @@ variable "pin" {
 		}
 	}
 }
+
+// A sensitive endpoint is redacted part by part: a server echoing only its
+// path ("Cannot GET /hook/T0KEN/x") or a query value must not print them.
+// Words of the path that are no token (and the provider's own name) are
+// left alone, or every message naming the provider would be shredded.
+func TestSecretsOfASensitiveEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	src := `engagement "e" {}
+scope { domains = ["acme.example"] }
+provider "crtsh" {
+  endpoint = env("CRT_ENDPOINT")
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "https://mirror.example:8443/crtsh/relay/T0kEn-4a9c%2Bx/longsecretwordpath?sig=ab12cd34&v=1"
+	cfg, diags := load(dir, schema.LoadOptions{Environ: []string{"CRT_ENDPOINT=" + endpoint}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	got := map[string]bool{}
+	for _, s := range cfg.Secrets() {
+		got[s] = true
+	}
+	for _, want := range []string{
+		endpoint,
+		"/crtsh/relay/T0kEn-4a9c%2Bx/longsecretwordpath",
+		"/crtsh/relay/T0kEn-4a9c+x/longsecretwordpath",
+		"T0kEn-4a9c%2Bx", "T0kEn-4a9c+x", "longsecretwordpath",
+		"ab12cd34",
+	} {
+		if !got[want] {
+			t.Errorf("Secrets() lacks %q: %q", want, cfg.Secrets())
+		}
+	}
+	for _, word := range []string{"crtsh", "relay", "mirror.example", "https", "8443"} {
+		if got[word] {
+			t.Errorf("Secrets() holds the plain word %q", word)
+		}
+	}
+}

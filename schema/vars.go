@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -152,7 +151,7 @@ func (l *loader) parseVarValue(v *Variable, raw, source string) (cty.Value, erro
 	if v.Type.IsPrimitiveType() || v.Type == cty.DynamicPseudoType {
 		val = cty.StringVal(raw)
 	} else {
-		expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
+		expr, diags := ParseExpression([]byte(raw), source)
 		if diags.HasErrors() {
 			return cty.NilVal, fmt.Errorf("%s is not a valid HCL expression for a %s: %s", source, typeexpr.TypeString(v.Type), diags[0].Summary)
 		}
@@ -242,9 +241,9 @@ func (l *loader) varsFromFiles(values map[string]cty.Value) {
 		var file *hcl.File
 		var diags hcl.Diagnostics
 		if strings.HasSuffix(path, ".json") {
-			file, diags = hcljson.Parse(src, shown)
+			file, diags = ParseHCLJSON(src, shown)
 		} else {
-			file, diags = hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
+			file, diags = ParseHCL(src, shown)
 		}
 		l.diags = append(l.diags, diags...)
 		if file == nil || diags.HasErrors() {

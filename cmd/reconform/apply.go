@@ -18,8 +18,9 @@ import (
 
 func init() {
 	register(&command{
-		Name:     "apply",
-		Synopsis: "Run the queries under rate limits and budgets, update the state",
+		Name:           "apply",
+		OwnsInterrupts: true,
+		Synopsis:       "Run the queries under rate limits and budgets, update the state",
 		Usage: `Usage: reconform apply [options] [DIR | PLANFILE]
 
   Runs the engagement in DIR (default: the current directory): shows the
@@ -401,6 +402,20 @@ func printRunSummary(env *Env, run *schema.RunResult, plan *engine.Plan) {
 		fmt.Fprintln(w, "\nRefused (active lookups outside the scope; no query was sent for these):")
 		for _, in := range refused {
 			fmt.Fprintln(w, refusalLine(in.Reason, in.Block, in.Query.Provider, in.Query.Op, false))
+		}
+	}
+	var cut []schema.InstanceResult
+	for _, in := range run.Instances {
+		if in.Truncated {
+			cut = append(cut, in)
+		}
+	}
+	if len(cut) > 0 {
+		// Like a spent budget: the run went on, but these answers are
+		// not whole, and what they did not keep stays unverified.
+		fmt.Fprintln(w, "\nQueries whose findings were cut by the engagement's limits:")
+		for _, in := range cut {
+			fmt.Fprintf(w, "  - %s: %s: %s\n", in.Block, in.Key, in.Reason)
 		}
 	}
 	if len(notOK) > 0 {

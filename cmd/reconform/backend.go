@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/engine/backend"
@@ -137,14 +136,17 @@ func (l *stateLocator) config(env *Env) (*schema.Config, error) {
 // the engagement declares a backend other than local.
 func literalStatePath(dir string) (string, bool) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
-	p := hclparse.NewParser()
 	engagementSchema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "engagement", LabelNames: []string{"name"}}}}
 	attrSchema := &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "state"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}},
 	}
 	for _, name := range files {
-		f, diags := p.ParseHCLFile(name)
+		src, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		f, diags := schema.ParseHCL(src, name)
 		if diags.HasErrors() || f == nil {
 			continue
 		}
@@ -204,10 +206,10 @@ func shellWord(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// interruptible returns a context that the first SIGINT or SIGTERM
+// lockWaitContext returns a context that the first SIGINT or SIGTERM
 // cancels until stop is called: for waits before a run starts (the lock),
 // which must end on Ctrl-C rather than run out their timeout.
-func interruptible(ctx context.Context, env *Env) (context.Context, func()) {
+func lockWaitContext(ctx context.Context, env *Env) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	if env.Interrupts == nil {
 		return ctx, cancel

@@ -76,7 +76,14 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 		return exitError
 	}
 	defer b.Close()
-	oldState, newState, done, code := loadDiffStates(ctx, env, b, refs)
+	var oldState, newState *state.State
+	interruptible(ctx, func() error {
+		oldState, newState, done, code = loadDiffStates(ctx, env, b, refs)
+		return nil
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
+	}
 	if done {
 		return code
 	}
@@ -91,14 +98,21 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 			oldState.Lineage, newState.Lineage)
 	}
 
-	r := diff.Compare(oldState, newState, ignoreRules(env, &loc))
-	switch {
-	case *asJSON:
-		err = diff.JSON(env.Stdout, r)
-	case *asMarkdown:
-		err = diff.Markdown(env.Stdout, r)
-	default:
-		err = diff.Text(env.Stdout, r, diff.TextOptions{Color: useColor(env, *noColor)})
+	var r *diff.Result
+	out := newCutWriter(ctx, env.Stdout)
+	err = interruptible(ctx, func() error {
+		r = diff.Compare(oldState, newState, ignoreRules(env, &loc))
+		switch {
+		case *asJSON:
+			return diff.JSON(out, r)
+		case *asMarkdown:
+			return diff.Markdown(out, r)
+		default:
+			return diff.Text(out, r, diff.TextOptions{Color: useColor(env, *noColor)})
+		}
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)

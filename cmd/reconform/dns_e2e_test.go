@@ -149,7 +149,7 @@ func testDNSEngagement(t *testing.T, addr string, srv *dnstest.Server) {
 		"acme.example NS ns1.acme.example":              true,
 		"web.acme.example A 203.0.113.20":               true,
 		"acme.example A 203.0.113.10":                   true, // in the history and live
-		"acme.example MX 10 mail.oldhost.example":       false,
+		"acme.example MX mail.oldhost.example":          false,
 		"old.acme.example A 198.51.100.7":               false,
 		"partner.other.example A 192.0.2.1":             false,
 		"dangling.acme.example CNAME gone.acme.example": true,
@@ -187,8 +187,8 @@ func testDNSEngagement(t *testing.T, addr string, srv *dnstest.Server) {
 	want := map[string]string{
 		"acme.example A 198.51.100.99":                  "no",
 		"acme.example A 203.0.113.10":                   "yes",
-		"acme.example MX 10 mail.oldhost.example":       "no",
-		"acme.example MX 10 mx1.acme.example":           "yes",
+		"acme.example MX mail.oldhost.example":          "no",
+		"acme.example MX mx1.acme.example":              "yes",
 		"www.acme.example A 203.0.113.20":               "yes", // through www CNAME web
 		"old.acme.example A 198.51.100.7":               "no",  // NXDOMAIN now
 		"dangling.acme.example CNAME gone.acme.example": "yes",

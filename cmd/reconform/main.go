@@ -45,6 +45,9 @@ type Env struct {
 	Logger                  hclog.Logger
 	// Interrupts delivers SIGINT/SIGTERM; nil in tests that send none.
 	Interrupts <-chan os.Signal
+	// HardExit ends the process at once (a second interrupt); nil in
+	// tests.
+	HardExit func(code int)
 }
 
 // Getenv returns the value of key in env.Environ.
@@ -65,6 +68,9 @@ type command struct {
 	Usage    string // the full help text, starting with "Usage: reconform ..."
 	Run      func(ctx context.Context, env *Env, args []string) int
 	Hidden   bool
+	// OwnsInterrupts: the verb reads env.Interrupts itself (apply, with
+	// its grace period); the others get a ctx that an interrupt cancels.
+	OwnsInterrupts bool
 }
 
 var commands = map[string]*command{}
@@ -96,6 +102,10 @@ func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	env.Interrupts = sigs
+	env.HardExit = func(code int) {
+		closeLog()
+		os.Exit(code)
+	}
 	code := run(context.Background(), env, os.Args[1:])
 	closeLog()
 	os.Exit(code)
@@ -153,6 +163,11 @@ func run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Error: unknown command %q.\n\n", name)
 		printUsage(env.Stderr)
 		return exitError
+	}
+	if !c.OwnsInterrupts {
+		var stop func()
+		ctx, stop = watchCommandInterrupts(ctx, env)
+		defer stop()
 	}
 	return c.Run(ctx, env, args[1:])
 }

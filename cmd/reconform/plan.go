@@ -287,6 +287,8 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Findings kept: %s per run, %s per query (max_findings, max_findings_per_query).\n\n",
+		limitText(p.MaxFindings), limitText(p.MaxFindingsPerQuery))
 	for _, msg := range p.Warnings {
 		fmt.Fprintf(w, "%s %s\n", c.yellow("Warning:"), msg)
 	}
@@ -356,4 +358,12 @@ func roundDuration(d time.Duration) string {
 	default:
 		return d.Round(time.Minute).String()
 	}
+}
+
+// limitText is a findings bound as the plan shows it.
+func limitText(n int) string {
+	if n <= 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("at most %d", n)
 }

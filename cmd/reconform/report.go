@@ -25,15 +25,15 @@ func init() {
 		Synopsis: "Render the engagement's state as a report, export or graph",
 		Usage: `Usage: reconform report [options] [DIR|STATE]
 
-  Renders what the engagement knows: first what needs attention (failed
-  checks, takeover risks, weakened SPF or DMARC, the profile's problems),
-  then the drift since the previous state; the technology profile (mail
-  and DNS providers, SPF and DMARC verdicts, SaaS verification tokens);
-  the relationship graph; the timeline of every name with its moves; IP
-  ranges, shared hosting and name-server and mail correlation; and the
-  queries that did not complete. Or exports the findings for other
-  passive DNS tools and threat-intelligence platforms, or draws the graph
-  of names, IPs, name servers and mail servers.
+  Renders what the engagement knows: first what needs attention (takeover
+  risks, certificates against CAA, failed checks, weakened SPF or DMARC,
+  the profile's problems), then the drift since the previous state; the
+  technology profile (mail and DNS providers, SPF and DMARC verdicts, SaaS
+  verification tokens); the relationship graph; the timeline of every
+  name with its moves; IP ranges, shared hosting and name-server and mail
+  correlation; and the queries that did not complete. Or exports the
+  findings for other passive DNS tools and threat-intelligence platforms,
+  or draws the graph of names, IPs, name servers and mail servers.
 
   DIR is the engagement folder (default: the current directory); STATE is
   a state file to report on instead. The engagement's scope decides which
@@ -107,7 +107,51 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
+	// Reading, deriving and rendering a large state take seconds: an
+	// interrupt ends the command at once, and nothing is written before
+	// the report is complete.
 	defer b.Close()
+	var buf bytes.Buffer
+	code, failed := exitOK, false
+	interruptible(ctx, func() error {
+		code, failed = buildReport(ctx, env, &loc, b, *format, *asnTable, &buf)
+		return nil
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
+	}
+	if failed {
+		return code
+	}
+	if *out == "" {
+		err := interruptible(ctx, func() error {
+			_, err := newCutWriter(ctx, env.Stdout).Write(buf.Bytes())
+			return err
+		})
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		if err != nil {
+			return fail("%v.", err)
+		}
+		return exitOK
+	}
+	path := resolvePath(env, *out)
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fail("writing the report: %v.", err)
+	}
+	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
+	return exitOK
+}
+
+// buildReport renders the report of the store's current state into buf;
+// failed is set, with the exit code, when it could not (the error is
+// printed).
+func buildReport(ctx context.Context, env *Env, loc *stateLocator, b backend.Backend, format, asnTable string, buf *bytes.Buffer) (code int, failed bool) {
+	fail := func(f string, args ...any) (int, bool) {
+		fmt.Fprintf(env.Stderr, "Error: "+f+"\n", args...)
+		return exitError, true
+	}
 	current, err := b.Read(ctx)
 	if err != nil {
 		return fail("%v", err)
@@ -122,7 +166,7 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
-	cfg := quietConfig(env, &loc, "its scope and ignore rules")
+	cfg := quietConfig(env, loc, "its scope and ignore rules")
 	var ignore []schema.IgnoreRule
 	opts := analysis.Options{}
 	if cfg != nil {
@@ -131,8 +175,8 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 		opts.Scope = cfg.Scope.Domains
 		opts.ASNTable = asnTablePath(cfg)
 	}
-	if *asnTable != "" {
-		table, err := analysis.LoadASNTable(resolvePath(env, *asnTable))
+	if asnTable != "" {
+		table, err := analysis.LoadASNTable(resolvePath(env, asnTable))
 		if err != nil {
 			return fail("%v.", err)
 		}
@@ -149,22 +193,10 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 		in.Drift = diff.Compare(prev, current, ignore)
 	}
 
-	var buf bytes.Buffer
-	if err := report.Render(&buf, *format, in); err != nil {
+	if err := report.Render(buf, format, in); err != nil {
 		return fail("%v.", err)
 	}
-	if *out == "" {
-		if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
-			return fail("%v.", err)
-		}
-		return exitOK
-	}
-	path := resolvePath(env, *out)
-	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fail("writing the report: %v.", err)
-	}
-	fmt.Fprintf(env.Stderr, "Report (%s) written to %s.\n", *format, displayPath(env, path))
-	return exitOK
+	return exitOK, false
 }
 
 // generationTime is SOURCE_DATE_EPOCH when set, else now.

@@ -66,16 +66,27 @@ func runShow(ctx context.Context, env *Env, args []string) int {
 	var st *state.State
 	var path string
 	if err == nil {
-		st, path, err = readStateRef(ctx, env, &loc, refs)
+		err = interruptible(ctx, func() (err error) {
+			st, path, err = readStateRef(ctx, env, &loc, refs)
+			return err
+		})
+	}
+	if interrupted(ctx, env) {
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
-	if *asJSON {
-		err = state.Encode(env.Stdout, st)
-	} else {
-		err = renderState(env.Stdout, st, path)
+	out := newCutWriter(ctx, env.Stdout)
+	err = interruptible(ctx, func() error {
+		if *asJSON {
+			return state.Encode(out, st)
+		}
+		return renderState(out, st, path)
+	})
+	if interrupted(ctx, env) {
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)

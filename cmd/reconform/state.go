@@ -76,10 +76,24 @@ func runState(ctx context.Context, env *Env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(env.Stdout, strings.TrimSpace(commands["state"].Usage))
 		return exitOK
-	case "list":
-		return runStateList(ctx, env, args[1:])
-	case "show":
-		return runStateShow(ctx, env, args[1:])
+	case "list", "show":
+		// Read-only: on an interrupt the reading is abandoned at once and
+		// its output cut.
+		sub := *env
+		sub.Stdout = newCutWriter(ctx, env.Stdout)
+		code := exitOK
+		interruptible(ctx, func() error {
+			if args[0] == "list" {
+				code = runStateList(ctx, &sub, args[1:])
+			} else {
+				code = runStateShow(ctx, &sub, args[1:])
+			}
+			return nil
+		})
+		if interrupted(ctx, env) {
+			return exitInterrupted
+		}
+		return code
 	case "rm":
 		return runStateRm(ctx, env, args[1:])
 	case "pull":
@@ -309,7 +323,7 @@ func lockedSession(ctx context.Context, env *Env, loc *stateLocator, lock bool, 
 	if err != nil {
 		return nil, nil, err
 	}
-	wctx, stop := interruptible(ctx, env)
+	wctx, stop := lockWaitContext(ctx, env)
 	sess, err := b.Open(wctx, backend.OpenOptions{Lock: lock, Operation: operation, Version: version.Version, Timeout: timeout})
 	stop()
 	if err != nil {

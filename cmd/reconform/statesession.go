@@ -72,7 +72,7 @@ func openState(ctx context.Context, env *Env, cfg *schema.Config, opts *stateOpt
 	if err != nil {
 		return nil, err
 	}
-	wctx, stop := interruptible(ctx, env)
+	wctx, stop := lockWaitContext(ctx, env)
 	sess, err := b.Open(wctx, backend.OpenOptions{Lock: opts.Lock, Operation: opts.Operation, Version: version.Version, Timeout: opts.LockTimeout})
 	stop()
 	if err != nil {

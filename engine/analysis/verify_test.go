@@ -62,8 +62,8 @@ func TestVerify(t *testing.T) {
 			},
 			want: []fact{
 				{"acme.example A 203.0.113.10", "yes"},
-				{"acme.example MX 10 mail.oldhost.example", "no"},
-				{"acme.example MX 10 mx1.acme.example", "yes"},
+				{"acme.example MX mail.oldhost.example", "no"},
+				{"acme.example MX mx1.acme.example", "yes"},
 				{"www.acme.example A 198.51.100.7", "no"},
 			},
 		},

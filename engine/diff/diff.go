@@ -443,10 +443,10 @@ func ignorer(rules []schema.IgnoreRule) ignoreRules {
 		}
 		ir := ignoreRule{typ: r.Type, hasValue: r.Value != ""}
 		if r.Name != "" {
-			ir.name = globPattern(strings.ToLower(schema.NormalizeName(r.Name)))
+			ir.name = globPattern(schema.NormalizeNamePattern(r.Name))
 		}
 		if ir.hasValue {
-			if p, err := netip.ParsePrefix(strings.TrimSpace(r.Value)); err == nil {
+			if p, err := schema.ParseCIDR(r.Value); err == nil {
 				ir.prefix, ir.isPrefix = p, true
 			} else {
 				ir.value, ir.lower = globPattern(r.Value), globPattern(strings.ToLower(r.Value))

@@ -162,7 +162,7 @@ func TestCompareTwoRuns(t *testing.T) {
 		Unverified:     []string{"mail.acme.example A 203.0.113.25"},
 		Changed: []string{
 			"_dmarc.acme.example TXT v=DMARC1; p=reject; rua=mailto:d@acme.example -> v=DMARC1; p=none; rua=mailto:d@acme.example (removed/added)",
-			"acme.example MX 10 aspmx.l.google.com -> 0 acme-example.mail.protection.outlook.com (removed/added)",
+			"acme.example MX aspmx.l.google.com -> acme-example.mail.protection.outlook.com (removed/added)",
 			"acme.example TXT v=spf1 include:_spf.google.com ~all -> v=spf1 include:_spf.google.com -all (removed/added)",
 			"www.acme.example A 198.51.100.7 -> 203.0.113.10 (went_historical/added)",
 		},
@@ -382,5 +382,30 @@ func TestIgnoredCountReads(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, b.String())
 		}
+	}
+}
+
+// The documented wildcard rule hides the CDN's hosts, not the name it is
+// written under nor a look-alike: the pattern is a glob and keeps its
+// "*." (NormalizeName would strip it and match cdn.acme.example alone).
+func TestIgnoreWildcardName(t *testing.T) {
+	rules := []schema.IgnoreRule{{Name: "*.cdn.acme.example"}}
+	for name, want := range map[string]bool{
+		"a.cdn.acme.example":     true,
+		"x.y.cdn.acme.example":   true,
+		"cdn.acme.example":       false,
+		"evilcdn.acme.example":   false,
+		"www.acme.example":       false,
+		"a.cdn.acme.example.org": false,
+	} {
+		f := schema.NewFinding(name, "A", "192.0.2.1")
+		if got := MatchesIgnore(rules, &f); got != want {
+			t.Errorf("%s: ignored %v, want %v", name, got, want)
+		}
+	}
+	// Written with a trailing dot or capitals, as in a zone file.
+	f := schema.NewFinding("a.cdn.acme.example", "A", "192.0.2.1")
+	if !MatchesIgnore([]schema.IgnoreRule{{Name: "*.CDN.acme.example."}}, &f) {
+		t.Errorf("a rule with capitals and a trailing dot does not match")
 	}
 }

@@ -128,8 +128,6 @@ type model struct {
 	warnings     []string
 	attention    attention
 	summary      Summary
-	takeover     []TakeoverRow // takeover risks, confirmed first (takeover.go)
-	caa          []schema.Fact // caa_violation facts
 }
 
 // Profile is a domain's technology profile.
@@ -291,7 +289,6 @@ func build(in Input) *model {
 	m.buildShared()
 	m.buildRelated()
 	m.buildVerified()
-	m.buildTakeover()
 	m.buildSummary()
 	return m
 }

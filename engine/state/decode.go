@@ -222,6 +222,7 @@ func (d *decoder) decode() (*State, error) {
 	case d.version < 0:
 		return nil, fmt.Errorf("invalid format_version %d", d.version)
 	}
+	s.renormalize()
 	return s, s.check()
 }
 

@@ -332,8 +332,11 @@ func unverifiedReason(keys []string, byKey map[string]*schema.InstanceResult) st
 		if in == nil {
 			return "not planned in this run"
 		}
-		if in.Status.Succeeded() {
+		if in.Status.Succeeded() && !in.Truncated {
 			continue
+		}
+		if in.Truncated {
+			return withDetail("answer truncated", in.Reason)
 		}
 		switch in.Status {
 		case schema.StatusFailed:

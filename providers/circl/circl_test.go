@@ -151,7 +151,7 @@ func TestQuery(t *testing.T) {
 		rec("example.com", "A", "198.51.100.7", 1500000000, 1609459199, 33),
 		rec("example.com", "A", "203.0.113.10", 1609459200, 1717200000, 412),
 		rec("example.com", "AAAA", "2001:db8::10", 1690000000, 1717200000, 2),
-		rec("example.com", "MX", "10 mx1.example.com", 1500000000, 1717200000, 50),
+		rec("example.com", "MX", "mx1.example.com", 1500000000, 1717200000, 50),
 		rec("example.com", "NS", "ns1.example.net", 1400000000, 1717200000, 9),
 		rec("example.com", "NS", "ns2.example.net", 1400000000, 1717200000, 9),
 		rec("example.com", "SOA", "ns1.example.net hostmaster.example.net 2024010101 7200 3600 1209600 3600", 1400000000, 1717200000, 0),
@@ -224,7 +224,7 @@ func TestQuery(t *testing.T) {
 			q:    query(schema.OpResolutions, "example.com"), docMode: true, pageSize: 2,
 			want: []schema.Finding{
 				rec("example.com", "A", "203.0.113.10", 1609459200, 1717200000, 412),
-				rec("example.com", "MX", "10 mx1.example.com", 1500000000, 1717200000, 50),
+				rec("example.com", "MX", "mx1.example.com", 1500000000, 1717200000, 50),
 				rec("example.com", "NS", "ns1.example.net", 1400000000, 1717200000, 9),
 			},
 			wantRequests: 2,
@@ -406,7 +406,7 @@ func TestOrientation(t *testing.T) {
 		{"classic answer keeps a CNAME to the subject as served", []string{aClassic, cname},
 			[]string{"example.com A 203.0.113.10", "www.example.com CNAME example.com"}},
 		{"swapped answer turns every record round", []string{aSwapped, mxSwapped, nsSwapped},
-			[]string{"example.com A 203.0.113.10", "example.com MX 10 mx1.example.com", "example.com NS ns1.example.net"}},
+			[]string{"example.com A 203.0.113.10", "example.com MX mx1.example.com", "example.com NS ns1.example.net"}},
 		{"no syntactic evidence: the subject decides", []string{nsSwapped, nsClassic},
 			[]string{"example.com NS ns1.example.net"}},
 	} {

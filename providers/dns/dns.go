@@ -50,7 +50,8 @@
 //
 //	A, AAAA  canonical IP
 //	CNAME, NS, DNAME, PTR  target name
-//	MX       "pref host" ("0 " for a null MX, as NormalizeValue makes it)
+//	MX       the exchange host, without the preference ("." for a null MX),
+//	         as schema.MXHost makes it
 //	TXT      the character-strings joined, unescaped
 //	SOA      "mname rname serial refresh retry expire minimum", names
 //	         without trailing dots (the serial moves with every zone edit)
@@ -70,6 +71,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -216,6 +219,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	if q.Op != schema.OpResolve {
 		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "the dns provider answers op resolve, not %s", q.Op)
 	}
+	if ok, why := p.cfg.Allows(q.Subject); !ok {
+		return providers.Answer{}, refusal(p.cfg.Address, q.Subject.Value, why)
+	}
 	var name string
 	var offered []string
 	r := &run{p: p, now: p.now().UTC()}
@@ -261,7 +267,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	if status != "nxdomain" && contains(types, "TXT") && !strings.HasPrefix(name, "_") {
 		dmarc := "_dmarc." + name
-		if schema.ValidateDomain(dmarc) == nil {
+		if schema.ValidateDomain(dmarc) == nil && p.allows(dmarc) {
 			if _, err := r.resolve(ctx, dmarc, "TXT"); err != nil {
 				return providers.Answer{Requests: r.ans.Requests}, err
 			}
@@ -511,12 +517,79 @@ func (e errRcode) Error() string {
 	return fmt.Sprintf("%s from %s", mdns.RcodeToString[e.rcode], e.server)
 }
 
+// allows reports whether the scope lets us ask about name, logging the
+// lookups it keeps us from (an excluded _dmarc name, a probe).
+func (p *Provider) allows(name string) bool {
+	ok, why := p.cfg.Allows(questionSubject(name))
+	if !ok {
+		p.cfg.Logger.Debug("not asked: out of scope", "name", name, "why", why)
+	}
+	return ok
+}
+
+// questionSubject is the subject a question is about, for the scope: the
+// IP of a reverse name (ptr of 20.113.0.203.in-addr.arpa is about
+// 203.0.113.20), else the name.
+func questionSubject(name string) schema.Subject {
+	name = schema.NormalizeName(name)
+	if a, ok := reverseAddr(name); ok {
+		return schema.Subject{Kind: schema.SubjectIP, Value: a.String()}
+	}
+	return schema.Subject{Kind: schema.SubjectDomain, Value: name}
+}
+
+// reverseAddr is the address a complete reverse name stands for.
+func reverseAddr(name string) (netip.Addr, bool) {
+	if rest, ok := strings.CutSuffix(name, ".in-addr.arpa"); ok {
+		labels := strings.Split(rest, ".")
+		if len(labels) != 4 {
+			return netip.Addr{}, false
+		}
+		slices.Reverse(labels)
+		a, err := netip.ParseAddr(strings.Join(labels, "."))
+		return a, err == nil
+	}
+	if rest, ok := strings.CutSuffix(name, ".ip6.arpa"); ok {
+		nibbles := strings.Split(rest, ".")
+		if len(nibbles) != 32 {
+			return netip.Addr{}, false
+		}
+		slices.Reverse(nibbles)
+		var b strings.Builder
+		for i, n := range nibbles {
+			if len(n) != 1 {
+				return netip.Addr{}, false
+			}
+			if i > 0 && i%4 == 0 {
+				b.WriteByte(':')
+			}
+			b.WriteString(n)
+		}
+		a, err := netip.ParseAddr(b.String())
+		return a, err == nil
+	}
+	return netip.Addr{}, false
+}
+
+// scopeError is a question the scope does not allow; send refuses it.
+type scopeError struct{ name, why string }
+
+func (e scopeError) Error() string { return e.name + " is out of scope (" + e.why + ")" }
+
+// refusal is the error of a question refused as out of scope: not sent,
+// and not worth asking again.
+func refusal(provider, name, why string) *providers.Error {
+	return &providers.Error{Provider: provider, Kind: providers.KindBadInput,
+		Msg: fmt.Sprintf("refused: %s is out of scope (%s); active lookups only run on in-scope subjects, so nothing was sent", name, why)}
+}
+
 // exchange asks (name, qtype) until a resolver answers NOERROR or
 // NXDOMAIN, counting every packet sent in *sent.
 func (p *Provider) exchange(ctx context.Context, name string, qtype uint16, sent *int) (*mdns.Msg, error) {
 	var lastErr error
 	done := make([]bool, len(p.resolvers)) // answered SERVFAIL/REFUSED/...: not asked again
 	attempts, refused := 0, 0
+	var outOfScope scopeError
 	for round := 0; round < p.rounds; round++ {
 		for i, server := range p.resolvers {
 			if done[i] {
@@ -530,6 +603,8 @@ func (p *Provider) exchange(ctx context.Context, name string, qtype uint16, sent
 				return nil, ctx.Err()
 			case errors.Is(err, providers.ErrBudgetExhausted):
 				return nil, err
+			case errors.As(err, &outOfScope):
+				return nil, refusal(p.cfg.Address, outOfScope.name, outOfScope.why)
 			default:
 				p.cfg.Logger.Debug("no answer", "name", name, "type", mdns.TypeToString[qtype], "resolver", server, "error", err)
 				lastErr = err
@@ -605,9 +680,17 @@ func (p *Provider) ask(ctx context.Context, server, name string, qtype uint16, s
 	return resp, nil
 }
 
-// send sends m once over network, after the gate allows it, within the
-// per-query timeout; cancelling ctx closes the connection at once.
+// send sends m once over network, after the scope and the gate allow it,
+// within the per-query timeout; cancelling ctx closes the connection at
+// once. Every packet the provider sends passes here, so the scope check
+// here holds for all of them, whatever asked.
 func (p *Provider) send(ctx context.Context, network, server string, m *mdns.Msg, sent *int) (*mdns.Msg, error) {
+	for _, q := range m.Question {
+		subj := questionSubject(q.Name)
+		if ok, why := p.cfg.Allows(subj); !ok {
+			return nil, scopeError{name: subj.Value, why: why}
+		}
+	}
 	if err := p.cfg.Gate.Wait(ctx); err != nil {
 		return nil, err
 	}

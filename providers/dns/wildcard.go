@@ -75,6 +75,9 @@ func (r *run) checkWildcard(ctx context.Context, name string) error {
 	if schema.ValidateDomain(probe) != nil {
 		return nil // too long to have a child
 	}
+	if !r.p.allows(probe) {
+		return nil
+	}
 	resp, err := r.p.exchange(ctx, probe, mdns.TypeA, &r.ans.Requests)
 	if err != nil {
 		return err

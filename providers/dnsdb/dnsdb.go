@@ -172,7 +172,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		stream, err := ParseSAF(resp.Body)
 		if err != nil {
 			// classify has already turned these into errors; this is a guard.
-			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + providers.Redact(err.Error(), p.key)}
+			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + p.client.Redact(err.Error())}
 		}
 		ans.Warnings = append(ans.Warnings, stream.Warnings...)
 		for _, rec := range stream.Records {

@@ -78,8 +78,8 @@ func TestQuery(t *testing.T) {
 			name: "rrset with several rrtypes asks ANY and filters", op: schema.OpResolutions, subject: "example.com", rrtypes: []string{"MX", "NS"}, requests: 1,
 			wantPath: "/dnsdb/v2/lookup/rrset/name/example.com",
 			want: []schema.Finding{
-				f("example.com", "MX", "10 mx1.example.com", 1600000000, 1717200000, 42),
-				f("example.com", "MX", "20 mx2.example.com", 1600000000, 1717200000, 42),
+				f("example.com", "MX", "mx1.example.com", 1600000000, 1717200000, 42),
+				f("example.com", "MX", "mx2.example.com", 1600000000, 1717200000, 42),
 				f("example.com", "NS", "ns1.example.net", 1500000000, 1717200000, 120),
 				f("example.com", "NS", "ns2.example.net", 1500000000, 1717200000, 120),
 			},
@@ -145,8 +145,8 @@ func TestQuery(t *testing.T) {
 			name: "MX reverse", op: schema.OpMXReverse, subject: "mx1.example.com", requests: 1,
 			wantPath: "/dnsdb/v2/lookup/rdata/name/mx1.example.com/MX",
 			want: []schema.Finding{
-				f("example.com", "MX", "10 mx1.example.com", 1600000000, 1717200000, 42),
-				f("example.org", "MX", "10 mx1.example.com", 1600000000, 1717200000, 8),
+				f("example.com", "MX", "mx1.example.com", 1600000000, 1717200000, 42),
+				f("example.org", "MX", "mx1.example.com", 1600000000, 1717200000, 8),
 			},
 		},
 		{name: "nothing found is begin and succeeded", op: schema.OpResolutions, subject: "nothing.example.com", requests: 1},

@@ -117,7 +117,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if err != nil {
 			if page > 1 && ctx.Err() == nil {
 				// Paging is a Plus feature; keep what page 1 gave.
-				ans.Warnings = append(ans.Warnings, fmt.Sprintf("DNSDumpster page %d failed, the answer is partial: %s", page, providers.Redact(err.Error(), p.key)))
+				ans.Warnings = append(ans.Warnings, fmt.Sprintf("DNSDumpster page %d failed, the answer is partial: %s", page, p.client.Redact(err.Error())))
 				hasMore = false
 				break
 			}
@@ -126,7 +126,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		ans.Requests++
 		if err := answerShape.Check(resp.Body); err != nil {
 			e := providers.WrongShape(p.cfg.Address, "DNSDumpster", resp.URL, resp.Body, err)
-			e.Msg = providers.Redact(e.Msg, p.key)
+			e.Msg = p.client.Redact(e.Msg)
 			if page > 1 {
 				ans.Warnings = append(ans.Warnings, fmt.Sprintf("DNSDumpster page %d failed, the answer is partial: %s", page, e.Msg))
 				hasMore = false
@@ -136,7 +136,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		}
 		res, err := Parse(resp.Body)
 		if err != nil {
-			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + providers.Redact(err.Error(), p.key)}
+			return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + p.client.Redact(err.Error())}
 		}
 		newHosts := 0
 		for _, h := range res.A {

@@ -31,7 +31,7 @@ func f(name, rrtype, value string) schema.Finding {
 }
 
 var page1 = []schema.Finding{
-	f("example.com", "MX", "10 mx1.example.com"),
+	f("example.com", "MX", "mx1.example.com"),
 	f("example.com", "MX", "mx2.example.com"),
 	f("example.com", "NS", "ns1.example.net"),
 	f("example.com", "TXT", "MS=ms12345678"),

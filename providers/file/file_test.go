@@ -92,8 +92,8 @@ func TestCOF(t *testing.T) {
 			{"www.example.com", "AAAA", "2001:db8::10", ts(1700000000), ts(1700000500), 3, false},
 		}},
 		{"arrays, numeric rrtype, zone times, TXT unquoted", schema.OpResolutions, "example.com", nil, []brief{
-			{"example.com", "MX", "10 mx1.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
-			{"example.com", "MX", "20 mx2.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
+			{"example.com", "MX", "mx1.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
+			{"example.com", "MX", "mx2.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
 			{"example.com", "NS", "ns1.dns.example.net", ts(1400000000), ts(1717200000), 100, true},
 			{"example.com", "NS", "ns2.dns.example.net", ts(1400000000), ts(1717200000), 100, true},
 			{"example.com", "TXT", "v=spf1 include:_spf.example.net -all", ts(1450000000), ts(1700000000), 0, false},
@@ -105,7 +105,7 @@ func TestCOF(t *testing.T) {
 			{"old.example.com", "A", "203.0.113.20", ts(1400000000), ts(1500000000), 19, false},
 		}},
 		{"swapped MX orientation", schema.OpMXReverse, "mail.example.org", nil, []brief{
-			{"example.org", "MX", "10 mail.example.org", ts(1500000000), ts(1600000000), 7, false},
+			{"example.org", "MX", "mail.example.org", ts(1500000000), ts(1600000000), 7, false},
 		}},
 		{"TYPE1 is A", schema.OpResolutions, "deep.a.b.example.com", nil, []brief{
 			{"deep.a.b.example.com", "A", "198.51.100.7", ts(1550000000), ts(1560000000), 0, false},
@@ -128,7 +128,7 @@ func TestCOF(t *testing.T) {
 			{"example.com", "NS", "ns2.dns.example.net", ts(1400000000), ts(1717200000), 100, true},
 		}},
 		{"mx reverse", schema.OpMXReverse, "mx1.mail.example.net", nil, []brief{
-			{"example.com", "MX", "10 mx1.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
+			{"example.com", "MX", "mx1.mail.example.net", ts(1500000000), ts(1717200000), 50, true},
 		}},
 		{"subdomains: owners at any depth, not intermediate nodes", schema.OpSubdomains, "example.com", nil, []brief{
 			{"_dmarc.example.com", "HOST", "", ts(1450000000), ts(1717200000), 0, true},
@@ -229,7 +229,7 @@ func TestCSV(t *testing.T) {
 	p := newTestProvider(t, "records.csv", nil)
 	ans := query(t, p, schema.OpResolutions, "example.com")
 	want := []brief{
-		{"example.com", "MX", "10 aspmx.l.google.com", "2023-05-01T00:00:00Z", "2024-06-01T00:00:00Z", 0, true},
+		{"example.com", "MX", "aspmx.l.google.com", "2023-05-01T00:00:00Z", "2024-06-01T00:00:00Z", 0, true},
 		{"example.com", "TXT", "v=spf1 include:_spf.google.com ~all", ts(1704067200), ts(1717200000), 0, true},
 	}
 	if diff := cmp.Diff(want, briefs(ans.Findings)); diff != "" {
@@ -386,6 +386,8 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 		{"TXT", `"v=spf1 -all"`}, {"TXT", `"a" "b\"c"`}, {"TXT", "plain text"}, {"SOA", "NS.example. Host.example. 1 2 3 4 5"},
 		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."},
 		{"CNAME", "ÉCOLE.Example."}, {"MX", "10 MX.Bücher.example."},
+		{"TXT", `"\" 0"`}, {"TXT", `" leading"`}, {"TXT", `"trailing "`}, {"TXT", "trailing "}, {"TXT", ` "v=spf1 -all" `},
+		{"TXT", "a\x01b"}, {"TXT", `"a\009b"`}, {"TXT", "café"}, {"TXT", `  "x`}, {"TXT", `"\"x"`}, {"SPF", `"v=spf1 " "-all"`},
 	}
 	for _, tt := range values {
 		got, err := normValue(tt.typ, []byte(tt.v))

@@ -85,10 +85,13 @@ func parseIPv4(b []byte) (uint32, bool) {
 // normValue normalises a record value for its type. scratch may be used
 // for the result when it cannot be done in place.
 func normValue(rrtype string, b []byte) ([]byte, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New("empty value")
 	}
+	if rrtype == "TXT" || rrtype == "SPF" {
+		return normTXT(rrtype, b)
+	}
+	b = bytes.TrimSpace(b)
 	switch rrtype {
 	case "A", "AAAA":
 		if canonicalIPv4(b) {
@@ -102,40 +105,56 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 	case "CNAME", "NS", "PTR", "DNAME":
 		return normName(b)
 	case "MX":
-		if sp := bytes.IndexByte(b, ' '); sp > 0 {
-			pref := b[:sp]
-			if _, err := strconv.ParseUint(string(pref), 10, 16); err == nil {
-				if string(bytes.TrimSpace(b[sp+1:])) == "." {
-					// A null MX (RFC 7505): the domain takes no mail.
-					return append(append([]byte(nil), pref...), " ."...), nil
-				}
-				host, err := normName(b[sp+1:])
-				if err != nil {
-					return nil, err
-				}
-				if len(bytes.Fields(host)) != 1 {
-					return nil, errBadName
-				}
-				out := make([]byte, 0, len(pref)+1+len(host))
-				return append(append(append(out, pref...), ' '), host...), nil
+		// The exchange host, as schema.MXHost makes it: the preference is
+		// no part of an MX record's identity.
+		if sp := bytes.IndexAny(b, " \t"); sp > 0 {
+			if _, err := strconv.ParseUint(string(b[:sp]), 10, 16); err == nil {
+				b = bytes.TrimSpace(b[sp+1:])
 			}
 		}
-		return normName(b)
-	case "TXT", "SPF":
-		if b[0] == '"' {
-			if b = []byte(schema.UnquoteTXT(string(b))); len(b) == 0 {
-				return nil, errors.New("empty TXT value")
-			}
+		if string(b) == "." {
+			return b, nil // a null MX (RFC 7505): the domain takes no mail
 		}
-		return b, nil
+		host, err := normName(b)
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.Fields(host)) != 1 {
+			return nil, errBadName
+		}
+		return host, nil
 	case "SOA", "SRV":
 		return []byte(schema.NormalizeValue(rrtype, string(b))), nil
 	}
 	return b, nil
 }
 
-// mxHost returns the host part of a normalised MX value ("10 mx.example"
-// or "mx.example").
+// normTXT normalises a TXT value as schema.NormalizeValue does: its
+// text, nothing trimmed. Printable ASCII whose first non-space byte is not
+// a quote, the common case, is that text already and is kept in place;
+// presentation format, control bytes and other text take schema's path.
+func normTXT(rrtype string, b []byte) ([]byte, error) {
+	plain, lead := true, true
+	for _, c := range b {
+		if c < ' ' || c > '~' || lead && c == '"' {
+			plain = false
+			break
+		}
+		lead = lead && c == ' '
+	}
+	if plain {
+		return b, nil
+	}
+	if b = []byte(schema.NormalizeValue(rrtype, string(b))); len(bytes.TrimSpace(b)) == 0 {
+		// `""` or `"  "`: no text, as a plain "  " is no value.
+		return nil, errors.New("empty TXT value")
+	}
+	return b, nil
+}
+
+// mxHost returns the host of a normalised MX value: the value itself
+// since the preference is dropped; a value indexed by an older build
+// ("10 mx.example") still gives its host.
 func mxHost(v string) string {
 	if sp := strings.IndexByte(v, ' '); sp >= 0 {
 		return v[sp+1:]

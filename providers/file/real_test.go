@@ -127,8 +127,8 @@ func TestRealBulkFormats(t *testing.T) {
 			name: "DNSDB export: MX reverse of hq.fsi.io",
 			path: "dnsdb/rdata-name-hq.fsi.io-MX.cof.ndjson", op: schema.OpMXReverse, subject: "hq.fsi.io",
 			want: []brief{
-				{"farsightsecurity.com", "MX", "10 hq.fsi.io", ts(1374098929), ts(1468333042), 19304, true},
-				{"fsi.io", "MX", "10 hq.fsi.io", ts(1372706073), ts(1468330740), 45644, true},
+				{"farsightsecurity.com", "MX", "hq.fsi.io", ts(1374098929), ts(1468333042), 19304, true},
+				{"fsi.io", "MX", "hq.fsi.io", ts(1372706073), ts(1468330740), 45644, true},
 			},
 		},
 		{
@@ -292,8 +292,8 @@ func TestDNSDBQCSVLayout(t *testing.T) {
 			{"farsightsecurity.com", "NS", "ns5.dnsmadeeasy.com", ts(1374096380), ts(1468334926), 1078 + 706617, true},
 		}},
 		{schema.OpMXReverse, "hq.fsi.io", []brief{
-			{"farsightsecurity.com", "MX", "10 hq.fsi.io", ts(1374098929), ts(1468333042), 19304, true},
-			{"fsi.io", "MX", "10 hq.fsi.io", ts(1372706073), ts(1468330740), 45644, true},
+			{"farsightsecurity.com", "MX", "hq.fsi.io", ts(1374098929), ts(1468333042), 19304, true},
+			{"fsi.io", "MX", "hq.fsi.io", ts(1372706073), ts(1468330740), 45644, true},
 		}},
 	}
 	for _, tt := range tests {

@@ -116,7 +116,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	}
 	findings, warnings, err := Parse(tool, q.Subject.Value, resp.Body)
 	if err != nil {
-		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + providers.Redact(err.Error(), p.key)}
+		return providers.Answer{}, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed, Msg: "reading " + resp.URL + ": " + p.client.Redact(err.Error())}
 	}
 	out := findings[:0]
 	for _, f := range findings {

@@ -98,8 +98,8 @@ func TestQuery(t *testing.T) {
 		{
 			name: "dnslookup filtered to MX and TXT", op: schema.OpResolutions, subject: "example.com", rrtypes: []string{"MX", "TXT"}, requests: 1,
 			want: []schema.Finding{
-				f("example.com", "MX", "10 mx1.example.com", true),
-				f("example.com", "MX", "20 mx2.example.com", true),
+				f("example.com", "MX", "mx1.example.com", true),
+				f("example.com", "MX", "mx2.example.com", true),
 				f("example.com", "TXT", "google-site-verification=abc123", true),
 				f("example.com", "TXT", "v=spf1 include:_spf.example.net -all", true),
 			},

@@ -186,6 +186,12 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "fingerprint fetches a host name, not the %s %s", q.Subject.Kind, q.Subject.Value)
 	}
 	name := q.Subject.Value
+	if ok, why := p.cfg.Allows(q.Subject); !ok {
+		// The engine admits only in-scope subjects; this is the last
+		// line before a packet reaches the target (providers.Config.InScope).
+		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput,
+			"refused: %s is out of scope (%s); active lookups only run on in-scope subjects, so nothing was sent", name, why)
+	}
 	if p.cfg.Gate != nil {
 		if err := p.cfg.Gate.Wait(ctx); err != nil {
 			if errors.Is(err, providers.ErrBudgetExhausted) {

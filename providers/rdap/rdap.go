@@ -138,7 +138,10 @@ func New(ctx context.Context, cfg providers.Config) (providers.Provider, error) 
 		}
 		p.bootstrap = b
 	}
-	p.client = providers.NewHTTPClient(cfg, providers.HTTPOptions{AcceptStatus: []int{http.StatusNotFound}, ErrorMessage: errorMessage})
+	p.client = providers.NewHTTPClient(cfg, providers.HTTPOptions{AcceptStatus: []int{http.StatusNotFound}, ErrorMessage: errorMessage,
+		// Bootstrap redirectors (rdap.org) send each query on to the
+		// registry's own server; RDAP needs no key.
+		RedirectElsewhere: true})
 	return p, nil
 }
 

@@ -124,7 +124,7 @@ func TestQuery(t *testing.T) {
 		rec("example.com", "A", "198.51.100.7", 1450000000, 1599999999, 120),
 		rec("example.com", "A", "203.0.113.10", 1600000000, 1717200000, 18),
 		rec("example.com", "AAAA", "2001:db8::10", 1690000000, 1717200000, 2),
-		rec("example.com", "MX", "10 mx1.example.com", 1500000000, 1717200000, 4),
+		rec("example.com", "MX", "mx1.example.com", 1500000000, 1717200000, 4),
 		rec("example.com", "NS", "ns1.example.net", 1500000000, 1717200000, 4),
 		rec("example.com", "NS", "ns2.example.net", 1500000000, 1717200000, 4),
 	}
