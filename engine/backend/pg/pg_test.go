@@ -639,7 +639,8 @@ func TestEveryStateFieldIsStored(t *testing.T) {
 		reflect.TypeOf(state.RunSummary{}):      {"StartedAt", "FinishedAt", "Interrupted", "Instances", "Requests", "Findings", "Warnings", "Targets", "Plan"},
 		reflect.TypeOf(state.Finding{}):         {"Finding", "Instances", "Block", "Blocks", "Currency", "Unverified", "UnverifiedSince"},
 		reflect.TypeOf(schema.Finding{}):        {"Name", "Type", "Value", "FirstSeen", "LastSeen", "Count", "Sources", "Current", "Active", "Query", "Depth"},
-		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "FindingIDs"},
+		// FindingIDs and Truncated live during a run only: the state file has neither.
+		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "FindingIDs", "Truncated"},
 		reflect.TypeOf(schema.Query{}):          {"Provider", "Op", "Subject", "RRTypes", "Params"},
 		reflect.TypeOf(schema.Fact{}):           {"Subject", "Kind", "Value", "Evidence"},
 		reflect.TypeOf(state.Output{}):          {"Name", "Description", "Sensitive", "Secret", "Value", "Type"},
