@@ -635,10 +635,10 @@ func TestLeastPrivilegeRole(t *testing.T) {
 // back would lose it. Update the lists once it does.
 func TestEveryStateFieldIsStored(t *testing.T) {
 	for typ, known := range map[reflect.Type][]string{
-		reflect.TypeOf(state.State{}):           {"FormatVersion", "Serial", "Lineage", "Engagement", "ConfigHash", "Run", "Instances", "Findings", "Facts", "Outputs", "Checks", "disk"},
-		reflect.TypeOf(state.RunSummary{}):      {"StartedAt", "FinishedAt", "Interrupted", "Instances", "Requests", "Findings", "Warnings", "Targets", "Plan"},
-		reflect.TypeOf(state.Finding{}):         {"Finding", "Instances", "Block", "Blocks", "Currency", "Unverified", "UnverifiedSince"},
-		reflect.TypeOf(schema.Finding{}):        {"Name", "Type", "Value", "FirstSeen", "LastSeen", "Count", "Sources", "Current", "Active", "Query", "Depth"},
+		reflect.TypeOf(state.State{}):      {"FormatVersion", "Serial", "Lineage", "Engagement", "ConfigHash", "Run", "Instances", "Findings", "Facts", "Outputs", "Checks", "disk"},
+		reflect.TypeOf(state.RunSummary{}): {"StartedAt", "FinishedAt", "Interrupted", "Instances", "Requests", "Findings", "Warnings", "Targets", "Plan"},
+		reflect.TypeOf(state.Finding{}):    {"Finding", "Instances", "Block", "Blocks", "Currency", "Unverified", "UnverifiedSince"},
+		reflect.TypeOf(schema.Finding{}):   {"Name", "Type", "Value", "FirstSeen", "LastSeen", "Count", "Sources", "Current", "Active", "Query", "Depth"},
 		// FindingIDs and Truncated live during a run only: the state file has neither.
 		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "FindingIDs", "Truncated"},
 		reflect.TypeOf(schema.Query{}):          {"Provider", "Op", "Subject", "RRTypes", "Params"},
