@@ -465,3 +465,41 @@ notify "email" "team" {
 		t.Errorf("the mail's text:\n%s", body)
 	}
 }
+
+// TestWatchLogsHoldNoSecret runs the watch with trace logging, receivers
+// failing and recovering, and checks the log, the output and every file
+// the runs wrote for the notifiers' secrets.
+func TestWatchLogsHoldNoSecret(t *testing.T) {
+	const secret = "log-test-signing-secret"
+	hook := newReceiver(t, secret, false)
+	slack := newReceiver(t, "", true)
+	dir := watchEngagement(t, map[string]string{"slack.hcl": slackBlock})
+	secrets := []string{secret, "slacklogsecret", "querylogsecret"}
+	environ := []string{"WATCH_WEBHOOK_URL=" + hook.srv.URL + "/reconform?token=querylogsecret", "WATCH_WEBHOOK_SECRET=" + secret,
+		"E2E_SLACK_URL=" + slack.srv.URL + "/services/T/B/slacklogsecret", "RECONFORM_LOG=trace", "RECONFORM_LOG_PATH=" + filepath.Join(dir, "reconform.log")}
+	var outputs []string
+	for i, args := range [][]string{{"apply", "-auto-approve", "."}, {"apply", "-auto-approve", "-var", "snapshot=2", "."}, {"notify", "deliver", "."}, {"notify", "test", "secops", "."}} {
+		if i == 1 {
+			hook.set(true)
+			slack.set(true)
+		}
+		if i == 2 {
+			hook.set(false)
+			slack.set(false)
+		}
+		r := runCLIWithLog(t, dir, environ, args...)
+		outputs = append(outputs, r.Stdout, r.Stderr)
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "reconform.log"))
+	if err != nil || !strings.Contains(string(log), "delivery failed") || !strings.Contains(string(log), "delivered") {
+		t.Fatalf("the log says nothing of the deliveries: %v\n%s", err, log)
+	}
+	checkFilesHoldNone(t, dir, secrets, nil)
+	for i, out := range outputs {
+		for _, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Errorf("output %d holds %q:\n%s", i, s, out)
+			}
+		}
+	}
+}
