@@ -36,13 +36,43 @@ func Evaluate(cfg *schema.Config, st *state.State, d *diff.Result) []state.Check
 	if d == nil {
 		d = &diff.Result{}
 	}
-	ctx := cfg.CheckContext(st.FindingsByBlock(), st.Facts, schema.FindingsValue(st.SchemaFindings()), DriftValue(d))
+	// Only what the checks refer to is made into values: a state of a
+	// million findings costs a check of DMARC facts nothing.
+	roots := referenced(cfg.Checks)
+	var byBlock map[string][]schema.Finding
+	if roots["query"] || roots["pivot"] || roots["module"] {
+		byBlock = st.FindingsByBlock()
+	}
+	findings := cty.UnknownVal(cty.List(schema.FindingType))
+	if roots["findings"] {
+		findings = schema.FindingsValue(st.SchemaFindings())
+	}
+	drift := cty.UnknownVal(schema.DriftType)
+	if roots["drift"] {
+		drift = DriftValue(d)
+	}
+	ctx := cfg.CheckContext(byBlock, st.Facts, findings, drift)
 	secrets := cfg.Secrets()
 	out := make([]state.CheckResult, 0, len(cfg.Checks))
 	for _, c := range cfg.Checks {
 		out = append(out, evaluate(c, ctx, secrets))
 	}
 	return out
+}
+
+// referenced are the roots the checks' expressions refer to.
+func referenced(checks []*schema.CheckBlock) map[string]bool {
+	roots := map[string]bool{}
+	for _, c := range checks {
+		for _, a := range c.Asserts {
+			for _, e := range []hcl.Expression{a.Condition, a.ErrorMessage} {
+				for _, tr := range e.Variables() {
+					roots[tr.RootName()] = true
+				}
+			}
+		}
+	}
+	return roots
 }
 
 func evaluate(c *schema.CheckBlock, ctx *hcl.EvalContext, secrets []string) state.CheckResult {

@@ -14,7 +14,7 @@ import (
 	"github.com/reconform/reconform/schema"
 )
 
-func loadConfig(t *testing.T) *schema.Config {
+func loadConfig(t testing.TB) *schema.Config {
 	t.Helper()
 	cfg, diags := schema.Load("testdata/watch", schema.LoadOptions{Providers: all.Schemas(), DisplayDir: "."})
 	if diags.HasErrors() {
