@@ -168,6 +168,12 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult, failur
 		return exitError
 	}
 	written := res.Written
+	if !written && s.recorded > 0 {
+		// An unchanged state writes nothing, parts included; a run that
+		// changed nothing has nothing new to say, but say so if it did.
+		fmt.Fprintf(s.env.Stderr, "Warning: the state did not change, so this run's %d notification(s) were not recorded.\n", s.recorded)
+		s.recorded = 0
+	}
 	if r.New != nil {
 		r.New.Serial, r.New.Lineage = res.Serial, res.Lineage
 	}
