@@ -211,7 +211,8 @@ func shellWord(s string) string {
 // cancels until stop is called, for the lock wait of a verb that reads
 // env.Interrupts itself (apply, whose watcher starts with the run): the
 // wait must end on Ctrl-C rather than run out its timeout. The other
-// verbs' contexts are cancelled by an interrupt already (main.go).
+// verbs' contexts are cancelled by an interrupt already (main.go), and
+// reading the channel here too would take their second interrupt.
 func lockWaitContext(ctx context.Context, env *Env, ownsInterrupts bool) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	if env.Interrupts == nil || !ownsInterrupts {

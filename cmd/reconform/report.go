@@ -107,10 +107,10 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail("%v.", err)
 	}
-	defer b.Close()
 	// Reading, deriving and rendering a large state take seconds: an
 	// interrupt ends the command at once, and nothing is written before
 	// the report is complete.
+	defer b.Close()
 	var buf bytes.Buffer
 	code, failed := exitOK, false
 	interruptible(ctx, func() error {

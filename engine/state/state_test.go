@@ -911,6 +911,40 @@ func TestMergeFailedCurrentSourceKeepsCurrency(t *testing.T) {
 	}
 }
 
+func TestChecksRoundTrip(t *testing.T) {
+	s := sample()
+	s.Checks = []CheckResult{
+		{Name: "mx_approved", Severity: "error", Status: CheckPass},
+		{Name: "dmarc_enforced", Description: "DMARC enforced", Severity: "error", Status: CheckFail, Messages: []string{"DMARC is none on acme.example"}},
+		{Name: "broken", Severity: "warning", Status: CheckError, Diagnostics: []string{"main.hcl:3,5-9: Invalid function argument; bad"}},
+	}
+	var a bytes.Buffer
+	if err := Encode(&a, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.String(), "{\n  \"checks\": [\n    {\n      \"diagnostics\"") {
+		t.Errorf("checks are the first key, sorted by name:\n%s", a.String()[:200])
+	}
+	back, err := Decode(bytes.NewReader(a.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(s.Checks, back.Checks); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if c := back.CheckByName("dmarc_enforced"); c == nil || !c.Failed() || back.CheckByName("mx_approved").Failed() {
+		t.Errorf("CheckByName/Failed: %+v", c)
+	}
+	// A state without checks has no checks key.
+	var b bytes.Buffer
+	if err := Encode(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "\"checks\"") {
+		t.Error("a state without checks writes a checks key")
+	}
+}
+
 // A registry's answer has no finding for evidence: when the next run's
 // RDAP query fails, the fact stays (and what analysis derives from it
 // with it), and when it succeeds, its new answer replaces the old.
