@@ -343,17 +343,24 @@ var fieldTypes = map[string]bool{"MX": true, "SOA": true, "SRV": true}
 // with and without it must be one finding, not two that drift against
 // each other. Text whose first field is not a preference (0 to 65535) is
 // left as it is, for the record check to refuse.
+//
+// Every field is normalised as a name before the preference is read, so
+// that what is left of text that is no MX value ("000 0000 .") reads the
+// same when normalised again.
 func MXHost(v string) string {
 	fields := strings.Fields(v)
 	if len(fields) == 0 {
 		return ""
 	}
+	for i, f := range fields {
+		fields[i] = rootOr(NormalizeName(f))
+	}
 	if len(fields) == 2 {
 		if _, err := strconv.ParseUint(fields[0], 10, 16); err == nil {
-			fields = fields[1:]
+			return fields[1]
 		}
 	}
-	return rootOr(NormalizeName(strings.Join(fields, " ")))
+	return strings.Join(fields, " ")
 }
 
 // rootOr keeps the root name "." where normalising left nothing.

@@ -148,6 +148,8 @@ func TestNormalizeStructuredControl(t *testing.T) {
 		{"MX", "10 \v mx1.Acme.example.", "mx1.acme.example"},
 		{"MX", "5 b\tc", "5 b c"},
 		{"MX", "10 mx1\x00.acme.example", `mx1\000.acme.example`},
+		{"MX", "000 0000 .", "000 0000 ."}, // found by FuzzNormalizeValue
+		{"MX", "10. MX1.acme.example.", "mx1.acme.example"},
 		{"SRV", "0000 000 00 A00000\f0", "0000 000 00 A00000 0"},
 		{"SRV", "0000 000 00 A00000\x1b0", `0000 000 00 a00000\0270`},
 		{"SRV", "10\t60 5060 SIP.Acme.Example.", "10 60 5060 sip.acme.example"},

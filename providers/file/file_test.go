@@ -385,7 +385,7 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 		{"CNAME", "Foo.Example.COM."}, {"NS", "ns1.example.net."}, {"MX", "10 MX.Example.net."}, {"MX", "mx.example.net"}, {"MX", "0 ."},
 		{"TXT", `"v=spf1 -all"`}, {"TXT", `"a" "b\"c"`}, {"TXT", "plain text"}, {"SOA", "NS.example. Host.example. 1 2 3 4 5"},
 		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."}, {"CNAME", "*.Wild.example."}, {"MX", "10 *.Wild.example."},
-		{"SRV", "0000 000 00 A00000\f0"}, {"SOA", "NS1.A. H.A. 1 2 3 4 5\f6"}, {"SOA", "NS1.A.\tH.A. 1 2 3 4 5"}, {"CNAME", "a.."},
+		{"SRV", "0000 000 00 A00000\f0"}, {"SOA", "NS1.A. H.A. 1 2 3 4 5\f6"}, {"SOA", "NS1.A.\tH.A. 1 2 3 4 5"}, {"CNAME", "a.."}, {"AAAA", "::aaaa%0000000\xd3000"},
 		{"CNAME", "ÉCOLE.Example."}, {"MX", "10 MX.Bücher.example."},
 		{"TXT", `"\" 0"`}, {"TXT", `" leading"`}, {"TXT", `"trailing "`}, {"TXT", "trailing "}, {"TXT", ` "v=spf1 -all" `},
 		{"TXT", "a\x01b"}, {"TXT", `"a\009b"`}, {"TXT", "café"}, {"TXT", `  "x`}, {"TXT", `"\"x"`}, {"SPF", `"v=spf1 " "-all"`},

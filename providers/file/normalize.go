@@ -122,11 +122,10 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		if canonicalIPv4(b) {
 			return b, nil
 		}
-		a, err := netip.ParseAddr(string(b))
-		if err != nil {
+		if _, err := netip.ParseAddr(string(b)); err != nil {
 			return nil, errors.New("invalid IP address in value")
 		}
-		return []byte(a.Unmap().String()), nil
+		return []byte(schema.NormalizeValue(rrtype, string(b))), nil // canonical, a zone's control bytes escaped
 	case "CNAME", "NS", "PTR", "DNAME":
 		return normName(b)
 	case "MX":
@@ -140,14 +139,10 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		if string(b) == "." {
 			return b, nil // a null MX (RFC 7505): the domain takes no mail
 		}
-		host, err := normName(b)
-		if err != nil {
-			return nil, err
+		if len(bytes.Fields(b)) != 1 {
+			return nil, errBadName // no MX value: schema keeps the fields, a host has one
 		}
-		if len(bytes.Fields(host)) != 1 {
-			return nil, errBadName
-		}
-		return host, nil
+		return normName(b)
 	case "SOA", "SRV":
 		return []byte(schema.NormalizeValue(rrtype, string(b))), nil
 	}
