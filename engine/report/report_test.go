@@ -613,3 +613,23 @@ func TestReportMatchesWorld(t *testing.T) {
 		})
 	}
 }
+
+func TestFromStateCarriesChecks(t *testing.T) {
+	s := state.New("acme")
+	s.Checks = []state.CheckResult{
+		{Name: "dmarc_enforced", Severity: "error", Status: state.CheckFail, Messages: []string{"DMARC policy is none on: acme.example"}},
+		{Name: "broken", Severity: "warning", Status: state.CheckError, Diagnostics: []string{"main.hcl:3,5: Invalid function argument"}},
+		{Name: "mx", Severity: "warning", Status: state.CheckPass},
+	}
+	in := FromState(s)
+	if len(in.Checks) != 3 || in.Checks[0].Status != CheckFail || in.Checks[1].Messages[0] != "main.hcl:3,5: Invalid function argument" {
+		t.Fatalf("checks %+v", in.Checks)
+	}
+	var b strings.Builder
+	if err := Render(&b, "md", in); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "DMARC policy is none on: acme.example") {
+		t.Errorf("the Markdown report does not show the failed check:\n%s", b.String())
+	}
+}

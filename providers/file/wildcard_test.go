@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zclconf/go-cty/cty"
+
 	"github.com/reconform/reconform/schema"
 )
 
@@ -54,5 +56,33 @@ func TestWildcardRecords(t *testing.T) {
 		if why := schema.CheckRecord(f); why != "" {
 			t.Errorf("%s refused: %s", f.ID(), why)
 		}
+	}
+}
+
+// A zone file's wildcard owner ("*", relative to the origin) is the
+// wildcard name, not the origin.
+func TestZoneWildcardOwner(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acme.zone")
+	zone := "$ORIGIN acme.example.\n$TTL 300\n" +
+		"@ IN SOA ns1 hostmaster 2024060101 7200 3600 1209600 300\n" +
+		"@ IN A 192.0.2.1\n" +
+		"* IN A 198.51.100.7\n" +
+		"*.dev IN CNAME edge.cdn.example.\n"
+	if err := os.WriteFile(path, []byte(zone), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := newTestProvider(t, path, map[string]cty.Value{"format": cty.StringVal(FormatZone)})
+	var got []string
+	for _, subject := range []string{"198.51.100.7"} {
+		for _, f := range query(t, p, schema.OpReverseIP, subject).Findings {
+			got = append(got, f.ID())
+		}
+	}
+	for _, f := range query(t, p, schema.OpSubdomains, "acme.example").Findings {
+		got = append(got, f.ID())
+	}
+	want := "*.acme.example A 198.51.100.7; *.acme.example HOST ; *.dev.acme.example HOST "
+	if strings.Join(got, "; ") != want {
+		t.Errorf("got  %s\nwant %s", strings.Join(got, "; "), want)
 	}
 }
