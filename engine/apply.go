@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
@@ -36,7 +37,11 @@ type ApplyOptions struct {
 	Parallelism int
 	// Refresh ignores cached answers (fresh answers are still stored).
 	Refresh bool
-	// CacheDir holds the response cache; default cfg.Dir/.reconform/cache.
+	// Cache stores answers between runs: the engagement's backend's cache.
+	// Nil: files under CacheDir.
+	Cache backend.Cache
+	// CacheDir holds the response cache when Cache is nil; default
+	// cfg.Dir/.reconform/cache.
 	CacheDir string
 	// Retry is passed to providers and used for retryable errors they
 	// return; zero means providers.DefaultRetryPolicy.
@@ -191,8 +196,11 @@ func Apply(ctx context.Context, cfg *schema.Config, plan *Plan, opts ApplyOption
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	if opts.CacheDir == "" {
-		opts.CacheDir = filepath.Join(cfg.Dir, ".reconform", "cache")
+	if opts.Cache == nil {
+		if opts.CacheDir == "" {
+			opts.CacheDir = filepath.Join(cfg.Dir, ".reconform", "cache")
+		}
+		opts.Cache = &backend.DirCache{Dir: opts.CacheDir}
 	}
 	if plan == nil {
 		p, diags := MakePlan(ctx, cfg, PlanOptions{Registry: opts.Registry, Now: opts.Now(), Parallelism: opts.Parallelism})
@@ -205,7 +213,7 @@ func Apply(ctx context.Context, cfg *schema.Config, plan *Plan, opts ApplyOption
 	}
 	w := &walk{
 		cfg: cfg, plan: plan, opts: opts, log: opts.Logger, secrets: cfg.Secrets(),
-		cache:    &answerCache{dir: opts.CacheDir},
+		cache:    &answerCache{store: opts.Cache},
 		start:    opts.Now(),
 		window:   cfg.Engagement.CurrentWindow,
 		prov:     map[string]*providerRun{},
@@ -765,7 +773,7 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 	if useCache {
 		key = cacheKey(pr.block, pr.limits.Endpoint, st.Query)
 		if !w.opts.Refresh {
-			if ans, ok := w.cache.get(key, pr.limits.CacheTTL, w.opts.Now()); ok {
+			if ans, ok := w.cache.get(ctx, key, pr.limits.CacheTTL, w.opts.Now()); ok {
 				return outcome{st: st, ans: ans, status: schema.StatusCached}
 			}
 		}
@@ -790,7 +798,7 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 				ans.Warnings[i] = w.redact(msg)
 			}
 			if useCache {
-				if err := w.cache.put(key, ans, w.opts.Now()); err != nil {
+				if err := w.cache.put(context.WithoutCancel(ctx), key, ans, w.opts.Now()); err != nil {
 					w.log.Warn("could not store answer in the cache", "key", st.Key, "error", err)
 				}
 			}

@@ -1,18 +1,18 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
@@ -20,11 +20,13 @@ import (
 // cacheFormat is the version of a cache entry; other versions are misses.
 const cacheFormat = 1
 
-// answerCache stores provider answers under a directory, one JSON file per
-// query. Reads and writes never fail a run: a missing, expired or corrupt
-// entry is a miss, and a failed write is only logged.
+// answerCache keeps provider answers in the backend's cache (local files
+// by default), one entry per query: this file decides what an entry holds
+// and when it may be used; the backend only stores it. Reads and writes
+// never fail a run: a missing, expired or corrupt entry is a miss, and a
+// failed write is only logged.
 type answerCache struct {
-	dir string
+	store backend.Cache
 }
 
 // cacheEntry is one stored answer.
@@ -75,14 +77,10 @@ func cacheKey(pb *schema.ProviderBlock, endpoint string, q schema.Query) string 
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (c *answerCache) path(key string) string {
-	return filepath.Join(c.dir, key[:2], key+".json")
-}
-
 // get returns the stored answer for key when it is younger than ttl.
-func (c *answerCache) get(key string, ttl time.Duration, now time.Time) (providers.Answer, bool) {
-	data, err := os.ReadFile(c.path(key))
-	if err != nil {
+func (c *answerCache) get(ctx context.Context, key string, ttl time.Duration, now time.Time) (providers.Answer, bool) {
+	data, ok := c.store.Get(ctx, key)
+	if !ok {
 		return providers.Answer{}, false
 	}
 	var e cacheEntry
@@ -102,27 +100,11 @@ func (c *answerCache) get(key string, ttl time.Duration, now time.Time) (provide
 	return providers.Answer{Findings: e.Findings, Facts: e.Facts, Warnings: e.Warnings}, true
 }
 
-// put stores an answer atomically (temporary file, then rename).
-func (c *answerCache) put(key string, ans providers.Answer, now time.Time) error {
+// put stores an answer.
+func (c *answerCache) put(ctx context.Context, key string, ans providers.Answer, now time.Time) error {
 	data, err := json.Marshal(cacheEntry{Format: cacheFormat, Stored: now.UTC(), Findings: ans.Findings, Facts: ans.Facts, Warnings: ans.Warnings})
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(c.path(key))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), c.path(key))
+	return c.store.Put(ctx, key, data, now)
 }

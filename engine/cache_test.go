@@ -8,21 +8,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
 
 func TestCacheCorruptEntryIsAMiss(t *testing.T) {
-	c := &answerCache{dir: t.TempDir()}
+	dir := t.TempDir()
+	c := &answerCache{store: &backend.DirCache{Dir: dir}}
 	key := "ab" + "cdef0123"
+	entryPath := filepath.Join(dir, key[:2], key+".json")
+	ctx := context.Background()
 	ans := providers.Answer{Findings: []schema.Finding{schema.NewFinding("a.example", "A", "192.0.2.1")}}
-	if err := c.put(key, ans, t0); err != nil {
+	if err := c.put(ctx, key, ans, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.get(key, time.Hour, t0.Add(time.Minute)); !ok {
+	if _, ok := c.get(ctx, key, time.Hour, t0.Add(time.Minute)); !ok {
 		t.Fatal("fresh entry missed")
 	}
-	if _, ok := c.get(key, time.Hour, t0.Add(2*time.Hour)); ok {
+	if _, ok := c.get(ctx, key, time.Hour, t0.Add(2*time.Hour)); ok {
 		t.Error("expired entry hit")
 	}
 	for name, body := range map[string]string{
@@ -30,14 +34,14 @@ func TestCacheCorruptEntryIsAMiss(t *testing.T) {
 		"wrong format": `{"format": 99, "stored": "2026-11-01T12:00:00Z"}`,
 		"no time":      `{"format": 1}`,
 	} {
-		if err := os.WriteFile(c.path(key), []byte(body), 0o600); err != nil {
+		if err := os.WriteFile(entryPath, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := c.get(key, time.Hour, t0); ok {
+		if _, ok := c.get(ctx, key, time.Hour, t0); ok {
 			t.Errorf("%s: corrupt entry hit", name)
 		}
 	}
-	entries, _ := os.ReadDir(filepath.Dir(c.path(key)))
+	entries, _ := os.ReadDir(filepath.Dir(entryPath))
 	for _, e := range entries {
 		if e.Name() != key+".json" {
 			t.Errorf("left-over file %s", e.Name())
@@ -101,15 +105,16 @@ func FuzzCacheGet(f *testing.F) {
 	f.Add([]byte(`{"format":1}`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c := &answerCache{dir: dir}
+		c := &answerCache{store: &backend.DirCache{Dir: dir}}
 		key := "abcdef0123"
-		if err := os.MkdirAll(filepath.Dir(c.path(key)), 0o700); err != nil {
+		p := filepath.Join(dir, key[:2], key+".json")
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(c.path(key), data, 0o600); err != nil {
+		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		ans, ok := c.get(key, time.Hour, t0)
+		ans, ok := c.get(context.Background(), key, time.Hour, t0)
 		if !ok {
 			return
 		}

@@ -71,8 +71,37 @@ type Engagement struct {
 	Ignore []IgnoreRule
 	// ASNTable is an optional iptoasn TSV file (path relative to
 	// Config.Dir) for the analysis of IP ranges and hosting.
-	ASNTable  string
+	ASNTable string
+	// Backend is the backend block: where runs keep the state, its
+	// history, the lock and the response cache. Nil: local files.
+	Backend   *BackendBlock
 	DeclRange hcl.Range
+}
+
+// BackendBlock is backend "TYPE" { ... } inside the engagement block,
+// Terraform's shape: backend "pg" { conn_str = env("RECONFORM_PG_CONN") }.
+type BackendBlock struct {
+	// Type is "local" or "pg".
+	Type string
+	// Attrs holds every argument evaluated, defaults filled in (pg:
+	// conn_str from RECONFORM_PG_CONN when unset, schema_name
+	// "reconform"). Sensitive names those that must never be printed or
+	// stored (conn_str always).
+	Attrs     map[string]cty.Value
+	Sensitive map[string]bool
+	DeclRange hcl.Range
+}
+
+// String returns the argument name as a Go string ("" when unset).
+func (b *BackendBlock) String(name string) string {
+	if b == nil {
+		return ""
+	}
+	v, ok := b.Attrs[name]
+	if !ok || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return ""
+	}
+	return v.AsString()
 }
 
 // IgnoreRule matches findings to leave out of drift. Empty fields match

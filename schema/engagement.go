@@ -17,7 +17,7 @@ var engagementSchema = &hcl.BodySchema{
 		{Name: "current_window"}, {Name: "forget_after"}, {Name: "asn_table"},
 		{Name: "max_findings"}, {Name: "max_findings_per_query"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}, {Type: "backend", LabelNames: []string{"type"}}},
 }
 
 var ignoreSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -106,7 +106,12 @@ func (l *loader) decodeEngagement() {
 	if a, ok := body.Attributes["asn_table"]; ok {
 		e.ASNTable, _ = l.evalString(a, ctx)
 	}
+	var backends []*hcl.Block
 	for _, ib := range body.Blocks {
+		if ib.Type == "backend" {
+			backends = append(backends, ib)
+			continue
+		}
 		rule := IgnoreRule{DeclRange: ib.DefRange}
 		ic, d := content(ib.Body, ignoreSchema, "an ignore block")
 		l.diags = append(l.diags, d...)
@@ -144,6 +149,7 @@ func (l *loader) decodeEngagement() {
 		}
 		e.Ignore = append(e.Ignore, rule)
 	}
+	l.decodeBackend(backends, ctx)
 }
 
 // knownRRTypes are the record types queries may ask for.

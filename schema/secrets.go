@@ -66,6 +66,18 @@ func (c *Config) Secrets() []string {
 			add(v.Value)
 		}
 	}
+	if b := c.Engagement.Backend; b != nil {
+		for name, sensitive := range b.Sensitive {
+			if sensitive {
+				add(b.Attrs[name])
+			}
+		}
+		// The password alone, too: a driver's error may quote it without
+		// the rest of the connection string.
+		if pw := connPassword(b.String("conn_str")); pw != "" {
+			add(cty.StringVal(pw))
+		}
+	}
 	// A module's variable declared sensitive, or fed from a secret.
 	for _, m := range c.Modules {
 		for _, v := range m.Variables {

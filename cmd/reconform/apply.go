@@ -221,7 +221,7 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		Registry:    registry,
 		Parallelism: *parallelism,
 		Refresh:     *refresh,
-		CacheDir:    filepath.Join(cfg.Dir, ".reconform", "cache"),
+		Cache:       sess.Backend().Cache(),
 		Events:      view.Event,
 		HardStop:    hardStop,
 		Logger:      env.Logger.Named("engine"),

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -46,7 +47,7 @@ Options:
 	})
 }
 
-func runConsole(_ context.Context, env *Env, args []string) int {
+func runConsole(cctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["console"])
 	noColor := fs.Bool("no-color", false, "")
 	statePath := fs.String("state", "", "")
@@ -60,11 +61,16 @@ func runConsole(_ context.Context, env *Env, args []string) int {
 	if !ok {
 		return exitError
 	}
-	store := state.Store{Path: engagementStatePath(cfg)}
-	if *statePath != "" {
-		store.Path = resolvePath(env, *statePath)
+	var b backend.Backend = backend.NewLocal(resolveIf(env, *statePath), "")
+	if *statePath == "" {
+		var err error
+		if b, err = openBackend(cctx, env, cfg); err != nil {
+			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+			return exitError
+		}
 	}
-	st, err := store.Read()
+	st, err := b.Read(cctx)
+	b.Close()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError

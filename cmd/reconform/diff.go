@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/diff"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
@@ -70,14 +70,15 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Error: %v.\n", err)
 		return exitError
 	}
-	store, err := loc.store(env)
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v.\n", err)
 		return exitError
 	}
+	defer b.Close()
 	var oldState, newState *state.State
 	interruptible(ctx, func() error {
-		oldState, newState, done, code = loadDiffStates(env, store, refs)
+		oldState, newState, done, code = loadDiffStates(ctx, env, b, refs)
 		return nil
 	})
 	if interrupted(ctx, env) {
@@ -126,32 +127,32 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 // loadDiffStates reads the two states to compare; done is set (with the
 // exit code) when there is nothing to compare. Large states load
 // concurrently.
-func loadDiffStates(env *Env, store state.Store, refs []string) (old, new *state.State, done bool, code int) {
+func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []string) (old, new *state.State, done bool, code int) {
 	fail := func(err error) (*state.State, *state.State, bool, int) {
+		if errors.Is(err, backend.ErrNoState) || isNotExist(err) {
+			err = noStateError(env, b.Location())
+		}
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return nil, nil, true, exitError
 	}
 	if len(refs) == 0 {
 		// Optimistically read the newest history entry while the current
 		// state loads; it is almost always the previous one.
-		var guess string
-		if hist, err := store.History(); err == nil && len(hist) > 0 {
-			guess = hist[len(hist)-1].Path
+		hist, _ := b.History(ctx)
+		var guess *backend.HistoryEntry
+		if len(hist) > 0 {
+			guess = &hist[len(hist)-1]
 		}
-		current, prev, cerr, perr := readTwo(store.Path, guess)
+		current, prev, cerr, perr := readTwo(ctx, b, stateRef{current: true}, guess)
 		if cerr != nil {
-			if isNotExist(cerr) {
-				return fail(noStateError(env, store.Path))
-			}
 			return fail(cerr)
 		}
 		if perr != nil || prev == nil || prev.Lineage != current.Lineage || prev.Serial >= current.Serial {
-			path := newestHistory(store, current)
-			if path == "" {
-				return nil, current, false, exitOK // only one state so far
-			}
-			if prev, perr = state.ReadFile(path); perr != nil {
+			if prev, perr = backend.Previous(ctx, b, current); perr != nil {
 				return fail(perr)
+			}
+			if prev == nil {
+				return nil, current, false, exitOK // only one state so far
 			}
 		}
 		return prev, current, false, exitOK
@@ -161,57 +162,61 @@ func loadDiffStates(env *Env, store state.Store, refs []string) (old, new *state
 	for _, ref := range refs {
 		if _, err := parseSerial(ref); err == nil || ref == "current" {
 			var err error
-			if current, err = store.Read(); err != nil {
+			if current, err = b.Read(ctx); err != nil {
 				return fail(err)
 			}
 			break
 		}
 	}
-	paths := make([]string, 2)
-	paths[1] = store.Path
+	rs := []stateRef{{}, {current: true}}
 	for i, ref := range refs {
-		p, err := resolveStateRef(env, store, current, ref)
+		r, err := resolveStateRef(ctx, env, b, current, ref)
 		if err != nil {
 			return fail(fmt.Errorf("%v.", err))
 		}
-		paths[i] = p
+		rs[i] = r
+	}
+	if current != nil && rs[0].current && rs[1].current {
+		return current, current, false, exitOK
 	}
 	var oerr, nerr error
 	switch {
-	case current != nil && paths[0] == store.Path && paths[1] == store.Path:
-		old, new = current, current
-	case current != nil && paths[1] == store.Path:
+	case current != nil && rs[1].current:
 		new = current
-		old, oerr = state.ReadFile(paths[0])
-	case current != nil && paths[0] == store.Path:
+		old, oerr = readRef(ctx, b, rs[0], current)
+	case current != nil && rs[0].current:
 		old = current
-		new, nerr = state.ReadFile(paths[1])
+		new, nerr = readRef(ctx, b, rs[1], current)
 	default:
-		old, new, oerr, nerr = readTwo(paths[0], paths[1])
+		second := rs[1]
+		old, new, oerr, nerr = readTwoRefs(ctx, b, rs[0], second)
 	}
 	if err := errors.Join(oerr, nerr); err != nil {
-		if isNotExist(err) && (paths[0] == store.Path || paths[1] == store.Path) {
-			return fail(noStateError(env, store.Path))
-		}
 		return fail(err)
 	}
 	return old, new, false, exitOK
 }
 
-// readTwo reads two state files concurrently (b may be "").
-func readTwo(a, b string) (sa, sb *state.State, errA, errB error) {
-	if b == "" {
-		sa, errA = state.ReadFile(a)
+// readTwo reads a state and, when guess is set, a history entry
+// concurrently.
+func readTwo(ctx context.Context, b backend.Backend, a stateRef, guess *backend.HistoryEntry) (sa, sb *state.State, errA, errB error) {
+	if guess == nil {
+		sa, errA = readRef(ctx, b, a, nil)
 		return sa, nil, errA, nil
 	}
+	return readTwoRefs(ctx, b, a, stateRef{entry: *guess})
+}
+
+// readTwoRefs reads two states concurrently.
+func readTwoRefs(ctx context.Context, b backend.Backend, a, c stateRef) (sa, sc *state.State, errA, errC error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		sb, errB = state.ReadFile(b)
+		sc, errC = readRef(ctx, b, c, nil)
 	}()
-	sa, errA = state.ReadFile(a)
+	sa, errA = readRef(ctx, b, a, nil)
 	<-done
-	return sa, sb, errA, errB
+	return sa, sc, errA, errC
 }
 
 // takeDirArg moves a positional argument that is a directory into
@@ -230,21 +235,6 @@ func takeDirArg(env *Env, loc *stateLocator, positional []string) ([]string, err
 		rest = append(rest, p)
 	}
 	return rest, nil
-}
-
-// newestHistory is the newest kept state of the current lineage.
-func newestHistory(store state.Store, current *state.State) string {
-	hist, err := store.History()
-	if err != nil {
-		return ""
-	}
-	for i := len(hist) - 1; i >= 0; i-- {
-		h := hist[i]
-		if strings.HasPrefix(current.Lineage, h.LineagePrefix) && h.Serial < current.Serial {
-			return h.Path
-		}
-	}
-	return ""
 }
 
 // ignoreRules are the engagement's ignore rules, or none (with a warning)

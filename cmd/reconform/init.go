@@ -11,38 +11,55 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/reconform/reconform/engine/backend"
+	"github.com/reconform/reconform/engine/backend/pg"
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/schema"
 )
 
 func init() {
 	register(&command{
 		Name:     "init",
-		Synopsis: "Create a starter engagement in a folder",
+		Synopsis: "Create a starter engagement, or prepare an engagement's backend",
 		Usage: `Usage: reconform init [options] [DIR]
 
-  Writes a starter engagement to DIR (default: the current directory,
-  created when missing): a commented main.hcl, a small sample data file it
-  reads with the offline "file" provider, and a .gitignore. It runs as is,
-  with no API keys and no network:
+  In a folder with no engagement, writes a starter engagement to DIR
+  (default: the current directory, created when missing): a commented
+  main.hcl, a small sample data file it reads with the offline "file"
+  provider, and a .gitignore. It runs as is, with no API keys and no
+  network:
 
     reconform init my-engagement
     reconform apply my-engagement
 
   Then point the target and scope at your own domain and uncomment the
-  providers you have keys for. init never overwrites a file: it stops
-  when any of them exists.
+  providers you have keys for. init never overwrites a file.
+
+  In a folder with an engagement, init prepares its backend and can be
+  run again at any time: for backend "pg" it connects, creates the schema
+  when missing and applies the migrations it lacks; for local files there
+  is nothing to prepare.
 
 Options:
-  -domain=NAME  The apex domain of the engagement (default "acme.example").
-  -name=NAME    The engagement's name (default: the folder's name).`,
+  -migrate-state  Copy the local state file and its history into the
+                  engagement's backend (after adding a backend "pg"
+                  block). Refused when the backend already holds another
+                  state, unless -force-copy. The local files are left.
+  -force-copy     With -migrate-state: replace what the backend holds
+                  (it is kept in the backend's history).
+  -domain=NAME    The apex domain of a starter (default "acme.example").
+  -name=NAME      The starter engagement's name (default: the folder's name).`,
 		Run: runInit,
 	})
 }
 
-func runInit(_ context.Context, env *Env, args []string) int {
+func runInit(ctx context.Context, env *Env, args []string) int {
 	fset := newFlagSet(env, commands["init"])
 	domain := fset.String("domain", "acme.example", "")
 	name := fset.String("name", "", "")
+	migrate := fset.Bool("migrate-state", false, "")
+	forceCopy := fset.Bool("force-copy", false, "")
 	if done, code := parseFlags(fset, args); done {
 		return code
 	}
@@ -57,6 +74,13 @@ func runInit(_ context.Context, env *Env, args []string) int {
 	abs := dir
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(env.WorkDir, dir)
+	}
+	if hcls, _ := filepath.Glob(filepath.Join(abs, "*.hcl")); len(hcls) > 0 {
+		return initExisting(ctx, env, dir, *migrate, *forceCopy)
+	}
+	if *migrate {
+		fmt.Fprintf(env.Stderr, "Error: there is no engagement in %s to migrate the state of.\n", dir)
+		return exitError
 	}
 	subj, err := schema.ParseSubject(*domain)
 	if err != nil || subj.Kind != schema.SubjectDomain {
@@ -257,3 +281,120 @@ vpn.{{.Domain}},A,192.0.2.20,2024-03-01,2025-06-01
 old.{{.Domain}},A,192.0.2.99,2021-05-01,2023-12-31
 intranet.{{.Domain}},A,192.0.2.30,2023-06-01,2025-06-01
 `
+
+// initExisting checks and prepares the backend of the engagement in dir,
+// and with migrate copies its local state into it.
+func initExisting(ctx context.Context, env *Env, dir string, migrate, forceCopy bool) int {
+	cfg, diags := loadConfig(env, dir, nil, nil)
+	if diags.HasErrors() || cfg == nil {
+		printDiags(env, diags, filesOf(cfg), true)
+		fmt.Fprintf(env.Stderr, "Error: %s already has configuration files, and the engagement in them did not load (see above); init never overwrites files and changed nothing.\n", dir)
+		return exitError
+	}
+	b, err := openBackend(ctx, env, cfg)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	defer b.Close()
+	switch pb := b.(type) {
+	case *pg.Backend:
+		r, err := pb.Migrate(ctx)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+			return exitError
+		}
+		switch {
+		case r.From == r.To:
+			fmt.Fprintf(env.Stdout, "Backend %s: schema version %d, up to date.\n", b.Location(), r.To)
+		case r.From == 0:
+			fmt.Fprintf(env.Stdout, "Backend %s: schema created at version %d.\n", b.Location(), r.To)
+		default:
+			fmt.Fprintf(env.Stdout, "Backend %s: schema migrated from version %d to %d.\n", b.Location(), r.From, r.To)
+		}
+	default:
+		fmt.Fprintf(env.Stdout, "Backend: local state file %s (nothing to prepare).\n", displayPath(env, b.Location()))
+	}
+	if !migrate {
+		return exitOK
+	}
+	if _, ok := b.(*backend.Local); ok {
+		fmt.Fprintln(env.Stderr, "Error: the engagement's backend is the local state file itself; add a backend \"pg\" block to the engagement block to migrate the state into it.")
+		return exitError
+	}
+	return migrateState(ctx, env, cfg, b, forceCopy)
+}
+
+// migrateState copies the local state file and its history, oldest
+// first, into b: each kept state becomes a revision of b's history with
+// its own serial and lineage.
+func migrateState(ctx context.Context, env *Env, cfg *schema.Config, b backend.Backend, force bool) int {
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(env.Stderr, "Error: "+format+"\n", args...)
+		return exitError
+	}
+	local := backend.NewLocal(engagementStatePath(cfg), "")
+	lsess, err := local.Open(ctx, backend.OpenOptions{Lock: true, Operation: "init -migrate-state", Version: version.Version})
+	if err != nil {
+		return fail("%v", withUnlockHint(env, err, cfg.Dir, ""))
+	}
+	defer lsess.Close()
+	current := lsess.Previous()
+	if current == nil {
+		fmt.Fprintf(env.Stdout, "There is no local state at %s: nothing to migrate.\n", displayPath(env, local.Location()))
+		return exitOK
+	}
+	hist, err := local.History(ctx)
+	if err != nil {
+		return fail("reading the local history: %v", err)
+	}
+	open := func() (backend.Session, error) {
+		s, err := b.Open(ctx, backend.OpenOptions{Lock: true, Operation: "init -migrate-state", Version: version.Version})
+		return s, withUnlockHint(env, err, cfg.Dir, "")
+	}
+	s, err := open()
+	if err != nil {
+		return fail("%v", err)
+	}
+	there := s.Previous()
+	s.Close()
+	if there != nil && !force {
+		if there.Lineage == current.Lineage && there.Serial >= current.Serial {
+			fmt.Fprintf(env.Stdout, "%s already holds serial %d of this state (lineage %s): nothing to migrate.\n", b.Location(), there.Serial, there.Lineage)
+			return exitOK
+		}
+		return fail("%s already holds a state (lineage %s, serial %d); nothing was copied. Add -force-copy to replace it with the local state (it stays in the backend's history).", b.Location(), there.Lineage, there.Serial)
+	}
+	copied := 0
+	push := func(st *state.State) error {
+		s, err := open()
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		if prev := s.Previous(); prev != nil && st.Serial <= prev.Serial {
+			// -force-copy over a newer state: history keeps order by serial.
+			st.Serial = prev.Serial + 1
+		}
+		if _, err := s.Commit(ctx, backend.Commit{State: st, Exact: true}); err != nil {
+			return err
+		}
+		copied++
+		return nil
+	}
+	for _, h := range hist {
+		st, err := local.ReadHistory(ctx, h)
+		if err != nil {
+			return fail("reading %s: %v; %d states were copied, run init -migrate-state -force-copy again once it is fixed", displayPath(env, h.Path), err, copied)
+		}
+		if err := push(st); err != nil {
+			return fail("copying serial %d: %v", h.Serial, err)
+		}
+	}
+	if err := push(current); err != nil {
+		return fail("copying the current state: %v", err)
+	}
+	fmt.Fprintf(env.Stdout, "Migrated %d states (the current one, serial %d, and %d from history) to %s.\n", copied, current.Serial, copied-1, b.Location())
+	fmt.Fprintf(env.Stdout, "The local files (%s and its history) are left in place and no longer used; remove them when you no longer need them.\n", displayPath(env, local.Location()))
+	return exitOK
+}

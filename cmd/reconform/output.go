@@ -39,7 +39,7 @@ Options:
 	})
 }
 
-func runOutput(_ context.Context, env *Env, args []string) int {
+func runOutput(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["output"])
 	asJSON := fs.Bool("json", false, "")
 	raw := fs.Bool("raw", false, "")
@@ -62,7 +62,7 @@ func runOutput(_ context.Context, env *Env, args []string) int {
 	}
 	var st *state.State
 	if err == nil {
-		_, st, err = readCurrent(env, &loc)
+		st, err = readCurrent(ctx, env, &loc)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/diff"
 	"github.com/reconform/reconform/engine/report"
 	"github.com/reconform/reconform/engine/state"
@@ -102,17 +103,18 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 	case len(rest) == 1:
 		loc.StatePath = rest[0]
 	}
-	store, err := loc.store(env)
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		return fail("%v.", err)
 	}
 	// Reading, deriving and rendering a large state take seconds: an
 	// interrupt ends the command at once, and nothing is written before
 	// the report is complete.
+	defer b.Close()
 	var buf bytes.Buffer
 	code, failed := exitOK, false
 	interruptible(ctx, func() error {
-		code, failed = buildReport(env, &loc, store, *format, *asnTable, &buf)
+		code, failed = buildReport(ctx, env, &loc, b, *format, *asnTable, &buf)
 		return nil
 	})
 	if interrupted(ctx, env) {
@@ -145,17 +147,17 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 // buildReport renders the report of the store's current state into buf;
 // failed is set, with the exit code, when it could not (the error is
 // printed).
-func buildReport(env *Env, loc *stateLocator, store state.Store, format, asnTable string, buf *bytes.Buffer) (code int, failed bool) {
+func buildReport(ctx context.Context, env *Env, loc *stateLocator, b backend.Backend, format, asnTable string, buf *bytes.Buffer) (code int, failed bool) {
 	fail := func(f string, args ...any) (int, bool) {
 		fmt.Fprintf(env.Stderr, "Error: "+f+"\n", args...)
 		return exitError, true
 	}
-	current, err := store.Read()
+	current, err := b.Read(ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
 	if current == nil {
-		return fail("%v.", noStateError(env, store.Path))
+		return fail("%v.", noStateError(env, b.Location()))
 	}
 
 	renormalised := normalizeFindings(current)
@@ -185,13 +187,10 @@ func buildReport(env *Env, loc *stateLocator, store state.Store, format, asnTabl
 		// a sibling domain of the engagement is its own): derive again.
 		in.Facts = rederive(in.Facts, current.SchemaFindings(), opts)
 	}
-	if prevPath := newestHistory(store, current); prevPath != "" {
-		prev, err := state.ReadFile(prevPath)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "Warning: the previous state %s is unreadable (%v); the report has no drift section.\n", displayPath(env, prevPath), err)
-		} else {
-			in.Drift = diff.Compare(prev, current, ignore)
-		}
+	if prev, err := backend.Previous(ctx, b, current); err != nil {
+		fmt.Fprintf(env.Stderr, "Warning: the previous state is unreadable (%v); the report has no drift section.\n", err)
+	} else if prev != nil {
+		in.Drift = diff.Compare(prev, current, ignore)
 	}
 
 	if err := report.Render(buf, format, in); err != nil {

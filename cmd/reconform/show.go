@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -64,7 +66,7 @@ func runShow(ctx context.Context, env *Env, args []string) int {
 	var path string
 	if err == nil {
 		err = interruptible(ctx, func() (err error) {
-			st, path, err = readStateRef(env, &loc, refs)
+			st, path, err = readStateRef(ctx, env, &loc, refs)
 			return err
 		})
 	}
@@ -80,7 +82,7 @@ func runShow(ctx context.Context, env *Env, args []string) int {
 		if *asJSON {
 			return state.Encode(out, st)
 		}
-		return renderState(out, st, displayPath(env, path))
+		return renderState(out, st, path)
 	})
 	if interrupted(ctx, env) {
 		return exitInterrupted
@@ -127,12 +129,14 @@ func showPlan(env *Env, path, shown string, asJSON, noColor bool) int {
 	return exitOK
 }
 
-// readStateRef reads the current state, or the one refs[0] names.
-func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, string, error) {
-	store, err := loc.store(env)
+// readStateRef reads the current state, or the one refs[0] names, and
+// says where it came from.
+func readStateRef(ctx context.Context, env *Env, loc *stateLocator, refs []string) (*state.State, string, error) {
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		return nil, "", err
 	}
+	defer b.Close()
 	ref := ""
 	if len(refs) == 1 {
 		ref = refs[0]
@@ -140,20 +144,20 @@ func readStateRef(env *Env, loc *stateLocator, refs []string) (*state.State, str
 	var current *state.State
 	if ref != "" && ref != "current" {
 		// A serial is looked up in the current lineage when there is one.
-		current, _ = store.Read()
+		current, _ = b.Read(ctx)
 	}
-	path, err := resolveStateRef(env, store, current, ref)
+	r, err := resolveStateRef(ctx, env, b, current, ref)
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := state.ReadFile(path)
+	st, err := readRef(ctx, b, r, current)
 	if err != nil {
-		if path == store.Path && isNotExist(err) {
-			return nil, "", noStateError(env, path)
+		if r.current && (errors.Is(err, backend.ErrNoState) || isNotExist(err)) {
+			return nil, "", noStateError(env, b.Location())
 		}
 		return nil, "", err
 	}
-	return st, path, nil
+	return st, r.label(env, b), nil
 }
 
 // renderState writes the human view of a state.

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/internal/version"
 )
@@ -32,7 +32,15 @@ Subcommands:
       identity ("www.acme.example A 203.0.113.10"), "name TYPE" or a name.
   rm [-lock=false] [-lock-timeout=D] ID [ID...]
       Remove findings. Writes a new serial; the previous state is kept in
-      .reconform/history. Give each ID quoted, or one ID as separate words.
+      the history. Give each ID quoted, or one ID as separate words.
+  pull [DIR]
+      Print the current state as JSON (the state file's canonical form,
+      whichever backend holds it).
+  push [-force] [-lock=false] [-lock-timeout=D] FILE
+      Replace the current state with FILE (a state file: one saved by
+      "state pull", or the rescue file of a run whose backend was
+      unreachable). Refused when FILE's lineage differs from the current
+      state's, or its serial is older, unless -force.
 
 Options (every subcommand):
   -chdir=DIR    The engagement folder (default: the current directory).
@@ -42,12 +50,14 @@ Options (every subcommand):
 	register(&command{
 		Name:     "force-unlock",
 		Synopsis: "Release a state lock left behind by a crashed run",
-		Usage: `Usage: reconform force-unlock [options] ID
+		Usage: `Usage: reconform force-unlock [options] [DIR] ID
 
-  Removes the state lock with the given ID. Use it only when no run holds
-  the lock: a run killed before it could release it. The ID is printed in
-  the error of the run that found the state locked. The ID must match, so
-  a lock taken since then is never removed.
+  Removes the state lock with the given ID. A run that ends, even killed,
+  releases its lock by itself (the operating system or the database ends
+  it); force-unlock is for a run that hangs, or a lock file an older
+  reconform left. The ID is printed in the error of the run that found the
+  state locked, with the command to run. The ID must match, so a lock
+  taken since then is never removed. DIR is the engagement folder.
 
 Options:
   -force        Do not ask for confirmation.
@@ -74,9 +84,9 @@ func runState(ctx context.Context, env *Env, args []string) int {
 		code := exitOK
 		interruptible(ctx, func() error {
 			if args[0] == "list" {
-				code = runStateList(&sub, args[1:])
+				code = runStateList(ctx, &sub, args[1:])
 			} else {
-				code = runStateShow(&sub, args[1:])
+				code = runStateShow(ctx, &sub, args[1:])
 			}
 			return nil
 		})
@@ -86,35 +96,38 @@ func runState(ctx context.Context, env *Env, args []string) int {
 		return code
 	case "rm":
 		return runStateRm(ctx, env, args[1:])
+	case "pull":
+		return runStatePull(ctx, env, args[1:])
+	case "push":
+		return runStatePush(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "Error: unknown state subcommand %q; use list, show or rm.\n", args[0])
+	fmt.Fprintf(env.Stderr, "Error: unknown state subcommand %q; use list, show, rm, pull or push.\n", args[0])
 	return exitError
 }
 
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-
-// noStateError says there is no state file at path yet, and how to make one.
-func noStateError(env *Env, path string) error {
-	return fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, path))
+// noStateError says there is no state at where yet, and how to make one.
+func noStateError(env *Env, where string) error {
+	return fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, where))
 }
 
 // readCurrent reads the engagement's current state; an error when none.
-func readCurrent(env *Env, loc *stateLocator) (state.Store, *state.State, error) {
-	store, err := loc.store(env)
+func readCurrent(ctx context.Context, env *Env, loc *stateLocator) (*state.State, error) {
+	b, err := loc.open(ctx, env)
 	if err != nil {
-		return store, nil, err
+		return nil, err
 	}
-	st, err := store.Read()
+	defer b.Close()
+	st, err := b.Read(ctx)
 	if err != nil {
-		return store, nil, err
+		return nil, err
 	}
 	if st == nil {
-		return store, nil, noStateError(env, store.Path)
+		return nil, noStateError(env, b.Location())
 	}
-	return store, st, nil
+	return st, nil
 }
 
-func runStateList(env *Env, args []string) int {
+func runStateList(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["state"])
 	typ := fs.String("type", "", "")
 	nameGlob := fs.String("name", "", "")
@@ -136,7 +149,7 @@ func runStateList(env *Env, args []string) int {
 	}
 	var st *state.State
 	if err == nil {
-		_, st, err = readCurrent(env, &loc)
+		st, err = readCurrent(ctx, env, &loc)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
@@ -211,7 +224,7 @@ func matchFindings(st *state.State, id string) []*state.Finding {
 	return out
 }
 
-func runStateShow(env *Env, args []string) int {
+func runStateShow(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["state"])
 	asJSON := fs.Bool("json", false, "")
 	var loc stateLocator
@@ -224,7 +237,7 @@ func runStateShow(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "Error: state show needs a finding ID, as printed by reconform state list.")
 		return exitError
 	}
-	_, st, err := readCurrent(env, &loc)
+	st, err := readCurrent(ctx, env, &loc)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
@@ -303,6 +316,35 @@ func printFinding(env *Env, f *state.Finding) {
 	}
 }
 
+// lockedSession opens the located backend and a session on it, locked
+// unless lock is false; Ctrl-C ends the wait for the lock.
+func lockedSession(ctx context.Context, env *Env, loc *stateLocator, lock bool, timeout time.Duration, operation string) (backend.Backend, backend.Session, error) {
+	b, err := loc.open(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	wctx, stop := interruptibleWait(ctx, env)
+	sess, err := b.Open(wctx, backend.OpenOptions{Lock: lock, Operation: operation, Version: version.Version, Timeout: timeout})
+	stop()
+	if err != nil {
+		b.Close()
+		dir := loc.dir(env)
+		if loc.StatePath != "" {
+			dir = ""
+		}
+		return nil, nil, withUnlockHint(env, lockWaitError(err), dir, resolveIf(env, loc.StatePath))
+	}
+	return b, sess, nil
+}
+
+// resolveIf is resolvePath for a path that may be empty.
+func resolveIf(env *Env, p string) string {
+	if p == "" {
+		return ""
+	}
+	return resolvePath(env, p)
+}
+
 func runStateRm(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["state"])
 	lock := fs.Bool("lock", true, "")
@@ -317,28 +359,19 @@ func runStateRm(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "Error: state rm needs the ID of a finding, as printed by reconform state list.")
 		return exitError
 	}
-	store, err := loc.store(env)
+	b, sess, err := lockedSession(ctx, env, &loc, *lock, *lockTimeout, "state rm")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
-	if *lock {
-		l, err := store.AcquireLock(ctx, "state rm", version.Version, *lockTimeout)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
-			return exitError
-		}
-		defer l.Unlock()
-	}
-	prev, err := store.Read()
-	if err == nil && prev == nil {
-		err = fmt.Errorf("there is no state at %s yet", displayPath(env, store.Path))
-	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+	defer b.Close()
+	defer sess.Close()
+	prev := sess.Previous()
+	if prev == nil {
+		fmt.Fprintf(env.Stderr, "Error: there is no state at %s yet\n", displayPath(env, b.Location()))
 		return exitError
 	}
-	// Work on a copy: prev must stay what is on disk for Write.
+	// Work on a copy: prev must stay what was read for the commit.
 	next, err := copyState(prev)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
@@ -353,16 +386,163 @@ func runStateRm(ctx context.Context, env *Env, args []string) int {
 		}
 		removed = append(removed, nid)
 	}
-	if _, err := store.Write(prev, next); err != nil {
+	if _, err := sess.Commit(ctx, backend.Commit{State: next}); err != nil {
 		fmt.Fprintf(env.Stderr, "Error: writing the state: %v\nThe state is unchanged.\n", err)
 		return exitError
 	}
 	for _, id := range removed {
 		fmt.Fprintf(env.Stdout, "Removed %s\n", strings.TrimRight(id, " "))
 	}
-	fmt.Fprintf(env.Stdout, "State saved (serial %d); serial %d is kept in %s.\n", next.Serial, prev.Serial,
-		displayPath(env, filepath.Join(store.HistoryDir(), state.HistoryName(prev.Serial, prev.Lineage))))
+	kept := "the history"
+	if l, ok := b.(*backend.Local); ok {
+		kept = displayPath(env, filepath.Join(l.Store.HistoryDir(), state.HistoryName(prev.Serial, prev.Lineage)))
+	}
+	fmt.Fprintf(env.Stdout, "State saved (serial %d); serial %d is kept in %s.\n", next.Serial, prev.Serial, kept)
 	return exitOK
+}
+
+func runStatePull(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["state"])
+	var loc stateLocator
+	loc.register(fs)
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	rest, err := takeDirArg(env, &loc, positional)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("state pull takes no arguments but the engagement folder, got %q", rest[0])
+	}
+	var st *state.State
+	if err == nil {
+		st, err = readCurrent(ctx, env, &loc)
+	}
+	if err == nil {
+		err = state.Encode(env.Stdout, st)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func runStatePush(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, commands["state"])
+	force := fs.Bool("force", false, "")
+	lock := fs.Bool("lock", true, "")
+	lockTimeout := fs.Duration("lock-timeout", 0, "")
+	var loc stateLocator
+	loc.register(fs)
+	positional, done, code := parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+		return exitError
+	}
+	var files []string
+	for _, p := range positional {
+		// A folder names the engagement; a file is the state to push.
+		if fi, err := os.Stat(resolvePath(env, p)); err == nil && fi.IsDir() {
+			if _, err := takeDirArg(env, &loc, []string{p}); err != nil {
+				return fail(err)
+			}
+			continue
+		}
+		files = append(files, p)
+	}
+	if len(files) != 1 {
+		return fail(errors.New("state push needs exactly one state file (\"-\" reads standard input)"))
+	}
+	var pushed *state.State
+	var err error
+	if files[0] == "-" {
+		pushed, err = state.Decode(env.Stdin)
+	} else {
+		pushed, err = state.ReadFile(resolvePath(env, files[0]))
+	}
+	if err != nil {
+		return fail(fmt.Errorf("reading %s: %w", files[0], err))
+	}
+	b, sess, err := lockedSession(ctx, env, &loc, *lock, *lockTimeout, "state push")
+	if err != nil {
+		return fail(err)
+	}
+	defer b.Close()
+	defer sess.Close()
+	cur := sess.Previous()
+	next, err := pushPlan(cur, pushed, *force)
+	if err != nil {
+		return fail(fmt.Errorf("%v; nothing was pushed to %s", err, displayPath(env, b.Location())))
+	}
+	if next == nil {
+		fmt.Fprintf(env.Stdout, "The state at %s is already serial %d of this lineage, with the same content; nothing to push.\n", displayPath(env, b.Location()), cur.Serial)
+		return exitOK
+	}
+	res, err := sess.Commit(ctx, backend.Commit{State: next, Exact: true})
+	if err != nil {
+		return fail(fmt.Errorf("writing the state: %w; the state is unchanged", err))
+	}
+	if !res.Written {
+		fmt.Fprintf(env.Stdout, "The state at %s already has this content (serial %d); nothing was written.\n", displayPath(env, b.Location()), res.Serial)
+		return exitOK
+	}
+	fmt.Fprintf(env.Stdout, "Pushed %s to %s: serial %d of lineage %s.\n", files[0], displayPath(env, b.Location()), res.Serial, res.Lineage)
+	return exitOK
+}
+
+// pushPlan checks a pushed state against the current one (nil: none) and
+// returns what to write with its serial and lineage, or nil when the
+// current state is already it. Without force, the lineage must be the
+// current one's and the serial newer (the same serial is accepted only
+// with the same content).
+func pushPlan(cur, pushed *state.State, force bool) (*state.State, error) {
+	next, err := copyState(pushed)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return next, nil
+	}
+	if force {
+		// The pushed content wins, and history keeps the state it replaces:
+		// the serial moves on past the current one.
+		if next.Lineage == "" {
+			next.Lineage = cur.Lineage
+		}
+		next.Serial = max(next.Serial, cur.Serial+1)
+		return next, nil
+	}
+	switch {
+	case pushed.Lineage != cur.Lineage:
+		return nil, fmt.Errorf("the pushed state has lineage %q, the current state %q: they are different states (-force replaces it anyway; the current state is kept in history)", pushed.Lineage, cur.Lineage)
+	case pushed.Serial < cur.Serial:
+		return nil, fmt.Errorf("the pushed state has serial %d, older than the current serial %d (-force replaces it anyway)", pushed.Serial, cur.Serial)
+	case pushed.Serial == cur.Serial:
+		same, err := sameContent(cur, pushed)
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("the pushed state and the current state are both serial %d but differ: another run wrote that serial since (compare them with reconform state pull; -force replaces it anyway)", cur.Serial)
+	}
+	return next, nil
+}
+
+// sameContent reports whether two states encode to the same bytes.
+func sameContent(a, b *state.State) (bool, error) {
+	var ba, bb strings.Builder
+	if err := state.Encode(&ba, a); err != nil {
+		return false, err
+	}
+	if err := state.Encode(&bb, b); err != nil {
+		return false, err
+	}
+	return ba.String() == bb.String(), nil
 }
 
 // copyState deep-copies a state by encoding it.
@@ -374,7 +554,7 @@ func copyState(s *state.State) (*state.State, error) {
 	return state.Decode(strings.NewReader(b.String()))
 }
 
-func runForceUnlock(_ context.Context, env *Env, args []string) int {
+func runForceUnlock(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, commands["force-unlock"])
 	force := fs.Bool("force", false, "")
 	var loc stateLocator
@@ -383,27 +563,37 @@ func runForceUnlock(_ context.Context, env *Env, args []string) int {
 	if done {
 		return code
 	}
-	if len(positional) != 1 {
-		fmt.Fprintln(env.Stderr, "Error: force-unlock needs exactly one lock ID.")
+	rest, err := takeDirArg(env, &loc, positional)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v.\n", err)
 		return exitError
 	}
-	id := positional[0]
-	store, err := loc.store(env)
+	if len(rest) != 1 {
+		fmt.Fprintln(env.Stderr, "Error: force-unlock needs exactly one lock ID (and, from another folder, the engagement folder: reconform force-unlock -chdir=DIR ID).")
+		return exitError
+	}
+	id := rest[0]
+	b, err := loc.open(ctx, env)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
-	info, err := store.ReadLock()
+	defer b.Close()
+	where := displayPath(env, b.Location())
+	info, err := b.LockHolder(ctx)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
 	if info == nil {
-		fmt.Fprintf(env.Stderr, "Error: the state %s is not locked.\n", displayPath(env, store.Path))
+		// A lock file left by a run that ended blocks nothing; remove it
+		// quietly when it is the one named.
+		b.ForceUnlock(ctx, id)
+		fmt.Fprintf(env.Stderr, "Error: the state %s is not locked (a run that ends, even killed, releases its lock).\n", where)
 		return exitError
 	}
-	if info.ID != id && info.ID != "(unreadable lock file)" {
-		fmt.Fprintf(env.Stderr, "Error: the lock on %s has ID %s, not %s; nothing was removed.\n", displayPath(env, store.Path), info.ID, id)
+	if info.ID != id {
+		fmt.Fprintf(env.Stderr, "Error: the lock on %s has ID %s, not %s; nothing was removed.\n", where, info.ID, id)
 		return exitError
 	}
 	if !*force && !env.StdinTerminal {
@@ -412,7 +602,7 @@ func runForceUnlock(_ context.Context, env *Env, args []string) int {
 	}
 	if !*force {
 		fmt.Fprintf(env.Stdout, "The state %s is locked:\n  ID:        %s\n  Who:       %s\n  Operation: %s\n  Created:   %s\n\n",
-			displayPath(env, store.Path), info.ID, info.Who, info.Operation, info.Created.UTC().Format(time.RFC3339))
+			where, info.ID, info.Who, info.Operation, info.Created.UTC().Format(time.RFC3339))
 		fmt.Fprint(env.Stdout, "Removing a lock that a running apply holds lets two runs write one state.\nOnly 'yes' will be accepted to confirm: ")
 		answer, _ := bufio.NewReader(env.Stdin).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
@@ -420,10 +610,10 @@ func runForceUnlock(_ context.Context, env *Env, args []string) int {
 			return exitError
 		}
 	}
-	if err := store.ForceUnlock(id); err != nil {
+	if err := b.ForceUnlock(ctx, id); err != nil {
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(env.Stdout, "The state %s is unlocked.\n", displayPath(env, store.Path))
+	fmt.Fprintf(env.Stdout, "The state %s is unlocked.\n", where)
 	return exitOK
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -9,18 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
-
 	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/diff"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/schema"
 )
-
-// defaultStateName is the state file of an engagement that names none.
-const defaultStateName = "reconform.rfstate"
 
 // stateOptions are the apply/plan flags about the state file.
 type stateOptions struct {
@@ -46,55 +42,43 @@ func addStateFlags(fs *flag.FlagSet) *stateOptions {
 // with the previous state read (a corrupt or future state fails openState,
 // before any request is sent).
 type stateSession struct {
-	env   *Env
-	cfg   *schema.Config
-	opts  *stateOptions
-	store state.Store
-	lock  *state.Lock
-	prev  *state.State
+	env  *Env
+	cfg  *schema.Config
+	opts *stateOptions
+	b    backend.Backend
+	sess backend.Session
+	prev *state.State
+	// Set by Commit: the drift it found and the serial it left.
+	drift  *diff.Result
+	serial uint64
 	// next is the state Commit wrote; outputErrors is set when an output
 	// could not be evaluated.
 	next         *state.State
 	outputErrors bool
 }
 
-// engagementStatePath is the state file of a loaded engagement.
-func engagementStatePath(cfg *schema.Config) string {
-	p := cfg.Engagement.State
-	if p == "" {
-		p = defaultStateName
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(cfg.Dir, p)
-	}
-	return p
-}
-
-// openState locks the engagement's state and reads the previous one.
+// openState opens the engagement's backend, locks the state and reads the
+// previous one. Ctrl-C ends a wait for the lock.
 func openState(ctx context.Context, env *Env, cfg *schema.Config, opts *stateOptions) (*stateSession, error) {
 	if opts == nil {
 		opts = &stateOptions{Lock: true}
 	}
-	s := &stateSession{env: env, cfg: cfg, opts: opts, store: state.Store{Path: engagementStatePath(cfg)}}
-	if opts.Lock {
-		op := opts.Operation
-		if op == "" {
-			op = "run"
-		}
-		lock, err := s.store.AcquireLock(ctx, op, version.Version, opts.LockTimeout)
-		if err != nil {
-			return nil, err
-		}
-		s.lock = lock
-	}
-	prev, err := s.store.Read()
+	b, err := openBackend(ctx, env, cfg)
 	if err != nil {
-		s.Close()
 		return nil, err
 	}
-	s.prev = prev
-	return s, nil
+	wctx, stop := interruptibleWait(ctx, env)
+	sess, err := b.Open(wctx, backend.OpenOptions{Lock: opts.Lock, Operation: opts.Operation, Version: version.Version, Timeout: opts.LockTimeout})
+	stop()
+	if err != nil {
+		b.Close()
+		return nil, withUnlockHint(env, lockWaitError(err), cfg.Dir, "")
+	}
+	return &stateSession{env: env, cfg: cfg, opts: opts, b: b, sess: sess, prev: sess.Previous()}, nil
 }
+
+// Backend is the session's backend (its response cache is the run's).
+func (s *stateSession) Backend() backend.Backend { return s.b }
 
 // PreviousFindings are the previous state's findings keyed by the block
 // address that produced them ("query.history"), for plan predictions.
@@ -146,25 +130,34 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 	}
 	s.setOutputs(next)
 	s.next = next
-	written, err := s.store.Write(s.prev, next)
+	where := displayPath(s.env, s.b.Location())
+	res, err := s.sess.Commit(ctx, backend.Commit{State: next})
 	if err != nil {
-		fmt.Fprintf(s.env.Stderr, "Error: writing the state %s: %v\nThe previous state is unchanged.\n", s.store.Path, err)
+		var rescue *backend.RescueError
+		if errors.As(err, &rescue) {
+			fmt.Fprintf(s.env.Stderr, "Error: the state could not be committed to %s: %v\nNothing this run found is lost: it was saved to %s. Once the backend is reachable again, put it in place with:\n  %s\n",
+				where, rescue.Err, displayPath(s.env, rescue.Path), pushCommand(s.env, s.cfg.Dir, rescue.Path))
+			return exitError
+		}
+		fmt.Fprintf(s.env.Stderr, "Error: writing the state %s: %v\nThe previous state is unchanged.\n", where, err)
 		return exitError
 	}
+	written := res.Written
 	r := diff.Compare(s.prev, next, s.cfg.Engagement.Ignore)
+	s.drift, s.serial = r, res.Serial
 	switch {
 	case s.opts.JSON:
 		// apply -json is a stream of one JSON event a line.
 		err = diff.JSONEvent(s.env.Stdout, r)
 	case s.prev == nil:
-		printFirstState(s.env, next, s.store.Path)
+		printFirstState(s.env, next, where, s.showCommand())
 	default:
 		fmt.Fprintln(s.env.Stdout)
 		err = diff.Text(s.env.Stdout, r, diff.TextOptions{Color: useColor(s.env, s.opts.NoColor)})
 		if written {
-			fmt.Fprintf(s.env.Stdout, "State saved to %s (serial %d; serial %d kept in history).\n", displayPath(s.env, s.store.Path), next.Serial, s.prev.Serial)
+			fmt.Fprintf(s.env.Stdout, "State saved to %s (serial %d; serial %d kept in history).\n", where, next.Serial, s.prev.Serial)
 		} else {
-			fmt.Fprintf(s.env.Stdout, "State unchanged (%s, serial %d).\n", displayPath(s.env, s.store.Path), next.Serial)
+			fmt.Fprintf(s.env.Stdout, "State unchanged (%s, serial %d).\n", where, next.Serial)
 		}
 	}
 	if err != nil {
@@ -177,27 +170,47 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 	return exitOK
 }
 
+// showCommand is "reconform show" with the folder it needs to work from
+// the user's folder.
+func (s *stateSession) showCommand() string {
+	if rel := displayPath(s.env, s.cfg.Dir); rel != "." && rel != "" {
+		return "reconform show " + shellWord(rel)
+	}
+	return "reconform show"
+}
+
+// pushCommand is the state push command for a rescue file, from the
+// user's folder.
+func pushCommand(env *Env, dir, file string) string {
+	cmd := "reconform state push"
+	if rel := displayPath(env, dir); rel != "." && rel != "" {
+		cmd += " -chdir=" + shellWord(rel)
+	}
+	return cmd + " " + shellWord(displayPath(env, file))
+}
+
 // printFirstState summarises a state that has nothing to be compared with.
-func printFirstState(env *Env, st *state.State, path string) {
+func printFirstState(env *Env, st *state.State, where, show string) {
 	cur, hist := st.CountCurrency()
 	fmt.Fprintf(env.Stdout, "\nFirst state of %s: %d findings (%d current, %d historical), %d facts.\n",
 		st.Engagement, len(st.Findings), cur, hist, len(st.Facts))
 	if n := st.UnverifiedCount(); n > 0 {
 		fmt.Fprintf(env.Stdout, "%d findings are unverified.\n", n)
 	}
-	fmt.Fprintf(env.Stdout, "State saved to %s (serial %d). Later runs report the drift from it; see it with: reconform show\n",
-		displayPath(env, path), st.Serial)
+	fmt.Fprintf(env.Stdout, "State saved to %s (serial %d). Later runs report the drift from it; see it with: %s\n",
+		where, st.Serial, show)
 }
 
-// Close releases the lock.
+// Close releases the lock and the backend.
 func (s *stateSession) Close() {
-	if s == nil || s.lock == nil {
+	if s == nil || s.sess == nil {
 		return
 	}
-	if err := s.lock.Unlock(); err != nil {
+	if err := s.sess.Close(); err != nil {
 		fmt.Fprintf(s.env.Stderr, "Warning: releasing the state lock: %v\n", err)
 	}
-	s.lock = nil
+	s.b.Close()
+	s.sess = nil
 }
 
 // displayPath shows p relative to the working directory when it is inside.
@@ -211,123 +224,75 @@ func displayPath(env *Env, p string) string {
 	return p
 }
 
-// stateLocator finds an engagement's state for the state verbs without
-// loading the whole configuration unless it must.
-type stateLocator struct {
-	Chdir     string // -chdir
-	StatePath string // -state
-	vars      varFlags
-	// loaded is the configuration store loaded to find a computed state
-	// path, kept so the verb does not load it a second time.
-	loaded *schema.Config
+// stateRef is a state a verb was asked for: the current one, a history
+// entry, or a state file given by path.
+type stateRef struct {
+	current bool
+	entry   backend.HistoryEntry
+	path    string
 }
 
-func (l *stateLocator) register(fs *flag.FlagSet) {
-	fs.StringVar(&l.Chdir, "chdir", "", "")
-	fs.StringVar(&l.StatePath, "state", "", "")
-	l.vars.register(fs)
-}
-
-// folder is the engagement folder as the user gave it (default ".").
-func (l *stateLocator) folder() string {
-	if l.Chdir == "" {
-		return "."
-	}
-	return l.Chdir
-}
-
-// dir is the engagement folder, absolute.
-func (l *stateLocator) dir(env *Env) string {
-	return resolvePath(env, l.folder())
-}
-
-// store returns the state store: -state, else the engagement's state
-// attribute when it is a literal, else the loaded configuration's.
-func (l *stateLocator) store(env *Env) (state.Store, error) {
-	if l.StatePath != "" {
-		return state.Store{Path: resolvePath(env, l.StatePath)}, nil
-	}
-	dir := l.dir(env)
-	if p, ok := literalStatePath(dir); ok {
-		return state.Store{Path: p}, nil
-	}
-	cfg, err := l.config(env)
-	if err != nil {
-		return state.Store{}, err
-	}
-	l.loaded = cfg
-	return state.Store{Path: engagementStatePath(cfg)}, nil
-}
-
-// config loads the engagement, printing its diagnostics.
-func (l *stateLocator) config(env *Env) (*schema.Config, error) {
-	d := l.folder()
-	cfg, diags := loadConfig(env, d, l.vars.Vars, l.vars.VarFiles)
-	if diags.HasErrors() {
-		printDiags(env, diags, filesOf(cfg), true)
-		return nil, fmt.Errorf("the engagement in %s did not load", d)
-	}
-	return cfg, nil
-}
-
-// literalStatePath reads engagement { state = "..." } from the *.hcl
-// files of dir without evaluating anything. ok is false when the
-// attribute is an expression that needs the full configuration.
-func literalStatePath(dir string) (string, bool) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
-	engagementSchema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "engagement", LabelNames: []string{"name"}}}}
-	attrSchema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state"}}}
-	for _, name := range files {
-		src, err := os.ReadFile(name)
-		if err != nil {
-			continue
-		}
-		f, diags := schema.ParseHCL(src, name)
-		if diags.HasErrors() || f == nil {
-			continue
-		}
-		content, _, _ := f.Body.PartialContent(engagementSchema)
-		for _, b := range content.Blocks {
-			attrs, _, _ := b.Body.PartialContent(attrSchema)
-			a, ok := attrs.Attributes["state"]
-			if !ok {
-				return filepath.Join(dir, defaultStateName), true
-			}
-			v, diags := a.Expr.Value(nil)
-			if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
-				return "", false
-			}
-			sp := v.AsString()
-			if !filepath.IsAbs(sp) {
-				sp = filepath.Join(dir, sp)
-			}
-			return sp, true
-		}
-	}
-	return filepath.Join(dir, defaultStateName), true
-}
-
-// stateRef resolves a state reference given to diff or show: a history
-// serial ("3"), "current", or a path.
-func resolveStateRef(env *Env, store state.Store, current *state.State, ref string) (string, error) {
+// resolveStateRef resolves a state reference given to diff or show: a
+// history serial ("3"), "current" (or ""), or a path. Serials are looked
+// up in the lineage of current, when known.
+func resolveStateRef(ctx context.Context, env *Env, b backend.Backend, current *state.State, ref string) (stateRef, error) {
 	if ref == "current" || ref == "" {
-		return store.Path, nil
+		return stateRef{current: true}, nil
 	}
 	if serial, err := parseSerial(ref); err == nil {
 		if current != nil && serial == current.Serial {
-			return store.Path, nil
+			return stateRef{current: true}, nil
 		}
 		lineage := ""
 		if current != nil {
 			lineage = current.Lineage
 		}
-		return store.HistoryPath(serial, lineage)
+		hist, err := b.History(ctx)
+		if err != nil {
+			return stateRef{}, err
+		}
+		e, err := backend.FindSerial(hist, serial, lineage)
+		if err != nil {
+			return stateRef{}, fmt.Errorf("%v of %s", err, displayPath(env, b.Location()))
+		}
+		return stateRef{entry: e}, nil
 	}
 	p := resolvePath(env, ref)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("%q is neither a history serial nor a state file: %w", ref, err)
+		return stateRef{}, fmt.Errorf("%q is neither a history serial nor a state file: %w", ref, err)
 	}
-	return p, nil
+	return stateRef{path: p}, nil
+}
+
+// readRef reads the state r names; current is the current state when
+// already read.
+func readRef(ctx context.Context, b backend.Backend, r stateRef, current *state.State) (*state.State, error) {
+	switch {
+	case r.current && current != nil:
+		return current, nil
+	case r.current:
+		st, err := b.Read(ctx)
+		if err == nil && st == nil {
+			err = backend.ErrNoState
+		}
+		return st, err
+	case r.path != "":
+		return state.ReadFile(r.path)
+	}
+	return b.ReadHistory(ctx, r.entry)
+}
+
+// label names r in messages.
+func (r stateRef) label(env *Env, b backend.Backend) string {
+	switch {
+	case r.current:
+		return displayPath(env, b.Location())
+	case r.path != "":
+		return displayPath(env, r.path)
+	case r.entry.Path != "":
+		return displayPath(env, r.entry.Path)
+	}
+	return fmt.Sprintf("%s, serial %d", b.Location(), r.entry.Serial)
 }
 
 func parseSerial(s string) (uint64, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reconform/reconform/engine/analysis"
+	"github.com/reconform/reconform/internal/atomicfile"
 	"github.com/reconform/reconform/schema"
 )
 
@@ -416,7 +418,7 @@ func TestLockContention(t *testing.T) {
 	}
 	_, err = st.AcquireLock(ctx, "apply", "test", 0)
 	var le *LockedError
-	if !errors.As(err, &le) || le.Info.ID != l1.Info.ID || le.Info.Operation != "apply" || le.Stale {
+	if !errors.As(err, &le) || le.Info.ID != l1.Info.ID || le.Info.Operation != "apply" {
 		t.Fatalf("second lock: %v", err)
 	}
 	if !strings.Contains(err.Error(), "reconform force-unlock "+l1.Info.ID) {
@@ -457,24 +459,155 @@ func TestLockContention(t *testing.T) {
 	}
 }
 
-func TestStaleLockIsNamed(t *testing.T) {
+func TestLeftLockFileNeverBlocks(t *testing.T) {
+	st := Store{Path: filepath.Join(t.TempDir(), "reconform.rfstate")}
+	os.MkdirAll(st.MetaDir(), 0o755)
+	// A process that is gone, as a killed run leaves it; and garbage.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip("no 'true' binary")
+	}
+	host, _ := os.Hostname()
+	for name, content := range map[string]string{
+		"killed run":    fmt.Sprintf(`{"id":"x","who":"x","operation":"apply","host":%q,"pid":%d,"os_lock":true}`, host, gone.Process.Pid),
+		"older version": fmt.Sprintf(`{"id":"x","who":"x","operation":"apply","host":%q,"pid":%d}`, host, gone.Process.Pid),
+		"garbage":       "{half a lock",
+		"empty":         "",
+	} {
+		os.WriteFile(st.LockPath(), []byte(content), 0o644)
+		l, err := st.AcquireLock(context.Background(), "apply", "test", 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if held, _ := st.LockHeld(); !held {
+			t.Errorf("%s: lock taken but not held", name)
+		}
+		l.Unlock()
+		if _, err := os.Stat(st.LockPath()); !os.IsNotExist(err) {
+			t.Errorf("%s: lock file left after Unlock", name)
+		}
+	}
+	// An older reconform's lock (no OS lock) whose process still runs here
+	// is honoured.
+	live := exec.Command("sleep", "30")
+	if err := live.Start(); err != nil {
+		t.Skip("no 'sleep' binary")
+	}
+	defer func() { live.Process.Kill(); live.Wait() }()
+	os.WriteFile(st.LockPath(), []byte(fmt.Sprintf(`{"id":"old-1","who":"x","operation":"apply","host":%q,"pid":%d}`, host, live.Process.Pid)), 0o644)
+	_, err := st.AcquireLock(context.Background(), "apply", "test", 0)
+	var le *LockedError
+	if !errors.As(err, &le) || le.Info.ID != "old-1" {
+		t.Fatalf("older reconform's live lock: %v", err)
+	}
+}
+
+// TestKilledHolderLosesTheLock kills a process that holds the lock (as
+// SIGKILL or SIGPIPE would end it, with no chance to clean up): the next
+// run takes the lock at once.
+func TestKilledHolderLosesTheLock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	path := filepath.Join(t.TempDir(), "reconform.rfstate")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "RECONFORM_LOCK_HOLDER="+path)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(out, buf); err != nil {
+		t.Fatalf("holder did not start: %v", err)
+	}
+	st := Store{Path: path}
+	if _, err := st.AcquireLock(context.Background(), "apply", "test", 0); err == nil {
+		t.Fatal("lock taken while the holder runs")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	l, err := st.AcquireLock(context.Background(), "apply", "test", 0)
+	if err != nil {
+		t.Fatalf("after the holder was killed: %v", err)
+	}
+	l.Unlock()
+}
+
+// TestUnreadableLockHintRuns: the ID offered for a lock file that is not a
+// lock record is one force-unlock accepts, and only for that content.
+func TestUnreadableLockHintRuns(t *testing.T) {
 	st := Store{Path: filepath.Join(t.TempDir(), "reconform.rfstate")}
 	l, err := st.AcquireLock(context.Background(), "apply", "test", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Pretend the holder was a process that is gone.
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Skip("no 'true' binary")
-	}
-	l.Info.PID = cmd.Process.Pid
-	data := fmt.Sprintf(`{"id":%q,"who":"x","operation":"apply","host":%q,"pid":%d}`, l.Info.ID, l.Info.Host, l.Info.PID)
-	os.WriteFile(st.LockPath(), []byte(data), 0o644)
+	defer l.Unlock()
+	os.WriteFile(st.LockPath(), []byte("\x00garbage; rm -rf /"), 0o644)
 	_, err = st.AcquireLock(context.Background(), "apply", "test", 0)
 	var le *LockedError
-	if !errors.As(err, &le) || !le.Stale || !strings.Contains(err.Error(), "stale") {
-		t.Fatalf("stale lock not named: %v", err)
+	if !errors.As(err, &le) {
+		t.Fatalf("not locked: %v", err)
+	}
+	id := le.Info.ID
+	if !strings.HasPrefix(id, UnreadablePrefix) || !safeID(id) || !strings.Contains(err.Error(), "reconform force-unlock "+id) {
+		t.Fatalf("hint for an unreadable lock: %q", err)
+	}
+	if err := st.ForceUnlock(UnreadablePrefix + "000000000000"); err == nil {
+		t.Error("force-unlock of an unreadable lock with another content's ID succeeded")
+	}
+	if err := st.ForceUnlock(id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzDecodeLockInfo(f *testing.F) {
+	f.Add([]byte(`{"id":"0b6f2c1e-8d1a-4c55-9f0e-5d2c0f6b9a11","who":"a@b","operation":"apply","created":"2026-01-02T03:04:05Z","pid":12}`))
+	f.Add([]byte(`{"id":"$(reboot)"}`))
+	f.Add([]byte(`{"id":"-rf"}`))
+	f.Add([]byte(`{"id":""}`))
+	f.Add([]byte(`not json`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info := DecodeLockInfo(data)
+		if !safeID(info.ID) {
+			t.Fatalf("ID %q cannot be pasted into a shell", info.ID)
+		}
+		if strings.HasPrefix(info.ID, UnreadablePrefix) && len(data) > 0 && DecodeLockInfo(data).ID != info.ID {
+			t.Fatalf("unreadable ID is not stable")
+		}
+	})
+}
+
+// TestLockFalseNeverLosesAWrite races two writers from the same read, as
+// two runs started with -lock=false: one write wins, the other is refused
+// at its rename; never both "succeed" with the same serial.
+func TestLockFalseNeverLosesAWrite(t *testing.T) {
+	st := Store{Path: filepath.Join(t.TempDir(), "reconform.rfstate")}
+	if _, err := st.Write(nil, bigState(2000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 20; round++ {
+		a, _ := st.Read()
+		b, _ := st.Read()
+		errs := make(chan error, 2)
+		for i, prev := range []*State{a, b} {
+			go func() {
+				_, err := st.Write(prev, bigState(2000, round*2+i))
+				errs <- err
+			}()
+		}
+		e1, e2 := <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) {
+			t.Fatalf("round %d: both or neither write succeeded: %v / %v", round, e1, e2)
+		}
+		for _, err := range []error{e1, e2} {
+			if err != nil && !strings.Contains(err.Error(), "changed since it was read") {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if got, _ := st.Read(); got.Serial != uint64(round+1) {
+			t.Fatalf("round %d: serial %d", round, got.Serial)
+		}
 	}
 }
 
@@ -494,6 +627,14 @@ func bigState(n int, serial int) *State {
 
 // TestMain lets the kill test re-execute this binary as a writer.
 func TestMain(m *testing.M) {
+	if path := os.Getenv("RECONFORM_LOCK_HOLDER"); path != "" {
+		if _, err := (Store{Path: path}).AcquireLock(context.Background(), "apply", "test", 0); err != nil {
+			os.Exit(3)
+		}
+		fmt.Println("locked")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
 	if path := os.Getenv("RECONFORM_STATE_WRITER"); path != "" {
 		st := Store{Path: path}
 		for i := 0; ; i++ {
@@ -557,8 +698,23 @@ func TestKilledWriterLeavesReadableState(t *testing.T) {
 		cmd.Wait()
 		if tmps, _ := filepath.Glob(filepath.Join(dir, ".reconform.rfstate.tmp-*")); len(tmps) > 0 {
 			midWrite++
+			// The next write removes a dead writer's leftovers once they
+			// are old enough to be nobody's.
+			old := time.Now().Add(-2 * atomicfile.StaleAge)
 			for _, tmp := range tmps {
-				os.Remove(tmp)
+				os.Chtimes(tmp, old, old)
+			}
+			st := Store{Path: path}
+			prev, _ := st.Read()
+			if _, err := st.Write(prev, bigState(10, 99)); err != nil {
+				t.Fatal(err)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".reconform.rfstate.tmp-*")); len(left) > 0 {
+				t.Fatalf("round %d: %d temporary files of a killed writer left after the next write", round, len(left))
+			}
+			prev, _ = st.Read()
+			if _, err := st.Write(prev, bigState(8000, 98)); err != nil {
+				t.Fatal(err)
 			}
 		}
 		s, err := ReadFile(path)

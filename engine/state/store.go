@@ -3,6 +3,7 @@ package state
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +13,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/reconform/reconform/internal/atomicfile"
+	"github.com/reconform/reconform/internal/oslock"
 )
 
 // Store is a state file on disk with its history and lock beside it:
@@ -47,13 +50,52 @@ func (st Store) Read() (*State, error) {
 // history. The write is atomic: a crash at any point leaves either the
 // previous state or the new one, never a mix.
 func (st Store) Write(prev, next *State) (written bool, err error) {
+	return st.WriteWith(prev, next, WriteOptions{})
+}
+
+// WriteOptions tune WriteWith.
+type WriteOptions struct {
+	// Exact keeps next's own serial and lineage (state push, a migration)
+	// instead of moving them on from prev's; a missing lineage is made.
+	Exact bool
+	// BeforeRename runs once the new state is on disk and checked, just
+	// before it replaces the old one, under the write lock; next's serial
+	// is final by then. What a commit writes beside the state goes here:
+	// if it fails, nothing is replaced.
+	BeforeRename func(next *State) error
+}
+
+// WriteWith is Write with options.
+//
+// Whether the file is still the one prev was read from is checked at the
+// rename, under a short OS lock on .reconform/<state>.write-lock that
+// every writer takes for its check and rename: two runs started with
+// -lock=false can both encode, but only the first to rename wins; the
+// other is refused, its state unwritten, never silently lost.
+func (st Store) WriteWith(prev, next *State, opts WriteOptions) (written bool, err error) {
 	next.FormatVersion = FormatVersion
+	// Leftovers of writers killed before their rename; a failure to
+	// remove them costs disk space, not this write.
+	atomicfile.RemoveStale(st.Path)
+	switch {
+	case opts.Exact:
+		if next.Lineage == "" {
+			next.Lineage = uuid.NewString()
+		}
+		if next.Serial == 0 {
+			next.Serial = 1
+		}
+	case prev != nil:
+		next.Lineage = prev.Lineage
+		next.Serial = prev.Serial
+	default:
+		next.Lineage = uuid.NewString()
+		next.Serial = 1
+	}
 	if prev != nil {
 		if err := st.unchangedSince(prev); err != nil {
 			return false, err
 		}
-		next.Lineage = prev.Lineage
-		next.Serial = prev.Serial
 		same, err := st.sameAsDisk(next)
 		if err != nil {
 			return false, err
@@ -61,27 +103,39 @@ func (st Store) Write(prev, next *State) (written bool, err error) {
 		if same {
 			return false, nil
 		}
-		next.Serial = prev.Serial + 1
-	} else {
-		if _, err := os.Stat(st.Path); err == nil {
-			return false, fmt.Errorf("refusing to overwrite %s: it appeared after the previous state was read", st.Path)
+		if !opts.Exact {
+			next.Serial = prev.Serial + 1
 		}
-		next.Lineage = uuid.NewString()
-		next.Serial = 1
 	}
-	if err := st.writeAtomic(next, prev); err != nil {
+	if err := os.MkdirAll(st.MetaDir(), 0o755); err != nil {
+		return false, fmt.Errorf("creating %s: %w", st.MetaDir(), err)
+	}
+	if err := st.writeAtomic(next, prev, opts.BeforeRename); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
+// WriteLockPath is the file whose OS lock writers hold around their check
+// and rename.
+func (st Store) WriteLockPath() string {
+	return filepath.Join(st.MetaDir(), filepath.Base(st.Path)+".write-lock")
+}
+
 // unchangedSince checks that the file on disk is still the one prev was
-// read from, so a write never silently discards another run's state.
+// read from (prev nil: that there is still no file), so a write never
+// silently discards another run's state.
 func (st Store) unchangedSince(prev *State) error {
+	now, err := os.Stat(st.Path)
+	if prev == nil {
+		if err == nil {
+			return fmt.Errorf("refusing to overwrite %s: it appeared after the previous state was read, probably by a run started with -lock=false; nothing was written, run again", st.Path)
+		}
+		return nil
+	}
 	if prev.disk == nil {
 		return nil
 	}
-	now, err := os.Stat(st.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -147,19 +201,45 @@ func (c *compareWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (st Store) writeAtomic(next, prev *State) error {
-	var historyErr error
+func (st Store) writeAtomic(next, prev *State, before func(*State) error) error {
+	var wl *os.File
+	defer func() {
+		if wl != nil {
+			wl.Close() // releases the write lock, after the rename
+		}
+	}()
+	var checkErr error
 	err := atomicfile.Write(st.Path, atomicfile.Options{
 		Perm: 0o644,
 		BeforeRename: func() error {
-			if prev != nil {
-				historyErr = st.keepInHistory(prev)
+			f, err := os.OpenFile(st.WriteLockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+			if err != nil {
+				checkErr = fmt.Errorf("taking the write lock: %w", err)
+				return checkErr
 			}
-			return historyErr
+			wl = f
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := oslock.Wait(ctx, f); err != nil {
+				checkErr = fmt.Errorf("taking the write lock %s: %w", st.WriteLockPath(), err)
+				return checkErr
+			}
+			if checkErr = st.unchangedSince(prev); checkErr != nil {
+				return checkErr
+			}
+			if prev != nil {
+				if checkErr = st.keepInHistory(prev); checkErr != nil {
+					return checkErr
+				}
+			}
+			if before != nil {
+				checkErr = before(next)
+			}
+			return checkErr
 		},
 	}, func(w io.Writer) error { return Encode(w, next) })
-	if historyErr != nil {
-		return historyErr
+	if checkErr != nil {
+		return checkErr
 	}
 	if err != nil {
 		return fmt.Errorf("writing state: %w", err)

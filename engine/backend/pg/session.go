@@ -1,0 +1,470 @@
+package pg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/reconform/reconform/engine/backend"
+	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/atomicfile"
+)
+
+// Part is a backend.Part the pg backend can store: WritePG writes its
+// rows with the commit's own transaction, after the state's rows and
+// before the commit, so they are committed with the state or not at all.
+// Tables it needs come from a migration of this package.
+type Part interface {
+	backend.Part
+	WritePG(ctx context.Context, tx pgx.Tx, c CommitRef) error
+}
+
+// CommitRef says which commit a Part is written in.
+type CommitRef struct {
+	// Schema is the quoted schema name, to put in statements.
+	Schema       string
+	EngagementID int64
+	// Rev is the new revision and Serial the new state's serial.
+	Rev    int64
+	Serial uint64
+}
+
+// session is one Open: a connection of its own, which holds the
+// engagement's advisory lock, reads the previous state and commits.
+type session struct {
+	b       *Backend
+	conn    *pgx.Conn
+	eng     int64
+	rev     int64 // the revision prev was read at
+	prev    *state.State
+	ids     *rowIDs
+	lock    *backend.LockInfo
+	opts    backend.OpenOptions
+	written bool
+}
+
+// Open connects, takes the engagement's advisory lock (unless
+// opts.Lock is false) and reads the current state.
+func (b *Backend) Open(ctx context.Context, opts backend.OpenOptions) (backend.Session, error) {
+	conn, err := b.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{b: b, conn: conn, opts: opts}
+	fail := func(err error) (backend.Session, error) {
+		s.Close()
+		return nil, err
+	}
+	if err := b.checkVersion(ctx, conn); err != nil {
+		return fail(err)
+	}
+	if s.eng, _, err = b.engagementID(ctx, conn, true); err != nil {
+		return fail(err)
+	}
+	if opts.Lock {
+		if err := s.takeLock(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	// Read under the lock: the revision may have moved while we waited.
+	if err := conn.QueryRow(ctx, b.q(`SELECT rev FROM {{schema}}.engagements WHERE id = $1`), s.eng).Scan(&s.rev); err != nil {
+		return fail(b.red.err(err))
+	}
+	if s.rev > 0 {
+		if s.prev, s.ids, err = b.readState(ctx, conn, s.eng, s.rev); err != nil {
+			return fail(err)
+		}
+	}
+	if s.ids == nil {
+		s.ids = &rowIDs{}
+	}
+	return s, nil
+}
+
+func (s *session) Previous() *state.State  { return s.prev }
+func (s *session) Lock() *backend.LockInfo { return s.lock }
+
+// takeLock waits for the advisory lock, then says who holds it.
+func (s *session) takeLock(ctx context.Context) error {
+	b := s.b
+	deadline := time.Now().Add(s.opts.Timeout)
+	wait := 50 * time.Millisecond
+	for {
+		var ok bool
+		if err := s.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, b.lockKey()).Scan(&ok); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("waiting for the state lock: %w", ctx.Err())
+			}
+			return b.red.err(err)
+		}
+		if ok {
+			return s.recordHolder(ctx)
+		}
+		if s.opts.Timeout <= 0 || time.Now().After(deadline) {
+			return b.lockedError(ctx, s.conn)
+		}
+		t := time.NewTimer(min(wait, time.Until(deadline)+time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for the state lock: %w", ctx.Err())
+		case <-t.C:
+		}
+		if wait < time.Second {
+			wait *= 2
+		}
+	}
+}
+
+// recordHolder writes the locks row of a lock just taken.
+func (s *session) recordHolder(ctx context.Context) error {
+	who, host := whoAmI()
+	op := s.opts.Operation
+	if op == "" {
+		op = "run"
+	}
+	info := &backend.LockInfo{ID: uuid.NewString(), Path: s.b.Location(), Who: who, Operation: op,
+		Created: time.Now().UTC().Truncate(time.Second), Host: host, PID: os.Getpid(), Version: s.opts.Version, OSLock: true}
+	_, err := s.conn.Exec(ctx, s.b.q(`INSERT INTO {{schema}}.locks (engagement, id, who, host, operation, created, pid, version, backend_pid)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, pg_backend_pid())
+		ON CONFLICT (engagement) DO UPDATE SET id = EXCLUDED.id, who = EXCLUDED.who, host = EXCLUDED.host, operation = EXCLUDED.operation,
+			created = EXCLUDED.created, pid = EXCLUDED.pid, version = EXCLUDED.version, backend_pid = EXCLUDED.backend_pid`),
+		s.b.cfg.Engagement, info.ID, info.Who, info.Host, info.Operation, info.Created, info.PID, info.Version)
+	if err != nil {
+		s.conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, s.b.lockKey())
+		return s.b.red.err(err)
+	}
+	s.lock = info
+	return nil
+}
+
+// Close releases the lock (ending the session would too) and the
+// connection.
+func (s *session) Close() error {
+	if s == nil || s.conn == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var err error
+	if s.lock != nil && !s.conn.IsClosed() {
+		s.conn.Exec(ctx, s.b.q(`DELETE FROM {{schema}}.locks WHERE engagement = $1 AND id = $2`), s.b.cfg.Engagement, s.lock.ID)
+		if _, uerr := s.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, s.b.lockKey()); uerr != nil {
+			err = s.b.red.err(uerr)
+		}
+	}
+	s.lock = nil
+	s.conn.Close(ctx)
+	s.conn = nil
+	return err
+}
+
+// errChanged: the state moved on since it was read (a run with
+// -lock=false, or a lock lost with its session).
+var errChanged = errors.New("changed since it was read")
+
+// Commit writes what changed since Previous, in one transaction.
+func (s *session) Commit(ctx context.Context, c backend.Commit) (backend.Committed, error) {
+	if s.written {
+		return backend.Committed{}, errors.New("this session has already committed")
+	}
+	var parts []Part
+	for _, p := range c.Parts {
+		pp, ok := p.(Part)
+		if !ok {
+			return backend.Committed{}, fmt.Errorf("the pg backend cannot store the %s", p.PartName())
+		}
+		parts = append(parts, pp)
+	}
+	next := c.State
+	next.FormatVersion = state.FormatVersion
+	next.Normalize()
+	prev := s.prev
+	switch {
+	case c.Exact:
+		if next.Lineage == "" {
+			next.Lineage = uuid.NewString()
+		}
+		if next.Serial == 0 {
+			next.Serial = 1
+		}
+	case prev != nil:
+		next.Lineage, next.Serial = prev.Lineage, prev.Serial
+	default:
+		next.Lineage, next.Serial = uuid.NewString(), 1
+	}
+	ch := s.changes(next)
+	if prev != nil && ch.empty() && topOf(prev).key() == topOf(next).key() {
+		return backend.Committed{Written: false, Serial: prev.Serial, Lineage: prev.Lineage}, nil
+	}
+	if prev != nil && !c.Exact {
+		next.Serial = prev.Serial + 1
+	}
+	if err := s.write(ctx, next, ch, parts); err != nil {
+		if errors.Is(err, errChanged) {
+			err = fmt.Errorf("refusing to write %s: it changed since it was read (serial %d), probably by a run started with -lock=false; nothing was written", s.b.Location(), serialOf(prev))
+		}
+		return backend.Committed{}, s.rescue(next, err)
+	}
+	s.written = true
+	return backend.Committed{Written: true, Serial: next.Serial, Lineage: next.Lineage}, nil
+}
+
+func serialOf(s *state.State) uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.Serial
+}
+
+// changes are the rows a commit adds and ends.
+type changes struct {
+	addFindings  []int // indexes into next.Findings
+	endFindings  []int64
+	addInstances []int
+	endInstances []int64
+	addFacts     []int
+	endFacts     []int64
+}
+
+func (c *changes) empty() bool {
+	return len(c.addFindings)+len(c.endFindings)+len(c.addInstances)+len(c.endInstances)+len(c.addFacts)+len(c.endFacts) == 0
+}
+
+// changes compares next with the state read: findings by a merge of the
+// two sorted lists (identities are unique), instances and facts by key.
+func (s *session) changes(next *state.State) *changes {
+	ch := &changes{}
+	var pf []state.Finding
+	if s.prev != nil {
+		pf = s.prev.Findings
+	}
+	i, j := 0, 0
+	for i < len(pf) || j < len(next.Findings) {
+		switch {
+		case j == len(next.Findings):
+			ch.endFindings = append(ch.endFindings, s.ids.findings[i])
+			i++
+		case i == len(pf):
+			ch.addFindings = append(ch.addFindings, j)
+			j++
+		default:
+			c := state.CompareIdentity(&pf[i].Finding, &next.Findings[j].Finding)
+			switch {
+			case c < 0:
+				ch.endFindings = append(ch.endFindings, s.ids.findings[i])
+				i++
+			case c > 0:
+				ch.addFindings = append(ch.addFindings, j)
+				j++
+			default:
+				if !sameFinding(&pf[i], &next.Findings[j]) {
+					ch.endFindings = append(ch.endFindings, s.ids.findings[i])
+					ch.addFindings = append(ch.addFindings, j)
+				}
+				i++
+				j++
+			}
+		}
+	}
+
+	old := map[string][]int{}
+	if s.prev != nil {
+		for i := range s.prev.Instances {
+			k := s.prev.Instances[i].Key
+			old[k] = append(old[k], i)
+		}
+	}
+	for j := range next.Instances {
+		n := &next.Instances[j]
+		matched := false
+		for x, i := range old[n.Key] {
+			if sameInstance(&s.prev.Instances[i], n) {
+				old[n.Key] = append(old[n.Key][:x:x], old[n.Key][x+1:]...)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			ch.addInstances = append(ch.addInstances, j)
+		}
+	}
+	for _, is := range old {
+		for _, i := range is {
+			ch.endInstances = append(ch.endInstances, s.ids.instances[i])
+		}
+	}
+
+	oldFacts := map[string][]int{}
+	if s.prev != nil {
+		for i := range s.prev.Facts {
+			k := factKey(&s.prev.Facts[i])
+			oldFacts[k] = append(oldFacts[k], i)
+		}
+	}
+	for j := range next.Facts {
+		k := factKey(&next.Facts[j])
+		if l := oldFacts[k]; len(l) > 0 {
+			oldFacts[k] = l[1:]
+			continue
+		}
+		ch.addFacts = append(ch.addFacts, j)
+	}
+	for _, is := range oldFacts {
+		for _, i := range is {
+			ch.endFacts = append(ch.endFacts, s.ids.facts[i])
+		}
+	}
+	return ch
+}
+
+// alive makes sure the session's connection works, reconnecting (and
+// taking the lock again) when the database dropped it during the run.
+func (s *session) alive(ctx context.Context) error {
+	if s.conn != nil && !s.conn.IsClosed() && s.conn.Ping(ctx) == nil {
+		return nil
+	}
+	if s.conn != nil {
+		s.conn.Close(ctx)
+	}
+	conn, err := s.b.connect(ctx)
+	if err != nil {
+		return err
+	}
+	s.conn = conn
+	if s.lock != nil {
+		// The old session's lock ended with it.
+		var ok bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, s.b.lockKey()).Scan(&ok); err != nil {
+			return s.b.red.err(err)
+		}
+		if !ok {
+			s.lock = nil
+			return fmt.Errorf("the connection holding the state lock was lost during the run, and another run holds the lock now")
+		}
+		if err := s.recordHolder(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write is the commit's transaction.
+func (s *session) write(ctx context.Context, next *state.State, ch *changes, parts []Part) error {
+	b := s.b
+	if err := s.alive(ctx); err != nil {
+		return err
+	}
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return b.red.err(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var cur int64
+	if err := tx.QueryRow(ctx, b.q(`SELECT rev FROM {{schema}}.engagements WHERE id = $1 FOR UPDATE`), s.eng).Scan(&cur); err != nil {
+		return b.red.err(err)
+	}
+	if cur != s.rev {
+		return errChanged
+	}
+	rev := cur + 1
+	copyAny := func(table string, cols []string, n int, row func(int) []any) error {
+		if n == 0 {
+			return nil
+		}
+		_, err := copyBinary(ctx, tx, pgx.Identifier{b.cfg.Schema, table}, cols, n, row)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", table, b.red.err(err))
+		}
+		return nil
+	}
+	ends := func(table, col string, ids []int64) error {
+		return copyAny(table, []string{"engagement_id", "rev", col}, len(ids), func(i int) []any { return []any{s.eng, rev, ids[i]} })
+	}
+	steps := []func() error{
+		func() error {
+			if len(ch.addFindings) == 0 {
+				return nil
+			}
+			_, err := copyRows(ctx, tx, pgx.Identifier{b.cfg.Schema, "findings"}, findingColumns, len(ch.addFindings), func(buf []byte, i int) ([]byte, error) {
+				return appendFindingRow(buf, rowID(rev, i), s.eng, rev, &next.Findings[ch.addFindings[i]]), nil
+			})
+			if err != nil {
+				return fmt.Errorf("writing findings: %w", b.red.err(err))
+			}
+			return nil
+		},
+		func() error { return ends("finding_ends", "finding_id", ch.endFindings) },
+		func() error {
+			return copyAny("instances", instanceColumns, len(ch.addInstances), func(i int) []any {
+				return instanceRow(rowID(rev, i), s.eng, rev, &next.Instances[ch.addInstances[i]])
+			})
+		},
+		func() error { return ends("instance_ends", "instance_id", ch.endInstances) },
+		func() error {
+			return copyAny("facts", factColumns, len(ch.addFacts), func(i int) []any { return factRow(rowID(rev, i), s.eng, rev, &next.Facts[ch.addFacts[i]]) })
+		},
+		func() error { return ends("fact_ends", "fact_id", ch.endFacts) },
+		func() error {
+			who, _ := whoAmI()
+			return copyAny("runs", runColumns, 1, func(int) []any { return runRow(s.eng, rev, topOf(next), len(next.Findings), who) })
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, b.q(`UPDATE {{schema}}.engagements SET rev = $2 WHERE id = $1`), s.eng, rev); err != nil {
+		return b.red.err(err)
+	}
+	ref := CommitRef{Schema: b.schema, EngagementID: s.eng, Rev: rev, Serial: next.Serial}
+	for _, p := range parts {
+		if err := p.WritePG(ctx, tx, ref); err != nil {
+			return fmt.Errorf("writing the %s: %w", p.PartName(), b.red.err(err))
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return b.red.err(err)
+	}
+	s.rev = rev
+	return nil
+}
+
+// rescue saves a state the commit could not write to a local file, so
+// nothing the run found is lost.
+func (s *session) rescue(next *state.State, cause error) error {
+	dir := s.b.cfg.RescueDir
+	if dir == "" {
+		return cause
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w (and the rescue folder %s could not be made: %v)", cause, dir, err)
+	}
+	name := fmt.Sprintf("%s-serial%d-%s.rfstate", safeName(s.b.cfg.Engagement), next.Serial, time.Now().UTC().Format("20060102T150405.000Z"))
+	path := filepath.Join(dir, name)
+	err := atomicfile.Write(path, atomicfile.Options{Perm: 0o644}, func(w io.Writer) error {
+		return state.Encode(w, next)
+	})
+	if err != nil {
+		return fmt.Errorf("%w (and the rescue file %s could not be written: %v)", cause, path, err)
+	}
+	return &backend.RescueError{Path: path, Err: cause}
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
