@@ -140,6 +140,10 @@ type InstanceResult struct {
 	// succeeded, but did not report everything it found, so what it does
 	// not report is not gone.
 	Truncated bool `json:"truncated,omitempty"`
+	// VerifiedAt is when the instance last succeeded, in this run or an
+	// earlier one (zero: never). When a quota cannot cover a run, the
+	// instances verified longest ago go first (engine/quota).
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
 	// FindingIDs are the identities this instance reported.
 	FindingIDs []string `json:"-"`
 }
