@@ -39,8 +39,6 @@ import (
 // counted: the ledger errs on the side of sending less.
 type LocalQuotaLedger struct {
 	Dir string
-	// Now is the clock for pruning (default time.Now).
-	Now func() time.Time
 }
 
 var _ QuotaBook = (*LocalQuotaLedger)(nil)
@@ -175,17 +173,18 @@ func (l *LocalQuotaLedger) read() (*localQuotaFile, error) {
 	return &f, nil
 }
 
-func (l *LocalQuotaLedger) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
-}
-
-// prune drops windows that ended long ago.
+// prune drops windows that ended long before the key's newest one (by
+// the windows' own times, not the clock: a ledger written with a test's
+// clock, or after a clock jump, keeps what it needs).
 func (l *LocalQuotaLedger) prune(f *localQuotaFile) {
-	cut := l.now().Add(-quotaKeepWindows)
 	for _, k := range f.Keys {
+		var newest time.Time
+		for _, w := range k.Windows {
+			if end := w.Start.Add(time.Duration(w.Seconds) * time.Second); end.After(newest) {
+				newest = end
+			}
+		}
+		cut := newest.Add(-quotaKeepWindows)
 		kept := k.Windows[:0]
 		for _, w := range k.Windows {
 			if w.Start.Add(time.Duration(w.Seconds) * time.Second).After(cut) {

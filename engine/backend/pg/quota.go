@@ -265,7 +265,7 @@ func (qb *quotaBook) Touch(ctx context.Context, key backend.QuotaKey, use backen
 	})
 }
 
-// Report lists every key with its windows of the last 400 days.
+// Report lists every key with its windows.
 func (qb *quotaBook) Report(ctx context.Context) ([]backend.QuotaKeyReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, quotaTimeout)
 	defer cancel()
@@ -330,7 +330,7 @@ func (qb *quotaBook) Report(ctx context.Context) ([]backend.QuotaKeyReport, erro
 		return nil, qb.b.red.err(err)
 	}
 	rows, err = pool.Query(ctx, qb.b.q(`SELECT provider_type, key_id, window_start, window_seconds, quota_limit, used, extra, spent_at, vendor_used, vendor_limit, reconciled_at
-		FROM {{schema}}.quota_windows WHERE window_end > now() - interval '400 days' ORDER BY window_start, window_seconds`))
+		FROM {{schema}}.quota_windows ORDER BY window_start, window_seconds`))
 	if err != nil {
 		return nil, qb.b.red.err(err)
 	}
