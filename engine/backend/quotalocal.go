@@ -67,7 +67,7 @@ const (
 
 // localQuotaFile is the ledger file's content.
 type localQuotaFile struct {
-	FormatVersion int             `json:"format_version"`
+	FormatVersion int              `json:"format_version"`
 	Keys          []*localQuotaKey `json:"keys"`
 }
 
