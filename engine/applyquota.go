@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/reconform/reconform/engine/quota"
+	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
@@ -185,3 +189,58 @@ func VerifiedTimes(instances []schema.InstanceResult, finished time.Time) map[st
 
 // isDeferredReason reports whether a reason is a quota deferral.
 func isDeferredReason(reason string) bool { return strings.HasPrefix(reason, quota.DeferredPrefix) }
+
+// QuotaRefresh is what reconform quota -refresh found for one provider.
+type QuotaRefresh struct {
+	Address string
+	// Reconciled are the windows the vendor reported (nil with Err, or
+	// when the vendor has no usage endpoint: NoUsage).
+	Reconciled []quota.Reconciled
+	NoUsage    bool
+	Err        error
+}
+
+// RefreshQuotas asks the vendors of cfg's metered providers that report
+// usage for their keys' counts and reconciles the ledger with them (the
+// vendor's figure wins when higher). Usage requests cost no quota.
+func RefreshQuotas(ctx context.Context, cfg *schema.Config, registry map[string]providers.Registration, set *quota.Set, logger hclog.Logger) []QuotaRefresh {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	secrets := cfg.Secrets()
+	var out []QuotaRefresh
+	for _, m := range set.Meters() {
+		pb := cfg.Providers[m.Address]
+		reg := registry[pb.Type]
+		r := QuotaRefresh{Address: m.Address}
+		limits := limitsOf(pb, reg)
+		impl, err := reg.New(ctx, providers.Config{
+			Type: pb.Type, Name: pb.Name, Address: m.Address, Attrs: pb.Attrs, Dir: cfg.Dir,
+			WorkDir: filepath.Join(cfg.Dir, ".reconform"), Endpoint: limits.Endpoint, Timeout: limits.Timeout,
+			MaxBodyBytes: pb.MaxResponseBytes, UserAgent: version.UserAgent(), Retry: providers.DefaultRetryPolicy,
+			Gate: newGate(limits.Rate, 0), Logger: logger.Named(m.Address), Secrets: secrets,
+		})
+		if err != nil {
+			r.Err = errors.New(providers.Redact(err.Error(), secrets...))
+			out = append(out, r)
+			continue
+		}
+		rep, ok := impl.(providers.UsageReporter)
+		if !ok {
+			r.NoUsage = true
+			out = append(out, r)
+			continue
+		}
+		uctx, cancel := context.WithTimeout(quota.Free(ctx), usageTimeout)
+		usage, err := rep.Usage(uctx)
+		cancel()
+		if err == nil {
+			r.Reconciled, err = m.Reconcile(ctx, usage)
+		}
+		if err != nil {
+			r.Err = errors.New(providers.Redact(err.Error(), secrets...))
+		}
+		out = append(out, r)
+	}
+	return out
+}

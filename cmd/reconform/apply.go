@@ -184,12 +184,19 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		}
 	}
 	registry := all.Registrations()
+	quotas, err := sess.quotas(ctx, true)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v; nothing was sent (a quota that cannot be counted could be overspent).\n", err)
+		return exitError
+	}
+	verified := sess.verified()
 	plan := saved
 	if plan == nil {
 		lineage, serial := sess.stateAt()
 		p, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 			Registry: registry, Previous: sess.PreviousFindings(), Now: time.Now(), Parallelism: *parallelism,
 			Targets: targets, StateLineage: lineage, StateSerial: serial,
+			Quotas: quotas, Verified: verified,
 		})
 		printDiags(env, pdiags, cfg.Files, *noColor)
 		if pdiags.HasErrors() {
@@ -225,6 +232,8 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		Events:      view.Event,
 		HardStop:    hardStop,
 		Logger:      env.Logger.Named("engine"),
+		Quotas:      quotas,
+		Verified:    verified,
 	})
 	view.Close()
 	if err != nil {
@@ -237,6 +246,7 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 	}
 	if !*asJSON {
 		printRunSummary(env, run, plan)
+		printQuotaLeft(ctx, env.Stdout, quotas)
 	}
 	// The state is written even after an interrupt: what was found is kept.
 	code = sess.Commit(context.WithoutCancel(ctx), run)
@@ -402,6 +412,7 @@ func printRunSummary(env *Env, run *schema.RunResult, plan *engine.Plan) {
 			fmt.Fprintf(w, "  - %s: %s: %s\n", in.Block, in.Key, in.Reason)
 		}
 	}
+	printDeferred(w, run.Instances)
 	if len(notOK) > 0 {
 		fmt.Fprintln(w, "\nQueries that did not complete:")
 		for _, in := range notOK {

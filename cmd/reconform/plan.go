@@ -88,9 +88,11 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	defer sess.Close()
 
 	lineage, serial := sess.stateAt()
+	quotas, _ := sess.quotas(ctx, false)
 	plan, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 		Registry: all.Registrations(), Previous: sess.PreviousFindings(), Now: time.Now(),
 		Targets: targets, StateLineage: lineage, StateSerial: serial,
+		Quotas: quotas, Verified: sess.verified(),
 	})
 	if pdiags.HasErrors() {
 		printDiags(env, pdiags, cfg.Files, *noColor)
@@ -287,6 +289,7 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	renderPlanQuota(w, p, c)
 	fmt.Fprintf(w, "Findings kept: %s per run, %s per query (max_findings, max_findings_per_query).\n\n",
 		limitText(p.MaxFindings), limitText(p.MaxFindingsPerQuery))
 	for _, msg := range p.Warnings {
