@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/quota"
 	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/providers"
@@ -62,6 +63,11 @@ type PlanOptions struct {
 	// verify_every. Nil: no quota columns.
 	Quotas   *quota.Set
 	Verified map[string]time.Time
+	// Cache is the response cache apply will use (Refresh: apply ignores
+	// it): a query it answers costs no quota, so the quota columns do not
+	// count it. Nil: every query is counted.
+	Cache   backend.Cache
+	Refresh bool
 }
 
 // Instance is one planned query instance.

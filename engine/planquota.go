@@ -55,35 +55,54 @@ func quotaPlan(ctx context.Context, cfg *schema.Config, opts PlanOptions, p *Pla
 		}
 		left, opens := quota.Left(counts)
 		reg := opts.Registry[pp.Type]
+		pb := cfg.Providers[pp.Address]
+		limits := limitsOf(pb, reg)
+		var cache *answerCache
+		if opts.Cache != nil && !opts.Refresh && limits.CacheTTL > 0 {
+			cache = &answerCache{store: opts.Cache}
+		}
+		cost := func(in Instance) int {
+			// An answer the cache holds costs no request.
+			if cache != nil && !in.Active {
+				if _, hit := cache.get(ctx, cacheKey(pb, limits.Endpoint, in.Query), limits.CacheTTL, opts.Now); hit {
+					return 0
+				}
+			}
+			return reg.MinRequestsFor(in.Query)
+		}
 		var planned, predicted []quota.Item
 		for _, in := range p.Instances {
 			if in.Query.Provider == pp.Address {
-				planned = append(planned, quota.Item{Cost: reg.MinRequestsFor(in.Query), Verified: opts.Verified[in.Key]})
+				planned = append(planned, quota.Item{Cost: cost(in), Verified: opts.Verified[in.Key]})
 			}
 		}
 		for _, in := range p.Predictions {
 			if in.Query.Provider == pp.Address {
-				predicted = append(predicted, quota.Item{Cost: reg.MinRequestsFor(in.Query), Verified: opts.Verified[in.Key]})
+				predicted = append(predicted, quota.Item{Cost: cost(in), Verified: opts.Verified[in.Key]})
 			}
 		}
 		sort.SliceStable(planned, func(a, b int) bool { return quota.Staler(planned[a].Verified, planned[b].Verified) })
 		items := append(planned, predicted...)
-		deferred, cost := quota.Schedule(items, left)
+		deferred, deferredCost := quota.Schedule(items, left)
 		for _, d := range deferred {
 			if d {
 				pp.Deferred++
 			}
 		}
-		pp.DeferredRequests = cost
+		pp.DeferredRequests = deferredCost
 		if pp.Deferred > 0 {
 			pp.DeferredUntil = opens.UTC()
 			p.Warnings = append(p.Warnings, fmt.Sprintf("provider %s: the vendor's quota has %d %s left (shared by every engagement using the key); %d of %d queries (at least %d requests) will be deferred until %s; the subjects verified longest ago (never verified first) run first",
-				pp.Address, left, plural(left, "request", "requests"), pp.Deferred, len(items), cost, opens.UTC().Format(time.RFC3339)))
+				pp.Address, left, plural(left, "request", "requests"), pp.Deferred, len(items), deferredCost, opens.UTC().Format(time.RFC3339)))
 		}
 		if every := cfg.Engagement.VerifyEvery; every > 0 {
+			// Every subject verified once per verify_every, from the
+			// vendor (the cache answers only within its TTL).
 			needs := 0
-			for _, it := range items {
-				needs += it.Cost
+			for _, in := range append(append([]Instance(nil), p.Instances...), p.Predictions...) {
+				if in.Query.Provider == pp.Address {
+					needs += reg.MinRequestsFor(in.Query)
+				}
 			}
 			c := quota.CoverageOf(m.Limits, every, needs)
 			pp.Coverage = &QuotaCoverage{Every: Duration(every), Needs: c.Needs, Gives: c.Gives, Percent: c.Percent(), Text: c.String()}

@@ -196,7 +196,7 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		p, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 			Registry: registry, Previous: sess.PreviousFindings(), Now: time.Now(), Parallelism: *parallelism,
 			Targets: targets, StateLineage: lineage, StateSerial: serial,
-			Quotas: quotas, Verified: verified,
+			Quotas: quotas, Verified: verified, Cache: sess.Backend().Cache(), Refresh: *refresh,
 		})
 		printDiags(env, pdiags, cfg.Files, *noColor)
 		if pdiags.HasErrors() {

@@ -92,7 +92,7 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	plan, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 		Registry: all.Registrations(), Previous: sess.PreviousFindings(), Now: time.Now(),
 		Targets: targets, StateLineage: lineage, StateSerial: serial,
-		Quotas: quotas, Verified: sess.verified(),
+		Quotas: quotas, Verified: sess.verified(), Cache: sess.Backend().Cache(),
 	})
 	if pdiags.HasErrors() {
 		printDiags(env, pdiags, cfg.Files, *noColor)
