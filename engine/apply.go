@@ -125,10 +125,10 @@ type outcome struct {
 
 // providerRun is one provider instance built for this run.
 type providerRun struct {
-	block  *schema.ProviderBlock
-	impl   providers.Provider
-	err    string // why it could not be built
-	gate   *gate
+	block *schema.ProviderBlock
+	impl  providers.Provider
+	err   string // why it could not be built
+	gate  *gate
 	// meter is the vendor's quota for the block's key (nil: none).
 	meter  *quota.Meter
 	limits effectiveLimits
