@@ -159,6 +159,9 @@ func (v *VirusTotal) Counted() int { return v.count.get() }
 // SpendElsewhere counts n requests made with the key by someone else.
 func (v *VirusTotal) SpendElsewhere(n int) { v.count.add(n) }
 
+// NewDay starts the vendor's next day: its count is back to zero.
+func (v *VirusTotal) NewDay() { v.count.add(-v.count.get()) }
+
 func (v *VirusTotal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if v.begin(w, r, v.Hook) {
 		return
