@@ -3,9 +3,10 @@
 // has seen, read through cursor-paged collections.
 //
 // Cost: one request per page of up to 40 objects, up to max_pages pages
-// per query. The public API allows 4 requests a minute and 500 a day (the
-// daily quota resets at 00:00 UTC), which the default rate and budget
-// follow.
+// per query. The public API allows 4 requests a minute, 500 a day and
+// 15.5K a month (the daily quota resets at 00:00 UTC), which the default
+// rate, budget and quota follow; Usage reads the key's own counts for the
+// quota ledger (docs/quota.md).
 //
 // Readings of the vendor's semantics:
 //   - A resolution's date is when VirusTotal last saw the host name
