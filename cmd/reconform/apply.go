@@ -29,6 +29,11 @@ func init() {
   fixpoint. Findings are merged into the state file and the drift since
   the previous run is printed.
 
+  A vendor's quota is never overspent: every request is reserved in the
+  quota ledger before it is sent (see "reconform quota"); when what is left
+  cannot cover the run, the subjects verified longest ago go first and the
+  rest are deferred to the next window, their findings kept unverified.
+
   Given a PLANFILE saved by "reconform plan -out", apply runs that plan
   without asking again (the reviewed plan is the approval). It refuses if
   the configuration or variables changed since, if the state moved on

@@ -28,7 +28,11 @@ func init() {
   previous state, marked as predictions), the subjects dropped and why
   (out of scope, active ops under passive_only), which queries are active,
   and per provider the requests against budget and rate limit, with an
-  estimate of wall time. Nothing is sent to any provider.
+  estimate of wall time. For providers with a vendor quota (quota, or the
+  vendor's free tier), what each window has left in the quota ledger
+  (shared by every engagement using the key), which queries will be
+  deferred, and with verify_every whether the quota keeps every subject
+  verified that often. Nothing is sent to any provider.
 
   With -out, the plan is saved; "reconform apply FILE" then runs exactly
   it, refuses if the configuration changed or the state moved on since
