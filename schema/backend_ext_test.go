@@ -12,7 +12,7 @@ import (
 	"github.com/reconform/reconform/schema"
 )
 
-func loadSourceEnv(t *testing.T, src string, environ []string) (*schema.Config, hcl.Diagnostics) {
+func loadBackendSource(t *testing.T, src string, environ []string) (*schema.Config, hcl.Diagnostics) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
@@ -23,7 +23,7 @@ func loadSourceEnv(t *testing.T, src string, environ []string) (*schema.Config, 
 
 func TestBackendBlock(t *testing.T) {
 	conn := "postgres://rf:pw-1234@127.0.0.1:5432/recon"
-	cfg, diags := loadSourceEnv(t, `engagement "acme" {
+	cfg, diags := loadBackendSource(t, `engagement "acme" {
   backend "pg" {
     schema_name = "fleet_a"
   }
@@ -47,7 +47,7 @@ func TestBackendBlock(t *testing.T) {
 		"backend \"pg\" {}\n  backend \"local\" {}":        "Duplicate backend block",
 		`backend "pg" { conn_str = "postgres://u:p@h/d" }`: "Secret written in the configuration",
 	} {
-		_, diags := loadSourceEnv(t, "engagement \"acme\" {\n  "+src+"\n}\n", nil)
+		_, diags := loadBackendSource(t, "engagement \"acme\" {\n  "+src+"\n}\n", nil)
 		if !strings.Contains(diags.Error(), want) {
 			t.Errorf("%s: diagnostics %q, want %q", src, diags.Error(), want)
 		}

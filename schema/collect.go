@@ -49,6 +49,8 @@ type loader struct {
 	targets     []*hclsyntax.Block
 	queries     []*hclsyntax.Block
 	pivots      []*hclsyntax.Block
+	checks      []*hclsyntax.Block
+	notifies    []*hclsyntax.Block
 
 	// declared maps each namespace ("var", "local", "target", "provider",
 	// "query", "pivot") to the names declared in it and where.
@@ -93,7 +95,7 @@ func newLoader(cfg *Config, opts LoadOptions, shared *loadShared, mod *Module, d
 		targetVals:    map[string]cty.Value{},
 		funcs:         shared.funcs,
 		declared: map[string]map[string]hcl.Range{
-			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {}, "module": {}, "output": {},
+			"var": {}, "local": {}, "target": {}, "provider": {}, "query": {}, "pivot": {}, "module": {}, "output": {}, "check": {}, "notify": {},
 		},
 	}
 }
@@ -162,6 +164,10 @@ func describeAddr(ns, name string) string {
 		return fmt.Sprintf("The module block %q", name)
 	case "output":
 		return fmt.Sprintf("The output %q", name)
+	case "check":
+		return fmt.Sprintf("The check %q", name)
+	case "notify":
+		return fmt.Sprintf("The notify block %q", name)
 	}
 	return fmt.Sprintf("The %s block %q", ns, name)
 }
@@ -221,7 +227,7 @@ func (l *loader) collect(body *hclsyntax.Body, filename string) {
 		}
 		if l.isModule() {
 			switch b.Type {
-			case blockEngagement, blockScope, blockProvider:
+			case blockEngagement, blockScope, blockProvider, blockCheck, blockNotify:
 				l.errorf(blockRange(b), capitalize(b.Type)+" block in a module", "%s", rootOnly[b.Type])
 				continue
 			}
@@ -271,6 +277,19 @@ func (l *loader) collect(body *hclsyntax.Body, filename string) {
 		case blockOutput:
 			if l.checkName(b.Labels[0], b.LabelRanges[0], "output") && l.declare("output", "output", b.Labels[0], blockRange(b)) {
 				l.outputs = append(l.outputs, b)
+			}
+		case blockCheck:
+			if l.checkName(b.Labels[0], b.LabelRanges[0], "check") && l.declare("check", "check", b.Labels[0], blockRange(b)) {
+				l.checks = append(l.checks, b)
+			}
+		case blockNotify:
+			if !contains(NotifyTypes, b.Labels[0]) {
+				l.errorf(b.LabelRanges[0], "Unsupported notify type",
+					"There is no notification channel %q.%s The channels are %s.", b.Labels[0], didYouMean(b.Labels[0], NotifyTypes), strings.Join(NotifyTypes, ", "))
+				continue
+			}
+			if l.checkName(b.Labels[1], b.LabelRanges[1], "notify") && l.declare("notify", "notify block", b.Labels[0]+"."+b.Labels[1], blockRange(b)) {
+				l.notifies = append(l.notifies, b)
 			}
 		}
 	}
@@ -345,6 +364,8 @@ func (l *loader) collectLocals(b *hclsyntax.Block) {
 var rootOnly = map[string]string{
 	blockEngagement: "A module shares the engagement it is called from: only the root folder declares the engagement block (passive_only, max_depth and the windows apply to every module).",
 	blockScope:      "The scope is the engagement's: only the root folder declares it, and it bounds the queries and pivots of every module. Give the root scope the domains the module instances watch, e.g. domains = var.apexes.",
+	blockCheck:      "Checks are the engagement's: declare check blocks in the root folder; they see every finding, including those of module instances (findings, facts, drift, module.NAME outputs).",
+	blockNotify:     "Notifications are the engagement's: declare notify blocks in the root folder.",
 	blockProvider:   "Providers are configured in the root folder and passed to modules: a module refers to provider.TYPE[.NAME] as the root declares it, or as its module block's providers = { ... } maps it.",
 }
 
@@ -382,6 +403,10 @@ func (l *loader) decode() {
 		l.decodePivot(b)
 	}
 	l.decodeOutputs()
+	if !l.isModule() {
+		l.decodeChecks(l.checks)
+		l.decodeNotifies(l.notifies)
+	}
 	l.checkSubjects()
 	l.mod.finishWith(l.cfg, l.targetVals)
 	if !l.isModule() {

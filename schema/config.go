@@ -34,6 +34,10 @@ type Config struct {
 	Queries map[string]*QueryBlock
 	Pivots  map[string]*PivotBlock
 	Outputs map[string]*OutputBlock
+	// Checks are the check blocks, sorted by name; Notifiers the notify
+	// blocks by address ("slack.secops"). Both are the root module's.
+	Checks    []*CheckBlock
+	Notifiers map[string]*NotifyBlock
 
 	// Root is the root module; Modules every module instance by address
 	// ("" for the root). A Config built by hand may leave them nil: the

@@ -104,8 +104,9 @@ func functions(c *Config, environ []string) map[string]function.Function {
 		"formatdate": stdlib.FormatDateFunc,
 		"timeadd":    stdlib.TimeAddFunc,
 		// network
-		"cidrhost":   cidrHostFunc,
-		"cidrsubnet": cidrSubnetFunc,
+		"cidrcontains": cidrContainsFunc,
+		"cidrhost":     cidrHostFunc,
+		"cidrsubnet":   cidrSubnetFunc,
 		// reconform
 		"env":               envFunc(environ),
 		"in_scope":          inScopeFunc(c),
@@ -325,6 +326,33 @@ var cidrHostFunc = function.New(&function.Spec{
 		}
 		base := new(big.Int).SetBytes(p.Addr().AsSlice())
 		return cty.StringVal(addrFromInt(base.Add(base, num), p.Addr().Is4()).String()), nil
+	},
+})
+
+// cidrContainsFunc is cidrcontains(prefix, address), as in Terraform:
+// whether the address (or prefix) lies inside prefix. Unlike Terraform it
+// is false, not an error, when the address is of the other family or not
+// an address at all: HCL's && does not short-circuit, so a check's
+// comprehension over findings of every type passes MX and TXT values too.
+var cidrContainsFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "prefix", Type: cty.String}, {Name: "address", Type: cty.String}},
+	Type:   function.StaticReturnType(cty.Bool),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		p, err := netip.ParsePrefix(strings.TrimSpace(args[0].AsString()))
+		if err != nil {
+			return cty.NilVal, function.NewArgErrorf(0, "invalid CIDR: %s", err)
+		}
+		p = p.Masked()
+		s := strings.TrimSpace(args[1].AsString())
+		if q, err := netip.ParsePrefix(s); err == nil {
+			return cty.BoolVal(q.Addr().Is4() == p.Addr().Is4() && q.Bits() >= p.Bits() && p.Contains(q.Addr())), nil
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return cty.False, nil
+		}
+		a = a.Unmap()
+		return cty.BoolVal(a.Is4() == p.Addr().Is4() && p.Contains(a)), nil
 	},
 })
 

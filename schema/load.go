@@ -52,6 +52,8 @@ const (
 	blockPivot      = "pivot"
 	blockModule     = "module"
 	blockOutput     = "output"
+	blockCheck      = "check"
+	blockNotify     = "notify"
 )
 
 // topLevelBlocks lists the top-level block types with their label names.
@@ -71,6 +73,8 @@ var topLevelBlocks = []struct {
 	{Type: blockPivot, Labels: []string{"name"}},
 	{Type: blockModule, Labels: []string{"name"}},
 	{Type: blockOutput, Labels: []string{"name"}},
+	{Type: blockCheck, Labels: []string{"name"}},
+	{Type: blockNotify, Labels: []string{"type", "name"}},
 }
 
 // Load reads every *.hcl file in dir into a Config. All problems are
@@ -94,6 +98,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		Queries:   map[string]*QueryBlock{},
 		Pivots:    map[string]*PivotBlock{},
 		Outputs:   map[string]*OutputBlock{},
+		Notifiers: map[string]*NotifyBlock{},
 		Root:      root,
 		Modules:   map[string]*Module{"": root},
 	}

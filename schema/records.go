@@ -275,7 +275,7 @@ func normalizeValue(rrtype, value string) string {
 	case "MX":
 		return MXHost(v)
 	case "TXT", "SPF":
-		return UnquoteTXT(v)
+		return canonicalTXT(value)
 	case "SOA":
 		// mname rname serial refresh retry expire minimum: the two names
 		// normalised like any other name.
@@ -325,8 +325,29 @@ func rootOr(name string) string {
 	return name
 }
 
+// canonicalTXT is a TXT value's canonical form: its text, presentation
+// format ("a" "b") unquoted, nothing trimmed (spaces in a text are data,
+// and a text from live DNS and the same text from a vendor's API must be
+// one finding). A text that would read as presentation format again (its
+// first non-space character is a quote) is written quoted, with \" and \\,
+// so that normalising it gives it back; UnquoteTXT returns the text of
+// either form.
+func canonicalTXT(value string) string {
+	text := value
+	if trimmed := strings.TrimSpace(value); strings.HasPrefix(trimmed, `"`) {
+		text = UnquoteTXT(trimmed)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(text), `"`) {
+		return text
+	}
+	return `"` + txtQuoter.Replace(text) + `"`
+}
+
+var txtQuoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // UnquoteTXT turns presentation-format TXT ("a" "b", with \" and \DDD
-// escapes) into its text; a value without quotes is returned as is.
+// escapes) into its text; a value without quotes is returned as is. Of a
+// normalised TXT value it returns the text.
 func UnquoteTXT(v string) string {
 	if !strings.HasPrefix(v, `"`) {
 		return v

@@ -82,6 +82,8 @@ var rootDescriptions = map[string]string{
 	"each":     "each.key and each.value (in a block with for_each)",
 	"count":    "count.index (in a block with count)",
 	"facts":    "facts (the derived facts, after apply)",
+	"findings": "findings (every finding of the state, in a check)",
+	"drift":    "drift.<list> (this run's changes, in a check)",
 }
 
 // checkRefs reports every reference in expr that is not allowed in this
@@ -133,8 +135,11 @@ func (l *loader) checkRef(tr hcl.Traversal, where string, allowed []string) bool
 			"There is no object named %q.%s References start with %s.", root, didYouMean(root, allowed), strings.Join(can, ", "))
 		return false
 	}
-	if root == "facts" {
+	if root == "facts" || root == "findings" {
 		return true
+	}
+	if root == "drift" {
+		return true // its attributes are checked by checkCheckRefs
 	}
 	name, nameRange, hasName := traversalStep(tr, 1)
 	if !hasName {

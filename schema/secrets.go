@@ -86,6 +86,7 @@ func (c *Config) Secrets() []string {
 			}
 		}
 	}
+	c.notifySecrets(add)
 	out := make([]string, 0, len(seen))
 	for s := range seen {
 		out = append(out, s)

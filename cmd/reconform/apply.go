@@ -45,6 +45,10 @@ func init() {
   engagement's outputs are printed at the end and saved in the state
   (see "reconform output").
 
+  The engagement's check blocks are evaluated on the new state and its
+  drift, saved with it and printed; its notify blocks are sent what
+  changed, once each, after the state is saved (see docs/monitoring.md).
+
   Ctrl-C stops new queries and lets those in flight finish for a short
   grace period; the findings so far are still saved. A second Ctrl-C stops
   at once.
@@ -59,6 +63,11 @@ Options:
   -json               Print NDJSON progress events and a JSON drift report.
   -no-color           Print without terminal colours.
   -detailed-exitcode  Exit 2 when the state drifted, 0 when not, 1 on error.
+                      A failed check of severity "error" exits 3 with or
+                      without it.
+  -no-notify          Send no notification; what this run notifies is
+                      recorded and stays pending for the next run (or
+                      "reconform notify deliver").
   -target=ADDRESS     Run only this block or module instance and what it
                       reads; repeatable. Not with a PLANFILE (it has its own).
   -lock=false         Do not lock the state.
@@ -76,6 +85,7 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 	refresh := fs.Bool("refresh", false, "")
 	asJSON := fs.Bool("json", false, "")
 	noColor := fs.Bool("no-color", false, "")
+	noNotify := fs.Bool("no-notify", false, "")
 	var vf varFlags
 	vf.register(fs)
 	var tf targetFlags
@@ -254,8 +264,11 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		printQuotaLeft(ctx, env.Stdout, quotas)
 	}
 	// The state is written even after an interrupt: what was found is kept.
-	code = sess.Commit(context.WithoutCancel(ctx), run)
+	code = sess.Commit(context.WithoutCancel(ctx), run, runFailure(run))
 	if code != exitError {
+		// After the commit: what is pending is in the ledger, so a crash
+		// from here loses nothing.
+		sess.Deliver(context.WithoutCancel(ctx), *noNotify)
 		printAppliedOutputs(env, sess.next, *asJSON)
 		if sess.outputErrors {
 			code = exitError
@@ -271,6 +284,9 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		// A nightly job must not report "no drift" when no source answered.
 		fmt.Fprintln(env.Stderr, "Error: every query failed (see the failures above); nothing was verified, and the previous findings are kept as unverified.")
 		code = exitError
+	}
+	if code != exitError && sess.checksFailed() {
+		code = exitCheckFailed
 	}
 	return code
 }

@@ -206,10 +206,10 @@ func shellWord(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// interruptibleWait returns a context that the first SIGINT or SIGTERM
+// lockWaitContext returns a context that the first SIGINT or SIGTERM
 // cancels until stop is called: for waits before a run starts (the lock),
 // which must end on Ctrl-C rather than run out their timeout.
-func interruptibleWait(ctx context.Context, env *Env) (context.Context, func()) {
+func lockWaitContext(ctx context.Context, env *Env) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	if env.Interrupts == nil {
 		return ctx, cancel

@@ -164,3 +164,58 @@ func TestFleetREADME(t *testing.T) {
 	again := run(8, "", exitError)
 	contains("a second apply of the plan", again.Stderr, "Saved plan already applied")
 }
+
+// TestWatchREADME runs the watch README's reconform commands word for
+// word on a copy of the example, with a receiver that checks signatures
+// where the README's receiver would listen, down when the README stops it.
+func TestWatchREADME(t *testing.T) {
+	repo := filepath.Join("..", "..")
+	b, err := os.ReadFile(filepath.Join(repo, "examples", "watch", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds [][]string
+	for _, m := range regexp.MustCompile(`(?m)^\s+go run \./cmd/reconform (.+)$`).FindAllStringSubmatch(string(b), -1) {
+		cmds = append(cmds, shellWords(m[1]))
+	}
+	if len(cmds) != 7 {
+		t.Fatalf("the README has %d reconform commands, this test knows 7: %q", len(cmds), cmds)
+	}
+	pinned := deriveFacts
+	deriveFacts = nil // DMARC and the mail provider are facts: the real analysis
+	t.Cleanup(func() { deriveFacts = pinned })
+	const secret = "change-me"
+	hook := newReceiver(t, secret, false)
+	work := t.TempDir()
+	copyDir(t, filepath.Join(repo, "examples", "watch"), filepath.Join(work, "examples", "watch"))
+	copyDir(t, filepath.Join(repo, "examples", "quickstart", "data"), filepath.Join(work, "examples", "quickstart", "data"))
+	os.RemoveAll(filepath.Join(work, "examples", "watch", "receiver"))
+	environ := []string{"WATCH_WEBHOOK_URL=" + hook.srv.URL + "/reconform", "WATCH_WEBHOOK_SECRET=" + secret}
+	run := func(i, wantCode int, wants ...string) {
+		t.Helper()
+		r := runCLI(t, work, environ, cmds[i]...)
+		if r.Code != wantCode {
+			t.Fatalf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", cmds[i], r.Code, wantCode, r.Stdout, r.Stderr)
+		}
+		for _, w := range wants {
+			if !strings.Contains(r.Stdout, w) {
+				t.Errorf("%q lacks %q:\n%s", cmds[i], w, r.Stdout)
+			}
+		}
+	}
+	run(0, exitOK, "First state of northwind-watch: 49 findings", "Checks: 4 passed.", "webhook.local: delivered (1 message)")
+	run(1, exitCheckFailed, "FAIL  dmarc_enforced (error)", "warn  mx_on_approved_provider (warning)", "webhook.local: delivered (1 message)")
+	run(2, exitCheckFailed)
+	run(3, exitCheckFailed, "DMARC policy is none on: northwind.example")
+	run(4, exitOK, "webhook.local", "0 pending, 2 delivered")
+	if n := len(hook.got()); n != 2 {
+		t.Fatalf("%d deliveries after the repeated run, want 2", n)
+	}
+	hook.set(true)
+	run(5, exitOK, "webhook.local: 1 delivery pending after 2 attempts")
+	hook.set(false)
+	run(6, exitOK, "webhook.local: delivered (1 message)")
+	if n := len(hook.got()); n != 3 {
+		t.Errorf("%d deliveries in all, want 3", n)
+	}
+}

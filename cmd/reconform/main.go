@@ -25,6 +25,9 @@ const (
 	exitOK    = 0
 	exitError = 1
 	exitDrift = 2 // apply -detailed-exitcode / plan -detailed-exitcode
+	// exitCheckFailed: a check of severity "error" failed (apply, check).
+	// It wins over exitDrift; an error (1) wins over it.
+	exitCheckFailed = 3
 )
 
 // Env is what a verb may touch of the outside world; tests substitute

@@ -25,15 +25,15 @@ func init() {
 		Synopsis: "Render the engagement's state as a report, export or graph",
 		Usage: `Usage: reconform report [options] [DIR|STATE]
 
-  Renders what the engagement knows: first what needs attention (failed
-  checks, takeover risks, weakened SPF or DMARC, the profile's problems),
-  then the drift since the previous state; the technology profile (mail
-  and DNS providers, SPF and DMARC verdicts, SaaS verification tokens);
-  the relationship graph; the timeline of every name with its moves; IP
-  ranges, shared hosting and name-server and mail correlation; and the
-  queries that did not complete. Or exports the findings for other
-  passive DNS tools and threat-intelligence platforms, or draws the graph
-  of names, IPs, name servers and mail servers.
+  Renders what the engagement knows: first what needs attention (takeover
+  risks, certificates against CAA, failed checks, weakened SPF or DMARC,
+  the profile's problems), then the drift since the previous state; the
+  technology profile (mail and DNS providers, SPF and DMARC verdicts, SaaS
+  verification tokens); the relationship graph; the timeline of every
+  name with its moves; IP ranges, shared hosting and name-server and mail
+  correlation; and the queries that did not complete. Or exports the
+  findings for other passive DNS tools and threat-intelligence platforms,
+  or draws the graph of names, IPs, name servers and mail servers.
 
   DIR is the engagement folder (default: the current directory); STATE is
   a state file to report on instead. The engagement's scope decides which

@@ -33,7 +33,8 @@ func init() {
   sharing a pg backend, and each engagement is applied once.
 
   Exit codes: 0 when every engagement was applied or skipped, 1 when one
-  failed (or on Ctrl-C), 2 with -detailed-exitcode when none failed and
+  failed (or on Ctrl-C), 3 when none failed and a check of severity
+  "error" failed in one, 2 with -detailed-exitcode when none failed and
   one drifted.
 
 Options:
@@ -46,6 +47,7 @@ Options:
                       as for apply; -refresh=false to allow them).
   -json               One JSON object per engagement and one for the
                       summary, a line each.
+  -no-notify          Send no notification (they stay pending).
   -no-color           Accepted for symmetry; run-all prints no colour.`,
 		Run: runRunAll,
 	})
@@ -62,6 +64,8 @@ type runAllResult struct {
 	Summary string  `json:"summary,omitempty"`
 	Error   string  `json:"error,omitempty"`
 	Seconds float64 `json:"seconds"`
+	// ChecksFailed names the error-severity checks that did not pass.
+	ChecksFailed []string `json:"checks_failed,omitempty"`
 }
 
 func runRunAll(ctx context.Context, env *Env, args []string) int {
@@ -71,6 +75,7 @@ func runRunAll(ctx context.Context, env *Env, args []string) int {
 	detailed := fs.Bool("detailed-exitcode", false, "")
 	refresh := fs.Bool("refresh", false, "")
 	asJSON := fs.Bool("json", false, "")
+	noNotify := fs.Bool("no-notify", false, "")
 	fs.Bool("no-color", false, "")
 	dirs, done, code := parseInterleaved(fs, args)
 	if done {
@@ -131,7 +136,7 @@ func runRunAll(ctx context.Context, env *Env, args []string) int {
 				results[i] = runAllResult{Dir: dir, Status: "failed", Error: "not started: interrupted"}
 			} else {
 				t := time.Now()
-				results[i] = runOne(runCtx, env, dir, runOneOptions{start: start, fresh: *fresh, refresh: *refresh, hardStop: hardStop})
+				results[i] = runOne(runCtx, env, dir, runOneOptions{start: start, fresh: *fresh, refresh: *refresh, hardStop: hardStop, noNotify: *noNotify})
 				results[i].Seconds = time.Since(t).Round(time.Millisecond).Seconds()
 			}
 			print(results[i])
@@ -140,8 +145,12 @@ func runRunAll(ctx context.Context, env *Env, args []string) int {
 	wg.Wait()
 
 	counts := map[string]int{}
+	checksFailed := 0
 	for _, r := range results {
 		counts[r.Status]++
+		if len(r.ChecksFailed) > 0 {
+			checksFailed++
+		}
 	}
 	took := time.Since(start).Round(time.Millisecond)
 	if *asJSON {
@@ -156,11 +165,16 @@ func runRunAll(ctx context.Context, env *Env, args []string) int {
 				parts = append(parts, fmt.Sprintf("%d %s", n, k.what))
 			}
 		}
+		if checksFailed > 0 {
+			parts = append(parts, fmt.Sprintf("%d with failed checks", checksFailed))
+		}
 		fmt.Fprintf(env.Stdout, "\nrun-all: %d engagements in %s: %s.\n", len(results), took, strings.Join(parts, ", "))
 	}
 	switch {
 	case counts["failed"] > 0 || runCtx.Err() != nil:
 		return exitError
+	case checksFailed > 0:
+		return exitCheckFailed
 	case *detailed && (counts["drift"] > 0 || counts["first"] > 0):
 		return exitDrift
 	}
@@ -182,6 +196,9 @@ func runAllLine(r runAllResult) string {
 	default:
 		what = "failed: " + r.Error
 	}
+	if len(r.ChecksFailed) > 0 {
+		what += "; checks failed: " + strings.Join(r.ChecksFailed, ", ")
+	}
 	return fmt.Sprintf("%-24s %s", r.Dir, what)
 }
 
@@ -190,6 +207,7 @@ type runOneOptions struct {
 	fresh    time.Duration
 	refresh  bool
 	hardStop chan struct{}
+	noNotify bool
 }
 
 // runOne applies one engagement as apply -auto-approve would, its output
@@ -236,7 +254,17 @@ func runOne(ctx context.Context, env *Env, dir string, o runOneOptions) runAllRe
 	if err != nil {
 		return failed(oneLine(err.Error()))
 	}
-	code := sess.Commit(context.WithoutCancel(ctx), run)
+	code := sess.Commit(context.WithoutCancel(ctx), run, runFailure(run))
+	if code != exitError {
+		sess.Deliver(context.WithoutCancel(ctx), o.noNotify)
+		if sess.checksFailed() {
+			for _, c := range sess.next.Checks {
+				if c.Severity == schema.SeverityError && c.Failed() {
+					res.ChecksFailed = append(res.ChecksFailed, c.Name)
+				}
+			}
+		}
+	}
 	res.Serial = sess.serial
 	switch {
 	case code == exitError:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reconform/reconform/engine"
 	"github.com/reconform/reconform/engine/backend"
+	"github.com/reconform/reconform/engine/check"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/schema"
 )
@@ -200,6 +201,9 @@ func renderState(w io.Writer, st *state.State, path string) error {
 		ew.printf(", %d unverified", n)
 	}
 	ew.printf(")\nFacts:      %d\n", len(st.Facts))
+	if len(st.Checks) > 0 {
+		ew.printf("Checks:     %s\n", check.Summary(st.Checks))
+	}
 
 	var failed []schema.InstanceResult
 	for _, in := range st.Instances {
@@ -253,6 +257,10 @@ func renderState(w io.Writer, st *state.State, path string) error {
 	if len(st.Outputs) > 0 {
 		ew.printf("\nOutputs:\n")
 		printOutputList(ew, st.Outputs)
+	}
+	if len(st.Checks) > 0 {
+		ew.printf("\n")
+		check.Text(ew, st.Checks, check.TextOptions{})
 	}
 	return ew.err
 }

@@ -323,7 +323,7 @@ func lockedSession(ctx context.Context, env *Env, loc *stateLocator, lock bool, 
 	if err != nil {
 		return nil, nil, err
 	}
-	wctx, stop := interruptibleWait(ctx, env)
+	wctx, stop := lockWaitContext(ctx, env)
 	sess, err := b.Open(wctx, backend.OpenOptions{Lock: lock, Operation: operation, Version: version.Version, Timeout: timeout})
 	stop()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/reconform/reconform/engine/analysis"
 	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/diff"
+	"github.com/reconform/reconform/engine/notify"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/schema"
@@ -55,6 +56,10 @@ type stateSession struct {
 	// could not be evaluated.
 	next         *state.State
 	outputErrors bool
+	// content is what the run notifies; recorded how many deliveries
+	// its commit recorded as pending.
+	content  *notify.Content
+	recorded int
 }
 
 // openState opens the engagement's backend, locks the state and reads the
@@ -67,7 +72,7 @@ func openState(ctx context.Context, env *Env, cfg *schema.Config, opts *stateOpt
 	if err != nil {
 		return nil, err
 	}
-	wctx, stop := interruptibleWait(ctx, env)
+	wctx, stop := lockWaitContext(ctx, env)
 	sess, err := b.Open(wctx, backend.OpenOptions{Lock: opts.Lock, Operation: opts.Operation, Version: version.Version, Timeout: opts.LockTimeout})
 	stop()
 	if err != nil {
@@ -123,7 +128,13 @@ func asnTablePath(cfg *schema.Config) string {
 // On a first run (no previous state) it prints a summary instead of every
 // finding as new; with -detailed-exitcode a first run that found anything
 // exits 2, since everything it found is new to the state.
-func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
+//
+// Before the commit it evaluates the checks over the merged state and its
+// drift (their results are part of the state), and records what the run
+// notifies as pending in the delivery ledger, in the same commit
+// (failure says why the run failed, "" when it did not). Delivery is
+// Deliver's, after the commit.
+func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult, failure string) int {
 	next := state.Merge(s.prev, run, mergeOptions(s.cfg, run.FinishedAt))
 	if next.Engagement == "" {
 		next.Engagement = s.cfg.Engagement.Name
@@ -131,19 +142,41 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 	s.setOutputs(next)
 	s.next = next
 	where := displayPath(s.env, s.b.Location())
-	res, err := s.sess.Commit(ctx, backend.Commit{State: next})
+	if s.prev != nil {
+		// What the commit will make them, so the drift names the new side.
+		next.Lineage, next.Serial = s.prev.Lineage, s.prev.Serial+1
+	}
+	r := diff.Compare(s.prev, next, s.cfg.Engagement.Ignore)
+	s.evaluateChecks(next, r)
+	parts, err := s.notifyParts(next, r, failure)
+	if err != nil {
+		// The run's result matters more than its notification.
+		fmt.Fprintf(s.env.Stderr, "Warning: notifications of this run could not be recorded: %v\n", notify.RedactError(err, s.cfg.Secrets()))
+		parts = nil
+	}
+	res, err := s.sess.Commit(ctx, backend.Commit{State: next, Parts: parts})
 	if err != nil {
 		var rescue *backend.RescueError
 		if errors.As(err, &rescue) {
 			fmt.Fprintf(s.env.Stderr, "Error: the state could not be committed to %s: %v\nNothing this run found is lost: it was saved to %s. Once the backend is reachable again, put it in place with:\n  %s\n",
 				where, rescue.Err, displayPath(s.env, rescue.Path), pushCommand(s.env, s.cfg.Dir, rescue.Path))
-			return exitError
+		} else {
+			fmt.Fprintf(s.env.Stderr, "Error: writing the state %s: %v\nThe previous state is unchanged.\n", where, err)
 		}
-		fmt.Fprintf(s.env.Stderr, "Error: writing the state %s: %v\nThe previous state is unchanged.\n", where, err)
+		s.notifyUnrecorded(ctx, next, "the state could not be committed to "+s.b.Location())
+		s.next = nil
 		return exitError
 	}
 	written := res.Written
-	r := diff.Compare(s.prev, next, s.cfg.Engagement.Ignore)
+	if !written && s.recorded > 0 {
+		// An unchanged state writes nothing, parts included; a run that
+		// changed nothing has nothing new to say, but say so if it did.
+		fmt.Fprintf(s.env.Stderr, "Warning: the state did not change, so this run's %d notification(s) were not recorded.\n", s.recorded)
+		s.recorded = 0
+	}
+	if r.New != nil {
+		r.New.Serial, r.New.Lineage = res.Serial, res.Lineage
+	}
 	s.drift, s.serial = r, res.Serial
 	switch {
 	case s.opts.JSON:
@@ -164,6 +197,7 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult) int {
 		fmt.Fprintf(s.env.Stderr, "Error: printing the drift: %v\n", err)
 		return exitError
 	}
+	printChecks(s.env, next.Checks, s.opts.JSON, s.opts.NoColor)
 	if s.opts.DetailedExitCode && r.HasDrift() {
 		return exitDrift
 	}

@@ -128,7 +128,7 @@ func commitRun(t *testing.T, dir string, run *schema.RunResult, opts *stateOptio
 		t.Fatalf("openState: %v", err)
 	}
 	defer s.Close()
-	code := s.Commit(context.Background(), run)
+	code := s.Commit(context.Background(), run, "")
 	return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}, cfg
 }
 

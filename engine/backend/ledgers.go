@@ -3,11 +3,13 @@ package backend
 import (
 	"context"
 	"time"
+
+	"github.com/reconform/reconform/engine/notify/ledger"
 )
 
-// This file is where the ledgers of later work join the backend. Nothing
-// here is implemented yet; the shapes say where each piece goes so that
-// it fits the commit and the storage the backends already have.
+// This file is where the ledgers join the backend: the delivery ledger
+// (issue 14, implemented by both backends) and the shape of the quota
+// ledger of later work.
 
 // Part is something written in the same commit as the state. The delivery
 // ledger (issue 14) is the first: the notifications derived from a run's
@@ -51,8 +53,8 @@ type LocalPart interface {
 // engagements of the schema, with row locks for concurrent runners. The
 // key is named by a hash that reveals nothing about it.
 //
-// No backend implements it yet; a backend that does is found with a type
-// assertion: ql, ok := b.(backend.QuotaLedger).
+// The whole ledger is QuotaBook (quota.go): LocalQuotaLedger, and the pg
+// backend's through QuotaBooks; engine/quota reserves through it.
 type QuotaLedger interface {
 	// Reserve takes n request slots in every window of key, or none:
 	// granted is how many were given (0 when a window is spent).
@@ -72,4 +74,22 @@ type QuotaWindow struct {
 	Start  time.Time
 	Length time.Duration
 	Limit  int
+}
+
+// DeliveryLedger is issue 14's delivery ledger, in the backends that keep
+// it (both do): the notifications of a run are recorded as pending by
+// the part DeliveryPart returns, in the commit that writes the state they
+// were derived from, and read, claimed and marked delivered afterwards
+// through Deliveries. Found with a type assertion:
+// dl, ok := b.(backend.DeliveryLedger).
+//
+// The local backend keeps it in a file beside the state
+// (.reconform/<state>.deliveries, see deliveries.go); the pg backend in
+// the notify_events and notify_deliveries tables, written in the commit's
+// transaction (engine/backend/pg/deliveries.go).
+type DeliveryLedger interface {
+	// DeliveryPart is the commit part that records events as pending.
+	DeliveryPart(events []ledger.Event) Part
+	// Deliveries is the ledger as the delivery stage uses it.
+	Deliveries() ledger.Ledger
 }

@@ -360,8 +360,8 @@ const JSONFormatVersion = 1
 
 type jsonSide struct {
 	Engagement string    `json:"engagement"`
-	FinishedAt time.Time `json:"finished_at,omitzero"`
 	Findings   int       `json:"findings"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
 	Lineage    string    `json:"lineage"`
 	Serial     uint64    `json:"serial"`
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/reconform/reconform/engine/diff"
 )
@@ -31,61 +30,22 @@ const (
 // Failed reports whether the check did not pass.
 func (c CheckResult) Failed() bool { return c.Status != CheckPass }
 
-// Risk is a fact that points at a takeover or a dangling record: a CNAME
-// to an unclaimed resource, a delegation or mail server under an expired
-// domain. Facts of kinds starting with "takeover_" or "dangling_" are
-// risks, whichever analysis or provider produced them.
-type Risk struct {
-	Subject  string   `json:"subject"`
-	Kind     string   `json:"kind"`
-	What     string   `json:"what"`   // the kind as a person reads it
-	Target   string   `json:"target"` // the fact's value: the missing target, the service
-	Evidence []string `json:"evidence,omitempty"`
-	// Confirmed is set when active checks confirmed it (takeover_confirmed).
-	Confirmed bool `json:"confirmed,omitempty"`
-}
-
-// riskWords names the risk kinds known today; others read as their kind.
-var riskWords = map[string]string{
-	"takeover_confirmed": "takeover confirmed",
-	"takeover_candidate": "takeover candidate",
-	"dangling_cname":     "dangling CNAME",
-	"dangling_ns":        "dangling name server",
-	"dangling_mx":        "dangling mail server",
-}
-
-// riskOrder puts confirmed takeovers first, then candidates, then
-// dangling records.
-func riskOrder(kind string) int {
-	switch {
-	case kind == "takeover_confirmed":
-		return 0
-	case strings.HasPrefix(kind, "takeover_"):
-		return 1
-	}
-	return 2
-}
-
-// IsRiskKind reports whether facts of kind are takeover or dangling-record
-// risks.
-func IsRiskKind(kind string) bool {
-	return strings.HasPrefix(kind, "takeover_") || strings.HasPrefix(kind, "dangling_")
-}
-
-// attention is what a reader should look at first: failed checks,
-// takeover risks, weakened security posture, then the profile's verdicts.
+// attention is what a reader should look at first: takeover risks and
+// certificates against CAA (takeover.go), failed checks, weakened
+// security posture, then the profile's verdicts.
 type attention struct {
-	Checks     []CheckResult // failed or not evaluated; errors before warnings
-	Passed     int           // checks that passed
-	Risks      []Risk
-	Weakenings []string // facts that weakened since the previous state
-	Warnings   []string // the profile's verdicts and shared hosting
-	Failed     int      // query instances that did not complete
+	Risks      []Risk         // confirmed first
+	CAA        []CAAViolation // certificates against CAA
+	Checks     []CheckResult  // failed or not evaluated; errors before warnings
+	Passed     int            // checks that passed
+	Weakenings []string       // facts that weakened since the previous state
+	Warnings   []string       // the profile's verdicts and shared hosting
+	Failed     int            // query instances that did not complete
 }
 
 // Empty reports whether nothing needs attention.
 func (a attention) Empty() bool {
-	return len(a.Checks)+len(a.Risks)+len(a.Weakenings)+len(a.Warnings)+a.Failed == 0
+	return len(a.Risks)+len(a.CAA)+len(a.Checks)+len(a.Weakenings)+len(a.Warnings)+a.Failed == 0
 }
 
 func (m *model) buildAttention(verdicts []string) {
@@ -104,24 +64,7 @@ func (m *model) buildAttention(verdicts []string) {
 		}
 		return a.Checks[i].Name < a.Checks[j].Name
 	})
-	for _, f := range m.facts {
-		if !IsRiskKind(f.Kind) {
-			continue
-		}
-		what := riskWords[f.Kind]
-		if what == "" {
-			what = strings.ReplaceAll(f.Kind, "_", " ")
-		}
-		a.Risks = append(a.Risks, Risk{Subject: f.Subject, Kind: f.Kind, What: what, Target: f.Value,
-			Evidence: f.Evidence, Confirmed: f.Kind == "takeover_confirmed"})
-	}
-	sort.SliceStable(a.Risks, func(i, j int) bool {
-		oi, oj := riskOrder(a.Risks[i].Kind), riskOrder(a.Risks[j].Kind)
-		if oi != oj {
-			return oi < oj
-		}
-		return a.Risks[i].Subject < a.Risks[j].Subject
-	})
+	a.Risks, a.CAA = m.risks(), m.caaViolations()
 	a.Weakenings = weakenings(m.in.Drift)
 	m.attention = a
 }

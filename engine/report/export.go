@@ -40,6 +40,7 @@ type jsonDoc struct {
 	Warnings      []string                `json:"warnings"`
 	Checks        []CheckResult           `json:"checks"`
 	Risks         []Risk                  `json:"takeover_risks"`
+	CAA           []CAAViolation          `json:"caa_violations"`
 	Profiles      []Profile               `json:"profiles"`
 	SaaS          []SaaSRow               `json:"saas"`
 	Hosted        []HostedRow             `json:"hosted_services"`
@@ -69,6 +70,7 @@ func (m *model) json(w io.Writer) error {
 		Warnings:      nonNil(m.warnings),
 		Checks:        nonNil(m.in.Checks),
 		Risks:         nonNil(m.attention.Risks),
+		CAA:           nonNil(m.attention.CAA),
 		Profiles:      nonNil(m.profiles),
 		SaaS:          nonNil(m.saas),
 		Hosted:        nonNil(m.hosted),
@@ -216,11 +218,13 @@ func (m *model) cof(w io.Writer) error {
 
 // presentation turns a normalised value back into presentation format.
 // Names stay without their trailing dot, as CIRCL and DNSDB emit them;
-// TXT is quoted and escaped.
+// TXT is its text (schema.UnquoteTXT of the canonical form) quoted and
+// escaped.
 func presentation(rrtype, v string) string {
 	if rrtype != "TXT" && rrtype != "SPF" {
 		return v
 	}
+	v = schema.UnquoteTXT(v)
 	var b strings.Builder
 	for first := true; first || v != ""; first = false {
 		n := min(len(v), 255)

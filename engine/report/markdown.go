@@ -69,8 +69,7 @@ func (m *model) markdown(w io.Writer) error {
 	o.printf("# %s\n\n", title)
 	o.printf("State serial %d, last run finished %s; report generated %s.\n\n", m.in.Serial, stamp(m.in.RunFinished), stamp(m.in.GeneratedAt))
 
-	// Takeover risks lead the report: they are what to act on first.
-	m.markdownTakeover(o)
+	m.markdownRisks(o)
 
 	s := m.summary
 	o.printf("## Summary\n\n")
@@ -90,7 +89,7 @@ func (m *model) markdown(w io.Writer) error {
 			o.printf("- %s\n", mdCell(w))
 		}
 	}
-	m.markdownAttention(o)
+	m.markdownChecks(o)
 
 	if o.section("Technology profile", "No mail, DNS, SPF, DMARC or SaaS facts.", len(m.profiles), "Domain", "Mail", "DNS", "SPF", "DMARC", "SaaS") {
 		for _, p := range m.profiles {
@@ -232,9 +231,9 @@ func (m *model) markdown(w io.Writer) error {
 	return o.err
 }
 
-// markdownAttention writes the sections that lead the report when the
-// state has them: the checks (failed ones first) and the takeover risks.
-func (m *model) markdownAttention(o *errWriter) {
+// markdownChecks writes the checks after the summary when the state has
+// them, failed ones first.
+func (m *model) markdownChecks(o *errWriter) {
 	a := m.attention
 	if len(m.in.Checks) > 0 {
 		o.printf("\n## Checks\n\n%d of %d checks failed.\n\n| Check | Severity | Status | Messages |\n|---|---|---|---|\n", len(a.Checks), len(m.in.Checks))
@@ -250,15 +249,6 @@ func (m *model) markdownAttention(o *errWriter) {
 				status = "**" + status + "**"
 			}
 			o.printf("| %s | %s | %s | %s |\n", mdCode(c.Name), mdCell(c.Severity), status, mdCell(strings.Join(c.Messages, "; ")))
-		}
-	}
-	if len(a.Risks) > 0 && o.section("Takeover risks", "", len(a.Risks), "Name", "Risk", "Target", "Evidence") {
-		for _, r := range a.Risks {
-			what := mdCell(r.What)
-			if r.Confirmed {
-				what = "**" + what + "**"
-			}
-			o.printf("| %s | %s | %s | %s |\n", mdCode(r.Subject), what, mdCode(r.Target), codeList(r.Evidence))
 		}
 	}
 }

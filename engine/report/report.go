@@ -67,6 +67,11 @@ func FromState(s *state.State) Input {
 		f.Current = s.Findings[i].IsCurrent()
 		in.Findings = append(in.Findings, Finding{Finding: f, Unverified: s.Findings[i].Unverified})
 	}
+	for _, c := range s.Checks {
+		// A check that could not be evaluated shows its diagnostic.
+		msgs := append(append([]string(nil), c.Messages...), c.Diagnostics...)
+		in.Checks = append(in.Checks, CheckResult{Name: c.Name, Severity: c.Severity, Status: string(c.Status), Messages: msgs})
+	}
 	return in
 }
 
@@ -123,8 +128,6 @@ type model struct {
 	warnings     []string
 	attention    attention
 	summary      Summary
-	takeover     []TakeoverRow // takeover risks, confirmed first (takeover.go)
-	caa          []schema.Fact // caa_violation facts
 }
 
 // Profile is a domain's technology profile.
@@ -286,7 +289,6 @@ func build(in Input) *model {
 	m.buildShared()
 	m.buildRelated()
 	m.buildVerified()
-	m.buildTakeover()
 	m.buildSummary()
 	return m
 }

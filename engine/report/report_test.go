@@ -277,8 +277,9 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	}
 }
 
-// The HTML report puts what needs attention first, and drift before the
-// profile (the first sections a reader meets).
+// The HTML report puts what needs attention first (takeover risks
+// leading it), and drift before the profile (the first sections a reader
+// meets).
 func TestHTMLSectionOrder(t *testing.T) {
 	in := fixture(t)
 	in.Checks = []CheckResult{
@@ -291,7 +292,7 @@ func TestHTMLSectionOrder(t *testing.T) {
 	}
 	page := buf.String()
 	last := -1
-	for _, marker := range []string{`id="attention"`, "Failed checks", "acme.example publishes p=none", "Weakened since the previous state",
+	for _, marker := range []string{`id="attention"`, "Takeover risks", "Failed checks", "acme.example publishes p=none", "Weakened since the previous state",
 		`id="drift"`, `id="profile"`, `id="graph"`, `id="timeline"`, `id="records"`, `id="infrastructure"`} {
 		i := strings.Index(page, marker)
 		if i < 0 {
@@ -329,7 +330,11 @@ func TestCOFPresentation(t *testing.T) {
 		"quotes":  {"TXT", `say "hi" \o/`, `"say \"hi\" \\o/"`},
 		"control": {"TXT", "a\x01b", `"a\001b"`},
 		"empty":   {"TXT", "", `""`},
-		"long":    {"TXT", strings.Repeat("x", 300), `"` + strings.Repeat("x", 255) + `" "` + strings.Repeat("x", 45) + `"`},
+		// A text that starts with a quote is normalised quoted: its
+		// presentation is the text's, not the quoted form's again.
+		"quote first": {"TXT", `"\" 0"`, `"\" 0"`},
+		"spaces":      {"TXT", " a ", `" a "`},
+		"long":        {"TXT", strings.Repeat("x", 300), `"` + strings.Repeat("x", 255) + `" "` + strings.Repeat("x", 45) + `"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -337,8 +342,8 @@ func TestCOFPresentation(t *testing.T) {
 				t.Errorf("presentation(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 			if tc.typ == "TXT" {
-				if back := schema.UnquoteTXT(presentation(tc.typ, tc.in)); back != tc.in {
-					t.Errorf("round trip: %q became %q", tc.in, back)
+				if back, want := schema.NormalizeValue(tc.typ, presentation(tc.typ, tc.in)), schema.NormalizeValue(tc.typ, tc.in); back != want {
+					t.Errorf("round trip: %q became %q, want %q", tc.in, back, want)
 				}
 			}
 		})
@@ -587,5 +592,25 @@ func TestReportMatchesWorld(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFromStateCarriesChecks(t *testing.T) {
+	s := state.New("acme")
+	s.Checks = []state.CheckResult{
+		{Name: "dmarc_enforced", Severity: "error", Status: state.CheckFail, Messages: []string{"DMARC policy is none on: acme.example"}},
+		{Name: "broken", Severity: "warning", Status: state.CheckError, Diagnostics: []string{"main.hcl:3,5: Invalid function argument"}},
+		{Name: "mx", Severity: "warning", Status: state.CheckPass},
+	}
+	in := FromState(s)
+	if len(in.Checks) != 3 || in.Checks[0].Status != CheckFail || in.Checks[1].Messages[0] != "main.hcl:3,5: Invalid function argument" {
+		t.Fatalf("checks %+v", in.Checks)
+	}
+	var b strings.Builder
+	if err := Render(&b, "md", in); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "DMARC policy is none on: acme.example") {
+		t.Errorf("the Markdown report does not show the failed check:\n%s", b.String())
 	}
 }

@@ -173,6 +173,23 @@ func (d *decoder) decode() (*State, error) {
 				}
 				return err
 			})
+		case "checks":
+			err = d.sc.array(func() error {
+				raw, err := d.sc.raw()
+				if err != nil {
+					return err
+				}
+				var c checkJSON
+				if err := json.Unmarshal(raw, &c); err != nil {
+					return err
+				}
+				if c.Name == "" {
+					return fmt.Errorf("a check result has no name")
+				}
+				s.Checks = append(s.Checks, CheckResult{Name: c.Name, Description: c.Description, Severity: c.Severity,
+					Status: c.Status, Messages: c.Messages, Diagnostics: c.Diagnostics})
+				return nil
+			})
 		case "outputs":
 			err = d.sc.array(func() error {
 				o, err := d.output()

@@ -85,6 +85,21 @@ type runJSON struct {
 	Warnings    []string                      `json:"warnings,omitempty"`
 }
 
+type checkJSON struct {
+	Description string      `json:"description,omitempty"`
+	Diagnostics []string    `json:"diagnostics,omitempty"`
+	Messages    []string    `json:"messages,omitempty"`
+	Name        string      `json:"name"`
+	Severity    string      `json:"severity"`
+	Status      CheckStatus `json:"status"`
+}
+
+// CheckJSON returns the on-disk form of a check result; apply -json and
+// check -json reuse it.
+func CheckJSON(c *CheckResult) any {
+	return checkJSON{Description: c.Description, Diagnostics: c.Diagnostics, Messages: c.Messages, Name: c.Name, Severity: c.Severity, Status: c.Status}
+}
+
 type outputJSON struct {
 	Description string          `json:"description,omitempty"`
 	Name        string          `json:"name"`
@@ -168,6 +183,11 @@ func Encode(w io.Writer, s *State) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	e := &encoder{w: bw}
 	e.raw("{\n")
+	if len(s.Checks) > 0 {
+		// Only when there are checks: a state without them encodes as it
+		// did before checks existed.
+		e.array("checks", len(s.Checks), func(i int) any { return CheckJSON(&s.Checks[i]) })
+	}
 	e.field("config_hash", s.ConfigHash, false)
 	e.field("engagement", s.Engagement, false)
 	e.array("facts", len(s.Facts), func(i int) any { return FactJSON(&s.Facts[i]) })

@@ -52,6 +52,9 @@ type State struct {
 	Facts []schema.Fact
 	// Outputs are the engagement's output values after the run, by name.
 	Outputs []Output
+	// Checks are the results of the engagement's check blocks over this
+	// state and its drift, sorted by name (engine/check).
+	Checks []CheckResult
 
 	// disk is the file this state was read from, as it was then: a write
 	// refuses to replace a file that changed since (a run without -lock).
@@ -91,6 +94,49 @@ type Output struct {
 	// (cty's JSON type encoding); empty when not stored or not known.
 	Value json.RawMessage
 	Type  json.RawMessage
+}
+
+// CheckStatus is how a check came out.
+type CheckStatus string
+
+const (
+	// CheckPass: every assert's condition was true.
+	CheckPass CheckStatus = "pass"
+	// CheckFail: an assert's condition was false; Messages say why.
+	CheckFail CheckStatus = "fail"
+	// CheckError: a condition or message could not be evaluated (a
+	// function failed on a value, a condition was not a bool);
+	// Diagnostics say where. An error check counts as failed.
+	CheckError CheckStatus = "error"
+)
+
+// CheckResult is one check block's result.
+type CheckResult struct {
+	Name        string
+	Description string
+	// Severity is "error" (a failure makes apply and check exit 3) or
+	// "warning".
+	Severity string
+	Status   CheckStatus
+	// Messages are the error messages of the asserts that failed, in
+	// order, with the offenders interpolated (secrets withheld).
+	Messages []string
+	// Diagnostics are the problems of a check that errored, as
+	// "file:line,col: summary; detail".
+	Diagnostics []string
+}
+
+// Failed reports whether the check did not pass (failed or errored).
+func (c *CheckResult) Failed() bool { return c.Status == CheckFail || c.Status == CheckError }
+
+// CheckByName returns the result of the check called name, or nil.
+func (s *State) CheckByName(name string) *CheckResult {
+	for i := range s.Checks {
+		if s.Checks[i].Name == name {
+			return &s.Checks[i]
+		}
+	}
+	return nil
 }
 
 // Finding is a finding as the state keeps it: what the sources said plus
@@ -196,6 +242,7 @@ func (s *State) Normalize() {
 		f.Current = f.Currency == Current
 	}
 	sort.Slice(s.Outputs, func(i, j int) bool { return s.Outputs[i].Name < s.Outputs[j].Name })
+	sort.Slice(s.Checks, func(i, j int) bool { return s.Checks[i].Name < s.Checks[j].Name })
 	sort.Slice(s.Instances, func(i, j int) bool { return s.Instances[i].Key < s.Instances[j].Key })
 	for i := range s.Instances {
 		sort.Strings(s.Instances[i].Query.RRTypes)

@@ -349,12 +349,6 @@ func TestWriteSerialLineageHistory(t *testing.T) {
 	if err != nil || len(old.Findings) != 2 {
 		t.Fatalf("history file: %v %v", old, err)
 	}
-	if p, err := st.HistoryPath(1, r1.Lineage); err != nil || p != hist[0].Path {
-		t.Errorf("HistoryPath: %q %v", p, err)
-	}
-	if _, err := st.HistoryPath(9, ""); err == nil {
-		t.Errorf("HistoryPath of a missing serial succeeded")
-	}
 	// A first write never overwrites a state that appeared meanwhile.
 	if _, err := st.Write(nil, sample()); err == nil {
 		t.Errorf("first write over an existing state succeeded")
@@ -914,6 +908,40 @@ func TestMergeFailedCurrentSourceKeepsCurrency(t *testing.T) {
 	s3 := merge(s2, r3, MergeOptions{})
 	if c := s3.Findings[0].Currency; c != Historical {
 		t.Errorf("current source answered without it: %s, want historical", c)
+	}
+}
+
+func TestChecksRoundTrip(t *testing.T) {
+	s := sample()
+	s.Checks = []CheckResult{
+		{Name: "mx_approved", Severity: "error", Status: CheckPass},
+		{Name: "dmarc_enforced", Description: "DMARC enforced", Severity: "error", Status: CheckFail, Messages: []string{"DMARC is none on acme.example"}},
+		{Name: "broken", Severity: "warning", Status: CheckError, Diagnostics: []string{"main.hcl:3,5-9: Invalid function argument; bad"}},
+	}
+	var a bytes.Buffer
+	if err := Encode(&a, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.String(), "{\n  \"checks\": [\n    {\n      \"diagnostics\"") {
+		t.Errorf("checks are the first key, sorted by name:\n%s", a.String()[:200])
+	}
+	back, err := Decode(bytes.NewReader(a.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(s.Checks, back.Checks); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if c := back.CheckByName("dmarc_enforced"); c == nil || !c.Failed() || back.CheckByName("mx_approved").Failed() {
+		t.Errorf("CheckByName/Failed: %+v", c)
+	}
+	// A state without checks has no checks key.
+	var b bytes.Buffer
+	if err := Encode(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "\"checks\"") {
+		t.Error("a state without checks writes a checks key")
 	}
 }
 

@@ -77,21 +77,7 @@ func (st Store) WriteWith(prev, next *State, opts WriteOptions) (written bool, e
 	// Leftovers of writers killed before their rename; a failure to
 	// remove them costs disk space, not this write.
 	atomicfile.RemoveStale(st.Path)
-	switch {
-	case opts.Exact:
-		if next.Lineage == "" {
-			next.Lineage = uuid.NewString()
-		}
-		if next.Serial == 0 {
-			next.Serial = 1
-		}
-	case prev != nil:
-		next.Lineage = prev.Lineage
-		next.Serial = prev.Serial
-	default:
-		next.Lineage = uuid.NewString()
-		next.Serial = 1
-	}
+	TakeIdentity(prev, next, opts.Exact)
 	if prev != nil {
 		if err := st.unchangedSince(prev); err != nil {
 			return false, err
@@ -114,6 +100,27 @@ func (st Store) WriteWith(prev, next *State, opts WriteOptions) (written bool, e
 		return false, err
 	}
 	return true, nil
+}
+
+// TakeIdentity gives next, about to replace prev (nil: none), its lineage
+// and serial before a write: prev's (the serial moves on by one only once
+// the content is known to differ), or a new lineage at serial 1 for a
+// first state; with exact, next's own (a missing lineage made, serial at
+// least 1). Every backend writes by this rule.
+func TakeIdentity(prev, next *State, exact bool) {
+	switch {
+	case exact:
+		if next.Lineage == "" {
+			next.Lineage = uuid.NewString()
+		}
+		if next.Serial == 0 {
+			next.Serial = 1
+		}
+	case prev != nil:
+		next.Lineage, next.Serial = prev.Lineage, prev.Serial
+	default:
+		next.Lineage, next.Serial = uuid.NewString(), 1
+	}
 }
 
 // WriteLockPath is the file whose OS lock writers hold around their check
@@ -333,32 +340,4 @@ func (st Store) History() ([]HistoryEntry, error) {
 		return out[i].LineagePrefix < out[j].LineagePrefix
 	})
 	return out, nil
-}
-
-// HistoryPath finds the kept state with the given serial. When states of
-// several lineages share the serial (the state was recreated), the one of
-// lineage (the current state's, if known) wins.
-func (st Store) HistoryPath(serial uint64, lineage string) (string, error) {
-	hist, err := st.History()
-	if err != nil {
-		return "", err
-	}
-	var matches []HistoryEntry
-	for _, h := range hist {
-		if h.Serial == serial {
-			matches = append(matches, h)
-		}
-	}
-	switch {
-	case len(matches) == 0:
-		return "", fmt.Errorf("no state with serial %d in %s", serial, st.HistoryDir())
-	case len(matches) == 1:
-		return matches[0].Path, nil
-	}
-	for _, m := range matches {
-		if lineage != "" && strings.HasPrefix(lineage, m.LineagePrefix) {
-			return m.Path, nil
-		}
-	}
-	return "", fmt.Errorf("several states with serial %d in %s (from different lineages); give the file path instead", serial, st.HistoryDir())
 }

@@ -18,11 +18,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -103,6 +105,14 @@ func run(n, runs int, driftPct float64) error {
 			return err
 		}
 		defer c.Stop()
+		// Ctrl-C stops the throwaway cluster too.
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-sigs
+			c.Stop()
+			os.Exit(1)
+		}()
 		if err := c.Exec(ctx, "CREATE DATABASE bench"); err != nil {
 			return err
 		}

@@ -1,7 +1,19 @@
 // Package file is the offline provider: it answers queries from a local
-// passive DNS file (COF NDJSON, Rapid7 Sonar FDNS NDJSON or CSV; plain,
-// gzip or zstd) through an in-memory index built in one streaming pass and, for big
-// files, persisted under the engagement's .reconform folder.
+// data file through an in-memory index built in one streaming pass and,
+// for big files, persisted under the engagement's .reconform folder.
+//
+// It reads passive DNS exports (COF NDJSON from CIRCL, DNSDB and Robtex;
+// Rapid7 Sonar FDNS NDJSON; CSV), DNS zone files (RFC 1035 master files
+// such as ICANN CZDS's TLD zones, see zone.go) and other recon tools'
+// results (subfinder, Amass, BBOT, dnsx, massdns and plain name lists, see
+// tools.go), plain, gzip or zstd, each detected from its content.
+//
+// Time and currency: a record's window is the one its line gives. Lines
+// without a time (subfinder, Amass, name lists) are seen at the file's
+// time: as_of when set, else the file's modification time; a zone's
+// records at its SOA serial's date (see zone.go). A record is current when
+// its last_seen is within current_window of the file's newest time, or of
+// as_of.
 package file
 
 import (
@@ -11,6 +23,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,12 +40,12 @@ import (
 // Schema declares the file provider type.
 var Schema = schema.ProviderSchema{
 	Type:        "file",
-	Description: "Offline data files: Passive DNS COF NDJSON (CIRCL, DNSDB exports with or without SAF framing), Rapid7 Sonar FDNS NDJSON, CSV; plain, gzip or zstd.",
+	Description: "Offline data files: Passive DNS COF NDJSON (CIRCL, DNSDB exports with or without SAF framing), Rapid7 Sonar FDNS NDJSON, CSV, DNS zone files (CZDS), subfinder, Amass, BBOT, dnsx and massdns results, host name lists; plain, gzip or zstd.",
 	Attributes: []schema.ProviderAttribute{
 		{Name: "path", Type: cty.String, Required: true, Sensitive: false, Description: "Path of the data file, relative to the engagement folder."},
-		{Name: "format", Type: cty.String, Required: false, Sensitive: false, Description: "cof, fdns or csv; detected from the content when unset."},
+		{Name: "format", Type: cty.String, Required: false, Sensitive: false, Description: "cof, fdns, csv, zone, subfinder, amass, bbot, dnsx, massdns or names; detected from the content when unset."},
 		{Name: "current_window", Type: cty.String, Description: `A record is current when its last_seen is within this of the file's newest time (or as_of), e.g. "7d".`, Default: cty.StringVal("30d")},
-		{Name: "as_of", Type: cty.String, Description: "The time the file is a snapshot of (RFC 3339, YYYY-MM-DD or unix seconds); default: its newest last_seen."},
+		{Name: "as_of", Type: cty.String, Description: "The time the file is a snapshot of (RFC 3339, YYYY-MM-DD or unix seconds): currency is counted from it, and records without a time (a zone's, subfinder's, Amass's) are seen then; default: the newest last_seen, and for records without a time the file's modification time (a zone's SOA serial date)."},
 		{Name: "persist_index", Type: cty.Bool, Description: "Keep the index under .reconform/index for later runs; default: only for files over 64 MiB."},
 		{Name: "max_results", Type: cty.Number, Description: "Most findings one query returns; the rest are dropped with a warning.", Default: cty.NumberIntVal(defaultMaxResults)},
 	},
@@ -106,14 +120,18 @@ func New(_ context.Context, cfg providers.Config) (providers.Provider, error) {
 		return nil, bad("path", "%s is not a regular file", p.path)
 	}
 	switch f := strings.ToLower(cfg.String("format")); f {
-	case "", FormatCOF, FormatFDNS, FormatCSV:
+	case "", FormatCOF, FormatFDNS, FormatCSV, FormatZone, FormatSubfinder, FormatAmass, FormatBBOT, FormatDNSX, FormatMassDNS, FormatNames:
 		p.format = f
 	case "ndjson", "json", "circl":
 		p.format = FormatCOF
 	case "sonar", "rapid7":
 		p.format = FormatFDNS
+	case "czds", "zonefile", "master":
+		p.format = FormatZone
+	case "hosts", "subdomains", "list":
+		p.format = FormatNames
 	default:
-		return nil, bad("format", "%q is not a format; use cof, fdns or csv", f)
+		return nil, bad("format", "%q is not a format; use %s", f, formatList)
 	}
 	if w := cfg.String("current_window"); w != "" {
 		if p.window, err = schema.ParseDuration(w); err != nil {
@@ -179,7 +197,13 @@ func (p *Provider) index(ctx context.Context) (*index, error) {
 func (p *Provider) load(ctx context.Context) (*index, error) {
 	var store *indexStore
 	if p.persist && p.cfg.WorkDir != "" {
-		store = newIndexStore(filepath.Join(p.cfg.WorkDir, "index"), p.path, p.format)
+		// as_of dates the records of files without times, so an index
+		// built under one as_of is not another's.
+		key := p.format
+		if p.asOf > 0 {
+			key += "\x00as_of=" + strconv.FormatInt(p.asOf, 10)
+		}
+		store = newIndexStore(filepath.Join(p.cfg.WorkDir, "index"), p.path, key)
 		start := time.Now()
 		ix, err := store.load()
 		if err == nil {
@@ -191,7 +215,7 @@ func (p *Provider) load(ctx context.Context) (*index, error) {
 		}
 	}
 	start := time.Now()
-	ix, format, err := readIndex(ctx, p.path, p.format)
+	ix, format, err := readIndexAt(ctx, p.path, p.format, p.asOf)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -227,7 +251,11 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	switch q.Op {
 	case schema.OpResolutions:
 		if id, ok := ix.names.lookup([]byte(subj.Value)); ok && subj.Kind != schema.SubjectCIDR {
-			r.addOwned(id, nil)
+			// A HOST observation (a subdomain list's) is no record of
+			// the name: subdomains reports it, resolutions only when
+			// asked for by type.
+			wantHost := slices.Contains(q.RRTypes, schema.TypeHost)
+			r.addOwned(id, func(t string) bool { return t != schema.TypeHost || wantHost })
 		}
 	case schema.OpReverseIP:
 		switch subj.Kind {

@@ -386,6 +386,8 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 		{"TXT", `"v=spf1 -all"`}, {"TXT", `"a" "b\"c"`}, {"TXT", "plain text"}, {"SOA", "NS.example. Host.example. 1 2 3 4 5"},
 		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."},
 		{"CNAME", "ÉCOLE.Example."}, {"MX", "10 MX.Bücher.example."},
+		{"TXT", `"\" 0"`}, {"TXT", `" leading"`}, {"TXT", `"trailing "`}, {"TXT", "trailing "}, {"TXT", ` "v=spf1 -all" `},
+		{"TXT", "a\x01b"}, {"TXT", `"a\009b"`}, {"TXT", "café"}, {"TXT", `  "x`}, {"TXT", `"\"x"`}, {"SPF", `"v=spf1 " "-all"`},
 	}
 	for _, tt := range values {
 		got, err := normValue(tt.typ, []byte(tt.v))

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/reconform/reconform/schema"
 )
 
 func seedLines(f *testing.F, files ...string) {
@@ -52,7 +55,7 @@ func FuzzParseFDNSLine(f *testing.F) {
 
 func checkEmits(t *testing.T, parse func([]byte, emitFunc) error, line []byte) {
 	_ = parse(bytes.Clone(line), func(name []byte, rrtype string, value []byte, first, last, count int64) {
-		if len(name) == 0 || rrtype == "" || len(value) == 0 {
+		if len(name) == 0 || rrtype == "" || len(value) == 0 && rrtype != "HOST" || len(value) > 0 && rrtype == "HOST" {
 			t.Errorf("emitted an empty field from %q: %q %q %q", line, name, rrtype, value)
 		}
 		if first < 0 || last < 0 || count < 0 {
@@ -67,7 +70,8 @@ func checkEmits(t *testing.T, parse func([]byte, emitFunc) error, line []byte) {
 // is noisy and the fuzzer reports few execs; the line parsers have their
 // own targets above.)
 func FuzzReadFile(f *testing.F) {
-	for _, name := range []string{"cof.ndjson", "fdns.json", "records.csv", "noheader.csv", "dnsdb-saf.ndjson", "bom.csv"} {
+	for _, name := range []string{"cof.ndjson", "fdns.json", "records.csv", "noheader.csv", "dnsdb-saf.ndjson", "bom.csv",
+		"czds-shape.zone", "master.zone", "dnsx-all.ndjson", "names.txt", "amass-graph-ansi.txt"} {
 		b, _ := os.ReadFile(filepath.Join(fixtures, name))
 		f.Add(b)
 	}
@@ -77,7 +81,7 @@ func FuzzReadFile(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		for _, format := range []string{"", FormatCOF, FormatFDNS, FormatCSV} {
+		for _, format := range []string{"", FormatCOF, FormatFDNS, FormatCSV, FormatZone, FormatSubfinder, FormatAmass, FormatBBOT, FormatDNSX, FormatMassDNS, FormatNames} {
 			ix, _, err := readIndex(context.Background(), path, format)
 			if err != nil {
 				continue
@@ -114,6 +118,115 @@ func FuzzSonarFastPath(f *testing.F) {
 			if general[k] != string(fast[i]) {
 				t.Errorf("%s: fast %q, general %q", k, fast[i], general[k])
 			}
+		}
+	})
+}
+
+// FuzzParseToolLine: the tool parsers never panic and emit only whole
+// observations (a HOST without a value, every other type with one).
+func FuzzParseToolLine(f *testing.F) {
+	seedLines(f, "dnsx-all.ndjson", "names.txt", "amass-graph-ansi.txt",
+		realData+"subfinder/active-ip-securecodebox.io.jsonl", realData+"subfinder/passive-example.com.jsonl",
+		realData+"amass/v3-json-timestamp-securecodebox.io.jsonl", realData+"amass/v4-enum-google.com.issue980.txt",
+		realData+"amass/v3.7.2-enum-passive-src-twitter.com.issue420.txt",
+		realData+"bbot/docs-events-DNS_NAME.ndjson", realData+"bbot/issue1699-RAW_DNS_RECORD-MX.ndjson",
+		realData+"bbot/issue1585-DNS_NAME_UNRESOLVED.ndjson",
+		realData+"dnsx/issue212-developer.dome9.com.ndjson", realData+"dnsx/ostorlab-www.ostorlab.co.ndjson",
+		realData+"massdns/domainsproject-lowercase-2023.ndjson", realData+"massdns/bbot-fixtures-www.blacklanternsecurity.com.ndjson")
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, format := range []string{FormatSubfinder, FormatAmass, FormatBBOT, FormatDNSX, FormatMassDNS, FormatNames} {
+			parse, _ := toolParser(format, 1)
+			checkEmits(t, parse, line)
+		}
+	})
+}
+
+// FuzzZoneLines feeds the lines of an input through one zone state, as a
+// file's lines are: nothing panics, emits are whole, and a record left
+// open in parentheses stays bounded.
+func FuzzZoneLines(f *testing.F) {
+	for _, name := range []string{"czds-shape.zone", "master.zone", realData + "zone/root.zone-2018031200.excerpt"} {
+		b, err := os.ReadFile(filepath.Join(fixtures, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("$ORIGIN a.\n@ SOA ns h ( 1 2\n 3 4 5 )\n\tTXT \"x\" ; c\n$GENERATE 1-2 h$ A 192.0.2.$\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		z := newZoneState(1, false)
+		z.adoptSOA, z.fileTime = true, 2e9
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			checkEmits(t, z.parseLine, line)
+			if len(z.pending) > maxLineBytes+len(line)+1 {
+				t.Fatalf("pending record grew to %d bytes", len(z.pending))
+			}
+		}
+	})
+}
+
+// FuzzZoneTokenizer: where the tokenizer and miekg/dns's ZoneParser both
+// read a line, they find the same records.
+func FuzzZoneTokenizer(f *testing.F) {
+	for _, name := range []string{"czds-shape.zone", realData + "zone/root.zone-2018031200.excerpt"} {
+		b, _ := os.ReadFile(filepath.Join(fixtures, name))
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			f.Add(line)
+		}
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if bytes.IndexAny(line, "\";()\\\n$") >= 0 || len(bytes.TrimSpace(line)) == 0 || line[0] == ' ' || line[0] == '\t' {
+			return // not the tokenizer's
+		}
+		var fast, slow []string
+		collect := func(out *[]string) emitFunc {
+			return func(name []byte, rrtype string, value []byte, _, _, _ int64) {
+				*out = append(*out, string(name)+" "+rrtype+" "+string(value))
+			}
+		}
+		errFast := newZoneState(1, false).fast(bytes.Clone(line), collect(&fast))
+		errSlow := newZoneState(1, false).slow(bytes.Clone(line), collect(&slow))
+		if errFast == nil && errSlow == nil && !slices.Equal(fast, slow) {
+			t.Errorf("%q: tokenizer %q, library %q", line, fast, slow)
+		}
+	})
+}
+
+// FuzzDetectFormat: detection never panics and names a format it reads.
+func FuzzDetectFormat(f *testing.F) {
+	for _, name := range []string{"cof.ndjson", "fdns.json", "records.csv", "czds-shape.zone", "master.zone", "dnsx-all.ndjson", "names.txt", "amass-graph-ansi.txt"} {
+		b, _ := os.ReadFile(filepath.Join(fixtures, name))
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, head []byte) {
+		format, err := detectFormat(head)
+		if err != nil {
+			return
+		}
+		switch format {
+		case FormatCOF, FormatFDNS, FormatCSV, FormatZone, FormatSubfinder, FormatAmass, FormatBBOT, FormatDNSX, FormatMassDNS, FormatNames:
+		default:
+			t.Errorf("detected %q", format)
+		}
+	})
+}
+
+// FuzzNormTXT: the file provider's fast TXT normalisation gives what
+// schema.NormalizeValue gives, and a value normalised once stays so.
+func FuzzNormTXT(f *testing.F) {
+	for _, v := range []string{`"v=spf1 -all"`, `"\" 0"`, `" leading"`, "plain ", "a\x01b", `  "x`, "café", `""`} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got, err := normValue("TXT", []byte(v))
+		if err != nil {
+			return
+		}
+		if want := schema.NormalizeValue("TXT", v); string(got) != want {
+			t.Fatalf("%q: the file provider gives %q, schema %q", v, got, want)
+		}
+		if again, err := normValue("TXT", bytes.Clone(got)); err != nil || string(again) != string(got) {
+			t.Fatalf("%q: normalised %q, then %q, %v", v, got, again, err)
 		}
 	})
 }

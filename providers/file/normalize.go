@@ -85,10 +85,13 @@ func parseIPv4(b []byte) (uint32, bool) {
 // normValue normalises a record value for its type. scratch may be used
 // for the result when it cannot be done in place.
 func normValue(rrtype string, b []byte) ([]byte, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New("empty value")
 	}
+	if rrtype == "TXT" || rrtype == "SPF" {
+		return normTXT(rrtype, b)
+	}
+	b = bytes.TrimSpace(b)
 	switch rrtype {
 	case "A", "AAAA":
 		if canonicalIPv4(b) {
@@ -120,15 +123,31 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 			return nil, errBadName
 		}
 		return host, nil
-	case "TXT", "SPF":
-		if b[0] == '"' {
-			if b = []byte(schema.UnquoteTXT(string(b))); len(b) == 0 {
-				return nil, errors.New("empty TXT value")
-			}
-		}
-		return b, nil
 	case "SOA", "SRV":
 		return []byte(schema.NormalizeValue(rrtype, string(b))), nil
+	}
+	return b, nil
+}
+
+// normTXT normalises a TXT value as schema.NormalizeValue does: its
+// text, nothing trimmed. Printable ASCII whose first non-space byte is not
+// a quote, the common case, is that text already and is kept in place;
+// presentation format, control bytes and other text take schema's path.
+func normTXT(rrtype string, b []byte) ([]byte, error) {
+	plain, lead := true, true
+	for _, c := range b {
+		if c < ' ' || c > '~' || lead && c == '"' {
+			plain = false
+			break
+		}
+		lead = lead && c == ' '
+	}
+	if plain {
+		return b, nil
+	}
+	if b = []byte(schema.NormalizeValue(rrtype, string(b))); len(bytes.TrimSpace(b)) == 0 {
+		// `""` or `"  "`: no text, as a plain "  " is no value.
+		return nil, errors.New("empty TXT value")
 	}
 	return b, nil
 }

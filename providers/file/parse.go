@@ -22,7 +22,9 @@ const (
 type emitFunc func(name []byte, rrtype string, value []byte, first, last, count int64)
 
 // detectFormat looks at the first non-empty, non-comment line of a
-// (decompressed) file.
+// (decompressed) file: JSON lines by their member names, text by its
+// shape (a zone file's records, Amass's graph, a list of host names), and
+// any other text is CSV.
 func detectFormat(head []byte) (string, error) {
 	for len(head) > 0 {
 		line := head
@@ -32,10 +34,13 @@ func detectFormat(head []byte) (string, error) {
 			head = nil
 		}
 		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
+		if len(line) == 0 || line[0] == ';' { // ';': a zone file's comment
 			continue
 		}
 		if line[0] != '{' {
+			if f := detectTextTool(line); f != "" {
+				return f, nil
+			}
 			return FormatCSV, nil
 		}
 		keys := map[string]bool{}
@@ -46,17 +51,21 @@ func detectFormat(head []byte) (string, error) {
 		if err != nil {
 			// A truncated first line in the peek buffer: look for the
 			// member names as text.
-			for _, k := range []string{"rrname", "rrtype", "rdata", "timestamp", "name", "type", "value"} {
+			for _, k := range append([]string{"rrname", "rrtype", "rdata", "timestamp", "name", "value"}, toolKeys...) {
 				keys[k] = bytes.Contains(line, []byte(`"`+k+`"`))
 			}
 		}
 		switch {
 		case keys["rrname"] || keys["rrtype"] || keys["rdata"] || keys["cond"] || keys["obj"]:
 			return FormatCOF, nil // "cond"/"obj": DNSDB's Streaming API Framing around COF
-		case keys["name"] && (keys["value"] || keys["type"] || keys["timestamp"]):
+		}
+		if f := detectJSONTool(keys); f != "" {
+			return f, nil
+		}
+		if keys["name"] && (keys["value"] || keys["type"] || keys["timestamp"]) {
 			return FormatFDNS, nil
 		}
-		return "", errors.New("the first line is JSON but neither COF (rrname, rrtype, rdata) nor Sonar FDNS (timestamp, name, type, value); set format")
+		return "", errors.New("the first line is JSON but not a format we read (COF, Sonar FDNS, subfinder, Amass, BBOT, dnsx or massdns); set format")
 	}
 	return "", errors.New("the file is empty")
 }

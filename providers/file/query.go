@@ -3,6 +3,7 @@ package file
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ type result struct {
 	byID      map[[3]uint32]int
 	out       []schema.Finding
 	truncated bool
+	// lastValue is the id+1 of the value lastValueStr holds.
+	lastValue    uint32
+	lastValueStr string
 	// obs[i] is the first observation merged into out[i] while it is the
 	// only one (state[i] 1); seen holds the observations of findings that
 	// have more (state[i] 2), so that a finding seen once (the common
@@ -151,7 +155,7 @@ func (r *result) addRecord(pos uint32) {
 		r.out = append(r.out, schema.Finding{
 			Name:    strings.Clone(r.ix.names.str(rec.Name)),
 			Type:    typ,
-			Value:   strings.Clone(r.ix.values.str(rec.Value)),
+			Value:   r.value(rec.Value),
 			Sources: []string{r.source},
 		})
 		r.obs, r.state = append(r.obs, record{}), append(r.state, 0)
@@ -160,6 +164,30 @@ func (r *result) addRecord(pos uint32) {
 		return
 	}
 	r.merge(&r.out[i], rec.First, rec.Last, rec.Count)
+}
+
+// value returns value id as a string of its own, sharing the string
+// between findings of one value (an ns_reverse answer's thousands of
+// findings all have the name server as value).
+func (r *result) value(id uint32) string {
+	if r.lastValue != id+1 {
+		r.lastValue, r.lastValueStr = id+1, strings.Clone(r.ix.values.str(id))
+	}
+	return r.lastValueStr
+}
+
+// reserve makes room for n more findings.
+func (r *result) reserve(n int) {
+	n = min(n, r.max-len(r.out))
+	if n <= 0 {
+		return
+	}
+	r.out = slices.Grow(r.out, n)
+	r.obs = slices.Grow(r.obs, n)
+	r.state = slices.Grow(r.state, n)
+	if len(r.byID) == 0 && n > 64 {
+		r.byID = make(map[[3]uint32]int, n)
+	}
 }
 
 // addOwned adds the records owned by name id.
@@ -173,7 +201,9 @@ func (r *result) addOwned(id uint32, onlyType func(string) bool) {
 
 // addKeyed adds the records of type typ whose lookup key is value id.
 func (r *result) addKeyed(id uint32, typ string) {
-	for _, pos := range r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]] {
+	keyed := r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]]
+	r.reserve(len(keyed))
+	for _, pos := range keyed {
 		if r.ix.types[r.ix.recs[pos].Type] == typ {
 			r.addRecord(pos)
 		}

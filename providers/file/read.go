@@ -64,6 +64,13 @@ func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() err
 // become warnings; only an unreadable file or an unknown format is an
 // error.
 func readIndex(ctx context.Context, path, format string) (*index, string, error) {
+	return readIndexAt(ctx, path, format, 0)
+}
+
+// readIndexAt is readIndex for a file whose snapshot time is asOf (0:
+// unset); formats whose lines carry no time take it, else the file's
+// modification time (see fileTime).
+func readIndexAt(ctx context.Context, path, format string, asOf int64) (*index, string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, "", err
@@ -91,7 +98,10 @@ func readIndex(ctx context.Context, path, format string) (*index, string, error)
 		parse = parseFDNSLine
 	case FormatCSV:
 	default:
-		return nil, "", fmt.Errorf("unknown format %q: use cof, fdns or csv", format)
+		var ok bool
+		if parse, ok = formatParser(format, st, asOf); !ok {
+			return nil, "", fmt.Errorf("unknown format %q: use %s", format, formatList)
+		}
 	}
 	b := newBuilder(ctx, sizeHint)
 	if parse != nil {

@@ -63,6 +63,11 @@ func richState(n int, drift int) *state.State {
 		{Name: "obj", Type: []byte(`["object",{"z":"number","a":"string"}]`), Value: []byte(`{"z": 1, "a": "x"}`)},
 		{Name: "key", Secret: true, Sensitive: true},
 	}
+	s.Checks = []state.CheckResult{
+		{Name: "dmarc_enforced", Description: "DMARC is enforced", Severity: "error", Status: state.CheckFail, Messages: []string{"DMARC policy is none on: acme.example"}},
+		{Name: "mx", Severity: "warning", Status: state.CheckPass},
+		{Name: "odd", Severity: "warning", Status: state.CheckError, Diagnostics: []string{"main.hcl:3,5: Invalid; \u00e9"}},
+	}
 	for i := 0; i < n; i++ {
 		value := "192.0.2." + strconv.Itoa(i%250)
 		if i < drift {
@@ -630,14 +635,17 @@ func TestLeastPrivilegeRole(t *testing.T) {
 // back would lose it. Update the lists once it does.
 func TestEveryStateFieldIsStored(t *testing.T) {
 	for typ, known := range map[reflect.Type][]string{
-		reflect.TypeOf(state.State{}):           {"FormatVersion", "Serial", "Lineage", "Engagement", "ConfigHash", "Run", "Instances", "Findings", "Facts", "Outputs", "disk"},
-		reflect.TypeOf(state.RunSummary{}):      {"StartedAt", "FinishedAt", "Interrupted", "Instances", "Requests", "Findings", "Warnings", "Targets", "Plan"},
-		reflect.TypeOf(state.Finding{}):         {"Finding", "Instances", "Block", "Blocks", "Currency", "Unverified", "UnverifiedSince"},
-		reflect.TypeOf(schema.Finding{}):        {"Name", "Type", "Value", "FirstSeen", "LastSeen", "Count", "Sources", "Current", "Active", "Query", "Depth"},
-		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "Truncated", "VerifiedAt", "FindingIDs"},
+		reflect.TypeOf(state.State{}):      {"FormatVersion", "Serial", "Lineage", "Engagement", "ConfigHash", "Run", "Instances", "Findings", "Facts", "Outputs", "Checks", "disk"},
+		reflect.TypeOf(state.RunSummary{}): {"StartedAt", "FinishedAt", "Interrupted", "Instances", "Requests", "Findings", "Warnings", "Targets", "Plan"},
+		reflect.TypeOf(state.Finding{}):    {"Finding", "Instances", "Block", "Blocks", "Currency", "Unverified", "UnverifiedSince"},
+		reflect.TypeOf(schema.Finding{}):   {"Name", "Type", "Value", "FirstSeen", "LastSeen", "Count", "Sources", "Current", "Active", "Query", "Depth"},
+		// FindingIDs live during a run only; Truncated and VerifiedAt are
+		// in the state file (and so in pg).
+		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "FindingIDs", "Truncated", "VerifiedAt"},
 		reflect.TypeOf(schema.Query{}):          {"Provider", "Op", "Subject", "RRTypes", "Params"},
 		reflect.TypeOf(schema.Fact{}):           {"Subject", "Kind", "Value", "Evidence"},
 		reflect.TypeOf(state.Output{}):          {"Name", "Description", "Sensitive", "Secret", "Value", "Type"},
+		reflect.TypeOf(state.CheckResult{}):     {"Name", "Description", "Severity", "Status", "Messages", "Diagnostics"},
 	} {
 		var got []string
 		for i := 0; i < typ.NumField(); i++ {

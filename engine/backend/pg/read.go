@@ -24,8 +24,29 @@ func live(a, ends, col string) string {
 		SELECT 1 FROM {{schema}}.%[2]s x WHERE x.engagement_id = $1 AND x.rev <= $2 AND x.%[3]s = %[1]s.id)`, a, ends, col)
 }
 
-// readState rebuilds revision rev of engagement eng.
+// readState rebuilds revision rev of engagement eng, in a read-only
+// transaction of its own. Its queries are anti-joins of a table with its
+// ends table; on tables without statistics yet (a schema just made, a
+// first large commit before autovacuum has analysed it) the planner can
+// pick a nested loop over a million rows that runs for hours. A hash or
+// merge anti-join is right at every size, so nested loops are ruled out
+// for the transaction (SET LOCAL).
 func (b *Backend) readState(ctx context.Context, q querier, eng, rev int64) (*state.State, *rowIDs, error) {
+	tx, err := q.Begin(ctx)
+	if err != nil {
+		return nil, nil, b.red.err(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SET TRANSACTION READ ONLY`); err != nil {
+		return nil, nil, b.red.err(err)
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+		return nil, nil, b.red.err(err)
+	}
+	return b.readStateIn(ctx, tx, eng, rev)
+}
+
+func (b *Backend) readStateIn(ctx context.Context, q pgx.Tx, eng, rev int64) (*state.State, *rowIDs, error) {
 	s := &state.State{}
 	var count int64
 	if err := scanRun(q.QueryRow(ctx, b.q(`SELECT `+runSelect+` FROM {{schema}}.runs WHERE engagement_id = $1 AND rev = $2`), eng, rev), s, &count); err != nil {

@@ -298,10 +298,58 @@ type top struct {
 	ConfigHash    string
 	Run           state.RunSummary
 	Outputs       []state.Output
+	Checks        []state.CheckResult
 }
 
 func topOf(s *state.State) top {
-	return top{Serial: s.Serial, Lineage: s.Lineage, FormatVersion: s.FormatVersion, Engagement: s.Engagement, ConfigHash: s.ConfigHash, Run: s.Run, Outputs: s.Outputs}
+	return top{Serial: s.Serial, Lineage: s.Lineage, FormatVersion: s.FormatVersion, Engagement: s.Engagement, ConfigHash: s.ConfigHash, Run: s.Run, Outputs: s.Outputs, Checks: s.Checks}
+}
+
+// checksJSON is the runs row's checks column: the results of the check
+// blocks (migration 2), in the state file's form.
+func checksJSON(cs []state.CheckResult) jsonText {
+	if len(cs) == 0 {
+		return nil
+	}
+	l := make([]any, len(cs))
+	for i := range cs {
+		l[i] = state.CheckJSON(&cs[i])
+	}
+	b, _ := json.Marshal(l)
+	return b
+}
+
+func fromChecksJSON(b []byte) ([]state.CheckResult, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var l []struct {
+		Description string            `json:"description"`
+		Diagnostics []string          `json:"diagnostics"`
+		Messages    []string          `json:"messages"`
+		Name        string            `json:"name"`
+		Severity    string            `json:"severity"`
+		Status      state.CheckStatus `json:"status"`
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, err
+	}
+	out := make([]state.CheckResult, len(l))
+	for i, c := range l {
+		out[i] = state.CheckResult{Name: c.Name, Description: c.Description, Severity: c.Severity, Status: c.Status, Messages: c.Messages, Diagnostics: c.Diagnostics}
+	}
+	return out, nil
+}
+
+// checkStrings are the texts of the check results, for allStorable.
+func checkStrings(cs []state.CheckResult) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name, c.Description, c.Severity, string(c.Status))
+		out = append(out, c.Messages...)
+		out = append(out, c.Diagnostics...)
+	}
+	return out
 }
 
 // outputJSON is an output in the runs row's outputs column (json, which
@@ -364,8 +412,9 @@ func (t top) key() string {
 		In, Rq  map[string]int
 		F       int
 		W       []string
+		Ch      string
 	}{t.Serial, t.Lineage, t.Engagement, t.ConfigHash, t.FormatVersion, tsKey(r.StartedAt), tsKey(r.FinishedAt), r.Interrupted,
-		norm(inst), norm(r.Requests), r.Findings, r.Warnings})
+		norm(inst), norm(r.Requests), r.Findings, r.Warnings, string(checksJSON(t.Checks))})
 	return string(b)
 }
 
@@ -377,7 +426,7 @@ func tsKey(t time.Time) string {
 }
 
 var runColumns = []string{"engagement_id", "rev", "serial", "lineage", "format_version", "engagement", "config_hash", "started_at", "started_at_ns",
-	"finished_at", "finished_at_ns", "interrupted", "instances_by_status", "requests", "findings_reported", "state_findings", "warnings", "targets", "plan", "outputs", "exact", "committed_by"}
+	"finished_at", "finished_at_ns", "interrupted", "instances_by_status", "requests", "findings_reported", "state_findings", "warnings", "targets", "plan", "outputs", "exact", "committed_by", "checks"}
 
 func runRow(eng, rev int64, t top, findings int, by string) []any {
 	r := t.Run
@@ -392,12 +441,12 @@ func runRow(eng, rev int64, t top, findings int, by string) []any {
 		keys = append(keys, o.Name, o.Description, string(o.Type), string(o.Value))
 	}
 	var exact []byte
-	if !allStorable(keys, r.Warnings, r.Targets, []string{r.Plan}) {
+	if !allStorable(keys, r.Warnings, r.Targets, []string{r.Plan}, checkStrings(t.Checks)) {
 		exact = gobOf(&t)
 	}
-	outs := outputsJSON(t.Outputs)
+	outs, checks := outputsJSON(t.Outputs), checksJSON(t.Checks)
 	if exact != nil {
-		outs = nil // the exact copy has them; json text may not hold them
+		outs, checks = nil, nil // the exact copy has them; json text may not hold them
 	}
 	inst := map[string]int{}
 	for k, v := range r.Instances {
@@ -412,11 +461,11 @@ func runRow(eng, rev int64, t top, findings int, by string) []any {
 	started, startedNS := ts(r.StartedAt)
 	finished, finishedNS := ts(r.FinishedAt)
 	return []any{eng, rev, int64(t.Serial), readable(t.Lineage), t.FormatVersion, readable(t.Engagement), readable(t.ConfigHash), started, startedNS,
-		finished, finishedNS, r.Interrupted, jsonb(ij), jsonb(rj), int64(r.Findings), int64(findings), readables(r.Warnings), readables(r.Targets), readable(r.Plan), outs, exact, readable(by)}
+		finished, finishedNS, r.Interrupted, jsonb(ij), jsonb(rj), int64(r.Findings), int64(findings), readables(r.Warnings), readables(r.Targets), readable(r.Plan), outs, exact, readable(by), checks}
 }
 
 const runSelect = `serial, lineage, format_version, engagement, config_hash, started_at, started_at_ns, finished_at, finished_at_ns,
-	interrupted, instances_by_status, requests, findings_reported, warnings, exact, state_findings, targets, plan, outputs`
+	interrupted, instances_by_status, requests, findings_reported, warnings, exact, state_findings, targets, plan, outputs, checks`
 
 func scanRun(row interface{ Scan(...any) error }, s *state.State, stateFindings *int64) error {
 	var (
@@ -424,10 +473,10 @@ func scanRun(row interface{ Scan(...any) error }, s *state.State, stateFindings 
 		started, finished *time.Time
 		sNS, fNS          int16
 		inst, req, outs   []byte
-		exact             []byte
+		exact, checks     []byte
 	)
 	if err := row.Scan(&serial, &s.Lineage, &s.FormatVersion, &s.Engagement, &s.ConfigHash, &started, &sNS, &finished, &fNS,
-		&s.Run.Interrupted, &inst, &req, &findings, &s.Run.Warnings, &exact, stateFindings, &s.Run.Targets, &s.Run.Plan, &outs); err != nil {
+		&s.Run.Interrupted, &inst, &req, &findings, &s.Run.Warnings, &exact, stateFindings, &s.Run.Targets, &s.Run.Plan, &outs, &checks); err != nil {
 		return err
 	}
 	if exact != nil {
@@ -436,11 +485,14 @@ func scanRun(row interface{ Scan(...any) error }, s *state.State, stateFindings 
 			return err
 		}
 		s.Serial, s.Lineage, s.FormatVersion, s.Engagement, s.ConfigHash, s.Run = t.Serial, t.Lineage, t.FormatVersion, t.Engagement, t.ConfigHash, t.Run
-		s.Outputs = t.Outputs
+		s.Outputs, s.Checks = t.Outputs, t.Checks
 		return nil
 	}
 	var err error
 	if s.Outputs, err = fromOutputsJSON(outs); err != nil {
+		return err
+	}
+	if s.Checks, err = fromChecksJSON(checks); err != nil {
 		return err
 	}
 	s.Serial = uint64(serial)

@@ -188,19 +188,7 @@ func (s *session) Commit(ctx context.Context, c backend.Commit) (backend.Committ
 	next.FormatVersion = state.FormatVersion
 	next.Normalize()
 	prev := s.prev
-	switch {
-	case c.Exact:
-		if next.Lineage == "" {
-			next.Lineage = uuid.NewString()
-		}
-		if next.Serial == 0 {
-			next.Serial = 1
-		}
-	case prev != nil:
-		next.Lineage, next.Serial = prev.Lineage, prev.Serial
-	default:
-		next.Lineage, next.Serial = uuid.NewString(), 1
-	}
+	state.TakeIdentity(prev, next, c.Exact)
 	ch := s.changes(next)
 	if prev != nil && ch.empty() && topOf(prev).key() == topOf(next).key() {
 		return backend.Committed{Written: false, Serial: prev.Serial, Lineage: prev.Lineage}, nil

@@ -76,7 +76,7 @@ CREATE TABLE {{schema}}.findings (
     unverified_since_ns smallint NOT NULL DEFAULT 0,
     exact               bytea
 );
-CREATE INDEX findings_engagement_rev ON {{schema}}.findings (engagement_id, rev);
+CREATE INDEX findings_engagement_rev ON {{schema}}.findings USING brin (engagement_id, rev) WITH (pages_per_range = 16, autosummarize = on);
 
 CREATE TABLE {{schema}}.finding_ends (
     engagement_id bigint NOT NULL,
