@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/backend/quotatest"
@@ -61,6 +62,20 @@ func TestDefaultQuotaDir(t *testing.T) {
 	} {
 		if got := backend.DefaultQuotaDir(env(c.kv)); got != c.want {
 			t.Errorf("%v: %q, want %q", c.kv, got, c.want)
+		}
+	}
+}
+
+// BenchmarkLocalQuotaReserve is one reservation in the local ledger (an
+// OS lock, a read, an atomic replace with fsync): what each query, and
+// each request beyond a query's fewest, costs before it is sent.
+func BenchmarkLocalQuotaReserve(b *testing.B) {
+	l := &backend.LocalQuotaLedger{Dir: b.TempDir()}
+	key := backend.QuotaKey{ProviderType: "virustotal", KeyHash: "k"}
+	w := []backend.QuotaWindow{{Start: time.Now().UTC().Truncate(24 * time.Hour), Length: 24 * time.Hour, Limit: 1 << 30}}
+	for b.Loop() {
+		if _, err := l.Reserve(b.Context(), key, w, 1); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

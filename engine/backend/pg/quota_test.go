@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -67,5 +68,18 @@ func TestMigrationAppliedBelowTheNewest(t *testing.T) {
 	}
 	if _, err := b.Read(ctx); err == nil || !strings.Contains(err.Error(), "upgrade reconform") {
 		t.Fatalf("read with a newer schema: %v", err)
+	}
+}
+
+// BenchmarkPGQuotaReserve is one reservation in the pg ledger (one
+// transaction locking the key's window rows).
+func BenchmarkPGQuotaReserve(b *testing.B) {
+	qb := newBackend(b, pgtest.Database(b), "acme").QuotaBook()
+	key := backend.QuotaKey{ProviderType: "virustotal", KeyHash: "k"}
+	w := []backend.QuotaWindow{{Start: time.Now().UTC().Truncate(24 * time.Hour), Length: 24 * time.Hour, Limit: 1 << 30}}
+	for b.Loop() {
+		if _, err := qb.Reserve(b.Context(), key, w, 1); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
