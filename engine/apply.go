@@ -435,7 +435,7 @@ func (w *walk) traitsOf(q schema.Query) schema.OpTraits {
 // refusal reads on its own ("refused: x is out of scope ..."), any other
 // reason is marked as the scope's.
 func scopeReason(why string) string {
-	if IsRefused(why) {
+	if IsRefused(why) || strings.HasPrefix(why, wildcardPrefix) {
 		return why
 	}
 	return "scope: " + why

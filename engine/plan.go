@@ -367,6 +367,9 @@ func (a *admission) admit(block, provider string, op schema.Op, subj schema.Subj
 		return in, fmt.Sprintf("provider %q does not answer %s", provider, op)
 	}
 	in.Active = traits.Active
+	if subj.Kind == schema.SubjectDomain && schema.IsWildcard(subj.Value) {
+		return in, WildcardReason(subj.Value)
+	}
 	inScope, why := a.contains(subj)
 	if traits.Active {
 		if a.passiveOnly {
@@ -394,6 +397,24 @@ func (a *admission) contains(subj schema.Subject) (bool, string) {
 		in, why = a.configScope.Contains(subj)
 	}
 	return in, why
+}
+
+// wildcardPrefix starts the reason of every instance whose subject is a
+// wildcard name.
+const wildcardPrefix = "wildcard: "
+
+// WildcardReason is why no query asks about a wildcard name
+// ("*.acme.example"): it is the name of a wildcard record, which answers
+// for the names under its parent that have no records of their own, and
+// not a host. Passive sources list its records in the answers about that
+// parent's subdomains and about the addresses (the reverse_ip answers),
+// which is where its findings come from; asked about as a subject, a
+// vendor reads "*." as a search pattern (DNSDB: every name under the
+// parent), and asking about the parent instead would be a question the
+// engagement did not write. So the instance is skipped, with this reason.
+func WildcardReason(name string) string {
+	return fmt.Sprintf("%s%s is the name of a wildcard record, not a host to ask about; its records come with the answers that list it (subdomains of %s, reverse_ip)",
+		wildcardPrefix, name, schema.WildcardParent(name))
 }
 
 // refusedPrefix starts the reason of every active query refused because

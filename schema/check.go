@@ -94,6 +94,11 @@ func CheckRecord(f Finding) string {
 				return fmt.Sprintf("the SRV field %s is not a number from 0 to 65535", quoteShort(n))
 			}
 		}
+		if target := fields[3]; target != "." {
+			if why := checkName(target); why != "" {
+				return "the SRV target " + why
+			}
+		}
 	}
 	return ""
 }
@@ -120,9 +125,12 @@ func checkPrintable(what, s string) string {
 }
 
 // checkName checks the length bounds of a host name: at most 253
-// characters, labels of 1 to 63, no spaces. Characters are not checked
-// further: passive DNS holds names no resolver would accept ("_spf", the
-// "a/b" of RFC 2317, IDNs in U-label form), and they are real.
+// characters, labels of 1 to 63, no spaces, and "*" as the leftmost label
+// only (a wildcard record's name; RFC 4592 gives a "*" elsewhere no
+// meaning, and such a name would be taken for a wildcard by every reader).
+// Characters are not checked further: passive DNS holds names no resolver
+// would accept ("_spf", the "a/b" of RFC 2317, IDNs in U-label form), and
+// they are real.
 func checkName(name string) string {
 	if name == "" {
 		return "is empty"
@@ -135,6 +143,9 @@ func checkName(name string) string {
 		if i == len(name) || name[i] == '.' {
 			if label == 0 || label > maxLabelLen {
 				return fmt.Sprintf("%s has an empty label or one longer than %d characters", quoteShort(name), maxLabelLen)
+			}
+			if label == 1 && name[i-1] == '*' && i > 1 {
+				return fmt.Sprintf("%s has a \"*\" label that is not the leftmost", quoteShort(name))
 			}
 			label = 0
 			continue

@@ -206,7 +206,7 @@ func (l *loader) decodeScope() {
 	if a, ok := body.Attributes["domains"]; ok {
 		items, _ := l.evalStrings(a, ctx)
 		for _, it := range items {
-			name := NormalizeName(it.Value)
+			name := scopeName(it.Value)
 			if err := checkDomain(name); err != nil {
 				l.errorf(it.Range, "Invalid domain name", "%s. A scope domain is a name such as \"acme.example\"; it covers its subdomains.", capitalize(err.Error()))
 				continue
@@ -242,7 +242,7 @@ func (l *loader) decodeScope() {
 				s.Exclude = append(s.Exclude, a.Unmap().String())
 				continue
 			}
-			name := NormalizeName(v)
+			name := scopeName(v)
 			if err := checkDomain(name); err != nil {
 				l.errorf(it.Range, "Invalid exclusion", "%s. Exclude a name (and its subdomains), an IP or a CIDR.", capitalize(err.Error()))
 				continue
@@ -251,6 +251,12 @@ func (l *loader) decodeScope() {
 		}
 	}
 }
+
+// scopeName normalises a scope domain or exclusion. A scope domain covers
+// its subdomains, so "*.acme.example" (as bug-bounty scopes write it) is
+// read as acme.example, as it always was; a wildcard record's name is in
+// scope when its parent is (Scope.Contains).
+func scopeName(v string) string { return WildcardParent(NormalizeName(v)) }
 
 // parsePrefixOrAddr parses a CIDR, or a bare IP as a /32 or /128.
 func parsePrefixOrAddr(s string) (netip.Prefix, error) {
@@ -336,7 +342,12 @@ func (l *loader) decodeTarget(b *hclsyntax.Block, kind SubjectKind, a *hcl.Attri
 	switch kind {
 	case SubjectDomain:
 		name := NormalizeName(s)
-		if err = checkDomain(name); err == nil {
+		if IsWildcard(name) {
+			// A wildcard's records come with the answers that list the
+			// names under its parent (subdomains, reverse_ip): there is no
+			// host of that name to ask about.
+			err = fmt.Errorf("%q is a wildcard name, not a name to ask about; make %q the target: its subdomains answers list the wildcard's records", s, WildcardParent(name))
+		} else if err = checkDomain(name); err == nil {
 			if _, ipErr := netip.ParseAddr(name); ipErr == nil {
 				err = fmt.Errorf("%q is an IP address; use a target \"ip\" block for it", s)
 			}

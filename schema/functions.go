@@ -287,7 +287,9 @@ func RegisteredDomain(value string) string {
 	if len(fields) == 0 {
 		return ""
 	}
-	host := NormalizeName(fields[len(fields)-1])
+	// A wildcard name's registrable domain is its parent's; a wildcard
+	// right under a public suffix has none.
+	host := WildcardParent(NormalizeName(fields[len(fields)-1]))
 	if host == "" || ValidateDomain(host) != nil {
 		return ""
 	}

@@ -86,7 +86,9 @@ func cidrProblem(err error) string {
 
 // ValidateDomain checks that name (already normalised) is a syntactically
 // valid DNS name: labels of 1-63 letters, digits, hyphens or underscores,
-// 253 characters at most, at least one dot.
+// 253 characters at most, at least one dot. The leftmost label may be "*":
+// the name of a wildcard record (RFC 4592), which passive DNS reports
+// like any other owner; a "*" anywhere else is refused.
 func ValidateDomain(name string) error {
 	if name == "" {
 		return fmt.Errorf("empty domain name")
@@ -97,9 +99,15 @@ func ValidateDomain(name string) error {
 	if !strings.Contains(name, ".") {
 		return fmt.Errorf("domain name %q has no dot; give a fully qualified name such as %q", name, name+".example")
 	}
-	for _, label := range strings.Split(name, ".") {
+	for i, label := range strings.Split(name, ".") {
 		if label == "" || len(label) > 63 {
 			return fmt.Errorf("domain name %q has an empty or over-long label", name)
+		}
+		if label == "*" {
+			if i > 0 {
+				return fmt.Errorf("domain name %q has a \"*\" label that is not the leftmost; only a wildcard name starts with \"*.\"", name)
+			}
+			continue
 		}
 		for _, r := range label {
 			ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
@@ -114,14 +122,19 @@ func ValidateDomain(name string) error {
 	return nil
 }
 
-// NormalizeName lower-cases a DNS name and strips the trailing dot and a
-// leading wildcard label. It strips until nothing changes ("a..", "*.*.a",
-// "a. ."), so a normalised name normalises to itself and keeps its identity
-// when the state or report commands normalise again.
+// NormalizeName lower-cases a DNS name and strips the trailing dot. It
+// strips until nothing changes ("a..", "a. ."), so a normalised name
+// normalises to itself and keeps its identity when the state or report
+// commands normalise again.
+//
+// A leading wildcard label is kept: "*.acme.example" is the name of a
+// wildcard record, which DNSDB, CIRCL and Sonar report as such, and a
+// record of it is not a record of acme.example (IsWildcard,
+// WildcardParent).
 func NormalizeName(name string) string {
 	n := strings.ToLower(name)
 	for {
-		m := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSpace(n), "."), "*.")
+		m := strings.TrimSuffix(strings.TrimSpace(n), ".")
 		if m == n {
 			return n
 		}
@@ -129,10 +142,23 @@ func NormalizeName(name string) string {
 	}
 }
 
+// IsWildcard reports whether a normalised name is a wildcard name: its
+// leftmost label is "*" (RFC 4592; "*x.acme.example" is a literal label).
+func IsWildcard(name string) bool { return strings.HasPrefix(name, "*.") }
+
+// WildcardParent is the name a wildcard name stands under
+// ("*.acme.example": acme.example), the names it answers for being that
+// parent's subdomains; any other name is returned as it is.
+func WildcardParent(name string) string {
+	if IsWildcard(name) {
+		return name[2:]
+	}
+	return name
+}
+
 // NormalizeNamePattern normalises a glob over names (an ignore rule's
 // name, "*.cdn.acme.example") as names are, lower-case and without the
-// trailing dot, but keeps its wildcards: NormalizeName would strip the
-// leading "*." and leave a pattern matching only the parent.
+// trailing dot, keeping its wildcards.
 func NormalizeNamePattern(p string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(p)), ".")
 }
@@ -264,7 +290,16 @@ func NormalizeValue(rrtype, value string) string {
 
 func normalizeValue(rrtype, value string) string {
 	v := strings.TrimSpace(value)
-	switch strings.ToUpper(rrtype) {
+	t := strings.ToUpper(rrtype)
+	if fieldTypes[t] {
+		// The fields of a structured value are separated by any white
+		// space and joined by one, before anything reads them: a form
+		// feed or vertical tab left between two fields would be escaped
+		// into data (escapeControl) and make one field of two when the
+		// value is normalised again.
+		v = strings.Join(strings.Fields(v), " ")
+	}
+	switch t {
 	case "A", "AAAA":
 		if a, err := netip.ParseAddr(v); err == nil {
 			return a.Unmap().String()
@@ -279,7 +314,7 @@ func normalizeValue(rrtype, value string) string {
 	case "SOA":
 		// mname rname serial refresh retry expire minimum: the two names
 		// normalised like any other name.
-		fields := strings.Fields(strings.ToLower(v))
+		fields := strings.Split(strings.ToLower(v), " ")
 		if len(fields) == 7 {
 			fields[0], fields[1] = rootOr(NormalizeName(fields[0])), rootOr(NormalizeName(fields[1]))
 			return strings.Join(fields, " ")
@@ -287,7 +322,7 @@ func normalizeValue(rrtype, value string) string {
 		return strings.ToLower(v)
 	case "SRV":
 		// priority weight port target
-		fields := strings.Fields(v)
+		fields := strings.Split(v, " ")
 		if len(fields) == 4 {
 			fields[3] = rootOr(NormalizeName(fields[3]))
 			return strings.Join(fields, " ")
@@ -295,6 +330,10 @@ func normalizeValue(rrtype, value string) string {
 	}
 	return v
 }
+
+// fieldTypes are the record types whose value is several fields
+// (normalizeValue).
+var fieldTypes = map[string]bool{"MX": true, "SOA": true, "SRV": true}
 
 // MXHost is the normalised value of an MX record: its exchange host, the
 // preference dropped ("10 MX1.acme.example." is "mx1.acme.example"), and
@@ -304,17 +343,24 @@ func normalizeValue(rrtype, value string) string {
 // with and without it must be one finding, not two that drift against
 // each other. Text whose first field is not a preference (0 to 65535) is
 // left as it is, for the record check to refuse.
+//
+// Every field is normalised as a name before the preference is read, so
+// that what is left of text that is no MX value ("000 0000 .") reads the
+// same when normalised again.
 func MXHost(v string) string {
 	fields := strings.Fields(v)
 	if len(fields) == 0 {
 		return ""
 	}
+	for i, f := range fields {
+		fields[i] = rootOr(NormalizeName(f))
+	}
 	if len(fields) == 2 {
 		if _, err := strconv.ParseUint(fields[0], 10, 16); err == nil {
-			v = fields[1]
+			return fields[1]
 		}
 	}
-	return rootOr(NormalizeName(v))
+	return strings.Join(fields, " ")
 }
 
 // rootOr keeps the root name "." where normalising left nothing.

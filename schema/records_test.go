@@ -25,7 +25,7 @@ func TestNormalizeValue(t *testing.T) {
 		{"TXT", `"v=spf1 " "-all"`, "v=spf1 -all"},
 		{"TXT", `"a\"b\059"`, `a"b;`},
 		{"TXT", "plain text", "plain text"},
-		{"host", "*.Sub.Example.com", "sub.example.com"},
+		{"host", "*.Sub.Example.com", "*.sub.example.com"}, // a wildcard name keeps its label
 		{"SOA", "NS1.Example.com. Hostmaster.Example.com. 2024010101 7200 3600 1209600 300", "ns1.example.com hostmaster.example.com 2024010101 7200 3600 1209600 300"},
 		{"SOA", "hostmaster.example.net", "hostmaster.example.net"},
 		{"SRV", "10 60 5060 SIP.Example.com.", "10 60 5060 sip.example.com"},

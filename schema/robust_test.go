@@ -164,6 +164,13 @@ pivot "p" {
 		{"wildcard scope domain", `scope {
   domains = ["*.a.example", "A.Example."]
 }`, ""},
+		// A wildcard is a record's name, not a host to ask about.
+		{"wildcard target", `target "domain" "w" {
+  name = "*.acme.example"
+}`, "Invalid domain name"},
+		{"wildcard label not leftmost", `target "domain" "w" {
+  name = "www.*.acme.example"
+}`, "Invalid domain name"},
 		{"endpoint not a URL", `provider "crtsh" {
   endpoint = "crt.sh"
 }`, "Invalid endpoint"},

@@ -142,9 +142,10 @@ func classifyHost(rules []hostRule, host, domain, empty string) string {
 
 // RegisteredDomain returns name's registered domain (eTLD+1 by the
 // public suffix list, private suffixes included), or name itself when it
-// has none (a bare suffix or a single label).
+// has none (a bare suffix or a single label). A wildcard name's is its
+// parent's: "*.co.uk" is under no registered domain, and is co.uk's.
 func RegisteredDomain(name string) string {
-	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	name = schema.WildcardParent(strings.TrimSuffix(strings.ToLower(name), "."))
 	d, err := publicsuffix.EffectiveTLDPlusOne(name)
 	if err != nil {
 		return name

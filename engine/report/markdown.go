@@ -12,11 +12,13 @@ import (
 )
 
 // mdCell makes s safe inside a Markdown table cell: no pipes, no line
-// breaks, no HTML (record values are chosen by the target).
+// breaks, no HTML (record values are chosen by the target), and no
+// emphasis: a wildcard name ("*.acme.example") is text, not the start of
+// italics.
 func mdCell(s string) string { return cellReplacer.Replace(s) }
 
 var (
-	cellReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
+	cellReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`)
 	codeReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'")
 )
 

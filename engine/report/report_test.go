@@ -429,6 +429,25 @@ func TestReportMatchesWorld(t *testing.T) {
 			want:    []string{"| `192.0.2.80` | 3 | 2 | no | `fabrikam.example`, `shop.fabrikam.example` | `neighbour1.example`, `neighbour2.example` |"},
 			notWant: []string{"| `www.neighbour1.example` | A |"},
 		},
+		"a wildcard record is a name of its own": {
+			format: "md",
+			findings: []schema.Finding{
+				rec("contoso.example", "MX", "10 in1-smtp.messagingengine.com", at(2025, 1, 1), now),
+				rec("contoso.example", "TXT", "v=spf1 include:spf.messagingengine.com -all", at(2025, 1, 1), now),
+				rec("contoso.example", "A", "192.0.2.81", at(2025, 1, 1), now),
+				rec("*.contoso.example", "MX", "10 in1-smtp.messagingengine.com", at(2025, 1, 1), now),
+				rec("*.contoso.example", "TXT", "v=spf1 -all", at(2025, 1, 1), now),
+				rec("*.contoso.example", "A", "192.0.2.80", at(2024, 1, 1), at(2024, 6, 1)),
+			},
+			want: []string{
+				"| `contoso.example` | fastmail |  | -all, 1 lookup | missing |",
+				"- \\*.contoso.example: receives mail but publishes no DMARC record",
+				"| `*.contoso.example` | fastmail |  | -all, 0 lookups | missing |",
+				"**\\*.contoso.example**",
+				"| `*.contoso.example` | A | `192.0.2.80` | 2024-01-01 | 2024-06-01 | historical |",
+			},
+			notWant: []string{"several SPF records", "***", "| `contoso.example` | A | `192.0.2.80` |"},
+		},
 		"several SPF records are shown as broken in the profile": {
 			format: "md",
 			findings: []schema.Finding{

@@ -59,8 +59,10 @@ func (s *State) renormalize() {
 }
 
 // renormalizedTypes are the record types whose normal form changed since
-// format_version 1 was first written.
-var renormalizedTypes = map[string]bool{"MX": true}
+// format_version 1 was first written: MX (the preference dropped), and
+// MX, SOA and SRV values whose fields control whitespace separated (now
+// joined by one space; the old form was not stable under normalising).
+var renormalizedTypes = map[string]bool{"MX": true, "SOA": true, "SRV": true}
 
 // mergeInto folds b into a, two findings of a state that turned out to be
 // one record: the widest window, the highest count, every source and

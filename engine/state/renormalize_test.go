@@ -94,3 +94,28 @@ func TestMergeTruncatedInstanceRemovesNothing(t *testing.T) {
 		}
 	}
 }
+
+// SOA and SRV values an older build stored in a form normalising no
+// longer keeps (fields split by control whitespace, escaped) are read in
+// today's form.
+func TestReadRenormalisesOldSOAAndSRV(t *testing.T) {
+	const old = `{
+  "engagement": "acme",
+  "findings": [
+    {"currency": "current", "name": "_sip._tcp.acme.example", "sources": ["dnsdb"], "type": "SRV", "value": "0000 000 00 A00000\\0120"},
+    {"currency": "current", "name": "acme.example", "sources": ["dnsdb"], "type": "SOA", "value": "ns1.acme.example. h.acme.example. 1 2 3 4 5"}
+  ],
+  "format_version": 1,
+  "lineage": "l1",
+  "serial": 3
+}`
+	s, err := Decode(strings.NewReader(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range s.Findings {
+		if v := schema.NormalizeValue(f.Type, f.Value); v != f.Value {
+			t.Errorf("%s read as %q, normal form %q", f.Type, f.Value, v)
+		}
+	}
+}

@@ -2,9 +2,17 @@
 // crt.sh's JSON search (GET /?q=%25.<domain>&output=json).
 //
 // Every identity in a certificate's name_value (newline-separated SANs)
-// that lies in the queried domain becomes a HOST finding; wildcards lose
-// their "*." label, e-mail addresses and names outside the domain are
-// dropped.
+// that lies in the queried domain becomes a HOST finding; e-mail
+// addresses and names outside the domain are dropped.
+//
+// A wildcard identity ("*.acme.example") becomes a HOST of its parent,
+// acme.example. A certificate is no DNS record: its wildcard says that
+// the names under acme.example are served with it (and that whoever
+// asked for it proved control of acme.example), not that the zone has a
+// wildcard record. Kept as "*.acme.example" it would read as one, next to
+// the wildcard records passive DNS reports under that name, and the apex
+// it does prove in use would be lost. An identity with more than one "*"
+// label is no valid certificate name (RFC 6125) and is dropped.
 //
 // Count is the number of distinct certificates naming the host. crt.sh
 // lists a precertificate and the certificate issued from it as two rows
@@ -294,8 +302,8 @@ func hostIn(domain, id string) (string, bool) {
 	if _, err := netip.ParseAddr(id); err == nil {
 		return "", false
 	}
-	name := schema.NormalizeName(id)
-	if schema.ValidateDomain(name) != nil {
+	name := schema.WildcardParent(schema.NormalizeName(id)) // see the package doc
+	if schema.IsWildcard(name) || schema.ValidateDomain(name) != nil {
 		return "", false
 	}
 	if name != domain && !strings.HasSuffix(name, "."+domain) {

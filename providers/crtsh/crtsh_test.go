@@ -183,3 +183,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A certificate's wildcard identity names its parent (see the package
+// doc): a certificate is no wildcard record. Names with a "*" elsewhere
+// are no certificate names.
+func TestWildcardIdentities(t *testing.T) {
+	body := `[{"issuer_ca_id":1,"issuer_name":"CN=CA","serial_number":"01","id":1,"entry_timestamp":"2024-06-01T09:00:00",` +
+		`"not_before":"2024-06-01T09:00:00","not_after":"2024-08-30T09:00:00",` +
+		`"name_value":"*.Example.com.\n*.dev.example.com\n*.*.example.com\nwww.*.example.com\n*.com"}]`
+	fake := &fakevendors.CrtSh{Fixtures: fixtures, Hook: fakevendors.Always(200, body)}
+	srv := fakevendors.Start(t, fake)
+	cfg, _ := providertest.Config(t, "crtsh", srv.URL, nil)
+	p, err := crtsh.NewWithClock(context.Background(), cfg, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := schema.ParseSubject("example.com")
+	ans, err := p.Query(context.Background(), schema.Query{Provider: "crtsh", Op: schema.OpSubdomains, Subject: sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []schema.Finding{
+		host("dev.example.com", "2024-06-01T09:00:00", "2024-08-30T09:00:00", 1),
+		host("example.com", "2024-06-01T09:00:00", "2024-08-30T09:00:00", 1),
+	}
+	if diff := cmp.Diff(want, ans.Findings, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

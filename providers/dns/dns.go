@@ -228,6 +228,12 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	switch q.Subject.Kind {
 	case schema.SubjectDomain:
 		name, offered = schema.NormalizeName(q.Subject.Value), DefaultRRTypes
+		if schema.IsWildcard(name) {
+			// The engine never asks (engine.WildcardReason); a wildcard
+			// name is no host, and its _dmarc and wildcard probes would
+			// be no names at all.
+			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput, "%s is the name of a wildcard record, not a host to resolve", name)
+		}
 	case schema.SubjectIP:
 		arpa, err := mdns.ReverseAddr(q.Subject.Value)
 		if err != nil {

@@ -717,3 +717,17 @@ func testWildcard(t *testing.T, addr string, srv *dnstest.Server) {
 		t.Errorf("without wildcard_check: %d questions, facts %v", n, ans.Facts)
 	}
 }
+
+// A wildcard name is no host to resolve: the engine never asks
+// (engine.WildcardReason), and asked directly the provider refuses
+// without a question.
+func TestWildcardSubjectRefused(t *testing.T) {
+	srv := dnstest.Start(t, allZones...)
+	p, _ := newProvider(t, []string{srv.Addr}, map[string]cty.Value{"wildcard_check": cty.True}, 5*time.Second)
+	before := len(srv.Queries())
+	_, err := p.Query(context.Background(), resolveQuery("*.wild.acme.example", "A", "TXT"))
+	providertest.CheckFinalError(t, err, providers.KindBadInput)
+	if n := len(srv.Queries()) - before; n != 0 {
+		t.Errorf("%d questions sent", n)
+	}
+}

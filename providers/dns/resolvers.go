@@ -93,6 +93,9 @@ func ParseResolver(raw string) (string, error) {
 		if err := schema.ValidateDomain(name); err != nil {
 			return "", fmt.Errorf("resolver %q: not an IP address or host name: %w", raw, err)
 		}
+		if schema.IsWildcard(name) {
+			return "", fmt.Errorf("resolver %q: a wildcard name is not a host name", raw)
+		}
 	}
 	return prefix + net.JoinHostPort(name, port), nil
 }

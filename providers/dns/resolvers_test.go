@@ -41,6 +41,7 @@ func TestParseResolver(t *testing.T) {
 		{in: "192.0.2.53:", err: "port"},
 		{in: "resolver", err: "no dot"},
 		{in: "bad name.example", err: "invalid character"},
+		{in: "*.resolvers.example", err: "wildcard"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

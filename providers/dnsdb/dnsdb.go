@@ -213,6 +213,11 @@ func lookupPath(q schema.Query) (string, error) {
 		if sub.Kind != schema.SubjectDomain {
 			return "", fmt.Errorf("dnsdb %s takes a domain name, not %q", q.Op, sub.Value)
 		}
+		if schema.IsWildcard(sub.Value) {
+			// DNSDB reads a leading "*." as a search of every name under
+			// the rest: not the question asked.
+			return "", fmt.Errorf("dnsdb %s takes a host name, not the wildcard name %q", q.Op, sub.Value)
+		}
 		owner := sub.Value
 		if q.Op == schema.OpSubdomains {
 			owner = "*." + owner

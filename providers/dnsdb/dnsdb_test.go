@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -396,5 +397,46 @@ func TestBareHostEndpoint(t *testing.T) {
 		if r.Path != "/dnsdb/v2/lookup/rrset/name/www.example.com" {
 			t.Errorf("path %s", r.Path)
 		}
+	}
+}
+
+// A wildcard record (DNSDB lists *.wild.example.com. among the names of
+// a subdomains lookup and of a reverse lookup of its address) keeps its
+// name; a wildcard name is no subject, since DNSDB would read it as a
+// search of every name under the rest.
+func TestWildcardRecords(t *testing.T) {
+	records := `{"count":3,"time_first":1700000000,"time_last":1717200000,"rrname":"*.wild.example.com.","rrtype":"A","bailiwick":"example.com.","rdata":["192.0.2.11"]}
+{"count":4,"time_first":1700000000,"time_last":1717200000,"rrname":"example.com.","rrtype":"A","bailiwick":"example.com.","rdata":["192.0.2.10"]}
+`
+	fake := &fakevendors.DNSDB{Fixtures: fstest.MapFS{"records.jsonl": {Data: []byte(records)}}, Key: key}
+	srv := fakevendors.Start(t, fake)
+	cfg, _ := providertest.Config(t, "dnsdb", srv.URL+"/dnsdb/v2", map[string]string{"api_key": key})
+	p, _ := dnsdb.New(context.Background(), cfg)
+	for _, tc := range []struct {
+		op      schema.Op
+		subject string
+		want    []string
+	}{
+		{schema.OpSubdomains, "example.com", []string{"*.wild.example.com A 192.0.2.11", "*.wild.example.com HOST "}},
+		{schema.OpReverseIP, "192.0.2.11", []string{"*.wild.example.com A 192.0.2.11"}},
+		{schema.OpResolutions, "example.com", []string{"example.com A 192.0.2.10"}},
+	} {
+		ans, err := p.Query(context.Background(), schema.Query{Op: tc.op, Subject: subject(t, tc.subject)})
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.op, tc.subject, err)
+		}
+		var got []string
+		for _, f := range ans.Findings {
+			got = append(got, f.ID())
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s %s (-want +got):\n%s", tc.op, tc.subject, diff)
+		}
+	}
+	before := len(fake.Requests())
+	_, err := p.Query(context.Background(), schema.Query{Op: schema.OpResolutions, Subject: subject(t, "*.wild.example.com")})
+	providertest.CheckFinalError(t, err, providers.KindUnsupported)
+	if n := len(fake.Requests()) - before; n != 0 {
+		t.Errorf("a wildcard subject sent %d requests", n)
 	}
 }

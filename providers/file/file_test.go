@@ -384,7 +384,8 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 		{"A", "203.0.113.1"}, {"A", "203.000.113.001"}, {"A", "::ffff:203.0.113.1"}, {"AAAA", "2001:DB8:0::1"},
 		{"CNAME", "Foo.Example.COM."}, {"NS", "ns1.example.net."}, {"MX", "10 MX.Example.net."}, {"MX", "mx.example.net"}, {"MX", "0 ."},
 		{"TXT", `"v=spf1 -all"`}, {"TXT", `"a" "b\"c"`}, {"TXT", "plain text"}, {"SOA", "NS.example. Host.example. 1 2 3 4 5"},
-		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."},
+		{"SRV", "10 5 443 sip.example.com."}, {"PTR", "*.Wild.example."}, {"CNAME", "*.Wild.example."}, {"MX", "10 *.Wild.example."},
+		{"SRV", "0000 000 00 A00000\f0"}, {"SOA", "NS1.A. H.A. 1 2 3 4 5\f6"}, {"SOA", "NS1.A.\tH.A. 1 2 3 4 5"}, {"CNAME", "a.."}, {"AAAA", "::aaaa%0000000\xd3000"},
 		{"CNAME", "ÉCOLE.Example."}, {"MX", "10 MX.Bücher.example."},
 		{"TXT", `"\" 0"`}, {"TXT", `" leading"`}, {"TXT", `"trailing "`}, {"TXT", "trailing "}, {"TXT", ` "v=spf1 -all" `},
 		{"TXT", "a\x01b"}, {"TXT", `"a\009b"`}, {"TXT", "café"}, {"TXT", `  "x`}, {"TXT", `"\"x"`}, {"SPF", `"v=spf1 " "-all"`},
@@ -401,7 +402,7 @@ func TestNormalisationAgreesWithSchema(t *testing.T) {
 			t.Errorf("%s %q: got %q, schema says %q", tt.typ, tt.v, got, want)
 		}
 	}
-	for _, n := range []string{"WWW.Example.COM.", "*.example.com", "a.b", "ÉCOLE.example", "BÜCHER.Example."} {
+	for _, n := range []string{"WWW.Example.COM.", "*.example.com", "*.Wild.Example.", "a.b", "a..", "ÉCOLE.example", "BÜCHER.Example."} {
 		got, err := normName([]byte(n))
 		if err != nil || string(got) != schema.NormalizeName(n) {
 			t.Errorf("name %q: got %q, %v", n, got, err)

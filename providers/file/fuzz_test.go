@@ -230,3 +230,50 @@ func FuzzNormTXT(f *testing.F) {
 		}
 	})
 }
+
+// normTypes are the record types FuzzNormValue normalises every input as.
+var normTypes = []string{"A", "AAAA", "CNAME", "NS", "PTR", "DNAME", "MX", "TXT", "SPF", "SOA", "SRV", "CAA", "TYPE65534"}
+
+// FuzzNormValue: whatever value the file provider accepts, of any type, it
+// normalises as schema.NormalizeValue does, and normalising it again
+// gives it back.
+func FuzzNormValue(f *testing.F) {
+	for _, v := range []string{"10 MX.Example.", "0 .", "0  000000\f0", "0000 000 00 A00000\f0", "NS1.A. H.A. 1 2 3 4 5\f6",
+		"10 5 443 Sip.Example.", "*.Wild.Example.", "a..", "000 0000 .", "::aaaa%0000000\xd3000", "203.0.113.1", "::ffff:192.0.2.1", "caf\xc3\xa9", "x\u0085y", `"v=spf1 -all"`} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, rrtype := range normTypes {
+			got, err := normValue(rrtype, []byte(v))
+			if err != nil {
+				continue
+			}
+			if want := schema.NormalizeValue(rrtype, v); string(got) != want {
+				t.Fatalf("%s %q: the file provider gives %q, schema %q", rrtype, v, got, want)
+			}
+			if again, err := normValue(rrtype, bytes.Clone(got)); err != nil || string(again) != string(got) {
+				t.Fatalf("%s %q: normalised %q, then %q, %v", rrtype, v, got, again, err)
+			}
+		}
+	})
+}
+
+// FuzzNormName: whatever name the file provider accepts, it normalises as
+// schema.NormalizeName does, and a normalised name stays so.
+func FuzzNormName(f *testing.F) {
+	for _, n := range []string{"WWW.Example.COM.", "*.Example.com.", "a..", "ÉCOLE.example", "caf\xff.example", "x\u0085.example", " a.b "} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		got, err := normName([]byte(n))
+		if err != nil {
+			return
+		}
+		if want := schema.NormalizeName(n); string(got) != want {
+			t.Fatalf("%q: the file provider gives %q, schema %q", n, got, want)
+		}
+		if again, err := normName(bytes.Clone(got)); err != nil || string(again) != string(got) {
+			t.Fatalf("%q: normalised %q, then %q, %v", n, got, again, err)
+		}
+	})
+}

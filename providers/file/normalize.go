@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 
@@ -20,10 +21,18 @@ import (
 var errBadName = errors.New("invalid name")
 
 // normName lower-cases a DNS name (in place when it is ASCII) and strips
-// a trailing dot and a leading "*." label. Names with spaces or control
-// characters are rejected.
+// trailing dots, as schema.NormalizeName does; a leading "*." label is
+// kept (the name of a wildcard record). Names with spaces, control
+// characters or invalid UTF-8 are rejected: the engine's record check
+// would refuse them.
 func normName(b []byte) ([]byte, error) {
-	b = bytes.TrimSpace(b)
+	for {
+		t := bytes.TrimSuffix(bytes.TrimSpace(b), []byte("."))
+		if len(t) == len(b) {
+			break
+		}
+		b = t
+	}
 	unicode := false
 	for i, c := range b {
 		switch {
@@ -38,14 +47,30 @@ func normName(b []byte) ([]byte, error) {
 	if unicode {
 		// An IDN in U-label form ("BÜCHER.example"): lower-case it as
 		// schema.NormalizeName does, or "Ü" would stay upper case.
+		for i := 0; i < len(b); {
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 || r >= 0x80 && r < 0xa0 {
+				return nil, errBadName // invalid UTF-8 or a C1 control
+			}
+			i += size
+		}
 		b = bytes.ToLower(b)
 	}
-	b = bytes.TrimSuffix(b, []byte("."))
-	b = bytes.TrimPrefix(b, []byte("*."))
 	if len(b) == 0 {
 		return nil, errBadName
 	}
 	return b, nil
+}
+
+// plainText reports whether b is printable ASCII, which normalising
+// never escapes.
+func plainText(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalIPv4 reports whether b is an IPv4 address already in canonical
@@ -97,11 +122,10 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		if canonicalIPv4(b) {
 			return b, nil
 		}
-		a, err := netip.ParseAddr(string(b))
-		if err != nil {
+		if _, err := netip.ParseAddr(string(b)); err != nil {
 			return nil, errors.New("invalid IP address in value")
 		}
-		return []byte(a.Unmap().String()), nil
+		return []byte(schema.NormalizeValue(rrtype, string(b))), nil // canonical, a zone's control bytes escaped
 	case "CNAME", "NS", "PTR", "DNAME":
 		return normName(b)
 	case "MX":
@@ -115,16 +139,15 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		if string(b) == "." {
 			return b, nil // a null MX (RFC 7505): the domain takes no mail
 		}
-		host, err := normName(b)
-		if err != nil {
-			return nil, err
+		if len(bytes.Fields(b)) != 1 {
+			return nil, errBadName // no MX value: schema keeps the fields, a host has one
 		}
-		if len(bytes.Fields(host)) != 1 {
-			return nil, errBadName
-		}
-		return host, nil
+		return normName(b)
 	case "SOA", "SRV":
 		return []byte(schema.NormalizeValue(rrtype, string(b))), nil
+	}
+	if !plainText(b) {
+		return []byte(schema.NormalizeValue(rrtype, string(b))), nil // control bytes escaped
 	}
 	return b, nil
 }

@@ -31,7 +31,7 @@ import (
 const (
 	indexMagic    = "RFIDX\x00\x00\x08"
 	indexTrailer  = "RFIDXEND"
-	indexVersion  = 13 // bump when parsing or normalisation changes (10: shared COF time parser, RFC 3339 times, dnsdbq CSV zone columns; 11: MX values are the host; 12: TXT as schema's canonical text, control bytes escaped; 13: zone files and tool outputs, detected where text was CSV)
+	indexVersion  = 14 // bump when parsing or normalisation changes (10: shared COF time parser, RFC 3339 times, dnsdbq CSV zone columns; 11: MX values are the host; 12: TXT as schema's canonical text, control bytes escaped; 13: zone files and tool outputs, detected where text was CSV; 14: wildcard names keep their "*." label, MX/SOA/SRV fields joined by one space, control bytes of every type escaped)
 	edgeHashBytes = 1 << 20
 )
 
