@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/reconform/reconform/engine/backend"
+	"github.com/reconform/reconform/engine/quota"
 	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
@@ -59,6 +60,13 @@ type ApplyOptions struct {
 	// (default: a timer that honours ctx). Tests substitute both.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Quotas are the vendors' quotas of the engagement's provider blocks
+	// over the quota ledger (engine/quota); nil: none are counted.
+	Quotas *quota.Set
+	// Verified are the previous state's instances' last verification
+	// times (VerifiedTimes): when a quota cannot cover the run, the
+	// stalest go first, and deferred instances keep theirs.
+	Verified map[string]time.Time
 }
 
 // instPhase is where an instance is in the walk.
@@ -111,14 +119,18 @@ type outcome struct {
 	reason   string
 	requests int
 	kind     providers.ErrorKind // of a provider error
+	// quotaPeriod is the window a quota error says is spent.
+	quotaPeriod schema.QuotaPeriod
 }
 
 // providerRun is one provider instance built for this run.
 type providerRun struct {
-	block  *schema.ProviderBlock
-	impl   providers.Provider
-	err    string // why it could not be built
-	gate   *gate
+	block *schema.ProviderBlock
+	impl  providers.Provider
+	err   string // why it could not be built
+	gate  *gate
+	// meter is the vendor's quota for the block's key (nil: none).
+	meter  *quota.Meter
 	limits effectiveLimits
 	// dead is why the provider can answer nothing more this run (bad
 	// credentials, vendor quota spent): its remaining instances fail
@@ -276,6 +288,8 @@ func (w *walk) setup(ctx context.Context) error {
 			budget = b
 		}
 		pr.gate = newGate(pr.limits.Rate, budget)
+		pr.meter = w.opts.Quotas.Meter(addr)
+		pr.gate.quota = pr.meter
 		impl, err := reg.New(ctx, providers.Config{
 			Type: pb.Type, Name: pb.Name, Address: addr,
 			Attrs:        pb.Attrs,
@@ -296,6 +310,9 @@ func (w *walk) setup(ctx context.Context) error {
 			continue
 		}
 		pr.impl = impl
+		if pr.meter != nil {
+			w.quotaSetup(ctx, pr)
+		}
 	}
 
 	g, diags := BuildGraph(cfg)
@@ -398,6 +415,7 @@ func (w *walk) setup(ctx context.Context) error {
 			}
 		}
 	}
+	w.orderByStaleness()
 	return nil
 }
 
@@ -708,6 +726,10 @@ func (w *walk) run(ctx context.Context) {
 				w.queue = w.queue[1:]
 				w.finish(outcome{st: st, status: schema.StatusFailed, reason: "not sent: " + pr.deadReason()})
 				continue
+			case pr.quotaSpent() != "" && !w.cacheable(st, pr):
+				w.queue = w.queue[1:]
+				w.finish(outcome{st: st, status: schema.StatusSkipped, reason: pr.quotaSpent()})
+				continue
 			case pr.gate.Exhausted() && !w.cacheable(st, pr):
 				w.queue = w.queue[1:]
 				w.finish(outcome{st: st, status: schema.StatusSkipped, reason: "budget"})
@@ -786,8 +808,13 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 	if dead := pr.deadReason(); dead != "" {
 		return outcome{st: st, status: schema.StatusFailed, reason: "not sent: " + dead}
 	}
+	qctx, slots, deferred := w.beginQuota(ctx, pr, st.Query)
+	if deferred != "" {
+		return outcome{st: st, status: schema.StatusSkipped, reason: deferred}
+	}
+	defer w.endQuota(ctx, pr, slots)
 	var counter atomic.Int64
-	ictx, cancel := context.WithTimeout(withRequestCounter(ctx, &counter), w.opts.InstanceTimeout)
+	ictx, cancel := context.WithTimeout(withRequestCounter(qctx, &counter), w.opts.InstanceTimeout)
 	defer cancel()
 	policy := w.opts.Retry
 	for attempt := 1; ; attempt++ {
@@ -810,6 +837,9 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 		if isBudget(err) {
 			return outcome{st: st, status: schema.StatusSkipped, reason: "budget", requests: requests}
 		}
+		if why := quotaRefused(slots, err); why != "" {
+			return outcome{st: st, status: schema.StatusSkipped, reason: why, requests: requests}
+		}
 		if ctx.Err() != nil {
 			return outcome{st: st, status: schema.StatusCancelled, reason: "interrupted while running", requests: requests}
 		}
@@ -824,10 +854,11 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			}
 			var pe *providers.Error
 			var kind providers.ErrorKind
+			var period schema.QuotaPeriod
 			if errors.As(err, &pe) {
-				kind = pe.Kind
+				kind, period = pe.Kind, pe.QuotaPeriod
 			}
-			return outcome{st: st, status: schema.StatusFailed, reason: reason, requests: requests, kind: kind}
+			return outcome{st: st, status: schema.StatusFailed, reason: reason, requests: requests, kind: kind, quotaPeriod: period}
 		}
 		delay := backoff(policy, attempt, after)
 		if after > 0 || isRateLimited(err) {
@@ -915,7 +946,13 @@ func (w *walk) finish(out outcome) {
 	st := out.st
 	st.phase = phaseDone
 	st.status, st.reason, st.requests = out.status, out.reason, out.requests
-	if out.kind == providers.KindAuth || out.kind == providers.KindQuota {
+	if pr := w.prov[st.Query.Provider]; out.kind == providers.KindQuota && pr != nil && pr.meter != nil {
+		// The vendor's quota is spent: the ledger says so to every run
+		// until the window ends, and this run defers the rest.
+		if pr.quotaSpent() == "" {
+			w.warn(w.markQuotaSpent(pr, &providers.Error{QuotaPeriod: out.quotaPeriod}, out.reason))
+		}
+	} else if out.kind == providers.KindAuth || out.kind == providers.KindQuota {
 		// Every further request would fail the same way and may count
 		// against the account: stop sending to this provider.
 		if pr := w.prov[st.Query.Provider]; pr != nil && pr.deadReason() == "" {
@@ -1124,6 +1161,7 @@ func (w *walk) result(ctx context.Context) *schema.RunResult {
 			Query: st.Query, Key: st.Key, Block: st.Block, Blocks: blocks, Depth: st.Depth, Active: st.Active,
 			Status: st.status, Reason: st.reason, Requests: st.requests,
 			Findings: len(st.ids), FindingIDs: st.ids, Truncated: st.truncated,
+			VerifiedAt: w.verifiedAt(st),
 		})
 	}
 	sort.Slice(r.Instances, func(i, j int) bool {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/reconform/reconform/engine/quota"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
@@ -31,6 +32,9 @@ type gate struct {
 	budget    int64     // 0: unlimited
 	used      atomic.Int64
 	exhausted atomic.Bool
+	// quota is the vendor's quota for the provider's key, reserved last,
+	// right before the request goes out (gatequota.go); nil: none.
+	quota *quota.Meter
 }
 
 var (
@@ -70,6 +74,9 @@ func (g *gate) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if quota.IsFree(ctx) {
+		return g.waitFree(ctx)
+	}
 	n := g.used.Add(1)
 	if g.budget > 0 && n > g.budget {
 		g.used.Add(-1)
@@ -95,6 +102,10 @@ func (g *gate) Wait(ctx context.Context) error {
 	}
 	// A pause may have begun while this request waited for its slot.
 	if err := g.waitPause(ctx); err != nil {
+		g.used.Add(-1)
+		return err
+	}
+	if err := g.takeQuota(ctx); err != nil {
 		g.used.Add(-1)
 		return err
 	}

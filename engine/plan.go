@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/reconform/reconform/engine/backend"
+	"github.com/reconform/reconform/engine/quota"
 	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
@@ -55,6 +57,17 @@ type PlanOptions struct {
 	// refused once the state moved on.
 	StateLineage string
 	StateSerial  uint64
+	// Quotas are the vendors' quotas over the quota ledger and Verified
+	// the previous state's verification times (VerifiedTimes): plan shows
+	// what each quota has left, what it will defer, and whether it keeps
+	// verify_every. Nil: no quota columns.
+	Quotas   *quota.Set
+	Verified map[string]time.Time
+	// Cache is the response cache apply will use (Refresh: apply ignores
+	// it): a query it answers costs no quota, so the quota columns do not
+	// count it. Nil: every query is counted.
+	Cache   backend.Cache
+	Refresh bool
 }
 
 // Instance is one planned query instance.
@@ -121,6 +134,18 @@ type ProviderPlan struct {
 	// OverBudget is set when planned plus predicted requests exceed the
 	// budget: the rest will be skipped.
 	OverBudget bool `json:"over_budget,omitempty"`
+	// Quota is the vendor's quota for the provider's key when planned:
+	// each window's used and left, counted across engagements and runs.
+	Quota []QuotaWindowPlan `json:"quota,omitempty"`
+	// Deferred queries (costing at least DeferredRequests) are those the
+	// quota's left cannot cover: apply runs the stalest subjects first
+	// and defers these until DeferredUntil.
+	Deferred         int       `json:"deferred,omitempty"`
+	DeferredRequests int       `json:"deferred_requests,omitempty"`
+	DeferredUntil    time.Time `json:"deferred_until,omitzero"`
+	// Coverage says whether the quota keeps every subject verified every
+	// verify_every (set with verify_every).
+	Coverage *QuotaCoverage `json:"coverage,omitempty"`
 }
 
 // PlanScope is the scope a plan was made for, in a form that saves well.
@@ -580,6 +605,7 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 	byBlockThenKey(p.Instances)
 	byBlockThenKey(p.Predictions)
 	p.Providers = estimate(cfg, opts.Registry, p, opts.Parallelism)
+	quotaPlan(ctx, cfg, opts, p)
 	for _, pp := range p.Providers {
 		if pp.OverBudget {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("provider %s: %d requests planned or predicted but the budget is %d; the rest will be skipped", pp.Address, pp.Requests+pp.Predicted, pp.Budget))

@@ -331,7 +331,9 @@ func (c *HTTPClient) statusError(resp *Response) *Error {
 
 func (c *HTTPClient) transportError(ctx context.Context, safeURL string, err error) *Error {
 	if parent := context.Cause(ctx); parent != nil && !errors.Is(parent, context.DeadlineExceeded) {
-		return &Error{Provider: c.cfg.Address, Kind: KindTransient, Msg: "request to " + safeURL + " cancelled"}
+		// Err is ctx's own error, so callers can tell a cancelled request
+		// (errors.Is(err, context.Canceled)) from a failed one.
+		return &Error{Provider: c.cfg.Address, Kind: KindTransient, Msg: "request to " + safeURL + " cancelled", Err: ctx.Err()}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

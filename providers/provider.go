@@ -68,6 +68,28 @@ type Pauser interface {
 // this run is spent.
 var ErrBudgetExhausted = errors.New("request budget exhausted")
 
+// ErrQuotaExhausted is what a Gate's error is (errors.Is) when the
+// vendor's quota for the key has nothing left for the request: it was
+// not sent, and the query is deferred to the quota's next window.
+var ErrQuotaExhausted = errors.New("vendor quota has nothing left")
+
+// UsageReporter is a provider whose vendor reports the key's own usage
+// (SecurityTrails' GET /v1/account/usage, VirusTotal's GET
+// /api/v3/users/{id}/overall_quotas). The engine reconciles its quota
+// ledger with it: the vendor's figure wins when it is higher (requests
+// made elsewhere with the key). A usage request costs no quota.
+type UsageReporter interface {
+	Usage(ctx context.Context) ([]VendorUsage, error)
+}
+
+// VendorUsage is the vendor's count of one quota window of the key.
+type VendorUsage struct {
+	Period schema.QuotaPeriod
+	Used   int
+	// Limit is the vendor's allowance in the window (0: not given).
+	Limit int
+}
+
 // RetryPolicy is how requests are retried on 429, 5xx and transient
 // network errors. The engine sets it; the HTTP client applies it per request.
 type RetryPolicy struct {
@@ -199,8 +221,11 @@ type Error struct {
 	// client clears it once it has spent its own retries.
 	Retryable  bool
 	RetryAfter time.Duration // vendor-requested wait, 0 if none
-	Msg        string        // what happened and, when known, how to fix it
-	Err        error         // underlying cause (already redacted)
+	// QuotaPeriod is the window a KindQuota error says is spent, when the
+	// vendor says (SecurityTrails' monthly plan); "" when it does not.
+	QuotaPeriod schema.QuotaPeriod
+	Msg         string // what happened and, when known, how to fix it
+	Err         error  // underlying cause (already redacted)
 }
 
 func (e *Error) Error() string {

@@ -76,6 +76,10 @@ type Engagement struct {
 	// ASNTable is an optional iptoasn TSV file (path relative to
 	// Config.Dir) for the analysis of IP ranges and hosting.
 	ASNTable string
+	// VerifyEvery is how often every subject should be verified
+	// (verify_every = "7d"); plan says whether the providers' quotas
+	// allow it. 0: unset.
+	VerifyEvery time.Duration
 	// Backend is the backend block: where runs keep the state, its
 	// history, the lock and the response cache. Nil: local files.
 	Backend   *BackendBlock
@@ -152,7 +156,14 @@ type ProviderBlock struct {
 	Timeout          time.Duration
 	CacheTTL         time.Duration // -1: caching disabled
 	MaxResponseBytes int64
-	DeclRange        hcl.Range
+	// Quota are the vendor's request quotas for the block's key, shared
+	// with every other use of the key: the provider type's documented
+	// free tier unless the block sets quota (quota = [] sets none).
+	// QuotaReset is when their windows start (schema.ParseQuotaReset);
+	// zero means calendar boundaries in UTC.
+	Quota      []QuotaLimit
+	QuotaReset time.Time
+	DeclRange  hcl.Range
 }
 
 // Target is one instance of a target block: target "domain" "apex" {

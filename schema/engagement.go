@@ -15,7 +15,7 @@ var engagementSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"}, {Name: "passive_only"}, {Name: "max_depth"}, {Name: "state"},
 		{Name: "current_window"}, {Name: "forget_after"}, {Name: "asn_table"},
-		{Name: "max_findings"}, {Name: "max_findings_per_query"},
+		{Name: "max_findings"}, {Name: "max_findings_per_query"}, {Name: "verify_every"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}, {Type: "backend", LabelNames: []string{"type"}}},
 }
@@ -97,6 +97,15 @@ func (l *loader) decodeEngagement() {
 				l.errorf(a.Expr.Range(), "Invalid duration", "current_window must be longer than zero, e.g. \"30d\".")
 			} else {
 				e.CurrentWindow = d
+			}
+		}
+	}
+	if a, ok := body.Attributes["verify_every"]; ok {
+		if d, ok := l.evalDuration(a, ctx); ok {
+			if d <= 0 {
+				l.errorf(a.Expr.Range(), "Invalid duration", "verify_every must be longer than zero, e.g. \"7d\": how often every subject should be verified.")
+			} else {
+				e.VerifyEvery = d
 			}
 		}
 	}

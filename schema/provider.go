@@ -45,6 +45,11 @@ func (l *loader) decodeProvider(b *hclsyntax.Block) {
 			p.Rate = r
 		}
 	}
+	if len(ps.DefaultQuota) > 0 {
+		if qs, err := ParseQuotas(ps.DefaultQuota); err == nil {
+			p.Quota = qs
+		}
+	}
 	if ps.IsActive() && l.cfg.Engagement.PassiveOnly {
 		where := ""
 		if l.cfg.Engagement.DeclRange.Filename != "" {
@@ -179,6 +184,32 @@ func (l *loader) providerCommon(p *ProviderBlock, a *hcl.Attribute, v cty.Value)
 		if n, ok := wholeAtLeast(1); ok {
 			p.MaxResponseBytes = n
 		}
+	case "quota":
+		var list []string
+		for _, e := range v.AsValueSlice() {
+			if e.IsNull() {
+				continue
+			}
+			list = append(list, e.AsString())
+		}
+		qs, err := ParseQuotas(list)
+		if err != nil {
+			msg := capitalize(err.Error())
+			if p.Sensitive[a.Name] {
+				msg = "The quota (a sensitive value) is not a list of quotas"
+			}
+			l.errorf(a.Expr.Range(), "Invalid quota",
+				"%s. Write the vendor's quotas per window, e.g. quota = [\"500/day\", \"15500/month\"], or quota = [] for none.", msg)
+			return
+		}
+		p.Quota = qs
+	case "quota_reset":
+		t, err := ParseQuotaReset(v.AsString())
+		if err != nil {
+			l.errorf(a.Expr.Range(), "Invalid quota_reset", "%s.", capitalize(err.Error()))
+			return
+		}
+		p.QuotaReset = t
 	}
 }
 

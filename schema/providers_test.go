@@ -32,6 +32,7 @@ func testProviders() map[string]schema.ProviderSchema {
 			DefaultBudget:   50,
 			DefaultTimeout:  30 * time.Second,
 			DefaultEndpoint: "https://api.securitytrails.com/v1",
+			DefaultQuota:    []string{"50/month"},
 		},
 		{
 			Type:        "virustotal",
@@ -48,6 +49,7 @@ func testProviders() map[string]schema.ProviderSchema {
 			DefaultBudget:   500,
 			DefaultTimeout:  30 * time.Second,
 			DefaultEndpoint: "https://www.virustotal.com/api/v3",
+			DefaultQuota:    []string{"500/day", "15500/month"},
 		},
 		{
 			Type:        "circl",

@@ -25,6 +25,31 @@ type ProviderSchema struct {
 	DefaultTimeout  time.Duration // per request
 	DefaultCacheTTL time.Duration // 0 means the engine default (24h)
 	DefaultEndpoint string
+	// DefaultQuota are the vendor's documented free-tier quotas per key
+	// ("500/day", "15500/month"; schema.ParseQuota), counted across runs
+	// in the quota ledger; the provider's doc comment names the source.
+	// Nil: the vendor documents none.
+	DefaultQuota []string
+	// QuotaAccount names the attributes that identify the account a
+	// quota belongs to (their values, hashed, key the ledger); nil: the
+	// sensitive attributes. A provider without any (a free API counted
+	// per address) has one account per ledger.
+	QuotaAccount []string
+}
+
+// QuotaAccountAttributes are the attributes whose values identify the
+// account the provider's quota belongs to.
+func (p ProviderSchema) QuotaAccountAttributes() []string {
+	if p.QuotaAccount != nil {
+		return p.QuotaAccount
+	}
+	var out []string
+	for _, a := range p.Attributes {
+		if a.Sensitive {
+			out = append(out, a.Name)
+		}
+	}
+	return out
 }
 
 // OpTraits describes how a provider answers one op.
@@ -63,6 +88,8 @@ var CommonProviderAttributes = []ProviderAttribute{
 	{Name: "timeout", Type: cty.String, Description: `Per-request timeout, a Go duration such as "30s".`},
 	{Name: "cache_ttl", Type: cty.String, Description: `How long cached responses are reused, e.g. "24h"; "0s" disables the cache.`},
 	{Name: "max_response_bytes", Type: cty.Number, Description: "Largest response body accepted, in bytes."},
+	{Name: "quota", Type: cty.List(cty.String), Description: `The vendor's quotas for this key, counted across runs and engagements: e.g. ["500/day", "15500/month"]; [] for none. Default: the vendor's free tier.`},
+	{Name: "quota_reset", Type: cty.String, Description: `When the quota's windows start, if not at 00:00 UTC on the 1st: a day of the month ("17"), a date or time ("2025-03-17T08:00:00Z"), or a time of day ("08:00").`},
 }
 
 // Answers reports whether the provider answers op.
@@ -113,6 +140,10 @@ type InstanceResult struct {
 	// succeeded, but did not report everything it found, so what it does
 	// not report is not gone.
 	Truncated bool `json:"truncated,omitempty"`
+	// VerifiedAt is when the instance last succeeded, in this run or an
+	// earlier one (zero: never). When a quota cannot cover a run, the
+	// instances verified longest ago go first (engine/quota).
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
 	// FindingIDs are the identities this instance reported.
 	FindingIDs []string `json:"-"`
 }

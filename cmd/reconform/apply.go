@@ -29,6 +29,11 @@ func init() {
   fixpoint. Findings are merged into the state file and the drift since
   the previous run is printed.
 
+  A vendor's quota is never overspent: every request is reserved in the
+  quota ledger before it is sent (see "reconform quota"); when what is left
+  cannot cover the run, the subjects verified longest ago go first and the
+  rest are deferred to the next window, their findings kept unverified.
+
   Given a PLANFILE saved by "reconform plan -out", apply runs that plan
   without asking again (the reviewed plan is the approval). It refuses if
   the configuration or variables changed since, if the state moved on
@@ -193,12 +198,19 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		}
 	}
 	registry := all.Registrations()
+	quotas, err := sess.quotas(ctx, true)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: %v; nothing was sent (a quota that cannot be counted could be overspent).\n", err)
+		return exitError
+	}
+	verified := sess.verified()
 	plan := saved
 	if plan == nil {
 		lineage, serial := sess.stateAt()
 		p, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 			Registry: registry, Previous: sess.PreviousFindings(), Now: time.Now(), Parallelism: *parallelism,
 			Targets: targets, StateLineage: lineage, StateSerial: serial,
+			Quotas: quotas, Verified: verified, Cache: sess.Backend().Cache(), Refresh: *refresh,
 		})
 		printDiags(env, pdiags, cfg.Files, *noColor)
 		if pdiags.HasErrors() {
@@ -234,6 +246,8 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 		Events:      view.Event,
 		HardStop:    hardStop,
 		Logger:      env.Logger.Named("engine"),
+		Quotas:      quotas,
+		Verified:    verified,
 	})
 	view.Close()
 	if err != nil {
@@ -246,6 +260,7 @@ Make a new plan with "reconform plan -out=FILE" and review it again.
 	}
 	if !*asJSON {
 		printRunSummary(env, run, plan)
+		printQuotaLeft(ctx, env.Stdout, quotas)
 	}
 	// The state is written even after an interrupt: what was found is kept.
 	code = sess.Commit(context.WithoutCancel(ctx), run, runFailure(run))
@@ -417,6 +432,7 @@ func printRunSummary(env *Env, run *schema.RunResult, plan *engine.Plan) {
 			fmt.Fprintf(w, "  - %s: %s: %s\n", in.Block, in.Key, in.Reason)
 		}
 	}
+	printDeferred(w, run.Instances)
 	if len(notOK) > 0 {
 		fmt.Fprintln(w, "\nQueries that did not complete:")
 		for _, in := range notOK {

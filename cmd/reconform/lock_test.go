@@ -31,7 +31,9 @@ func cliCommand(t *testing.T, dir string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "RECONFORM_TEST_AS_CLI=1")
+	// The quota ledger of a process run by a test is the test's, never
+	// the user's (~/.local/state).
+	cmd.Env = append(os.Environ(), "RECONFORM_TEST_AS_CLI=1", "XDG_STATE_HOME="+t.TempDir())
 	return cmd
 }
 

@@ -28,7 +28,11 @@ func init() {
   previous state, marked as predictions), the subjects dropped and why
   (out of scope, active ops under passive_only), which queries are active,
   and per provider the requests against budget and rate limit, with an
-  estimate of wall time. Nothing is sent to any provider.
+  estimate of wall time. For providers with a vendor quota (quota, or the
+  vendor's free tier), what each window has left in the quota ledger
+  (shared by every engagement using the key), which queries will be
+  deferred, and with verify_every whether the quota keeps every subject
+  verified that often. Nothing is sent to any provider.
 
   With -out, the plan is saved; "reconform apply FILE" then runs exactly
   it, refuses if the configuration changed or the state moved on since
@@ -87,9 +91,11 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	defer sess.Close()
 
 	lineage, serial := sess.stateAt()
+	quotas, _ := sess.quotas(ctx, false)
 	plan, pdiags := engine.MakePlan(ctx, cfg, engine.PlanOptions{
 		Registry: all.Registrations(), Previous: sess.PreviousFindings(), Now: time.Now(),
 		Targets: targets, StateLineage: lineage, StateSerial: serial,
+		Quotas: quotas, Verified: sess.verified(), Cache: sess.Backend().Cache(),
 	})
 	if pdiags.HasErrors() {
 		printDiags(env, pdiags, cfg.Files, *noColor)
@@ -286,6 +292,7 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	renderPlanQuota(w, p, c)
 	fmt.Fprintf(w, "Findings kept: %s per run, %s per query (max_findings, max_findings_per_query).\n\n",
 		limitText(p.MaxFindings), limitText(p.MaxFindingsPerQuery))
 	for _, msg := range p.Warnings {

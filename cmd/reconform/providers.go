@@ -110,6 +110,8 @@ type defaultsInfo struct {
 	Timeout          string `json:"timeout"`
 	CacheTTL         string `json:"cache_ttl"`
 	MaxResponseBytes int64  `json:"max_response_bytes"`
+	// Quota are the vendor's documented free-tier quotas per key.
+	Quota []string `json:"quota"`
 }
 
 func describeProvider(s schema.ProviderSchema) providerInfo {
@@ -181,6 +183,7 @@ func defaultsOf(s schema.ProviderSchema) defaultsInfo {
 		Timeout:          shortDuration(timeout),
 		CacheTTL:         shortDuration(ttl),
 		MaxResponseBytes: providers.DefaultMaxBodyBytes,
+		Quota:            append([]string{}, s.DefaultQuota...),
 	}
 }
 
@@ -265,6 +268,11 @@ func writeProvidersText(w io.Writer, list []schema.ProviderSchema) {
 			fmt.Fprintf(tw, "    cache_ttl\t%s\n", d.CacheTTL)
 		}
 		fmt.Fprintf(tw, "    max_response_bytes\t%d (%d MiB)\n", d.MaxResponseBytes, d.MaxResponseBytes>>20)
+		if len(d.Quota) > 0 {
+			fmt.Fprintf(tw, "    quota\t%s per key, across runs (the vendor's free tier)\n", strings.Join(d.Quota, ", "))
+		} else {
+			fmt.Fprintf(tw, "    quota\tnone documented\n")
+		}
 		tw.Flush()
 
 		var own []attributeInfo

@@ -53,8 +53,8 @@ type LocalPart interface {
 // engagements of the schema, with row locks for concurrent runners. The
 // key is named by a hash that reveals nothing about it.
 //
-// No backend implements it yet; a backend that does is found with a type
-// assertion: ql, ok := b.(backend.QuotaLedger).
+// The whole ledger is QuotaBook (quota.go): LocalQuotaLedger, and the pg
+// backend's through QuotaBooks; engine/quota reserves through it.
 type QuotaLedger interface {
 	// Reserve takes n request slots in every window of key, or none:
 	// granted is how many were given (0 when a window is spent).

@@ -342,6 +342,11 @@ func unverifiedReason(keys []string, byKey map[string]*schema.InstanceResult) st
 		case schema.StatusFailed:
 			return withDetail("query failed", in.Reason)
 		case schema.StatusSkipped:
+			if strings.HasPrefix(in.Reason, "deferred: ") {
+				// A query deferred for a vendor's quota says so itself,
+				// with the time the next window opens.
+				return in.Reason
+			}
 			return withDetail("skipped", in.Reason)
 		case schema.StatusCancelled:
 			return withDetail("cancelled", in.Reason)

@@ -30,6 +30,18 @@ func (c *counter) over(limit int) bool {
 	return limit > 0 && c.used > limit
 }
 
+func (c *counter) get() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used
+}
+
+func (c *counter) add(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.used += n
+}
+
 func writeBody(w http.ResponseWriter, status int, contentType, body string) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
@@ -37,7 +49,8 @@ func writeBody(w http.ResponseWriter, status int, contentType, body string) {
 }
 
 // SecurityTrails fakes API v1 under /v1: APIKEY header (or ?apikey=),
-// 403 on a bad key, 429 past MonthlyLimit. Fixtures: domain/<d>.json,
+// 403 on a bad key, 429 past MonthlyLimit; GET /v1/account/usage answers
+// the count so far (it costs nothing, as the vendor's does not). Fixtures: domain/<d>.json,
 // subdomains/<d>.json, history/<d>_<type>_p<N>.json (a missing page has
 // no records), search/<field>_<value>_p<N>.json for POST /domains/list
 // (colons in the value written as "_").
@@ -61,6 +74,10 @@ func (s *SecurityTrails) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if key == "" || key != s.Key {
 		js(http.StatusForbidden, `{"message":"Invalid authentication credentials"}`)
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/v1/account/usage" {
+		js(http.StatusOK, fmt.Sprintf(`{"current_monthly_usage":%d,"allowed_monthly_usage":%d}`, s.count.get(), s.MonthlyLimit))
 		return
 	}
 	if s.count.over(s.MonthlyLimit) {
@@ -113,10 +130,19 @@ func (s *SecurityTrails) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Counted is how many requests counted against the quota (usage requests
+// do not).
+func (s *SecurityTrails) Counted() int { return s.count.get() }
+
+// SpendElsewhere counts n requests made with the key by someone else.
+func (s *SecurityTrails) SpendElsewhere(n int) { s.count.add(n) }
+
 // VirusTotal fakes API v3 under /api/v3: x-apikey (401 otherwise),
 // relationship collections paged with an opaque cursor (meta.cursor and
 // links.next), limit capped at 40, errors as {"error":{code,message}},
-// 429 QuotaExceededError past Quota. Fixtures:
+// 429 QuotaExceededError past Quota (a day's), GET
+// /api/v3/users/<key>/overall_quotas answering the count (free).
+// Fixtures:
 // <domains|ip_addresses>/<id>/<relationship>.json holding {"data":[...]}.
 type VirusTotal struct {
 	recorder
@@ -126,6 +152,15 @@ type VirusTotal struct {
 	Quota    int
 	count    counter
 }
+
+// Counted is how many requests counted against the quota.
+func (v *VirusTotal) Counted() int { return v.count.get() }
+
+// SpendElsewhere counts n requests made with the key by someone else.
+func (v *VirusTotal) SpendElsewhere(n int) { v.count.add(n) }
+
+// NewDay starts the vendor's next day: its count is back to zero.
+func (v *VirusTotal) NewDay() { v.count.add(-v.count.get()) }
 
 func (v *VirusTotal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if v.begin(w, r, v.Hook) {
@@ -140,6 +175,10 @@ func (v *VirusTotal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case key != v.Key:
 		vtErr(http.StatusUnauthorized, "WrongCredentialsError", "Wrong API key")
+		return
+	}
+	if r.URL.Path == "/api/v3/users/"+v.Key+"/overall_quotas" {
+		writeBody(w, http.StatusOK, "application/json", fmt.Sprintf(`{"data": {"api_requests_daily": {"user": {"allowed": %d, "used": %d}}}}`, v.Quota, v.count.get()))
 		return
 	}
 	if v.count.over(v.Quota) {

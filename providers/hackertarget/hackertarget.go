@@ -47,8 +47,13 @@ var Schema = schema.ProviderSchema{
 		schema.OpSubdomains:  {},
 		schema.OpNSReverse:   {},
 	},
-	DefaultRate:     "1/s",
-	DefaultBudget:   50,
+	DefaultRate:   "1/s",
+	DefaultBudget: 50,
+	// The free tier allows 50 requests a day per source address (the
+	// hackertarget.com FAQ, as quoted by pipeworx-io/mcp-hackertarget
+	// src/index.ts; see ../shared/provider-apis.md). A membership key
+	// raises it: set quota in the block.
+	DefaultQuota:    []string{"50/day"},
 	DefaultTimeout:  30 * time.Second,
 	DefaultEndpoint: "https://api.hackertarget.com",
 }
@@ -153,7 +158,7 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 		if p.key != "" {
 			msg = fmt.Sprintf("HackerTarget daily API quota of the membership key in provider %q is spent; it resets daily", p.cfg.Address)
 		}
-		return &providers.Error{Kind: providers.KindQuota, Msg: msg}
+		return &providers.Error{Kind: providers.KindQuota, QuotaPeriod: schema.QuotaDay, Msg: msg}
 	case !ok:
 		return nil // the shared client classifies by status
 	case providers.LooksLikeHTML(resp.Body):

@@ -72,8 +72,16 @@ var Schema = schema.ProviderSchema{
 		schema.OpNSReverse:   {},
 		schema.OpMXReverse:   {},
 	},
-	DefaultRate:     "1/s",
-	DefaultBudget:   50,
+	DefaultRate:   "1/s",
+	DefaultBudget: 50,
+	// The free plan's 50 requests a month (hangmansROP/securitytrailsapi's
+	// README, https://pypi.org/project/securitytrailsapi/, tested with a
+	// free account; hakluke/haktrails issue 20). Plans have changed (a
+	// 2019 answer of GET /v1/account/usage allowed 600): the usage
+	// endpoint's allowed_monthly_usage, shown by reconform quota -refresh,
+	// says what a key has; paid plans set quota (and quota_reset for a
+	// billing month that does not start on the 1st).
+	DefaultQuota:    []string{"50/month"},
 	DefaultTimeout:  30 * time.Second,
 	DefaultEndpoint: "https://api.securitytrails.com/v1",
 }
@@ -507,7 +515,7 @@ func (p *Provider) classify(resp *providers.Response) *providers.Error {
 	lower := strings.ToLower(msg)
 	switch {
 	case strings.Contains(lower, "usage limit") || strings.Contains(lower, "allowed usage") || strings.Contains(lower, "quota"):
-		return &providers.Error{Kind: providers.KindQuota,
+		return &providers.Error{Kind: providers.KindQuota, QuotaPeriod: schema.QuotaMonth,
 			Msg: fmt.Sprintf("SecurityTrails monthly quota of this API key is spent (HTTP %d %q); it resets with your billing month, see GET /account/usage or your SecurityTrails account", resp.StatusCode, msg)}
 	case resp.StatusCode == http.StatusOK && strings.Contains(lower, "rate limit"):
 		return &providers.Error{Kind: providers.KindRateLimited, Retryable: true,
@@ -660,4 +668,31 @@ func (vs *values) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return fmt.Errorf("values: unexpected JSON %.20s", b)
+}
+
+var _ providers.UsageReporter = (*Provider)(nil)
+
+// usageShape is what every real account usage answer has.
+var usageShape = providers.Shape{Required: []providers.Field{{Name: "current_monthly_usage", Type: providers.JSONNumber}}}
+
+// Usage reads the key's monthly count from GET /v1/account/usage,
+// {"current_monthly_usage": 9, "allowed_monthly_usage": 600} (see
+// testdata/real/securitytrails/account_usage.json). The month is the
+// plan's billing month (quota_reset when it does not start on the 1st).
+func (p *Provider) Usage(ctx context.Context) ([]providers.VendorUsage, error) {
+	var u struct {
+		Current int `json:"current_monthly_usage"`
+		Allowed int `json:"allowed_monthly_usage"`
+	}
+	found, err := p.get(ctx, "/account/usage", nil, usageShape, &u)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, providers.Errorf(p.cfg.Address, providers.KindBadInput, "SecurityTrails answered its account usage with 404")
+	}
+	if u.Current < 0 {
+		return nil, providers.Errorf(p.cfg.Address, providers.KindMalformed, "SecurityTrails reported a negative monthly usage (%d)", u.Current)
+	}
+	return []providers.VendorUsage{{Period: schema.QuotaMonth, Used: u.Current, Limit: max(u.Allowed, 0)}}, nil
 }

@@ -3,9 +3,10 @@
 // has seen, read through cursor-paged collections.
 //
 // Cost: one request per page of up to 40 objects, up to max_pages pages
-// per query. The public API allows 4 requests a minute and 500 a day (the
-// daily quota resets at 00:00 UTC), which the default rate and budget
-// follow.
+// per query. The public API allows 4 requests a minute, 500 a day and
+// 15.5K a month (the daily quota resets at 00:00 UTC), which the default
+// rate, budget and quota follow; Usage reads the key's own counts for the
+// quota ledger (docs/quota.md).
 //
 // Readings of the vendor's semantics:
 //   - A resolution's date is when VirusTotal last saw the host name
@@ -32,6 +33,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -54,8 +56,16 @@ var Schema = schema.ProviderSchema{
 		schema.OpReverseIP:   {},
 		schema.OpSubdomains:  {},
 	},
-	DefaultRate:     "4/min",
-	DefaultBudget:   500,
+	DefaultRate:   "4/min",
+	DefaultBudget: 500,
+	// The public API's quotas: 500 requests a day and 15.5K a month
+	// (https://docs.virustotal.com/reference/public-vs-premium-api; the
+	// v2 notice https://docs.virustotal.com/v2.0/reference/public-vs-private-api
+	// states the daily one); daily quotas reset at 00:00 UTC, monthly ones
+	// at 00:00 UTC on the 1st
+	// (https://docs.virustotal.com/docs/consumption-quotas-handled). The
+	// 4-a-minute limit is the rate.
+	DefaultQuota:    []string{"500/day", "15500/month"},
 	DefaultTimeout:  30 * time.Second,
 	DefaultEndpoint: "https://www.virustotal.com/api/v3",
 }
@@ -367,4 +377,57 @@ type resolutionAttributes struct {
 	Date      providers.FlexInt `json:"date"`
 	HostName  string            `json:"host_name"`
 	IPAddress string            `json:"ip_address"`
+}
+
+var _ providers.UsageReporter = (*Provider)(nil)
+
+// overallQuotasShape is what every real overall_quotas answer has.
+var overallQuotasShape = providers.Shape{Required: []providers.Field{{Name: "data", Type: providers.JSONObject}}}
+
+// Usage reads the key's own counts from GET /users/{id}/overall_quotas
+// (the id may be the API key itself, as VirusTotal documents): the
+// "user" figures of api_requests_hourly, _daily and _monthly (a key in a
+// group also has the group's, which the group's other keys share). See
+// testdata/real/virustotal/users_overall_quotas.json.
+func (p *Provider) Usage(ctx context.Context) ([]providers.VendorUsage, error) {
+	header := http.Header{}
+	header.Set("x-apikey", p.key)
+	header.Set("Accept", "application/json")
+	resp, err := p.client.Get(ctx, p.endpoint+"/users/"+url.PathEscape(p.key)+"/overall_quotas", header)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, providers.Errorf(p.cfg.Address, providers.KindBadInput, "VirusTotal has no quotas for this key (HTTP 404 from %s)", resp.URL)
+	}
+	if err := overallQuotasShape.Check(resp.Body); err != nil {
+		e := providers.WrongShape(p.cfg.Address, "VirusTotal", resp.URL, resp.Body, err)
+		e.Msg = p.client.Redact(e.Msg)
+		return nil, e
+	}
+	var body struct {
+		Data map[string]struct {
+			User *struct {
+				Used    *int `json:"used"`
+				Allowed int  `json:"allowed"`
+			} `json:"user"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		return nil, &providers.Error{Provider: p.cfg.Address, Kind: providers.KindMalformed,
+			Msg: p.client.Redact(fmt.Sprintf("could not read the quotas from %s (%s)", resp.URL, providers.BodySnippet(resp.Body))), Err: err}
+	}
+	var out []providers.VendorUsage
+	for name, period := range map[string]schema.QuotaPeriod{"api_requests_hourly": schema.QuotaHour, "api_requests_daily": schema.QuotaDay, "api_requests_monthly": schema.QuotaMonth} {
+		q, ok := body.Data[name]
+		if !ok || q.User == nil || q.User.Used == nil || *q.User.Used < 0 {
+			continue
+		}
+		out = append(out, providers.VendorUsage{Period: period, Used: *q.User.Used, Limit: max(q.User.Allowed, 0)})
+	}
+	if len(out) == 0 {
+		return nil, providers.Errorf(p.cfg.Address, providers.KindMalformed, "VirusTotal's quotas at %s name no API request quota", resp.URL)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Period.Approx() < out[j].Period.Approx() })
+	return out, nil
 }

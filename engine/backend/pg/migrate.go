@@ -109,8 +109,15 @@ func (b *Backend) Migrate(ctx context.Context) (InitResult, error) {
 	if from > SchemaVersion() {
 		return res, b.newerSchema(from)
 	}
+	applied, err := b.applied(ctx, conn)
+	if err != nil {
+		return res, err
+	}
 	for _, m := range migrations() {
-		if m.Version <= from {
+		// Every migration not applied yet, not only those above the
+		// newest: migrations written on parallel branches land in either
+		// order, and one numbered below an applied one still runs.
+		if applied[m.Version] {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -123,9 +130,31 @@ func (b *Backend) Migrate(ctx context.Context) (InitResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("applying migration %d (%s) to schema %s: %w", m.Version, m.Description, b.cfg.Schema, b.red.err(err))
 		}
-		res.To = m.Version
+		res.To = max(res.To, m.Version)
 	}
 	return res, nil
+}
+
+// applied is the set of migration versions the schema has.
+func (b *Backend) applied(ctx context.Context, q querier) (map[int]bool, error) {
+	rows, err := q.Query(ctx, b.q(`SELECT version FROM {{schema}}.schema_migrations`))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "3F000") {
+		return map[int]bool{}, nil
+	}
+	if err != nil {
+		return nil, b.red.err(err)
+	}
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, b.red.err(err)
+		}
+		out[v] = true
+	}
+	return out, b.red.err(rows.Err())
 }
 
 func (b *Backend) migrateKey() int64 { return b.lockKey() ^ 0x6d696772617465 }
@@ -153,6 +182,17 @@ func (b *Backend) checkVersion(ctx context.Context, q querier) error {
 	v, err := b.version(ctx, q)
 	if err != nil {
 		return err
+	}
+	if v > 0 && v <= SchemaVersion() {
+		applied, err := b.applied(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, m := range migrations() {
+			if !applied[m.Version] {
+				return fmt.Errorf("the pg backend's schema %s lacks migration %d (%s) that this reconform needs: run reconform init to migrate it", b.cfg.Schema, m.Version, m.Description)
+			}
+		}
 	}
 	switch {
 	case v == 0:

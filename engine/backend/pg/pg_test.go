@@ -93,7 +93,7 @@ func richState(n int, drift int) *state.State {
 	}
 	s.Findings = append(s.Findings, odd...)
 	s.Instances = []schema.InstanceResult{
-		{Key: "securitytrails resolutions acme.example", Block: "query.history", Status: "ok", Requests: 3, Findings: n,
+		{Key: "securitytrails resolutions acme.example", Block: "query.history", Status: "ok", Requests: 3, Findings: n, Truncated: true, VerifiedAt: time.Date(2025, 6, 2, 3, 4, 5, 123456789, time.UTC),
 			Query: schema.Query{Provider: "securitytrails", Op: "resolutions", Subject: schema.Subject{Kind: "domain", Value: "acme.example"}, RRTypes: []string{"A", "MX"}, Params: map[string]string{"page": "2", "odd": "x\x00y"}}},
 		{Key: "crtsh subdomains acme.example", Block: "query.hosts", Blocks: []string{"query.hosts", "pivot.more"}, Status: "failed", Reason: "HTTP 503 \xfe", Depth: 1,
 			Query: schema.Query{Provider: "crtsh", Op: "subdomains", Subject: schema.Subject{Kind: "domain", Value: "acme.example"}, Params: map[string]string{}}},
@@ -639,8 +639,9 @@ func TestEveryStateFieldIsStored(t *testing.T) {
 		reflect.TypeOf(state.RunSummary{}): {"StartedAt", "FinishedAt", "Interrupted", "Instances", "Requests", "Findings", "Warnings", "Targets", "Plan"},
 		reflect.TypeOf(state.Finding{}):    {"Finding", "Instances", "Block", "Blocks", "Currency", "Unverified", "UnverifiedSince"},
 		reflect.TypeOf(schema.Finding{}):   {"Name", "Type", "Value", "FirstSeen", "LastSeen", "Count", "Sources", "Current", "Active", "Query", "Depth"},
-		// FindingIDs and Truncated live during a run only: the state file has neither.
-		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "FindingIDs", "Truncated"},
+		// FindingIDs live during a run only; Truncated and VerifiedAt are
+		// in the state file (and so in pg).
+		reflect.TypeOf(schema.InstanceResult{}): {"Query", "Key", "Block", "Blocks", "Depth", "Active", "Status", "Reason", "Requests", "Findings", "FindingIDs", "Truncated", "VerifiedAt"},
 		reflect.TypeOf(schema.Query{}):          {"Provider", "Op", "Subject", "RRTypes", "Params"},
 		reflect.TypeOf(schema.Fact{}):           {"Subject", "Kind", "Value", "Evidence"},
 		reflect.TypeOf(state.Output{}):          {"Name", "Description", "Sensitive", "Secret", "Value", "Type"},

@@ -203,8 +203,8 @@ func factKey(f *schema.Fact) string {
 	return f.Subject + "\x00" + f.Kind + "\x00" + f.Value + "\x00" + strings.Join(f.Evidence, "\x00")
 }
 
-var instanceColumns = []string{"id", "engagement_id", "rev", "key", "block", "blocks", "depth", "active", "status", "reason", "requests", "findings",
-	"provider", "op", "subject_kind", "subject_value", "rrtypes", "params", "exact"}
+var instanceColumns = []string{"id", "engagement_id", "rev", "key", "block", "blocks", "depth", "active", "status", "reason", "requests", "findings", "truncated",
+	"provider", "op", "subject_kind", "subject_value", "rrtypes", "params", "verified_at", "verified_at_ns", "exact"}
 
 func instanceRow(id, eng, rev int64, in *schema.InstanceResult) []any {
 	q := &in.Query
@@ -227,12 +227,20 @@ func instanceRow(id, eng, rev int64, in *schema.InstanceResult) []any {
 		pj, _ = json.Marshal(p)
 	}
 	return []any{id, eng, rev, readable(in.Key), readable(in.Block), readables(extraBlocks(in.Block, in.Blocks)), int64(in.Depth), in.Active, readable(string(in.Status)), readable(in.Reason),
-		int64(in.Requests), int64(in.Findings), readable(q.Provider), readable(string(q.Op)), readable(string(q.Subject.Kind)), readable(q.Subject.Value),
-		readables(q.RRTypes), pj, exact}
+		int64(in.Requests), int64(in.Findings), in.Truncated, readable(q.Provider), readable(string(q.Op)), readable(string(q.Subject.Kind)), readable(q.Subject.Value),
+		readables(q.RRTypes), pj, tsOrNil(in.VerifiedAt), int16(in.VerifiedAt.Nanosecond() % 1000), exact}
 }
 
-const instanceSelect = `i.id, i.key, i.block, i.blocks, i.depth, i.active, i.status, i.reason, i.requests, i.findings,
-	i.provider, i.op, i.subject_kind, i.subject_value, i.rrtypes, i.params, i.exact`
+// tsOrNil is t, or NULL for the zero time.
+func tsOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+const instanceSelect = `i.id, i.key, i.block, i.blocks, i.depth, i.active, i.status, i.reason, i.requests, i.findings, i.truncated,
+	i.provider, i.op, i.subject_kind, i.subject_value, i.rrtypes, i.params, i.verified_at, i.verified_at_ns, i.exact`
 
 func scanInstance(row interface{ Scan(...any) error }, in *schema.InstanceResult) (int64, error) {
 	var (
@@ -241,10 +249,15 @@ func scanInstance(row interface{ Scan(...any) error }, in *schema.InstanceResult
 		status, op, kind          string
 		params                    []byte
 		exact                     []byte
+		verified                  *time.Time
+		verifiedNS                int16
 	)
-	if err := row.Scan(&id, &in.Key, &in.Block, &in.Blocks, &depth, &in.Active, &status, &in.Reason, &requests, &findings,
-		&in.Query.Provider, &op, &kind, &in.Query.Subject.Value, &in.Query.RRTypes, &params, &exact); err != nil {
+	if err := row.Scan(&id, &in.Key, &in.Block, &in.Blocks, &depth, &in.Active, &status, &in.Reason, &requests, &findings, &in.Truncated,
+		&in.Query.Provider, &op, &kind, &in.Query.Subject.Value, &in.Query.RRTypes, &params, &verified, &verifiedNS, &exact); err != nil {
 		return 0, err
+	}
+	if verified != nil {
+		in.VerifiedAt = verified.UTC().Add(time.Duration(verifiedNS))
 	}
 	if exact != nil {
 		*in = schema.InstanceResult{}
@@ -264,7 +277,7 @@ func scanInstance(row interface{ Scan(...any) error }, in *schema.InstanceResult
 func sameInstance(a, b *schema.InstanceResult) bool {
 	qa, qb := &a.Query, &b.Query
 	if a.Key != b.Key || a.Block != b.Block || !slices.Equal(extraBlocks(a.Block, a.Blocks), extraBlocks(b.Block, b.Blocks)) || a.Depth != b.Depth || a.Active != b.Active || a.Status != b.Status ||
-		a.Reason != b.Reason || a.Requests != b.Requests || a.Findings != b.Findings || qa.Provider != qb.Provider ||
+		a.Reason != b.Reason || a.Requests != b.Requests || a.Findings != b.Findings || a.Truncated != b.Truncated || !a.VerifiedAt.Equal(b.VerifiedAt) || qa.Provider != qb.Provider ||
 		qa.Op != qb.Op || qa.Subject != qb.Subject || !slices.Equal(qa.RRTypes, qb.RRTypes) || len(qa.Params) != len(qb.Params) {
 		return false
 	}

@@ -117,6 +117,7 @@ CREATE TABLE {{schema}}.instances (
     reason        text NOT NULL DEFAULT '',
     requests      bigint NOT NULL DEFAULT 0,
     findings      bigint NOT NULL DEFAULT 0,
+    truncated     boolean NOT NULL DEFAULT false,
     provider      text NOT NULL,
     op            text NOT NULL,
     subject_kind  text NOT NULL,
@@ -189,7 +190,7 @@ WHERE NOT EXISTS (SELECT 1 FROM {{schema}}.fact_ends x
 
 CREATE VIEW {{schema}}.current_instances AS
 SELECT e.name AS engagement_name, i.key, i.block, COALESCE(i.blocks, ARRAY[i.block]) AS blocks, i.depth, i.active, i.status,
-       NULLIF(i.reason, '') AS reason, i.requests, i.findings, i.provider, i.op,
+       NULLIF(i.reason, '') AS reason, i.requests, i.findings, i.truncated, i.provider, i.op,
        i.subject_kind, i.subject_value, i.rrtypes, i.params, i.rev AS since_rev
 FROM {{schema}}.engagements e
 JOIN {{schema}}.instances i ON i.engagement_id = e.id AND i.rev <= e.rev
