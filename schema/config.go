@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -80,10 +81,38 @@ type Engagement struct {
 	// (verify_every = "7d"); plan says whether the providers' quotas
 	// allow it. 0: unset.
 	VerifyEvery time.Duration
+	// HistoryKeep is how much of the state's history to keep
+	// (history_keep); zero keeps everything.
+	HistoryKeep HistoryKeep
 	// Backend is the backend block: where runs keep the state, its
 	// history, the lock and the response cache. Nil: local files.
 	Backend   *BackendBlock
 	DeclRange hcl.Range
+}
+
+// HistoryKeep is the history's retention: the Count newest past states,
+// or those that were current within Age of now. The zero value keeps
+// everything; the current state is always kept.
+type HistoryKeep struct {
+	Count int
+	Age   time.Duration
+}
+
+// KeepsAll reports whether nothing is ever pruned.
+func (k HistoryKeep) KeepsAll() bool { return k.Count <= 0 && k.Age <= 0 }
+
+// String is the setting as the engagement writes it.
+func (k HistoryKeep) String() string {
+	switch {
+	case k.Count > 0:
+		return fmt.Sprintf("%d states", k.Count)
+	case k.Age > 0:
+		if k.Age%(24*time.Hour) == 0 {
+			return fmt.Sprintf("%dd", k.Age/(24*time.Hour))
+		}
+		return k.Age.String()
+	}
+	return "everything"
 }
 
 // BackendBlock is backend "TYPE" { ... } inside the engagement block,

@@ -15,7 +15,7 @@ var engagementSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"}, {Name: "passive_only"}, {Name: "max_depth"}, {Name: "state"},
 		{Name: "current_window"}, {Name: "forget_after"}, {Name: "asn_table"},
-		{Name: "max_findings"}, {Name: "max_findings_per_query"}, {Name: "verify_every"},
+		{Name: "max_findings"}, {Name: "max_findings_per_query"}, {Name: "verify_every"}, {Name: "history_keep"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "ignore"}, {Type: "backend", LabelNames: []string{"type"}}},
 }
@@ -111,6 +111,9 @@ func (l *loader) decodeEngagement() {
 	}
 	if a, ok := body.Attributes["forget_after"]; ok {
 		e.ForgetAfter, _ = l.evalDuration(a, ctx)
+	}
+	if a, ok := body.Attributes["history_keep"]; ok {
+		l.decodeHistoryKeep(a, ctx)
 	}
 	if a, ok := body.Attributes["asn_table"]; ok {
 		e.ASNTable, _ = l.evalString(a, ctx)
@@ -380,4 +383,29 @@ func (l *loader) decodeTarget(b *hclsyntax.Block, kind SubjectKind, a *hcl.Attri
 		subj = Subject{Kind: SubjectCIDR, Value: p.String()}
 	}
 	return &Target{Kind: kind, Name: b.Labels[1], Subject: subj, DeclRange: blockRange(b)}
+}
+
+// decodeHistoryKeep decodes history_keep: a count of past states
+// (history_keep = 50) or an age (history_keep = "180d").
+func (l *loader) decodeHistoryKeep(a *hcl.Attribute, ctx *hcl.EvalContext) {
+	val, _, ok := l.eval(a.Expr, ctx)
+	if !ok || val.IsNull() || !val.IsKnown() {
+		return
+	}
+	const how = "history_keep is how much history to keep: a number of past states (history_keep = 50) or an age (history_keep = \"180d\"); leave it out to keep everything."
+	switch val.Type() {
+	case cty.Number:
+		if n, ok := l.evalInt(a, ctx, 1); ok {
+			l.cfg.Engagement.HistoryKeep = HistoryKeep{Count: int(min(n, 1<<30))}
+		}
+	case cty.String:
+		d, err := ParseDuration(val.AsString())
+		if err != nil || d <= 0 {
+			l.errorf(a.Expr.Range(), "Invalid history_keep", "%q is not a duration longer than zero. %s", val.AsString(), how)
+			return
+		}
+		l.cfg.Engagement.HistoryKeep = HistoryKeep{Age: d}
+	default:
+		l.errorf(a.Expr.Range(), "Invalid history_keep", "history_keep is a %s. %s", val.Type().FriendlyName(), how)
+	}
 }

@@ -345,7 +345,7 @@ func TestWriteSerialLineageHistory(t *testing.T) {
 	if err != nil || len(hist) != 1 || hist[0].Serial != 1 || hist[0].LineagePrefix != r1.Lineage[:8] {
 		t.Fatalf("history: %+v %v", hist, err)
 	}
-	old, err := ReadFile(hist[0].Path)
+	old, err := st.ReadHistory(hist[0])
 	if err != nil || len(old.Findings) != 2 {
 		t.Fatalf("history file: %v %v", old, err)
 	}
@@ -726,8 +726,8 @@ func TestKilledWriterLeavesReadableState(t *testing.T) {
 	// Temp files of killed writers are the only leftovers; every history
 	// file is a whole state.
 	hist, _ := Store{Path: path}.History()
-	for _, h := range hist[max(0, len(hist)-3):] {
-		if _, err := ReadFile(h.Path); err != nil {
+	for _, h := range hist {
+		if _, err := (Store{Path: path}).ReadHistory(h); err != nil {
 			t.Errorf("history %s: %v", h.Path, err)
 		}
 	}

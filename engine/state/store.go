@@ -10,15 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/reconform/reconform/internal/atomicfile"
 	"github.com/reconform/reconform/internal/oslock"
+	"github.com/reconform/reconform/schema"
 )
 
 // Store is a state file on disk with its history and lock beside it:
@@ -58,6 +56,11 @@ type WriteOptions struct {
 	// Exact keeps next's own serial and lineage (state push, a migration)
 	// instead of moving them on from prev's; a missing lineage is made.
 	Exact bool
+	// Keep prunes the history after the write (zero: keep everything);
+	// a failure to prune is a *PruneError, with the state written.
+	Keep schema.HistoryKeep
+	// Now is when the write happens, for the history (zero: the clock).
+	Now time.Time
 	// BeforeRename runs once the new state is on disk and checked, just
 	// before it replaces the old one, under the write lock; next's serial
 	// is final by then. What a commit writes beside the state goes here:
@@ -96,8 +99,21 @@ func (st Store) WriteWith(prev, next *State, opts WriteOptions) (written bool, e
 	if err := os.MkdirAll(st.MetaDir(), 0o755); err != nil {
 		return false, fmt.Errorf("creating %s: %w", st.MetaDir(), err)
 	}
-	if err := st.writeAtomic(next, prev, opts.BeforeRename); err != nil {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	hw, err := st.prepareHistory(prev, next, now)
+	if err != nil {
 		return false, err
+	}
+	if err := st.writeAtomic(next, prev, hw, opts.BeforeRename); err != nil {
+		return false, err
+	}
+	if !opts.Keep.KeepsAll() {
+		if _, err := st.Prune(opts.Keep, now); err != nil {
+			return true, &PruneError{Err: err}
+		}
 	}
 	return true, nil
 }
@@ -208,7 +224,7 @@ func (c *compareWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (st Store) writeAtomic(next, prev *State, before func(*State) error) error {
+func (st Store) writeAtomic(next, prev *State, hw *historyWriter, before func(*State) error) error {
 	var wl *os.File
 	defer func() {
 		if wl != nil {
@@ -234,17 +250,22 @@ func (st Store) writeAtomic(next, prev *State, before func(*State) error) error 
 			if checkErr = st.unchangedSince(prev); checkErr != nil {
 				return checkErr
 			}
-			if prev != nil {
-				if checkErr = st.keepInHistory(prev); checkErr != nil {
-					return checkErr
-				}
+			// The new state's history entry, before it replaces the old
+			// one: a crash between the two leaves an entry no state
+			// names, which nothing reads.
+			if checkErr = hw.finish(); checkErr == nil {
+				checkErr = hw.commit()
+			}
+			if checkErr != nil {
+				checkErr = fmt.Errorf("writing the history: %w", checkErr)
+				return checkErr
 			}
 			if before != nil {
 				checkErr = before(next)
 			}
 			return checkErr
 		},
-	}, func(w io.Writer) error { return Encode(w, next) })
+	}, func(w io.Writer) error { return Encode(io.MultiWriter(w, hw), next) })
 	if checkErr != nil {
 		return checkErr
 	}
@@ -254,90 +275,3 @@ func (st Store) writeAtomic(next, prev *State, before func(*State) error) error 
 	return nil
 }
 
-// keepInHistory links (or copies) the current file into history before
-// it is replaced.
-func (st Store) keepInHistory(prev *State) error {
-	if _, err := os.Stat(st.Path); errors.Is(err, fs.ErrNotExist) {
-		return nil // removed by hand since it was read: nothing to keep
-	}
-	hdir := st.HistoryDir()
-	if err := os.MkdirAll(hdir, 0o755); err != nil {
-		return fmt.Errorf("keeping the previous state in history: %w", err)
-	}
-	dst := filepath.Join(hdir, HistoryName(prev.Serial, prev.Lineage))
-	if _, err := os.Stat(dst); err == nil {
-		return nil // already kept (a rewrite with the same serial never happens, but be idempotent)
-	}
-	if err := os.Link(st.Path, dst); err != nil {
-		if err := copyFile(st.Path, dst); err != nil {
-			return fmt.Errorf("keeping the previous state in history: %w", err)
-		}
-	}
-	return atomicfile.SyncDir(hdir)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	return atomicfile.Write(dst, atomicfile.Options{Perm: 0o644}, func(w io.Writer) error {
-		_, err := io.Copy(w, in)
-		return err
-	})
-}
-
-// HistoryName is the file name a replaced state is kept under:
-// <serial>-<first 8 characters of the lineage>.rfstate.
-func HistoryName(serial uint64, lineage string) string {
-	prefix := lineage
-	if len(prefix) > 8 {
-		prefix = prefix[:8]
-	}
-	if prefix == "" {
-		prefix = "nolineage"
-	}
-	return fmt.Sprintf("%06d-%s.rfstate", serial, prefix)
-}
-
-// HistoryEntry is one kept state.
-type HistoryEntry struct {
-	Serial        uint64
-	LineagePrefix string
-	Path          string
-}
-
-// History lists the kept states, oldest serial first.
-func (st Store) History() ([]HistoryEntry, error) {
-	ents, err := os.ReadDir(st.HistoryDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []HistoryEntry
-	for _, e := range ents {
-		name, ok := strings.CutSuffix(e.Name(), ".rfstate")
-		if !ok || e.IsDir() {
-			continue
-		}
-		num, lineage, ok := strings.Cut(name, "-")
-		if !ok {
-			continue
-		}
-		serial, err := strconv.ParseUint(num, 10, 64)
-		if err != nil {
-			continue
-		}
-		out = append(out, HistoryEntry{Serial: serial, LineagePrefix: lineage, Path: filepath.Join(st.HistoryDir(), e.Name())})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Serial != out[j].Serial {
-			return out[i].Serial < out[j].Serial
-		}
-		return out[i].LineagePrefix < out[j].LineagePrefix
-	})
-	return out, nil
-}

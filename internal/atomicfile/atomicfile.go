@@ -170,3 +170,33 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// RemoveStaleIn removes the temporary files Write left in dir for any
+// file whose name ends with suffix, when their writers were killed: as
+// RemoveStale, for a folder of files whose names are not known ahead
+// (history entries).
+func RemoveStaleIn(dir, suffix string) (int, error) {
+	if !oslock.Supported {
+		return 0, nil
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, ".*"+suffix+".tmp-*"))
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	var errs []error
+	for _, m := range matches {
+		_, tail, ok := strings.Cut(filepath.Base(m), suffix+".tmp-")
+		if !ok || tail == "" || strings.Trim(tail, "0123456789") != "" {
+			continue
+		}
+		ok, err := removeIfStale(m)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			removed++
+		}
+	}
+	return removed, errors.Join(errs...)
+}
