@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/schema"
 )
 
 // Backend holds one engagement's state, history, lock and cache.
@@ -47,6 +48,10 @@ type Backend interface {
 	History(ctx context.Context) ([]HistoryEntry, error)
 	// ReadHistory reads one kept state.
 	ReadHistory(ctx context.Context, e HistoryEntry) (*state.State, error)
+	// Log lists every kept state, the current one included (Current),
+	// oldest serial first, with what each entry holds: reconform state
+	// history.
+	Log(ctx context.Context) ([]HistoryEntry, error)
 	// LockHolder says who holds the lock now; nil when nobody does.
 	LockHolder(ctx context.Context) (*LockInfo, error)
 	// ForceUnlock removes the lock with the given ID (the ID must match, so
@@ -103,6 +108,12 @@ type Commit struct {
 	// the parts it knows how to (see Part); a commit carrying one it does
 	// not know fails before anything is written.
 	Parts []Part
+	// Keep is the engagement's history_keep: after the commit the
+	// history is pruned to it (zero: everything is kept). Pruning never
+	// removes what a kept state needs to be rebuilt.
+	Keep schema.HistoryKeep
+	// Now is the commit's time, for the history (zero: the clock).
+	Now time.Time
 }
 
 // Committed says what a commit did.
@@ -113,6 +124,9 @@ type Committed struct {
 	// Serial and Lineage are the current state's after the commit.
 	Serial  uint64
 	Lineage string
+	// Warning is set when the commit succeeded but the history could not
+	// be pruned (it is pruned again by the next commit).
+	Warning string
 }
 
 // HistoryEntry is one kept state.
@@ -127,6 +141,26 @@ type HistoryEntry struct {
 	// Rev is the backend's own reference to it (the pg revision); 0 for
 	// the local backend.
 	Rev int64
+
+	// What Log says of an entry (History may leave these unset).
+	//
+	// Current marks the current state.
+	Current bool
+	// Kind is how the entry is kept: "snapshot" (the whole state),
+	// "delta" (the changes from the entry before it), "full" (a whole
+	// state file, as reconform 0.1 kept them).
+	Kind string
+	// Time is when the state was written.
+	Time time.Time
+	// Bytes is what the entry takes in the backend (a local file's size;
+	// in pg, the bytes of the rows its commit wrote); StateBytes is the
+	// size of the state's JSON, when known.
+	Bytes, StateBytes int64
+	// Findings is the state's count of findings (-1: not known).
+	Findings int
+	// Changes are the findings added, changed and removed from the state
+	// before (nil: not known).
+	Changes *state.ChangeCounts
 }
 
 // SameLineage reports whether the entry belongs to lineage.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/reconform/reconform/engine/state"
 )
@@ -39,7 +41,7 @@ func (l *Local) Init(context.Context) error { return nil }
 // Read reads the state file.
 func (l *Local) Read(context.Context) (*state.State, error) { return l.Store.Read() }
 
-// History lists .reconform/history.
+// History lists .reconform/history: the states before the current one.
 func (l *Local) History(context.Context) ([]HistoryEntry, error) {
 	hist, err := l.Store.History()
 	if err != nil {
@@ -47,17 +49,59 @@ func (l *Local) History(context.Context) ([]HistoryEntry, error) {
 	}
 	out := make([]HistoryEntry, len(hist))
 	for i, h := range hist {
-		out[i] = HistoryEntry{Serial: h.Serial, Lineage: h.LineagePrefix, Path: h.Path}
+		out[i] = localEntry(h)
 	}
 	return out, nil
 }
 
-// ReadHistory reads a history file.
+// Log lists .reconform/history with the current state.
+func (l *Local) Log(context.Context) ([]HistoryEntry, error) {
+	hist, current, err := l.Store.Log()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HistoryEntry, 0, len(hist)+1)
+	for i, h := range hist {
+		e := localEntry(h)
+		e.Current = i == current
+		out = append(out, e)
+	}
+	if current < 0 {
+		// A state an older reconform wrote has no entry yet: the state
+		// file stands for itself until the next commit writes one.
+		if cur, err := l.Store.Read(); err == nil && cur != nil {
+			e := HistoryEntry{Serial: cur.Serial, Lineage: cur.Lineage, Path: l.Store.Path, Current: true, Kind: "file", Findings: len(cur.Findings)}
+			if fi, err := os.Stat(l.Store.Path); err == nil {
+				e.Bytes, e.StateBytes, e.Time = fi.Size(), fi.Size(), fi.ModTime().UTC()
+			}
+			at := len(out)
+			for at > 0 && out[at-1].Serial > e.Serial {
+				at--
+			}
+			out = slices.Insert(out, at, e)
+		}
+	}
+	return out, nil
+}
+
+func localEntry(h state.HistoryEntry) HistoryEntry {
+	lineage := h.Lineage
+	if lineage == "" {
+		lineage = h.LineagePrefix
+	}
+	return HistoryEntry{Serial: h.Serial, Lineage: lineage, Path: h.Path, Kind: h.Kind, Time: h.Written,
+		Bytes: h.Bytes, StateBytes: h.StateBytes, Findings: h.Findings, Changes: h.Changes}
+}
+
+// ReadHistory rebuilds a kept state from its entry.
 func (l *Local) ReadHistory(_ context.Context, e HistoryEntry) (*state.State, error) {
 	if e.Path == "" {
 		return nil, fmt.Errorf("history entry of serial %d has no file", e.Serial)
 	}
-	return state.ReadFile(e.Path)
+	if e.Path == l.Store.Path {
+		return l.Store.Read()
+	}
+	return l.Store.ReadHistory(state.HistoryEntry{Serial: e.Serial, Path: e.Path, Kind: e.Kind})
 }
 
 // LockHolder reads the lock file when a live run holds it.
@@ -125,7 +169,7 @@ func (s *localSession) Commit(_ context.Context, c Commit) (Committed, error) {
 		}
 		parts = append(parts, lp)
 	}
-	opts := state.WriteOptions{Exact: c.Exact}
+	opts := state.WriteOptions{Exact: c.Exact, Keep: c.Keep, Now: c.Now}
 	if len(parts) > 0 {
 		opts.BeforeRename = func(next *state.State) error {
 			for _, p := range parts {
@@ -137,10 +181,15 @@ func (s *localSession) Commit(_ context.Context, c Commit) (Committed, error) {
 		}
 	}
 	written, err := s.b.Store.WriteWith(s.prev, c.State, opts)
+	var pe *state.PruneError
+	warning := ""
+	if errors.As(err, &pe) && written {
+		warning, err = pe.Error(), nil
+	}
 	if err != nil {
 		return Committed{}, err
 	}
-	return Committed{Written: written, Serial: c.State.Serial, Lineage: c.State.Lineage}, nil
+	return Committed{Written: written, Serial: c.State.Serial, Lineage: c.State.Lineage, Warning: warning}, nil
 }
 
 func (s *localSession) Close() error {

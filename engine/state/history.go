@@ -514,7 +514,9 @@ func decodeEntry(data []byte) (entryHeader, []byte, error) {
 		return h, nil, err
 	}
 	// Operations are the inserted bytes plus a few bytes an operation.
-	limit := uint64(h.Size)*2 + 1<<20
+	// The bound is at least the encoder's window (a decoder refuses a
+	// frame whose window exceeds it).
+	limit := max(uint64(h.Size)*2+1<<20, 1<<27)
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(limit))
 	if err != nil {
 		return h, nil, err

@@ -250,18 +250,20 @@ func (st Store) writeAtomic(next, prev *State, hw *historyWriter, before func(*S
 			if checkErr = st.unchangedSince(prev); checkErr != nil {
 				return checkErr
 			}
-			// The new state's history entry, before it replaces the old
-			// one: a crash between the two leaves an entry no state
-			// names, which nothing reads.
+			if before != nil {
+				if checkErr = before(next); checkErr != nil {
+					return checkErr
+				}
+			}
+			// The new state's history entry, last before the state
+			// replaces the old one: a crash between the two leaves an
+			// entry past the current serial, which the history does not
+			// list and the next commit supersedes.
 			if checkErr = hw.finish(); checkErr == nil {
 				checkErr = hw.commit()
 			}
 			if checkErr != nil {
 				checkErr = fmt.Errorf("writing the history: %w", checkErr)
-				return checkErr
-			}
-			if before != nil {
-				checkErr = before(next)
 			}
 			return checkErr
 		},

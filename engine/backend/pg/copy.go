@@ -19,8 +19,8 @@ import (
 // whole insert for a state of a million findings. Values are int64,
 // int16, int, bool, string, []string (text[]), time.Time (timestamptz),
 // []byte (bytea), jsonb, and nil for NULL.
-func copyBinary(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []string, n int, row func(int) []any) (int64, error) {
-	return copyRows(ctx, tx, table, cols, n, func(b []byte, i int) ([]byte, error) {
+func copyBinary(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []string, n int, written *int64, row func(int) []any) (int64, error) {
+	return copyRows(ctx, tx, table, cols, n, written, func(b []byte, i int) ([]byte, error) {
 		vals := row(i)
 		if len(vals) != len(cols) {
 			return nil, fmt.Errorf("row %d has %d values for %d columns", i, len(vals), len(cols))
@@ -37,8 +37,9 @@ func copyBinary(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []str
 }
 
 // copyRows is copyBinary for rows appended by appendRow, which writes a
-// whole binary COPY tuple (the field count, then each field).
-func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []string, n int, appendRow func(b []byte, i int) ([]byte, error)) (int64, error) {
+// whole binary COPY tuple (the field count, then each field). written,
+// when set, counts the bytes of the tuples sent.
+func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []string, n int, written *int64, appendRow func(b []byte, i int) ([]byte, error)) (int64, error) {
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = pgx.Identifier{c}.Sanitize()
@@ -48,7 +49,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []strin
 	encErr := make(chan error, 1)
 	go func() {
 		bw := bufio.NewWriterSize(pw, 1<<16)
-		err := encodeRows(bw, n, appendRow)
+		err := encodeRows(bw, n, written, appendRow)
 		if err == nil {
 			err = bw.Flush()
 		}
@@ -79,7 +80,7 @@ var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 // microseconds.
 const pgEpoch = 946684800 * 1_000_000
 
-func encodeRows(w *bufio.Writer, n int, appendRow func(b []byte, i int) ([]byte, error)) error {
+func encodeRows(w *bufio.Writer, n int, written *int64, appendRow func(b []byte, i int) ([]byte, error)) error {
 	w.Write(copyHeader)
 	var b []byte
 	for i := 0; i < n; i++ {
@@ -89,6 +90,9 @@ func encodeRows(w *bufio.Writer, n int, appendRow func(b []byte, i int) ([]byte,
 		}
 		if _, err := w.Write(b); err != nil {
 			return err
+		}
+		if written != nil {
+			*written += int64(len(b))
 		}
 	}
 	_, err := w.Write([]byte{0xff, 0xff})

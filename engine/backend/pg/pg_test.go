@@ -172,7 +172,11 @@ func TestStateRoundTripsByteForByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	lhist, _ := local.History(ctx)
-	wantOld, _ := os.ReadFile(lhist[0].Path)
+	var oldText bytes.Buffer
+	if err := local.Store.HistoryText(&oldText, state.HistoryEntry{Path: lhist[0].Path, Kind: lhist[0].Kind}); err != nil {
+		t.Fatal(err)
+	}
+	wantOld := oldText.Bytes()
 	if g := encode(t, old); !bytes.Equal(g, wantOld) {
 		t.Fatalf("pg history serial 1 differs from the local history file:\n%s", firstDiff(g, wantOld))
 	}

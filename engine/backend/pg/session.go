@@ -196,7 +196,7 @@ func (s *session) Commit(ctx context.Context, c backend.Commit) (backend.Committ
 	if prev != nil && !c.Exact {
 		next.Serial = prev.Serial + 1
 	}
-	if err := s.write(ctx, next, ch, parts); err != nil {
+	if err := s.write(ctx, next, ch, parts, c); err != nil {
 		if errors.Is(err, errChanged) {
 			err = fmt.Errorf("refusing to write %s: it changed since it was read (serial %d), probably by a run started with -lock=false; nothing was written", s.b.Location(), serialOf(prev))
 		}
@@ -221,6 +221,8 @@ type changes struct {
 	endInstances []int64
 	addFacts     []int
 	endFacts     []int64
+	// changed counts the findings both ended and added (a new version).
+	changed int
 }
 
 func (c *changes) empty() bool {
@@ -257,6 +259,7 @@ func (s *session) changes(next *state.State) *changes {
 				if !sameFinding(&pf[i], &next.Findings[j]) {
 					ch.endFindings = append(ch.endFindings, s.ids.findings[i])
 					ch.addFindings = append(ch.addFindings, j)
+					ch.changed++
 				}
 				i++
 				j++
@@ -346,7 +349,7 @@ func (s *session) alive(ctx context.Context) error {
 }
 
 // write is the commit's transaction.
-func (s *session) write(ctx context.Context, next *state.State, ch *changes, parts []Part) error {
+func (s *session) write(ctx context.Context, next *state.State, ch *changes, parts []Part, c backend.Commit) error {
 	b := s.b
 	if err := s.alive(ctx); err != nil {
 		return err
@@ -364,11 +367,12 @@ func (s *session) write(ctx context.Context, next *state.State, ch *changes, par
 		return errChanged
 	}
 	rev := cur + 1
+	var written int64 // bytes of the rows sent, for the history's sizes
 	copyAny := func(table string, cols []string, n int, row func(int) []any) error {
 		if n == 0 {
 			return nil
 		}
-		_, err := copyBinary(ctx, tx, pgx.Identifier{b.cfg.Schema, table}, cols, n, row)
+		_, err := copyBinary(ctx, tx, pgx.Identifier{b.cfg.Schema, table}, cols, n, &written, row)
 		if err != nil {
 			return fmt.Errorf("writing %s: %w", table, b.red.err(err))
 		}
@@ -382,7 +386,7 @@ func (s *session) write(ctx context.Context, next *state.State, ch *changes, par
 			if len(ch.addFindings) == 0 {
 				return nil
 			}
-			_, err := copyRows(ctx, tx, pgx.Identifier{b.cfg.Schema, "findings"}, findingColumns, len(ch.addFindings), func(buf []byte, i int) ([]byte, error) {
+			_, err := copyRows(ctx, tx, pgx.Identifier{b.cfg.Schema, "findings"}, findingColumns, len(ch.addFindings), &written, func(buf []byte, i int) ([]byte, error) {
 				return appendFindingRow(buf, rowID(rev, i), s.eng, rev, &next.Findings[ch.addFindings[i]]), nil
 			})
 			if err != nil {
@@ -413,6 +417,19 @@ func (s *session) write(ctx context.Context, next *state.State, ch *changes, par
 	}
 	if _, err := tx.Exec(ctx, b.q(`UPDATE {{schema}}.engagements SET rev = $2 WHERE id = $1`), s.eng, rev); err != nil {
 		return b.red.err(err)
+	}
+	// What the history lists of the revision (migration 4).
+	var at any
+	if !c.Now.IsZero() {
+		at = c.Now.UTC()
+	}
+	if _, err := tx.Exec(ctx, b.q(`UPDATE {{schema}}.runs SET findings_added = $3, findings_changed = $4, findings_removed = $5,
+		rows_bytes = $6, committed_at = COALESCE($7, committed_at) WHERE engagement_id = $1 AND rev = $2`),
+		s.eng, rev, len(ch.addFindings)-ch.changed, ch.changed, len(ch.endFindings)-ch.changed, written, at); err != nil {
+		return b.red.err(err)
+	}
+	if err := s.prune(ctx, tx, rev, c); err != nil {
+		return err
 	}
 	ref := CommitRef{Schema: b.schema, EngagementID: s.eng, Rev: rev, Serial: next.Serial}
 	for _, p := range parts {
