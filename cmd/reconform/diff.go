@@ -27,8 +27,11 @@ func init() {
   With no OLD and NEW, compares the newest state kept in history with the
   current state: what the last apply changed. OLD and NEW are history
   serials (3), "current", or paths to state files; with only OLD, NEW is
-  the current state. DIR is the engagement folder (default: the current
-  directory); its ignore rules hide known churn from the report.
+  the current state. -serial A -serial B names the two by serial (one
+  -serial compares it with the current state); any kept serial is
+  rebuilt from the history, however it is kept. DIR is the engagement
+  folder (default: the current directory); its ignore rules hide known
+  churn from the report.
 
   Exit codes: 0 (with -detailed-exitcode: no drift), 1 error, 2 drift
   (with -detailed-exitcode).
@@ -36,6 +39,7 @@ func init() {
 Options:
   -chdir=DIR           The engagement folder (same as a DIR argument).
   -state=PATH          The state file (default: the engagement's state).
+  -serial=N            A state by its serial (twice: OLD, then NEW).
   -json                Print the drift as JSON (schema: docs/drift-json.md).
   -markdown            Print the drift as Markdown, for a pull request or chat.
   -no-color            No terminal colours.
@@ -52,6 +56,8 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 	asMarkdown := fs.Bool("markdown", false, "")
 	noColor := fs.Bool("no-color", false, "")
 	detailed := fs.Bool("detailed-exitcode", false, "")
+	var serials []string
+	fs.Var((*stringList)(&serials), "serial", "")
 	var loc stateLocator
 	loc.register(fs)
 	positional, done, code := parseInterleaved(fs, args)
@@ -63,6 +69,15 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 		return exitError
 	}
 	refs, err := takeDirArg(env, &loc, positional)
+	for _, sv := range serials {
+		if _, perr := parseSerial(sv); perr != nil && err == nil {
+			err = fmt.Errorf("-serial=%s is not a serial (a whole number, as state history lists them)", sv)
+		}
+	}
+	if err == nil && len(serials) > 0 && len(refs) > 0 {
+		err = fmt.Errorf("give the states either with -serial or as arguments, not both")
+	}
+	refs = append(serials, refs...)
 	if err == nil && len(refs) > 2 {
 		err = fmt.Errorf("diff takes at most two states, got %d", len(refs))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ func TestDiffVerb(t *testing.T) {
 		{"default: newest history vs current", []string{"diff", "-no-color"}, "state/diff.txt", exitOK},
 		{"serials", []string{"diff", "-no-color", "1", "2"}, "state/diff.txt", exitOK},
 		{"serial and current", []string{"diff", "-no-color", "1", "current"}, "state/diff.txt", exitOK},
-		{"paths", []string{"diff", "-no-color", ".reconform/history/000001-" + lineagePrefix(t, dir) + ".rfstate", "acme.rfstate"}, "state/diff.txt", exitOK},
+		{"paths", []string{"diff", "-no-color", historyFile(t, dir, 1), "acme.rfstate"}, "state/diff.txt", exitOK},
 		{"detailed exit code", []string{"diff", "-detailed-exitcode", "-no-color"}, "state/diff.txt", exitDrift},
 		{"json", []string{"diff", "-json"}, "state/diff.json", exitOK},
 		{"markdown", []string{"diff", "-markdown"}, "state/diff.md", exitOK},
@@ -51,13 +52,25 @@ func TestDiffVerb(t *testing.T) {
 	}
 }
 
-func lineagePrefix(t *testing.T, dir string) string {
+// historyFile is the path, relative to dir, of the history entry of a
+// serial.
+func historyFile(t *testing.T, dir string, serial int) string {
 	t.Helper()
-	m, _ := filepath.Glob(filepath.Join(dir, ".reconform", "history", "000001-*.rfstate"))
+	m, _ := filepath.Glob(filepath.Join(dir, ".reconform", "history", fmt.Sprintf("%06d-*.rfhist", serial)))
 	if len(m) != 1 {
 		t.Fatalf("history: %v", m)
 	}
-	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m[0]), "000001-"), ".rfstate")
+	rel, _ := filepath.Rel(dir, m[0])
+	return rel
+}
+
+func lineagePrefix(t *testing.T, dir string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, ".reconform", "history", "000001-*.rfhist"))
+	if len(m) != 1 {
+		t.Fatalf("history: %v", m)
+	}
+	return strings.Split(strings.TrimPrefix(filepath.Base(m[0]), "000001-"), "-")[0]
 }
 
 func TestDiffVerbErrors(t *testing.T) {

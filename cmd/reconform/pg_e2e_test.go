@@ -166,11 +166,11 @@ func TestMigrateStateFromLocal(t *testing.T) {
 		}
 	}
 	localState, _ := os.ReadFile(filepath.Join(dir, "qs", "qs.rfstate"))
-	hist, _ := filepath.Glob(filepath.Join(dir, "qs", ".reconform", "history", "*.rfstate"))
-	if len(hist) != 2 {
+	hist, _ := filepath.Glob(filepath.Join(dir, "qs", ".reconform", "history", "*.rfhist"))
+	if len(hist) != 3 { // serials 1 and 2, and the current 3's entry
 		t.Fatalf("local history: %v", hist)
 	}
-	firstLocal, _ := os.ReadFile(hist[0])
+	firstLocal := runCLI(t, dir, nil, "show", "-json", "1", "qs").Stdout
 	addPGBackend(t, filepath.Join(dir, "qs"))
 	if r := runCLI(t, dir, environ, "init", "-migrate-state", "qs"); r.Code != exitOK || !strings.Contains(r.Stdout, "Migrated 3 states") {
 		t.Fatalf("init -migrate-state: %d %s %s", r.Code, r.Stdout, r.Stderr)

@@ -30,6 +30,12 @@ Subcommands:
   show [-json] ID
       Print everything the state knows about a finding. ID is the full
       identity ("www.acme.example A 203.0.113.10"), "name TYPE" or a name.
+  history [-json] [DIR]
+      List every kept state, oldest first: its serial, when it was
+      written, how it is kept (a snapshot, or a delta: the changes from the
+      state before), its size, and the findings it added, changed and
+      removed. Read any of them with "show SERIAL", compare two with
+      "diff -serial A -serial B".
   rm [-lock=false] [-lock-timeout=D] ID [ID...]
       Remove findings. Writes a new serial; the previous state is kept in
       the history. Give each ID quoted, or one ID as separate words.
@@ -76,7 +82,7 @@ func runState(ctx context.Context, env *Env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(env.Stdout, strings.TrimSpace(commands["state"].Usage))
 		return exitOK
-	case "list", "show", "pull":
+	case "list", "show", "pull", "history":
 		// Read-only: on an interrupt the reading is abandoned at once and
 		// its output cut.
 		sub := *env
@@ -88,6 +94,8 @@ func runState(ctx context.Context, env *Env, args []string) int {
 				code = runStateList(ctx, &sub, args[1:])
 			case "show":
 				code = runStateShow(ctx, &sub, args[1:])
+			case "history":
+				code = runStateHistory(ctx, &sub, args[1:])
 			default:
 				code = runStatePull(ctx, &sub, args[1:])
 			}
@@ -102,7 +110,7 @@ func runState(ctx context.Context, env *Env, args []string) int {
 	case "push":
 		return runStatePush(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "Error: unknown state subcommand %q; use list, show, rm, pull or push.\n", args[0])
+	fmt.Fprintf(env.Stderr, "Error: unknown state subcommand %q; use list, show, history, rm, pull or push.\n", args[0])
 	return exitError
 }
 
@@ -395,7 +403,7 @@ func runStateRm(ctx context.Context, env *Env, args []string) int {
 	}
 	kept := "the history"
 	if l, ok := b.(*backend.Local); ok {
-		kept = displayPath(env, filepath.Join(l.Store.HistoryDir(), state.HistoryName(prev.Serial, prev.Lineage)))
+		kept = displayPath(env, l.Store.HistoryDir())
 	}
 	fmt.Fprintf(env.Stdout, "State saved (serial %d); serial %d is kept in %s.\n", next.Serial, prev.Serial, kept)
 	return exitOK

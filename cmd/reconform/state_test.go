@@ -67,7 +67,8 @@ func TestStateRm(t *testing.T) {
 	if len(hist) != 2 || hist[1].Serial != 2 {
 		t.Fatalf("history after rm: %+v", hist)
 	}
-	if kept, _ := os.ReadFile(hist[1].Path); string(kept) != string(before) {
+	var kept strings.Builder
+	if err := (state.Store{Path: path}).HistoryText(&kept, hist[1]); err != nil || kept.String() != string(before) {
 		t.Errorf("history does not hold the state before rm")
 	}
 	// The diff of the last change is the removal.

@@ -157,7 +157,7 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult, failur
 		fmt.Fprintf(s.env.Stderr, "Warning: notifications of this run could not be recorded: %v\n", notify.RedactError(err, s.cfg.Secrets()))
 		parts = nil
 	}
-	res, err := s.sess.Commit(ctx, backend.Commit{State: next, Parts: parts})
+	res, err := s.sess.Commit(ctx, backend.Commit{State: next, Parts: parts, Keep: s.cfg.Engagement.HistoryKeep})
 	if err != nil {
 		var rescue *backend.RescueError
 		if errors.As(err, &rescue) {
@@ -171,6 +171,9 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult, failur
 		return exitError
 	}
 	written := res.Written
+	if res.Warning != "" {
+		fmt.Fprintf(s.env.Stderr, "Warning: %s; the next commit tries again.\n", res.Warning)
+	}
 	if !written && s.recorded > 0 {
 		// An unchanged state writes nothing, parts included; a run that
 		// changed nothing has nothing new to say, but say so if it did.
@@ -313,6 +316,8 @@ func readRef(ctx context.Context, b backend.Backend, r stateRef, current *state.
 			err = backend.ErrNoState
 		}
 		return st, err
+	case r.path != "" && state.IsHistoryEntry(r.path):
+		return state.ReadHistoryFile(r.path)
 	case r.path != "":
 		return state.ReadFile(r.path)
 	}
@@ -326,6 +331,8 @@ func (r stateRef) label(env *Env, b backend.Backend) string {
 		return displayPath(env, b.Location())
 	case r.path != "":
 		return displayPath(env, r.path)
+	case r.entry.Path != "" && state.IsHistoryEntry(r.entry.Path):
+		return fmt.Sprintf("%s, serial %d", displayPath(env, filepath.Dir(r.entry.Path)), r.entry.Serial)
 	case r.entry.Path != "":
 		return displayPath(env, r.entry.Path)
 	}

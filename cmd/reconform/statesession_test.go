@@ -166,7 +166,11 @@ func TestCommitTwoRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := state.ReadFile(filepath.Join(dir, ".reconform", "history", state.HistoryName(1, st.Lineage)))
+	hist, err := state.Store{Path: path}.History()
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history: %+v %v", hist, err)
+	}
+	first, err := state.Store{Path: path}.ReadHistory(hist[0])
 	if err != nil {
 		t.Fatalf("history: %v", err)
 	}

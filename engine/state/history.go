@@ -393,6 +393,16 @@ func (st Store) ReadHistory(e HistoryEntry) (*State, error) {
 	return s, nil
 }
 
+// ReadHistoryFile reads the state a history entry file holds (an entry
+// of this build or a 0.1 state file).
+func ReadHistoryFile(path string) (*State, error) {
+	return Store{}.ReadHistory(HistoryEntry{Path: path})
+}
+
+// IsHistoryEntry reports whether path names a history entry of this
+// build (not a state file).
+func IsHistoryEntry(path string) bool { return strings.HasSuffix(path, historyExt) }
+
 // HistoryText writes the state file's text a kept state had, byte for
 // byte.
 func (st Store) HistoryText(w io.Writer, e HistoryEntry) error {

@@ -276,4 +276,3 @@ func (st Store) writeAtomic(next, prev *State, hw *historyWriter, before func(*S
 	}
 	return nil
 }
-
