@@ -228,8 +228,14 @@ var ErrBadDelta = errors.New("malformed history delta")
 // and the operations of a delta. Inserted records point into ops. The
 // result is at most maxSize bytes; hostile operations give an error,
 // never a panic or an allocation beyond their own size and the bound.
-func applyOps(base [][]byte, ops []byte, maxSize int64) ([][]byte, int64, error) {
-	var out [][]byte
+//
+// The records are appended to dst (a rebuild passes the list of two steps
+// before, so a chain of deltas allocates two lists, not one a step).
+func applyOps(dst, base [][]byte, ops []byte, maxSize int64) ([][]byte, int64, error) {
+	out := dst[:0]
+	if need := len(base) + len(ops)/256; cap(out) < need {
+		out = make([][]byte, 0, need)
+	}
 	var size int64
 	bad := func(format string, args ...any) ([][]byte, int64, error) {
 		return nil, 0, fmt.Errorf("%w: %s", ErrBadDelta, fmt.Sprintf(format, args...))
@@ -287,7 +293,7 @@ func applyOps(base [][]byte, ops []byte, maxSize int64) ([][]byte, int64, error)
 func ApplyDelta(base, ops []byte, maxSize int64) ([]byte, error) {
 	var recs [][]byte
 	splitRecords(base, func(rec []byte) { recs = append(recs, rec) })
-	out, size, err := applyOps(recs, ops, maxSize)
+	out, size, err := applyOps(nil, recs, ops, maxSize)
 	if err != nil {
 		return nil, err
 	}

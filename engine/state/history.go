@@ -484,17 +484,18 @@ func rebuild(path string) ([][]byte, entryHeader, error) {
 		}
 		p = filepath.Join(dir, h.Base)
 	}
-	var recs [][]byte
+	var recs, spare [][]byte
 	for i := len(chain) - 1; i >= 0; i-- {
 		l := chain[i]
-		out, size, err := applyOps(recs, l.ops, l.h.Size)
+		out, size, err := applyOps(spare, recs, l.ops, l.h.Size)
 		if err == nil && size != l.h.Size {
 			err = fmt.Errorf("%w: %d bytes where %d were recorded", ErrBadDelta, size, l.h.Size)
 		}
 		if err != nil {
 			return nil, entryHeader{}, &DamagedError{Path: l.path, Err: err}
 		}
-		recs = out
+		recs, spare = out, recs
+		clear(spare) // its records may belong to entries no longer needed
 	}
 	sum := sha256.New()
 	for _, r := range recs {
