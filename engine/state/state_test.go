@@ -629,6 +629,18 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}
+	if path := os.Getenv("RECONFORM_HISTORY_CRASH"); path != "" {
+		// One write, the process ending the moment its history entry is
+		// on disk, before the state is renamed into place.
+		testHookAfterEntry = func() { os.Exit(7) }
+		st := Store{Path: path}
+		prev, err := st.Read()
+		if err == nil {
+			_, err = st.Write(prev, bigState(50, 99))
+		}
+		fmt.Fprintln(os.Stderr, "writer did not crash:", err)
+		os.Exit(3)
+	}
 	if path := os.Getenv("RECONFORM_STATE_WRITER"); path != "" {
 		st := Store{Path: path}
 		for i := 0; ; i++ {

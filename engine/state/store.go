@@ -224,6 +224,10 @@ func (c *compareWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// testHookAfterEntry runs between the history entry's write and the
+// state's rename (a test crashes the process there).
+var testHookAfterEntry func()
+
 func (st Store) writeAtomic(next, prev *State, hw *historyWriter, before func(*State) error) error {
 	var wl *os.File
 	defer func() {
@@ -261,6 +265,9 @@ func (st Store) writeAtomic(next, prev *State, hw *historyWriter, before func(*S
 			// list and the next commit supersedes.
 			if checkErr = hw.finish(); checkErr == nil {
 				checkErr = hw.commit()
+			}
+			if checkErr == nil && testHookAfterEntry != nil {
+				testHookAfterEntry()
 			}
 			if checkErr != nil {
 				checkErr = fmt.Errorf("writing the history: %w", checkErr)
