@@ -25,6 +25,9 @@ func TestDiffVerb(t *testing.T) {
 	}{
 		{"default: newest history vs current", []string{"diff", "-no-color"}, "state/diff.txt", exitOK},
 		{"serials", []string{"diff", "-no-color", "1", "2"}, "state/diff.txt", exitOK},
+		{"-serial twice", []string{"diff", "-no-color", "-serial", "1", "-serial", "2"}, "state/diff.txt", exitOK},
+		{"-serial and current", []string{"diff", "-no-color", "-serial=1"}, "state/diff.txt", exitOK},
+		{"-serial reverse", []string{"diff", "-no-color", "-serial", "2", "-serial", "1"}, "state/diff_reverse.txt", exitOK},
 		{"serial and current", []string{"diff", "-no-color", "1", "current"}, "state/diff.txt", exitOK},
 		{"paths", []string{"diff", "-no-color", historyFile(t, dir, 1), "acme.rfstate"}, "state/diff.txt", exitOK},
 		{"detailed exit code", []string{"diff", "-detailed-exitcode", "-no-color"}, "state/diff.txt", exitDrift},
