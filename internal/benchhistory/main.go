@@ -107,8 +107,9 @@ func night(s *state.State, v int, pct float64, rng *rand.Rand) {
 		}
 	}
 	for j := 0; j < added; j++ {
+		// Unique names: a state never holds a finding twice.
 		i := rng.IntN(1 << 30)
-		f := finding(fmt.Sprintf("h%07d.n%03d.t%03d.acme.example", i%10_000_000, v, i%instances), i)
+		f := finding(fmt.Sprintf("h%07d.n%03d.t%03d.acme.example", j, v, i%instances), i)
 		f.FirstSeen, f.LastSeen = at, at
 		out = append(out, f)
 	}
