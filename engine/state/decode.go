@@ -71,6 +71,8 @@ type decoder struct {
 	lists   map[string][]string
 	version int
 	hint    int
+	// pair, when set, receives the findings array raw (ReadPairFiles).
+	pair *pairSide
 }
 
 // in returns one shared copy of a string that repeats across findings.
@@ -147,6 +149,10 @@ func (d *decoder) decode() (*State, error) {
 		case "run":
 			err = d.run(&s.Run)
 		case "findings":
+			if d.pair != nil {
+				err = d.rawFindings()
+				break
+			}
 			if d.hint > 0 {
 				s.Findings = make([]Finding, 0, d.hint)
 			}
