@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/reconform/reconform/schema"
 )
@@ -86,6 +88,8 @@ type pairSide struct {
 	stop <-chan struct{}
 	cur  *pairBatch
 	n    int // findings read
+	// arenaSize is the size of a batch's arena, at most pairArena.
+	arenaSize int
 
 	state *State
 	err   error
@@ -98,7 +102,7 @@ func readPairCanonical(oldPath, newPath string) (*Pair, error) {
 	for i, path := range []string{oldPath, newPath} {
 		ps := &pairSide{out: make(chan *pairBatch, pairBatches), free: make(chan *pairBatch, pairBatches), stop: stop}
 		for range pairBatches {
-			ps.free <- &pairBatch{arena: make([]byte, 0, pairArena)}
+			ps.free <- &pairBatch{} // arenas are made to the file's size
 		}
 		sides[i] = ps
 		wg.Add(1)
@@ -136,7 +140,12 @@ func (ps *pairSide) read(path string) (*State, error) {
 		return nil, err
 	}
 	defer f.Close()
-	d := &decoder{sc: scanner{r: f, win: make([]byte, 1<<20)}, strs: map[string]string{}, lists: map[string][]string{}, pair: ps}
+	var size int64 = 1 << 30
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	ps.arenaSize = int(min(max(size/2, 64<<10), pairArena))
+	d := &decoder{sc: scanner{r: f, win: make([]byte, min(max(size+1, 4<<10), 1<<20))}, strs: map[string]string{}, lists: map[string][]string{}, pair: ps}
 	s, err := d.decode()
 	if err == nil && d.version != FormatVersion {
 		err = errNotCanonical
@@ -244,7 +253,9 @@ func elementEnd(win []byte) (end int, ok, bad bool) {
 }
 
 // classify reads the identity, currency and verification of a raw
-// element from its key lines.
+// element from its key lines, and checks every line's form as the decoder
+// would read it (strings, numbers, booleans, times), so that a damaged
+// finding the merge skips still fails the read.
 func classify(raw []byte) (pairRec, error) {
 	var r pairRec
 	lines := raw[6 : len(raw)-5] // between "    {\n" and "    }"
@@ -256,8 +267,16 @@ func classify(raw []byte) (pairRec, error) {
 		} else {
 			lines = nil
 		}
-		if len(line) < 8 || line[6] != '"' || string(line[:6]) != "      " {
-			continue // a list's element, or its closing bracket
+		switch {
+		case len(line) > 8 && string(line[:9]) == `        "`: // a list's element
+			if err := checkString(bytes.TrimSuffix(line[8:], []byte(","))); err != nil {
+				return r, err
+			}
+			continue
+		case string(line) == "      ]" || string(line) == "      ],":
+			continue
+		case len(line) < 8 || string(line[:7]) != `      "`:
+			return r, errNotCanonical
 		}
 		kv := line[7:]
 		q := bytes.IndexByte(kv, '"')
@@ -284,6 +303,26 @@ func classify(raw []byte) (pairRec, error) {
 			}
 		case "unverified":
 			r.unverified = string(val) != `""` && string(val) != "null"
+			err = checkString(val)
+		case "first_seen", "last_seen", "unverified_since":
+			if err = checkString(val); err == nil {
+				var t time.Time
+				if t.UnmarshalText(val[1:len(val)-1]) != nil {
+					err = errNotCanonical
+				}
+			}
+		case "count", "depth":
+			if _, perr := strconv.ParseInt(string(val), 10, 64); perr != nil {
+				err = errNotCanonical
+			}
+		case "active":
+			if string(val) != "true" && string(val) != "false" {
+				err = errNotCanonical
+			}
+		default:
+			if string(val) != "[" { // a list, its elements on the lines that follow
+				err = checkString(val)
+			}
 		}
 		if err != nil {
 			return r, err
@@ -299,25 +338,31 @@ func classify(raw []byte) (pairRec, error) {
 	return r, nil
 }
 
-// rawString returns the content of a JSON string that needs no decoding
-// (no escapes, ASCII); anything else is left to the decoder.
+// checkString checks that v is one JSON string as the decoder reads it.
+func checkString(v []byte) error {
+	_, err := rawString(v)
+	return err
+}
+
+// rawString returns the content of the JSON string v: v itself inside
+// the quotes when it needs no decoding (printable ASCII, no escapes), or
+// its decoding.
 func rawString(v []byte) ([]byte, error) {
 	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
 		return nil, errNotCanonical
 	}
-	v = v[1 : len(v)-1]
-	for _, c := range v {
+	inner := v[1 : len(v)-1]
+	for _, c := range inner {
 		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
-			sc := scanner{win: append([]byte{'"'}, append(v, '"')...), r: bytes.NewReader(nil)}
-			sc.end = len(sc.win)
+			sc := scanner{win: bytes.Clone(v), end: len(v), r: bytes.NewReader(nil)} // a scanner may move its window
 			b, err := sc.stringBytes()
-			if err != nil {
+			if err != nil || sc.pos != len(v) {
 				return nil, errNotCanonical
 			}
 			return bytes.Clone(b), nil
 		}
 	}
-	return v, nil
+	return inner, nil
 }
 
 // add copies a classified element into the current batch.
@@ -332,6 +377,9 @@ func (ps *pairSide) add(rec pairRec, raw []byte) error {
 		case ps.cur = <-ps.free:
 		case <-ps.stop:
 			return errNotCanonical
+		}
+		if ps.cur.arena == nil {
+			ps.cur.arena = make([]byte, 0, ps.arenaSize)
 		}
 		ps.cur.arena, ps.cur.recs = ps.cur.arena[:0], ps.cur.recs[:0]
 	}
