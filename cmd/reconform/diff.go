@@ -184,8 +184,8 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 	if current != nil && rs[0].current && rs[1].current {
 		return two(current, current)
 	}
-	if rs[0].path != "" && rs[1].path != "" {
-		p, err := state.ReadPairFiles(rs[0].path, rs[1].path)
+	if oldPath, newPath := stateFile(b, rs[0], current), stateFile(b, rs[1], current); oldPath != "" && newPath != "" {
+		p, err := state.ReadPairFiles(oldPath, newPath)
 		if err != nil {
 			return fail(err)
 		}
@@ -208,6 +208,20 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 		return fail(err)
 	}
 	return two(old, new)
+}
+
+// stateFile is the file a reference names when it is one not read yet:
+// a path, or the current state of a local backend.
+func stateFile(b backend.Backend, r stateRef, current *state.State) string {
+	if r.path != "" {
+		return r.path
+	}
+	if l, ok := b.(*backend.Local); ok && r.current && current == nil {
+		if _, err := os.Stat(l.Location()); err == nil {
+			return l.Location()
+		}
+	}
+	return ""
 }
 
 // readTwo reads a state and, when guess is set, a history entry
