@@ -228,7 +228,7 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 // stateFile is the file a reference names when it is one not read yet:
 // a path, or the current state of a local backend.
 func stateFile(b backend.Backend, r stateRef, current *state.State) string {
-	if r.path != "" {
+	if r.path != "" && !state.IsHistoryEntry(r.path) {
 		return r.path
 	}
 	if l, ok := b.(*backend.Local); ok && r.current && current == nil {
