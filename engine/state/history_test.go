@@ -263,19 +263,21 @@ func TestHistoryPrune(t *testing.T) {
 		// serials kept after the nights, oldest first.
 		oldest, count int
 	}{
-		// 40 nights: serials 1..40, the current 40 always kept.
-		{"count", schema.HistoryKeep{Count: 5}, 35, 6},
-		{"count past a snapshot", schema.HistoryKeep{Count: 10}, 30, 11},
+		// 36 nights: serials 1..36 (33 is a snapshot), the current 36
+		// always kept.
+		{"count", schema.HistoryKeep{Count: 5}, 31, 6},
+		{"count past a snapshot", schema.HistoryKeep{Count: 10}, 26, 11},
 		// A state is kept while it was current within the age: serial
-		// 33 was replaced on night 33 (by serial 34), 6 days before the
-		// last night, 39.
-		{"age", schema.HistoryKeep{Age: 6 * 24 * time.Hour}, 33, 8},
-		{"age under a day", schema.HistoryKeep{Age: time.Hour}, 39, 2},
+		// 29 was replaced on night 29 (by serial 30), 6 days before the
+		// last night, 35.
+		{"age", schema.HistoryKeep{Age: 6 * 24 * time.Hour}, 29, 8},
+		{"age under a day", schema.HistoryKeep{Age: time.Hour}, 35, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			st := Store{Path: filepath.Join(t.TempDir(), "acme.rfstate")}
-			texts := writeNights(t, st, 40, tc.keep)
+			texts := writeNights(t, st, 36, tc.keep)
 			hist := checkRebuilds(t, st, texts)
 			if len(hist) != tc.count || hist[0].Serial != uint64(tc.oldest) {
 				var got []uint64
