@@ -95,8 +95,8 @@ func runStateHistory(ctx context.Context, env *Env, args []string) int {
 		}
 		return exitOK
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "serial\twritten\tkind\tsize\tstate size\tfindings\tadded\tchanged\tremoved\t")
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERIAL\tWRITTEN (UTC)\tKIND\tSIZE\tSTATE\tFINDINGS\tADDED\tCHANGED\tREMOVED")
 	dash := func(n int, ok bool) string {
 		if !ok {
 			return "-"
@@ -113,7 +113,7 @@ func runStateHistory(ctx context.Context, env *Env, args []string) int {
 			kind += " (current)"
 		}
 		c := e.Changes
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Serial, when, kind, byteSize(e.Bytes), stateSize(e.StateBytes),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Serial, when, kind, byteSize(e.Bytes), stateSize(e.StateBytes),
 			dash(e.Findings, e.Findings >= 0), dash(changeOf(c, 0), c != nil), dash(changeOf(c, 1), c != nil), dash(changeOf(c, 2), c != nil))
 	}
 	if err := tw.Flush(); err != nil {
