@@ -618,9 +618,20 @@ func (st Store) baseFor(prev *State, h recordHasher, now time.Time) (*HistoryEnt
 	}
 	defer f.Close()
 	idx := &baseIndex{first: map[recordKey]int{}}
+	// The file's hash (to find its entry) and its records' keys, read
+	// side by side: two passes over the cached file on two cores.
 	sum := sha256.New()
+	sumErr := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(sum, bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), 1<<20))
+		sumErr <- err
+	}()
 	split := &recordSplitter{emit: func(rec []byte) error { idx.add(h.key(rec)); return nil }}
-	if _, err := io.Copy(io.MultiWriter(sum, split), bufio.NewReaderSize(f, 1<<20)); err != nil {
+	_, err = io.Copy(split, bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), 1<<20))
+	if serr := <-sumErr; err == nil {
+		err = serr
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	split.Close()
