@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -549,6 +550,11 @@ type historyWriter struct {
 	kind  string
 	base  *HistoryEntry
 	sum   hash.Hash
+	// The text is hashed on another goroutine (another core): chunks
+	// go to it copied, through free buffers.
+	chunks, free chan []byte
+	hashed       chan struct{}
+	stopOnce     sync.Once
 	size  int64
 	split *recordSplitter
 	ops   *opWriter
@@ -562,7 +568,8 @@ func (w *historyWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	w.sum.Write(p)
+	b := <-w.free
+	w.chunks <- append(b[:0], p...)
 	w.size += int64(len(p))
 	if _, err := w.split.Write(p); err != nil {
 		w.err = err
@@ -578,7 +585,18 @@ func (w *historyWriter) Write(p []byte) (int, error) {
 // kept as the history always kept replaced states.
 func (st Store) prepareHistory(prev, next *State, now time.Time) (*historyWriter, error) {
 	next.Normalize()
-	w := &historyWriter{st: st, next: next, now: now, kind: HistorySnapshot, sum: sha256.New(), count: CountChanges(prev, next)}
+	w := &historyWriter{st: st, next: next, now: now, kind: HistorySnapshot, sum: sha256.New(), count: CountChanges(prev, next),
+		chunks: make(chan []byte, 4), free: make(chan []byte, 4), hashed: make(chan struct{})}
+	for range 4 {
+		w.free <- make([]byte, 0, 64<<10)
+	}
+	go func() {
+		defer close(w.hashed)
+		for b := range w.chunks {
+			w.sum.Write(b)
+			w.free <- b
+		}
+	}()
 	w.ops = &opWriter{h: newRecordHasher(), out: func(b []byte) error { _, err := w.zw.Write(b); return err }}
 	w.split = &recordSplitter{emit: w.ops.record}
 	if prev != nil {
@@ -689,8 +707,21 @@ func (st Store) writeSnapshotOf(r io.Reader, s *State, sha string, now time.Time
 	return st.writeEntry(h, buf.Bytes())
 }
 
+// stop ends the hashing goroutine once it has hashed what it was given.
+// Safe to call more than once; WriteWith calls it whatever happened.
+func (w *historyWriter) stop() {
+	if w == nil {
+		return
+	}
+	w.stopOnce.Do(func() {
+		close(w.chunks)
+		<-w.hashed
+	})
+}
+
 // finish completes the entry once the text is written.
 func (w *historyWriter) finish() error {
+	w.stop()
 	if w.err != nil {
 		return w.err
 	}

@@ -107,6 +107,7 @@ func (st Store) WriteWith(prev, next *State, opts WriteOptions) (written bool, e
 	if err != nil {
 		return false, err
 	}
+	defer hw.stop()
 	if err := st.writeAtomic(next, prev, hw, opts.BeforeRename); err != nil {
 		return false, err
 	}
