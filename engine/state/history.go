@@ -544,24 +544,24 @@ func decodeEntry(data []byte) (entryHeader, []byte, error) {
 // historyWriter builds the entry of the state a write is encoding, from
 // the text as it is written (Write) and the index of the base's records.
 type historyWriter struct {
-	st    Store
-	next  *State
-	now   time.Time
-	kind  string
-	base  *HistoryEntry
-	sum   hash.Hash
+	st   Store
+	next *State
+	now  time.Time
+	kind string
+	base *HistoryEntry
+	sum  hash.Hash
 	// The text is hashed on another goroutine (another core): chunks
 	// go to it copied, through free buffers.
 	chunks, free chan []byte
 	hashed       chan struct{}
 	stopOnce     sync.Once
-	size  int64
-	split *recordSplitter
-	ops   *opWriter
-	zw    *zstd.Encoder
-	buf   bytes.Buffer
-	count ChangeCounts
-	err   error
+	size         int64
+	split        *recordSplitter
+	ops          *opWriter
+	zw           *zstd.Encoder
+	buf          bytes.Buffer
+	count        ChangeCounts
+	err          error
 }
 
 func (w *historyWriter) Write(p []byte) (int, error) {
