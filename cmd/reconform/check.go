@@ -31,7 +31,8 @@ Options:
   -no-color           No terminal colours.
   -var 'name=value'   Set a variable; repeatable.
   -var-file=FILE      Set variables from an HCL file; repeatable.`,
-		Run: runCheck,
+		Run:  runCheck,
+		JSON: true,
 	})
 }
 

@@ -42,7 +42,8 @@ Options:
   -detailed-exitcode   Exit 2 when there is drift.
   -var 'name=value'    Set a variable, when the engagement needs one to load.
   -var-file=FILE       Set variables from an HCL file.`,
-		Run: runDiff,
+		Run:  runDiff,
+		JSON: true,
 	})
 }
 

@@ -55,7 +55,8 @@ Options:
   -lock-timeout=D     Wait up to D for the state lock.
   -var 'name=value'   Set a variable; repeatable.
   -var-file=FILE      Set variables from an HCL file; repeatable.`,
-		Run: runPlan,
+		Run:  runPlan,
+		JSON: true,
 	})
 }
 

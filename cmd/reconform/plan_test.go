@@ -83,12 +83,17 @@ func TestPlanJSONAndOut(t *testing.T) {
 	if r.Code != exitOK {
 		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
 	}
+	// NDJSON: the plan on one line, then (here: no quota ledger without
+	// HOME) the diagnostics document on one more.
+	lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n")
 	var p engine.Plan
-	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
-		t.Fatalf("plan -json is not JSON: %v", err)
+	if err := json.Unmarshal([]byte(lines[0]), &p); err != nil {
+		t.Fatalf("plan -json is not JSON: %v\n%s", err, r.Stdout)
 	}
-	if lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); len(lines) != 1 {
-		t.Errorf("plan -json printed %d lines, want one JSON line (NDJSON)", len(lines))
+	for _, l := range lines[1:] {
+		if !json.Valid([]byte(l)) || !strings.Contains(l, `"type":"diagnostics"`) {
+			t.Errorf("plan -json: a line that is not a diagnostics document: %s", l)
+		}
 	}
 	if len(p.Instances) != 6 || p.ConfigHash == "" {
 		t.Errorf("plan: %d instances, hash %q", len(p.Instances), p.ConfigHash)

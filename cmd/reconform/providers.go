@@ -37,7 +37,8 @@ func init() {
 
 Options:
   -json  Print a JSON document instead of text.`,
-		Run: runProviders,
+		Run:  runProviders,
+		JSON: true,
 	})
 }
 

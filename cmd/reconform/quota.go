@@ -47,7 +47,8 @@ Options:
   -no-color          No terminal colours.
   -var 'name=value'  Set a variable; repeatable.
   -var-file=FILE     Set variables from an HCL file; repeatable.`,
-		Run: runQuota,
+		Run:  runQuota,
+		JSON: true,
 	})
 }
 

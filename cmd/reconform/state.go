@@ -45,7 +45,8 @@ Subcommands:
 Options (every subcommand):
   -chdir=DIR    The engagement folder (default: the current directory).
   -state=PATH   The state file (default: the engagement's state).`,
-		Run: runState,
+		Run:  runState,
+		JSON: true,
 	})
 	register(&command{
 		Name:     "force-unlock",
@@ -69,8 +70,7 @@ Options:
 
 func runState(ctx context.Context, env *Env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, strings.TrimSpace(commands["state"].Usage))
-		return exitError
+		return usageError(env, commands["state"], "state needs a subcommand: list, show, rm, pull or push.")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -102,8 +102,11 @@ func runState(ctx context.Context, env *Env, args []string) int {
 	case "push":
 		return runStatePush(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "Error: unknown state subcommand %q; use list, show, rm, pull or push.\n", args[0])
-	return exitError
+	msg := fmt.Sprintf("unknown state subcommand %q", args[0])
+	if s := didYouMean(args[0], []string{"list", "show", "rm", "pull", "push"}); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return usageError(env, commands["state"], "%s; use list, show, rm, pull or push.", msg)
 }
 
 // noStateError says there is no state at where yet, and how to make one.

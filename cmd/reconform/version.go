@@ -19,7 +19,8 @@ func init() {
 
 Options:
   -json  Print a JSON object instead of text.`,
-		Run: runVersion,
+		Run:  runVersion,
+		JSON: true,
 	})
 }
 
@@ -28,6 +29,9 @@ func runVersion(_ context.Context, env *Env, args []string) int {
 	asJSON := fs.Bool("json", false, "")
 	if done, code := parseFlags(fs, args); done {
 		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(env, commands["version"], "version takes no arguments, got %q.", fs.Arg(0))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// initEngagement writes the starter engagement "qs" under a new folder
+// and returns that folder (the user's, the engagement's parent).
+func initEngagement(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if r := runCLI(t, dir, nil, "init", "qs"); r.Code != exitOK {
+		t.Fatalf("init: %d %s", r.Code, r.Stderr)
+	}
+	return dir
+}
+
+// verbUnderChdir is each verb as run from the engagement's parent with
+// the global -chdir, and the exit code it must end with.
+var verbUnderChdir = []struct {
+	args []string
+	code int
+}{
+	{[]string{"validate"}, exitOK},
+	{[]string{"fmt", "-check"}, exitOK},
+	{[]string{"plan"}, exitOK},
+	{[]string{"graph"}, exitOK},
+	{[]string{"apply", "-auto-approve"}, exitOK},
+	{[]string{"show"}, exitOK},
+	{[]string{"state", "list"}, exitOK},
+	{[]string{"state", "pull"}, exitOK},
+	{[]string{"output"}, exitOK},
+	{[]string{"check"}, exitOK},
+	{[]string{"diff"}, exitOK},
+	{[]string{"report", "-out", "report.md"}, exitOK},
+	{[]string{"console"}, exitOK},
+	{[]string{"notify", "status"}, exitError}, // qs declares no notify blocks
+	{[]string{"quota"}, exitOK},
+	{[]string{"init"}, exitOK},
+	{[]string{"run-all", "."}, exitOK},
+	{[]string{"providers"}, exitOK},
+	{[]string{"version"}, exitOK},
+	{[]string{"completion", "bash"}, exitOK},
+	{[]string{"force-unlock", "-force", "0000"}, exitError}, // not locked
+}
+
+// TestGlobalChdirEveryVerb: "reconform -chdir=DIR VERB" works for every
+// verb, from the engagement's parent folder, as it does from inside it.
+func TestGlobalChdirEveryVerb(t *testing.T) {
+	dir := initEngagement(t)
+	environ := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	seen := map[string]bool{}
+	for _, v := range verbUnderChdir {
+		seen[v.args[0]] = true
+		args := append([]string{"-chdir=qs"}, v.args...)
+		r := runCLI(t, dir, environ, args...)
+		if r.Code != v.code {
+			t.Errorf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", args, r.Code, v.code, r.Stdout, r.Stderr)
+			continue
+		}
+		if strings.Contains(r.Stderr, "no *.hcl") || strings.Contains(r.Stderr, "Cannot read the engagement folder") {
+			t.Errorf("%v did not work in qs: %s", args, r.Stderr)
+		}
+	}
+	for _, name := range verbNames() {
+		if !seen[name] {
+			t.Errorf("verb %s is not tried under -chdir", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "qs", "report.md")); err != nil {
+		t.Errorf("report -out under -chdir=qs: %v", err)
+	}
+	// -chdir DIR (two words) and a folder that is not there.
+	if r := runCLI(t, dir, environ, "-chdir", "qs", "validate"); r.Code != exitOK {
+		t.Errorf("-chdir qs validate: %d %s", r.Code, r.Stderr)
+	}
+	r := runCLI(t, dir, environ, "-chdir=nope", "validate")
+	if r.Code != exitError || !strings.Contains(r.Stderr, "-chdir=nope: no such folder") || r.Stdout != "" {
+		t.Errorf("-chdir=nope: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	r = runCLI(t, dir, environ, "-bogus", "validate")
+	if r.Code != exitError || !strings.Contains(r.Stderr, "unknown global option -bogus") {
+		t.Errorf("-bogus validate: %d %q", r.Code, r.Stderr)
+	}
+}
+
+func TestDidYouMean(t *testing.T) {
+	for typo, want := range map[string]string{"aply": "apply", "paln": "plan", "valdate": "validate", "shwo": "show", "sate": "state", "froce-unlock": "force-unlock"} {
+		r := runCLI(t, t.TempDir(), nil, typo)
+		if r.Code != exitError || r.Stdout != "" || !strings.Contains(r.Stderr, `Did you mean "`+want+`"?`) {
+			t.Errorf("%s: %d %q %q", typo, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	r := runCLI(t, t.TempDir(), nil, "frobnicate")
+	if r.Code != exitError || strings.Contains(r.Stderr, "Did you mean") || !strings.Contains(r.Stderr, `unknown command "frobnicate"`) {
+		t.Errorf("frobnicate: %d %q", r.Code, r.Stderr)
+	}
+	r = runCLI(t, t.TempDir(), nil, "state", "lsit")
+	if r.Code != exitError || !strings.Contains(r.Stderr, `did you mean "list"?`) {
+		t.Errorf("state lsit: %d %q", r.Code, r.Stderr)
+	}
+}
+
+// subArgs are the words that reach a verb's flags (a subcommand first).
+func subArgs(name string) []string {
+	switch name {
+	case "state":
+		return []string{"state", "list"}
+	case "notify":
+		return []string{"notify", "status"}
+	case "completion":
+		return []string{"completion", "bash"}
+	}
+	return []string{name}
+}
+
+// TestUsageErrors: a bad flag or a missing argument is an error on stderr
+// with exit 1 and nothing on stdout; -h is the help on stdout, exit 0.
+func TestUsageErrors(t *testing.T) {
+	for _, name := range verbNames() {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := runCLI(t, dir, nil, append(subArgs(name), "-no-such-flag")...)
+			if r.Code != exitError || r.Stdout != "" || !strings.Contains(r.Stderr, "Error: flag provided but not defined: -no-such-flag") ||
+				!strings.Contains(r.Stderr, "Usage: reconform "+name) {
+				t.Errorf("bad flag: %d\nstdout %q\nstderr %q", r.Code, r.Stdout, r.Stderr)
+			}
+			r = runCLI(t, dir, nil, name, "-h")
+			if r.Code != exitOK || r.Stderr != "" || !strings.HasPrefix(r.Stdout, "Usage: reconform "+name) {
+				t.Errorf("-h: %d\nstdout %q\nstderr %q", r.Code, r.Stdout, r.Stderr)
+			}
+		})
+	}
+	for _, args := range [][]string{{"state"}, {"notify"}, {"completion"}, {"run-all"}, {"force-unlock"}, {"validate", "a", "b"}} {
+		r := runCLI(t, t.TempDir(), nil, args...)
+		if r.Code != exitError || r.Stdout != "" || !strings.HasPrefix(r.Stderr, "Error: ") {
+			t.Errorf("%v: %d\nstdout %q\nstderr %q", args, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+}
+
+// jsonVerbs are the verbs that take -json, with arguments that fail.
+var jsonVerbs = [][]string{
+	{"validate", "nope"},
+	{"plan", "nope"},
+	{"apply", "-auto-approve", "nope"},
+	{"show", "nope.rfstate"},
+	{"state", "list", "-chdir=nope"},
+	{"output", "-chdir=nope"},
+	{"check", "nope"},
+	{"diff", "nope.rfstate"},
+	{"notify", "status", "nope"},
+	{"quota", "nope"},
+	{"run-all", "-parallelism=0", "nope"},
+	{"providers", "extra"},
+	{"version", "extra"},
+}
+
+// TestJSONErrors: with -json, every verb's errors come as the documented
+// JSON document on stdout (docs/json.md), whether the flags, the folder
+// or the configuration is wrong.
+func TestJSONErrors(t *testing.T) {
+	seen := map[string]bool{}
+	for _, args := range jsonVerbs {
+		seen[args[0]] = true
+		for _, extra := range [][]string{{"-json"}, {"-json", "-no-such-flag"}} {
+			all := append(append([]string{}, args...), extra...)
+			r := runCLI(t, t.TempDir(), nil, all...)
+			if r.Code != exitError || r.Stderr != "" {
+				t.Errorf("%v: %d, stderr %q", all, r.Code, r.Stderr)
+				continue
+			}
+			doc, err := lastJSON(r.Stdout)
+			if err != nil {
+				t.Errorf("%v: stdout does not end in JSON: %v\n%s", all, err, r.Stdout)
+				continue
+			}
+			if args[0] == "validate" && !strings.Contains(extra[len(extra)-1], "flag") {
+				doc.Type = "diagnostics" // validate's own document, with "valid"
+			}
+			if doc.FormatVersion != 1 || doc.Type != "diagnostics" || doc.ErrorCount == 0 || doc.Diagnostics[0].Summary == "" {
+				t.Errorf("%v: %+v", all, doc)
+			}
+		}
+	}
+	for name, c := range commands {
+		if c.JSON && !seen[name] {
+			t.Errorf("verb %s takes -json and is not tried here", name)
+		}
+	}
+	// A configuration error keeps its place.
+	dir := initEngagement(t)
+	os.WriteFile(filepath.Join(dir, "qs", "bad.hcl"), []byte("query \"x\" {\n  op = 1\n}\n"), 0o644)
+	r := runCLI(t, dir, nil, "plan", "-json", "qs")
+	var doc jsonErrorDoc
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != exitError {
+		t.Fatalf("plan -json on a bad config: %d %v %q", r.Code, err, r.Stdout)
+	}
+	var ranged []string
+	for _, d := range doc.Diagnostics {
+		if d.Range != nil {
+			ranged = append(ranged, d.Range.Filename)
+		}
+	}
+	sort.Strings(ranged)
+	if len(ranged) == 0 || !strings.HasSuffix(ranged[0], "bad.hcl") {
+		t.Errorf("plan -json diagnostics lost their ranges: %s", r.Stdout)
+	}
+}
+
+// lastJSON decodes the last of the JSON values in out.
+func lastJSON(out string) (jsonErrorDoc, error) {
+	dec := json.NewDecoder(strings.NewReader(out))
+	var doc jsonErrorDoc
+	for {
+		var next jsonErrorDoc
+		if err := dec.Decode(&next); err == io.EOF {
+			return doc, nil
+		} else if err != nil {
+			return doc, err
+		}
+		doc = next
+	}
+}
