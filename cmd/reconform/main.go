@@ -57,6 +57,9 @@ type Env struct {
 	// jsonErrors, under -json, collects what the verb reports as
 	// diagnostics for the JSON error document (jsonerrors.go).
 	jsonErrors *jsonErrorSink
+	// flagSetSeen, when set, is given every flag set a verb makes, so
+	// that completion can read the flags the verb really defines.
+	flagSetSeen func(*flag.FlagSet)
 }
 
 // Getenv returns the value of key in env.Environ.
@@ -329,6 +332,9 @@ func newFlagSet(env *Env, c *command) *flag.FlagSet {
 			return
 		}
 		fmt.Fprintln(env.Stdout, usage)
+	}
+	if env.flagSetSeen != nil {
+		env.flagSetSeen(fs)
 	}
 	return fs
 }
