@@ -77,7 +77,7 @@ func runCheck(ctx context.Context, env *Env, args []string) int {
 			list[i] = state.CheckJSON(&results[i])
 		}
 		writeIndented(env.Stdout, map[string]any{
-			"checks": list, "failed": failed, "serial": cur.Serial,
+			"format_version": jsonFormatVersion, "checks": list, "failed": failed, "serial": cur.Serial,
 			"summary": map[string]int{"pass": p, "fail": f, "error": e},
 		})
 	} else if len(results) == 0 {

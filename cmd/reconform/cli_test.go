@@ -228,3 +228,70 @@ func lastJSON(out string) (jsonErrorDoc, error) {
 		doc = next
 	}
 }
+
+// TestOneFormatVersionScheme: every JSON document the CLI prints carries
+// format_version as an integer (docs/json.md); an NDJSON stream says it
+// in its first line, {"type":"version"}.
+func TestOneFormatVersionScheme(t *testing.T) {
+	dir := initEngagement(t)
+	environ := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	for range 2 {
+		if r := runCLI(t, dir, environ, "apply", "-auto-approve", "qs"); r.Code != exitOK {
+			t.Fatal(r.Stderr)
+		}
+	}
+	if r := runCLI(t, dir, environ, "plan", "-out=qs.plan", "qs"); r.Code != exitOK {
+		t.Fatal(r.Stderr)
+	}
+	documents := [][]string{
+		{"validate", "-json", "qs"},
+		{"plan", "-json", "qs"},
+		{"show", "-json", "-chdir=qs"},
+		{"show", "-json", "qs.plan"},
+		{"state", "pull", "-chdir=qs"},
+		{"state", "show", "-json", "-chdir=qs", "acme.example", "A", "192.0.2.10"},
+		{"diff", "-json", "-chdir=qs"},
+		{"check", "-json", "qs"},
+		{"providers", "-json"},
+		{"quota", "-json", "qs"},
+		{"report", "-format=json", "-chdir=qs"},
+		{"version", "-json"},
+		{"validate", "-json", "nope"},
+		{"plan", "-json", "nope"},
+	}
+	streams := [][]string{
+		{"apply", "-json", "-auto-approve", "qs"},
+		{"run-all", "-json", "-fresh=0", "qs"},
+	}
+	for _, args := range append(documents, streams...) {
+		r := runCLI(t, dir, environ, args...)
+		if r.Code == exitError && args[len(args)-1] != "nope" {
+			t.Errorf("%v: %s", args, r.Stderr)
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(r.Stdout))
+		for n := 0; ; n++ {
+			var doc map[string]any
+			if err := dec.Decode(&doc); err == io.EOF {
+				if n == 0 {
+					t.Errorf("%v printed no JSON", args)
+				}
+				break
+			} else if err != nil {
+				t.Errorf("%v: %v", args, err)
+				break
+			}
+			v, ok := doc["format_version"].(float64)
+			if !ok || v != float64(int(v)) || v < 1 {
+				if n == 0 || !isStream(args) {
+					t.Errorf("%v: document %d has format_version %#v", args, n, doc["format_version"])
+				}
+			}
+			if isStream(args) && n == 0 && doc["type"] != "version" {
+				t.Errorf("%v: the stream starts with %v, not the version line", args, doc["type"])
+			}
+		}
+	}
+}
+
+func isStream(args []string) bool { return args[0] == "apply" || args[0] == "run-all" }

@@ -226,7 +226,7 @@ func runNotifyStatus(ctx context.Context, env *Env, args []string) int {
 		out = append(out, *by[a])
 	}
 	if asJSON {
-		writeIndented(env.Stdout, map[string]any{"notifiers": out})
+		writeIndented(env.Stdout, map[string]any{"format_version": jsonFormatVersion, "notifiers": out})
 		return exitOK
 	}
 	for _, st := range out {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/schema"
 )
 
@@ -25,12 +26,24 @@ type progressView interface {
 func newProgress(env *Env, asJSON, noColor bool) progressView {
 	switch {
 	case asJSON:
+		writeVersionEvent(env.Stdout)
 		return &jsonProgress{w: env.Stdout}
 	case env.Terminal:
 		return newLiveProgress(env.Stdout, !noColor, 200*time.Millisecond)
 	default:
 		return newLiveProgress(env.Stdout, false, 0)
 	}
+}
+
+// writeVersionEvent starts an NDJSON stream (apply -json, run-all -json)
+// with the line that says which format the rest is in, as Terraform's
+// machine-readable UI starts with its version message (docs/json.md).
+func writeVersionEvent(w io.Writer) {
+	json.NewEncoder(w).Encode(struct {
+		Type             string `json:"type"`
+		FormatVersion    int    `json:"format_version"`
+		ReconformVersion string `json:"reconform_version"`
+	}{"version", jsonFormatVersion, version.Version})
 }
 
 // jsonProgress writes each event as one JSON line.

@@ -98,6 +98,9 @@ func runRunAll(ctx context.Context, env *Env, args []string) int {
 		*refresh = true
 	}
 	start := time.Now()
+	if *asJSON {
+		writeVersionEvent(env.Stdout)
+	}
 
 	// Ctrl-C: no engagement starts after it; those running stop as apply
 	// does (a grace for in-flight queries, what was found is saved).

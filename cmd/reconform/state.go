@@ -263,7 +263,7 @@ func runStateShow(ctx context.Context, env *Env, args []string) int {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(map[string]any{"format_version": jsonFormatVersion, "findings": out}); err != nil {
 			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 			return exitError
 		}

@@ -36,7 +36,7 @@ func runVersion(_ context.Context, env *Env, args []string) int {
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(map[string]string{"version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
+		enc.Encode(map[string]any{"format_version": jsonFormatVersion, "version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
 		return exitOK
 	}
 	fmt.Fprintf(env.Stdout, "reconform v%s\non %s %s/%s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
