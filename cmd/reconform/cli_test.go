@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -295,3 +296,55 @@ func TestOneFormatVersionScheme(t *testing.T) {
 }
 
 func isStream(args []string) bool { return args[0] == "apply" || args[0] == "run-all" }
+
+// runTerminal is runCLI as if stdout were a terminal.
+func runTerminal(t *testing.T, dir string, environ []string, args ...string) cliResult {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Environ: environ, WorkDir: dir, Terminal: true}
+	code := run(context.Background(), env, args)
+	return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+}
+
+// TestNoColor: on a terminal the verbs colour; NO_COLOR, -no-color after
+// the verb and -no-color before it each turn every colour code off.
+func TestNoColor(t *testing.T) {
+	dir := initEngagement(t)
+	base := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	if r := runCLI(t, dir, base, "apply", "-auto-approve", "qs"); r.Code != exitOK {
+		t.Fatal(r.Stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "qs", "checks.hcl"), []byte(`check "x" {
+  assert {
+    condition     = length(findings) > 1000
+    error_message = "few findings"
+  }
+}
+`), 0o644)
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "bad.hcl"), []byte("query \"x\" {\n  op = 1\n}\n"), 0o644)
+	verbs := [][]string{
+		{"plan", "qs"},
+		{"apply", "-auto-approve", "-refresh", "qs"},
+		{"diff", "-chdir=qs"},
+		{"check", "qs"},
+		{"validate", bad},
+	}
+	for _, args := range verbs {
+		r := runTerminal(t, dir, base, args...)
+		if !strings.Contains(r.Stdout+r.Stderr, "\x1b[") {
+			t.Errorf("%v on a terminal: no colour at all (the test proves nothing)", args)
+		}
+		for name, run := range map[string]func() cliResult{
+			"NO_COLOR=1": func() cliResult { return runTerminal(t, dir, append(base, "NO_COLOR=1"), args...) },
+			"-no-color": func() cliResult {
+				return runTerminal(t, dir, base, append([]string{args[0], "-no-color"}, args[1:]...)...)
+			},
+			"global -no-color": func() cliResult { return runTerminal(t, dir, base, append([]string{"-no-color"}, args...)...) },
+		} {
+			if r := run(); strings.Contains(r.Stdout+r.Stderr, "\x1b[") {
+				t.Errorf("%v with %s: colour codes in\n%s%s", args, name, r.Stdout, r.Stderr)
+			}
+		}
+	}
+}

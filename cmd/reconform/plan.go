@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/internal/ansi"
 	"github.com/reconform/reconform/providers/all"
 	"github.com/reconform/reconform/schema"
 )
@@ -148,23 +149,21 @@ func filesOf(cfg *schema.Config) map[string]*hcl.File {
 	return cfg.Files
 }
 
-// useColor: colour only on a terminal and without -no-color.
-func useColor(env *Env, noColor bool) bool { return env.Terminal && !noColor }
+// useColor is the one decision on colour for every verb (internal/ansi):
+// only on a terminal, without -no-color (the verb's or the global one),
+// and without NO_COLOR in the environment.
+func useColor(env *Env, noColor bool) bool {
+	return ansi.Enabled(env.Terminal, noColor || env.NoColor, env.Getenv("NO_COLOR"))
+}
 
-// palette colours plan output on a terminal.
+// palette colours the CLI's own output, through internal/ansi.
 type palette struct{ on bool }
 
-func (p palette) wrap(code, s string) string {
-	if !p.on {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-func (p palette) bold(s string) string   { return p.wrap("1", s) }
-func (p palette) green(s string) string  { return p.wrap("32", s) }
-func (p palette) yellow(s string) string { return p.wrap("33", s) }
-func (p palette) red(s string) string    { return p.wrap("31", s) }
-func (p palette) dim(s string) string    { return p.wrap("2", s) }
+func (p palette) bold(s string) string   { return ansi.Palette{On: p.on}.Paint(s, ansi.Bold) }
+func (p palette) green(s string) string  { return ansi.Palette{On: p.on}.Paint(s, ansi.Green) }
+func (p palette) yellow(s string) string { return ansi.Palette{On: p.on}.Paint(s, ansi.Yellow) }
+func (p palette) red(s string) string    { return ansi.Palette{On: p.on}.Paint(s, ansi.Red) }
+func (p palette) dim(s string) string    { return ansi.Palette{On: p.on}.Paint(s, ansi.Dim) }
 
 // instanceLine is one planned or predicted instance: "+" will run, "~" is
 // a prediction, "!" marks an active (target-touching) query.
