@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -346,5 +347,83 @@ func TestNoColor(t *testing.T) {
 				t.Errorf("%v with %s: colour codes in\n%s%s", args, name, r.Stdout, r.Stderr)
 			}
 		}
+	}
+}
+
+var hintLine = regexp.MustCompile(`reconform( [^\s"]+)+`)
+
+// runHint runs the first reconform command printed in out after marker,
+// from dir, as the user would paste it.
+func runHint(t *testing.T, dir string, environ []string, out, marker string) cliResult {
+	t.Helper()
+	_, after, ok := strings.Cut(out, marker)
+	m := hintLine.FindString(after)
+	if !ok || m == "" {
+		t.Fatalf("no hint after %q in:\n%s", marker, out)
+	}
+	words := strings.Fields(m)[1:]
+	if words[len(words)-1] == "first" { // "run reconform apply qs first"
+		words = words[:len(words)-1]
+	}
+	for i, w := range words {
+		if w == "apply" { // no terminal here to confirm on
+			words = append(words[:i+1], append([]string{"-auto-approve"}, words[i+1:]...)...)
+			break
+		}
+	}
+	return runCLI(t, dir, environ, words...)
+}
+
+// TestHintsWorkFromTheUserFolder: every command a hint names works when
+// pasted in the folder the user ran reconform in, with the global -chdir,
+// a folder argument, or neither.
+func TestHintsWorkFromTheUserFolder(t *testing.T) {
+	for _, how := range [][]string{{"-chdir=qs"}, {"", "qs"}, {"-chdir=.", "qs"}} {
+		t.Run(strings.Join(how, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			environ := []string{"XDG_STATE_HOME=" + t.TempDir()}
+			// verb builds the arguments: global option, verb, flags, folder.
+			verb := func(args ...string) []string {
+				out := []string{}
+				if how[0] != "" {
+					out = append(out, how[0])
+				}
+				out = append(out, args...)
+				if len(how) > 1 {
+					out = append(out, how[1])
+				}
+				return out
+			}
+			init := []string{"init", "qs"}
+			if how[0] != "" && len(how) == 1 {
+				os.Mkdir(filepath.Join(dir, "qs"), 0o755)
+				init = []string{how[0], "init", "."}
+			}
+			r := runCLI(t, dir, environ, init...)
+			if r.Code != exitOK {
+				t.Fatal(r.Stderr)
+			}
+			if h := runHint(t, dir, environ, r.Stdout, "sample data:"); h.Code != exitOK {
+				t.Errorf("init's plan hint: %d %s", h.Code, h.Stderr)
+			}
+			r = runCLI(t, dir, environ, verb("apply", "-auto-approve")...)
+			if h := runHint(t, dir, environ, r.Stdout, "see it with: "); h.Code != exitOK {
+				t.Errorf("apply's show hint: %d %s", h.Code, h.Stderr)
+			}
+			r = runCLI(t, dir, environ, verb("diff")...)
+			if h := runHint(t, dir, environ, r.Stdout, "See it with: "); h.Code != exitOK {
+				t.Errorf("diff's show hint: %d %s", h.Code, h.Stderr)
+			}
+			r = runCLI(t, dir, environ, verb("plan", "-out=saved.plan")...)
+			if h := runHint(t, dir, environ, r.Stdout, "these queries, run:"); h.Code != exitOK {
+				t.Errorf("plan -out's apply hint: %d %s", h.Code, h.Stderr)
+			}
+			os.Remove(filepath.Join(dir, "qs", "qs.rfstate"))
+			os.RemoveAll(filepath.Join(dir, "qs", ".reconform"))
+			r = runCLI(t, dir, environ, verb("show")...)
+			if h := runHint(t, dir, environ, r.Stderr, "yet; run "); h.Code != exitOK || !strings.Contains(h.Stdout, "First state") {
+				t.Errorf("no state's apply hint: %d %s", h.Code, h.Stderr)
+			}
+		})
 	}
 }

@@ -89,7 +89,7 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 		return code
 	}
 	if oldState == nil && !*asJSON && !*asMarkdown {
-		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", newState.Serial)
+		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: %s\n", newState.Serial, hintCommand(env, append([]string{"show"}, loc.hintArgs(env)...)...))
 		return exitOK
 	}
 	// With -json or -markdown and one state, the report is that of a

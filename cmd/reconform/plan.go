@@ -124,7 +124,7 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 			return exitError
 		}
 		if !*asJSON {
-			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo run exactly these queries, run:\n  reconform apply %s\n", *out, *out)
+			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo run exactly these queries, run:\n  %s\n", *out, hintCommand(env, "apply", *out))
 		}
 	}
 	if sopts.DetailedExitCode && len(plan.Instances) > 0 {

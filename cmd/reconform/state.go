@@ -111,7 +111,14 @@ func runState(ctx context.Context, env *Env, args []string) int {
 
 // noStateError says there is no state at where yet, and how to make one.
 func noStateError(env *Env, where string) error {
-	return fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, where))
+	shown := displayPath(env, where)
+	apply := hintCommand(env, "apply")
+	if filepath.IsAbs(where) || shown != where {
+		// A local state file: its folder is the engagement's (or the
+		// engagement names another file, which apply finds anyway).
+		apply = hintCommand(env, "apply", folderArg(env, filepath.Dir(where)))
+	}
+	return fmt.Errorf("there is no state at %s yet; run %s first", shown, apply)
 }
 
 // readCurrent reads the engagement's current state; an error when none.
