@@ -204,7 +204,9 @@ func TestForceUnlockUnderGlobalChdir(t *testing.T) {
 		func(id string) (string, []string) {
 			return filepath.Join(dir, "elsewhere"), []string{"force-unlock", "-force", "-chdir", "../qs", id}
 		},
-		func(id string) (string, []string) { return dir, []string{"-chdir=.", "force-unlock", "-force", "qs", id} },
+		func(id string) (string, []string) {
+			return dir, []string{"-chdir=.", "force-unlock", "-force", "qs", id}
+		},
 	} {
 		l, err := st.AcquireLock(context.Background(), "apply", "test", 0)
 		if err != nil {
