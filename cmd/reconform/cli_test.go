@@ -427,3 +427,28 @@ func TestHintsWorkFromTheUserFolder(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingDataFileStopsBeforeApply: a file provider's path that names
+// no file (a literal, or computed from a variable) is an error of
+// validate, plan and apply at the path's line, and apply writes no state.
+func TestMissingDataFileStopsBeforeApply(t *testing.T) {
+	dir := t.TempDir()
+	copyExample(t, filepath.Join("..", "..", "examples", "quickstart"), filepath.Join(dir, "qs"))
+	environ := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	for _, verb := range [][]string{{"validate"}, {"plan"}, {"apply", "-auto-approve"}} {
+		r := runCLI(t, dir, environ, append(append([]string{"-chdir=qs"}, verb...), "-var", "snapshot=3")...)
+		if r.Code != exitError || !strings.Contains(r.Stderr, "Error: No such file") || !regexp.MustCompile(`on \S+\.hcl line \d+`).MatchString(r.Stderr) {
+			t.Errorf("%v -var snapshot=3: %d %s", verb, r.Code, r.Stderr)
+		}
+		r = runCLI(t, dir, environ, append(append([]string{"-chdir=qs"}, verb...), "-json", "-var", "snapshot=3")...)
+		if doc, err := lastJSON(r.Stdout); verb[0] != "validate" && (err != nil || len(doc.Diagnostics) == 0 || doc.Diagnostics[0].Range == nil || doc.Diagnostics[0].Range.Start.Column == 0) {
+			t.Errorf("%v -json: no range with a column: %v %s", verb, err, r.Stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "qs", "reconform.rfstate")); !os.IsNotExist(err) {
+		t.Errorf("apply with a missing data file wrote a state: %v", err)
+	}
+	if r := runCLI(t, dir, environ, "-chdir=qs", "validate", "-var", "snapshot=2"); r.Code != exitOK {
+		t.Errorf("snapshot=2: %d %s", r.Code, r.Stderr)
+	}
+}
