@@ -54,6 +54,16 @@ func runWithJSONErrors(ctx context.Context, env *Env, c *command, args []string)
 	sub := *env
 	sub.Stderr = sink
 	sub.jsonErrors = sink
+	if env.HardExit != nil {
+		// A second interrupt ends the process at once: what was collected
+		// goes to stderr first, as it would have without -json.
+		sub.HardExit = func(code int) {
+			sink.mu.Lock()
+			io.WriteString(env.Stderr, sink.text.String())
+			sink.mu.Unlock()
+			env.HardExit(code)
+		}
+	}
 	code := c.Run(ctx, &sub, args)
 	if code == exitInterrupted {
 		// An interrupted verb writes nothing more on stdout (which may be
