@@ -103,6 +103,10 @@ func TestDidYouMean(t *testing.T) {
 	if r.Code != exitError || strings.Contains(r.Stderr, "Did you mean") || !strings.Contains(r.Stderr, `unknown command "frobnicate"`) {
 		t.Errorf("frobnicate: %d %q", r.Code, r.Stderr)
 	}
+	r = runCLI(t, t.TempDir(), nil, "help", "aply")
+	if r.Code != exitError || !strings.Contains(r.Stderr, `Did you mean "apply"?`) {
+		t.Errorf("help aply: %d %q", r.Code, r.Stderr)
+	}
 	r = runCLI(t, t.TempDir(), nil, "state", "lsit")
 	if r.Code != exitError || !strings.Contains(r.Stderr, `did you mean "list"?`) {
 		t.Errorf("state lsit: %d %q", r.Code, r.Stderr)

@@ -170,10 +170,12 @@ func run(ctx context.Context, env *Env, args []string) int {
 	switch name {
 	case "-h", "-help", "--help", "help":
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				fmt.Fprintln(env.Stdout, strings.TrimSpace(c.Usage))
-				return exitOK
+			c, ok := commands[args[1]]
+			if !ok {
+				return unknownCommand(env, args[1])
 			}
+			fmt.Fprintln(env.Stdout, strings.TrimSpace(c.Usage))
+			return exitOK
 		}
 		printUsage(env.Stdout)
 		return exitOK
@@ -182,12 +184,7 @@ func run(ctx context.Context, env *Env, args []string) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "Error: unknown command %q.", name)
-		if s := didYouMean(name, verbNames()); s != "" {
-			fmt.Fprintf(env.Stderr, " Did you mean %q?", s)
-		}
-		fmt.Fprint(env.Stderr, "\nRun \"reconform -help\" for the list of commands.\n")
-		return exitError
+		return unknownCommand(env, name)
 	}
 	if !c.OwnsInterrupts {
 		var stop func()
@@ -198,6 +195,17 @@ func run(ctx context.Context, env *Env, args []string) int {
 		return runWithJSONErrors(ctx, env, c, args[1:])
 	}
 	return c.Run(ctx, env, args[1:])
+}
+
+// unknownCommand reports a verb that does not exist, with the nearest
+// one when it looks like a typo, and returns exitError.
+func unknownCommand(env *Env, name string) int {
+	fmt.Fprintf(env.Stderr, "Error: unknown command %q.", name)
+	if s := didYouMean(name, verbNames()); s != "" {
+		fmt.Fprintf(env.Stderr, " Did you mean %q?", s)
+	}
+	fmt.Fprint(env.Stderr, "\nRun \"reconform -help\" for the list of commands.\n")
+	return exitError
 }
 
 // parseGlobalOptions takes the options before the verb: -chdir=DIR (or
