@@ -46,7 +46,8 @@ Options:
   -detailed-exitcode   Exit 2 when there is drift.
   -var 'name=value'    Set a variable, when the engagement needs one to load.
   -var-file=FILE       Set variables from an HCL file.`,
-		Run: runDiff,
+		Run:  runDiff,
+		JSON: true,
 	})
 }
 
@@ -104,7 +105,7 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 	}
 	oldState, newState := pair.Old, pair.New
 	if oldState == nil && !*asJSON && !*asMarkdown {
-		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", newState.Serial)
+		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: %s\n", newState.Serial, hintCommand(env, append([]string{"show"}, loc.hintArgs(env)...)...))
 		return exitOK
 	}
 	// With -json or -markdown and one state, the report is that of a

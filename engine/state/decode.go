@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -138,6 +139,25 @@ func (d *decoder) inList(l []string) []string {
 	return l
 }
 
+// formatVersion reads format_version: a number, as every reconform
+// writes it, or a string "1" or "1.0" (the scheme other JSON outputs once
+// used, docs/json.md), read as the integer before the dot.
+func (d *decoder) formatVersion() (int64, error) {
+	if c, err := d.sc.peek(); err != nil || c != '"' {
+		return d.sc.int()
+	}
+	str, err := d.sc.str()
+	if err != nil {
+		return 0, err
+	}
+	major, minor, _ := strings.Cut(str, ".")
+	v, err := strconv.ParseInt(major, 10, 32)
+	if err != nil || strings.Trim(minor, "0") != "" {
+		return 0, fmt.Errorf("format_version %q is not a version this reconform knows", str)
+	}
+	return v, nil
+}
+
 func (d *decoder) decode() (*State, error) {
 	s := &State{}
 	seen := map[string]bool{}
@@ -151,7 +171,7 @@ func (d *decoder) decode() (*State, error) {
 		switch k {
 		case "format_version":
 			var v int64
-			v, err = d.sc.int()
+			v, err = d.formatVersion()
 			if err == nil && (v > 1<<30 || v < -(1<<30)) {
 				err = fmt.Errorf("format_version %d out of range", v)
 			}
