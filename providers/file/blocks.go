@@ -144,7 +144,7 @@ func appendBytes(dst, s []byte) []byte {
 	return append(dst, s...)
 }
 
-func zigzag(d int64) uint64 { return uint64(d<<1) ^ uint64(d>>63) }
+func zigzag(d int64) uint64   { return uint64(d<<1) ^ uint64(d>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 func appendTimes(dst []byte, prevFirst *uint32, first, last, count uint32) []byte {
@@ -210,7 +210,6 @@ func impliedValue(x *rent, scratch []byte) bool {
 	}
 	return string(keyText(scratch[:0], x.key)) == string(x.value)
 }
-
 
 func (e *blockEnc) addR(x *rent) {
 	if e.n == 0 {

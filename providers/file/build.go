@@ -306,4 +306,3 @@ func clampTime(t int64) uint32 {
 	}
 	return uint32(t)
 }
-

@@ -32,4 +32,3 @@ func freeSlots(s []uint64) {
 	}
 	_ = syscall.Munmap(unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*8))
 }
-

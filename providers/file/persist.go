@@ -89,7 +89,6 @@ func (s *indexStore) file() string {
 	return filepath.Join(s.dir, fmt.Sprintf("%x.rfidx", sum[:12]))
 }
 
-
 var errStale = errors.New("the data file changed since the index was built")
 
 // load opens the persisted index when it matches the data file.
