@@ -56,8 +56,17 @@ type rent struct {
 	rname []byte // owner name, bytes reversed
 	typ   uint16
 	value []byte
-	// implied: value is the key's own text (not stored).
+	// implied: value is the key's own text, not stored (value may be nil).
+	implied            bool
 	first, last, count uint32
+}
+
+// valueOf returns x's value, made from its key when implied.
+func (x *rent) valueOf() []byte {
+	if x.implied && x.value == nil {
+		x.value = keyText(nil, x.key)
+	}
+	return x.value
 }
 
 func reverseInto(dst, s []byte) []byte {
@@ -225,7 +234,7 @@ func (e *blockEnc) addR(x *rent) {
 		t |= 1
 	}
 	e.buf = binary.AppendUvarint(e.buf, t)
-	if impliedValue(x, e.scratch) {
+	if x.implied || impliedValue(x, e.scratch) {
 		e.buf = append(e.buf, 0)
 	} else {
 		e.buf = binary.AppendUvarint(e.buf, uint64(len(x.value))+1)
@@ -332,6 +341,7 @@ func (d *blockDec) nextR(x *rent, ntypes int) bool {
 	} else {
 		d.value = append(d.value[:0], d.take(vl-1)...)
 	}
+	x.implied = vl == 0
 	x.first, x.last, x.count = d.times()
 	x.key, x.rname, x.typ, x.owned, x.value = d.key, d.name, uint16(t>>1), t&1 == 1, d.value
 	return d.err == nil
@@ -391,7 +401,9 @@ func decodeBlock(src readerAt, ref blockRef, dst []byte) ([]byte, error) {
 		return nil, errBadBlock
 	}
 	if cap(dst) < int(ref.rlen) {
-		dst = make([]byte, 0, ref.rlen)
+		// Not more than a written block can hold, whatever a hostile
+		// directory says: the decoder grows it as the data requires.
+		dst = make([]byte, 0, min(ref.rlen, 2*blockRaw))
 	}
 	out, err := blockDecoder().DecodeAll(comp, dst[:0])
 	if err != nil {

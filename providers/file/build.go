@@ -60,10 +60,11 @@ type builder struct {
 	badMsgs []string
 	notes   []string // file-level warnings (truncated gzip, ...)
 
-	budget   int64  // bytes a run may take, sorting included
-	spillDir string // where runs and the index are written
-	runs     []*spilledRun
-	err      error // a failed spill
+	budget     int64  // bytes a run may take, sorting included
+	batchBytes int    // a batch is handed over at this size
+	spillDir   string // where runs and the index are written
+	runs       []*spilledRun
+	err        error // a failed spill
 
 	cur               *batch
 	free              chan *batch
@@ -88,14 +89,15 @@ type builder struct {
 // size of the file.
 const defaultBudget = 448 << 20
 
-// Bytes a run takes per observation (its record, value id, sort arrays)
-// and per distinct string (hash slot, offset, sort arrays), besides the
-// string bytes themselves.
+// Bytes a run takes per observation (its record, value id, sort arrays,
+// the records in forward order) and per distinct string (hash slot,
+// offset, sort arrays), besides the string bytes themselves (twice for
+// names: as read, and reversed in order).
 // maxRunRecords bounds a run: its sort packs record positions in 31 bits.
 const maxRunRecords = 1 << 30
 
 const (
-	bytesPerObs    = 24 + 4 + 4 + 16
+	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 24 + 16
 	bytesPerString = 8 + 16 + 28
 )
 
@@ -107,16 +109,17 @@ func newBuilder(ctx context.Context, sizeHint, budget int64, spillDir string) *b
 	// budget's worth (about 80 bytes per line is typical of FDNS).
 	lines := int(min(sizeHint/80, budget/100, 1<<28))
 	b := &builder{
-		ctx:      ctx,
-		typeIDs:  map[string]uint16{},
-		budget:   budget,
-		spillDir: spillDir,
-		free:     make(chan *batch, 16),
-		names:    newStrtab(lines / 2), // names repeat on consecutive lines
-		values:   newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
-		valueIP4: newIP4tab(lines / 8),
-		recs:     make([]record, 0, max(lines, 64)),
-		valueIDs: make([]uint32, 0, max(lines, 64)),
+		ctx:        ctx,
+		typeIDs:    map[string]uint16{},
+		budget:     budget,
+		batchBytes: int(min(batchBytes, max(budget/32, 1<<10))),
+		spillDir:   spillDir,
+		free:       make(chan *batch, 16),
+		names:      newStrtab(lines / 2), // names repeat on consecutive lines
+		values:     newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
+		valueIP4:   newIP4tab(lines / 8),
+		recs:       make([]record, 0, max(lines, 64)),
+		valueIDs:   make([]uint32, 0, max(lines, 64)),
 	}
 	b.names.blob = make([]byte, 0, max(int64(lines)*20, 1024))
 	b.cur = &batch{}
@@ -188,7 +191,7 @@ func (b *builder) add(name []byte, rrtype string, value []byte, first, last, cou
 	c.names = append(c.names, ns)
 	c.values = append(c.values, vs)
 	c.meta = append(c.meta, recMeta{first: clampTime(first), last: clampTime(last), count: clampTime(count), typ: typ})
-	if len(c.buf) >= batchBytes {
+	if len(c.buf) >= b.batchBytes {
 		b.flush()
 	}
 }
@@ -264,7 +267,7 @@ func (b *builder) internNames() {
 			b.asOf = max(b.asOf, m.last)
 		}
 		b.release(c)
-		b.nameBytes.Store(int64(len(b.names.blob)) + int64(b.names.len())*bytesPerString)
+		b.nameBytes.Store(2*int64(len(b.names.blob)) + int64(b.names.len())*bytesPerString)
 	}
 	prev = nil
 }

@@ -47,6 +47,7 @@ var Schema = schema.ProviderSchema{
 		{Name: "current_window", Type: cty.String, Description: `A record is current when its last_seen is within this of the file's newest time (or as_of), e.g. "7d".`, Default: cty.StringVal("30d")},
 		{Name: "as_of", Type: cty.String, Description: "The time the file is a snapshot of (RFC 3339, YYYY-MM-DD or unix seconds): currency is counted from it, and records without a time (a zone's, subfinder's, Amass's) are seen then; default: the newest last_seen, and for records without a time the file's modification time (a zone's SOA serial date)."},
 		{Name: "persist_index", Type: cty.Bool, Description: "Keep the index under .reconform/index for later runs; default: only for files over 64 MiB."},
+		{Name: "index_memory", Type: cty.String, Description: `Memory the index build may take before it spills sorted runs to temporary files under .reconform/index and merges them, e.g. "256MiB" (KiB, MiB, GiB); default: "448MiB", which keeps a build of any size under 1 GiB.`},
 		{Name: "max_results", Type: cty.Number, Description: "Most findings one query returns; the rest are dropped with a warning.", Default: cty.NumberIntVal(defaultMaxResults)},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
@@ -145,6 +146,11 @@ func New(_ context.Context, cfg providers.Config) (providers.Provider, error) {
 		}
 	}
 	p.persist = cfg.Bool("persist_index", st.Size() > persistThreshold)
+	if m := cfg.String("index_memory"); m != "" {
+		if p.budget, err = parseBytes(m); err != nil {
+			return nil, bad("index_memory", "%v", err)
+		}
+	}
 	if n := cfg.Int("max_results", defaultMaxResults); n > 0 {
 		p.maxResults = int(n)
 	}
@@ -308,6 +314,7 @@ type Stats struct {
 	Lines, Bad       int64 // lines read, lines skipped as malformed
 	Records, Strings int   // observations indexed, distinct owner names and lookup keys
 	IndexBytes       int64 // size of the index file
+	Runs             int   // sorted runs the build merged (0: reused)
 	Reused           bool  // the index was read from .reconform/index
 }
 
@@ -318,5 +325,39 @@ func (p *Provider) Stats() Stats {
 	if p.ix == nil {
 		return Stats{}
 	}
-	return Stats{Lines: p.ix.lines, Bad: p.ix.bad, Records: int(p.ix.records), Strings: int(p.ix.names + p.ix.keys), IndexBytes: p.ix.size, Reused: p.ix.reused}
+	return Stats{Lines: p.ix.lines, Bad: p.ix.bad, Records: int(p.ix.records), Strings: int(p.ix.names + p.ix.keys), IndexBytes: p.ix.size, Runs: p.ix.runs, Reused: p.ix.reused}
+}
+
+// parseBytes reads a size such as "448MiB" (B, KiB, MiB, GiB; KB, MB and
+// GB are read as the binary units too). At least 64 KiB.
+func parseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9') {
+		i++
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size such as \"256MiB\"", s)
+	}
+	var unit int64
+	switch strings.ToLower(strings.TrimSpace(t[i:])) {
+	case "", "b":
+		unit = 1
+	case "k", "kb", "kib":
+		unit = 1 << 10
+	case "m", "mb", "mib":
+		unit = 1 << 20
+	case "g", "gb", "gib":
+		unit = 1 << 30
+	default:
+		return 0, fmt.Errorf("%q is not a size such as \"256MiB\" (units: KiB, MiB, GiB)", s)
+	}
+	if n > 1<<40/unit {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	if n*unit < 64<<10 {
+		return 0, fmt.Errorf("%q is below the least, 64KiB", s)
+	}
+	return n * unit, nil
 }

@@ -27,6 +27,7 @@ type index struct {
 	keys       int64  // distinct lookup keys
 	warnings   []string
 	reused     bool  // read from a persisted index file
+	runs       int   // sorted runs merged by the build (not persisted)
 	size       int64 // bytes of the index file
 }
 
@@ -216,7 +217,7 @@ func openIndex(src readerAt, size int64, id *fileIdentity, format string) (*inde
 	if crc32.Update(crc32.Checksum(head, castagnoli), castagnoli, comp) != binary.LittleEndian.Uint32(foot[24:]) {
 		return nil, errors.New("index file is corrupt (checksum mismatch)")
 	}
-	raw, err := metaDecoder().DecodeAll(comp, make([]byte, 0, rlen))
+	raw, err := metaDecoder().DecodeAll(comp, make([]byte, 0, min(rlen, 1<<20)))
 	if err != nil || uint64(len(raw)) != rlen {
 		return nil, errBadIndex
 	}

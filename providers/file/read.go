@@ -169,6 +169,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 		if err != nil {
 			return nil, "", err
 		}
+		mem.runs = ix.runs
 		return mem, format, nil
 	}
 	opened, err := openFileIndex(out.f, nil, key)
@@ -176,6 +177,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 		out.close()
 		return nil, "", err
 	}
+	opened.runs = ix.runs
 	return opened, format, nil
 }
 

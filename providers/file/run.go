@@ -17,8 +17,14 @@ import (
 
 // memRun is a sealed run: the builder's tables plus the sort orders.
 type memRun struct {
-	b    *builder
-	fpos []uint32 // record indexes in forward order, exact repeats dropped
+	b *builder
+	// frecs are the records in forward order, exact repeats dropped,
+	// their Name the owner's rank; rnames[roffs[r]:roffs[r+1]] is the
+	// owner name of rank r, reversed. Both are laid out in the order they
+	// are read, so that writing the tables reads memory mostly in order.
+	frecs  []record
+	rnames []byte
+	roffs  []uint32
 	// rents are the reverse entries in order: keyRank<<32 | owned<<31 |
 	// index into fpos.
 	rents   []uint64
@@ -26,9 +32,8 @@ type memRun struct {
 	keyOffs []uint32 // key k is keys[keyOffs[k]:keyOffs[k+1]], by rank
 	nkeys   int
 
-	fi, ri              int
-	fname, rname, value []byte // scratch
-	lastName            uint32
+	fi, ri int
+	mx     []bool // by type: MX
 }
 
 // revPrefix is the first 8 bytes of s reversed, big-endian, zero-padded.
@@ -178,6 +183,7 @@ func (b *builder) seal() *memRun {
 	// Owner names in reversed-bytes order, on one goroutine while the
 	// records' value keys are found on another.
 	rank := make([]uint32, n)
+	m := &memRun{b: b}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -188,8 +194,13 @@ func (b *builder) seal() *memRun {
 			pre[id], ids[id] = revPrefix(names.bytesOf(uint32(id))), uint32(id)
 		}
 		sortByPrefix(pre, ids, func(a, c uint32) int { return compareRev(names.bytesOf(a), names.bytesOf(c)) })
+		pre = nil
+		m.rnames = make([]byte, 0, len(names.blob))
+		m.roffs = make([]uint32, 1, n+1)
 		for r, id := range ids {
 			rank[id] = uint32(r)
+			m.rnames = reverseInto(m.rnames, names.bytesOf(id))
+			m.roffs = append(m.roffs, uint32(len(m.rnames)))
 		}
 	}()
 
@@ -200,7 +211,6 @@ func (b *builder) seal() *memRun {
 	for i, t := range b.types {
 		keyType[i], mxType[i], ptrType[i] = keyedType(t), t == "MX", t == "PTR"
 	}
-	m := &memRun{b: b}
 	valueKey := make([]uint32, b.values.len())
 	for i := range valueKey {
 		valueKey[i] = noKey
@@ -324,6 +334,7 @@ func (b *builder) seal() *memRun {
 		return cmp.Compare(a.Count, c.Count)
 	}
 	fpos := order[:0]
+	var keyOf []uint32 // key index per forward position
 	for i := 0; i < len(order); {
 		name := recs[order[i]].Name
 		j := i + 1
@@ -339,41 +350,46 @@ func (b *builder) seal() *memRun {
 				continue
 			}
 			fpos = append(fpos, x)
+			keyOf = append(keyOf, recKey[x])
 		}
 		i = j
 	}
-	m.fpos = fpos
+	recKey = nil
+	m.frecs = make([]record, len(fpos))
+	for p, x := range fpos {
+		m.frecs[p] = recs[x]
+	}
 
 	// Reverse entries, sorted by key rank, owned after keyed, then in
 	// forward order.
 	rents := make([]uint64, 0, len(fpos))
-	for p, x := range fpos {
-		if k := recKey[x]; k != noKey {
+	for p, k := range keyOf {
+		if k != noKey {
 			rents = append(rents, uint64(keyRank[k])<<32|uint64(p))
 		}
-		r := &recs[x]
+		r := &m.frecs[p]
 		if ptrType[r.Type] {
 			if k := ownerKey[r.Name]; k != noKey {
 				rents = append(rents, uint64(keyRank[k])<<32|1<<31|uint64(p))
 			}
 		}
 	}
+	for p := range m.frecs {
+		m.frecs[p].Name = rank[m.frecs[p].Name]
+	}
 	radixSortInPlace(rents, nil)
 	m.rents = rents
+	m.mx = mxType
 	return m
 }
 
 func (m *memRun) nextF(x *fent) bool {
-	if m.fi >= len(m.fpos) {
+	if m.fi >= len(m.frecs) {
 		return false
 	}
-	r := &m.b.recs[m.fpos[m.fi]]
+	r := &m.frecs[m.fi]
 	m.fi++
-	if m.fi == 1 || r.Name != m.lastName {
-		m.fname = reverseInto(m.fname[:0], m.b.names.bytesOf(r.Name))
-		m.lastName = r.Name
-	}
-	x.rname, x.typ, x.value = m.fname, r.Type, m.b.values.bytesOf(r.Value)
+	x.rname, x.typ, x.value = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type, m.b.values.bytesOf(r.Value)
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
 }
@@ -385,11 +401,17 @@ func (m *memRun) nextR(x *rent) bool {
 	e := m.rents[m.ri]
 	m.ri++
 	k := uint32(e >> 32)
-	r := &m.b.recs[m.fpos[uint32(e)&(1<<31-1)]]
+	r := &m.frecs[uint32(e)&(1<<31-1)]
 	x.key = m.keys[m.keyOffs[k]:m.keyOffs[k+1]]
 	x.owned = e&(1<<31) != 0
-	m.rname = reverseInto(m.rname[:0], m.b.names.bytesOf(r.Name))
-	x.rname, x.typ, x.value = m.rname, r.Type, m.b.values.bytesOf(r.Value)
+	x.rname, x.typ = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type
+	// A keyed record's value is its key's text, except an MX value
+	// written with its preference: only then are its bytes read.
+	x.implied = !x.owned && !m.mx[r.Type]
+	x.value = nil
+	if !x.implied {
+		x.value = m.b.values.bytesOf(r.Value)
+	}
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
 }
@@ -479,8 +501,10 @@ func compareR(a, b *rent) int {
 	if a.typ != b.typ {
 		return cmp.Compare(a.typ, b.typ)
 	}
-	if d := bytes.Compare(a.value, b.value); d != 0 {
-		return d
+	if !(a.implied && b.implied) {
+		if d := bytes.Compare(a.valueOf(), b.valueOf()); d != 0 {
+			return d
+		}
 	}
 	if a.first != b.first {
 		return cmp.Compare(a.first, b.first)
@@ -543,7 +567,7 @@ func (b *builder) finish(out io.Writer, id fileIdentity, format string) (*index,
 	bw.Write(header)
 	bf := &blockFile{w: bw, off: headerSize}
 	fw, rw := newTableWriter(bf, true), newTableWriter(bf, true)
-	ix := &index{format: format, asOf: b.asOf, lines: b.lines, bad: b.bad, records: b.emitted, types: b.types}
+	ix := &index{format: format, asOf: b.asOf, lines: b.lines, bad: b.bad, records: b.emitted, types: b.types, runs: len(b.runs) + 1}
 	ix.warnings = append(ix.warnings, b.notes...)
 	ix.warnings = append(ix.warnings, b.badMsgs...)
 	if b.bad > int64(len(b.badMsgs)) {
@@ -570,7 +594,10 @@ func (b *builder) finish(out io.Writer, id fileIdentity, format string) (*index,
 	go func() {
 		defer wg.Done()
 		ix.keys = mergeTable(rsrcs, compareR, func(dst, src *rent) {
-			*dst = rent{key: append(dst.key[:0], src.key...), owned: src.owned, rname: append(dst.rname[:0], src.rname...), typ: src.typ, value: append(dst.value[:0], src.value...), first: src.first, last: src.last, count: src.count}
+			*dst = rent{key: append(dst.key[:0], src.key...), owned: src.owned, rname: append(dst.rname[:0], src.rname...), typ: src.typ, implied: src.implied, first: src.first, last: src.last, count: src.count}
+			if !src.implied {
+				dst.value = append(dst.value[:0], src.value...)
+			}
 		}, rw.addR, func(a, c *rent) bool { return bytes.Equal(a.key, c.key) })
 	}()
 	wg.Wait()
