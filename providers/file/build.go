@@ -87,7 +87,7 @@ type builder struct {
 // defaultBudget is the memory a build's run may take: with the pipeline's
 // buffers and the runtime, a build stays well under 1 GiB whatever the
 // size of the file.
-const defaultBudget = 448 << 20
+const defaultBudget = 320 << 20
 
 // Bytes a run takes per observation (its record, value id, sort arrays,
 // the records in forward order) and per distinct string (hash slot,

@@ -165,7 +165,10 @@ func (r *metaReader) dir(dataEnd int64) []blockRef {
 		d := unzigzag(r.uvarint())
 		clen, rlen := r.uvarint(), r.uvarint()
 		off := prevEnd + d
-		if r.err != nil || off < headerSize || clen > uint64(dataEnd) || off > dataEnd-int64(clen) || rlen > maxBlockBytes || clen == 0 || rlen == 0 {
+		// A table's blocks follow each other in the file, and no block
+		// expands beyond what zstd does to real entries: a hostile
+		// directory cannot make a small file cost unbounded work.
+		if r.err != nil || d < 0 || clen > uint64(dataEnd) || off > dataEnd-int64(clen) || rlen > maxBlockBytes || clen == 0 || rlen == 0 || rlen > clen<<12 {
 			r.err = errBadIndex
 			break
 		}
@@ -207,7 +210,7 @@ func openIndex(src readerAt, size int64, id *fileIdentity, format string) (*inde
 	}
 	off, clen, rlen := binary.LittleEndian.Uint64(foot), binary.LittleEndian.Uint64(foot[8:]), binary.LittleEndian.Uint64(foot[16:])
 	dataEnd := size - footerSize
-	if off < headerSize || clen > uint64(dataEnd) || off != uint64(dataEnd)-clen || rlen > maxMetaBytes {
+	if off < headerSize || clen > uint64(dataEnd) || off != uint64(dataEnd)-clen || rlen > maxMetaBytes || rlen > clen<<12 {
 		return nil, errBadIndex
 	}
 	comp := make([]byte, clen)

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -452,6 +453,10 @@ func (b *builder) spill() {
 	if err != nil {
 		b.err = err
 	}
+	m = nil
+	// The sort's arrays are garbage now: collect them before the next
+	// run's grow, so that the heap stays near the budget.
+	runtime.GC()
 	b.names.reset()
 	b.values.reset()
 	b.valueIP4.reset()
@@ -517,7 +522,20 @@ func compareR(a, b *rent) int {
 
 // mergeTable merges sorted sources into w, dropping exact repeats, and
 // counts the distinct names (F) or keys (R).
-func mergeTable[E any](srcs []func(*E) bool, cmpE func(a, b *E) int, clone func(dst, src *E), add func(*E), sameKey func(a, b *E) bool) (distinct int64) {
+func mergeTable[E any](srcs []func(*E) bool, cmpE func(a, b *E) int, clone func(dst, src *E), add func(*E), key func(*E) []byte) (distinct int64) {
+	if len(srcs) == 1 {
+		// One run, already sorted and without repeats.
+		var e E
+		var last []byte
+		for srcs[0](&e) {
+			if k := key(&e); distinct == 0 || !bytes.Equal(k, last) {
+				distinct++
+				last = append(last[:0], k...)
+			}
+			add(&e)
+		}
+		return distinct
+	}
 	cur := make([]E, len(srcs))
 	live := make([]int, 0, len(srcs))
 	for i, next := range srcs {
@@ -537,7 +555,7 @@ func mergeTable[E any](srcs []func(*E) bool, cmpE func(a, b *E) int, clone func(
 		i := live[best]
 		e := &cur[i]
 		if !have || cmpE(e, &last) != 0 {
-			if !have || !sameKey(e, &last) {
+			if !have || !bytes.Equal(key(e), key(&last)) {
 				distinct++
 			}
 			add(e)
@@ -589,7 +607,7 @@ func (b *builder) finish(out io.Writer, id fileIdentity, format string) (*index,
 		defer wg.Done()
 		ix.names = mergeTable(fsrcs, compareF, func(dst, src *fent) {
 			*dst = fent{rname: append(dst.rname[:0], src.rname...), typ: src.typ, value: append(dst.value[:0], src.value...), first: src.first, last: src.last, count: src.count}
-		}, fw.addF, func(a, c *fent) bool { return bytes.Equal(a.rname, c.rname) })
+		}, fw.addF, func(x *fent) []byte { return x.rname })
 	}()
 	go func() {
 		defer wg.Done()
@@ -598,7 +616,7 @@ func (b *builder) finish(out io.Writer, id fileIdentity, format string) (*index,
 			if !src.implied {
 				dst.value = append(dst.value[:0], src.value...)
 			}
-		}, rw.addR, func(a, c *rent) bool { return bytes.Equal(a.key, c.key) })
+		}, rw.addR, func(x *rent) []byte { return x.key })
 	}()
 	wg.Wait()
 	var err1, err2 error

@@ -150,7 +150,7 @@ func TestIndexMemoryAttribute(t *testing.T) {
 		want int64
 		ok   bool
 	}{
-		{"448MiB", 448 << 20, true}, {"1GiB", 1 << 30, true}, {"64KiB", 64 << 10, true}, {"2 gb", 2 << 30, true},
+		{"320MiB", 320 << 20, true}, {"1GiB", 1 << 30, true}, {"64KiB", 64 << 10, true}, {"2 gb", 2 << 30, true},
 		{"1KiB", 0, false}, {"lots", 0, false}, {"12XB", 0, false}, {"99999999999GiB", 0, false},
 	} {
 		got, err := parseBytes(tt.in)
