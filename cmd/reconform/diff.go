@@ -42,7 +42,8 @@ Options:
   -detailed-exitcode   Exit 2 when there is drift.
   -var 'name=value'    Set a variable, when the engagement needs one to load.
   -var-file=FILE       Set variables from an HCL file.`,
-		Run: runDiff,
+		Run:  runDiff,
+		JSON: true,
 	})
 }
 
@@ -89,7 +90,7 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 	}
 	oldState, newState := pair.Old, pair.New
 	if oldState == nil && !*asJSON && !*asMarkdown {
-		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", newState.Serial)
+		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: %s\n", newState.Serial, hintCommand(env, append([]string{"show"}, loc.hintArgs(env)...)...))
 		return exitOK
 	}
 	// With -json or -markdown and one state, the report is that of a
@@ -184,8 +185,8 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 	if current != nil && rs[0].current && rs[1].current {
 		return two(current, current)
 	}
-	if rs[0].path != "" && rs[1].path != "" {
-		p, err := state.ReadPairFiles(rs[0].path, rs[1].path)
+	if oldPath, newPath := stateFile(b, rs[0], current), stateFile(b, rs[1], current); oldPath != "" && newPath != "" {
+		p, err := state.ReadPairFiles(oldPath, newPath)
 		if err != nil {
 			return fail(err)
 		}
@@ -208,6 +209,20 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 		return fail(err)
 	}
 	return two(old, new)
+}
+
+// stateFile is the file a reference names when it is one not read yet:
+// a path, or the current state of a local backend.
+func stateFile(b backend.Backend, r stateRef, current *state.State) string {
+	if r.path != "" {
+		return r.path
+	}
+	if l, ok := b.(*backend.Local); ok && r.current && current == nil {
+		if _, err := os.Stat(l.Location()); err == nil {
+			return l.Location()
+		}
+	}
+	return ""
 }
 
 // readTwo reads a state and, when guess is set, a history entry

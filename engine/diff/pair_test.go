@@ -178,3 +178,58 @@ func firstDifference(a, b string) string {
 	lo := max(0, i-200)
 	return "whole: ..." + a[lo:min(len(a), i+200)] + "\npair:  ..." + b[lo:min(len(b), i+200)]
 }
+
+// FuzzComparePair: whatever the new file holds, reading it as a pair
+// fails when reading it whole fails, and gives the same drift otherwise.
+func FuzzComparePair(f *testing.F) {
+	dir := f.TempDir()
+	oldPath := filepath.Join(dir, "old")
+	old := largeState(12, 0)
+	for i := 0; i < len(old.Findings); i += 5 {
+		old.Findings[i].Type, old.Findings[i].Value = "MX", "10 mx.mail.example"
+	}
+	state.SortFindings(old.Findings)
+	var b bytes.Buffer
+	if err := state.Encode(&b, old); err != nil {
+		f.Fatal(err)
+	}
+	if err := os.WriteFile(oldPath, b.Bytes(), 0o600); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	var nb bytes.Buffer
+	if err := state.Encode(&nb, largeState(12, 1)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(nb.Bytes())
+	f.Add(bytes.Replace(nb.Bytes(), []byte(`"currency": "current"`), []byte(`"currency": "historical"`), 3))
+	f.Add(bytes.Replace(nb.Bytes(), []byte("\n    },\n    {\n"), []byte("\n    },\n    {\n      \"name\": \"x\",\n"), 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		newPath := filepath.Join(dir, "new") // one per process: inputs run one at a time
+		if err := os.WriteFile(newPath, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		whole, wholeErr := state.ReadFile(newPath)
+		p, pairErr := state.ReadPairFiles(oldPath, newPath)
+		if (wholeErr == nil) != (pairErr == nil) {
+			t.Fatalf("whole: %v, pair: %v", wholeErr, pairErr)
+		}
+		if wholeErr != nil {
+			return
+		}
+		oldWhole, err := state.ReadFile(oldPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, c bytes.Buffer
+		if err := JSON(&a, Compare(oldWhole, whole, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if err := JSON(&c, ComparePair(p, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != c.String() {
+			t.Fatalf("pair differs from whole:\n%s", firstDifference(a.String(), c.String()))
+		}
+	})
+}

@@ -2,10 +2,13 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/reconform/reconform/schema"
 )
@@ -86,6 +89,8 @@ type pairSide struct {
 	stop <-chan struct{}
 	cur  *pairBatch
 	n    int // findings read
+	// arenaSize is the size of a batch's arena, at most pairArena.
+	arenaSize int
 
 	state *State
 	err   error
@@ -98,7 +103,7 @@ func readPairCanonical(oldPath, newPath string) (*Pair, error) {
 	for i, path := range []string{oldPath, newPath} {
 		ps := &pairSide{out: make(chan *pairBatch, pairBatches), free: make(chan *pairBatch, pairBatches), stop: stop}
 		for range pairBatches {
-			ps.free <- &pairBatch{arena: make([]byte, 0, pairArena)}
+			ps.free <- &pairBatch{} // arenas are made to the file's size
 		}
 		sides[i] = ps
 		wg.Add(1)
@@ -136,7 +141,12 @@ func (ps *pairSide) read(path string) (*State, error) {
 		return nil, err
 	}
 	defer f.Close()
-	d := &decoder{sc: scanner{r: f, win: make([]byte, 1<<20)}, strs: map[string]string{}, lists: map[string][]string{}, pair: ps}
+	var size int64 = 1 << 30
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	ps.arenaSize = int(min(max(size/2, 64<<10), pairArena))
+	d := &decoder{sc: scanner{r: f, win: make([]byte, min(max(size+1, 4<<10), 1<<20))}, strs: map[string]string{}, lists: map[string][]string{}, pair: ps}
 	s, err := d.decode()
 	if err == nil && d.version != FormatVersion {
 		err = errNotCanonical
@@ -179,14 +189,20 @@ func (d *decoder) rawFindings() error {
 	}
 	s.pos += 3
 	for {
-		// One element: find its closing line, reading more as needed.
+		// One element: its lines classified as they are found, reading
+		// more (and starting the element again) when the window ends.
+		var rec pairRec
 		var end int
 		for {
-			var ok, bad bool
-			if end, ok, bad = elementEnd(s.win[s.pos:s.end]); ok {
+			var more bool
+			var err error
+			if rec, end, more, err = scanElement(s.win[s.pos:s.end]); err != nil {
+				return err
+			}
+			if !more {
 				break
 			}
-			if bad || s.rerr != nil {
+			if s.rerr != nil {
 				return errNotCanonical
 			}
 			if s.pos == 0 && s.end == len(s.win) {
@@ -194,12 +210,7 @@ func (d *decoder) rawFindings() error {
 			}
 			s.need(s.end - s.pos + 1)
 		}
-		raw := s.win[s.pos : s.pos+end]
-		rec, err := classify(raw)
-		if err != nil {
-			return err
-		}
-		if err := d.pair.add(rec, raw); err != nil {
+		if err := d.pair.add(rec, s.win[s.pos:s.pos+end]); err != nil {
 			return err
 		}
 		s.pos += end
@@ -216,108 +227,174 @@ func (d *decoder) rawFindings() error {
 	}
 }
 
-// elementEnd returns the length of the element at the start of win
-// ("    {" through the "    }" line, without what follows) when win holds
-// it whole; bad when win cannot start one.
-func elementEnd(win []byte) (end int, ok, bad bool) {
+// scanElement reads the element at the start of win: "    {" on a line
+// of its own, key lines indented by six spaces (lists' elements by
+// eight), and "    }" closing it, as appendFinding writes them; end is its
+// length without what follows. more: win ends before the element does.
+//
+// Every line is checked as the decoder would read it (strings, numbers,
+// booleans, times), so that a damaged finding the merge skips still fails
+// the read.
+func scanElement(win []byte) (r pairRec, end int, more bool, err error) {
 	const open = "    {\n"
 	if len(win) < len(open) {
-		return 0, false, !bytes.HasPrefix([]byte(open), win)
+		if !bytes.HasPrefix([]byte(open), win) {
+			return r, 0, false, errNotCanonical
+		}
+		return r, 0, true, nil
 	}
 	if string(win[:len(open)]) != open {
-		return 0, false, true
+		return r, 0, false, errNotCanonical
 	}
-	i := len(open)
-	for {
+	for i := len(open); ; {
 		nl := bytes.IndexByte(win[i:], '\n')
 		if nl < 0 {
-			return 0, false, false
+			return r, 0, true, nil
+		}
+		line := win[i : i+nl]
+		if len(line) >= 5 && line[4] == '}' && string(line[:4]) == "    " {
+			if r.name == nil || r.typ == nil || r.value == nil || r.currency == 0 && !r.decode {
+				return r, 0, false, errNotCanonical
+			}
+			if renormalizedTypes[string(r.typ)] {
+				v := string(r.value)
+				r.decode = r.decode || schema.NormalizeValue(string(r.typ), v) != v
+			}
+			return r, i + 5, false, nil
+		}
+		if err := r.line(line); err != nil {
+			return r, 0, false, err
 		}
 		i += nl + 1
-		if len(win)-i < 5 {
-			return 0, false, false
-		}
-		if win[i+4] == '}' && string(win[i:i+4]) == "    " {
-			return i + 5, true, false
-		}
 	}
 }
 
-// classify reads the identity, currency and verification of a raw
-// element from its key lines.
-func classify(raw []byte) (pairRec, error) {
-	var r pairRec
-	lines := raw[6 : len(raw)-5] // between "    {\n" and "    }"
-	for len(lines) > 0 {
-		nl := bytes.IndexByte(lines, '\n')
-		line := lines
-		if nl >= 0 {
-			line, lines = lines[:nl], lines[nl+1:]
-		} else {
-			lines = nil
+// line reads one line of an element into r.
+func (r *pairRec) line(line []byte) error {
+	switch {
+	case len(line) > 8 && string(line[:9]) == `        "`: // a list's element
+		return checkString(bytes.TrimSuffix(line[8:], []byte(",")))
+	case string(line) == "      ]" || string(line) == "      ],":
+		return nil
+	case len(line) < 8 || string(line[:7]) != `      "`:
+		return errNotCanonical
+	}
+	kv := line[7:]
+	q := bytes.IndexByte(kv, '"')
+	if q < 0 || !bytes.HasPrefix(kv[q:], []byte(`": `)) {
+		return errNotCanonical
+	}
+	key, val := kv[:q], bytes.TrimSuffix(kv[q+3:], []byte(","))
+	var err error
+	switch string(key) {
+	case "name":
+		r.name, err = rawString(val)
+	case "type":
+		r.typ, err = rawString(val)
+	case "value":
+		r.value, err = rawString(val)
+	case "currency":
+		switch string(val) {
+		case `"current"`:
+			r.currency = 'c'
+		case `"historical"`:
+			r.currency = 'h'
+		default:
+			r.decode = true // the decoder says what is wrong with it
 		}
-		if len(line) < 8 || line[6] != '"' || string(line[:6]) != "      " {
-			continue // a list's element, or its closing bracket
-		}
-		kv := line[7:]
-		q := bytes.IndexByte(kv, '"')
-		if q < 0 || !bytes.HasPrefix(kv[q:], []byte(`": `)) {
-			return r, errNotCanonical
-		}
-		key, val := kv[:q], bytes.TrimSuffix(kv[q+3:], []byte(","))
-		var err error
-		switch string(key) {
-		case "name":
-			r.name, err = rawString(val)
-		case "type":
-			r.typ, err = rawString(val)
-		case "value":
-			r.value, err = rawString(val)
-		case "currency":
-			switch string(val) {
-			case `"current"`:
-				r.currency = 'c'
-			case `"historical"`:
-				r.currency = 'h'
-			default:
-				r.decode = true // the decoder says what is wrong with it
+	case "unverified":
+		r.unverified = string(val) != `""` && string(val) != "null"
+		err = checkString(val)
+	case "first_seen", "last_seen", "unverified_since":
+		if err = checkString(val); err == nil {
+			var t time.Time
+			if t.UnmarshalText(val[1:len(val)-1]) != nil {
+				err = errNotCanonical
 			}
-		case "unverified":
-			r.unverified = string(val) != `""` && string(val) != "null"
 		}
-		if err != nil {
-			return r, err
+	case "count", "depth":
+		if _, perr := strconv.ParseInt(string(val), 10, 64); perr != nil {
+			err = errNotCanonical
+		}
+	case "active":
+		if string(val) != "true" && string(val) != "false" {
+			err = errNotCanonical
+		}
+	default:
+		if string(val) != "[" { // a list, its elements on the lines that follow
+			err = checkString(val)
 		}
 	}
-	if r.name == nil || r.typ == nil || r.value == nil || r.currency == 0 && !r.decode {
-		return r, errNotCanonical
-	}
-	if renormalizedTypes[string(r.typ)] {
-		v := string(r.value)
-		r.decode = r.decode || schema.NormalizeValue(string(r.typ), v) != v
-	}
-	return r, nil
+	return err
 }
 
-// rawString returns the content of a JSON string that needs no decoding
-// (no escapes, ASCII); anything else is left to the decoder.
+// checkString checks that v is one JSON string as the decoder reads it,
+// without decoding it.
+func checkString(v []byte) error {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return errNotCanonical
+	}
+	inner := v[1 : len(v)-1]
+	// Eight bytes at a time while none is a quote, a backslash or a
+	// control byte (SWAR: a byte below 0x20, or equal to 0x22 or 0x5c,
+	// sets its high bit in special).
+	i := 0
+	for ; i+8 <= len(inner); i += 8 {
+		x := binary.LittleEndian.Uint64(inner[i:])
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		lt20 := (x - 0x20*ones) &^ x
+		q := x ^ 0x22*ones
+		bs := x ^ 0x5c*ones
+		if ((lt20 | (q-ones)&^q | (bs-ones)&^bs) & highs) != 0 {
+			break
+		}
+	}
+	for ; i < len(inner); i++ {
+		switch c := inner[i]; {
+		case c == '\\':
+			if i+1 == len(inner) {
+				return errNotCanonical
+			}
+			i++
+			switch inner[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(inner) {
+					return errNotCanonical
+				}
+				if _, ok := parseHex4(inner[i+1:]); !ok {
+					return errNotCanonical
+				}
+				i += 4
+			default:
+				return errNotCanonical
+			}
+		case c == '"' || c < 0x20:
+			return errNotCanonical
+		}
+	}
+	return nil
+}
+
+// rawString returns the content of the JSON string v: v itself inside
+// the quotes when it needs no decoding (printable ASCII, no escapes), or
+// its decoding.
 func rawString(v []byte) ([]byte, error) {
 	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
 		return nil, errNotCanonical
 	}
-	v = v[1 : len(v)-1]
-	for _, c := range v {
+	inner := v[1 : len(v)-1]
+	for _, c := range inner {
 		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
-			sc := scanner{win: append([]byte{'"'}, append(v, '"')...), r: bytes.NewReader(nil)}
-			sc.end = len(sc.win)
+			sc := scanner{win: bytes.Clone(v), end: len(v), r: bytes.NewReader(nil)} // a scanner may move its window
 			b, err := sc.stringBytes()
-			if err != nil {
+			if err != nil || sc.pos != len(v) {
 				return nil, errNotCanonical
 			}
 			return bytes.Clone(b), nil
 		}
 	}
-	return v, nil
+	return inner, nil
 }
 
 // add copies a classified element into the current batch.
@@ -332,6 +409,9 @@ func (ps *pairSide) add(rec pairRec, raw []byte) error {
 		case ps.cur = <-ps.free:
 		case <-ps.stop:
 			return errNotCanonical
+		}
+		if ps.cur.arena == nil {
+			ps.cur.arena = make([]byte, 0, ps.arenaSize)
 		}
 		ps.cur.arena, ps.cur.recs = ps.cur.arena[:0], ps.cur.recs[:0]
 	}
