@@ -33,6 +33,10 @@ type result struct {
 	lastValue    []byte
 	lastValueStr string
 	nameBuf      []byte
+	// the last record finding's identity
+	lastRname []byte
+	lastTyp   uint16
+	srcs      []string
 }
 
 // ident is a finding's identity; typ "" marks a subdomain's HOST finding.
@@ -85,26 +89,40 @@ func (r *result) name(rname []byte) string {
 	return string(r.nameBuf)
 }
 
-// addRecord adds one record.
+// addRecord adds one record. Every scan meets the records of one
+// identity one after another (the tables are sorted by name, type and
+// value under a key), so a record merges into the last finding or starts
+// a new one; no finding of another identity can come between.
 func (r *result) addRecord(rname []byte, typ uint16, value []byte, first, last, count uint32) {
 	t := r.ix.types[typ]
 	if !r.q.WantsType(t) {
 		return
 	}
-	r.nameBuf = reverseInto(r.nameBuf[:0], rname)
-	key := ident{string(r.nameBuf), t, string(value)} // not kept: no allocation
-	i, ok := r.byID[key]
-	if !ok {
-		if r.full() {
-			return
-		}
-		i = len(r.out)
-		key.name = string(r.nameBuf)
-		key.value = r.value(value)
-		r.byID[key] = i
-		r.out = append(r.out, schema.Finding{Name: key.name, Type: t, Value: key.value, Sources: []string{r.source}})
+	if n := len(r.out); n > 0 && r.lastTyp == typ && bytes.Equal(r.lastRname, rname) && bytes.Equal(r.lastValue, value) {
+		r.merge(&r.out[n-1], first, last, count)
+		return
 	}
-	r.merge(&r.out[i], first, last, count)
+	if r.full() {
+		return
+	}
+	r.lastRname, r.lastTyp = append(r.lastRname[:0], rname...), typ
+	r.nameBuf = reverseInto(r.nameBuf[:0], rname)
+	r.out = append(r.out, schema.Finding{Name: string(r.nameBuf), Type: t, Value: r.value(value), Sources: r.sources()})
+	r.merge(&r.out[len(r.out)-1], first, last, count)
+}
+
+// sources returns a finding's source list, the findings of one answer
+// sharing one backing array in slices of their own.
+func (r *result) sources() []string {
+	if len(r.srcs) == 0 {
+		r.srcs = make([]string, 256)
+		for i := range r.srcs {
+			r.srcs[i] = r.source
+		}
+	}
+	s := r.srcs[:1:1]
+	r.srcs = r.srcs[1:]
+	return s
 }
 
 // value returns value as a string of its own, sharing the string between
