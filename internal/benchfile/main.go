@@ -44,6 +44,8 @@ type phaseResult struct {
 	Bytes   int64   `json:"index_bytes,omitempty"` // size of the index file
 }
 
+var keep = flag.Bool("keep", false, "with -dir: reuse the data file generated there by an earlier run")
+
 var memory = flag.String("memory", "", "the file provider's index_memory (default: its default)")
 
 func main() {
@@ -90,7 +92,9 @@ func run(lines, runs int, dir string) error {
 	}
 	data := filepath.Join(dir, "fdns_any.json.gz")
 	start := time.Now()
-	if err := fdnsgen.WriteFile(data, fdnsgen.Options{Lines: lines, Seed: 1}, true); err != nil {
+	if _, err := os.Stat(data); err == nil && *keep {
+		fmt.Println("reusing", data)
+	} else if err := fdnsgen.WriteFile(data, fdnsgen.Options{Lines: lines, Seed: 1}, true); err != nil {
 		return fmt.Errorf("generating: %w", err)
 	}
 	st, _ := os.Stat(data)

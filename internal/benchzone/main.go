@@ -61,6 +61,8 @@ var queried = map[string]int{"median (rank 5000)": 5000, "top ten (rank 9)": 9, 
 
 const queryRepeats = 21
 
+var keep = flag.Bool("keep", false, "with -dir: reuse the data file generated there by an earlier run")
+
 var memory = flag.String("memory", "", "the file provider's index_memory (default: its default)")
 
 func main() {
@@ -105,7 +107,9 @@ func run(records, runs int, dir string, withZoneParser bool) error {
 	}
 	data := filepath.Join(dir, tld+".zone.gz")
 	start := time.Now()
-	if err := zonegen.WriteFile(data, zonegen.Options{TLD: tld, Records: records, Seed: 1}, true); err != nil {
+	if _, err := os.Stat(data); err == nil && *keep {
+		fmt.Println("reusing", data)
+	} else if err := zonegen.WriteFile(data, zonegen.Options{TLD: tld, Records: records, Seed: 1}, true); err != nil {
 		return fmt.Errorf("generating: %w", err)
 	}
 	st, _ := os.Stat(data)
