@@ -106,12 +106,11 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 		sizeHint *= 6
 	}
 	var parse func([]byte, emitFunc) error
-	parallel := false
 	switch format {
 	case FormatCOF:
-		parse, parallel = parseCOFLine, true
+		parse = parseCOFLine
 	case FormatFDNS:
-		parse, parallel = parseFDNSLine, true
+		parse = parseFDNSLine
 	case FormatCSV:
 	default:
 		var ok bool
@@ -125,7 +124,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 	}
 	b := newBuilder(ctx, sizeHint, opt.budget, dir)
 	if parse != nil {
-		err = readLines(ctx, r, b, parse, parallel)
+		err = readLines(ctx, r, b, parse)
 	} else {
 		err = readCSV(ctx, r, b)
 	}
@@ -193,7 +192,7 @@ type lineBlock struct {
 // readLines splits r into lines on one goroutine (which also runs the
 // decompressor) and parses them on this one, so decompression and parsing
 // overlap on two cores.
-func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, emitFunc) error, _ bool) error {
+func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, emitFunc) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	add := emitFunc(b.add) // one method value, not one allocation per line
 	full := make(chan *lineBlock, blocksAhead)
