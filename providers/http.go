@@ -24,6 +24,10 @@ import (
 // DefaultMaxBodyBytes bounds a response body when the config sets no limit.
 const DefaultMaxBodyBytes = 16 << 20
 
+// DefaultParallelism is the requests a provider may have in flight when
+// Config.Parallelism is unset: the engine's default parallelism.
+const DefaultParallelism = 10
+
 // HTTPClient is the HTTP layer every HTTP provider shares. Each request
 // attempt passes the provider's Gate (rate limit and budget); 429, 5xx and
 // transient network errors are retried with exponential backoff and jitter,
@@ -100,7 +104,21 @@ func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	// TLS verification is always on: no option turns it off.
 	transport.TLSClientConfig = nil
-	transport.MaxIdleConnsPerHost = 8
+	// Every request in flight must be able to park its connection when
+	// its response is read: with fewer idle slots than the requests the
+	// run keeps in flight (its parallelism), each round closes the
+	// surplus and the next round dials, and handshakes TLS, again (8 idle
+	// slots under a parallelism of 10 made 1,192 connections per 100k
+	// requests; docs/performance.md, internal/benchhttp).
+	// Nor more connections than that: when requests start together, Go's
+	// transport dials for a request and hands it whichever connection
+	// frees first, parking the dialled one beside it; capped, a request
+	// waits for a connection instead (it cannot wait long: no more than
+	// the parallelism are in flight).
+	conns := max(cfg.Parallelism, DefaultParallelism)
+	transport.MaxIdleConnsPerHost = conns
+	transport.MaxConnsPerHost = conns
+	transport.MaxIdleConns = max(transport.MaxIdleConns, conns)
 	c := &HTTPClient{cfg: cfg, opts: opts, log: log, sleep: sleepCtx}
 	c.client = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
 	return c

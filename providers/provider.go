@@ -120,8 +120,12 @@ type Config struct {
 	MaxBodyBytes int64         // response size bound
 	UserAgent    string        // "reconform/<version>"
 	Retry        RetryPolicy
-	Gate         Gate
-	Logger       hclog.Logger
+	// Parallelism is how many requests of the instance the run may have
+	// in flight at once (the run's parallelism); the HTTP client keeps as
+	// many idle connections. 0: DefaultParallelism.
+	Parallelism int
+	Gate        Gate
+	Logger      hclog.Logger
 	// Secrets are every sensitive value of the configuration (all
 	// providers' keys, sensitive variables, env() values), which the HTTP
 	// client redacts along with the provider's own.
