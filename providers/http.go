@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -214,15 +215,14 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 				return nil, c.ctxError(err)
 			}
 		}
-		if c.cfg.Gate != nil {
-			if err := c.cfg.Gate.Wait(ctx); err != nil {
-				if errors.Is(err, ErrBudgetExhausted) {
-					return nil, &Error{Provider: c.cfg.Address, Kind: KindBudget, Msg: "request budget for this run is spent (raise budget in the provider block)"}
-				}
-				return nil, c.ctxError(err)
+		sent, werr := c.wait(ctx)
+		if werr != nil {
+			if errors.Is(werr, ErrBudgetExhausted) {
+				return nil, &Error{Provider: c.cfg.Address, Kind: KindBudget, Msg: "request budget for this run is spent (raise budget in the provider block)"}
 			}
+			return nil, c.ctxError(werr)
 		}
-		resp, err := c.attempt(ctx, method, rawURL, safeURL, header, body)
+		resp, err := c.attempt(ctx, method, rawURL, safeURL, header, body, sent)
 		if err == nil {
 			return resp, nil
 		}
@@ -250,6 +250,19 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 	return nil, lastErr
 }
 
+// wait passes the gate; sent is to be called with the time the request
+// was sent (the zero time: never), for a SendGate's window log.
+func (c *HTTPClient) wait(ctx context.Context) (sent func(time.Time), err error) {
+	switch g := c.cfg.Gate.(type) {
+	case nil:
+		return func(time.Time) {}, nil
+	case SendGate:
+		return g.WaitSend(ctx)
+	default:
+		return func(time.Time) {}, g.Wait(ctx)
+	}
+}
+
 // holdsProvider reports whether a retryable error is the vendor asking
 // us to slow down (a Retry-After, a rate limit), which concerns every
 // request to it, rather than one request's bad luck (a 502, a reset).
@@ -257,8 +270,9 @@ func holdsProvider(e *Error) bool {
 	return e.RetryAfter > 0 || e.Kind == KindRateLimited
 }
 
-// attempt sends one request under the per-request timeout.
-func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string, header http.Header, body []byte) (*Response, *Error) {
+// attempt sends one request under the per-request timeout, and reports
+// when it was written (sent): the moment the vendor starts counting it.
+func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string, header http.Header, body []byte, sent func(time.Time)) (*Response, *Error) {
 	if c.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
@@ -268,8 +282,20 @@ func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string
 	if body != nil {
 		bodyReader = bytes.NewReader(body)
 	}
+	var once sync.Once
+	report := func(t time.Time) { once.Do(func() { sent(t) }) }
+	// A request that fails before it is written may still have reached
+	// the server in part: it counts as sent when the attempt gives up,
+	// unless it was never built.
+	defer func() { report(time.Now()) }()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		// Only the first: a redirect's request is written under the
+		// same trace.
+		WroteRequest: func(httptrace.WroteRequestInfo) { report(time.Now()) },
+	})
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, bodyReader)
 	if err != nil {
+		report(time.Time{})
 		return nil, &Error{Provider: c.cfg.Address, Kind: KindBadInput, Msg: "building request for " + safeURL}
 	}
 	for k, vs := range header {
@@ -281,6 +307,7 @@ func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string
 	start := time.Now()
 	c.log.Debug("request", "method", method, "url", safeURL)
 	httpResp, err := c.client.Do(req)
+	report(time.Now())
 	if err != nil {
 		return nil, c.transportError(ctx, safeURL, err)
 	}

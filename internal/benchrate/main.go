@@ -7,17 +7,20 @@
 // requests the server saw in any sliding one-second window and the
 // throughput the server saw.
 //
-//	go run ./internal/benchrate [-runs 7] [-count 50] [-seconds 10] [-parallelism 10] [-stall-every 25 -stall 150ms] [-load 4]
-//
-// -load starts that many more processes of its own that spin, so the
-// client and the server share the cores with other work, as on a busy
-// machine: the scheduler then delays a request between its grant and the
-// wire by tens of milliseconds.
+//	go run ./internal/benchrate [-runs 7] [-count 50] [-seconds 10] [-parallelism 10] [-stall-every 25 -stall 150ms] [-hogs 4] [-load 0]
 //
 // The server holds one response in -stall-every for -stall (a vendor
 // that is slow now and then): the engine's workers bunch up behind the
-// slow answers and come back together, the stall-then-burst a client
-// timing its grants cannot see.
+// slow answers and come back together. -hogs goroutines spin in the
+// client's process on threads of the lowest priority: the client's
+// goroutines wait for them (a busy runner: other engagements, decoding),
+// which delays a request between its grant and the wire by tens of
+// milliseconds, while the server process is not slowed. The server runs
+// at a higher priority (nice -10, when allowed) than anything else on
+// the machine, as a vendor's own machine would: on a loaded machine a
+// server process at the common priority stamps arrivals up to 300 ms
+// late, in batches, which no client can prevent. -load starts that many
+// spinning processes as well, which load the whole machine.
 package main
 
 import (
@@ -46,7 +49,8 @@ import (
 func main() {
 	serve := flag.Bool("serve", false, "run as the server process (started by the command itself)")
 	spin := flag.Bool("spin", false, "run as a load process: spin until stdin closes")
-	load := flag.Int("load", 4, "load processes spinning beside the client and the server")
+	load := flag.Int("load", 0, "load processes spinning beside the client and the server")
+	hogs := flag.Int("hogs", 4, "goroutines spinning in the client's process, at the lowest priority")
 	runs := flag.Int("runs", 7, "runs")
 	count := flag.Int("count", 50, "the rate limit: requests per second")
 	secs := flag.Int("seconds", 10, "length of a run at the limit")
@@ -65,7 +69,16 @@ func main() {
 		}
 		return
 	}
-	if err := run(*runs, *count, *secs, *par, *stallEvery, *stall, *load); err != nil {
+	for range *hogs {
+		go func() {
+			lowerThread()
+			x := 0
+			for {
+				x++
+			}
+		}()
+	}
+	if err := run(*runs, *count, *secs, *par, *stallEvery, *stall, *hogs, *load); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrate:", err)
 		os.Exit(1)
 	}
@@ -110,7 +123,7 @@ func server(stallEvery int, stall time.Duration) error {
 		q := r.URL.Query().Get("q")
 		fmt.Fprintf(w, "www.%s,203.0.113.10\n", q)
 	})
-	fmt.Printf("http://%s\n", ln.Addr())
+	fmt.Printf("http://%s nice %d\n", ln.Addr(), niceness())
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
@@ -130,7 +143,7 @@ func spinner() {
 	}
 }
 
-func run(runs, count, secs, par, stallEvery int, stall time.Duration, load int) error {
+func run(runs, count, secs, par, stallEvery int, stall time.Duration, hogs, load int) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -149,7 +162,7 @@ func run(runs, count, secs, par, stallEvery int, stall time.Duration, load int) 
 			c.Wait()
 		}()
 	}
-	cmd := exec.Command(self, "-serve", "-stall-every", strconv.Itoa(stallEvery), "-stall", stall.String())
+	cmd := serverCommand(self, "-serve", "-stall-every", strconv.Itoa(stallEvery), "-stall", stall.String())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -170,10 +183,10 @@ func run(runs, count, secs, par, stallEvery int, stall time.Duration, load int) 
 	if err != nil {
 		return fmt.Errorf("server did not start: %w", err)
 	}
-	base := strings.TrimSpace(line)
+	base, nice, _ := strings.Cut(strings.TrimSpace(line), " ")
 	n := count * secs
-	fmt.Printf("benchrate: rate %d/s, %d requests a run (%d s at the limit), parallelism %d, server pid %d at %s holds 1 response in %d for %s; %d load processes\n",
-		count, n, secs, par, cmd.Process.Pid, base, stallEvery, stall, load)
+	fmt.Printf("benchrate: rate %d/s, %d requests a run (%d s at the limit), parallelism %d; server pid %d at %s (%s) holds 1 response in %d for %s; %d spinning goroutines in the client, %d load processes\n",
+		count, n, secs, par, cmd.Process.Pid, base, nice, stallEvery, stall, hogs, load)
 	var worst int
 	var rates []float64
 	over := 0
