@@ -468,6 +468,12 @@ func (s *session) writeFindings(ctx context.Context, tx pgx.Tx, rev int64, next 
 			return fmt.Errorf("writing findings: %w", b.red.err(err))
 		}
 		defer sideTx.Rollback(context.WithoutCancel(ctx))
+		// Its commit need not wait for the WAL to reach the disk: the
+		// publishing commit's flush, later, covers it, and until then
+		// the rows are unpublished either way.
+		if _, err := sideTx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return fmt.Errorf("writing findings: %w", b.red.err(err))
+		}
 		if _, err := sideTx.Exec(ctx, b.q(`INSERT INTO {{schema}}.unpublished (engagement_id, rev) VALUES ($1, $2)`), s.eng, rev); err != nil {
 			return fmt.Errorf("writing findings: %w", b.red.err(err))
 		}
