@@ -68,6 +68,10 @@ type PlanOptions struct {
 	// count it. Nil: every query is counted.
 	Cache   backend.Cache
 	Refresh bool
+	// PreviousConfigHash is the config hash of the state the plan is
+	// made against ("" for none): a change makes an apply due
+	// (PlanChanges).
+	PreviousConfigHash string
 }
 
 // Instance is one planned query instance.
@@ -201,6 +205,12 @@ type Plan struct {
 	// Estimate is the expected wall time of the whole run.
 	Estimate Duration `json:"estimate"`
 	Warnings []string `json:"warnings,omitempty"`
+	// AfterApply is what the plan cannot know before the run (dependent
+	// queries, pivots) and its bound; nil when every block is known.
+	AfterApply *AfterApply `json:"after_apply,omitempty"`
+	// Changes says whether an apply is due and why (plan
+	// -detailed-exitcode).
+	Changes PlanChanges `json:"changes"`
 
 	// FromFile is set by ReadPlan: the plan is an approval, and apply keeps
 	// within its scope and budgets.
@@ -614,6 +624,8 @@ func MakePlan(ctx context.Context, cfg *schema.Config, opts PlanOptions) (*Plan,
 			p.Estimate = pp.Estimate
 		}
 	}
+	p.AfterApply = afterApply(cfg, p)
+	p.Changes = planChanges(cfg, opts, p)
 	return p, diags
 }
 

@@ -45,7 +45,7 @@ func SortDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 // JSONDiagnostics is the machine-readable result of validate, shaped like
 // `terraform validate -json`.
 type JSONDiagnostics struct {
-	FormatVersion string           `json:"format_version"`
+	FormatVersion int              `json:"format_version"`
 	Valid         bool             `json:"valid"`
 	ErrorCount    int              `json:"error_count"`
 	WarningCount  int              `json:"warning_count"`
@@ -89,7 +89,7 @@ type JSONSnippet struct {
 
 // NewJSONDiagnostics converts diagnostics to their JSON form.
 func NewJSONDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) JSONDiagnostics {
-	out := JSONDiagnostics{FormatVersion: "1.0", Diagnostics: []JSONDiagnostic{}}
+	out := JSONDiagnostics{FormatVersion: 1, Diagnostics: []JSONDiagnostic{}}
 	for _, d := range SortDiagnostics(diags) {
 		jd := JSONDiagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
 		if d.Severity == hcl.DiagWarning {

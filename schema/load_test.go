@@ -52,7 +52,7 @@ func load(dir string, opts schema.LoadOptions) (*schema.Config, hcl.Diagnostics)
 func TestLoadValid(t *testing.T) {
 	for _, name := range caseDirs(t, "valid") {
 		t.Run(name, func(t *testing.T) {
-			cfg, diags := load(filepath.Join(configTestdata, "valid", name), schema.LoadOptions{})
+			cfg, diags := load(filepath.Join(configTestdata, "valid", name), schema.LoadOptions{Providers: fileCheckingProviders()})
 			for _, d := range diags {
 				t.Logf("%s", formatDiag(d))
 			}
@@ -74,7 +74,7 @@ func TestLoadInvalid(t *testing.T) {
 	for _, name := range caseDirs(t, "invalid") {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(configTestdata, "invalid", name)
-			_, diags := load(dir, schema.LoadOptions{})
+			_, diags := load(dir, schema.LoadOptions{Providers: fileCheckingProviders()})
 			if !diags.HasErrors() {
 				t.Fatalf("no errors")
 			}

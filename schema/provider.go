@@ -1,9 +1,13 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -106,9 +110,80 @@ func (l *loader) decodeProvider(b *hclsyntax.Block) {
 				"%s is a secret; keep it out of files that go to version control: %s = env(\"%s_%s\").",
 				name, name, strings.ToUpper(typ), strings.ToUpper(name))
 		}
+		if pa.File && !p.Sensitive[name] {
+			l.checkFile(p, a, conv)
+		}
 		l.providerCommon(p, a, conv)
 	}
 	l.cfg.Providers[p.Address] = p
+}
+
+// checkFile reports a provider's file attribute (ProviderAttribute.File)
+// that names no readable regular file, at the attribute. A value not
+// known at load (unknown, or not a string yet) is left to the provider.
+func (l *loader) checkFile(p *ProviderBlock, a *hcl.Attribute, v cty.Value) {
+	if !v.IsWhollyKnown() || v.Type() != cty.String || v.AsString() == "" {
+		return
+	}
+	path := v.AsString()
+	full := path
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(l.cfg.Dir, full)
+	}
+	fi, err := os.Stat(full)
+	switch {
+	case err == nil && fi.Mode().IsRegular():
+		return
+	case err == nil:
+		l.errorf(a.Expr.Range(), "Not a data file",
+			"%s of %s is %q, which is a %s, not a file. Give the path of the data file, relative to the engagement folder.",
+			a.Name, p.Address, path, describeMode(fi.Mode()))
+	case errors.Is(err, fs.ErrNotExist):
+		shown := full
+		if d := l.opts.DisplayDir; d != "" && !filepath.IsAbs(path) {
+			shown = filepath.Join(d, path)
+		}
+		l.errorf(a.Expr.Range(), "No such file",
+			"%s of %s is %q, and there is no such file (looked for %s). The path is relative to the engagement folder.%s",
+			a.Name, p.Address, path, shown, nearbyFile(path, full))
+	default:
+		l.errorf(a.Expr.Range(), "Cannot read the file",
+			"%s of %s is %q: %s.", a.Name, p.Address, path, cleanOSError(err))
+	}
+}
+
+// describeMode names what a path that is not a regular file is.
+func describeMode(m fs.FileMode) string {
+	if m.IsDir() {
+		return "folder"
+	}
+	return "special file"
+}
+
+// nearbyFile suggests a file in the same folder whose name is close to
+// the one asked for (a typo, a .gz left off or added).
+func nearbyFile(path, full string) string {
+	entries, err := os.ReadDir(filepath.Dir(full))
+	if err != nil {
+		return ""
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	base := filepath.Base(full)
+	as := func(n string) string { return filepath.ToSlash(filepath.Join(filepath.Dir(path), n)) }
+	for _, n := range names {
+		if strings.TrimSuffix(n, ".gz") == strings.TrimSuffix(base, ".gz") || strings.TrimSuffix(n, ".zst") == strings.TrimSuffix(base, ".zst") {
+			return fmt.Sprintf(" Did you mean %q?", as(n))
+		}
+	}
+	if n := nameSuggestion(base, names); n != "" {
+		return fmt.Sprintf(" Did you mean %q?", as(n))
+	}
+	return ""
 }
 
 // providerCommon applies one of the common attributes.

@@ -172,3 +172,21 @@ func testProviders() map[string]schema.ProviderSchema {
 	}
 	return out
 }
+
+// fileCheckingProviders is testProviders with the file provider's path
+// marked File, as the real one is: load reports a path that names no
+// file. The fixture folders (testdata/config) hold the files they name;
+// the inline configurations of the other tests name none.
+func fileCheckingProviders() map[string]schema.ProviderSchema {
+	out := testProviders()
+	f := out["file"]
+	attrs := append([]schema.ProviderAttribute(nil), f.Attributes...)
+	for i := range attrs {
+		if attrs[i].Name == "path" {
+			attrs[i].File = true
+		}
+	}
+	f.Attributes = attrs
+	out["file"] = f
+	return out
+}

@@ -78,6 +78,11 @@ type ProviderAttribute struct {
 	Description string
 	// Default is shown by `reconform providers`; cty.NilVal for none.
 	Default cty.Value
+	// File: the value is the path of a file the provider reads,
+	// relative to the engagement folder. Load reports one that does not
+	// exist (or is not a regular file) at the attribute, once its value
+	// is known, rather than every query failing at apply.
+	File bool
 }
 
 // CommonProviderAttributes are accepted by every provider block.

@@ -74,7 +74,8 @@ Options:
   -lock-timeout=D     Wait up to D for the state lock.
   -var 'name=value'   Set a variable; repeatable.
   -var-file=FILE      Set variables from an HCL file; repeatable.`,
-		Run: runApply,
+		Run:  runApply,
+		JSON: true,
 	})
 }
 
@@ -108,9 +109,7 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 		*refresh = true
 	}
 	if len(positional) > 1 {
-		fmt.Fprintf(env.Stderr, "Error: apply takes at most one folder or plan file, got %d arguments.\n\n", len(positional))
-		fs.Usage()
-		return exitError
+		return usageError(env, commands["apply"], "apply takes at most one folder or plan file, got %d arguments.", len(positional))
 	}
 	if *parallelism < 1 {
 		fmt.Fprintf(env.Stderr, "Error: -parallelism must be at least 1, got %d.\n", *parallelism)

@@ -86,6 +86,18 @@ func (l *stateLocator) register(fs *flag.FlagSet) {
 	l.vars.register(fs)
 }
 
+// hintArgs are the arguments that name this state in a hint command
+// (hintCommand): -state=PATH, or the engagement folder.
+func (l *stateLocator) hintArgs(env *Env) []string {
+	if l.StatePath != "" {
+		return []string{"-state=" + displayPath(env, resolvePath(env, l.StatePath))}
+	}
+	if rel := folderArg(env, l.dir(env)); rel != "" {
+		return []string{"-chdir=" + rel}
+	}
+	return nil
+}
+
 // folder is the engagement folder as the user gave it (default ".").
 func (l *stateLocator) folder() string {
 	if l.Chdir == "" {
@@ -184,18 +196,16 @@ func withUnlockHint(env *Env, err error, dir, statePath string) error {
 	if !errors.As(err, &le) {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString("reconform force-unlock")
+	where := ""
 	switch {
 	case statePath != "":
-		fmt.Fprintf(&b, " -state=%s", shellWord(displayPath(env, statePath)))
+		where = "-state=" + displayPath(env, statePath)
 	case dir != "":
-		if rel := displayPath(env, dir); rel != "." {
-			fmt.Fprintf(&b, " -chdir=%s", shellWord(rel))
+		if rel := folderArg(env, dir); rel != "" {
+			where = "-chdir=" + rel
 		}
 	}
-	b.WriteString(" " + le.Info.ID)
-	le.Command = b.String()
+	le.Command = hintCommand(env, "force-unlock", where, le.Info.ID)
 	return err
 }
 

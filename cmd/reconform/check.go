@@ -31,7 +31,8 @@ Options:
   -no-color           No terminal colours.
   -var 'name=value'   Set a variable; repeatable.
   -var-file=FILE      Set variables from an HCL file; repeatable.`,
-		Run: runCheck,
+		Run:  runCheck,
+		JSON: true,
 	})
 }
 
@@ -76,7 +77,7 @@ func runCheck(ctx context.Context, env *Env, args []string) int {
 			list[i] = state.CheckJSON(&results[i])
 		}
 		writeIndented(env.Stdout, map[string]any{
-			"checks": list, "failed": failed, "serial": cur.Serial,
+			"format_version": jsonFormatVersion, "checks": list, "failed": failed, "serial": cur.Serial,
 			"summary": map[string]int{"pass": p, "fail": f, "error": e},
 		})
 	} else if len(results) == 0 {

@@ -42,7 +42,8 @@ Options:
   -detailed-exitcode   Exit 2 when there is drift.
   -var 'name=value'    Set a variable, when the engagement needs one to load.
   -var-file=FILE       Set variables from an HCL file.`,
-		Run: runDiff,
+		Run:  runDiff,
+		JSON: true,
 	})
 }
 
@@ -76,9 +77,9 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 		return exitError
 	}
 	defer b.Close()
-	var oldState, newState *state.State
+	var pair *state.Pair
 	interruptible(ctx, func() error {
-		oldState, newState, done, code = loadDiffStates(ctx, env, b, refs)
+		pair, done, code = loadDiffStates(ctx, env, b, refs)
 		return nil
 	})
 	if interrupted(ctx, env) {
@@ -87,8 +88,9 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 	if done {
 		return code
 	}
+	oldState, newState := pair.Old, pair.New
 	if oldState == nil && !*asJSON && !*asMarkdown {
-		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: reconform show\n", newState.Serial)
+		fmt.Fprintf(env.Stdout, "Only one state so far (serial %d): nothing to compare with. See it with: %s\n", newState.Serial, hintCommand(env, append([]string{"show"}, loc.hintArgs(env)...)...))
 		return exitOK
 	}
 	// With -json or -markdown and one state, the report is that of a
@@ -101,7 +103,7 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 	var r *diff.Result
 	out := newCutWriter(ctx, env.Stdout)
 	err = interruptible(ctx, func() error {
-		r = diff.Compare(oldState, newState, ignoreRules(env, &loc))
+		r = diff.ComparePair(pair, ignoreRules(env, &loc))
 		switch {
 		case *asJSON:
 			return diff.JSON(out, r)
@@ -126,14 +128,18 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 
 // loadDiffStates reads the two states to compare; done is set (with the
 // exit code) when there is nothing to compare. Large states load
-// concurrently.
-func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []string) (old, new *state.State, done bool, code int) {
-	fail := func(err error) (*state.State, *state.State, bool, int) {
+// concurrently; two state files are read side by side, keeping only the
+// findings that may differ (state.ReadPairFiles).
+func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []string) (pair *state.Pair, done bool, code int) {
+	fail := func(err error) (*state.Pair, bool, int) {
 		if errors.Is(err, backend.ErrNoState) || isNotExist(err) {
 			err = noStateError(env, b.Location())
 		}
 		fmt.Fprintf(env.Stderr, "Error: %v\n", err)
-		return nil, nil, true, exitError
+		return nil, true, exitError
+	}
+	two := func(old, new *state.State) (*state.Pair, bool, int) {
+		return &state.Pair{Old: old, New: new}, false, exitOK
 	}
 	if len(refs) == 0 {
 		// Optimistically read the newest history entry while the current
@@ -152,10 +158,10 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 				return fail(perr)
 			}
 			if prev == nil {
-				return nil, current, false, exitOK // only one state so far
+				return two(nil, current) // only one state so far
 			}
 		}
-		return prev, current, false, exitOK
+		return two(prev, current)
 	}
 	// Serials are looked up in the current state's lineage.
 	var current *state.State
@@ -177,8 +183,16 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 		rs[i] = r
 	}
 	if current != nil && rs[0].current && rs[1].current {
-		return current, current, false, exitOK
+		return two(current, current)
 	}
+	if oldPath, newPath := stateFile(b, rs[0], current), stateFile(b, rs[1], current); oldPath != "" && newPath != "" {
+		p, err := state.ReadPairFiles(oldPath, newPath)
+		if err != nil {
+			return fail(err)
+		}
+		return p, false, exitOK
+	}
+	var old, new *state.State
 	var oerr, nerr error
 	switch {
 	case current != nil && rs[1].current:
@@ -194,7 +208,21 @@ func loadDiffStates(ctx context.Context, env *Env, b backend.Backend, refs []str
 	if err := errors.Join(oerr, nerr); err != nil {
 		return fail(err)
 	}
-	return old, new, false, exitOK
+	return two(old, new)
+}
+
+// stateFile is the file a reference names when it is one not read yet:
+// a path, or the current state of a local backend.
+func stateFile(b backend.Backend, r stateRef, current *state.State) string {
+	if r.path != "" {
+		return r.path
+	}
+	if l, ok := b.(*backend.Local); ok && r.current && current == nil {
+		if _, err := os.Stat(l.Location()); err == nil {
+			return l.Location()
+		}
+	}
+	return ""
 }
 
 // readTwo reads a state and, when guess is set, a history entry

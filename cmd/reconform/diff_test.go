@@ -82,8 +82,16 @@ func TestDiffVerbErrors(t *testing.T) {
 		{"diff", "-json", "-markdown"},
 		{"diff", "-state", "acme.rfstate", "1", "2", "3"},
 	} {
-		if r := runCLI(t, dir, nil, args...); r.Code != exitError || r.Stderr == "" {
-			t.Errorf("%v: code %d, stderr %q", args, r.Code, r.Stderr)
+		r := runCLI(t, dir, nil, args...)
+		errs := r.Stderr
+		if wantsJSON(args) { // with -json the error comes as JSON on stdout
+			errs = r.Stdout
+			if !strings.Contains(r.Stdout, `"type":"diagnostics"`) || r.Stderr != "" {
+				errs = ""
+			}
+		}
+		if r.Code != exitError || errs == "" {
+			t.Errorf("%v: code %d, stdout %q, stderr %q", args, r.Code, r.Stdout, r.Stderr)
 		}
 	}
 }

@@ -112,12 +112,12 @@ func runInit(ctx context.Context, env *Env, args []string) int {
 	fmt.Fprintf(env.Stdout, `
 It runs offline on the sample data:
 
-  reconform plan %[1]s
-  reconform apply %[1]s
+  %[1]s
+  %[2]s
 
-Then edit %[2]s: set your scope and targets, and uncomment the providers
+Then edit %[3]s: set your scope and targets, and uncomment the providers
 you have keys for.
-`, dir, filepath.Join(dir, "main.hcl"))
+`, hintCommand(env, "plan", dir), hintCommand(env, "apply", dir), filepath.Join(dir, "main.hcl"))
 	return exitOK
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -80,6 +79,10 @@ func printDiags(env *Env, diags hcl.Diagnostics, files map[string]*hcl.File, noC
 	if len(diags) == 0 {
 		return
 	}
+	if env.jsonErrors != nil {
+		env.jsonErrors.addDiags(diags, files)
+		return
+	}
 	schema.WriteDiagnostics(env.Stderr, diags, files, useColor(env, noColor))
 }
 
@@ -113,9 +116,7 @@ func parseFolderArgs(env *Env, fs *flag.FlagSet, args []string) (dir string, don
 		return "", true, code
 	}
 	if len(positional) > 1 {
-		fmt.Fprintf(env.Stderr, "Error: %s takes at most one folder, got %d arguments.\n\n", fs.Name(), len(positional))
-		fs.Usage()
-		return "", true, exitError
+		return "", true, usageError(env, commands[fs.Name()], "%s takes at most one folder, got %d arguments.", fs.Name(), len(positional))
 	}
 	if len(positional) == 1 {
 		return positional[0], false, exitOK

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -164,5 +165,64 @@ func TestSIGPIPEdAndKilledRunsLeaveNoLock(t *testing.T) {
 	killed.Wait()
 	if r := runCLI(t, dir, nil, "plan", "-no-color", "qs"); r.Code != exitOK {
 		t.Fatalf("the run after a SIGKILLed one: %d %s", r.Code, r.Stderr)
+	}
+
+	// SIGKILL during apply, once its walk has started (the JSON stream
+	// has its first event after the version line): the next apply runs.
+	for range 2 {
+		killed = cliCommand(t, dir, "apply", "-auto-approve", "-json", "qs")
+		out, _ = killed.StdoutPipe()
+		if err := killed.Start(); err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(out)
+		r.ReadString('\n')
+		r.ReadString('\n')
+		killed.Process.Signal(syscall.SIGKILL)
+		killed.Wait()
+		if r := runCLI(t, dir, []string{"XDG_STATE_HOME=" + t.TempDir()}, "apply", "-auto-approve", "-no-color", "qs"); r.Code != exitOK {
+			t.Fatalf("the apply after a SIGKILLed apply: %d %s", r.Code, r.Stderr)
+		}
+	}
+}
+
+// TestForceUnlockUnderGlobalChdir: with the global -chdir the lock error's
+// command names it, and force-unlock works from any folder that names the
+// engagement: -chdir before the verb, after it, or a DIR argument.
+func TestForceUnlockUnderGlobalChdir(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, dir, nil, "init", "qs"); r.Code != exitOK {
+		t.Fatal(r.Stderr)
+	}
+	os.Mkdir(filepath.Join(dir, "elsewhere"), 0o755)
+	st := state.Store{Path: filepath.Join(dir, "qs", "qs.rfstate")}
+	for _, unlock := range []func(id string) (string, []string){
+		func(id string) (string, []string) { return dir, []string{"-chdir=qs", "force-unlock", "-force", id} },
+		func(id string) (string, []string) {
+			return filepath.Join(dir, "elsewhere"), []string{"-chdir=../qs", "force-unlock", "-force", id}
+		},
+		func(id string) (string, []string) {
+			return filepath.Join(dir, "elsewhere"), []string{"force-unlock", "-force", "-chdir", "../qs", id}
+		},
+		func(id string) (string, []string) {
+			return dir, []string{"-chdir=.", "force-unlock", "-force", "qs", id}
+		},
+	} {
+		l, err := st.AcquireLock(context.Background(), "apply", "test", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, dir, nil, "-chdir=qs", "plan")
+		if r.Code != exitError || !strings.Contains(r.Stderr, "reconform -chdir=qs force-unlock "+l.Info.ID) {
+			t.Errorf("plan under a lock, -chdir=qs: %d %q", r.Code, r.Stderr)
+		}
+		from, args := unlock(l.Info.ID)
+		if r := runCLI(t, from, nil, args...); r.Code != exitOK || !strings.Contains(r.Stdout, "is unlocked") {
+			t.Errorf("%v: %d %s", args, r.Code, r.Stderr)
+		}
+		if r := runCLI(t, dir, nil, "-chdir=qs", "plan"); r.Code != exitOK {
+			t.Errorf("plan after %v: %d %s", args, r.Code, r.Stderr)
+		}
+		l.Unlock()
 	}
 }

@@ -40,7 +40,8 @@ Options:
   -no-color           No terminal colours.
   -var 'name=value'   Set a variable; repeatable.
   -var-file=FILE      Set variables from an HCL file; repeatable.`,
-		Run: runNotify,
+		Run:  runNotify,
+		JSON: true,
 	})
 }
 
@@ -50,8 +51,7 @@ func runNotify(ctx context.Context, env *Env, args []string) int {
 		args = args[1:] // accepted before the subcommand too, as scripts pass it
 	}
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, usage)
-		return exitError
+		return usageError(env, commands["notify"], "notify needs a subcommand: test, status or deliver.")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -64,8 +64,11 @@ func runNotify(ctx context.Context, env *Env, args []string) int {
 	case "deliver":
 		return runNotifyDeliver(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "Error: unknown notify subcommand %q; the subcommands are test, status and deliver.\n", args[0])
-	return exitError
+	msg := fmt.Sprintf("unknown notify subcommand %q", args[0])
+	if s := didYouMean(args[0], []string{"test", "status", "deliver"}); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return usageError(env, commands["notify"], "%s; the subcommands are test, status and deliver.", msg)
 }
 
 // notifyConfig loads the engagement of a notify subcommand: the folder is
@@ -223,7 +226,7 @@ func runNotifyStatus(ctx context.Context, env *Env, args []string) int {
 		out = append(out, *by[a])
 	}
 	if asJSON {
-		writeIndented(env.Stdout, map[string]any{"notifiers": out})
+		writeIndented(env.Stdout, map[string]any{"format_version": jsonFormatVersion, "notifiers": out})
 		return exitOK
 	}
 	for _, st := range out {

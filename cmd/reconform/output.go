@@ -35,7 +35,8 @@ Options:
   -chdir=DIR    The engagement folder (default: the current directory).
   -state=PATH   The state file (default: the engagement's state).
   -no-color     No terminal colours.`,
-		Run: runOutput,
+		Run:  runOutput,
+		JSON: true,
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/internal/ansi"
 	"github.com/reconform/reconform/providers/all"
 	"github.com/reconform/reconform/schema"
 )
@@ -50,12 +51,18 @@ Options:
                       or -target=query.history; repeatable.
   -json               Print the plan as JSON.
   -no-color           Print without terminal colours.
-  -detailed-exitcode  Exit 2 when the plan would send any query, 0 when none.
+  -detailed-exitcode  Exit 0 when no apply is due, 2 when one is, 1 on an
+                      error. An apply is due on a first run, after the
+                      configuration changed, or when a query the plan knows
+                      has no answer in the state or its answer is no longer
+                      fresh (older than the provider's cache_ttl; for a
+                      data file, the file changed since it was read).
   -lock=false         Do not lock the state while reading it.
   -lock-timeout=D     Wait up to D for the state lock.
   -var 'name=value'   Set a variable; repeatable.
   -var-file=FILE      Set variables from an HCL file; repeatable.`,
-		Run: runPlan,
+		Run:  runPlan,
+		JSON: true,
 	})
 }
 
@@ -96,6 +103,7 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 		Registry: all.Registrations(), Previous: sess.PreviousFindings(), Now: time.Now(),
 		Targets: targets, StateLineage: lineage, StateSerial: serial,
 		Quotas: quotas, Verified: sess.verified(), Cache: sess.Backend().Cache(),
+		PreviousConfigHash: sess.previousConfigHash(),
 	})
 	if pdiags.HasErrors() {
 		printDiags(env, pdiags, cfg.Files, *noColor)
@@ -112,6 +120,7 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 		}
 	} else {
 		renderPlan(env.Stdout, plan, useColor(env, *noColor))
+		renderChanges(env.Stdout, plan)
 		if len(plan.Targets) > 0 {
 			fmt.Fprint(env.Stdout, "\n"+targetingWarning(palette{on: useColor(env, *noColor)}, plan.Targets))
 		}
@@ -122,10 +131,10 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 			return exitError
 		}
 		if !*asJSON {
-			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo run exactly these queries, run:\n  reconform apply %s\n", *out, *out)
+			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo run exactly these queries, run:\n  %s\n", *out, hintCommand(env, "apply", *out))
 		}
 	}
-	if sopts.DetailedExitCode && len(plan.Instances) > 0 {
+	if sopts.DetailedExitCode && plan.Changes.Any() {
 		return exitDrift
 	}
 	return exitOK
@@ -133,6 +142,14 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 
 // stateAt is the lineage and serial of the state the session read (empty
 // and 0 when there is none yet).
+// previousConfigHash is the config hash of the state read ("" for none).
+func (s *stateSession) previousConfigHash() string {
+	if s.prev == nil {
+		return ""
+	}
+	return s.prev.ConfigHash
+}
+
 func (s *stateSession) stateAt() (string, uint64) {
 	if s.prev == nil {
 		return "", 0
@@ -147,23 +164,21 @@ func filesOf(cfg *schema.Config) map[string]*hcl.File {
 	return cfg.Files
 }
 
-// useColor: colour only on a terminal and without -no-color.
-func useColor(env *Env, noColor bool) bool { return env.Terminal && !noColor }
+// useColor is the one decision on colour for every verb (internal/ansi):
+// only on a terminal, without -no-color (the verb's or the global one),
+// and without NO_COLOR in the environment.
+func useColor(env *Env, noColor bool) bool {
+	return ansi.Enabled(env.Terminal, noColor || env.NoColor, env.Getenv("NO_COLOR"))
+}
 
-// palette colours plan output on a terminal.
+// palette colours the CLI's own output, through internal/ansi.
 type palette struct{ on bool }
 
-func (p palette) wrap(code, s string) string {
-	if !p.on {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-func (p palette) bold(s string) string   { return p.wrap("1", s) }
-func (p palette) green(s string) string  { return p.wrap("32", s) }
-func (p palette) yellow(s string) string { return p.wrap("33", s) }
-func (p palette) red(s string) string    { return p.wrap("31", s) }
-func (p palette) dim(s string) string    { return p.wrap("2", s) }
+func (p palette) bold(s string) string   { return ansi.Palette{On: p.on}.Paint(s, ansi.Bold) }
+func (p palette) green(s string) string  { return ansi.Palette{On: p.on}.Paint(s, ansi.Green) }
+func (p palette) yellow(s string) string { return ansi.Palette{On: p.on}.Paint(s, ansi.Yellow) }
+func (p palette) red(s string) string    { return ansi.Palette{On: p.on}.Paint(s, ansi.Red) }
+func (p palette) dim(s string) string    { return ansi.Palette{On: p.on}.Paint(s, ansi.Dim) }
 
 // instanceLine is one planned or predicted instance: "+" will run, "~" is
 // a prediction, "!" marks an active (target-touching) query.
@@ -313,9 +328,68 @@ func renderPlan(w io.Writer, p *engine.Plan, color bool) {
 	fmt.Fprintf(w, "%s %d %s to run%s, %d predicted after apply%s, %d %s dropped. Estimated wall time: at least %s.\n",
 		c.bold("Plan:"), len(p.Instances), plural(len(p.Instances), "query", "queries"), activeNote,
 		len(p.Predictions), refusedNote, len(dropped), plural(len(dropped), "subject", "subjects"), roundDuration(time.Duration(p.Estimate)))
-	if len(p.Predictions) > 0 || hasKnownAfterApply(p) {
-		fmt.Fprintln(w, "Pivots and dependent queries may add more queries as findings arrive.")
+	renderAfterApply(w, p, c)
+}
+
+// renderAfterApply says what the plan cannot know before the run and
+// bounds it where the budgets do.
+func renderAfterApply(w io.Writer, p *engine.Plan, c palette) {
+	a := p.AfterApply
+	if a == nil {
+		return
 	}
+	known := fmt.Sprintf("%d %s now", len(p.Instances), plural(len(p.Instances), "query", "queries"))
+	if a.Predicted == 0 && p.StateSerial == 0 {
+		fmt.Fprintf(w, "Not known before the first run (no previous state to predict from): the subjects of %s come from findings.\n", strings.Join(a.Blocks, ", "))
+	} else {
+		fmt.Fprintf(w, "Known only after apply: the subjects of %s come from findings (%d predicted above from the previous state).\n", strings.Join(a.Blocks, ", "), a.Predicted)
+	}
+	depth := ""
+	if a.MaxDepth > 0 {
+		depth = fmt.Sprintf("pivot depth %d, ", a.MaxDepth)
+	}
+	if a.Bounded {
+		var parts []string
+		for _, b := range a.Budgets {
+			parts = append(parts, fmt.Sprintf("%s %d of %d left", b.Provider, b.Left, b.Budget))
+		}
+		fmt.Fprintf(w, "%s, up to %d more %s from pivots and dependent queries (%sbudgets: %s); at most %s in all.\n",
+			known, a.MaxMore, plural(a.MaxMore, "request", "requests"), depth, strings.Join(parts, ", "), roundDuration(time.Duration(a.MaxEstimate)))
+		return
+	}
+	bounded := ""
+	for _, b := range a.Budgets {
+		bounded += fmt.Sprintf("; %s at most %d more (budget %d)", b.Provider, b.Left, b.Budget)
+	}
+	fmt.Fprintf(w, "%s, and more from pivots and dependent queries (%s%s %s no budget%s), which only the findings kept bound (max_findings: %s); a budget bounds them.\n",
+		known, depth, strings.Join(a.Unbudgeted, ", "), plural(len(a.Unbudgeted), "has", "have"), bounded, limitText(p.MaxFindings))
+}
+
+// renderChanges says whether an apply is due (plan -detailed-exitcode).
+func renderChanges(w io.Writer, p *engine.Plan) {
+	ch := p.Changes
+	var why []string
+	switch {
+	case ch.FirstRun:
+		why = append(why, "there is no state yet")
+	case ch.ConfigChanged:
+		why = append(why, "the configuration changed since the last apply")
+	}
+	if ch.New > 0 && !ch.FirstRun {
+		why = append(why, fmt.Sprintf("%d %s the state has no answer for", ch.New, plural(ch.New, "query", "queries")))
+	}
+	if ch.Stale > 0 {
+		s := fmt.Sprintf("%d %s older than their freshness", ch.Stale, plural(ch.Stale, "answer", "answers"))
+		if len(ch.ChangedFiles) > 0 {
+			s += " (changed since read: " + strings.Join(ch.ChangedFiles, ", ") + ")"
+		}
+		why = append(why, s)
+	}
+	if len(why) == 0 {
+		fmt.Fprintf(w, "No changes: the state answers all %d known %s and the answers are fresh; an apply now would learn nothing new.\n", ch.Fresh, plural(ch.Fresh, "query", "queries"))
+		return
+	}
+	fmt.Fprintf(w, "An apply is due: %s.\n", strings.Join(why, "; "))
 }
 
 // refusalLine renders an active lookup refused as out of scope: the

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reconform/reconform/engine"
 )
@@ -77,18 +78,89 @@ func TestPlanDetailedExitCode(t *testing.T) {
 	}
 }
 
+// TestPlanDetailedExitCodeMeansAnApplyIsDue: 2 on a first run, 0 once the
+// state answers every known query freshly, 2 again when a data file
+// changes, when the configuration changes, or when an answer is older than
+// its provider's cache_ttl; 1 on an error.
+func TestPlanDetailedExitCodeMeansAnApplyIsDue(t *testing.T) {
+	dir := initEngagement(t)
+	environ := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	plan := func() cliResult {
+		return runCLI(t, dir, environ, "-chdir=qs", "plan", "-detailed-exitcode", "-no-color")
+	}
+	if r := plan(); r.Code != exitDrift || !strings.Contains(r.Stdout, "An apply is due: there is no state yet.") {
+		t.Fatalf("first run: %d %s", r.Code, r.Stdout)
+	}
+	if r := runCLI(t, dir, environ, "-chdir=qs", "apply", "-auto-approve"); r.Code != exitOK {
+		t.Fatal(r.Stderr)
+	}
+	if r := plan(); r.Code != exitOK || !strings.Contains(r.Stdout, "No changes: the state answers all 15 known queries") {
+		t.Fatalf("after apply: %d %s", r.Code, r.Stdout)
+	}
+	data := filepath.Join(dir, "qs", "data", "sample.csv")
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(data, later, later)
+	if r := plan(); r.Code != exitDrift || !strings.Contains(r.Stdout, "changed since read: data/sample.csv") {
+		t.Errorf("data file changed: %d %s", r.Code, r.Stdout)
+	}
+	os.Chtimes(data, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	main := filepath.Join(dir, "qs", "main.hcl")
+	b, _ := os.ReadFile(main)
+	os.WriteFile(main, append(b, []byte("\ntarget \"domain\" \"extra\" { name = \"extra.acme.example\" }\n")...), 0o644)
+	if r := plan(); r.Code != exitDrift || !strings.Contains(r.Stdout, "the configuration changed since the last apply") {
+		t.Errorf("config changed: %d %s", r.Code, r.Stdout)
+	}
+	os.WriteFile(main, []byte("nonsense"), 0o644)
+	if r := plan(); r.Code != exitError {
+		t.Errorf("bad config: %d", r.Code)
+	}
+}
+
+// TestFirstPlanSaysWhatItCannotKnow: with no previous state the plan names
+// the blocks known only after apply and bounds them by the budgets and
+// the pivot depth; without a budget it says what does bound them.
+func TestFirstPlanSaysWhatItCannotKnow(t *testing.T) {
+	dir := initEngagement(t)
+	r := runCLI(t, dir, nil, "-chdir=qs", "plan", "-no-color")
+	for _, want := range []string{
+		"Not known before the first run (no previous state to predict from): the subjects of query.host_records, pivot.neighbours come from findings.",
+		"2 queries now, and more from pivots and dependent queries (pivot depth 2, file.sample has no budget), which only the findings kept bound",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("no %q in:\n%s", want, r.Stdout)
+		}
+	}
+	main := filepath.Join(dir, "qs", "main.hcl")
+	b, _ := os.ReadFile(main)
+	os.WriteFile(main, []byte(strings.Replace(string(b), `path = "data/sample.csv"`, "path = \"data/sample.csv\"\n  budget = 50\n  rate = \"10/s\"", 1)), 0o644)
+	r = runCLI(t, dir, nil, "-chdir=qs", "plan", "-no-color")
+	if want := "2 queries now, up to 48 more requests from pivots and dependent queries (pivot depth 2, budgets: file.sample 48 of 50 left); at most 5s in all."; !strings.Contains(r.Stdout, want) {
+		t.Errorf("no %q in:\n%s", want, r.Stdout)
+	}
+	r = runCLI(t, dir, nil, "-chdir=qs", "plan", "-json")
+	var p engine.Plan
+	if err := json.Unmarshal([]byte(strings.Split(r.Stdout, "\n")[0]), &p); err != nil || p.AfterApply == nil || !p.AfterApply.Bounded || p.AfterApply.MaxMore != 48 || p.AfterApply.MaxDepth != 2 || !p.Changes.FirstRun {
+		t.Errorf("plan -json after_apply: %v %+v %+v", err, p.AfterApply, p.Changes)
+	}
+}
+
 func TestPlanJSONAndOut(t *testing.T) {
 	dir := engagementCopy(t, "basic")
 	r := runCLI(t, dir, []string{"SECURITYTRAILS_API_KEY=SEKRIT-123"}, "plan", "-json", "-out", "saved.plan")
 	if r.Code != exitOK {
 		t.Fatalf("plan: code %d, stderr:\n%s", r.Code, r.Stderr)
 	}
+	// NDJSON: the plan on one line, then (here: no quota ledger without
+	// HOME) the diagnostics document on one more.
+	lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n")
 	var p engine.Plan
-	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
-		t.Fatalf("plan -json is not JSON: %v", err)
+	if err := json.Unmarshal([]byte(lines[0]), &p); err != nil {
+		t.Fatalf("plan -json is not JSON: %v\n%s", err, r.Stdout)
 	}
-	if lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); len(lines) != 1 {
-		t.Errorf("plan -json printed %d lines, want one JSON line (NDJSON)", len(lines))
+	for _, l := range lines[1:] {
+		if !json.Valid([]byte(l)) || !strings.Contains(l, `"type":"diagnostics"`) {
+			t.Errorf("plan -json: a line that is not a diagnostics document: %s", l)
+		}
 	}
 	if len(p.Instances) != 6 || p.ConfigHash == "" {
 		t.Errorf("plan: %d instances, hash %q", len(p.Instances), p.ConfigHash)

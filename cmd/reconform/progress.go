@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine"
+	"github.com/reconform/reconform/internal/ansi"
+	"github.com/reconform/reconform/internal/version"
 	"github.com/reconform/reconform/schema"
 )
 
@@ -25,12 +27,24 @@ type progressView interface {
 func newProgress(env *Env, asJSON, noColor bool) progressView {
 	switch {
 	case asJSON:
+		writeVersionEvent(env.Stdout)
 		return &jsonProgress{w: env.Stdout}
 	case env.Terminal:
-		return newLiveProgress(env.Stdout, !noColor, 200*time.Millisecond)
+		return newLiveProgress(env.Stdout, useColor(env, noColor), 200*time.Millisecond)
 	default:
 		return newLiveProgress(env.Stdout, false, 0)
 	}
+}
+
+// writeVersionEvent starts an NDJSON stream (apply -json, run-all -json)
+// with the line that says which format the rest is in, as Terraform's
+// machine-readable UI starts with its version message (docs/json.md).
+func writeVersionEvent(w io.Writer) {
+	json.NewEncoder(w).Encode(struct {
+		Type             string `json:"type"`
+		FormatVersion    int    `json:"format_version"`
+		ReconformVersion string `json:"reconform_version"`
+	}{"version", jsonFormatVersion, version.Version})
 }
 
 // jsonProgress writes each event as one JSON line.
@@ -159,11 +173,11 @@ func (p *liveProgress) clear() {
 	if !p.redraw || p.lines == 0 {
 		return
 	}
-	fmt.Fprintf(p.w, "\x1b[%dA", p.lines)
+	fmt.Fprint(p.w, ansi.CursorUp(p.lines))
 	for range p.lines {
-		fmt.Fprint(p.w, "\x1b[2K\n")
+		fmt.Fprint(p.w, ansi.ClearLine+"\n")
 	}
-	fmt.Fprintf(p.w, "\x1b[%dA", p.lines)
+	fmt.Fprint(p.w, ansi.CursorUp(p.lines))
 	p.lines = 0
 }
 
@@ -208,8 +222,8 @@ func (p *liveProgress) draw(final bool) {
 			rate = float64(t.requests) / elapsed
 		}
 		failed := fmt.Sprint(t.failed)
-		if t.failed > 0 && p.color {
-			failed = "\x1b[31m" + failed + "\x1b[0m"
+		if t.failed > 0 {
+			failed = ansi.Palette{On: p.color}.Paint(failed, ansi.Red)
 		}
 		fmt.Fprintf(&b, "  %-24s %6d %6d %7d %6s %6.1f/s\n", n, t.done, t.queued, t.running, failed, rate)
 	}

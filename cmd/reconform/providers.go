@@ -37,7 +37,8 @@ func init() {
 
 Options:
   -json  Print a JSON document instead of text.`,
-		Run: runProviders,
+		Run:  runProviders,
+		JSON: true,
 	})
 }
 
@@ -201,10 +202,10 @@ func shortDuration(d time.Duration) string {
 
 func writeProvidersJSON(w io.Writer, list []schema.ProviderSchema) error {
 	doc := struct {
-		FormatVersion string          `json:"format_version"`
+		FormatVersion int             `json:"format_version"`
 		Providers     []providerInfo  `json:"providers"`
 		Common        []attributeInfo `json:"common_attributes"`
-	}{FormatVersion: "1", Providers: []providerInfo{}}
+	}{FormatVersion: jsonFormatVersion, Providers: []providerInfo{}}
 	for _, s := range list {
 		doc.Providers = append(doc.Providers, describeProvider(s))
 	}

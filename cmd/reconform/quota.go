@@ -47,7 +47,8 @@ Options:
   -no-color          No terminal colours.
   -var 'name=value'  Set a variable; repeatable.
   -var-file=FILE     Set variables from an HCL file; repeatable.`,
-		Run: runQuota,
+		Run:  runQuota,
+		JSON: true,
 	})
 }
 
@@ -199,9 +200,10 @@ func (s *stateSession) verified() map[string]time.Time {
 
 // The quota command's view, as -json prints it.
 type quotaLedgerView struct {
-	Ledger    string             `json:"ledger"`
-	Keys      []quotaKeyView     `json:"keys"`
-	Refreshed []quotaRefreshView `json:"refreshed,omitempty"`
+	FormatVersion int                `json:"format_version"`
+	Ledger        string             `json:"ledger"`
+	Keys          []quotaKeyView     `json:"keys"`
+	Refreshed     []quotaRefreshView `json:"refreshed,omitempty"`
 }
 
 type quotaKeyView struct {
@@ -258,7 +260,7 @@ func quotaView(reps []backend.QuotaKeyReport, set *quota.Set, now time.Time) quo
 	for _, m := range set.Meters() {
 		mine[m.Key] = append(mine[m.Key], m.Address)
 	}
-	v := quotaLedgerView{Keys: []quotaKeyView{}}
+	v := quotaLedgerView{FormatVersion: jsonFormatVersion, Keys: []quotaKeyView{}}
 	for _, r := range reps {
 		k := quotaKeyView{ProviderType: r.Key.ProviderType, KeyID: r.Key.KeyHash, Providers: mine[r.Key], Quota: r.Quota,
 			QuotaReset: r.QuotaReset, LastUsed: r.LastUsed, LastReconciled: r.LastReconciled, Windows: []quotaWindowView{}, Engagements: []quotaEngagementView{}}

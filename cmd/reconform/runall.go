@@ -50,7 +50,8 @@ Options:
                       summary, a line each.
   -no-notify          Send no notification (they stay pending).
   -no-color           Accepted for symmetry; run-all prints no colour.`,
-		Run: runRunAll,
+		Run:  runRunAll,
+		JSON: true,
 	})
 }
 
@@ -83,10 +84,7 @@ func runRunAll(ctx context.Context, env *Env, args []string) int {
 		return code
 	}
 	if len(dirs) == 0 {
-		fmt.Fprintln(env.Stderr, "Error: run-all needs at least one engagement folder.")
-		fmt.Fprintln(env.Stderr)
-		fs.Usage()
-		return exitError
+		return usageError(env, commands["run-all"], "run-all needs at least one engagement folder.")
 	}
 	if *parallelism < 1 {
 		fmt.Fprintf(env.Stderr, "Error: -parallelism must be at least 1, got %d.\n", *parallelism)
@@ -100,6 +98,9 @@ func runRunAll(ctx context.Context, env *Env, args []string) int {
 		*refresh = true
 	}
 	start := time.Now()
+	if *asJSON {
+		writeVersionEvent(env.Stdout)
+	}
 
 	// Ctrl-C: no engagement starts after it; those running stop as apply
 	// does (a grace for in-flight queries, what was found is saved).

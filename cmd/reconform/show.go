@@ -40,7 +40,8 @@ Options:
   -json         Print the state file itself (canonical JSON), or the plan
                 as JSON.
   -no-color     No terminal colours.`,
-		Run: runShow,
+		Run:  runShow,
+		JSON: true,
 	})
 }
 

@@ -45,7 +45,8 @@ Subcommands:
 Options (every subcommand):
   -chdir=DIR    The engagement folder (default: the current directory).
   -state=PATH   The state file (default: the engagement's state).`,
-		Run: runState,
+		Run:  runState,
+		JSON: true,
 	})
 	register(&command{
 		Name:     "force-unlock",
@@ -69,8 +70,7 @@ Options:
 
 func runState(ctx context.Context, env *Env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, strings.TrimSpace(commands["state"].Usage))
-		return exitError
+		return usageError(env, commands["state"], "state needs a subcommand: list, show, rm, pull or push.")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -102,13 +102,23 @@ func runState(ctx context.Context, env *Env, args []string) int {
 	case "push":
 		return runStatePush(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "Error: unknown state subcommand %q; use list, show, rm, pull or push.\n", args[0])
-	return exitError
+	msg := fmt.Sprintf("unknown state subcommand %q", args[0])
+	if s := didYouMean(args[0], []string{"list", "show", "rm", "pull", "push"}); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return usageError(env, commands["state"], "%s; use list, show, rm, pull or push.", msg)
 }
 
 // noStateError says there is no state at where yet, and how to make one.
 func noStateError(env *Env, where string) error {
-	return fmt.Errorf("there is no state at %s yet; run reconform apply first", displayPath(env, where))
+	shown := displayPath(env, where)
+	apply := hintCommand(env, "apply")
+	if filepath.IsAbs(where) || shown != where {
+		// A local state file: its folder is the engagement's (or the
+		// engagement names another file, which apply finds anyway).
+		apply = hintCommand(env, "apply", folderArg(env, filepath.Dir(where)))
+	}
+	return fmt.Errorf("there is no state at %s yet; run %s first", shown, apply)
 }
 
 // readCurrent reads the engagement's current state; an error when none.
@@ -260,7 +270,7 @@ func runStateShow(ctx context.Context, env *Env, args []string) int {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(map[string]any{"format_version": jsonFormatVersion, "findings": out}); err != nil {
 			fmt.Fprintf(env.Stderr, "Error: %v\n", err)
 			return exitError
 		}

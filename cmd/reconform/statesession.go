@@ -207,23 +207,47 @@ func (s *stateSession) Commit(ctx context.Context, run *schema.RunResult, failur
 	return exitOK
 }
 
+// hintCommand is a reconform command line to print as a hint, that works
+// from the folder the user ran reconform in: the global -chdir they gave
+// first, then the words (quoted for a shell where they need it). Folder
+// arguments are made with folderArgs, relative to the -chdir folder.
+func hintCommand(env *Env, words ...string) string {
+	var b strings.Builder
+	b.WriteString("reconform")
+	if env.Chdir != "" {
+		b.WriteString(" -chdir=" + shellWord(env.Chdir))
+	}
+	for _, w := range words {
+		if w != "" {
+			b.WriteString(" " + shellWord(w))
+		}
+	}
+	return b.String()
+}
+
+// folderArg is dir as a command's folder argument: relative to where
+// paths start, "" when that is dir itself.
+func folderArg(env *Env, dir string) string {
+	if rel := displayPath(env, dir); rel != "." {
+		return rel
+	}
+	return ""
+}
+
 // showCommand is "reconform show" with the folder it needs to work from
 // the user's folder.
 func (s *stateSession) showCommand() string {
-	if rel := displayPath(s.env, s.cfg.Dir); rel != "." && rel != "" {
-		return "reconform show " + shellWord(rel)
-	}
-	return "reconform show"
+	return hintCommand(s.env, "show", folderArg(s.env, s.cfg.Dir))
 }
 
 // pushCommand is the state push command for a rescue file, from the
 // user's folder.
 func pushCommand(env *Env, dir, file string) string {
-	cmd := "reconform state push"
-	if rel := displayPath(env, dir); rel != "." && rel != "" {
-		cmd += " -chdir=" + shellWord(rel)
+	chdir := ""
+	if rel := folderArg(env, dir); rel != "" {
+		chdir = "-chdir=" + rel
 	}
-	return cmd + " " + shellWord(displayPath(env, file))
+	return hintCommand(env, "state", "push", chdir, displayPath(env, file))
 }
 
 // printFirstState summarises a state that has nothing to be compared with.

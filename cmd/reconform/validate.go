@@ -32,7 +32,8 @@ Options:
                       later one over an earlier one.
 
   Variables are also read from RECONFORM_VAR_<name> environment variables.`,
-		Run: runValidate,
+		Run:  runValidate,
+		JSON: true,
 	})
 }
 

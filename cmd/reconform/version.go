@@ -19,7 +19,8 @@ func init() {
 
 Options:
   -json  Print a JSON object instead of text.`,
-		Run: runVersion,
+		Run:  runVersion,
+		JSON: true,
 	})
 }
 
@@ -29,10 +30,13 @@ func runVersion(_ context.Context, env *Env, args []string) int {
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
+	if fs.NArg() > 0 {
+		return usageError(env, commands["version"], "version takes no arguments, got %q.", fs.Arg(0))
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(map[string]string{"version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
+		enc.Encode(map[string]any{"format_version": jsonFormatVersion, "version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
 		return exitOK
 	}
 	fmt.Fprintf(env.Stdout, "reconform v%s\non %s %s/%s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)

@@ -132,7 +132,7 @@ func (s *stateSession) Deliver(ctx context.Context, noNotify bool) {
 	}
 	if noNotify {
 		if !s.opts.JSON && s.recorded > 0 {
-			fmt.Fprintf(s.env.Stdout, "\nNotifications: not sent (-no-notify); %d %s pending, sent by the next run or \"reconform notify deliver\".\n", s.recorded, plural(s.recorded, "delivery", "deliveries"))
+			fmt.Fprintf(s.env.Stdout, "\nNotifications: not sent (-no-notify); %d %s pending, sent by the next run or \"%s\".\n", s.recorded, plural(s.recorded, "delivery", "deliveries"), hintCommand(s.env, "notify", "deliver", folderArg(s.env, s.cfg.Dir)))
 		}
 		return
 	}

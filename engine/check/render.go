@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/ansi"
 	"github.com/reconform/reconform/schema"
 )
 
@@ -13,14 +14,6 @@ import (
 type TextOptions struct {
 	Color bool
 }
-
-const (
-	cReset  = "\x1b[0m"
-	cBold   = "\x1b[1m"
-	cRed    = "\x1b[31m"
-	cGreen  = "\x1b[32m"
-	cYellow = "\x1b[33m"
-)
 
 // Summary is the one-line count: "3 passed, 1 failed, 1 error".
 func Summary(results []state.CheckResult) string {
@@ -47,24 +40,19 @@ func Text(w io.Writer, results []state.CheckResult, o TextOptions) error {
 	if len(results) == 0 {
 		return nil
 	}
-	c := func(code, s string) string {
-		if !o.Color {
-			return s
-		}
-		return code + s + cReset
-	}
+	c := ansi.Palette{On: o.Color}.Paint
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s.\n", c(cBold, "Checks:"), Summary(results))
+	fmt.Fprintf(&b, "%s %s.\n", c("Checks:", ansi.Bold), Summary(results))
 	for _, r := range results {
-		mark := c(cGreen, "pass ")
+		mark := c("pass ", ansi.Green)
 		switch {
 		case r.Status == state.CheckPass:
 		case r.Severity == schema.SeverityWarning && r.Status == state.CheckFail:
-			mark = c(cYellow, "warn ")
+			mark = c("warn ", ansi.Yellow)
 		case r.Status == state.CheckFail:
-			mark = c(cRed+cBold, "FAIL ")
+			mark = c("FAIL ", ansi.Red, ansi.Bold)
 		default:
-			mark = c(cRed+cBold, "ERROR")
+			mark = c("ERROR", ansi.Red, ansi.Bold)
 		}
 		sev := ""
 		if r.Status != state.CheckPass {

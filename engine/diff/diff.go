@@ -643,3 +643,17 @@ func (r *Result) ByModule() []ModuleDrift {
 	sort.Slice(out, func(i, j int) bool { return out[i].Module < out[j].Module })
 	return out
 }
+
+// ComparePair is Compare over a pair read for the comparison
+// (state.ReadPairFiles): the findings the pair left out are the same in
+// both and counted in the sides, not listed.
+func ComparePair(p *state.Pair, ignore []schema.IgnoreRule) *Result {
+	r := Compare(p.Old, p.New, ignore)
+	if r.Old != nil {
+		r.Old.Findings += p.Same
+	}
+	if r.New != nil {
+		r.New.Findings += p.Same
+	}
+	return r
+}

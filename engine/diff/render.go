@@ -9,19 +9,8 @@ import (
 	"time"
 
 	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/ansi"
 	"github.com/reconform/reconform/schema"
-)
-
-// ANSI colours, as Terraform uses them: + green, - red, ~ yellow.
-const (
-	cReset  = "\x1b[0m"
-	cBold   = "\x1b[1m"
-	cRed    = "\x1b[31m"
-	cGreen  = "\x1b[32m"
-	cYellow = "\x1b[33m"
-	cCyan   = "\x1b[36m"
-	cRedBg  = "\x1b[41m"
-	cGrnBg  = "\x1b[42m"
 )
 
 // TextOptions tune Text.
@@ -32,6 +21,7 @@ type TextOptions struct {
 type textWriter struct {
 	w     io.Writer
 	color bool
+	pal   ansi.Palette
 	err   error
 }
 
@@ -41,12 +31,9 @@ func (t *textWriter) printf(format string, args ...any) {
 	}
 }
 
-// c wraps s in a colour when colour is on.
-func (t *textWriter) c(code, s string) string {
-	if !t.color || s == "" {
-		return s
-	}
-	return code + s + cReset
+// c wraps s in the styles when colour is on.
+func (t *textWriter) c(s string, styles ...ansi.Style) string {
+	return t.pal.Paint(s, styles...)
 }
 
 func stamp(tm time.Time) string {
@@ -117,16 +104,16 @@ func (r *Result) Summary() string {
 
 // Text renders the drift for a terminal or a log.
 func Text(w io.Writer, r *Result, opts TextOptions) error {
-	t := &textWriter{w: w, color: opts.Color}
+	t := &textWriter{w: w, color: opts.Color, pal: ansi.Palette{On: opts.Color}}
 	name := ""
 	if r.New != nil && r.New.Engagement != "" {
 		name = " of " + r.New.Engagement
 	}
 	switch {
 	case r.Old == nil:
-		t.printf("%s\n", t.c(cBold, "Drift"+name+": no previous state, everything is new"))
+		t.printf("%s\n", t.c("Drift"+name+": no previous state, everything is new", ansi.Bold))
 	case r.New != nil:
-		t.printf("%s\n", t.c(cBold, fmt.Sprintf("Drift%s: %s -> %s", name, describeSide(r.Old), describeSide(r.New))))
+		t.printf("%s\n", t.c(fmt.Sprintf("Drift%s: %s -> %s", name, describeSide(r.Old), describeSide(r.New)), ansi.Bold))
 	}
 	if !r.HasDrift() && len(r.Unverified) == 0 && len(r.Reverified) == 0 && len(r.Forgotten) == 0 {
 		t.printf("\nNo changes: the infrastructure matches the previous state.")
@@ -139,44 +126,44 @@ func Text(w io.Writer, r *Result, opts TextOptions) error {
 	if len(r.Added)+len(r.Removed)+len(r.Changed)+len(r.BecameCurrent)+len(r.WentHistorical) > 0 {
 		t.printf("\nFindings:\n")
 		for _, f := range r.Added {
-			t.printf("  %s %s%s\n", t.c(cGreen, "+"), t.c(cGreen, findingLine(&f.Finding)), sourcesNote(f))
+			t.printf("  %s %s%s\n", t.c("+", ansi.Green), t.c(findingLine(&f.Finding), ansi.Green), sourcesNote(f))
 		}
 		for _, f := range r.Removed {
-			t.printf("  %s %s  (no longer reported)\n", t.c(cRed, "-"), t.c(cRed, findingLine(&f.Finding)))
+			t.printf("  %s %s  (no longer reported)\n", t.c("-", ansi.Red), t.c(findingLine(&f.Finding), ansi.Red))
 		}
 		for _, c := range r.Changed {
 			t.changed(c)
 		}
 		for _, f := range r.BecameCurrent {
-			t.printf("  %s %s  (became current)%s\n", t.c(cGreen, ">"), t.c(cGreen, findingLine(&f.Finding)), sourcesNote(f))
+			t.printf("  %s %s  (became current)%s\n", t.c(">", ansi.Green), t.c(findingLine(&f.Finding), ansi.Green), sourcesNote(f))
 		}
 		for _, f := range r.WentHistorical {
-			t.printf("  %s %s  (went historical; last seen %s)\n", t.c(cRed, "<"), t.c(cRed, findingLine(&f.Finding)), day(f.LastSeen))
+			t.printf("  %s %s  (went historical; last seen %s)\n", t.c("<", ansi.Red), t.c(findingLine(&f.Finding), ansi.Red), day(f.LastSeen))
 		}
 	}
 	if len(r.FactsAdded)+len(r.FactsRemoved)+len(r.FactsChanged) > 0 {
 		t.printf("\nFacts:\n")
 		for _, c := range r.FactsChanged {
 			if c.Weakening {
-				t.printf("  %s %s %s: %s -> %s  %s\n", t.c(cRed+cBold, "!"), c.Subject, c.Kind, changeSide(c.Old), t.c(cRed+cBold, changeSide(c.New)), t.c(cRed+cBold, "WEAKENED"))
+				t.printf("  %s %s %s: %s -> %s  %s\n", t.c("!", ansi.Red, ansi.Bold), c.Subject, c.Kind, changeSide(c.Old), t.c(changeSide(c.New), ansi.Red, ansi.Bold), t.c("WEAKENED", ansi.Red, ansi.Bold))
 			}
 		}
 		for _, f := range r.FactsAdded {
-			t.printf("  %s %s %s = %s\n", t.c(cGreen, "+"), f.Subject, f.Kind, t.c(cGreen, f.Value))
+			t.printf("  %s %s %s = %s\n", t.c("+", ansi.Green), f.Subject, f.Kind, t.c(f.Value, ansi.Green))
 		}
 		for _, f := range r.FactsRemoved {
-			t.printf("  %s %s %s = %s\n", t.c(cRed, "-"), f.Subject, f.Kind, t.c(cRed, f.Value))
+			t.printf("  %s %s %s = %s\n", t.c("-", ansi.Red), f.Subject, f.Kind, t.c(f.Value, ansi.Red))
 		}
 		for _, c := range r.FactsChanged {
 			if !c.Weakening {
-				t.printf("  %s %s %s: %s -> %s\n", t.c(cYellow, "~"), c.Subject, c.Kind, t.c(cRed, changeSide(c.Old)), t.c(cGreen, changeSide(c.New)))
+				t.printf("  %s %s %s: %s -> %s\n", t.c("~", ansi.Yellow), c.Subject, c.Kind, t.c(changeSide(c.Old), ansi.Red), t.c(changeSide(c.New), ansi.Green))
 			}
 		}
 	}
 	if len(r.Unverified) > 0 {
-		t.printf("\n%s\n", t.c(cYellow, "Unverified (kept, not removed: the queries that report them did not complete):"))
+		t.printf("\n%s\n", t.c("Unverified (kept, not removed: the queries that report them did not complete):", ansi.Yellow))
 		for _, f := range r.Unverified {
-			t.printf("  %s %s  (%s)\n", t.c(cYellow, "?"), findingLine(&f.Finding), f.Unverified)
+			t.printf("  %s %s  (%s)\n", t.c("?", ansi.Yellow), findingLine(&f.Finding), f.Unverified)
 		}
 	}
 	if len(r.Reverified) > 0 {
@@ -185,7 +172,7 @@ func Text(w io.Writer, r *Result, opts TextOptions) error {
 	if len(r.Forgotten) > 0 {
 		t.printf("\nForgotten (unverified for longer than forget_after):\n")
 		for _, f := range r.Forgotten {
-			t.printf("  %s %s  (%s since %s)\n", t.c(cCyan, "x"), findingLine(&f.Finding), f.Unverified, day(f.UnverifiedSince))
+			t.printf("  %s %s  (%s since %s)\n", t.c("x", ansi.Cyan), findingLine(&f.Finding), f.Unverified, day(f.UnverifiedSince))
 		}
 	}
 	if mods := r.ByModule(); len(mods) > 0 {
@@ -240,19 +227,19 @@ func (t *textWriter) changed(c Change) {
 		how = "  (new value became current)"
 	}
 	if c.Text == nil {
-		t.printf("  %s %s %s: %s -> %s%s\n", t.c(cYellow, "~"), c.Name, c.Type, t.c(cRed, c.Old.Value), t.c(cGreen, c.New.Value), how)
+		t.printf("  %s %s %s: %s -> %s%s\n", t.c("~", ansi.Yellow), c.Name, c.Type, t.c(c.Old.Value, ansi.Red), t.c(c.New.Value, ansi.Green), how)
 		return
 	}
-	t.printf("  %s %s %s%s\n", t.c(cYellow, "~"), c.Name, c.Type, how)
+	t.printf("  %s %s %s%s\n", t.c("~", ansi.Yellow), c.Name, c.Type, how)
 	var b strings.Builder
 	for _, s := range c.Text {
 		switch {
 		case s.Op == "equal":
 			b.WriteString(s.Text)
 		case t.color && s.Op == "delete":
-			b.WriteString(cRedBg + s.Text + cReset)
+			b.WriteString(t.c(s.Text, ansi.RedBg))
 		case t.color:
-			b.WriteString(cGrnBg + s.Text + cReset)
+			b.WriteString(t.c(s.Text, ansi.GreenBg))
 		case s.Op == "delete":
 			b.WriteString("[-" + s.Text + "-]")
 		default:

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/reconform/reconform/schema"
 )
@@ -71,6 +73,9 @@ type decoder struct {
 	lists   map[string][]string
 	version int
 	hint    int
+	arena   []byte
+	// pair, when set, receives the findings array raw (ReadPairFiles).
+	pair *pairSide
 }
 
 // in returns one shared copy of a string that repeats across findings.
@@ -85,6 +90,28 @@ func (d *decoder) in(b []byte) string {
 	d.strs[v] = v
 	return v
 }
+
+// text returns b as a string kept in the decoder's arena: the names and
+// values of a million findings are then a few hundred large blocks, not
+// two million small objects, which the garbage collector never has to
+// visit and the allocator never rounds up. The arena's bytes are never
+// written again once a string refers to them.
+func (d *decoder) text(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaBlock/16 {
+		return string(b)
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.arena = make([]byte, 0, arenaBlock)
+	}
+	off := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[off], len(b))
+}
+
+const arenaBlock = 256 << 10
 
 // inList shares sorted string lists (the sources and instances of most
 // findings are the same few lists). Shared lists are sorted, so sorting
@@ -112,6 +139,25 @@ func (d *decoder) inList(l []string) []string {
 	return l
 }
 
+// formatVersion reads format_version: a number, as every reconform
+// writes it, or a string "1" or "1.0" (the scheme other JSON outputs once
+// used, docs/json.md), read as the integer before the dot.
+func (d *decoder) formatVersion() (int64, error) {
+	if c, err := d.sc.peek(); err != nil || c != '"' {
+		return d.sc.int()
+	}
+	str, err := d.sc.str()
+	if err != nil {
+		return 0, err
+	}
+	major, minor, _ := strings.Cut(str, ".")
+	v, err := strconv.ParseInt(major, 10, 32)
+	if err != nil || strings.Trim(minor, "0") != "" {
+		return 0, fmt.Errorf("format_version %q is not a version this reconform knows", str)
+	}
+	return v, nil
+}
+
 func (d *decoder) decode() (*State, error) {
 	s := &State{}
 	seen := map[string]bool{}
@@ -125,7 +171,7 @@ func (d *decoder) decode() (*State, error) {
 		switch k {
 		case "format_version":
 			var v int64
-			v, err = d.sc.int()
+			v, err = d.formatVersion()
 			if err == nil && (v > 1<<30 || v < -(1<<30)) {
 				err = fmt.Errorf("format_version %d out of range", v)
 			}
@@ -147,6 +193,10 @@ func (d *decoder) decode() (*State, error) {
 		case "run":
 			err = d.run(&s.Run)
 		case "findings":
+			if d.pair != nil {
+				err = d.rawFindings()
+				break
+			}
 			if d.hint > 0 {
 				s.Findings = make([]Finding, 0, d.hint)
 			}
@@ -256,7 +306,7 @@ func (d *decoder) finding() (Finding, error) {
 		case "last_seen":
 			f.LastSeen, err = d.sc.time()
 		case "name":
-			f.Name, err = d.sc.str()
+			f.Name, err = d.sc.strWith(d.text)
 		case "query":
 			f.Query, err = d.sc.strWith(d.in)
 		case "sources":
@@ -269,7 +319,7 @@ func (d *decoder) finding() (Finding, error) {
 		case "unverified_since":
 			f.UnverifiedSince, err = d.sc.time()
 		case "value":
-			f.Value, err = d.sc.str()
+			f.Value, err = d.sc.strWith(d.text)
 		default:
 			err = d.sc.skip()
 		}
@@ -384,7 +434,7 @@ func (d *decoder) fact() (schema.Fact, error) {
 		case "subject":
 			f.Subject, err = d.sc.str()
 		case "value":
-			f.Value, err = d.sc.str()
+			f.Value, err = d.sc.strWith(d.text)
 		default:
 			err = d.sc.skip()
 		}

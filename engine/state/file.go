@@ -542,7 +542,9 @@ func peekVersion(path string) (int, bool) {
 		if !ok {
 			continue
 		}
-		v, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), ","))
+		rest = strings.Trim(strings.TrimSuffix(strings.TrimSpace(rest), ","), `"`)
+		major, _, _ := strings.Cut(rest, ".")
+		v, err := strconv.Atoi(major)
 		return v, err == nil
 	}
 	return 0, false

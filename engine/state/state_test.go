@@ -993,3 +993,35 @@ func hasFact(facts []schema.Fact, id string) bool {
 	}
 	return false
 }
+
+// TestFormatVersionAsString: a state whose format_version is the string
+// "1" or "1.0" (the scheme some JSON outputs used before docs/json.md)
+// reads as version 1 and is written back as the number.
+func TestFormatVersionAsString(t *testing.T) {
+	var good bytes.Buffer
+	if err := Encode(&good, sample()); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{`"1"`, `"1.0"`} {
+		text := strings.Replace(good.String(), `"format_version": 1`, `"format_version": `+v, 1)
+		s, err := Decode(strings.NewReader(text))
+		if err != nil || s.FormatVersion != 1 {
+			t.Fatalf("%s: %v", v, err)
+		}
+		var again bytes.Buffer
+		if err := Encode(&again, s); err != nil || again.String() != good.String() {
+			t.Errorf("%s: written back differently (%v)", v, err)
+		}
+	}
+	for _, v := range []string{`"1.5"`, `"one"`} {
+		text := strings.Replace(good.String(), `"format_version": 1`, `"format_version": `+v, 1)
+		if _, err := Decode(strings.NewReader(text)); err == nil {
+			t.Errorf("%s: read", v)
+		}
+	}
+	future := strings.Replace(good.String(), `"format_version": 1`, `"format_version": "2.0"`, 1)
+	var ve *VersionError
+	if _, err := Decode(strings.NewReader(future)); !errors.As(err, &ve) || ve.FileVersion != 2 {
+		t.Errorf(`"2.0": %v`, err)
+	}
+}

@@ -42,7 +42,7 @@ var Schema = schema.ProviderSchema{
 	Type:        "file",
 	Description: "Offline data files: Passive DNS COF NDJSON (CIRCL, DNSDB exports with or without SAF framing), Rapid7 Sonar FDNS NDJSON, CSV, DNS zone files (CZDS), subfinder, Amass, BBOT, dnsx and massdns results, host name lists; plain, gzip or zstd.",
 	Attributes: []schema.ProviderAttribute{
-		{Name: "path", Type: cty.String, Required: true, Sensitive: false, Description: "Path of the data file, relative to the engagement folder."},
+		{Name: "path", Type: cty.String, Required: true, Sensitive: false, File: true, Description: "Path of the data file, relative to the engagement folder."},
 		{Name: "format", Type: cty.String, Required: false, Sensitive: false, Description: "cof, fdns, csv, zone, subfinder, amass, bbot, dnsx, massdns or names; detected from the content when unset."},
 		{Name: "current_window", Type: cty.String, Description: `A record is current when its last_seen is within this of the file's newest time (or as_of), e.g. "7d".`, Default: cty.StringVal("30d")},
 		{Name: "as_of", Type: cty.String, Description: "The time the file is a snapshot of (RFC 3339, YYYY-MM-DD or unix seconds): currency is counted from it, and records without a time (a zone's, subfinder's, Amass's) are seen then; default: the newest last_seen, and for records without a time the file's modification time (a zone's SOA serial date)."},
