@@ -4,8 +4,9 @@
 // applies an engagement whose hackertarget provider has rate = "50/s"
 // against it through the real engine (gate, shared HTTP client,
 // retries), for about 10 s a run. For each run it reports the most
-// requests the server saw in any sliding one-second window and the
-// throughput the server saw.
+// requests the server saw in any sliding one-second window, stamped at
+// its socket (the kernel's receive time, on Linux) and in its handler,
+// and the throughput the server saw.
 //
 //	go run ./internal/benchrate [-runs 7] [-count 50] [-seconds 10] [-parallelism 10] [-stall-every 25 -stall 150ms] [-hogs 4] [-load 0]
 //
