@@ -40,7 +40,13 @@ type phaseResult struct {
 	Lines   int64   `json:"lines,omitempty"`
 	Records int     `json:"records,omitempty"`
 	Strings int     `json:"strings,omitempty"`
+	Runs    int     `json:"runs,omitempty"`        // sorted runs the build merged
+	Bytes   int64   `json:"index_bytes,omitempty"` // size of the index file
 }
+
+var keep = flag.Bool("keep", false, "with -dir: reuse the data file generated there by an earlier run")
+
+var memory = flag.String("memory", "", "the file provider's index_memory (default: its default)")
 
 func main() {
 	lines := flag.Int("lines", 10_000_000, "lines of FDNS to generate")
@@ -86,7 +92,9 @@ func run(lines, runs int, dir string) error {
 	}
 	data := filepath.Join(dir, "fdns_any.json.gz")
 	start := time.Now()
-	if err := fdnsgen.WriteFile(data, fdnsgen.Options{Lines: lines, Seed: 1}, true); err != nil {
+	if _, err := os.Stat(data); err == nil && *keep {
+		fmt.Println("reusing", data)
+	} else if err := fdnsgen.WriteFile(data, fdnsgen.Options{Lines: lines, Seed: 1}, true); err != nil {
 		return fmt.Errorf("generating: %w", err)
 	}
 	st, _ := os.Stat(data)
@@ -98,7 +106,7 @@ func run(lines, runs int, dir string) error {
 	}
 	work := filepath.Join(dir, ".reconform")
 	sub := func(phase string) (phaseResult, error) {
-		cmd := exec.Command(self, "-phase", phase, "-file", data, "-workdir", work)
+		cmd := exec.Command(self, "-phase", phase, "-file", data, "-workdir", work, "-memory", *memory)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
@@ -173,7 +181,11 @@ func run(lines, runs int, dir string) error {
 			extra += fmt.Sprintf("  peak %.0f MiB", m.PeakMiB)
 		}
 		if m.Records > 0 {
-			extra += fmt.Sprintf("  (%d lines, %d records, %d strings)", m.Lines, m.Records, m.Strings)
+			extra += fmt.Sprintf("  (%d lines, %d records, %d strings", m.Lines, m.Records, m.Strings)
+			if m.Runs > 0 {
+				extra += fmt.Sprintf(", %d runs", m.Runs)
+			}
+			extra += ")"
 		}
 		fmt.Printf("%-28s median %6.2fs  runs [%s]%s\n", ph.name, m.Seconds, strings.Join(times, " "), extra)
 	}
@@ -189,7 +201,10 @@ func run(lines, runs int, dir string) error {
 	z := median[0].Seconds
 	fmt.Printf("\nratios to zcat (medians): Go gzip %.2fx, klauspost gzip %.2fx, cold index %.2fx, build+persist %.2fx\n",
 		median[1].Seconds/z, median[2].Seconds/z, median[3].Seconds/z, median[4].Seconds/z)
-	fmt.Printf("cold index / zcat per round: median %.2fx, best %.2fx; reuse %.2fs; index file %.0f MiB\n", ratios[len(ratios)/2], ratios[0], reuse.Seconds, float64(idxSize)/(1<<20))
+	fmt.Printf("cold index / zcat per round: median %.2fx, best %.2fx; reuse %.3fs; index file %.1f MiB, %.1f bytes a line\n", ratios[len(ratios)/2], ratios[0], reuse.Seconds, float64(idxSize)/(1<<20), float64(idxSize)/float64(lines))
+	fmt.Printf("peak RSS (medians): cold index %.0f MiB, build+persist %.0f MiB, reuse %.0f MiB\n", median[3].PeakMiB, median[4].PeakMiB, median[5].PeakMiB)
+	cpu := median[3].CPU / median[0].CPU
+	fmt.Printf("cpu time / zcat's: cold index %.2fx; load average at the end %s\n", cpu, loadAverage())
 	fmt.Println("(the index build runs on two cores and zcat on one: when other processes take a core, the ratio rises)")
 	return nil
 }
@@ -232,6 +247,9 @@ func runPhase(phase, data, work string) (phaseResult, error) {
 		Type: "file", Address: "file", WorkDir: work,
 		Attrs: map[string]cty.Value{"path": cty.StringVal(data), "persist_index": cty.BoolVal(persist)},
 	}
+	if *memory != "" {
+		cfg.Attrs["index_memory"] = cty.StringVal(*memory)
+	}
 	p, err := file.New(context.Background(), cfg)
 	if err != nil {
 		return phaseResult{}, err
@@ -242,7 +260,7 @@ func runPhase(phase, data, work string) (phaseResult, error) {
 	}
 	res := phaseResult{Seconds: time.Since(start).Seconds()}
 	st := p.(*file.Provider).Stats()
-	res.Lines, res.Records, res.Strings = st.Lines, st.Records, st.Strings
+	res.Lines, res.Records, res.Strings, res.Runs, res.Bytes = st.Lines, st.Records, st.Strings, st.Runs, st.IndexBytes
 	if phase == "reuse" && !st.Reused {
 		return res, fmt.Errorf("the persisted index was not reused")
 	}
@@ -262,4 +280,16 @@ func peakMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// loadAverage is the one-minute load average, for the report.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }

@@ -46,6 +46,8 @@ type phaseResult struct {
 	PeakMiB float64 `json:"peak_mib"`
 	Lines   int64   `json:"lines,omitempty"`
 	Records int     `json:"records,omitempty"`
+	Runs    int     `json:"runs,omitempty"`        // sorted runs the build merged
+	Bytes   int64   `json:"index_bytes,omitempty"` // size of the index file
 	// ns_reverse answers on the built index: milliseconds (median of
 	// queryRepeats) and findings, by name server.
 	QueryMs  map[string]float64 `json:"query_ms,omitempty"`
@@ -58,6 +60,10 @@ type phaseResult struct {
 var queried = map[string]int{"median (rank 5000)": 5000, "top ten (rank 9)": 9, "most used (rank 0)": 0}
 
 const queryRepeats = 21
+
+var keep = flag.Bool("keep", false, "with -dir: reuse the data file generated there by an earlier run")
+
+var memory = flag.String("memory", "", "the file provider's index_memory (default: its default)")
 
 func main() {
 	records := flag.Int("records", 10_000_000, "records of the zone to generate")
@@ -101,7 +107,9 @@ func run(records, runs int, dir string, withZoneParser bool) error {
 	}
 	data := filepath.Join(dir, tld+".zone.gz")
 	start := time.Now()
-	if err := zonegen.WriteFile(data, zonegen.Options{TLD: tld, Records: records, Seed: 1}, true); err != nil {
+	if _, err := os.Stat(data); err == nil && *keep {
+		fmt.Println("reusing", data)
+	} else if err := zonegen.WriteFile(data, zonegen.Options{TLD: tld, Records: records, Seed: 1}, true); err != nil {
 		return fmt.Errorf("generating: %w", err)
 	}
 	st, _ := os.Stat(data)
@@ -112,7 +120,7 @@ func run(records, runs int, dir string, withZoneParser bool) error {
 		return err
 	}
 	sub := func(phase string) (phaseResult, error) {
-		cmd := exec.Command(self, "-phase", phase, "-file", data)
+		cmd := exec.Command(self, "-phase", phase, "-file", data, "-memory", *memory)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
@@ -195,7 +203,9 @@ func run(records, runs int, dir string, withZoneParser bool) error {
 	}
 	slices.Sort(ratios)
 	z := median[0].Seconds
-	fmt.Printf("\ncold index / zcat per round: median %.2fx, best %.2fx\n", ratios[len(ratios)/2], ratios[0])
+	fmt.Printf("\ncold index / zcat per round: median %.2fx, best %.2fx; cpu time / zcat's %.2fx; load average at the end %s\n", ratios[len(ratios)/2], ratios[0], median[1].CPU/median[0].CPU, loadAverage())
+	b := median[1]
+	fmt.Printf("index: %.1f MiB, %.1f bytes a record (%d records, %d runs), peak RSS %.0f MiB\n", float64(b.Bytes)/(1<<20), float64(b.Bytes)/float64(max(b.Records, 1)), b.Records, b.Runs, b.PeakMiB)
 	if withZoneParser {
 		fmt.Printf("ZoneParser alone / zcat: %.2fx (it parses only; the index build tokenizes, normalises and indexes)\n", median[2].Seconds/z)
 	}
@@ -253,6 +263,9 @@ func runPhase(phase, data string) (phaseResult, error) {
 		Type: "file", Address: "file",
 		Attrs: map[string]cty.Value{"path": cty.StringVal(data), "persist_index": cty.BoolVal(false)},
 	}
+	if *memory != "" {
+		cfg.Attrs["index_memory"] = cty.StringVal(*memory)
+	}
 	p, err := file.New(context.Background(), cfg)
 	if err != nil {
 		return phaseResult{}, err
@@ -267,7 +280,7 @@ func runPhase(phase, data string) (phaseResult, error) {
 	pprof.StopCPUProfile() // a profile is of the build, not the queries
 	res := phaseResult{Seconds: time.Since(start).Seconds(), CPU: cpuSeconds(), QueryMs: map[string]float64{}, QueryCPU: map[string]float64{}, Findings: map[string]int{}}
 	st := p.(*file.Provider).Stats()
-	res.Lines, res.Records = st.Lines, st.Records
+	res.Lines, res.Records, res.Runs, res.Bytes = st.Lines, st.Records, st.Runs, st.IndexBytes
 	for k, rank := range queried {
 		host := zonegen.Provider(rank)
 		var ms []float64
@@ -312,4 +325,16 @@ func peakMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// loadAverage is the one-minute load average, for the report.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }

@@ -39,12 +39,8 @@ func BenchmarkIndexFDNSGzip(b *testing.B) { benchmarkIndex(b, 200_000, true) }
 
 func BenchmarkPersistedIndexLoad(b *testing.B) {
 	path := benchData(b, 200_000, true)
-	ix, _, err := readIndex(context.Background(), path, "")
-	if err != nil {
-		b.Fatal(err)
-	}
 	store := newIndexStore(b.TempDir(), path, "")
-	if err := store.save(ix); err != nil {
+	if _, _, err := readIndexAt(context.Background(), path, "", 0, buildOptions{store: store}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

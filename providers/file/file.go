@@ -47,6 +47,7 @@ var Schema = schema.ProviderSchema{
 		{Name: "current_window", Type: cty.String, Description: `A record is current when its last_seen is within this of the file's newest time (or as_of), e.g. "7d".`, Default: cty.StringVal("30d")},
 		{Name: "as_of", Type: cty.String, Description: "The time the file is a snapshot of (RFC 3339, YYYY-MM-DD or unix seconds): currency is counted from it, and records without a time (a zone's, subfinder's, Amass's) are seen then; default: the newest last_seen, and for records without a time the file's modification time (a zone's SOA serial date)."},
 		{Name: "persist_index", Type: cty.Bool, Description: "Keep the index under .reconform/index for later runs; default: only for files over 64 MiB."},
+		{Name: "index_memory", Type: cty.String, Description: `Memory the index build may take before it spills sorted runs to temporary files under .reconform/index and merges them, e.g. "256MiB" (KiB, MiB, GiB); default: "320MiB", which keeps a build of any size under 1 GiB.`},
 		{Name: "max_results", Type: cty.Number, Description: "Most findings one query returns; the rest are dropped with a warning.", Default: cty.NumberIntVal(defaultMaxResults)},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
@@ -85,6 +86,7 @@ type Provider struct {
 	asOf       int64
 	persist    bool
 	maxResults int
+	budget     int64 // memory a build's run may take; 0: the default
 
 	mu       sync.Mutex
 	ix       *index
@@ -144,6 +146,11 @@ func New(_ context.Context, cfg providers.Config) (providers.Provider, error) {
 		}
 	}
 	p.persist = cfg.Bool("persist_index", st.Size() > persistThreshold)
+	if m := cfg.String("index_memory"); m != "" {
+		if p.budget, err = parseBytes(m); err != nil {
+			return nil, bad("index_memory", "%v", err)
+		}
+	}
 	if n := cfg.Int("max_results", defaultMaxResults); n > 0 {
 		p.maxResults = int(n)
 	}
@@ -193,9 +200,12 @@ func (p *Provider) index(ctx context.Context) (*index, error) {
 }
 
 // load reads a persisted index when one matches the file, else reads the
-// file and, when persisting, saves the index for next time.
+// file into a new index, kept under .reconform/index when persisting.
 func (p *Provider) load(ctx context.Context) (*index, error) {
-	var store *indexStore
+	opt := buildOptions{budget: p.budget}
+	if p.cfg.WorkDir != "" {
+		opt.dir = filepath.Join(p.cfg.WorkDir, "index")
+	}
 	if p.persist && p.cfg.WorkDir != "" {
 		// as_of dates the records of files without times, so an index
 		// built under one as_of is not another's.
@@ -203,9 +213,9 @@ func (p *Provider) load(ctx context.Context) (*index, error) {
 		if p.asOf > 0 {
 			key += "\x00as_of=" + strconv.FormatInt(p.asOf, 10)
 		}
-		store = newIndexStore(filepath.Join(p.cfg.WorkDir, "index"), p.path, key)
+		opt.store = newIndexStore(opt.dir, p.path, key)
 		start := time.Now()
-		ix, err := store.load()
+		ix, err := opt.store.load()
 		if err == nil {
 			p.log.Debug("reused persisted index", "path", p.path, "took", time.Since(start))
 			return ix, nil
@@ -215,19 +225,14 @@ func (p *Provider) load(ctx context.Context) (*index, error) {
 		}
 	}
 	start := time.Now()
-	ix, format, err := readIndexAt(ctx, p.path, p.format, p.asOf)
+	ix, format, err := readIndexAt(ctx, p.path, p.format, p.asOf, opt)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, providers.Errorf(p.cfg.Address, providers.KindMalformed, "reading %s: %v", p.path, err)
 	}
-	p.log.Debug("indexed data file", "path", p.path, "format", format, "lines", ix.lines, "bad", ix.bad, "took", time.Since(start))
-	if store != nil {
-		if err := store.save(ix); err != nil {
-			p.log.Warn("could not persist the file index", "path", p.path, "error", err)
-		}
-	}
+	p.log.Debug("indexed data file", "path", p.path, "format", format, "lines", ix.lines, "bad", ix.bad, "bytes", ix.size, "took", time.Since(start))
 	return ix, nil
 }
 
@@ -250,25 +255,24 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	subj := q.Subject
 	switch q.Op {
 	case schema.OpResolutions:
-		if id, ok := ix.names.lookup([]byte(subj.Value)); ok && subj.Kind != schema.SubjectCIDR {
+		if subj.Kind != schema.SubjectCIDR {
 			// A HOST observation (a subdomain list's) is no record of
 			// the name: subdomains reports it, resolutions only when
 			// asked for by type.
 			wantHost := slices.Contains(q.RRTypes, schema.TypeHost)
-			r.addOwned(id, func(t string) bool { return t != schema.TypeHost || wantHost })
+			err = r.resolutions(subj.Value, func(t string) bool { return t != schema.TypeHost || wantHost })
 		}
 	case schema.OpReverseIP:
 		switch subj.Kind {
 		case schema.SubjectIP:
-			r.addIP(subj.Value)
+			key := appendKey(nil, []byte(subj.Value))
+			err = r.reverseIP(key, key)
 		case schema.SubjectCIDR:
-			prefix, err := netip.ParsePrefix(subj.Value)
-			if err != nil {
+			prefix, perr := netip.ParsePrefix(subj.Value)
+			if perr != nil {
 				return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindBadInput, "%q is not a CIDR", subj.Value)
 			}
-			eachIPIn(ix.ip4, ix.ip6, prefix, func(id uint32) bool { r.addIPValue(id); return !r.full() })
-			isPTR := func(t string) bool { return t == "PTR" }
-			eachIPIn(ix.ptr4, ix.ptr6, prefix, func(id uint32) bool { r.addOwned(id, isPTR); return !r.full() })
+			err = r.reverseIP(ipRange(prefix))
 		default:
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "reverse_ip needs an IP or a CIDR, not %q", subj.Value)
 		}
@@ -276,9 +280,7 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if subj.Kind != schema.SubjectDomain {
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "subdomains needs a domain, not %q", subj.Value)
 		}
-		if id, ok := ix.names.lookup([]byte(subj.Value)); ok {
-			ix.eachDescendant(id, func(d uint32) bool { r.addHost(d); return !r.full() })
-		}
+		err = r.subdomains(subj.Value)
 	case schema.OpNSReverse, schema.OpMXReverse:
 		if subj.Kind != schema.SubjectDomain {
 			return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "%s needs a host name, not %q", q.Op, subj.Value)
@@ -287,11 +289,12 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		if q.Op == schema.OpMXReverse {
 			want = "MX"
 		}
-		if id, ok := ix.lookupValue(subj.Value); ok {
-			r.addKeyed(id, want)
-		}
+		err = r.keyed(subj.Value, want)
 	default:
 		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "the file provider does not answer %s", q.Op)
+	}
+	if err != nil {
+		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindMalformed, "reading the index of %s: %v", p.path, err)
 	}
 	ans := providers.Answer{Findings: r.findings(), Requests: 1}
 	if r.truncated {
@@ -309,7 +312,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 // Stats describes the index of a provider that has answered a query.
 type Stats struct {
 	Lines, Bad       int64 // lines read, lines skipped as malformed
-	Records, Strings int   // observations indexed, distinct names and values
+	Records, Strings int   // observations indexed, distinct owner names and lookup keys
+	IndexBytes       int64 // size of the index file
+	Runs             int   // sorted runs the build merged (0: reused)
 	Reused           bool  // the index was read from .reconform/index
 }
 
@@ -320,5 +325,39 @@ func (p *Provider) Stats() Stats {
 	if p.ix == nil {
 		return Stats{}
 	}
-	return Stats{Lines: p.ix.lines, Bad: p.ix.bad, Records: len(p.ix.recs), Strings: p.ix.names.len() + p.ix.values.len(), Reused: p.ix.reused}
+	return Stats{Lines: p.ix.lines, Bad: p.ix.bad, Records: int(p.ix.records), Strings: int(p.ix.names + p.ix.keys), IndexBytes: p.ix.size, Runs: p.ix.runs, Reused: p.ix.reused}
+}
+
+// parseBytes reads a size such as "448MiB" (B, KiB, MiB, GiB; KB, MB and
+// GB are read as the binary units too). At least 64 KiB.
+func parseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9') {
+		i++
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size such as \"256MiB\"", s)
+	}
+	var unit int64
+	switch strings.ToLower(strings.TrimSpace(t[i:])) {
+	case "", "b":
+		unit = 1
+	case "k", "kb", "kib":
+		unit = 1 << 10
+	case "m", "mb", "mib":
+		unit = 1 << 20
+	case "g", "gb", "gib":
+		unit = 1 << 30
+	default:
+		return 0, fmt.Errorf("%q is not a size such as \"256MiB\" (units: KiB, MiB, GiB)", s)
+	}
+	if n > 1<<40/unit {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	if n*unit < 64<<10 {
+		return 0, fmt.Errorf("%q is below the least, 64KiB", s)
+	}
+	return n * unit, nil
 }

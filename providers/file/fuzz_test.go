@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 	"unicode/utf8"
 
+	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
 
@@ -274,6 +276,46 @@ func FuzzNormName(f *testing.F) {
 		}
 		if again, err := normName(bytes.Clone(got)); err != nil || string(again) != string(got) {
 			t.Fatalf("%q: normalised %q, then %q, %v", n, got, again, err)
+		}
+	})
+}
+
+// FuzzIndexFile: a hostile or damaged index file gives an error, never a
+// panic or a huge allocation, when opened and when queries read its
+// blocks.
+func FuzzIndexFile(f *testing.F) {
+	for _, name := range []string{"cof.ndjson", "master.zone", "fdns.json", "records.csv", "dnsx-all.ndjson"} {
+		ix, format, err := readIndex(context.Background(), filepath.Join(fixtures, name), "")
+		if err != nil {
+			f.Fatal(err)
+		}
+		b := make([]byte, ix.size)
+		if _, err := ix.src.ReadAt(b, 0); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, format)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, format string) {
+		ix, err := openIndex(bytes.NewReader(data), int64(len(data)), nil, format)
+		if err != nil {
+			return
+		}
+		_ = ix.check()
+		p := &Provider{ix: ix, maxResults: 50, window: 30 * 24 * time.Hour, cfg: providers.Config{Address: "file"}}
+		for _, q := range []struct {
+			op   schema.Op
+			subj string
+		}{
+			{schema.OpResolutions, "example.com"}, {schema.OpResolutions, "www.example.com"},
+			{schema.OpSubdomains, "example.com"}, {schema.OpReverseIP, "192.0.2.1"},
+			{schema.OpReverseIP, "192.0.2.0/24"}, {schema.OpReverseIP, "2001:db8::/32"},
+			{schema.OpNSReverse, "ns1.example.net"}, {schema.OpMXReverse, "mail.example.com"},
+		} {
+			subj, err := schema.ParseSubject(q.subj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Query(context.Background(), schema.Query{Provider: "file", Op: q.op, Subject: subj})
 		}
 	})
 }

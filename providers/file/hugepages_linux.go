@@ -1,7 +1,6 @@
 package file
 
 import (
-	"os"
 	"syscall"
 	"unsafe"
 )
@@ -32,20 +31,4 @@ func freeSlots(s []uint64) {
 		return
 	}
 	_ = syscall.Munmap(unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*8))
-}
-
-// mapIndexFile maps a persisted index into memory, copy-on-write: no
-// zeroing and no copy, so a large index is ready as fast as the page cache
-// can hand over its pages. The mapping lives as long as the process (an
-// index is built once per run); index files are replaced by rename, never
-// rewritten in place, so the mapped file never shrinks under us.
-func mapIndexFile(f *os.File, size int64) ([]byte, error) {
-	if size <= 0 || size != int64(int(size)) {
-		return readIndexFile(f, size)
-	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
-	if err != nil {
-		return readIndexFile(f, size)
-	}
-	return b, nil
 }

@@ -2,526 +2,414 @@ package file
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"math"
-	"net/netip"
-	"slices"
-	"sync"
-	"sync/atomic"
+	"hash/crc32"
+	"io"
+	"os"
+	"runtime"
+	"sort"
 )
 
-// record is one (name, type, value) observation of the file, 24 bytes.
-// Times are unix seconds (0: unknown), enough until 2106.
-type record struct {
-	Name        uint32 // id in index.names
-	Value       uint32 // id in index.values
-	First, Last uint32
-	Count       uint32 // saturating
-	Type        uint16 // index into index.types
-	_           uint16
-}
-
-// String flags.
-const (
-	flagOwner  uint8 = 1 << iota // names: a record's owner name
-	flagTarget                   // names: a host-name value (CNAME, NS, MX host, PTR); values: the same, by type
-	flagNode                     // names: a domain the tree links through
-	flagIP                       // parses as an IP address
-)
-
-const noKey = math.MaxUint32
-
-// index is everything the queries need, built in one pass over the file
-// and never rescanned. Owner names and record values live in two string
-// tables so that two goroutines can intern them side by side. All other
-// fields are flat arrays of fixed-size integers, so the whole index can be
-// written to disk and read back in one go.
+// index is an opened index file: its counts, warnings and types, and the
+// directories of its two tables. Blocks are read from src on demand.
 type index struct {
-	names, values *strtab
-	// valueIP4 indexes the canonical IPv4 values, which values' own hash
-	// slots leave out.
-	valueIP4              *ip4tab
-	nameFlags, valueFlags []uint8
-	types                 []string
-	// recs sorted by owner name; the records of name n are
-	// recs[nameStart[n]:nameStart[n+1]].
-	recs      []record
-	nameStart []uint32
-	// keyRecs[keyStart[k]:keyStart[k+1]] are the record positions whose
-	// lookup key is value k: the IP of A/AAAA records, the target of
-	// CNAME/NS/PTR records, the host of MX records.
-	keyStart []uint32
-	keyRecs  []uint32
-	// parent[n] is the id+1 of the name n is directly under (0: none);
-	// childIDs[childStart[p]:childStart[p+1]] are the names directly
-	// under p.
-	parent     []uint32
-	childStart []uint32
-	childIDs   []uint32
-	// IP values sorted by address for CIDR queries: ip4 entries are
-	// addr<<32|id; ip6 entries are triples (hi, lo, id). ptr4 and ptr6
-	// are the same for owner names that are IPs (reverse DNS dumps).
-	ip4, ip6   []uint64
-	ptr4, ptr6 []uint64
-
-	asOf     uint32 // newest time in the file
-	lines    int64  // lines (or CSV rows) read
-	bad      int64  // lines skipped as malformed
-	warnings []string
-	reused   bool // read from a persisted index file
+	src        readerAt
+	fdir, rdir []blockRef
+	types      []string
+	format     string
+	asOf       uint32 // newest time in the file
+	lines      int64  // lines (or CSV rows) read
+	bad        int64  // lines skipped as malformed
+	records    int64  // observations indexed
+	names      int64  // distinct owner names
+	keys       int64  // distinct lookup keys
+	warnings   []string
+	reused     bool  // read from a persisted index file
+	runs       int   // sorted runs merged by the build (not persisted)
+	size       int64 // bytes of the index file
 }
 
-// lookupValue returns the id of value v.
-func (ix *index) lookupValue(v string) (uint32, bool) {
-	if a, ok := parseIPv4([]byte(v)); ok {
-		return ix.valueIP4.lookup(a)
-	}
-	return ix.values.lookup([]byte(v))
+const (
+	headerSize = 64
+	footerSize = 40
+	// maxMetaBytes bounds the meta section: directories of a few billion
+	// records' blocks.
+	maxMetaBytes = 256 << 20
+)
+
+func appendHeader(dst []byte, id fileIdentity) []byte {
+	dst = append(dst, indexMagic...)
+	dst = binary.LittleEndian.AppendUint64(dst, indexVersion)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(id.Size))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(id.ModTime))
+	return append(dst, id.Edges[:]...)
 }
 
-// maxWarnings bounds the per-line warnings kept; the rest are counted.
-const maxWarnings = 10
-
-// batch carries parsed observations from the parsing goroutine to the two
-// interning goroutines.
-type batch struct {
-	buf     []byte
-	names   []span
-	values  []span
-	meta    []recMeta
-	pending atomic.Int32
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
 }
 
-type span struct{ off, end uint32 }
-
-type recMeta struct {
-	first, last, count uint32
-	typ                uint16
-}
-
-const batchBytes = 1 << 20
-
-// builder accumulates the index during the streaming pass. emit and
-// badLine are called from one goroutine (the parser); the names and the
-// values are interned by two others.
-type builder struct {
-	ctx     context.Context
-	types   []string
-	typeIDs map[string]uint16
-	target  []bool // by type id: values are host names
-	lines   int64
-	bad     int64
-	emitted int64 // observations queued
-	badMsgs []string
-	notes   []string // file-level warnings (truncated gzip, ...)
-
-	cur               *batch
-	free              chan *batch
-	toNames, toValues chan *batch
-	wg                sync.WaitGroup
-
-	// owned by the names goroutine
-	names     *strtab
-	nameFlags []uint8
-	recs      []record
-	asOf      uint32
-	// owned by the values goroutine
-	values     *strtab
-	valueIP4   *ip4tab
-	valueFlags []uint8
-	valueIDs   []uint32
-}
-
-func newBuilder(ctx context.Context, sizeHint int64) *builder {
-	// About 80 bytes per line is typical of FDNS; pre-size to avoid
-	// regrowing the big tables many times.
-	lines := int(min(sizeHint/80, 1<<28))
-	b := &builder{
-		ctx:      ctx,
-		typeIDs:  map[string]uint16{},
-		free:     make(chan *batch, 16),
-		toNames:  make(chan *batch, 8),
-		toValues: make(chan *batch, 8),
-		names:    newStrtab(lines / 2), // names repeat on consecutive lines
-		values:   newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
-		valueIP4: newIP4tab(lines / 8),
-		recs:     make([]record, 0, max(lines, 64)),
-		valueIDs: make([]uint32, 0, max(lines, 64)),
-	}
-	b.names.blob = make([]byte, 0, max(sizeHint/4, 1024))
-	b.cur = &batch{}
-	b.wg.Add(2)
-	go b.internNames()
-	go b.internValues()
-	return b
-}
-
-// badLine records a malformed line.
-func (b *builder) badLine(line int64, err error) {
-	b.bad++
-	if len(b.badMsgs) < maxWarnings {
-		b.badMsgs = append(b.badMsgs, fmt.Sprintf("line %d: %v", line, err))
-	}
-}
-
-func appendSpan(buf []byte, s []byte) ([]byte, span) {
-	off := len(buf)
-	buf = append(buf, s...)
-	return buf, span{uint32(off), uint32(len(buf))}
-}
-
-// maxRecords bounds an index: record positions are 32-bit.
-const maxRecords = math.MaxUint32 - 1
-
-// add queues one normalised observation.
-func (b *builder) add(name []byte, rrtype string, value []byte, first, last, count int64) {
-	if b.emitted >= maxRecords {
-		if b.emitted == maxRecords {
-			b.notes = append(b.notes, fmt.Sprintf("only the first %d records were indexed; split the file", maxRecords))
-			b.emitted++
-		}
-		return
-	}
-	b.emitted++
-	typ, ok := b.typeIDs[rrtype]
-	if !ok {
-		if len(b.types) >= math.MaxUint16 {
-			return
-		}
-		typ = uint16(len(b.types))
-		b.types = append(b.types, rrtype)
-		b.typeIDs[rrtype] = typ
-		b.target = append(b.target, nameTargetType(rrtype) && rrtype != "MX")
-	}
-	if first > 0 && last > 0 && last < first {
-		first, last = last, first
-	}
-	if first <= 0 {
-		first = last
-	}
-	if last <= 0 {
-		last = first
-	}
-	c := b.cur
-	var ns, vs span
-	c.buf, ns = appendSpan(c.buf, name)
-	c.buf, vs = appendSpan(c.buf, value)
-	c.names = append(c.names, ns)
-	c.values = append(c.values, vs)
-	c.meta = append(c.meta, recMeta{first: clampTime(first), last: clampTime(last), count: clampTime(count), typ: typ})
-	if len(c.buf) >= batchBytes {
-		b.flush()
-	}
-}
-
-// flush hands the current batch to the interning goroutines.
-func (b *builder) flush() {
-	c := b.cur
-	if len(c.names) == 0 {
-		return
-	}
-	c.pending.Store(2)
-	for _, ch := range []chan *batch{b.toNames, b.toValues} {
-		select {
-		case ch <- c:
-		case <-b.ctx.Done():
-			b.cur = &batch{}
-			return
-		}
-	}
-	select {
-	case b.cur = <-b.free:
-	default:
-		b.cur = &batch{}
-	}
-	b.cur.buf, b.cur.names, b.cur.values, b.cur.meta = b.cur.buf[:0], b.cur.names[:0], b.cur.values[:0], b.cur.meta[:0]
-}
-
-// abort stops the interning goroutines after a failed or cancelled read.
-func (b *builder) abort() {
-	close(b.toNames)
-	close(b.toValues)
-	b.wg.Wait()
-}
-
-func (b *builder) release(c *batch) {
-	if c.pending.Add(-1) == 0 {
-		select {
-		case b.free <- c:
-		default:
-		}
-	}
-}
-
-func internFlag(t *strtab, flags *[]uint8, s []byte, flag uint8) uint32 {
-	id, added := t.intern(s)
-	if added {
-		var f uint8
-		if looksLikeIP(s) {
-			f = flagIP
-		}
-		*flags = append(*flags, f)
-	}
-	(*flags)[id] |= flag
-	return id
-}
-
-func (b *builder) internNames() {
-	defer b.wg.Done()
+func appendDir(dst []byte, dir []blockRef) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(dir)))
 	var prev []byte
-	var prevID uint32
-	for c := range b.toNames {
-		for i, s := range c.names {
-			m := c.meta[i]
-			name := c.buf[s.off:s.end]
-			// Dumps list a name's records on consecutive lines.
-			id := prevID
-			if prev == nil || !bytes.Equal(name, prev) {
-				id = internFlag(b.names, &b.nameFlags, name, flagOwner)
-				prev, prevID = b.names.bytesOf(id), id
-			}
-			b.recs = append(b.recs, record{Name: id, First: m.first, Last: m.last, Count: m.count, Type: m.typ})
-			b.asOf = max(b.asOf, m.last)
-		}
-		b.release(c)
+	var prevEnd int64 = headerSize
+	for _, r := range dir {
+		dst = appendFront(dst, prev, r.first)
+		prev = r.first
+		dst = binary.AppendUvarint(dst, zigzag(r.off-prevEnd))
+		prevEnd = r.off + int64(r.clen)
+		dst = binary.AppendUvarint(dst, uint64(r.clen))
+		dst = binary.AppendUvarint(dst, uint64(r.rlen))
 	}
+	return dst
 }
 
-func (b *builder) internValues() {
-	defer b.wg.Done()
-	for c := range b.toValues {
-		for i, s := range c.values {
-			var flag uint8
-			if b.target[c.meta[i].typ] {
-				flag = flagTarget
-			}
-			b.valueIDs = append(b.valueIDs, b.internValue(c.buf[s.off:s.end], flag))
-		}
-		b.release(c)
+// writeTail appends the meta section and the footer after the blocks.
+func (ix *index) writeTail(bf *blockFile, header []byte) error {
+	var m []byte
+	m = appendString(m, ix.format)
+	for _, v := range []int64{int64(ix.asOf), ix.lines, ix.bad, ix.records, ix.names, ix.keys} {
+		m = binary.AppendUvarint(m, uint64(v))
 	}
+	m = binary.AppendUvarint(m, uint64(len(ix.warnings)))
+	for _, w := range ix.warnings {
+		m = appendString(m, w)
+	}
+	m = binary.AppendUvarint(m, uint64(len(ix.types)))
+	for _, t := range ix.types {
+		m = appendString(m, t)
+	}
+	m = appendDir(m, ix.fdir)
+	m = appendDir(m, ix.rdir)
+	comp := blockEncoder().EncodeAll(m, nil)
+	dataCRC := bf.crc
+	off, err := bf.append(comp)
+	if err != nil {
+		return err
+	}
+	crc := crc32.Update(crc32.Checksum(header, castagnoli), castagnoli, comp)
+	var f []byte
+	f = binary.LittleEndian.AppendUint64(f, uint64(off))
+	f = binary.LittleEndian.AppendUint64(f, uint64(len(comp)))
+	f = binary.LittleEndian.AppendUint64(f, uint64(len(m)))
+	f = binary.LittleEndian.AppendUint32(f, crc)
+	f = binary.LittleEndian.AppendUint32(f, dataCRC)
+	f = append(f, indexTrailer...)
+	_, err = bf.append(f)
+	return err
 }
 
-// internValue interns a value, canonical IPv4 addresses through the
-// address table.
-func (b *builder) internValue(v []byte, flag uint8) uint32 {
-	a, ok := parseIPv4(v)
-	if !ok {
-		return internFlag(b.values, &b.valueFlags, v, flag)
-	}
-	i, found := b.valueIP4.find(a)
-	if found {
-		return uint32(b.valueIP4.slots[i]) - 1
-	}
-	id := b.values.appendString(v)
-	b.valueFlags = append(b.valueFlags, flagIP|flag)
-	b.valueIP4.insert(i, a, id)
-	return id
+// metaReader decodes the meta section, every count checked against the
+// bytes left so that a hostile file cannot ask for huge allocations.
+type metaReader struct {
+	b   []byte
+	err error
 }
 
-func clampTime(t int64) uint32 {
-	if t <= 0 {
+var errBadIndex = errors.New("index file is corrupt")
+
+func (r *metaReader) uvarint() uint64 {
+	if r.err != nil {
 		return 0
 	}
-	if t > math.MaxUint32 {
-		return math.MaxUint32
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errBadIndex
+		return 0
 	}
-	return uint32(t)
+	r.b = r.b[n:]
+	return v
 }
 
-// finish waits for the interning goroutines and builds the lookup
-// structures, on two goroutines. The builder must not be used afterwards.
-func (b *builder) finish() *index {
-	b.flush()
-	close(b.toNames)
-	close(b.toValues)
-	b.wg.Wait()
-
-	ix := &index{names: b.names, values: b.values, valueIP4: b.valueIP4, types: b.types, asOf: b.asOf, lines: b.lines, bad: b.bad}
-	ix.warnings = append(ix.warnings, b.notes...)
-	ix.warnings = append(ix.warnings, b.badMsgs...)
-	if b.bad > int64(len(b.badMsgs)) {
-		ix.warnings = append(ix.warnings, fmt.Sprintf("%d malformed lines skipped in all (%d shown)", b.bad, len(b.badMsgs)))
+// count reads a count of items of at least min bytes each.
+func (r *metaReader) count(minBytes int) int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)/minBytes) {
+		r.err = errBadIndex
+		return 0
 	}
-	recs := b.recs
-	for i := range recs {
-		recs[i].Value = b.valueIDs[i]
-	}
-	b.recs, b.valueIDs = nil, nil
-
-	// Lookup keys. MX values are "pref host": intern the host.
-	keys := make([]uint32, len(recs))
-	for i, r := range recs {
-		keys[i] = noKey
-		switch b.types[r.Type] {
-		case "A", "AAAA", "CNAME", "NS", "PTR", "DNAME":
-			keys[i] = r.Value
-		case "MX":
-			host := mxHost(b.values.str(r.Value))
-			keys[i] = b.internValue([]byte(host), flagTarget)
-		}
-	}
-	ix.valueFlags = b.valueFlags
-	ownerNames := b.names.len()
-
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		// The name tree: host-name values join the names, then every
-		// name is linked to its parent, adding missing domains as nodes.
-		defer wg.Done()
-		for id := uint32(0); int(id) < b.values.len(); id++ {
-			if b.valueFlags[id]&flagTarget != 0 {
-				internFlag(b.names, &b.nameFlags, b.values.bytesOf(id), flagTarget)
-			}
-		}
-		var last parentCache
-		for id := uint32(0); int(id) < b.names.len(); id++ {
-			ix.parent = append(ix.parent, b.parentOf(id, &last))
-		}
-		ix.nameFlags = b.nameFlags
-		ix.ptr4, ix.ptr6 = ipTables(b.names, b.nameFlags, ownerNames)
-		ix.childStart, ix.childIDs = csr(len(ix.parent), func(yield func(key, item uint32)) {
-			for id, p := range ix.parent {
-				if p != 0 {
-					yield(p-1, uint32(id))
-				}
-			}
-		})
-	}()
-
-	// Records sorted by owner name (stable counting sort), keys alongside.
-	nameStart := make([]uint32, ownerNames+1)
-	for _, r := range recs {
-		nameStart[r.Name+1]++
-	}
-	for i := 1; i <= ownerNames; i++ {
-		nameStart[i] += nameStart[i-1]
-	}
-	ix.recs = make([]record, len(recs))
-	sortedKeys := make([]uint32, len(recs))
-	next := slices.Clone(nameStart[:ownerNames])
-	for i, r := range recs {
-		pos := next[r.Name]
-		next[r.Name]++
-		ix.recs[pos] = r
-		sortedKeys[pos] = keys[i]
-	}
-	recs, keys, next = nil, nil, nil
-	ix.keyStart, ix.keyRecs = csr(b.values.len(), func(yield func(key, item uint32)) {
-		for pos, k := range sortedKeys {
-			if k != noKey {
-				yield(k, uint32(pos))
-			}
-		}
-	})
-	sortedKeys = nil
-	ix.ip4, ix.ip6 = ipTables(b.values, b.valueFlags, b.values.len())
-	wg.Wait()
-	// Names added for the tree own no records.
-	for len(nameStart) < b.names.len()+1 {
-		nameStart = append(nameStart, nameStart[len(nameStart)-1])
-	}
-	ix.nameStart = nameStart
-	return ix
+	return int(n)
 }
 
-// ipTables lists the strings among the first n of t that are IP
-// addresses, sorted by address.
-func ipTables(t *strtab, flags []uint8, n int) (ip4, ip6 []uint64) {
-	for id := uint32(0); int(id) < n; id++ {
-		if flags[id]&flagIP == 0 {
-			continue
+func (r *metaReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errBadIndex
+		return nil
+	}
+	s := r.b[:n]
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *metaReader) str() string { return string(r.bytes(r.uvarint())) }
+
+func (r *metaReader) dir(dataEnd int64) []blockRef {
+	n := r.count(4)
+	dir := make([]blockRef, 0, n)
+	var prev []byte
+	var prevEnd int64 = headerSize
+	for i := 0; i < n && r.err == nil; i++ {
+		p := r.uvarint()
+		s := r.uvarint()
+		if p > uint64(len(prev)) {
+			r.err = errBadIndex
+			break
 		}
-		a, err := netip.ParseAddr(t.str(id))
+		first := append(prev[:p:p], r.bytes(s)...)
+		d := unzigzag(r.uvarint())
+		clen, rlen := r.uvarint(), r.uvarint()
+		off := prevEnd + d
+		// A table's blocks follow each other in the file, and no block
+		// expands beyond what zstd does to real entries: a hostile
+		// directory cannot make a small file cost unbounded work.
+		if r.err != nil || d < 0 || clen > uint64(dataEnd) || off > dataEnd-int64(clen) || rlen > maxBlockBytes || clen == 0 || rlen == 0 || rlen > clen<<12 {
+			r.err = errBadIndex
+			break
+		}
+		if i > 0 && bytes.Compare(first, prev) < 0 {
+			r.err = errBadIndex
+			break
+		}
+		prevEnd = off + int64(clen)
+		dir = append(dir, blockRef{first: first, off: off, clen: uint32(clen), rlen: uint32(rlen)})
+		prev = first
+	}
+	return dir
+}
+
+// openIndex opens the index file in src of size bytes. When id is set,
+// the header must name that data file, and the blocks are checked against
+// their checksum (a sequential read at page-cache speed); otherwise only
+// the header, the footer and the meta section are read.
+func openIndex(src readerAt, size int64, id *fileIdentity, format string) (*index, error) {
+	if size < headerSize+footerSize {
+		return nil, errors.New("index file is truncated")
+	}
+	head := make([]byte, headerSize)
+	if _, err := src.ReadAt(head, 0); err != nil {
+		return nil, err
+	}
+	if string(head[:8]) != indexMagic || binary.LittleEndian.Uint64(head[8:]) != indexVersion {
+		return nil, errors.New("index file has another format version")
+	}
+	if id != nil && (int64(binary.LittleEndian.Uint64(head[16:])) != id.Size || int64(binary.LittleEndian.Uint64(head[24:])) != id.ModTime || string(head[32:64]) != string(id.Edges[:])) {
+		return nil, errStale
+	}
+	foot := make([]byte, footerSize)
+	if _, err := src.ReadAt(foot, size-footerSize); err != nil {
+		return nil, err
+	}
+	if string(foot[32:]) != indexTrailer {
+		return nil, errors.New("index file is truncated")
+	}
+	off, clen, rlen := binary.LittleEndian.Uint64(foot), binary.LittleEndian.Uint64(foot[8:]), binary.LittleEndian.Uint64(foot[16:])
+	dataEnd := size - footerSize
+	if off < headerSize || clen > uint64(dataEnd) || off != uint64(dataEnd)-clen || rlen > maxMetaBytes || rlen > clen<<12 {
+		return nil, errBadIndex
+	}
+	comp := make([]byte, clen)
+	if _, err := src.ReadAt(comp, int64(off)); err != nil {
+		return nil, err
+	}
+	if crc32.Update(crc32.Checksum(head, castagnoli), castagnoli, comp) != binary.LittleEndian.Uint32(foot[24:]) {
+		return nil, errors.New("index file is corrupt (checksum mismatch)")
+	}
+	raw, err := metaDecoder().DecodeAll(comp, make([]byte, 0, min(rlen, 1<<20)))
+	if err != nil || uint64(len(raw)) != rlen {
+		return nil, errBadIndex
+	}
+	r := &metaReader{b: raw}
+	ix := &index{src: src, size: size}
+	if ix.format = r.str(); ix.format != format && r.err == nil {
+		return nil, errStale
+	}
+	var nums [6]uint64
+	for i := range nums {
+		nums[i] = r.uvarint()
+	}
+	if nums[0] > 1<<32-1 {
+		return nil, errBadIndex
+	}
+	ix.asOf = uint32(nums[0])
+	ix.lines, ix.bad, ix.records, ix.names, ix.keys = int64(nums[1]), int64(nums[2]), int64(nums[3]), int64(nums[4]), int64(nums[5])
+	for range r.count(1) {
+		ix.warnings = append(ix.warnings, r.str())
+	}
+	nt := r.count(1)
+	if nt > 1<<16 {
+		return nil, errBadIndex
+	}
+	for range nt {
+		ix.types = append(ix.types, r.str())
+	}
+	ix.fdir = r.dir(int64(off))
+	ix.rdir = r.dir(int64(off))
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.b) != 0 {
+		return nil, errors.New("index file has trailing data")
+	}
+	if id != nil {
+		crc, err := dataChecksum(src, headerSize, int64(off))
 		if err != nil {
+			return nil, err
+		}
+		if crc != binary.LittleEndian.Uint32(foot[28:]) {
+			return nil, errors.New("index file is corrupt (checksum mismatch)")
+		}
+	}
+	return ix, nil
+}
+
+// openFileIndex opens an index file and keeps it open for the index's
+// lifetime.
+func openFileIndex(f *os.File, id *fileIdentity, format string) (*index, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	ix, err := openIndex(f, st.Size(), id, format)
+	if err != nil {
+		return nil, err
+	}
+	runtime.AddCleanup(ix, func(f *os.File) { f.Close() }, f)
+	return ix, nil
+}
+
+// smallIndex is the size below which an index not kept on disk is held
+// in memory rather than in an unlinked temporary file.
+const smallIndex = 16 << 20
+
+// inMemory reads a temporary index file into memory.
+func inMemory(f *os.File, format string) (*index, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, st.Size())
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return openIndex(bytes.NewReader(b), int64(len(b)), nil, format)
+}
+
+// blockIndex returns the first block that may hold key: the last one
+// whose first key is below it (a run of equal keys may start in the block
+// before the first block that begins with it).
+func blockIndex(dir []blockRef, key []byte) int {
+	i := sort.Search(len(dir), func(i int) bool { return bytes.Compare(dir[i].first, key) >= 0 })
+	return max(i-1, 0)
+}
+
+// scanF calls fn for the forward entries from the first with rname >= from,
+// in order, until fn returns false.
+func (ix *index) scanF(from []byte, fn func(*fent) bool) error {
+	if len(ix.fdir) == 0 {
+		return nil
+	}
+	r := &tableReader{src: ix.src, refs: ix.fdir[blockIndex(ix.fdir, from):], ntypes: len(ix.types)}
+	var x fent
+	for r.nextF(&x) {
+		if bytes.Compare(x.rname, from) < 0 {
 			continue
 		}
-		a = a.Unmap()
-		if a.Is4() {
-			v := a.As4()
-			ip4 = append(ip4, uint64(binary.BigEndian.Uint32(v[:]))<<32|uint64(id))
-		} else {
-			v := a.As16()
-			ip6 = append(ip6, binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]), uint64(id))
+		if !fn(&x) {
+			return nil
 		}
 	}
-	slices.Sort(ip4)
-	sortTriples(ip6)
-	return ip4, ip6
+	return r.errOr()
 }
 
-// parentCache remembers the last parent looked up: dumps sorted by name
-// list a domain's hosts together.
-type parentCache struct {
-	name []byte
-	id   uint32
-}
-
-// parentOf interns the domain name id is directly under and returns its
-// id+1, or 0 when id is not a host name or has no parent below the TLD.
-func (b *builder) parentOf(id uint32, last *parentCache) uint32 {
-	f := b.nameFlags[id]
-	if f&flagIP != 0 || f&(flagOwner|flagTarget|flagNode) == 0 {
-		return 0
+// scanR is scanF for the reverse table, by key.
+func (ix *index) scanR(from []byte, fn func(*rent) bool) error {
+	if len(ix.rdir) == 0 {
+		return nil
 	}
-	s := b.names.bytesOf(id)
-	dot := bytes.IndexByte(s, '.')
-	if dot < 0 || bytes.IndexByte(s[dot+1:], '.') < 0 {
-		return 0
-	}
-	parent := s[dot+1:]
-	if last.name != nil && bytes.Equal(parent, last.name) {
-		return last.id + 1
-	}
-	p := internFlag(b.names, &b.nameFlags, parent, flagNode)
-	last.name, last.id = b.names.bytesOf(p), p
-	return p + 1
-}
-
-// csr builds a compressed sparse row mapping from n keys to items, from a
-// generator of (key, item) pairs that can be run twice.
-func csr(n int, pairs func(yield func(key, item uint32))) (start, items []uint32) {
-	start = make([]uint32, n+1)
-	total := 0
-	pairs(func(k, _ uint32) { start[k+1]++; total++ })
-	for i := 1; i <= n; i++ {
-		start[i] += start[i-1]
-	}
-	items = make([]uint32, total)
-	next := slices.Clone(start[:n])
-	pairs(func(k, it uint32) {
-		items[next[k]] = it
-		next[k]++
-	})
-	return start, items
-}
-
-// sortTriples sorts a flat slice of (hi, lo, id) triples by (hi, lo).
-func sortTriples(t []uint64) {
-	type triple struct{ hi, lo, id uint64 }
-	tr := make([]triple, len(t)/3)
-	for i := range tr {
-		tr[i] = triple{t[3*i], t[3*i+1], t[3*i+2]}
-	}
-	slices.SortFunc(tr, func(a, b triple) int {
-		if a.hi != b.hi {
-			return cmpU64(a.hi, b.hi)
+	r := &tableReader{src: ix.src, refs: ix.rdir[blockIndex(ix.rdir, from):], ntypes: len(ix.types)}
+	var x rent
+	for r.nextR(&x) {
+		if bytes.Compare(x.key, from) < 0 {
+			continue
 		}
-		return cmpU64(a.lo, b.lo)
-	})
-	for i, x := range tr {
-		t[3*i], t[3*i+1], t[3*i+2] = x.hi, x.lo, x.id
+		if !fn(&x) {
+			return nil
+		}
 	}
+	return r.errOr()
 }
 
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+func (r *tableReader) errOr() error {
+	if r.err != nil {
+		return fmt.Errorf("%w (remove .reconform/index to rebuild it)", r.err)
 	}
-	return 0
+	return nil
+}
+
+// hasName reports whether name owns records.
+func (ix *index) hasName(name string) bool {
+	rn := reverseInto(nil, []byte(name))
+	found := false
+	ix.scanF(rn, func(x *fent) bool { found = bytes.Equal(x.rname, rn); return false })
+	return found
+}
+
+// check reads every block and verifies that the entries decode and are
+// in strictly increasing order: what the queries' range scans rely on.
+func (ix *index) check() error {
+	var prevF fent
+	n := 0
+	err := ix.scanF(nil, func(x *fent) bool {
+		if n > 0 && compareF(&prevF, x) >= 0 {
+			return false
+		}
+		n++
+		prevF = fent{rname: append(prevF.rname[:0], x.rname...), typ: x.typ, value: append(prevF.value[:0], x.value...), first: x.first, last: x.last, count: x.count}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	var prevR rent
+	m := 0
+	err = ix.scanR(nil, func(x *rent) bool {
+		if m > 0 && compareR(&prevR, x) >= 0 {
+			return false
+		}
+		m++
+		prevR = rent{key: append(prevR.key[:0], x.key...), owned: x.owned, rname: append(prevR.rname[:0], x.rname...), typ: x.typ, value: append(prevR.value[:0], x.value...), first: x.first, last: x.last, count: x.count}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	// A scan stopped early by an out-of-order entry leaves blocks unread.
+	fn, rn := 0, 0
+	ix.scanF(nil, func(*fent) bool { fn++; return true })
+	ix.scanR(nil, func(*rent) bool { rn++; return true })
+	if fn != n || rn != m {
+		return errEntryOrder
+	}
+	return nil
+}
+
+// dataChecksum is the CRC of src's bytes from off to end.
+func dataChecksum(src readerAt, off, end int64) (uint32, error) {
+	buf := make([]byte, 1<<20)
+	var crc uint32
+	for off < end {
+		n := int(min(int64(len(buf)), end-off))
+		if _, err := src.ReadAt(buf[:n], off); err != nil {
+			return 0, err
+		}
+		crc = crc32.Update(crc, castagnoli, buf[:n])
+		off += int64(n)
+	}
+	return crc, nil
 }

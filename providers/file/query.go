@@ -1,10 +1,9 @@
 package file
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -19,82 +18,29 @@ import (
 // one observation read twice and counts once: the rule every COF reader
 // follows (see providers.MergeObservations). Real exports repeat lines
 // that way: Robtex repeats whole lines of one answer, and exports made by
-// concatenating answers or pages repeat records.
+// concatenating answers or pages repeat records. The index keeps each
+// distinct record once, so a query never meets a repeat.
 type result struct {
 	ix        *index
 	q         schema.Query
 	source    string
 	cutoff    uint32 // last_seen at or after this is current
 	max       int
-	byID      map[[3]uint32]int
+	byID      map[ident]int
 	out       []schema.Finding
 	truncated bool
-	// lastValue is the id+1 of the value lastValueStr holds.
-	lastValue    uint32
+	// lastValue is the value lastValueStr holds.
+	lastValue    []byte
 	lastValueStr string
-	// obs[i] is the first observation merged into out[i] while it is the
-	// only one (state[i] 1); seen holds the observations of findings that
-	// have more (state[i] 2), so that a finding seen once (the common
-	// case) costs no set.
-	obs   []record
-	state []uint8
-	seen  map[record]struct{}
+	nameBuf      []byte
+	// the last record finding's identity
+	lastRname []byte
+	lastTyp   uint16
+	srcs      []string
 }
 
-// repeated reports whether rec is an observation already merged into the
-// finding at i, and remembers it otherwise. obs and state grow with out. Records of different findings
-// differ in name, type or value, so one set serves them all.
-func (r *result) repeated(i int, rec record) bool {
-	switch r.state[i] {
-	case 0:
-		r.obs[i], r.state[i] = rec, 1
-		return false
-	case 1:
-		if rec == r.obs[i] {
-			return true
-		}
-		if r.seen == nil {
-			r.seen = map[record]struct{}{}
-		}
-		r.seen[r.obs[i]] = struct{}{}
-		r.state[i] = 2
-	}
-	if _, dup := r.seen[rec]; dup {
-		return true
-	}
-	r.seen[rec] = struct{}{}
-	return false
-}
-
-// eachDistinct calls fn for each record at the positions given by pos(0)
-// .. pos(n-1), skipping exact repeats of an earlier one.
-func (ix *index) eachDistinct(n int, pos func(int) uint32, fn func(record)) {
-	const small = 16 // below this, comparing pairs is cheaper than a set
-	var seen map[record]struct{}
-	if n > small {
-		seen = make(map[record]struct{}, n)
-	}
-	for k := 0; k < n; k++ {
-		rec := ix.recs[pos(k)]
-		if seen != nil {
-			if _, dup := seen[rec]; dup {
-				continue
-			}
-			seen[rec] = struct{}{}
-		} else {
-			dup := false
-			for j := 0; j < k && !dup; j++ {
-				dup = ix.recs[pos(j)] == rec
-			}
-			if dup {
-				continue
-			}
-		}
-		fn(rec)
-	}
-}
-
-const hostType = ^uint32(0) // identity slot for HOST findings
+// ident is a finding's identity; typ "" marks a subdomain's HOST finding.
+type ident struct{ name, typ, value string }
 
 func (ix *index) newResult(p *Provider, q schema.Query) *result {
 	asOf := int64(ix.asOf)
@@ -104,7 +50,7 @@ func (ix *index) newResult(p *Provider, q schema.Query) *result {
 	cutoff := asOf - int64(p.window/time.Second)
 	return &result{
 		ix: ix, q: q, source: p.cfg.Address, cutoff: clampTime(max(cutoff, 1)),
-		max: p.maxResults, byID: map[[3]uint32]int{},
+		max: p.maxResults, byID: map[ident]int{},
 	}
 }
 
@@ -137,125 +83,72 @@ func (r *result) merge(f *schema.Finding, first, last, count uint32) {
 	}
 }
 
-// addRecord adds the record at position pos.
-func (r *result) addRecord(pos uint32) {
-	rec := r.ix.recs[pos]
-	typ := r.ix.types[rec.Type]
-	if !r.q.WantsType(typ) {
-		return
-	}
-	key := [3]uint32{rec.Name, uint32(rec.Type), rec.Value}
-	i, ok := r.byID[key]
-	if !ok {
-		if r.full() {
-			return
-		}
-		i = len(r.out)
-		r.byID[key] = i
-		r.out = append(r.out, schema.Finding{
-			Name:    strings.Clone(r.ix.names.str(rec.Name)),
-			Type:    typ,
-			Value:   r.value(rec.Value),
-			Sources: []string{r.source},
-		})
-		r.obs, r.state = append(r.obs, record{}), append(r.state, 0)
-	}
-	if r.repeated(i, rec) {
-		return
-	}
-	r.merge(&r.out[i], rec.First, rec.Last, rec.Count)
+// name returns the owner name of reversed bytes rname.
+func (r *result) name(rname []byte) string {
+	r.nameBuf = reverseInto(r.nameBuf[:0], rname)
+	return string(r.nameBuf)
 }
 
-// value returns value id as a string of its own, sharing the string
-// between findings of one value (an ns_reverse answer's thousands of
-// findings all have the name server as value).
-func (r *result) value(id uint32) string {
-	if r.lastValue != id+1 {
-		r.lastValue, r.lastValueStr = id+1, strings.Clone(r.ix.values.str(id))
+// addRecord adds one record. Every scan meets the records of one
+// identity one after another (the tables are sorted by name, type and
+// value under a key), so a record merges into the last finding or starts
+// a new one; no finding of another identity can come between.
+func (r *result) addRecord(rname []byte, typ uint16, value []byte, first, last, count uint32) {
+	t := r.ix.types[typ]
+	if !r.q.WantsType(t) {
+		return
+	}
+	if n := len(r.out); n > 0 && r.lastTyp == typ && bytes.Equal(r.lastRname, rname) && bytes.Equal(r.lastValue, value) {
+		r.merge(&r.out[n-1], first, last, count)
+		return
+	}
+	if r.full() {
+		return
+	}
+	r.lastRname, r.lastTyp = append(r.lastRname[:0], rname...), typ
+	r.nameBuf = reverseInto(r.nameBuf[:0], rname)
+	r.out = append(r.out, schema.Finding{Name: string(r.nameBuf), Type: t, Value: r.value(value), Sources: r.sources()})
+	r.merge(&r.out[len(r.out)-1], first, last, count)
+}
+
+// sources returns a finding's source list, the findings of one answer
+// sharing one backing array in slices of their own.
+func (r *result) sources() []string {
+	if len(r.srcs) == 0 {
+		r.srcs = make([]string, 256)
+		for i := range r.srcs {
+			r.srcs[i] = r.source
+		}
+	}
+	s := r.srcs[:1:1]
+	r.srcs = r.srcs[1:]
+	return s
+}
+
+// value returns value as a string of its own, sharing the string between
+// findings of one value (an ns_reverse answer's thousands of findings all
+// have the name server as value).
+func (r *result) value(v []byte) string {
+	if r.lastValue == nil || !bytes.Equal(r.lastValue, v) {
+		r.lastValue, r.lastValueStr = append(r.lastValue[:0], v...), string(v)
 	}
 	return r.lastValueStr
 }
 
-// reserve makes room for n more findings.
-func (r *result) reserve(n int) {
-	n = min(n, r.max-len(r.out))
-	if n <= 0 {
-		return
-	}
-	r.out = slices.Grow(r.out, n)
-	r.obs = slices.Grow(r.obs, n)
-	r.state = slices.Grow(r.state, n)
-	if len(r.byID) == 0 && n > 64 {
-		r.byID = make(map[[3]uint32]int, n)
-	}
-}
-
-// addOwned adds the records owned by name id.
-func (r *result) addOwned(id uint32, onlyType func(string) bool) {
-	for pos := r.ix.nameStart[id]; pos < r.ix.nameStart[id+1]; pos++ {
-		if onlyType == nil || onlyType(r.ix.types[r.ix.recs[pos].Type]) {
-			r.addRecord(pos)
+// host adds (or widens) the HOST finding of a name.
+func (r *result) host(name string, first, last, count uint32) bool {
+	key := ident{name: name}
+	i, ok := r.byID[key]
+	if !ok {
+		if r.full() {
+			return false
 		}
+		i = len(r.out)
+		r.byID[key] = i
+		r.out = append(r.out, schema.Finding{Name: name, Type: schema.TypeHost, Sources: []string{r.source}})
 	}
-}
-
-// addKeyed adds the records of type typ whose lookup key is value id.
-func (r *result) addKeyed(id uint32, typ string) {
-	keyed := r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]]
-	r.reserve(len(keyed))
-	for _, pos := range keyed {
-		if r.ix.types[r.ix.recs[pos].Type] == typ {
-			r.addRecord(pos)
-		}
-	}
-}
-
-// addIP adds the names seen on an IP: A/AAAA records pointing at it and
-// PTR records owned by it (reverse DNS dumps).
-func (r *result) addIP(ip string) {
-	if id, ok := r.ix.lookupValue(ip); ok {
-		r.addIPValue(id)
-	}
-	if id, ok := r.ix.names.lookup([]byte(ip)); ok {
-		r.addOwned(id, func(t string) bool { return t == "PTR" })
-	}
-}
-
-// addIPValue adds the A/AAAA records whose value is id.
-func (r *result) addIPValue(id uint32) {
-	for _, pos := range r.ix.keyRecs[r.ix.keyStart[id]:r.ix.keyStart[id+1]] {
-		if t := r.ix.types[r.ix.recs[pos].Type]; t == "A" || t == "AAAA" {
-			r.addRecord(pos)
-		}
-	}
-}
-
-// addHost adds a HOST finding for name id, its window spanning the
-// records it owns.
-func (r *result) addHost(id uint32) {
-	if r.ix.nameFlags[id]&(flagOwner|flagTarget) == 0 {
-		return
-	}
-	key := [3]uint32{id, hostType, 0}
-	if _, ok := r.byID[key]; ok || r.full() {
-		return
-	}
-	r.byID[key] = len(r.out)
-	f := schema.Finding{Name: strings.Clone(r.ix.names.str(id)), Type: schema.TypeHost, Sources: []string{r.source}}
-	merge := func(rec record) { r.merge(&f, rec.First, rec.Last, rec.Count) }
-	start, end := r.ix.nameStart[id], r.ix.nameStart[id+1]
-	r.ix.eachDistinct(int(end-start), func(k int) uint32 { return start + uint32(k) }, merge)
-	if start == end {
-		// Known only as a target (an MX host, an NS, a CNAME or PTR
-		// value): it existed while the records naming it were seen, so
-		// a target of records long gone is not current.
-		if v, ok := r.ix.lookupValue(r.ix.names.str(id)); ok {
-			keyed := r.ix.keyRecs[r.ix.keyStart[v]:r.ix.keyStart[v+1]]
-			r.ix.eachDistinct(len(keyed), func(k int) uint32 { return keyed[k] }, merge)
-		}
-	}
-	r.out = append(r.out, f)
-	r.obs, r.state = append(r.obs, record{}), append(r.state, 0)
+	r.merge(&r.out[i], first, last, count)
+	return true
 }
 
 func (r *result) findings() []schema.Finding {
@@ -263,53 +156,150 @@ func (r *result) findings() []schema.Finding {
 	return r.out
 }
 
-// eachDescendant calls fn for every name under id, breadth first, until
-// fn returns false.
-func (ix *index) eachDescendant(id uint32, fn func(uint32) bool) {
-	queue := []uint32{id}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, c := range ix.childIDs[ix.childStart[n]:ix.childStart[n+1]] {
-			if !fn(c) {
-				return
-			}
-			queue = append(queue, c)
+// resolutions adds the records owned by name; onlyType filters by type.
+func (r *result) resolutions(name string, onlyType func(string) bool) error {
+	rn := reverseInto(nil, []byte(name))
+	return r.ix.scanF(rn, func(x *fent) bool {
+		if !bytes.Equal(x.rname, rn) {
+			return false
 		}
-	}
+		if onlyType == nil || onlyType(r.ix.types[x.typ]) {
+			r.addRecord(x.rname, x.typ, x.value, x.first, x.last, x.count)
+		}
+		return true
+	})
 }
 
-// eachIPIn calls fn for the id of every IP in the tables (ip4, ip6) that
-// lies inside prefix, in address order, until fn returns false.
-func eachIPIn(ip4, ip6 []uint64, prefix netip.Prefix, fn func(uint32) bool) {
+func (r *result) isType(typ uint16, names ...string) bool {
+	t := r.ix.types[typ]
+	for _, n := range names {
+		if t == n {
+			return true
+		}
+	}
+	return false
+}
+
+// reverseIP adds the names seen on the addresses with keys from lo to hi:
+// A/AAAA records pointing at them and PTR records owned by them (reverse
+// DNS dumps).
+func (r *result) reverseIP(lo, hi []byte) error {
+	var lastKey, lastName []byte
+	return r.ix.scanR(lo, func(x *rent) bool {
+		if bytes.Compare(x.key, hi) > 0 {
+			return false
+		}
+		if !x.owned && !r.isType(x.typ, "A", "AAAA") {
+			return true
+		}
+		// Entries are in key and name order, so once the answer is
+		// full no later entry can merge into a finding it holds.
+		if r.full() && (!bytes.Equal(x.key, lastKey) || !bytes.Equal(x.rname, lastName)) {
+			return false
+		}
+		r.addRecord(x.rname, x.typ, x.value, x.first, x.last, x.count)
+		lastKey, lastName = append(lastKey[:0], x.key...), append(lastName[:0], x.rname...)
+		return true
+	})
+}
+
+// keyed adds the records of type typ whose lookup key is host: the
+// posting list of a name server (ns_reverse) or a mail host (mx_reverse).
+func (r *result) keyed(host, typ string) error {
+	key := appendKey(nil, []byte(host))
+	var last []byte
+	return r.ix.scanR(key, func(x *rent) bool {
+		if !bytes.Equal(x.key, key) {
+			return false
+		}
+		if x.owned || r.ix.types[x.typ] != typ {
+			return true
+		}
+		// Entries are in name order, so once the answer is full no
+		// later entry can merge into a finding it holds.
+		if r.full() && !bytes.Equal(x.rname, last) {
+			return false
+		}
+		r.addRecord(x.rname, x.typ, x.value, x.first, x.last, x.count)
+		last = append(last[:0], x.rname...)
+		return true
+	})
+}
+
+// subdomains adds a HOST finding for every name under domain: owner names,
+// their window spanning the records they own, and names known only as
+// targets (an MX host, an NS, a CNAME or PTR value), which existed while
+// the records naming them were seen.
+func (r *result) subdomains(domain string) error {
+	if !strings.Contains(domain, ".") {
+		return nil // names under a top-level domain are not linked to it
+	}
+	prefix := append(reverseInto(nil, []byte(domain)), '.')
+	var cur []byte
+	var curName string
+	err := r.ix.scanF(prefix, func(x *fent) bool {
+		if !bytes.HasPrefix(x.rname, prefix) {
+			return false
+		}
+		if cur == nil || !bytes.Equal(x.rname, cur) {
+			if r.full() {
+				return false
+			}
+			cur = append(cur[:0], x.rname...)
+			curName = r.name(x.rname)
+			if looksLikeIP([]byte(curName)) {
+				curName = ""
+			}
+		}
+		if curName != "" {
+			r.host(curName, x.first, x.last, x.count)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	kp := append([]byte{keyName}, prefix...)
+	cur = nil
+	return r.ix.scanR(kp, func(x *rent) bool {
+		if !bytes.HasPrefix(x.key, kp) {
+			return false
+		}
+		if cur == nil || !bytes.Equal(x.key, cur) {
+			cur = append(cur[:0], x.key...)
+			curName = r.name(x.key[1:])
+			if _, owner := r.byID[ident{name: curName}]; owner || looksLikeIP([]byte(curName)) {
+				curName = ""
+			} else if r.full() {
+				return false
+			}
+		}
+		if curName != "" && !x.owned {
+			r.host(curName, x.first, x.last, x.count)
+		}
+		return true
+	})
+}
+
+// ipRange returns the first and last key of the addresses in prefix.
+func ipRange(prefix netip.Prefix) (lo, hi []byte) {
 	prefix = prefix.Masked()
 	if prefix.Addr().Is4() {
 		a := prefix.Addr().As4()
-		lo := uint64(binary.BigEndian.Uint32(a[:]))
-		hi := lo | (1<<(32-prefix.Bits()) - 1)
-		i := sort.Search(len(ip4), func(i int) bool { return ip4[i]>>32 >= lo })
-		for ; i < len(ip4) && ip4[i]>>32 <= hi; i++ {
-			if !fn(uint32(ip4[i])) {
-				return
-			}
-		}
-		return
+		l := binary.BigEndian.Uint32(a[:])
+		h := l | uint32(uint64(1)<<(32-prefix.Bits())-1)
+		return binary.BigEndian.AppendUint32([]byte{keyIPv4}, l), binary.BigEndian.AppendUint32([]byte{keyIPv4}, h)
 	}
 	a := prefix.Addr().As16()
-	loHi, loLo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
-	hiHi, hiLo := loHi, loLo
+	lh, ll := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+	hh, hl := lh, ll
 	if bits := prefix.Bits(); bits < 64 {
-		hiHi |= 1<<(64-bits) - 1
-		hiLo = ^uint64(0)
+		hh |= 1<<(64-bits) - 1
+		hl = ^uint64(0)
 	} else if bits < 128 {
-		hiLo |= 1<<(128-bits) - 1
+		hl |= 1<<(128-bits) - 1
 	}
-	n := len(ip6) / 3
-	less := func(h, l, h2, l2 uint64) bool { return h < h2 || h == h2 && l < l2 }
-	i := sort.Search(n, func(i int) bool { return !less(ip6[3*i], ip6[3*i+1], loHi, loLo) })
-	for ; i < n && !less(hiHi, hiLo, ip6[3*i], ip6[3*i+1]); i++ {
-		if !fn(uint32(ip6[3*i+2])) {
-			return
-		}
-	}
+	lo = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte{keyIPv6}, lh), ll)
+	hi = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte{keyIPv6}, hh), hl)
+	return lo, hi
 }

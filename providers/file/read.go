@@ -59,21 +59,36 @@ func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() err
 	return br, compressed, closeFn, nil
 }
 
+// buildOptions say where a build writes and how much memory it takes.
+type buildOptions struct {
+	budget int64       // memory of a run; 0: defaultBudget
+	dir    string      // spill files and unkept indexes; "": the system's temp folder
+	store  *indexStore // keep the index there
+}
+
 // readIndex reads the whole file in one streaming pass into a fresh index.
 // format may be empty to detect it. Malformed lines and a truncated file
 // become warnings; only an unreadable file or an unknown format is an
 // error.
 func readIndex(ctx context.Context, path, format string) (*index, string, error) {
-	return readIndexAt(ctx, path, format, 0)
+	return readIndexAt(ctx, path, format, 0, buildOptions{})
 }
 
 // readIndexAt is readIndex for a file whose snapshot time is asOf (0:
 // unset); formats whose lines carry no time take it, else the file's
-// modification time (see fileTime).
-func readIndexAt(ctx context.Context, path, format string, asOf int64) (*index, string, error) {
+// modification time (see fileTime). The index is written to a file: the
+// store's when persisting, else a temporary one removed at once (held
+// open, or read into memory when small).
+func readIndexAt(ctx context.Context, path, format string, asOf int64, opt buildOptions) (*index, string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, "", err
+	}
+	var id fileIdentity
+	if opt.store != nil {
+		if id, err = identify(path); err != nil {
+			return nil, "", err
+		}
 	}
 	r, gz, closeFn, err := openData(path)
 	if err != nil {
@@ -103,7 +118,11 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64) (*index, 
 			return nil, "", fmt.Errorf("unknown format %q: use %s", format, formatList)
 		}
 	}
-	b := newBuilder(ctx, sizeHint)
+	dir := opt.dir
+	if opt.store != nil {
+		dir = opt.store.dir
+	}
+	b := newBuilder(ctx, sizeHint, opt.budget, dir)
 	if parse != nil {
 		err = readLines(ctx, r, b, parse)
 	} else {
@@ -116,7 +135,49 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64) (*index, 
 		b.abort()
 		return nil, "", err
 	}
-	return b.finish(), format, nil
+	key := format
+	if opt.store != nil {
+		key = opt.store.format
+	}
+	var out *spillFile
+	if opt.store != nil {
+		out, err = newNamedFile(dir)
+	} else {
+		out, err = newSpillFile(dir)
+	}
+	if err != nil {
+		b.abort()
+		return nil, "", err
+	}
+	ix, err := b.finish(out.f, id, key)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		out.close()
+		return nil, "", err
+	}
+	if opt.store != nil {
+		if err := opt.store.keep(out); err != nil {
+			out.close()
+			return nil, "", err
+		}
+	} else if ix.size < smallIndex {
+		defer out.close()
+		mem, err := inMemory(out.f, key)
+		if err != nil {
+			return nil, "", err
+		}
+		mem.runs = ix.runs
+		return mem, format, nil
+	}
+	opened, err := openFileIndex(out.f, nil, key)
+	if err != nil {
+		out.close()
+		return nil, "", err
+	}
+	opened.runs = ix.runs
+	return opened, format, nil
 }
 
 // lineBlock is a batch of lines read from the input.

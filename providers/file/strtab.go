@@ -180,30 +180,28 @@ func (t *strtab) appendString(s []byte) uint32 {
 	return id
 }
 
-// rehashed returns slots re-inserted into a table of size slots, the
-// smallest power of two at least twice n; used to write a compact table.
-func rehashed(slots []uint64, n int, hash func(uint64) uint32) []uint64 {
-	size := 1024
-	for size < n*2 {
-		size <<= 1
-	}
-	if size >= len(slots) {
-		return slots
-	}
-	out := make([]uint64, size)
-	mask := uint32(size - 1)
-	for _, s := range slots {
-		if s == 0 {
-			continue
-		}
-		i := hash(s) & mask
-		for out[i] != 0 {
-			i = (i + 1) & mask
-		}
-		out[i] = s
-	}
-	return out
+// reset empties the table for the next run, keeping its memory.
+func (t *strtab) reset() {
+	t.blob, t.offs = t.blob[:0], t.offs[:1]
+	clear(t.slots)
 }
 
-func strSlotHash(s uint64) uint32 { return uint32(s >> 32) }
-func ip4SlotHash(s uint64) uint32 { return hashIP4(uint32(s >> 32)) }
+// free releases the table's memory.
+func (t *strtab) free() {
+	if t.slots != nil {
+		freeSlots(t.slots)
+	}
+	*t = strtab{offs: []uint64{0}}
+}
+
+func (t *ip4tab) reset() {
+	clear(t.slots)
+	t.n = 0
+}
+
+func (t *ip4tab) free() {
+	if t.slots != nil {
+		freeSlots(t.slots)
+	}
+	*t = ip4tab{}
+}

@@ -190,7 +190,7 @@ func TestDetectTools(t *testing.T) {
 	}
 	// A gzip sample is detected on its decompressed head.
 	ix, format, err := readIndex(context.Background(), filepath.Join(fixtures, "fdns.json.gz"), "")
-	if err != nil || format != FormatFDNS || len(ix.recs) == 0 {
+	if err != nil || format != FormatFDNS || ix.records == 0 {
 		t.Errorf("fdns.json.gz: %q, %v", format, err)
 	}
 }

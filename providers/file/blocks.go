@@ -1,0 +1,420 @@
+package file
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// The index is two sorted tables of entries, each cut into blocks of
+// about blockRaw bytes that are compressed one by one:
+//
+//   - the forward table (F): one entry per distinct record, sorted by the
+//     owner name's bytes reversed ("moc.elpmaxe.www"), so that a name's
+//     records are adjacent and the names under a domain form one range
+//     (the subdomains of example.com are the names whose reversed form
+//     starts with "moc.elpmaxe.");
+//   - the reverse table (R): one entry per record with a lookup key, sorted
+//     by key: the IP of A/AAAA records, the host name of CNAME, NS, PTR,
+//     DNAME and MX records (its bytes reversed, so targets under a domain
+//     are a range too), and the IP of a PTR record's owner when the owner
+//     is an address (reverse DNS dumps). Each entry repeats the whole
+//     record, so a reverse lookup (reverse_ip, ns_reverse: the posting list
+//     of a name server) reads only the blocks of its key.
+//
+// Within a block, names and keys are front-coded against the previous
+// entry's, integers are varints and times deltas; zstd takes the rest.
+// A block's first key is kept in the table's directory, which is all a
+// reader holds in memory.
+
+const blockRaw = 64 << 10
+
+// Key classes: the first byte of a reverse key.
+const (
+	keyIPv4 = '4' // then 4 bytes, big-endian
+	keyIPv6 = '6' // then 16 bytes
+	keyName = 'n' // then the host name's bytes reversed
+)
+
+// fent is a forward entry.
+type fent struct {
+	rname              []byte // owner name, bytes reversed
+	typ                uint16 // index into the index's types
+	value              []byte
+	first, last, count uint32
+}
+
+// rent is a reverse entry.
+type rent struct {
+	key   []byte
+	owned bool   // a PTR record owned by the key's address
+	rname []byte // owner name, bytes reversed
+	typ   uint16
+	value []byte
+	// implied: value is the key's own text, not stored (value may be nil).
+	implied            bool
+	first, last, count uint32
+}
+
+// valueOf returns x's value, made from its key when implied.
+func (x *rent) valueOf() []byte {
+	if x.implied && x.value == nil {
+		x.value = keyText(nil, x.key)
+	}
+	return x.value
+}
+
+func reverseInto(dst, s []byte) []byte {
+	n := len(dst)
+	dst = append(dst, s...)
+	r := dst[n:]
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return dst
+}
+
+// appendKey appends the reverse key of a record value (or a PTR owner)
+// to dst. Canonical IPv4 and IPv6 addresses are keyed by address, other
+// text as a name.
+func appendKey(dst, v []byte) []byte {
+	if a, ok := parseIPv4(v); ok {
+		return binary.BigEndian.AppendUint32(append(dst, keyIPv4), a)
+	}
+	if bytes.IndexByte(v, ':') >= 0 {
+		if a, err := netip.ParseAddr(string(v)); err == nil && a.Is6() && a.Zone() == "" && a.String() == string(v) {
+			b := a.As16()
+			return append(append(dst, keyIPv6), b[:]...)
+		}
+	}
+	return reverseInto(append(dst, keyName), v)
+}
+
+// keyText appends the text a key stands for.
+func keyText(dst, key []byte) []byte {
+	switch {
+	case len(key) == 5 && key[0] == keyIPv4:
+		a := binary.BigEndian.Uint32(key[1:])
+		return appendIPv4(dst, a)
+	case len(key) == 17 && key[0] == keyIPv6:
+		return netip.AddrFrom16([16]byte(key[1:])).AppendTo(dst)
+	case len(key) > 0 && key[0] == keyName:
+		return reverseInto(dst, key[1:])
+	}
+	return dst
+}
+
+func appendIPv4(dst []byte, a uint32) []byte {
+	for i := 3; i >= 0; i-- {
+		dst = appendUint8(dst, byte(a>>(8*i)))
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+	}
+	return dst
+}
+
+func appendUint8(dst []byte, b byte) []byte {
+	switch {
+	case b >= 100:
+		return append(dst, '0'+b/100, '0'+b/10%10, '0'+b%10)
+	case b >= 10:
+		return append(dst, '0'+b/10, '0'+b%10)
+	}
+	return append(dst, '0'+b)
+}
+
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+8 <= n && binary.LittleEndian.Uint64(a[i:]) == binary.LittleEndian.Uint64(b[i:]) {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+func appendFront(dst, prev, s []byte) []byte {
+	p := commonPrefix(prev, s)
+	dst = binary.AppendUvarint(dst, uint64(p))
+	dst = binary.AppendUvarint(dst, uint64(len(s)-p))
+	return append(dst, s[p:]...)
+}
+
+func appendBytes(dst, s []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func zigzag(d int64) uint64   { return uint64(d<<1) ^ uint64(d>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+func appendTimes(dst []byte, prevFirst *uint32, first, last, count uint32) []byte {
+	dst = binary.AppendUvarint(dst, zigzag(int64(first)-int64(*prevFirst)))
+	*prevFirst = first
+	dst = binary.AppendUvarint(dst, uint64(last-first))
+	return binary.AppendUvarint(dst, uint64(count))
+}
+
+// blockEnc encodes the entries of one block.
+type blockEnc struct {
+	buf       []byte
+	prevKey   []byte // F: rname; R: key
+	prevName  []byte // R: rname
+	prevFirst uint32
+	n         int
+	first     []byte // the block's first key
+	scratch   []byte
+}
+
+func (e *blockEnc) reset() {
+	e.buf, e.prevKey, e.prevName, e.prevFirst, e.n, e.first = e.buf[:0], e.prevKey[:0], e.prevName[:0], 0, 0, e.first[:0]
+}
+
+func (e *blockEnc) addF(x *fent) {
+	if e.n == 0 {
+		e.first = append(e.first[:0], x.rname...)
+	}
+	e.n++
+	e.buf = appendFront(e.buf, e.prevKey, x.rname)
+	e.prevKey = append(e.prevKey[:0], x.rname...)
+	e.buf = binary.AppendUvarint(e.buf, uint64(x.typ))
+	if a, ok := parseIPv4(x.value); ok {
+		e.buf = append(e.buf, 1)
+		e.buf = binary.BigEndian.AppendUint32(e.buf, a)
+	} else {
+		e.buf = binary.AppendUvarint(e.buf, uint64(len(x.value))<<1)
+		e.buf = append(e.buf, x.value...)
+	}
+	e.buf = appendTimes(e.buf, &e.prevFirst, x.first, x.last, x.count)
+}
+
+// impliedValue reports whether an entry's value is its key's text.
+func impliedValue(x *rent, scratch []byte) bool {
+	if x.owned {
+		return false
+	}
+	switch x.key[0] {
+	case keyIPv4:
+		// appendKey keys only canonical text by address.
+		return true
+	case keyName:
+		if len(x.value) != len(x.key)-1 {
+			return false
+		}
+		k := x.key[1:]
+		for i, c := range x.value {
+			if k[len(k)-1-i] != c {
+				return false
+			}
+		}
+		return true
+	}
+	return string(keyText(scratch[:0], x.key)) == string(x.value)
+}
+
+func (e *blockEnc) addR(x *rent) {
+	if e.n == 0 {
+		e.first = append(e.first[:0], x.key...)
+	}
+	e.n++
+	e.buf = appendFront(e.buf, e.prevKey, x.key)
+	e.prevKey = append(e.prevKey[:0], x.key...)
+	e.buf = appendFront(e.buf, e.prevName, x.rname)
+	e.prevName = append(e.prevName[:0], x.rname...)
+	t := uint64(x.typ) << 1
+	if x.owned {
+		t |= 1
+	}
+	e.buf = binary.AppendUvarint(e.buf, t)
+	if x.implied || impliedValue(x, e.scratch) {
+		e.buf = append(e.buf, 0)
+	} else {
+		e.buf = binary.AppendUvarint(e.buf, uint64(len(x.value))+1)
+		e.buf = append(e.buf, x.value...)
+	}
+	e.buf = appendTimes(e.buf, &e.prevFirst, x.first, x.last, x.count)
+}
+
+// blockDec decodes the entries of one block in order.
+type blockDec struct {
+	b         []byte
+	off       int
+	key, name []byte // the current entry's front-coded fields
+	value     []byte
+	prevFirst uint32
+	err       error
+}
+
+var errBadBlock = errors.New("index block is corrupt")
+
+func (d *blockDec) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.err = errBadBlock
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *blockDec) take(n uint64) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)-d.off) {
+		d.err = errBadBlock
+		return nil
+	}
+	s := d.b[d.off : d.off+int(n)]
+	d.off += int(n)
+	return s
+}
+
+func (d *blockDec) front(prev []byte) []byte {
+	p := d.uvarint()
+	s := d.uvarint()
+	if d.err != nil || p > uint64(len(prev)) {
+		d.err = errBadBlock
+		return prev[:0]
+	}
+	return append(prev[:p], d.take(s)...)
+}
+
+func (d *blockDec) times() (first, last, count uint32) {
+	f := int64(d.prevFirst) + unzigzag(d.uvarint())
+	span := d.uvarint()
+	c := d.uvarint()
+	if f < 0 || f > 1<<32-1 || span > 1<<32-1-uint64(f) || c > 1<<32-1 {
+		d.err = errBadBlock
+		return 0, 0, 0
+	}
+	d.prevFirst = uint32(f)
+	return uint32(f), uint32(f) + uint32(span), uint32(c)
+}
+
+func (d *blockDec) more() bool { return d.err == nil && d.off < len(d.b) }
+
+func (d *blockDec) nextF(x *fent, ntypes int) bool {
+	d.key = d.front(d.key)
+	t := d.uvarint()
+	if t >= uint64(ntypes) {
+		d.err = errBadBlock
+	}
+	vl := d.uvarint()
+	if vl == 1 {
+		ip := d.take(4)
+		if ip != nil {
+			d.value = appendIPv4(d.value[:0], binary.BigEndian.Uint32(ip))
+		}
+	} else if vl&1 == 0 {
+		d.value = append(d.value[:0], d.take(vl>>1)...)
+	} else {
+		d.err = errBadBlock
+	}
+	x.first, x.last, x.count = d.times()
+	x.rname, x.typ, x.value = d.key, uint16(t), d.value
+	return d.err == nil
+}
+
+func (d *blockDec) nextR(x *rent, ntypes int) bool {
+	d.key = d.front(d.key)
+	d.name = d.front(d.name)
+	t := d.uvarint()
+	if t>>1 >= uint64(ntypes) || len(d.key) == 0 {
+		d.err = errBadBlock
+		return false
+	}
+	vl := d.uvarint()
+	if vl == 0 {
+		d.value = keyText(d.value[:0], d.key)
+	} else {
+		d.value = append(d.value[:0], d.take(vl-1)...)
+	}
+	x.implied = vl == 0
+	x.first, x.last, x.count = d.times()
+	x.key, x.rname, x.typ, x.owned, x.value = d.key, d.name, uint16(t>>1), t&1 == 1, d.value
+	return d.err == nil
+}
+
+// Block compression. Writers and readers share pooled zstd coders.
+var (
+	encOnce, decOnce sync.Once
+	zenc             *zstd.Encoder
+	zdec             *zstd.Decoder
+)
+
+func blockEncoder() *zstd.Encoder {
+	encOnce.Do(func() {
+		zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true), zstd.WithLowerEncoderMem(true), zstd.WithEncoderConcurrency(4))
+	})
+	return zenc
+}
+
+// maxBlockBytes bounds a block's decoded size: a block holds entries up
+// to blockRaw and one more, and an entry holds a line's worth of data.
+const maxBlockBytes = 64 << 20
+
+var (
+	metaOnce sync.Once
+	zmeta    *zstd.Decoder
+)
+
+func metaDecoder() *zstd.Decoder {
+	metaOnce.Do(func() {
+		zmeta, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxMetaBytes), zstd.WithDecoderMaxWindow(maxMetaBytes))
+	})
+	return zmeta
+}
+
+func blockDecoder() *zstd.Decoder {
+	decOnce.Do(func() {
+		zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlockBytes), zstd.WithDecoderMaxWindow(maxBlockBytes))
+	})
+	return zdec
+}
+
+// blockRef is a table directory entry.
+type blockRef struct {
+	first      []byte // the block's first key
+	off        int64  // offset of the compressed block in the index file
+	clen, rlen uint32 // compressed and raw length
+}
+
+// decodeBlock reads and decompresses block ref of src into dst.
+func decodeBlock(src readerAt, ref blockRef, dst []byte) ([]byte, error) {
+	comp := make([]byte, ref.clen)
+	if _, err := src.ReadAt(comp, ref.off); err != nil {
+		return nil, fmt.Errorf("reading index block: %w", err)
+	}
+	if ref.rlen > maxBlockBytes {
+		return nil, errBadBlock
+	}
+	if cap(dst) < int(ref.rlen) {
+		// Not more than a written block can hold, whatever a hostile
+		// directory says: the decoder grows it as the data requires.
+		dst = make([]byte, 0, min(ref.rlen, 2*blockRaw))
+	}
+	out, err := blockDecoder().DecodeAll(comp, dst[:0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadBlock, err)
+	}
+	if len(out) != int(ref.rlen) {
+		return nil, errBadBlock
+	}
+	return out, nil
+}
+
+type readerAt interface {
+	ReadAt(p []byte, off int64) (int, error)
+}

@@ -1,0 +1,311 @@
+package file
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// record is one (name, type, value) observation of a run, 24 bytes.
+// Times are unix seconds (0: unknown), enough until 2106.
+type record struct {
+	Name        uint32 // id in the run's names
+	Value       uint32 // id in the run's values
+	First, Last uint32
+	Count       uint32 // saturating
+	Type        uint16 // index into the builder's types
+	_           uint16
+}
+
+const noKey = math.MaxUint32
+
+// maxWarnings bounds the per-line warnings kept; the rest are counted.
+const maxWarnings = 10
+
+// batch carries parsed observations from the parsing goroutine to the two
+// interning goroutines.
+type batch struct {
+	buf     []byte
+	names   []span
+	values  []span
+	meta    []recMeta
+	pending atomic.Int32
+}
+
+type span struct{ off, end uint32 }
+
+type recMeta struct {
+	first, last, count uint32
+	typ                uint16
+}
+
+const batchBytes = 1 << 20
+
+// builder accumulates the index during the streaming pass. emit and
+// badLine are called from one goroutine (the parser); the names and the
+// values are interned by two others. When the run in memory reaches the
+// memory budget it is sorted and spilled to a temporary file, and the
+// runs are merged into the index at the end.
+type builder struct {
+	ctx     context.Context
+	types   []string
+	typeIDs map[string]uint16
+	target  []bool // by type id: values are host names
+	lines   int64
+	bad     int64
+	emitted int64 // observations queued
+	badMsgs []string
+	notes   []string // file-level warnings (truncated gzip, ...)
+
+	budget     int64  // bytes a run may take, sorting included
+	batchBytes int    // a batch is handed over at this size
+	spillDir   string // where runs and the index are written
+	runs       []*spilledRun
+	err        error // a failed spill
+
+	cur               *batch
+	free              chan *batch
+	toNames, toValues chan *batch
+	wg                sync.WaitGroup
+	// sizes published by the interning goroutines, for the budget
+	nameBytes, valueBytes atomic.Int64
+	runObs                int64 // observations in the current run
+
+	// owned by the names goroutine
+	names *strtab
+	recs  []record
+	asOf  uint32
+	// owned by the values goroutine
+	values   *strtab
+	valueIP4 *ip4tab
+	valueIDs []uint32
+}
+
+// defaultBudget is the memory a build's run may take: with the pipeline's
+// buffers and the runtime, a build stays well under 1 GiB whatever the
+// size of the file.
+const defaultBudget = 320 << 20
+
+// Bytes a run takes per observation (its record, value id, sort arrays,
+// the records in forward order) and per distinct string (hash slot,
+// offset, sort arrays), besides the string bytes themselves (twice for
+// names: as read, and reversed in order).
+// maxRunRecords bounds a run: its sort packs record positions in 31 bits.
+const maxRunRecords = 1 << 30
+
+const (
+	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 24 + 16
+	bytesPerString = 8 + 16 + 28
+)
+
+func newBuilder(ctx context.Context, sizeHint, budget int64, spillDir string) *builder {
+	if budget <= 0 {
+		budget = defaultBudget
+	}
+	// Size the tables for the run this file will need, at most the
+	// budget's worth (about 80 bytes per line is typical of FDNS).
+	lines := int(min(sizeHint/80, budget/100, 1<<28))
+	b := &builder{
+		ctx:        ctx,
+		typeIDs:    map[string]uint16{},
+		budget:     budget,
+		batchBytes: int(min(batchBytes, max(budget/32, 1<<10))),
+		spillDir:   spillDir,
+		free:       make(chan *batch, 16),
+		names:      newStrtab(lines / 2), // names repeat on consecutive lines
+		values:     newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
+		valueIP4:   newIP4tab(lines / 8),
+		recs:       make([]record, 0, max(lines, 64)),
+		valueIDs:   make([]uint32, 0, max(lines, 64)),
+	}
+	b.names.blob = make([]byte, 0, max(int64(lines)*20, 1024))
+	b.cur = &batch{}
+	b.start()
+	return b
+}
+
+// start runs the interning goroutines for a run.
+func (b *builder) start() {
+	b.toNames = make(chan *batch, 8)
+	b.toValues = make(chan *batch, 8)
+	b.wg.Add(2)
+	go b.internNames()
+	go b.internValues()
+}
+
+// stop waits for the interning goroutines to finish the queued batches.
+func (b *builder) stop() {
+	close(b.toNames)
+	close(b.toValues)
+	b.wg.Wait()
+}
+
+// runBytes estimates the memory the current run takes once sorted.
+func (b *builder) runBytes() int64 {
+	return b.runObs*bytesPerObs + b.nameBytes.Load() + b.valueBytes.Load()
+}
+
+// badLine records a malformed line.
+func (b *builder) badLine(line int64, err error) {
+	b.bad++
+	if len(b.badMsgs) < maxWarnings {
+		b.badMsgs = append(b.badMsgs, fmt.Sprintf("line %d: %v", line, err))
+	}
+}
+
+func appendSpan(buf []byte, s []byte) ([]byte, span) {
+	off := len(buf)
+	buf = append(buf, s...)
+	return buf, span{uint32(off), uint32(len(buf))}
+}
+
+// add queues one normalised observation.
+func (b *builder) add(name []byte, rrtype string, value []byte, first, last, count int64) {
+	b.emitted++
+	typ, ok := b.typeIDs[rrtype]
+	if !ok {
+		if len(b.types) >= math.MaxUint16 {
+			return
+		}
+		typ = uint16(len(b.types))
+		b.types = append(b.types, rrtype)
+		b.typeIDs[rrtype] = typ
+		b.target = append(b.target, nameTargetType(rrtype) && rrtype != "MX")
+	}
+	if first > 0 && last > 0 && last < first {
+		first, last = last, first
+	}
+	if first <= 0 {
+		first = last
+	}
+	if last <= 0 {
+		last = first
+	}
+	c := b.cur
+	var ns, vs span
+	c.buf, ns = appendSpan(c.buf, name)
+	c.buf, vs = appendSpan(c.buf, value)
+	c.names = append(c.names, ns)
+	c.values = append(c.values, vs)
+	c.meta = append(c.meta, recMeta{first: clampTime(first), last: clampTime(last), count: clampTime(count), typ: typ})
+	if len(c.buf) >= b.batchBytes {
+		b.flush()
+	}
+}
+
+// flush hands the current batch to the interning goroutines.
+func (b *builder) flush() {
+	c := b.cur
+	if len(c.names) == 0 {
+		return
+	}
+	c.pending.Store(2)
+	for _, ch := range []chan *batch{b.toNames, b.toValues} {
+		select {
+		case ch <- c:
+		case <-b.ctx.Done():
+			b.cur = &batch{}
+			return
+		}
+	}
+	b.runObs += int64(len(c.names))
+	select {
+	case b.cur = <-b.free:
+	default:
+		b.cur = &batch{}
+	}
+	b.cur.buf, b.cur.names, b.cur.values, b.cur.meta = b.cur.buf[:0], b.cur.names[:0], b.cur.values[:0], b.cur.meta[:0]
+	if (b.runBytes() > b.budget || b.runObs >= maxRunRecords) && b.err == nil {
+		b.spill()
+	}
+}
+
+// abort stops the interning goroutines after a failed or cancelled read.
+func (b *builder) abort() {
+	b.stop()
+	b.release2()
+}
+
+// release2 frees the run's tables and spill files.
+func (b *builder) release2() {
+	for _, r := range b.runs {
+		r.file.close()
+	}
+	b.runs = nil
+	b.names.free()
+	b.values.free()
+	b.valueIP4.free()
+}
+
+func (b *builder) release(c *batch) {
+	if c.pending.Add(-1) == 0 {
+		select {
+		case b.free <- c:
+		default:
+		}
+	}
+}
+
+func (b *builder) internNames() {
+	defer b.wg.Done()
+	var prev []byte
+	var prevID uint32
+	for c := range b.toNames {
+		for i, s := range c.names {
+			m := c.meta[i]
+			name := c.buf[s.off:s.end]
+			// Dumps list a name's records on consecutive lines.
+			id := prevID
+			if prev == nil || !bytes.Equal(name, prev) {
+				id, _ = b.names.intern(name)
+				prev, prevID = b.names.bytesOf(id), id
+			}
+			b.recs = append(b.recs, record{Name: id, First: m.first, Last: m.last, Count: m.count, Type: m.typ})
+			b.asOf = max(b.asOf, m.last)
+		}
+		b.release(c)
+		b.nameBytes.Store(2*int64(len(b.names.blob)) + int64(b.names.len())*bytesPerString)
+	}
+	prev = nil
+}
+
+func (b *builder) internValues() {
+	defer b.wg.Done()
+	for c := range b.toValues {
+		for _, s := range c.values {
+			b.valueIDs = append(b.valueIDs, b.internValue(c.buf[s.off:s.end]))
+		}
+		b.release(c)
+		b.valueBytes.Store(int64(len(b.values.blob)) + int64(b.values.len())*bytesPerString)
+	}
+}
+
+// internValue interns a value, canonical IPv4 addresses through the
+// address table.
+func (b *builder) internValue(v []byte) uint32 {
+	a, ok := parseIPv4(v)
+	if !ok {
+		id, _ := b.values.intern(v)
+		return id
+	}
+	i, found := b.valueIP4.find(a)
+	if found {
+		return uint32(b.valueIP4.slots[i]) - 1
+	}
+	id := b.values.appendString(v)
+	b.valueIP4.insert(i, a, id)
+	return id
+}
+
+func clampTime(t int64) uint32 {
+	if t <= 0 {
+		return 0
+	}
+	if t > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(t)
+}

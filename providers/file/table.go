@@ -1,0 +1,287 @@
+package file
+
+import (
+	"bytes"
+	"errors"
+	"hash/crc32"
+	"io"
+	"os"
+	"sync"
+)
+
+// blockFile is a file that compressed (or raw) blocks are appended to by
+// several table writers at once: every block's offset is recorded in its
+// table's directory, so tables may interleave.
+type blockFile struct {
+	mu  sync.Mutex
+	w   io.Writer
+	off int64
+	crc uint32 // of everything appended, in file order
+	err error
+}
+
+func (f *blockFile) append(b []byte) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return 0, f.err
+	}
+	off := f.off
+	f.crc = crc32.Update(f.crc, castagnoli, b)
+	_, f.err = f.w.Write(b)
+	f.off += int64(len(b))
+	return off, f.err
+}
+
+// tableWriter cuts a sorted stream of entries into blocks. With compress,
+// blocks are zstd-compressed on a goroutine of their own, so that the
+// encoding of the next block overlaps the compression of this one.
+type tableWriter struct {
+	out      *blockFile
+	compress bool
+	enc      blockEnc
+	refs     []blockRef
+	entries  int64
+
+	pending chan *pendingBlock
+	done    chan struct{}
+	err     error
+	spare   chan []byte
+}
+
+type pendingBlock struct {
+	raw   []byte
+	first []byte
+	ready chan []byte // the compressed block
+}
+
+func newTableWriter(out *blockFile, compress bool) *tableWriter {
+	t := &tableWriter{out: out, compress: compress}
+	if compress {
+		t.pending = make(chan *pendingBlock, 4)
+		t.done = make(chan struct{})
+		t.spare = make(chan []byte, 8)
+		go t.writeLoop()
+	}
+	return t
+}
+
+func (t *tableWriter) writeLoop() {
+	defer close(t.done)
+	for p := range t.pending {
+		comp := <-p.ready
+		if t.err != nil {
+			continue
+		}
+		off, err := t.out.append(comp)
+		if err != nil {
+			t.err = err
+			continue
+		}
+		t.refs = append(t.refs, blockRef{first: p.first, off: off, clen: uint32(len(comp)), rlen: uint32(len(p.raw))})
+		select {
+		case t.spare <- p.raw[:0]:
+		default:
+		}
+	}
+}
+
+func (t *tableWriter) addF(x *fent) {
+	t.enc.addF(x)
+	t.entries++
+	if len(t.enc.buf) >= blockRaw {
+		t.flush()
+	}
+}
+
+func (t *tableWriter) addR(x *rent) {
+	t.enc.addR(x)
+	t.entries++
+	if len(t.enc.buf) >= blockRaw {
+		t.flush()
+	}
+}
+
+func (t *tableWriter) flush() {
+	if t.enc.n == 0 {
+		return
+	}
+	first := bytes.Clone(t.enc.first)
+	if !t.compress {
+		off, err := t.out.append(t.enc.buf)
+		if err != nil && t.err == nil {
+			t.err = err
+		}
+		t.refs = append(t.refs, blockRef{first: first, off: off, clen: uint32(len(t.enc.buf)), rlen: uint32(len(t.enc.buf))})
+		t.enc.reset()
+		return
+	}
+	raw := t.enc.buf
+	p := &pendingBlock{raw: raw, first: first, ready: make(chan []byte, 1)}
+	go func() {
+		p.ready <- blockEncoder().EncodeAll(raw, make([]byte, 0, len(raw)/2))
+	}()
+	t.pending <- p
+	var next []byte
+	select {
+	case next = <-t.spare:
+	default:
+		next = make([]byte, 0, blockRaw+blockRaw/4)
+	}
+	t.enc.reset()
+	t.enc.buf = next
+}
+
+// close flushes the last block and returns the directory.
+func (t *tableWriter) close() ([]blockRef, error) {
+	t.flush()
+	if t.compress {
+		close(t.pending)
+		<-t.done
+	}
+	return t.refs, t.err
+}
+
+// spillFile is a temporary file for sorted runs, removed as soon as it
+// is created where the system allows it, so that a crash leaves nothing
+// behind.
+type spillFile struct {
+	f    *os.File
+	name string
+	bw   *blockFile
+	buf  *bufWriter
+}
+
+type bufWriter struct {
+	f   *os.File
+	buf []byte
+}
+
+func (w *bufWriter) Write(b []byte) (int, error) {
+	if len(w.buf)+len(b) > cap(w.buf) {
+		if err := w.flush(); err != nil {
+			return 0, err
+		}
+		if len(b) > cap(w.buf) {
+			return w.f.Write(b)
+		}
+	}
+	w.buf = append(w.buf, b...)
+	return len(b), nil
+}
+
+func (w *bufWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.f.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+func newSpillFile(dir string) (*spillFile, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.CreateTemp(dir, ".rfidx-run-*")
+	if err != nil {
+		return nil, err
+	}
+	s := &spillFile{f: f, name: f.Name()}
+	if os.Remove(f.Name()) == nil {
+		s.name = ""
+	}
+	s.buf = &bufWriter{f: f, buf: make([]byte, 0, 1<<20)}
+	s.bw = &blockFile{w: s.buf}
+	return s, nil
+}
+
+// newNamedFile is newSpillFile for a file that is to be renamed into
+// place: it keeps its name until close or rename.
+func newNamedFile(dir string) (*spillFile, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, ".rfidx-*")
+	if err != nil {
+		return nil, err
+	}
+	return &spillFile{f: f, name: f.Name()}, nil
+}
+
+func (s *spillFile) finishWrites() error { return s.buf.flush() }
+
+func (s *spillFile) close() {
+	s.f.Close()
+	if s.name != "" {
+		os.Remove(s.name)
+	}
+}
+
+// tableReader reads a table's entries in order, block by block.
+type tableReader struct {
+	src      readerAt
+	refs     []blockRef
+	raw      bool // blocks are not compressed
+	ntypes   int
+	next     int
+	dec      blockDec
+	buf, tmp []byte
+	err      error
+}
+
+func (r *tableReader) load() bool {
+	for !r.dec.more() {
+		if r.dec.err != nil {
+			r.err = r.dec.err
+			return false
+		}
+		if r.next >= len(r.refs) {
+			return false
+		}
+		ref := r.refs[r.next]
+		r.next++
+		var err error
+		if r.raw {
+			if cap(r.buf) < int(ref.rlen) {
+				r.buf = make([]byte, ref.rlen)
+			}
+			r.buf = r.buf[:ref.rlen]
+			_, err = r.src.ReadAt(r.buf, ref.off)
+		} else {
+			r.buf, err = decodeBlock(r.src, ref, r.buf)
+		}
+		if err != nil {
+			r.err = err
+			return false
+		}
+		r.dec = blockDec{b: r.buf, key: r.dec.key[:0], name: r.dec.name[:0], value: r.dec.value[:0]}
+	}
+	return true
+}
+
+func (r *tableReader) nextF(x *fent) bool {
+	if !r.load() {
+		return false
+	}
+	if !r.dec.nextF(x, r.ntypes) {
+		r.err = r.dec.err
+		return false
+	}
+	return true
+}
+
+func (r *tableReader) nextR(x *rent) bool {
+	if !r.load() {
+		return false
+	}
+	if !r.dec.nextR(x, r.ntypes) {
+		r.err = r.dec.err
+		return false
+	}
+	return true
+}
+
+var errEntryOrder = errors.New("index entries out of order")
