@@ -300,6 +300,7 @@ func (w *walk) setup(ctx context.Context) error {
 			MaxBodyBytes: pb.MaxResponseBytes,
 			UserAgent:    version.UserAgent(),
 			Retry:        w.opts.Retry,
+			Parallelism:  w.opts.Parallelism,
 			Gate:         pr.gate,
 			Logger:       w.log.Named(addr),
 			Secrets:      w.secrets,

@@ -21,13 +21,12 @@ import (
 // and the other instances' requests would only run into the same wall.
 type gate struct {
 	limiter *rate.Limiter // nil: unlimited
-	// window holds the grant times of the last Count requests, so no
-	// window of one Per ever holds more than Count: the token bucket alone
-	// can let timer jitter squeeze one extra request into a window.
+	// sends is the rate's window log of send times (sendlog.go): the
+	// token bucket spaces requests, the log keeps every window of one
+	// Per at or under the limit where the vendor counts. nil: unlimited,
+	// or a limit too large to log.
+	sends     *sendLog
 	mu        sync.Mutex
-	window    []time.Time
-	next      int
-	per       time.Duration
 	until     time.Time // paused until then (under mu)
 	budget    int64     // 0: unlimited
 	used      atomic.Int64
@@ -38,8 +37,9 @@ type gate struct {
 }
 
 var (
-	_ providers.Gate   = (*gate)(nil)
-	_ providers.Pauser = (*gate)(nil)
+	_ providers.Gate     = (*gate)(nil)
+	_ providers.SendGate = (*gate)(nil)
+	_ providers.Pauser   = (*gate)(nil)
 )
 
 func newGate(r schema.Rate, budget int) *gate {
@@ -51,11 +51,7 @@ func newGate(r schema.Rate, budget int) *gate {
 		// window of one period at or under the limit.
 		g.limiter = rate.NewLimiter(rate.Limit(ps), max(1, r.Count/10))
 		if r.Count <= maxWindowLog {
-			// A margin of 1% on the window: whoever counts our requests
-			// (the vendor, a test) sees them a little after we grant them,
-			// and jitter in that delay must not put Count+1 into one of
-			// their windows.
-			g.window, g.per = make([]time.Time, r.Count), r.Per+r.Per/100
+			g.sends = newSendLog(r.Count, r.Per)
 		}
 	}
 	return g
@@ -69,10 +65,22 @@ func withRequestCounter(ctx context.Context, c *atomic.Int64) context.Context {
 	return context.WithValue(ctx, requestCounterKey{}, c)
 }
 
-// Wait charges one request and waits for the rate limit.
+// Wait charges one request and waits for the rate limit. The request
+// counts as sent when Wait returns.
 func (g *gate) Wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	sent, err := g.WaitSend(ctx)
+	if err != nil {
 		return err
+	}
+	sent(time.Now())
+	return nil
+}
+
+// WaitSend is Wait for a caller that reports when its request was sent
+// (providers.SendGate).
+func (g *gate) WaitSend(ctx context.Context) (func(time.Time), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if quota.IsFree(ctx) {
 		return g.waitFree(ctx)
@@ -81,38 +89,51 @@ func (g *gate) Wait(ctx context.Context) error {
 	if g.budget > 0 && n > g.budget {
 		g.used.Add(-1)
 		g.exhausted.Store(true)
-		return providers.ErrBudgetExhausted
+		return nil, providers.ErrBudgetExhausted
 	}
-	if err := g.waitPause(ctx); err != nil {
+	sent, err := g.waitRate(ctx)
+	if err != nil {
 		g.used.Add(-1)
-		return err
-	}
-	if g.limiter != nil {
-		if err := g.limiter.Wait(ctx); err != nil {
-			g.used.Add(-1)
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
-	}
-	if err := g.waitWindow(ctx); err != nil {
-		g.used.Add(-1)
-		return err
-	}
-	// A pause may have begun while this request waited for its slot.
-	if err := g.waitPause(ctx); err != nil {
-		g.used.Add(-1)
-		return err
+		return nil, err
 	}
 	if err := g.takeQuota(ctx); err != nil {
+		sent(time.Time{})
 		g.used.Add(-1)
-		return err
+		return nil, err
 	}
 	if c, ok := ctx.Value(requestCounterKey{}).(*atomic.Int64); ok {
 		c.Add(1)
 	}
-	return nil
+	return sent, nil
+}
+
+// waitRate waits out any pause, the token bucket and the window log,
+// and returns the window log's report of the admitted request.
+func (g *gate) waitRate(ctx context.Context) (func(time.Time), error) {
+	if err := g.waitPause(ctx); err != nil {
+		return nil, err
+	}
+	if g.limiter != nil {
+		if err := g.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+	}
+	sent := func(time.Time) {}
+	if g.sends != nil {
+		var err error
+		if sent, err = g.sends.admit(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// A pause may have begun while this request waited for its slot.
+	if err := g.waitPause(ctx); err != nil {
+		sent(time.Time{})
+		return nil, err
+	}
+	return sent, nil
 }
 
 // Pause holds every request of the provider for d from now; a pause
@@ -164,33 +185,9 @@ func (g *gate) waitPause(ctx context.Context) error {
 	}
 }
 
-// maxWindowLog is the largest Count whose grant times are kept; larger
+// maxWindowLog is the largest Count whose send times are kept; larger
 // limits rely on the token bucket alone.
 const maxWindowLog = 100000
-
-// waitWindow waits until the request granted Count requests ago is at least
-// Per in the past, then records this grant.
-func (g *gate) waitWindow(ctx context.Context) error {
-	if g.window == nil {
-		return nil
-	}
-	for {
-		g.mu.Lock()
-		now := time.Now()
-		oldest := g.window[g.next]
-		if oldest.IsZero() || now.Sub(oldest) >= g.per {
-			g.window[g.next] = now
-			g.next = (g.next + 1) % len(g.window)
-			g.mu.Unlock()
-			return nil
-		}
-		wait := g.per - now.Sub(oldest)
-		g.mu.Unlock()
-		if err := sleepCtx(ctx, wait); err != nil {
-			return err
-		}
-	}
-}
 
 // Used is the number of requests charged so far.
 func (g *gate) Used() int { return int(g.used.Load()) }

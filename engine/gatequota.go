@@ -1,6 +1,9 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // takeQuota charges the request to the vendor's quota (engine/quota): the
 // last step of gate.Wait, after every wait, so a request whose wait is
@@ -14,20 +17,9 @@ func (g *gate) takeQuota(ctx context.Context) error {
 	return g.quota.Take(ctx)
 }
 
-// waitFree is Wait for a request that costs neither budget nor quota (a
-// vendor's usage endpoint, quota.Free): the provider's pause and rate
+// waitFree is WaitSend for a request that costs neither budget nor quota
+// (a vendor's usage endpoint, quota.Free): the provider's pause and rate
 // hold it all the same, and it counts in the rate's window.
-func (g *gate) waitFree(ctx context.Context) error {
-	if err := g.waitPause(ctx); err != nil {
-		return err
-	}
-	if g.limiter != nil {
-		if err := g.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
-	}
-	return g.waitWindow(ctx)
+func (g *gate) waitFree(ctx context.Context) (func(time.Time), error) {
+	return g.waitRate(ctx)
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -23,6 +24,10 @@ import (
 
 // DefaultMaxBodyBytes bounds a response body when the config sets no limit.
 const DefaultMaxBodyBytes = 16 << 20
+
+// DefaultParallelism is the requests a provider may have in flight when
+// Config.Parallelism is unset: the engine's default parallelism.
+const DefaultParallelism = 10
 
 // HTTPClient is the HTTP layer every HTTP provider shares. Each request
 // attempt passes the provider's Gate (rate limit and budget); 429, 5xx and
@@ -100,7 +105,21 @@ func NewHTTPClient(cfg Config, opts HTTPOptions) *HTTPClient {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	// TLS verification is always on: no option turns it off.
 	transport.TLSClientConfig = nil
-	transport.MaxIdleConnsPerHost = 8
+	// Every request in flight must be able to park its connection when
+	// its response is read: with fewer idle slots than the requests the
+	// run keeps in flight (its parallelism), each round closes the
+	// surplus and the next round dials, and handshakes TLS, again (8 idle
+	// slots under a parallelism of 10 made 1,192 connections per 100k
+	// requests; docs/performance.md, internal/benchhttp).
+	// Nor more connections than that: when requests start together, Go's
+	// transport dials for a request and hands it whichever connection
+	// frees first, parking the dialled one beside it; capped, a request
+	// waits for a connection instead (it cannot wait long: no more than
+	// the parallelism are in flight).
+	conns := max(cfg.Parallelism, DefaultParallelism)
+	transport.MaxIdleConnsPerHost = conns
+	transport.MaxConnsPerHost = conns
+	transport.MaxIdleConns = max(transport.MaxIdleConns, conns)
 	c := &HTTPClient{cfg: cfg, opts: opts, log: log, sleep: sleepCtx}
 	c.client = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
 	return c
@@ -196,15 +215,14 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 				return nil, c.ctxError(err)
 			}
 		}
-		if c.cfg.Gate != nil {
-			if err := c.cfg.Gate.Wait(ctx); err != nil {
-				if errors.Is(err, ErrBudgetExhausted) {
-					return nil, &Error{Provider: c.cfg.Address, Kind: KindBudget, Msg: "request budget for this run is spent (raise budget in the provider block)"}
-				}
-				return nil, c.ctxError(err)
+		sent, werr := c.wait(ctx)
+		if werr != nil {
+			if errors.Is(werr, ErrBudgetExhausted) {
+				return nil, &Error{Provider: c.cfg.Address, Kind: KindBudget, Msg: "request budget for this run is spent (raise budget in the provider block)"}
 			}
+			return nil, c.ctxError(werr)
 		}
-		resp, err := c.attempt(ctx, method, rawURL, safeURL, header, body)
+		resp, err := c.attempt(ctx, method, rawURL, safeURL, header, body, sent)
 		if err == nil {
 			return resp, nil
 		}
@@ -232,6 +250,19 @@ func (c *HTTPClient) Do(ctx context.Context, method, rawURL string, header http.
 	return nil, lastErr
 }
 
+// wait passes the gate; sent is to be called with the time the request
+// was sent (the zero time: never), for a SendGate's window log.
+func (c *HTTPClient) wait(ctx context.Context) (sent func(time.Time), err error) {
+	switch g := c.cfg.Gate.(type) {
+	case nil:
+		return func(time.Time) {}, nil
+	case SendGate:
+		return g.WaitSend(ctx)
+	default:
+		return func(time.Time) {}, g.Wait(ctx)
+	}
+}
+
 // holdsProvider reports whether a retryable error is the vendor asking
 // us to slow down (a Retry-After, a rate limit), which concerns every
 // request to it, rather than one request's bad luck (a 502, a reset).
@@ -239,8 +270,9 @@ func holdsProvider(e *Error) bool {
 	return e.RetryAfter > 0 || e.Kind == KindRateLimited
 }
 
-// attempt sends one request under the per-request timeout.
-func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string, header http.Header, body []byte) (*Response, *Error) {
+// attempt sends one request under the per-request timeout, and reports
+// when it was written (sent): the moment the vendor starts counting it.
+func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string, header http.Header, body []byte, sent func(time.Time)) (*Response, *Error) {
 	if c.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
@@ -250,8 +282,20 @@ func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string
 	if body != nil {
 		bodyReader = bytes.NewReader(body)
 	}
+	var once sync.Once
+	report := func(t time.Time) { once.Do(func() { sent(t) }) }
+	// A request that fails before it is written may still have reached
+	// the server in part: it counts as sent when the attempt gives up,
+	// unless it was never built.
+	defer func() { report(time.Now()) }()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		// Only the first: a redirect's request is written under the
+		// same trace.
+		WroteRequest: func(httptrace.WroteRequestInfo) { report(time.Now()) },
+	})
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, bodyReader)
 	if err != nil {
+		report(time.Time{})
 		return nil, &Error{Provider: c.cfg.Address, Kind: KindBadInput, Msg: "building request for " + safeURL}
 	}
 	for k, vs := range header {
@@ -263,6 +307,7 @@ func (c *HTTPClient) attempt(ctx context.Context, method, rawURL, safeURL string
 	start := time.Now()
 	c.log.Debug("request", "method", method, "url", safeURL)
 	httpResp, err := c.client.Do(req)
+	report(time.Now())
 	if err != nil {
 		return nil, c.transportError(ctx, safeURL, err)
 	}

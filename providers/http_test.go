@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -282,5 +285,54 @@ func TestHTTPClientRedactsConfigSecrets(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), token) {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// TestHTTPClientKeepsConnectionsForItsParallelism sends many requests from
+// as many goroutines as the parallelism, against a server that counts the
+// connections it accepts: every connection is kept for the next request,
+// so no more are ever opened than requests were in flight.
+func TestHTTPClientKeepsConnectionsForItsParallelism(t *testing.T) {
+	for _, parallelism := range []int{providers.DefaultParallelism, 32} {
+		t.Run(strconv.Itoa(parallelism), func(t *testing.T) {
+			var conns atomic.Int64
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// A little work keeps the requests overlapping.
+				time.Sleep(200 * time.Microsecond)
+				w.Write([]byte(`{"ok":true}`))
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			c := providers.NewHTTPClient(providers.Config{Address: "test", Parallelism: parallelism}, providers.HTTPOptions{})
+			const requests = 2000
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, parallelism)
+			for range parallelism {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for next.Add(1) <= requests {
+						if _, err := c.Get(context.Background(), srv.URL+"/q", nil); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if n := conns.Load(); n > int64(parallelism) {
+				t.Errorf("%d requests at parallelism %d opened %d connections, want at most %d", requests, parallelism, n, parallelism)
+			}
+		})
 	}
 }

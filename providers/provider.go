@@ -53,6 +53,21 @@ type Gate interface {
 	Wait(ctx context.Context) error
 }
 
+// SendGate is a Gate that holds its rate where the vendor counts it: on
+// the times requests were sent, not the times Wait let them go. A request
+// can wait between the two (a quota reservation, a dial, a busy
+// scheduler) while a later one does not; the vendor then sees them closer
+// together than they were granted. The HTTP client asks WaitSend instead
+// of Wait and reports when its request was written to the connection.
+type SendGate interface {
+	Gate
+	// WaitSend is Wait, returning the function to call once with the
+	// time the request was sent, or the zero time if it never was. Until
+	// then the request counts as sent now in every window, so no later
+	// request can take its place.
+	WaitSend(ctx context.Context) (sent func(time.Time), err error)
+}
+
 // Pauser is a Gate that can hold back every request of its provider, not
 // only the one that was told to wait: a vendor's Retry-After or 429 is
 // about the account (or our address), so the provider's other in-flight
@@ -120,8 +135,12 @@ type Config struct {
 	MaxBodyBytes int64         // response size bound
 	UserAgent    string        // "reconform/<version>"
 	Retry        RetryPolicy
-	Gate         Gate
-	Logger       hclog.Logger
+	// Parallelism is how many requests of the instance the run may have
+	// in flight at once (the run's parallelism); the HTTP client keeps as
+	// many idle connections. 0: DefaultParallelism.
+	Parallelism int
+	Gate        Gate
+	Logger      hclog.Logger
 	// Secrets are every sensitive value of the configuration (all
 	// providers' keys, sensitive variables, env() values), which the HTTP
 	// client redacts along with the provider's own.

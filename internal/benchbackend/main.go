@@ -24,6 +24,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -90,11 +91,19 @@ func makeState(n int, v int, driftPct float64) *state.State {
 
 type sample struct {
 	localWrite, localRead, pgCommit, pgRead time.Duration
-	localFileBytes                          int64
-	walFull, walDrift, walRewrite           int64 // WAL bytes: first commit, drift re-run, a re-run where everything changed
-	rowsFull, rowsDrift                     int64 // bytes added to the tables
-	pgDriftCommit, localDriftWrite          time.Duration
+	// CPU time of the whole-state commits: the bench process's (client)
+	// and the throwaway server's processes' (server), which a loaded
+	// machine does not inflate the way it does wall time.
+	localCPU, pgClientCPU, pgServerCPU time.Duration
+	localFileBytes                     int64
+	walFull, walDrift, walRewrite      int64 // WAL bytes: first commit, drift re-run, a re-run where everything changed
+	rowsFull, rowsDrift                int64 // bytes added to the tables
+	pgDriftCommit, localDriftWrite     time.Duration
 }
+
+// serverDir is the throwaway cluster's folder ("" for a server given by
+// RECONFORM_BENCH_PG, whose CPU time is not measured).
+var serverDir string
 
 func run(n, runs int, driftPct float64) error {
 	ctx := context.Background()
@@ -117,6 +126,7 @@ func run(n, runs int, driftPct float64) error {
 			return err
 		}
 		admin = c.ConnString("bench")
+		serverDir = c.Dir
 	}
 	fmt.Printf("benchbackend: %d findings, %d runs, %.0f%% drift, GOMAXPROCS %d\n", n, runs, driftPct, runtime.GOMAXPROCS(0))
 	var samples []sample
@@ -128,6 +138,8 @@ func run(n, runs int, driftPct float64) error {
 		fmt.Printf("run %d: local write %s read %s; pg commit %s read %s; WAL full %s, %.0f%%-drift %s, rewrite %s\n", r+1,
 			s.localWrite.Round(time.Millisecond), s.localRead.Round(time.Millisecond), s.pgCommit.Round(time.Millisecond), s.pgRead.Round(time.Millisecond),
 			mib(s.walFull), driftPct, mib(s.walDrift), mib(s.walRewrite))
+		fmt.Printf("run %d: CPU of the commit: local %s; pg client %s + server %s = %s\n", r+1, s.localCPU.Round(time.Millisecond),
+			s.pgClientCPU.Round(time.Millisecond), s.pgServerCPU.Round(time.Millisecond), (s.pgClientCPU + s.pgServerCPU).Round(time.Millisecond))
 		samples = append(samples, s)
 	}
 	med := func(get func(sample) float64) float64 {
@@ -147,6 +159,9 @@ func run(n, runs int, driftPct float64) error {
 	lb := med(func(s sample) float64 { return float64(s.localFileBytes) })
 	fmt.Printf("\nmedians of %d runs, %d findings:\n", runs, n)
 	fmt.Printf("  commit: local %.2fs, pg %.2fs: pg/local %.2fx\n", lw, pc, pc/lw)
+	lc, pcc, psc := med(func(s sample) float64 { return sec(s.localCPU) }), med(func(s sample) float64 { return sec(s.pgClientCPU) }), med(func(s sample) float64 { return sec(s.pgServerCPU) })
+	pct := med(func(s sample) float64 { return sec(s.pgClientCPU + s.pgServerCPU) })
+	fmt.Printf("  commit CPU: local %.2fs; pg client %.2fs + server %.2fs = %.2fs: pg/local %.2fx\n", lc, pcc, psc, pct, pct/lc)
 	fmt.Printf("  read:   local %.2fs, pg %.2fs: pg/local %.2fx\n", lr, pr, pr/lr)
 	fmt.Printf("  commit+read: local %.2fs, pg %.2fs: pg/local %.2fx\n", lw+lr, pc+pr, (pc+pr)/(lw+lr))
 	fmt.Printf("  %.0f%%-drift re-run commit: local %.2fs, pg %.2fs: pg/local %.2fx\n", driftPct, ldw, pdc, pdc/ldw)
@@ -192,6 +207,7 @@ func once(ctx context.Context, admin string, n, r int, driftPct float64) (sample
 		err := mon.QueryRow(ctx, `SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'i', 't')`, schemaName).Scan(&v)
 		return v, err
 	}
+	var lastClient, lastServer time.Duration // CPU of the last commit
 	commit := func(be backend.Backend, st *state.State) (time.Duration, error) {
 		runtime.GC()
 		sess, err := be.Open(ctx, backend.OpenOptions{Lock: true, Operation: "bench"})
@@ -199,9 +215,13 @@ func once(ctx context.Context, admin string, n, r int, driftPct float64) (sample
 			return 0, err
 		}
 		defer sess.Close()
+		c0, s0 := cpuNow()
 		start := time.Now()
 		_, err = sess.Commit(ctx, backend.Commit{State: st})
-		return time.Since(start), err
+		took := time.Since(start)
+		c1, s1 := cpuNow()
+		lastClient, lastServer = c1-c0, s1-s0
+		return took, err
 	}
 	read := func(be backend.Backend) (time.Duration, error) {
 		runtime.GC()
@@ -234,6 +254,7 @@ func once(ctx context.Context, admin string, n, r int, driftPct float64) (sample
 	if s.localWrite, err = commit(local, makeState(n, 0, driftPct)); err != nil {
 		return s, err
 	}
+	s.localCPU = lastClient
 	if fi, err := os.Stat(local.Location()); err == nil {
 		s.localFileBytes = fi.Size()
 	}
@@ -243,6 +264,7 @@ func once(ctx context.Context, admin string, n, r int, driftPct float64) (sample
 	if s.pgCommit, s.walFull, s.rowsFull, err = measured(makeState(n, 0, driftPct)); err != nil {
 		return s, err
 	}
+	s.pgClientCPU, s.pgServerCPU = lastClient, lastServer
 	if s.pgRead, err = read(b); err != nil {
 		return s, err
 	}
@@ -260,4 +282,53 @@ func once(ctx context.Context, admin string, n, r int, driftPct float64) (sample
 	// The next run starts on an empty schema.
 	mon.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{schemaName}.Sanitize()+` CASCADE`)
 	return s, nil
+}
+
+// cpuNow is the CPU time used so far by this process and by the
+// throwaway server (its postmaster, the children it reaped, and its live
+// children: backends, WAL writer, checkpointer).
+func cpuNow() (client, server time.Duration) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if serverDir == "" {
+		return client, 0
+	}
+	pidText, err := os.ReadFile(filepath.Join(serverDir, "data", "postmaster.pid"))
+	if err != nil {
+		return client, 0
+	}
+	first, _, _ := strings.Cut(string(pidText), "\n")
+	pm, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		return client, 0
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// Fields after the command, which is in parentheses.
+		i := strings.LastIndexByte(string(data), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		ppid, _ := strconv.Atoi(f[1])
+		ticks := func(k int) time.Duration { v, _ := strconv.ParseInt(f[k], 10, 64); return time.Duration(v) * tick }
+		switch {
+		case pid == pm: // utime, stime, cutime, cstime
+			server += ticks(11) + ticks(12) + ticks(13) + ticks(14)
+		case ppid == pm:
+			server += ticks(11) + ticks(12)
+		}
+	}
+	return client, server
 }

@@ -140,33 +140,47 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		if x == nil {
 			return appendLen(b, -1), nil
 		}
-		size := 12
-		if len(x) > 0 {
-			size = 20
-		}
-		for _, s := range x {
-			size += 4 + len(s)
-		}
-		if size > math.MaxInt32 {
+		if arraySize(x) > math.MaxInt32 {
 			return nil, fmt.Errorf("array too large")
 		}
-		b = appendLen(b, size)
-		if len(x) == 0 {
-			b = binary.BigEndian.AppendUint32(b, 0) // no dimensions
-			b = binary.BigEndian.AppendUint32(b, 0)
-			return binary.BigEndian.AppendUint32(b, 25), nil // text
-		}
-		b = binary.BigEndian.AppendUint32(b, 1)
-		b = binary.BigEndian.AppendUint32(b, 0)
-		b = binary.BigEndian.AppendUint32(b, 25)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(x)))
-		b = binary.BigEndian.AppendUint32(b, 1)
-		for _, s := range x {
-			b = append(appendLen(b, len(s)), s...)
-		}
-		return b, nil
+		return appendTextArray(b, x), nil
 	}
 	return nil, fmt.Errorf("no COPY encoding for %T", v)
+}
+
+// arraySize is the encoded size of a one-dimensional text[].
+func arraySize(x []string) int {
+	size := 12
+	if len(x) > 0 {
+		size = 20
+	}
+	for _, s := range x {
+		size += 4 + len(s)
+	}
+	return size
+}
+
+// appendTextArray appends x as a one-dimensional text[] (nil: NULL).
+// A row's arrays are far below the 1 GiB a field can hold.
+func appendTextArray(b []byte, x []string) []byte {
+	if x == nil {
+		return appendLen(b, -1)
+	}
+	b = appendLen(b, arraySize(x))
+	if len(x) == 0 {
+		b = binary.BigEndian.AppendUint32(b, 0) // no dimensions
+		b = binary.BigEndian.AppendUint32(b, 0)
+		return binary.BigEndian.AppendUint32(b, 25) // text
+	}
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = binary.BigEndian.AppendUint32(b, 0)
+	b = binary.BigEndian.AppendUint32(b, 25)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(x)))
+	b = binary.BigEndian.AppendUint32(b, 1)
+	for _, s := range x {
+		b = append(appendLen(b, len(s)), s...)
+	}
+	return b
 }
 
 // Appenders of one field each, for the tuples written without []any.

@@ -329,6 +329,9 @@ func helper(conn string) {
 	if err != nil {
 		os.Exit(3)
 	}
+	// Every commit but the smallest writes half its findings over a
+	// second connection, so that kills land between its two commits too.
+	parallelFindings = 2
 	switch os.Getenv("RECONFORM_PG_HELPER_DO") {
 	case "lock":
 		s, err := b.Open(ctx, backend.OpenOptions{Lock: true, Operation: "apply"})
@@ -660,5 +663,89 @@ func TestEveryStateFieldIsStored(t *testing.T) {
 		if !slices.Equal(got, known) {
 			t.Errorf("%s has fields %v; the pg backend stores %v", typ, got, known)
 		}
+	}
+}
+
+// TestParallelCommitPublishesAtomically commits states large enough to
+// be written over two connections: they read back byte for byte as the
+// local backend's, and the findings of a commit that wrote its second
+// half and never published (its runner died between the two commits)
+// are in no state and are gone after the next commit.
+func TestParallelCommitPublishesAtomically(t *testing.T) {
+	defer func(n int) { parallelFindings = n }(parallelFindings)
+	parallelFindings = 100
+	ctx := context.Background()
+	conn := pgtest.Database(t)
+	b := newBackend(t, conn, "acme")
+	local := backend.NewLocal(filepath.Join(t.TempDir(), "acme.rfstate"), "")
+	same := func(when string) {
+		t.Helper()
+		got, err := b.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := os.ReadFile(local.Location())
+		if g := encode(t, got); !bytes.Equal(g, want) {
+			t.Fatalf("%s: pg state differs from the local state file:\n%s", when, firstDiff(g, want))
+		}
+	}
+	// The first commit makes a lineage each; give the local one pg's.
+	sess, err := b.Open(ctx, backend.OpenOptions{Lock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sess.Commit(ctx, backend.Commit{State: richState(2000, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	first := richState(2000, 0)
+	first.Lineage, first.Serial = res.Lineage, 1
+	lsess, _ := local.Open(ctx, backend.OpenOptions{Lock: true})
+	if _, err := lsess.Commit(ctx, backend.Commit{State: first, Exact: true}); err != nil {
+		t.Fatal(err)
+	}
+	lsess.Close()
+	same("first commit")
+	if n := rowCount(t, conn, "unpublished"); n != 0 {
+		t.Errorf("%d unpublished rows after a commit", n)
+	}
+
+	// A commit whose second half was written and whose own transaction
+	// never committed.
+	c, err := pgx.Connect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var eng, rev int64
+	if err := c.QueryRow(ctx, `SELECT id, rev FROM reconform.engagements WHERE name = 'acme'`).Scan(&eng, &rev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `INSERT INTO reconform.unpublished (engagement_id, rev) VALUES ($1, $2)`, eng, rev+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `INSERT INTO reconform.findings (id, engagement_id, rev, name, type, value, currency)
+		SELECT ($2::bigint << 32) + g, $1, $2, 'orphan' || g || '.acme.example', 'A', '192.0.2.1', 'current' FROM generate_series(0, 999) g`, eng, rev+1); err != nil {
+		t.Fatal(err)
+	}
+	same("with an unpublished commit's rows")
+	var visible int
+	c.QueryRow(ctx, `SELECT count(*) FROM reconform.current_findings WHERE name LIKE 'orphan%'`).Scan(&visible)
+	if visible != 0 {
+		t.Errorf("current_findings shows %d rows of a commit that never published", visible)
+	}
+
+	commitBoth(t, b, local, func() *state.State { return richState(2000, 500) })
+	same("the next commit")
+	var orphans int
+	c.QueryRow(ctx, `SELECT count(*) FROM reconform.findings WHERE name LIKE 'orphan%'`).Scan(&orphans)
+	if orphans != 0 || rowCount(t, conn, "unpublished") != 0 {
+		t.Errorf("after the next commit: %d rows of the unpublished commit, %d unpublished rows", orphans, rowCount(t, conn, "unpublished"))
+	}
+	var n int
+	c.QueryRow(ctx, `SELECT count(*) FROM reconform.current_findings WHERE engagement_name = 'acme'`).Scan(&n)
+	if n != 2004 {
+		t.Errorf("current_findings: %d rows, want 2004", n)
 	}
 }

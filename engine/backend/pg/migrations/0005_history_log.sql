@@ -1,4 +1,4 @@
--- reconform pg backend, migration 4: what the history lists of each
+-- reconform pg backend, migration 5: what the history lists of each
 -- revision (reconform state history), and its retention (history_keep).
 --
 -- A revision's findings_added, findings_changed and findings_removed count
