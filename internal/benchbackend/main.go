@@ -17,6 +17,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/backend/pg"
 	"github.com/reconform/reconform/engine/state"
+	"github.com/reconform/reconform/internal/atomicfile"
 	"github.com/reconform/reconform/internal/pgtest"
 	"github.com/reconform/reconform/schema"
 )
@@ -91,6 +93,9 @@ func makeState(n int, v int, driftPct float64) *state.State {
 
 type sample struct {
 	localWrite, localRead, pgCommit, pgRead time.Duration
+	// fileWrite is the state written as a file alone (encode, fsync,
+	// rename), without the local backend's history entry.
+	fileWrite time.Duration
 	// CPU time of the whole-state commits: the bench process's (client)
 	// and the throwaway server's processes' (server), which a loaded
 	// machine does not inflate the way it does wall time.
@@ -135,7 +140,7 @@ func run(n, runs int, driftPct float64) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("run %d: local write %s read %s; pg commit %s read %s; WAL full %s, %.0f%%-drift %s, rewrite %s\n", r+1,
+		fmt.Printf("run %d: state file alone %s; local write %s read %s; pg commit %s read %s; WAL full %s, %.0f%%-drift %s, rewrite %s\n", r+1, s.fileWrite.Round(time.Millisecond),
 			s.localWrite.Round(time.Millisecond), s.localRead.Round(time.Millisecond), s.pgCommit.Round(time.Millisecond), s.pgRead.Round(time.Millisecond),
 			mib(s.walFull), driftPct, mib(s.walDrift), mib(s.walRewrite))
 		fmt.Printf("run %d: CPU of the commit: local %s; pg client %s + server %s = %s\n", r+1, s.localCPU.Round(time.Millisecond),
@@ -159,6 +164,8 @@ func run(n, runs int, driftPct float64) error {
 	lb := med(func(s sample) float64 { return float64(s.localFileBytes) })
 	fmt.Printf("\nmedians of %d runs, %d findings:\n", runs, n)
 	fmt.Printf("  commit: local %.2fs, pg %.2fs: pg/local %.2fx\n", lw, pc, pc/lw)
+	fw := med(func(s sample) float64 { return sec(s.fileWrite) })
+	fmt.Printf("  commit against the state file alone (no history entry): file %.2fs, pg %.2fs: pg/file %.2fx\n", fw, pc, pc/fw)
 	lc, pcc, psc := med(func(s sample) float64 { return sec(s.localCPU) }), med(func(s sample) float64 { return sec(s.pgClientCPU) }), med(func(s sample) float64 { return sec(s.pgServerCPU) })
 	pct := med(func(s sample) float64 { return sec(s.pgClientCPU + s.pgServerCPU) })
 	fmt.Printf("  commit CPU: local %.2fs; pg client %.2fs + server %.2fs = %.2fs: pg/local %.2fx\n", lc, pcc, psc, pct, pct/lc)
@@ -260,6 +267,16 @@ func once(ctx context.Context, admin string, n, r int, driftPct float64) (sample
 	}
 	if s.localRead, err = read(local); err != nil {
 		return s, err
+	}
+	{
+		st := makeState(n, 0, driftPct)
+		runtime.GC()
+		start := time.Now()
+		err := atomicfile.Write(filepath.Join(dir, "plain.rfstate"), atomicfile.Options{}, func(w io.Writer) error { return state.Encode(w, st) })
+		s.fileWrite = time.Since(start)
+		if err != nil {
+			return s, err
+		}
 	}
 	if s.pgCommit, s.walFull, s.rowsFull, err = measured(makeState(n, 0, driftPct)); err != nil {
 		return s, err
