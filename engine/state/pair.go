@@ -88,7 +88,6 @@ type pairSide struct {
 	free chan *pairBatch
 	stop <-chan struct{}
 	cur  *pairBatch
-	n    int // findings read
 	// arenaSize is the size of a batch's arena, at most pairArena.
 	arenaSize int
 
@@ -425,7 +424,6 @@ func (ps *pairSide) add(rec pairRec, raw []byte) error {
 	rec.raw = keep(raw)
 	rec.name, rec.typ, rec.value = keep(rec.name), keep(rec.typ), keep(rec.value)
 	b.recs = append(b.recs, rec)
-	ps.n++
 	return nil
 }
 

@@ -229,7 +229,7 @@ func moduleRoot() string {
 
 // generateFiles writes old.rfstate, new.rfstate and their identity lines.
 func generateFiles(dir string, n int, drift float64) error {
-	oldS, newS := Generate(n, drift)
+	oldS, newS := generate(n, drift)
 	for name, s := range map[string]*state.State{"old": oldS, "new": newS} {
 		if err := writeState(filepath.Join(dir, name+".rfstate"), s); err != nil {
 			return err
@@ -272,12 +272,12 @@ func writeLines(path string, s *state.State) error {
 	return f.Close()
 }
 
-// Generate returns a state of n findings and a nightly re-run of it:
+// generate returns a state of n findings and a nightly re-run of it:
 // every current finding seen again (a later last_seen, a higher count),
 // and driftPct percent changed, in equal shares removed, moved to another
 // value, added and gone historical. Types are mostly A, with AAAA,
 // CNAME, TXT and MX as in an attack surface.
-func Generate(n int, driftPct float64) (old, new *state.State) {
+func generate(n int, driftPct float64) (old, new *state.State) {
 	old, new = state.New("bench"), state.New("bench")
 	for _, s := range []*state.State{old, new} {
 		s.Lineage = "00000000-0000-4000-8000-000000000000"

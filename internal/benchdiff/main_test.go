@@ -8,7 +8,7 @@ import (
 
 // The generated pair drifts by about the share asked for, in every kind.
 func TestGenerateDrift(t *testing.T) {
-	old, new := Generate(40_000, 1)
+	old, new := generate(40_000, 1)
 	r := diff.Compare(old, new, nil)
 	for name, got := range map[string]int{"added": len(r.Added), "removed": len(r.Removed), "changed": len(r.Changed),
 		"historical": len(r.WentHistorical) + len(r.BecameCurrent)} {
