@@ -709,42 +709,32 @@ func (w *walk) run(ctx context.Context) {
 	var graceC <-chan time.Time
 	hardStop := w.opts.HardStop
 	for {
-		// Instances whose provider cannot serve them end without a worker.
-	drain:
-		for !w.stopping && len(w.queue) > 0 {
-			st := w.queue[0]
-			pr := w.prov[st.Query.Provider]
-			switch {
-			case pr == nil || pr.impl == nil:
-				reason := "provider is not configured"
-				if pr != nil && pr.err != "" {
-					reason = pr.err
+		// Instances whose provider cannot serve them end without a worker;
+		// what they unblock is queued by advance, and may be such an
+		// instance too, so the head of the queue is checked again.
+		for {
+			for !w.stopping && len(w.queue) > 0 {
+				o, unserved := w.unserved(w.queue[0])
+				if !unserved {
+					break
 				}
 				w.queue = w.queue[1:]
-				w.finish(outcome{st: st, status: schema.StatusFailed, reason: reason})
-				continue
-			case pr.deadReason() != "" && !w.cacheable(st, pr):
-				w.queue = w.queue[1:]
-				w.finish(outcome{st: st, status: schema.StatusFailed, reason: "not sent: " + pr.deadReason()})
-				continue
-			case pr.quotaSpent() != "" && !w.cacheable(st, pr):
-				w.queue = w.queue[1:]
-				w.finish(outcome{st: st, status: schema.StatusSkipped, reason: pr.quotaSpent()})
-				continue
-			case pr.gate.Exhausted() && !w.cacheable(st, pr):
-				w.queue = w.queue[1:]
-				w.finish(outcome{st: st, status: schema.StatusSkipped, reason: "budget"})
-				continue
+				w.finish(o)
 			}
-			break drain
-		}
-		if w.stopping && len(w.queue) > 0 {
-			for _, st := range w.queue {
-				w.finish(outcome{st: st, status: schema.StatusCancelled, reason: "interrupted before it started"})
+			if w.stopping && len(w.queue) > 0 {
+				for _, st := range w.queue {
+					w.finish(outcome{st: st, status: schema.StatusCancelled, reason: "interrupted before it started"})
+				}
+				w.queue = nil
 			}
-			w.queue = nil
+			w.advance()
+			if w.stopping || len(w.queue) == 0 {
+				break
+			}
+			if _, unserved := w.unserved(w.queue[0]); !unserved {
+				break
+			}
 		}
-		w.advance()
 		if running == 0 && len(w.queue) == 0 {
 			return
 		}
@@ -875,6 +865,28 @@ func (w *walk) execute(ctx context.Context, st *instState) outcome {
 			return outcome{st: st, status: schema.StatusFailed, reason: fmt.Sprintf("timed out after %s", w.opts.InstanceTimeout), requests: requests}
 		}
 	}
+}
+
+// unserved returns how an instance ends without a worker when its
+// provider cannot serve it: not configured or not started, dead, out of
+// quota or out of budget (unless its answer is cached).
+func (w *walk) unserved(st *instState) (outcome, bool) {
+	pr := w.prov[st.Query.Provider]
+	switch {
+	case pr == nil || pr.impl == nil:
+		reason := "provider is not configured"
+		if pr != nil && pr.err != "" {
+			reason = pr.err
+		}
+		return outcome{st: st, status: schema.StatusFailed, reason: reason}, true
+	case pr.deadReason() != "" && !w.cacheable(st, pr):
+		return outcome{st: st, status: schema.StatusFailed, reason: "not sent: " + pr.deadReason()}, true
+	case pr.quotaSpent() != "" && !w.cacheable(st, pr):
+		return outcome{st: st, status: schema.StatusSkipped, reason: pr.quotaSpent()}, true
+	case pr.gate.Exhausted() && !w.cacheable(st, pr):
+		return outcome{st: st, status: schema.StatusSkipped, reason: "budget"}, true
+	}
+	return outcome{}, false
 }
 
 // query asks the provider, turning a panic in it (a bug) into a failed,
