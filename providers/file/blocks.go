@@ -393,12 +393,12 @@ type blockRef struct {
 
 // decodeBlock reads and decompresses block ref of src into dst.
 func decodeBlock(src readerAt, ref blockRef, dst []byte) ([]byte, error) {
+	if ref.rlen > maxBlockBytes || int64(ref.clen) > int64(ref.rlen)+int64(ref.rlen)/64+1024 {
+		return nil, errBadBlock // more than zstd ever takes for a block of rlen
+	}
 	comp := make([]byte, ref.clen)
 	if _, err := src.ReadAt(comp, ref.off); err != nil {
 		return nil, fmt.Errorf("reading index block: %w", err)
-	}
-	if ref.rlen > maxBlockBytes {
-		return nil, errBadBlock
 	}
 	if cap(dst) < int(ref.rlen) {
 		// Not more than a written block can hold, whatever a hostile

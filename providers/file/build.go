@@ -89,6 +89,10 @@ type builder struct {
 // size of the file.
 const defaultBudget = 320 << 20
 
+// maxBudget bounds index_memory: a larger run would overflow the 32-bit
+// offsets of its names and keys.
+const maxBudget = 2 << 30
+
 // Bytes a run takes per observation (its record, value id, sort arrays,
 // the records in forward order) and per distinct string (hash slot,
 // offset, sort arrays), besides the string bytes themselves (twice for
@@ -105,6 +109,9 @@ func newBuilder(ctx context.Context, sizeHint, budget int64, spillDir string) *b
 	if budget <= 0 {
 		budget = defaultBudget
 	}
+	// A run's name and key bytes are addressed by 32-bit offsets: a run
+	// stays well under 4 GiB of them.
+	budget = min(budget, maxBudget)
 	// Size the tables for the run this file will need, at most the
 	// budget's worth (about 80 bytes per line is typical of FDNS).
 	lines := int(min(sizeHint/80, budget/100, 1<<28))
@@ -202,15 +209,17 @@ func (b *builder) flush() {
 	if len(c.names) == 0 {
 		return
 	}
-	c.pending.Store(2)
-	for _, ch := range []chan *batch{b.toNames, b.toValues} {
-		select {
-		case ch <- c:
-		case <-b.ctx.Done():
-			b.cur = &batch{}
-			return
-		}
+	if b.ctx.Err() != nil {
+		b.cur = &batch{}
+		return
 	}
+	// Both interning goroutines take every batch (they drain their
+	// channels until stopped), so these sends never hang; a batch that
+	// reached one and not the other would leave the run's names and
+	// values of different lengths.
+	c.pending.Store(2)
+	b.toNames <- c
+	b.toValues <- c
 	b.runObs += int64(len(c.names))
 	select {
 	case b.cur = <-b.free:

@@ -242,6 +242,11 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 				b.badLine(lineNo, err)
 			}
 		}
+		if b.err != nil {
+			// A run could not be spilled: reading on would hold the rest
+			// of the input in memory.
+			return fmt.Errorf("spilling a sorted run: %w", b.err)
+		}
 		if blk.err != nil {
 			b.notes = append(b.notes, fmt.Sprintf("reading stopped after line %d: %v (the file is truncated or corrupt; the lines before were indexed)", blk.first+int64(len(blk.lines))-1, blk.err))
 		}
@@ -393,6 +398,9 @@ func readCSV(ctx context.Context, r io.Reader, b *builder) error {
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if b.err != nil {
+			return fmt.Errorf("spilling a sorted run: %w", b.err)
 		}
 		rec, err := cr.Read()
 		if err == io.EOF {
