@@ -250,6 +250,12 @@ func (h *entryHeader) check() error {
 		return fmt.Errorf("history entry without its content hash")
 	case h.Size < 0 || h.Size > maxStateBytes:
 		return fmt.Errorf("history entry of %d bytes", h.Size)
+	case h.Findings < 0 || int64(h.Findings) > h.Size/64:
+		// The count sizes the rebuilt state's allocation: no finding's
+		// text is shorter than 64 bytes.
+		return fmt.Errorf("history entry of %d bytes claims %d findings", h.Size, h.Findings)
+	case h.Depth < 0 || h.Depth >= SnapshotEvery || h.Kind == HistorySnapshot && h.Depth != 0:
+		return fmt.Errorf("history %s entry at depth %d", h.Kind, h.Depth)
 	}
 	return nil
 }
@@ -590,13 +596,6 @@ func (st Store) prepareHistory(prev, next *State, now time.Time) (*historyWriter
 	for range 4 {
 		w.free <- make([]byte, 0, 64<<10)
 	}
-	go func() {
-		defer close(w.hashed)
-		for b := range w.chunks {
-			w.sum.Write(b)
-			w.free <- b
-		}
-	}()
 	w.ops = &opWriter{h: newRecordHasher(), out: func(b []byte) error { _, err := w.zw.Write(b); return err }}
 	w.split = &recordSplitter{emit: w.ops.record}
 	if prev != nil {
@@ -621,6 +620,14 @@ func (st Store) prepareHistory(prev, next *State, now time.Time) (*historyWriter
 		return nil, err
 	}
 	w.zw = zw
+	// Started last: nothing above that fails leaves it waiting.
+	go func() {
+		defer close(w.hashed)
+		for b := range w.chunks {
+			w.sum.Write(b)
+			w.free <- b
+		}
+	}()
 	return w, nil
 }
 

@@ -442,3 +442,34 @@ func FuzzDecodeHistoryEntry(f *testing.F) {
 		}
 	})
 }
+
+// A header whose counts the content hash does not cover is checked before
+// they size anything: a claimed count of findings or a depth it cannot
+// have is an error, not an allocation.
+func TestHistoryHeaderClaims(t *testing.T) {
+	st := Store{Path: filepath.Join(t.TempDir(), "acme.rfstate")}
+	writeNights(t, st, 3, schema.HistoryKeep{})
+	hist, _, _ := st.Log()
+	for _, edit := range []struct{ from, to string }{
+		{`"findings":`, `"findings":90000000000`},
+		{`"depth":`, `"depth":-7`},
+	} {
+		data, _ := os.ReadFile(hist[1].Path)
+		i := bytes.Index(data, []byte(edit.from))
+		if i < 0 {
+			t.Fatalf("no %s in the header: %.200s", edit.from, data)
+		}
+		j := i + len(edit.from)
+		for j < len(data) && (data[j] == '-' || data[j] >= '0' && data[j] <= '9') {
+			j++
+		}
+		bad := append(append(append([]byte{}, data[:i]...), edit.to...), data[j:]...)
+		if err := os.WriteFile(hist[1].Path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ReadHistory(hist[1]); err == nil {
+			t.Errorf("%s: read without an error", edit.to)
+		}
+		os.WriteFile(hist[1].Path, data, 0o644)
+	}
+}
