@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
@@ -37,132 +36,6 @@ type memRun struct {
 	mx     []bool // by type: MX
 }
 
-// revPrefix is the first 8 bytes of s reversed, big-endian, zero-padded.
-func revPrefix(s []byte) uint64 {
-	var p uint64
-	n := len(s)
-	for i := 0; i < 8; i++ {
-		p <<= 8
-		if i < n {
-			p |= uint64(s[n-1-i])
-		}
-	}
-	return p
-}
-
-func keyPrefix(s []byte) uint64 {
-	if len(s) >= 8 {
-		return binary.BigEndian.Uint64(s)
-	}
-	var p uint64
-	for i := 0; i < 8; i++ {
-		p <<= 8
-		if i < len(s) {
-			p |= uint64(s[i])
-		}
-	}
-	return p
-}
-
-// compareRev compares a and b as their bytes reversed.
-func compareRev(a, b []byte) int {
-	i, j := len(a)-1, len(b)-1
-	for i >= 0 && j >= 0 {
-		if a[i] != b[j] {
-			return cmp.Compare(a[i], b[j])
-		}
-		i--
-		j--
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-// sortByPrefix sorts ids by their strings, given each one's 8-byte
-// prefix: a radix sort of the prefixes, then a comparison sort of the
-// ids sharing one.
-func sortByPrefix(pre []uint64, ids []uint32, compare func(a, b uint32) int) {
-	radixSortInPlace(pre, ids)
-	for i := 0; i < len(ids); {
-		j := i + 1
-		for j < len(ids) && pre[j] == pre[i] {
-			j++
-		}
-		if j-i > 1 {
-			slices.SortFunc(ids[i:j], compare)
-		}
-		i = j
-	}
-}
-
-// radixSortInPlace is radixSort with the result always in the caller's
-// slices.
-func radixSortInPlace(keys []uint64, vals []uint32) {
-	n := len(keys)
-	if n < 256 {
-		if vals == nil {
-			slices.Sort(keys)
-			return
-		}
-		type kv struct {
-			k uint64
-			v uint32
-		}
-		t := make([]kv, n)
-		for i := range t {
-			t[i] = kv{keys[i], vals[i]}
-		}
-		slices.SortStableFunc(t, func(a, b kv) int { return cmp.Compare(a.k, b.k) })
-		for i, e := range t {
-			keys[i], vals[i] = e.k, e.v
-		}
-		return
-	}
-	origK, origV := keys, vals
-	tk := make([]uint64, n)
-	var tv []uint32
-	if vals != nil {
-		tv = make([]uint32, n)
-	}
-	var counts [8][256]int
-	for _, k := range keys {
-		for d := 0; d < 8; d++ {
-			counts[d][byte(k>>(8*d))]++
-		}
-	}
-	for d := 0; d < 8; d++ {
-		c := &counts[d]
-		if c[byte(keys[0]>>(8*d))] == n {
-			continue
-		}
-		sum := 0
-		for i := range c {
-			c[i], sum = sum, sum+c[i]
-		}
-		shift := uint(8 * d)
-		if vals == nil {
-			for _, k := range keys {
-				b := byte(k >> shift)
-				tk[c[b]] = k
-				c[b]++
-			}
-		} else {
-			for i, k := range keys {
-				b := byte(k >> shift)
-				tk[c[b]], tv[c[b]] = k, vals[i]
-				c[b]++
-			}
-			vals, tv = tv, vals
-		}
-		keys, tk = tk, keys
-	}
-	if &keys[0] != &origK[0] {
-		copy(origK, keys)
-		if origV != nil {
-			copy(origV, vals)
-		}
-	}
-}
-
 // keyedType reports the types whose records have a lookup key.
 func keyedType(t string) bool {
 	switch t {
@@ -189,13 +62,11 @@ func (b *builder) seal() *memRun {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		pre := make([]uint64, n)
 		ids := make([]uint32, n)
-		for id := range n {
-			pre[id], ids[id] = revPrefix(names.bytesOf(uint32(id))), uint32(id)
+		for id := range ids {
+			ids[id] = uint32(id)
 		}
-		sortByPrefix(pre, ids, func(a, c uint32) int { return compareRev(names.bytesOf(a), names.bytesOf(c)) })
-		pre = nil
+		sortStrings(ids, names.bytesOf, true, nil)
 		m.rnames = make([]byte, 0, len(names.blob))
 		m.roffs = make([]uint32, 1, n+1)
 		for r, id := range ids {
@@ -268,16 +139,13 @@ func (b *builder) seal() *memRun {
 	nkeys := len(keyIsOwner)
 	keyRank := make([]uint32, nkeys)
 	{
-		pre := make([]uint64, nkeys)
 		ids := make([]uint32, nkeys)
-		key := func(k uint32) []byte { return m.keys[m.keyOffs[k]:m.keyOffs[k+1]] }
-		for k := range nkeys {
-			pre[k], ids[k] = keyPrefix(key(uint32(k))), uint32(k)
+		for k := range ids {
+			ids[k] = uint32(k)
 		}
-		sortByPrefix(pre, ids, func(a, c uint32) int {
-			if d := bytes.Compare(key(a), key(c)); d != 0 {
-				return d
-			}
+		key := func(k uint32) []byte { return m.keys[m.keyOffs[k]:m.keyOffs[k+1]] }
+		// Equal keys: a value's before a PTR owner's, then in the order found.
+		sortStrings(ids, key, false, func(a, c uint32) int {
 			switch {
 			case keyIsOwner[a] == keyIsOwner[c]:
 				return cmp.Compare(a, c)

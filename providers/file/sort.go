@@ -1,0 +1,260 @@
+package file
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"slices"
+)
+
+// The sorts of a sealed run: owner names by their bytes reversed, lookup
+// keys by their bytes. Both are MSD radix sorts over 7-byte windows of the
+// strings. A window is the next 7 bytes at some depth, zero-padded, with
+// the count of real bytes in it (at most 7) in the low byte, so that
+// comparing two windows as integers is comparing the strings over those
+// bytes, a string that ends before a real 0x00 byte included. Ids whose
+// windows are equal and full go on to the next 7 bytes; ids whose windows
+// are equal and not full have equal strings and are put in order by the
+// tie rule.
+//
+// Bulk data shares long suffixes (every owner in a TLD zone ends with
+// ".example"), so a comparison sort on a fixed prefix spends its time
+// comparing whole strings fetched from random places in the string table.
+// Here each string is fetched once per 7 bytes of the prefix it shares,
+// and the first window of every string is read in id order.
+
+const (
+	winBytes = 7
+	// smallGroup is the size at or below which a tie group is sorted by
+	// comparing its strings rather than by their next windows: a compare
+	// reads the whole rest of both strings at once.
+	smallGroup = 4
+	// radixMin is the size from which a group's windows are radix sorted
+	// rather than insertion or pdq sorted.
+	radixMin = 512
+)
+
+// window returns s's window at depth d: bytes d..d+6 of s, or of s
+// reversed (rev), big-endian in the top 7 bytes and zero-padded, and the
+// number of them s has (0 to 7) in the low byte.
+func window(s []byte, d int, rev bool) uint64 {
+	rem := len(s) - d
+	if rem >= 8 {
+		if rev {
+			return binary.LittleEndian.Uint64(s[rem-8:rem])&^0xff | winBytes
+		}
+		return binary.BigEndian.Uint64(s[d:])&^0xff | winBytes
+	}
+	if rem <= 0 {
+		return 0
+	}
+	var p uint64
+	for i := 0; i < winBytes; i++ {
+		p <<= 8
+		if i < rem {
+			if rev {
+				p |= uint64(s[rem-1-i])
+			} else {
+				p |= uint64(s[d+i])
+			}
+		}
+	}
+	return p<<8 | uint64(min(rem, winBytes))
+}
+
+// compareRev compares a and b as their bytes reversed.
+func compareRev(a, b []byte) int {
+	i, j := len(a)-1, len(b)-1
+	for i >= 0 && j >= 0 {
+		if a[i] != b[j] {
+			return cmp.Compare(a[i], b[j])
+		}
+		i--
+		j--
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// stringSort sorts string ids by their strings.
+type stringSort struct {
+	str func(id uint32) []byte
+	rev bool // by the strings' bytes reversed
+	// tie orders ids whose strings are equal; nil: by id.
+	tie func(a, b uint32) int
+
+	win   []uint64 // window per position
+	tmpW  []uint64 // radix scratch
+	tmpID []uint32
+}
+
+// sortStrings puts ids in the order of their strings (reversed, rev),
+// ids with equal strings by tie (nil: by id).
+func sortStrings(ids []uint32, str func(uint32) []byte, rev bool, tie func(a, b uint32) int) {
+	if tie == nil {
+		tie = func(a, b uint32) int { return cmp.Compare(a, b) }
+	}
+	s := &stringSort{str: str, rev: rev, tie: tie, win: make([]uint64, len(ids))}
+	for i, id := range ids {
+		s.win[i] = window(str(id), 0, rev)
+	}
+	s.sort(ids, s.win, 0)
+}
+
+// sort sorts ids, whose windows at depth d are win and whose strings are
+// equal before d.
+func (s *stringSort) sort(ids []uint32, win []uint64, d int) {
+	s.sortWindows(win, ids)
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && win[j] == win[i] {
+			j++
+		}
+		switch g := ids[i:j]; {
+		case len(g) == 1:
+		case win[i]&0xff < winBytes: // the strings end here: equal
+			slices.SortFunc(g, s.tie)
+		case len(g) <= smallGroup:
+			s.compareSort(g, d+winBytes)
+		default:
+			gw := win[i:j]
+			for k, id := range g {
+				gw[k] = window(s.str(id), d+winBytes, s.rev)
+			}
+			s.sort(g, gw, d+winBytes)
+		}
+		i = j
+	}
+}
+
+// compareSort sorts ids, whose strings are equal before d, by comparing
+// the rest of their strings.
+func (s *stringSort) compareSort(ids []uint32, d int) {
+	slices.SortFunc(ids, func(a, b uint32) int {
+		x, y := s.str(a), s.str(b)
+		var c int
+		if s.rev {
+			c = compareRev(x[:len(x)-d], y[:len(y)-d])
+		} else {
+			c = bytes.Compare(x[d:], y[d:])
+		}
+		if c != 0 {
+			return c
+		}
+		return s.tie(a, b)
+	})
+}
+
+// sortWindows sorts win, with ids alongside, by win; the order of equal
+// windows is not kept (the caller orders them by their next window or by
+// the tie rule).
+func (s *stringSort) sortWindows(win []uint64, ids []uint32) {
+	n := len(win)
+	switch {
+	case n <= 24:
+		for i := 1; i < n; i++ {
+			w, id := win[i], ids[i]
+			j := i
+			for ; j > 0 && win[j-1] > w; j-- {
+				win[j], ids[j] = win[j-1], ids[j-1]
+			}
+			win[j], ids[j] = w, id
+		}
+	case n < radixMin:
+		type kv struct {
+			w  uint64
+			id uint32
+		}
+		t := make([]kv, n)
+		for i := range t {
+			t[i] = kv{win[i], ids[i]}
+		}
+		slices.SortFunc(t, func(a, b kv) int { return cmp.Compare(a.w, b.w) })
+		for i, e := range t {
+			win[i], ids[i] = e.w, e.id
+		}
+	default:
+		if len(s.tmpW) < n {
+			s.tmpW = make([]uint64, n)
+			s.tmpID = make([]uint32, n)
+		}
+		radixSortWith(win, ids, s.tmpW[:n], s.tmpID[:n])
+	}
+}
+
+// radixSortInPlace sorts keys, with vals (if not nil) alongside, by an
+// LSD radix sort; equal keys keep their order.
+func radixSortInPlace(keys []uint64, vals []uint32) {
+	n := len(keys)
+	if n < 256 {
+		if vals == nil {
+			slices.Sort(keys)
+			return
+		}
+		type kv struct {
+			k uint64
+			v uint32
+		}
+		t := make([]kv, n)
+		for i := range t {
+			t[i] = kv{keys[i], vals[i]}
+		}
+		slices.SortStableFunc(t, func(a, b kv) int { return cmp.Compare(a.k, b.k) })
+		for i, e := range t {
+			keys[i], vals[i] = e.k, e.v
+		}
+		return
+	}
+	var tv []uint32
+	if vals != nil {
+		tv = make([]uint32, n)
+	}
+	radixSortWith(keys, vals, make([]uint64, n), tv)
+}
+
+// radixSortWith is radixSortInPlace with scratch space of len(keys)
+// (tv nil when vals is). Byte positions that all keys share are skipped.
+func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32) {
+	n := len(keys)
+	if n == 0 {
+		return
+	}
+	origK, origV := keys, vals
+	var counts [8][256]int
+	for _, k := range keys {
+		for d := 0; d < 8; d++ {
+			counts[d][byte(k>>(8*d))]++
+		}
+	}
+	for d := 0; d < 8; d++ {
+		c := &counts[d]
+		if c[byte(keys[0]>>(8*d))] == n {
+			continue
+		}
+		sum := 0
+		for i := range c {
+			c[i], sum = sum, sum+c[i]
+		}
+		shift := uint(8 * d)
+		if vals == nil {
+			for _, k := range keys {
+				b := byte(k >> shift)
+				tk[c[b]] = k
+				c[b]++
+			}
+		} else {
+			for i, k := range keys {
+				b := byte(k >> shift)
+				tk[c[b]], tv[c[b]] = k, vals[i]
+				c[b]++
+			}
+			vals, tv = tv, vals
+		}
+		keys, tk = tk, keys
+	}
+	if &keys[0] != &origK[0] {
+		copy(origK, keys)
+		if origV != nil {
+			copy(origV, vals)
+		}
+	}
+}

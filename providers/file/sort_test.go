@@ -1,0 +1,299 @@
+package file
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/reconform/reconform/internal/fdnsgen"
+	"github.com/reconform/reconform/internal/zonegen"
+)
+
+// sortCase is a set of strings and the rule for equal ones.
+type sortCase struct {
+	strs  [][]byte
+	owner []bool // for the key tie rule
+}
+
+func (c sortCase) str(id uint32) []byte { return c.strs[id] }
+
+// keyTie is seal's rule for equal keys.
+func (c sortCase) keyTie(a, b uint32) int {
+	switch {
+	case c.owner[a] == c.owner[b]:
+		return cmp.Compare(a, b)
+	case c.owner[b]:
+		return -1
+	}
+	return 1
+}
+
+// randomStrings makes n strings meant to trip a windowed sort: a few
+// shared suffixes and prefixes, a small alphabet with 0x00 and 0xFF,
+// lengths around the window sizes, empty strings and repeats.
+func randomStrings(rng *rand.Rand, n int) sortCase {
+	alpha := []byte{0x00, 0x01, 'a', 'b', '.', 0xfe, 0xff}
+	affixes := [][]byte{nil, []byte(".example"), []byte("\x00\x00\x00\x00\x00\x00\x00"), []byte("abcdefgh.abcdefg"), []byte("\xff\xff\xff\xff\xff\xff\xff\xff")}
+	c := sortCase{owner: make([]bool, n)}
+	for i := range n {
+		c.owner[i] = rng.IntN(3) == 0
+		if i > 0 && rng.IntN(8) == 0 {
+			c.strs = append(c.strs, c.strs[rng.IntN(i)])
+			continue
+		}
+		var l int
+		switch rng.IntN(4) {
+		case 0:
+			l = rng.IntN(3)
+		case 1:
+			l = 5 + rng.IntN(5) // around 7 and 8
+		case 2:
+			l = 13 + rng.IntN(5) // around 14 and 16
+		default:
+			l = rng.IntN(40)
+		}
+		s := make([]byte, l)
+		for k := range s {
+			s[k] = alpha[rng.IntN(len(alpha))]
+		}
+		pre, suf := affixes[rng.IntN(len(affixes))], affixes[rng.IntN(len(affixes))]
+		c.strs = append(c.strs, append(append(append([]byte{}, pre...), s...), suf...))
+	}
+	return c
+}
+
+func identity(n int) []uint32 {
+	ids := make([]uint32, n)
+	for i := range ids {
+		ids[i] = uint32(i)
+	}
+	return ids
+}
+
+// TestSortStringsMatchesComparison checks that the radix sorts give
+// exactly the order of a comparison sort with seal's old comparisons.
+func TestSortStringsMatchesComparison(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 3, 5, 24, 25, 100, 511, 512, 3000, 40000} {
+		for rep := range 3 {
+			c := randomStrings(rng, n)
+			check := func(name string, rev bool, tie, want func(a, b uint32) int) {
+				t.Helper()
+				got := identity(n)
+				sortStrings(got, c.str, rev, tie)
+				exp := identity(n)
+				slices.SortFunc(exp, want)
+				if i := firstDiff(got, exp); i >= 0 {
+					t.Fatalf("n=%d rep=%d %s: position %d: got %q, want %q", n, rep, name, i, c.strs[got[i]], c.strs[exp[i]])
+				}
+			}
+			check("names", true, nil, func(a, b uint32) int {
+				if d := compareRev(c.strs[a], c.strs[b]); d != 0 {
+					return d
+				}
+				return cmp.Compare(a, b)
+			})
+			check("keys", false, c.keyTie, func(a, b uint32) int {
+				if d := bytes.Compare(c.strs[a], c.strs[b]); d != 0 {
+					return d
+				}
+				return c.keyTie(a, b)
+			})
+		}
+	}
+}
+
+// TestSortStringsSharedSuffix is the shape of a TLD zone: one long
+// suffix shared by all names, so every tie group is large.
+func TestSortStringsSharedSuffix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var c sortCase
+	for i := range 20000 {
+		l := 1 + rng.IntN(12)
+		if i%7 == 0 {
+			l = 0
+		}
+		s := make([]byte, l)
+		for k := range s {
+			s[k] = "ab-\x00"[rng.IntN(4)]
+		}
+		c.strs = append(c.strs, append(s, ".very-long-shared-suffix.example"...))
+	}
+	got := identity(len(c.strs))
+	sortStrings(got, c.str, true, nil)
+	exp := identity(len(c.strs))
+	slices.SortFunc(exp, func(a, b uint32) int {
+		if d := compareRev(c.strs[a], c.strs[b]); d != 0 {
+			return d
+		}
+		return cmp.Compare(a, b)
+	})
+	if i := firstDiff(got, exp); i >= 0 {
+		t.Fatalf("position %d: got %q, want %q", i, c.strs[got[i]], c.strs[exp[i]])
+	}
+}
+
+func TestWindowOrder(t *testing.T) {
+	// Equal windows for strings that differ only in a trailing 0x00 would
+	// put "a" and "a\x00" together; the count of real bytes keeps them apart.
+	for _, rev := range []bool{false, true} {
+		a, b := window([]byte("a"), 0, rev), window([]byte("a\x00"), 0, rev)
+		if rev {
+			b = window([]byte("\x00a"), 0, rev)
+		}
+		if a >= b {
+			t.Errorf("rev=%v: window of the shorter string %#x not below %#x", rev, a, b)
+		}
+	}
+}
+
+func firstDiff(a, b []uint32) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// The sort seal used before, kept as the benchmarks' baseline: a radix
+// sort of 8-byte prefixes, then comparison sorts of equal prefixes.
+func oldRevPrefix(s []byte) uint64 {
+	var p uint64
+	n := len(s)
+	for i := 0; i < 8; i++ {
+		p <<= 8
+		if i < n {
+			p |= uint64(s[n-1-i])
+		}
+	}
+	return p
+}
+
+func oldKeyPrefix(s []byte) uint64 {
+	if len(s) >= 8 {
+		return binary.BigEndian.Uint64(s)
+	}
+	var p uint64
+	for i := 0; i < 8; i++ {
+		p <<= 8
+		if i < len(s) {
+			p |= uint64(s[i])
+		}
+	}
+	return p
+}
+
+func oldSortByPrefix(pre []uint64, ids []uint32, compare func(a, b uint32) int) {
+	radixSortInPlace(pre, ids)
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && pre[j] == pre[i] {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(ids[i:j], compare)
+		}
+		i = j
+	}
+}
+
+// benchStrings interns the owner names (and, for FDNS, the lookup keys
+// of the values) of generated data, as a run's tables hold them.
+func benchStrings(b *testing.B, shape string) (names, keys *strtab) {
+	b.Helper()
+	var buf bytes.Buffer
+	switch shape {
+	case "zone":
+		if err := zonegen.Write(&buf, zonegen.Options{TLD: "example", Records: 2_000_000, Providers: 2000, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	case "fdns":
+		if err := fdnsgen.Write(&buf, fdnsgen.Options{Lines: 2_000_000, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	names, keys = newStrtab(1<<20), newStrtab(1<<20)
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		l := sc.Bytes()
+		if shape == "zone" {
+			if i := bytes.IndexAny(l, " \t"); i > 0 && l[0] != ';' {
+				names.intern(bytes.ToLower(bytes.TrimSuffix(l[:i], []byte("."))))
+			}
+			continue
+		}
+		names.intern(jsonField(l, `"name":"`))
+		keys.intern(appendKey(nil, jsonField(l, `"value":"`)))
+	}
+	return names, keys
+}
+
+func jsonField(l []byte, f string) []byte {
+	i := bytes.Index(l, []byte(f))
+	if i < 0 {
+		return nil
+	}
+	v := l[i+len(f):]
+	return v[:bytes.IndexByte(v, '"')]
+}
+
+// BenchmarkSortNames sorts a run's owner names into reversed-bytes order
+// (2M zone records or FDNS lines): new is seal's sort, old the one it
+// replaced.
+func BenchmarkSortNames(b *testing.B) {
+	for _, shape := range []string{"zone", "fdns"} {
+		names, _ := benchStrings(b, shape)
+		n := names.len()
+		b.Run(shape+"/old", func(b *testing.B) {
+			for range b.N {
+				pre := make([]uint64, n)
+				ids := make([]uint32, n)
+				for id := range n {
+					pre[id], ids[id] = oldRevPrefix(names.bytesOf(uint32(id))), uint32(id)
+				}
+				oldSortByPrefix(pre, ids, func(a, c uint32) int { return compareRev(names.bytesOf(a), names.bytesOf(c)) })
+			}
+			b.ReportMetric(float64(n), "names")
+		})
+		b.Run(shape+"/new", func(b *testing.B) {
+			for range b.N {
+				sortStrings(identity(n), names.bytesOf, true, nil)
+			}
+			b.ReportMetric(float64(n), "names")
+		})
+	}
+}
+
+// BenchmarkSortKeys sorts the lookup keys of 2M FDNS lines' values.
+func BenchmarkSortKeys(b *testing.B) {
+	_, keys := benchStrings(b, "fdns")
+	n := keys.len()
+	b.Run("old", func(b *testing.B) {
+		for range b.N {
+			pre := make([]uint64, n)
+			ids := make([]uint32, n)
+			for k := range n {
+				pre[k], ids[k] = oldKeyPrefix(keys.bytesOf(uint32(k))), uint32(k)
+			}
+			oldSortByPrefix(pre, ids, func(a, c uint32) int {
+				if d := bytes.Compare(keys.bytesOf(a), keys.bytesOf(c)); d != 0 {
+					return d
+				}
+				return cmp.Compare(a, c)
+			})
+		}
+		b.ReportMetric(float64(n), "keys")
+	})
+	b.Run("new", func(b *testing.B) {
+		for range b.N {
+			sortStrings(identity(n), keys.bytesOf, false, nil)
+		}
+		b.ReportMetric(float64(n), "keys")
+	})
+}
+
