@@ -62,11 +62,7 @@ func (b *builder) seal() *memRun {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ids := make([]uint32, n)
-		for id := range ids {
-			ids[id] = uint32(id)
-		}
-		sortStrings(ids, names.bytesOf, true, nil)
+		ids := sortStrings(n, names.bytesOf, true, nil)
 		m.rnames = make([]byte, 0, len(names.blob))
 		m.roffs = make([]uint32, 1, n+1)
 		for r, id := range ids {
@@ -139,13 +135,9 @@ func (b *builder) seal() *memRun {
 	nkeys := len(keyIsOwner)
 	keyRank := make([]uint32, nkeys)
 	{
-		ids := make([]uint32, nkeys)
-		for k := range ids {
-			ids[k] = uint32(k)
-		}
 		key := func(k uint32) []byte { return m.keys[m.keyOffs[k]:m.keyOffs[k+1]] }
 		// Equal keys: a value's before a PTR owner's, then in the order found.
-		sortStrings(ids, key, false, func(a, c uint32) int {
+		ids := sortStrings(nkeys, key, false, func(a, c uint32) int {
 			switch {
 			case keyIsOwner[a] == keyIsOwner[c]:
 				return cmp.Compare(a, c)

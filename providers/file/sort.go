@@ -79,51 +79,88 @@ func compareRev(a, b []byte) int {
 type stringSort struct {
 	str func(id uint32) []byte
 	rev bool // by the strings' bytes reversed
-	// tie orders ids whose strings are equal; nil: by id.
+	// tie orders ids whose strings are equal.
 	tie func(a, b uint32) int
 
-	win   []uint64 // window per position
-	tmpW  []uint64 // radix scratch
+	tmpW  []uint64 // radix scratch; between levels, next windows by id
 	tmpID []uint32
 }
 
-// sortStrings puts ids in the order of their strings (reversed, rev),
-// ids with equal strings by tie (nil: by id).
-func sortStrings(ids []uint32, str func(uint32) []byte, rev bool, tie func(a, b uint32) int) {
+// seg is a run of positions [i, j) whose strings are equal before the
+// current depth.
+type seg struct{ i, j int }
+
+// sortStrings returns the ids 0..n-1 in the order of their strings
+// (reversed, rev), ids with equal strings by tie (nil: by id).
+//
+// The sort goes breadth first, one depth at a time over all tie groups,
+// so that while many ids are still tied the next windows are computed in
+// id order, reading the string table from start to end, and gathered
+// from a dense array; once few are left they are read directly.
+func sortStrings(n int, str func(uint32) []byte, rev bool, tie func(a, b uint32) int) []uint32 {
 	if tie == nil {
 		tie = func(a, b uint32) int { return cmp.Compare(a, b) }
 	}
-	s := &stringSort{str: str, rev: rev, tie: tie, win: make([]uint64, len(ids))}
-	for i, id := range ids {
-		s.win[i] = window(str(id), 0, rev)
+	s := &stringSort{str: str, rev: rev, tie: tie}
+	ids := make([]uint32, n)
+	win := make([]uint64, n)
+	for id := range ids {
+		ids[id] = uint32(id)
+		win[id] = window(str(uint32(id)), 0, rev)
 	}
-	s.sort(ids, s.win, 0)
-}
-
-// sort sorts ids, whose windows at depth d are win and whose strings are
-// equal before d.
-func (s *stringSort) sort(ids []uint32, win []uint64, d int) {
-	s.sortWindows(win, ids)
-	for i := 0; i < len(ids); {
-		j := i + 1
-		for j < len(ids) && win[j] == win[i] {
-			j++
-		}
-		switch g := ids[i:j]; {
-		case len(g) == 1:
-		case win[i]&0xff < winBytes: // the strings end here: equal
-			slices.SortFunc(g, s.tie)
-		case len(g) <= smallGroup:
-			s.compareSort(g, d+winBytes)
-		default:
-			gw := win[i:j]
-			for k, id := range g {
-				gw[k] = window(s.str(id), d+winBytes, s.rev)
+	segs := []seg{{0, n}}
+	var next []seg
+	for d := 0; len(segs) > 0; d += winBytes {
+		next = next[:0]
+		active := 0
+		for _, sg := range segs {
+			ids, win := ids[sg.i:sg.j], win[sg.i:sg.j]
+			s.sortWindows(win, ids)
+			for i := 0; i < len(ids); {
+				j := i + 1
+				for j < len(ids) && win[j] == win[i] {
+					j++
+				}
+				switch g := ids[i:j]; {
+				case len(g) == 1:
+				case win[i]&0xff < winBytes: // the strings end here: equal
+					slices.SortFunc(g, s.tie)
+				case len(g) <= smallGroup:
+					s.compareSort(g, d+winBytes)
+				default:
+					next = append(next, seg{sg.i + i, sg.i + j})
+					active += len(g)
+				}
+				i = j
 			}
-			s.sort(g, gw, d+winBytes)
 		}
-		i = j
+		segs, next = next, segs
+		if active == 0 {
+			break
+		}
+		nd := d + winBytes
+		if active*16 < n {
+			for _, sg := range segs {
+				for p := sg.i; p < sg.j; p++ {
+					win[p] = window(str(ids[p]), nd, rev)
+				}
+			}
+			continue
+		}
+		if len(s.tmpW) < n {
+			s.tmpW, s.tmpID = make([]uint64, n), make([]uint32, n)
+		}
+		byID := s.tmpW[:n]
+		for id := range byID {
+			byID[id] = window(str(uint32(id)), nd, rev)
+		}
+		for _, sg := range segs {
+			for p := sg.i; p < sg.j; p++ {
+				win[p] = byID[ids[p]]
+			}
+		}
 	}
+	return ids
 }
 
 // compareSort sorts ids, whose strings are equal before d, by comparing
