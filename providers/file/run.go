@@ -160,7 +160,9 @@ func (b *builder) seal() *memRun {
 	wg.Wait()
 
 	// Records by owner rank (counting sort), then within a name by type,
-	// value and window, exact repeats dropped.
+	// value and window, exact repeats dropped. The counting sort moves
+	// the records and their keys, so that all that follows reads them in
+	// order.
 	start := make([]uint32, n+1)
 	for _, r := range recs {
 		start[rank[r.Name]+1]++
@@ -168,77 +170,65 @@ func (b *builder) seal() *memRun {
 	for i := 1; i <= n; i++ {
 		start[i] += start[i-1]
 	}
-	order := make([]uint32, len(recs))
-	for i, r := range recs {
-		p := &start[rank[r.Name]]
-		order[*p] = uint32(i)
+	frecs := make([]record, len(recs))
+	keyAt := make([]uint32, len(recs))
+	for i := range recs {
+		p := &start[rank[recs[i].Name]]
+		frecs[*p], keyAt[*p] = recs[i], recKey[i]
 		*p++
 	}
-	start = nil
-	values := b.values
-	cmpRec := func(x, y uint32) int {
-		a, c := &recs[x], &recs[y]
-		if a.Type != c.Type {
-			return cmp.Compare(a.Type, c.Type)
-		}
-		if a.Value != c.Value {
-			if d := bytes.Compare(values.bytesOf(a.Value), values.bytesOf(c.Value)); d != 0 {
-				return d
-			}
-		}
-		if a.First != c.First {
-			return cmp.Compare(a.First, c.First)
-		}
-		if a.Last != c.Last {
-			return cmp.Compare(a.Last, c.Last)
-		}
-		return cmp.Compare(a.Count, c.Count)
-	}
-	fpos := order[:0]
-	var keyOf []uint32 // key index per forward position
-	for i := 0; i < len(order); {
-		name := recs[order[i]].Name
-		j := i + 1
-		for j < len(order) && recs[order[j]].Name == name {
-			j++
-		}
-		g := order[i:j]
-		if len(g) > 1 {
-			slices.SortFunc(g, cmpRec)
-		}
-		for k, x := range g {
-			if k > 0 && cmpRec(g[k-1], x) == 0 {
-				continue
-			}
-			fpos = append(fpos, x)
-			keyOf = append(keyOf, recKey[x])
-		}
-		i = j
-	}
 	recKey = nil
-	m.frecs = make([]record, len(fpos))
-	for p, x := range fpos {
-		m.frecs[p] = recs[x]
-	}
-
-	// Reverse entries, sorted by key rank, owned after keyed, then in
-	// forward order.
-	rents := make([]uint64, 0, len(fpos))
-	for p, k := range keyOf {
-		if k != noKey {
-			rents = append(rents, uint64(keyRank[k])<<32|uint64(p))
+	// start[r] is now the end of rank r's records. The run's records are
+	// compacted in place: position w never passes the group being read,
+	// and a group of more than one is sorted in a copy.
+	//
+	// Reverse entries, sorted below by key rank, owned after keyed, then
+	// in forward order; they are made in forward order.
+	values := b.values
+	rents := make([]uint64, 0, len(recs))
+	var group []keyedRec
+	w, lo := 0, 0
+	add := func(r uint32, rec record, key uint32) {
+		p := uint64(w)
+		if key != noKey {
+			rents = append(rents, uint64(keyRank[key])<<32|p)
 		}
-		r := &m.frecs[p]
-		if ptrType[r.Type] {
-			if k := ownerKey[r.Name]; k != noKey {
-				rents = append(rents, uint64(keyRank[k])<<32|1<<31|uint64(p))
+		if ptrType[rec.Type] {
+			if k := ownerKey[rec.Name]; k != noKey {
+				rents = append(rents, uint64(keyRank[k])<<32|1<<31|p)
 			}
 		}
+		rec.Name = r
+		frecs[w] = rec
+		w++
 	}
-	for p := range m.frecs {
-		m.frecs[p].Name = rank[m.frecs[p].Name]
+	for r := range uint32(n) {
+		hi := int(start[r])
+		if hi-lo == 1 {
+			add(r, frecs[lo], keyAt[lo])
+		} else if hi > lo {
+			group = group[:0]
+			for i := lo; i < hi; i++ {
+				group = append(group, keyedRec{frecs[i], keyAt[i]})
+			}
+			sortRecords(group, values)
+			for k := range group {
+				if k > 0 && compareRecords(values, &group[k-1].record, &group[k].record) == 0 {
+					continue
+				}
+				add(r, group[k].record, group[k].key)
+			}
+		}
+		lo = hi
 	}
-	radixSortInPlace(rents, nil)
+	start, keyAt = nil, nil
+	m.frecs = frecs[:w]
+	if w < len(frecs)-len(frecs)/4 {
+		m.frecs = slices.Clone(m.frecs)
+	}
+	// rents were made in forward order: those with the same key rank and
+	// owned bit are in the order of their low 31 bits.
+	radixSortHigh(rents, 3)
 	m.rents = rents
 	m.mx = mxType
 	return m

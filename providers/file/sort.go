@@ -214,8 +214,57 @@ func (s *stringSort) sortWindows(win []uint64, ids []uint32) {
 			s.tmpW = make([]uint64, n)
 			s.tmpID = make([]uint32, n)
 		}
-		radixSortWith(win, ids, s.tmpW[:n], s.tmpID[:n])
+		radixSortWith(win, ids, s.tmpW[:n], s.tmpID[:n], 0)
 	}
+}
+
+// keyedRec is a record and its lookup key, which the record sort moves
+// together.
+type keyedRec struct {
+	record
+	key uint32
+}
+
+// compareRecords is the order of one owner's records: by type, value
+// bytes, first, last, count.
+func compareRecords(values *strtab, a, c *record) int {
+	if a.Type != c.Type {
+		return cmp.Compare(a.Type, c.Type)
+	}
+	if a.Value != c.Value {
+		if d := bytes.Compare(values.bytesOf(a.Value), values.bytesOf(c.Value)); d != 0 {
+			return d
+		}
+	}
+	if a.First != c.First {
+		return cmp.Compare(a.First, c.First)
+	}
+	if a.Last != c.Last {
+		return cmp.Compare(a.Last, c.Last)
+	}
+	return cmp.Compare(a.Count, c.Count)
+}
+
+// sortRecords sorts one owner's records by compareRecords.
+func sortRecords(g []keyedRec, values *strtab) {
+	if len(g) == 2 {
+		if compareRecords(values, &g[1].record, &g[0].record) < 0 {
+			g[0], g[1] = g[1], g[0]
+		}
+		return
+	}
+	slices.SortFunc(g, func(a, c keyedRec) int { return compareRecords(values, &a.record, &c.record) })
+}
+
+// radixSortHigh sorts keys of which those that agree on the bytes from
+// byte from up are already in the order of the bytes below: a stable
+// radix sort of the bytes from up is enough.
+func radixSortHigh(keys []uint64, from int) {
+	if len(keys) < 256 {
+		slices.Sort(keys)
+		return
+	}
+	radixSortWith(keys, nil, make([]uint64, len(keys)), nil, from)
 }
 
 // radixSortInPlace sorts keys, with vals (if not nil) alongside, by an
@@ -245,12 +294,14 @@ func radixSortInPlace(keys []uint64, vals []uint32) {
 	if vals != nil {
 		tv = make([]uint32, n)
 	}
-	radixSortWith(keys, vals, make([]uint64, n), tv)
+	radixSortWith(keys, vals, make([]uint64, n), tv, 0)
 }
 
 // radixSortWith is radixSortInPlace with scratch space of len(keys)
-// (tv nil when vals is). Byte positions that all keys share are skipped.
-func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32) {
+// (tv nil when vals is), over the bytes from byte from up (keys already
+// in order of the bytes below). Byte positions that all keys share are
+// skipped.
+func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32, from int) {
 	n := len(keys)
 	if n == 0 {
 		return
@@ -258,11 +309,11 @@ func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32) {
 	origK, origV := keys, vals
 	var counts [8][256]int
 	for _, k := range keys {
-		for d := 0; d < 8; d++ {
+		for d := from; d < 8; d++ {
 			counts[d][byte(k>>(8*d))]++
 		}
 	}
-	for d := 0; d < 8; d++ {
+	for d := from; d < 8; d++ {
 		c := &counts[d]
 		if c[byte(keys[0]>>(8*d))] == n {
 			continue
