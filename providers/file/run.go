@@ -209,7 +209,7 @@ func (b *builder) seal() *memRun {
 		} else if hi > lo {
 			group = group[:0]
 			for i := lo; i < hi; i++ {
-				group = append(group, keyedRec{frecs[i], keyAt[i]})
+				group = append(group, keyedRec{record: frecs[i], key: keyAt[i]})
 			}
 			sortRecords(group, values)
 			for k := range group {

@@ -219,10 +219,13 @@ func (s *stringSort) sortWindows(win []uint64, ids []uint32) {
 }
 
 // keyedRec is a record and its lookup key, which the record sort moves
-// together.
+// together, and its sort prefix.
 type keyedRec struct {
 	record
 	key uint32
+	// pre is the type and the value's first 6 bytes, zero-padded: when
+	// two records' pre differ, it orders them as compareRecords does.
+	pre uint64
 }
 
 // compareRecords is the order of one owner's records: by type, value
@@ -245,7 +248,8 @@ func compareRecords(values *strtab, a, c *record) int {
 	return cmp.Compare(a.Count, c.Count)
 }
 
-// sortRecords sorts one owner's records by compareRecords.
+// sortRecords sorts one owner's records by compareRecords. Each value is
+// read once for the prefixes, and again only to break a tie of them.
 func sortRecords(g []keyedRec, values *strtab) {
 	if len(g) == 2 {
 		if compareRecords(values, &g[1].record, &g[0].record) < 0 {
@@ -253,7 +257,15 @@ func sortRecords(g []keyedRec, values *strtab) {
 		}
 		return
 	}
-	slices.SortFunc(g, func(a, c keyedRec) int { return compareRecords(values, &a.record, &c.record) })
+	for i := range g {
+		g[i].pre = uint64(g[i].Type)<<48 | window(values.bytesOf(g[i].Value), 0, false)>>16
+	}
+	slices.SortFunc(g, func(a, c keyedRec) int {
+		if a.pre != c.pre {
+			return cmp.Compare(a.pre, c.pre)
+		}
+		return compareRecords(values, &a.record, &c.record)
+	})
 }
 
 // radixSortHigh sorts keys of which those that agree on the bytes from

@@ -1,0 +1,69 @@
+package file
+
+import (
+	"bufio"
+	"bytes"
+	"testing"
+
+	"github.com/reconform/reconform/internal/fdnsgen"
+	"github.com/reconform/reconform/internal/zonegen"
+)
+
+// sealBuilder is a builder holding one run of generated data, as the
+// interning goroutines leave it before seal: 2M FDNS lines, or the
+// records of a 2M-line TLD zone.
+func sealBuilder(b *testing.B, shape string) *builder {
+	b.Helper()
+	bl := &builder{names: newStrtab(1 << 20), values: newStrtab(1 << 18), valueIP4: newIP4tab(1 << 18), typeIDs: map[string]uint16{}}
+	for i, t := range []string{"A", "AAAA", "CNAME", "NS", "PTR", "MX", "TXT", "DS", "RRSIG", "SOA"} {
+		bl.types = append(bl.types, t)
+		bl.typeIDs[t] = uint16(i)
+	}
+	add := func(name, typ, value []byte, ts uint32) {
+		t, ok := bl.typeIDs[string(bytes.ToUpper(typ))]
+		if !ok {
+			t = bl.typeIDs["TXT"]
+		}
+		id, _ := bl.names.intern(name)
+		bl.recs = append(bl.recs, record{Name: id, First: ts, Last: ts, Count: 1, Type: t})
+		bl.valueIDs = append(bl.valueIDs, bl.internValue(value))
+	}
+	var buf bytes.Buffer
+	switch shape {
+	case "zone":
+		if err := zonegen.Write(&buf, zonegen.Options{TLD: "example", Records: 2_000_000, Providers: 2000, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+		sc := bufio.NewScanner(&buf)
+		for sc.Scan() {
+			f := bytes.Fields(sc.Bytes())
+			if len(f) >= 5 {
+				add(bytes.TrimSuffix(f[0], []byte(".")), f[3], bytes.TrimSuffix(bytes.Join(f[4:], []byte(" ")), []byte(".")), 0)
+			}
+		}
+	case "fdns":
+		if err := fdnsgen.Write(&buf, fdnsgen.Options{Lines: 2_000_000, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+		sc := bufio.NewScanner(&buf)
+		for sc.Scan() {
+			l := sc.Bytes()
+			add(jsonField(l, `"name":"`), jsonField(l, `"type":"`), jsonField(l, `"value":"`), 1717200000)
+		}
+	}
+	return bl
+}
+
+// BenchmarkSeal sorts one run: owner names, lookup keys, each name's
+// records and the reverse entries.
+func BenchmarkSeal(b *testing.B) {
+	for _, shape := range []string{"zone", "fdns"} {
+		bl := sealBuilder(b, shape)
+		b.Run(shape, func(b *testing.B) {
+			for range b.N {
+				bl.seal()
+			}
+			b.ReportMetric(float64(len(bl.recs)), "records")
+		})
+	}
+}
