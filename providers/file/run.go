@@ -63,13 +63,7 @@ func (b *builder) seal() *memRun {
 	go func() {
 		defer wg.Done()
 		ids := sortStrings(n, names.bytesOf, true, nil)
-		m.rnames = make([]byte, 0, len(names.blob))
-		m.roffs = make([]uint32, 1, n+1)
-		for r, id := range ids {
-			rank[id] = uint32(r)
-			m.rnames = reverseInto(m.rnames, names.bytesOf(id))
-			m.roffs = append(m.roffs, uint32(len(m.rnames)))
-		}
+		m.rnames, m.roffs = reversedByRank(names, ids, rank)
 	}()
 
 	// Lookup keys: the value for most types, the host for MX.

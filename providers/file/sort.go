@@ -356,3 +356,26 @@ func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32, from 
 		}
 	}
 }
+
+// reversedByRank lays out the names of ids (in rank order) reversed and
+// back to back, and sets rank. It reads the string table in id order and
+// writes each name to its place, rather than fetching the names in rank
+// order from all over the table: the writes do not wait on each other.
+func reversedByRank(names *strtab, ids, rank []uint32) (rnames []byte, roffs []uint32) {
+	n := len(ids)
+	roffs = make([]uint32, n+1)
+	for r, id := range ids {
+		rank[id] = uint32(r)
+		roffs[r+1] = roffs[r] + uint32(names.offs[id+1]-names.offs[id])
+	}
+	rnames = make([]byte, roffs[n])
+	for id := range n {
+		s := names.bytesOf(uint32(id))
+		dst := rnames[roffs[rank[id]]:]
+		dst = dst[:len(s)]
+		for i, c := range s {
+			dst[len(s)-1-i] = c
+		}
+	}
+	return rnames, roffs
+}
