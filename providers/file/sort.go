@@ -26,8 +26,9 @@ import (
 const (
 	winBytes = 7
 	// smallGroup is the size at or below which a tie group is sorted by
-	// comparing its strings rather than by their next windows: a compare
-	// reads the whole rest of both strings at once.
+	// comparing its strings rather than by their next windows, once its
+	// strings are fetched one by one: a compare reads the whole rest of
+	// both strings at once.
 	smallGroup = 4
 	// radixMin is the size from which a group's windows are radix sorted
 	// rather than insertion or pdq sorted.
@@ -125,8 +126,6 @@ func sortStrings(n int, str func(uint32) []byte, rev bool, tie func(a, b uint32)
 				case len(g) == 1:
 				case win[i]&0xff < winBytes: // the strings end here: equal
 					slices.SortFunc(g, s.tie)
-				case len(g) <= smallGroup:
-					s.compareSort(g, d+winBytes)
 				default:
 					next = append(next, seg{sg.i + i, sg.i + j})
 					active += len(g)
@@ -140,11 +139,21 @@ func sortStrings(n int, str func(uint32) []byte, rev bool, tie func(a, b uint32)
 		}
 		nd := d + winBytes
 		if active*16 < n {
+			// Few left: fetch their strings directly, and sort the
+			// smallest groups by comparing the rest of their strings.
+			k := 0
 			for _, sg := range segs {
+				if sg.j-sg.i <= smallGroup {
+					s.compareSort(ids[sg.i:sg.j], nd)
+					continue
+				}
 				for p := sg.i; p < sg.j; p++ {
 					win[p] = window(str(ids[p]), nd, rev)
 				}
+				segs[k] = sg
+				k++
 			}
+			segs = segs[:k]
 			continue
 		}
 		if len(s.tmpW) < n {
