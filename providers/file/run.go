@@ -1,13 +1,9 @@
 package file
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"fmt"
-	"io"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -18,7 +14,7 @@ import (
 
 // memRun is a sealed run: the builder's tables plus the sort orders.
 type memRun struct {
-	b *builder
+	rt *runTables
 	// frecs are the records in forward order, exact repeats dropped,
 	// their Name the owner's rank; rnames[roffs[r]:roffs[r+1]] is the
 	// owner name of rank r, reversed. Both are laid out in the order they
@@ -172,19 +168,19 @@ func keyedType(t string) bool {
 	return false
 }
 
-// seal sorts the current run. The interning goroutines must be stopped.
-func (b *builder) seal() *memRun {
-	recs := b.recs
+// seal sorts a run whose interning goroutines are done.
+func seal(rt *runTables) *memRun {
+	recs := rt.recs
 	for i := range recs {
-		recs[i].Value = b.valueIDs[i]
+		recs[i].Value = rt.valueIDs[i]
 	}
-	names := b.names
+	names := rt.names
 	n := names.len()
 
 	// Owner names in reversed-bytes order, on one goroutine while the
 	// records' value keys are found on another.
 	rank := make([]uint32, n)
-	m := &memRun{b: b}
+	m := &memRun{rt: rt}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -206,13 +202,13 @@ func (b *builder) seal() *memRun {
 	}()
 
 	// Lookup keys: the value for most types, the host for MX.
-	keyType := make([]bool, len(b.types))
-	mxType := make([]bool, len(b.types))
-	ptrType := make([]bool, len(b.types))
-	for i, t := range b.types {
+	keyType := make([]bool, len(rt.types))
+	mxType := make([]bool, len(rt.types))
+	ptrType := make([]bool, len(rt.types))
+	for i, t := range rt.types {
 		keyType[i], mxType[i], ptrType[i] = keyedType(t), t == "MX", t == "PTR"
 	}
-	valueKey := make([]uint32, b.values.len())
+	valueKey := make([]uint32, rt.values.len())
 	for i := range valueKey {
 		valueKey[i] = noKey
 	}
@@ -234,16 +230,16 @@ func (b *builder) seal() *memRun {
 		}
 		kv := r.Value
 		if mxType[r.Type] {
-			host := mxHost(b.values.str(kv))
-			if len(host) != len(b.values.bytesOf(kv)) {
-				kv = b.internValue([]byte(host))
-				for len(valueKey) < b.values.len() {
+			host := mxHost(rt.values.str(kv))
+			if len(host) != len(rt.values.bytesOf(kv)) {
+				kv = rt.internValue([]byte(host))
+				for len(valueKey) < rt.values.len() {
 					valueKey = append(valueKey, noKey)
 				}
 			}
 		}
 		if valueKey[kv] == noKey {
-			valueKey[kv] = addKey(b.values.bytesOf(kv), false)
+			valueKey[kv] = addKey(rt.values.bytesOf(kv), false)
 		}
 		recKey[i] = valueKey[kv]
 	}
@@ -315,7 +311,7 @@ func (b *builder) seal() *memRun {
 		*p++
 	}
 	start = nil
-	values := b.values
+	values := rt.values
 	cmpRec := func(x, y uint32) int {
 		a, c := &recs[x], &recs[y]
 		if a.Type != c.Type {
@@ -390,7 +386,7 @@ func (m *memRun) nextF(x *fent) bool {
 	}
 	r := &m.frecs[m.fi]
 	m.fi++
-	x.rname, x.typ, x.value = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type, m.b.values.bytesOf(r.Value)
+	x.rname, x.typ, x.value = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type, m.rt.values.bytesOf(r.Value)
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
 }
@@ -411,65 +407,11 @@ func (m *memRun) nextR(x *rent) bool {
 	x.implied = !x.owned && !m.mx[r.Type]
 	x.value = nil
 	if !x.implied {
-		x.value = m.b.values.bytesOf(r.Value)
+		x.value = m.rt.values.bytesOf(r.Value)
 	}
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
 }
-
-// spilledRun is a run written to a spill file, uncompressed.
-type spilledRun struct {
-	file       *spillFile
-	fdir, rdir []blockRef
-}
-
-// spill seals the current run, writes it to a spill file and starts the
-// next run with emptied tables.
-func (b *builder) spill() {
-	b.stop()
-	m := b.seal()
-	f, err := newSpillFile(b.spillDir)
-	if err == nil {
-		fw, rw := newTableWriter(f.bw, false), newTableWriter(f.bw, false)
-		var x fent
-		for m.nextF(&x) {
-			fw.addF(&x)
-		}
-		var y rent
-		for m.nextR(&y) {
-			rw.addR(&y)
-		}
-		run := &spilledRun{file: f}
-		var err1, err2 error
-		run.fdir, err1 = fw.close()
-		run.rdir, err2 = rw.close()
-		err = cmp.Or(err1, err2, f.finishWrites())
-		if err != nil {
-			f.close()
-		} else {
-			b.runs = append(b.runs, run)
-		}
-	}
-	if err != nil {
-		b.err = err
-	}
-	m = nil
-	// The sort's arrays are garbage now: collect them before the next
-	// run's grow, so that the heap stays near the budget.
-	runtime.GC()
-	b.names.reset()
-	b.values.reset()
-	b.valueIP4.reset()
-	b.recs, b.valueIDs = b.recs[:0], b.valueIDs[:0]
-	b.runObs = 0
-	b.nameBytes.Store(0)
-	b.valueBytes.Store(0)
-	b.start()
-}
-
-// fsource and rsource are the merge's inputs.
-type fsource interface{ nextF(*fent) bool }
-type rsource interface{ nextR(*rent) bool }
 
 func compareF(a, b *fent) int {
 	if d := bytes.Compare(a.rname, b.rname); d != 0 {
@@ -520,121 +462,3 @@ func compareR(a, b *rent) int {
 	return cmp.Compare(a.count, b.count)
 }
 
-// mergeTable merges sorted sources into w, dropping exact repeats, and
-// counts the distinct names (F) or keys (R).
-func mergeTable[E any](srcs []func(*E) bool, cmpE func(a, b *E) int, clone func(dst, src *E), add func(*E), key func(*E) []byte) (distinct int64) {
-	if len(srcs) == 1 {
-		// One run, already sorted and without repeats.
-		var e E
-		var last []byte
-		for srcs[0](&e) {
-			if k := key(&e); distinct == 0 || !bytes.Equal(k, last) {
-				distinct++
-				last = append(last[:0], k...)
-			}
-			add(&e)
-		}
-		return distinct
-	}
-	cur := make([]E, len(srcs))
-	live := make([]int, 0, len(srcs))
-	for i, next := range srcs {
-		if next(&cur[i]) {
-			live = append(live, i)
-		}
-	}
-	var last E
-	have := false
-	for len(live) > 0 {
-		best := 0
-		for j := 1; j < len(live); j++ {
-			if cmpE(&cur[live[j]], &cur[live[best]]) < 0 {
-				best = j
-			}
-		}
-		i := live[best]
-		e := &cur[i]
-		if !have || cmpE(e, &last) != 0 {
-			if !have || !bytes.Equal(key(e), key(&last)) {
-				distinct++
-			}
-			add(e)
-			clone(&last, e)
-			have = true
-		}
-		if !srcs[i](&cur[i]) {
-			live = append(live[:best], live[best+1:]...)
-		}
-	}
-	return distinct
-}
-
-// finish ends the build: it seals the last run, merges the runs into an
-// index written to out from its start, and returns the index (its source
-// is for the caller to set). The builder must not be used afterwards.
-func (b *builder) finish(out io.Writer, id fileIdentity, format string) (*index, error) {
-	b.flush()
-	b.stop()
-	defer b.release2()
-	if b.err != nil {
-		return nil, fmt.Errorf("spilling a sorted run: %w", b.err)
-	}
-	m := b.seal()
-	header := appendHeader(nil, id)
-	bw := bufio.NewWriterSize(out, 4<<20)
-	bw.Write(header)
-	bf := &blockFile{w: bw, off: headerSize}
-	fw, rw := newTableWriter(bf, true), newTableWriter(bf, true)
-	ix := &index{format: format, asOf: b.asOf, lines: b.lines, bad: b.bad, records: b.emitted, types: b.types, runs: len(b.runs) + 1}
-	ix.warnings = append(ix.warnings, b.notes...)
-	ix.warnings = append(ix.warnings, b.badMsgs...)
-	if b.bad > int64(len(b.badMsgs)) {
-		ix.warnings = append(ix.warnings, fmt.Sprintf("%d malformed lines skipped in all (%d shown)", b.bad, len(b.badMsgs)))
-	}
-	fsrcs := []func(*fent) bool{m.nextF}
-	rsrcs := []func(*rent) bool{m.nextR}
-	var readers []*tableReader
-	for _, run := range b.runs {
-		fr := &tableReader{src: run.file.f, refs: run.fdir, raw: true, ntypes: len(b.types)}
-		rr := &tableReader{src: run.file.f, refs: run.rdir, raw: true, ntypes: len(b.types)}
-		readers = append(readers, fr, rr)
-		fsrcs = append(fsrcs, fr.nextF)
-		rsrcs = append(rsrcs, rr.nextR)
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		ix.names = mergeTable(fsrcs, compareF, func(dst, src *fent) {
-			*dst = fent{rname: append(dst.rname[:0], src.rname...), typ: src.typ, value: append(dst.value[:0], src.value...), first: src.first, last: src.last, count: src.count}
-		}, fw.addF, func(x *fent) []byte { return x.rname })
-	}()
-	go func() {
-		defer wg.Done()
-		ix.keys = mergeTable(rsrcs, compareR, func(dst, src *rent) {
-			*dst = rent{key: append(dst.key[:0], src.key...), owned: src.owned, rname: append(dst.rname[:0], src.rname...), typ: src.typ, implied: src.implied, first: src.first, last: src.last, count: src.count}
-			if !src.implied {
-				dst.value = append(dst.value[:0], src.value...)
-			}
-		}, rw.addR, func(x *rent) []byte { return x.key })
-	}()
-	wg.Wait()
-	var err1, err2 error
-	ix.fdir, err1 = fw.close()
-	ix.rdir, err2 = rw.close()
-	err := cmp.Or(err1, err2)
-	for _, r := range readers {
-		err = cmp.Or(err, r.err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := ix.writeTail(bf, header); err != nil {
-		return nil, err
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
-	}
-	ix.size = bf.off
-	return ix, nil
-}
