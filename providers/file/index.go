@@ -16,20 +16,20 @@ import (
 // directories of its segments' two tables. Blocks are read from src on
 // demand.
 type index struct {
-	src        readerAt
-	segs       []segment
-	types      []string
-	format     string
-	asOf       uint32 // newest time in the file
-	lines      int64  // lines (or CSV rows) read
-	bad        int64  // lines skipped as malformed
-	records    int64  // observations indexed
-	names      int64  // distinct owner names (in each segment)
-	keys       int64  // distinct lookup keys (in each segment)
-	warnings   []string
-	reused     bool  // read from a persisted index file
-	runs       int   // sorted runs the build made (not persisted)
-	size       int64 // bytes of the index file
+	src      readerAt
+	segs     []segment
+	types    []string
+	format   string
+	asOf     uint32 // newest time in the file
+	lines    int64  // lines (or CSV rows) read
+	bad      int64  // lines skipped as malformed
+	records  int64  // observations indexed
+	names    int64  // distinct owner names (in each segment)
+	keys     int64  // distinct lookup keys (in each segment)
+	warnings []string
+	reused   bool  // read from a persisted index file
+	runs     int   // sorted runs the build made (not persisted)
+	size     int64 // bytes of the index file
 }
 
 const (

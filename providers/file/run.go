@@ -461,4 +461,3 @@ func compareR(a, b *rent) int {
 	}
 	return cmp.Compare(a.count, b.count)
 }
-

@@ -233,4 +233,3 @@ func (ix *index) compact(src readerAt, bf *blockFile) error {
 	ix.segs, ix.names, ix.keys = []segment{seg}, names, keys
 	return nil
 }
-
