@@ -136,7 +136,7 @@ const maxBudget = 2 << 30
 const maxRunRecords = 1 << 30
 
 const (
-	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 24 + 16
+	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 24 + 36
 	bytesPerString = 8 + 16 + 28
 )
 

@@ -22,9 +22,13 @@ type memRun struct {
 	frecs  []record
 	rnames []byte
 	roffs  []uint32
-	// rents are the reverse entries in order: keyRank<<32 | owned<<31 |
-	// index into fpos.
-	rents   []uint64
+	// rents are the reverse entries in order, each with what its table
+	// entry needs, so that writing the table reads them in order; the
+	// entries of key rank k, keyed then owned, end at rends[2k] and
+	// rends[2k+1].
+	rents   []rentPos
+	rends   []uint32
+	rb      int // the bucket of the entry at ri
 	keys    []byte
 	keyOffs []uint32 // key k is keys[keyOffs[k]:keyOffs[k+1]], by rank
 	nkeys   int
@@ -358,24 +362,38 @@ func seal(rt *runTables) *memRun {
 	}
 
 	// Reverse entries, sorted by key rank, owned after keyed, then in
-	// forward order.
-	rents := make([]uint64, 0, len(fpos))
+	// forward order: a counting sort on buckets of 2*rank+owned, filled
+	// in forward order.
+	buckets := make([]uint32, 0, len(fpos)) // per entry, in forward order
+	entPos := make([]uint32, 0, len(fpos))  // its forward position
+	ends := make([]uint32, 2*nkeys+1)
 	for p, k := range keyOf {
 		if k != noKey {
-			rents = append(rents, uint64(keyRank[k])<<32|uint64(p))
+			b := 2 * keyRank[k]
+			buckets, entPos = append(buckets, b), append(entPos, uint32(p))
+			ends[b+1]++
 		}
-		r := &m.frecs[p]
-		if ptrType[r.Type] {
-			if k := ownerKey[r.Name]; k != noKey {
-				rents = append(rents, uint64(keyRank[k])<<32|1<<31|uint64(p))
+		if r := &m.frecs[p]; ptrType[r.Type] {
+			if k, ok := ownerKey[r.Name]; ok && k != noKey {
+				b := 2*keyRank[k] + 1
+				buckets, entPos = append(buckets, b), append(entPos, uint32(p))
+				ends[b+1]++
 			}
 		}
 	}
 	for p := range m.frecs {
 		m.frecs[p].Name = rank[m.frecs[p].Name]
 	}
-	radixSortInPlace(rents, nil)
-	m.rents = rents
+	for i := 1; i < len(ends); i++ {
+		ends[i] += ends[i-1]
+	}
+	rents := make([]rentPos, len(buckets))
+	for i, b := range buckets {
+		r := &m.frecs[entPos[i]]
+		rents[ends[b]] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: r.Value, typ: r.Type, owned: b&1 == 1}
+		ends[b]++
+	}
+	m.rents, m.rends = rents, ends[:2*nkeys]
 	m.mx = mxType
 	return m
 }
@@ -395,22 +413,33 @@ func (m *memRun) nextR(x *rent) bool {
 	if m.ri >= len(m.rents) {
 		return false
 	}
-	e := m.rents[m.ri]
+	for uint32(m.ri) >= m.rends[m.rb] {
+		m.rb++
+	}
+	e := &m.rents[m.ri]
 	m.ri++
-	k := uint32(e >> 32)
-	r := &m.frecs[uint32(e)&(1<<31-1)]
+	k := m.rb / 2
 	x.key = m.keys[m.keyOffs[k]:m.keyOffs[k+1]]
-	x.owned = e&(1<<31) != 0
-	x.rname, x.typ = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type
+	x.owned = e.owned
+	x.rname, x.typ = m.rnames[e.roff:e.rend], e.typ
 	// A keyed record's value is its key's text, except an MX value
 	// written with its preference: only then are its bytes read.
-	x.implied = !x.owned && !m.mx[r.Type]
+	x.implied = !x.owned && !m.mx[e.typ]
 	x.value = nil
 	if !x.implied {
-		x.value = m.rt.values.bytesOf(r.Value)
+		x.value = m.rt.values.bytesOf(e.value)
 	}
-	x.first, x.last, x.count = r.First, r.Last, r.Count
+	x.first, x.last, x.count = e.first, e.last, e.count
 	return true
+}
+
+// rentPos is a reverse entry of a sealed run.
+type rentPos struct {
+	roff, rend         uint32 // its owner's reversed name in rnames
+	first, last, count uint32
+	value              uint32
+	typ                uint16
+	owned              bool
 }
 
 func compareF(a, b *fent) int {

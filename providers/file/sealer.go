@@ -111,7 +111,7 @@ func writeSegment(bf *blockFile, m *memRun) (seg segment, names, keys int64, err
 	var y rent
 	prev := uint32(noKey)
 	for m.nextR(&y) {
-		if k := uint32(m.rents[m.ri-1] >> 32); k != prev {
+		if k := uint32(m.rb / 2); k != prev {
 			keys++
 			prev = k
 		}
