@@ -19,7 +19,7 @@ type memRun struct {
 	// their Name the owner's rank; rnames[roffs[r]:roffs[r+1]] is the
 	// owner name of rank r, reversed. Both are laid out in the order they
 	// are read, so that writing the tables reads memory mostly in order.
-	frecs  []record
+	frecs  []frec
 	rnames []byte
 	roffs  []uint32
 	// rents are the reverse entries in order, each with what its table
@@ -35,6 +35,13 @@ type memRun struct {
 
 	fi, ri int
 	mx     []bool // by type: MX
+}
+
+// frec is a record of a sealed run with its lookup key's index (noKey:
+// none).
+type frec struct {
+	record
+	key uint32
 }
 
 // revPrefix is the first 8 bytes of s reversed, big-endian, zero-padded.
@@ -216,6 +223,14 @@ func seal(rt *runTables) *memRun {
 	for i := range valueKey {
 		valueKey[i] = noKey
 	}
+	// The IPv4 values' addresses, from the address table, so that their
+	// keys need no second parse: address+1, 0 for other values.
+	ip4Of := make([]uint64, rt.values.len())
+	for _, sl := range rt.valueIP4.slots {
+		if sl != 0 {
+			ip4Of[uint32(sl)-1] = sl>>32 + 1
+		}
+	}
 	var keyIsOwner []bool
 	m.keyOffs = []uint32{0}
 	addKey := func(s []byte, owner bool) uint32 {
@@ -243,7 +258,14 @@ func seal(rt *runTables) *memRun {
 			}
 		}
 		if valueKey[kv] == noKey {
-			valueKey[kv] = addKey(rt.values.bytesOf(kv), false)
+			if int(kv) < len(ip4Of) && ip4Of[kv] != 0 {
+				m.keys = binary.BigEndian.AppendUint32(append(m.keys, keyIPv4), uint32(ip4Of[kv]-1))
+				m.keyOffs = append(m.keyOffs, uint32(len(m.keys)))
+				keyIsOwner = append(keyIsOwner, false)
+				valueKey[kv] = uint32(len(keyIsOwner) - 1)
+			} else {
+				valueKey[kv] = addKey(rt.values.bytesOf(kv), false)
+			}
 		}
 		recKey[i] = valueKey[kv]
 	}
@@ -299,8 +321,9 @@ func seal(rt *runTables) *memRun {
 	m.nkeys = nkeys
 	wg.Wait()
 
-	// Records by owner rank (counting sort), then within a name by type,
-	// value and window, exact repeats dropped.
+	// Records by owner rank (counting sort, each record moved with its
+	// key so that what follows reads them in order), then within a name
+	// by type, value and window, exact repeats dropped.
 	start := make([]uint32, n+1)
 	for _, r := range recs {
 		start[rank[r.Name]+1]++
@@ -308,16 +331,15 @@ func seal(rt *runTables) *memRun {
 	for i := 1; i <= n; i++ {
 		start[i] += start[i-1]
 	}
-	order := make([]uint32, len(recs))
+	frecs := make([]frec, len(recs))
 	for i, r := range recs {
 		p := &start[rank[r.Name]]
-		order[*p] = uint32(i)
+		frecs[*p] = frec{record: r, key: recKey[i]}
 		*p++
 	}
-	start = nil
+	start, recKey = nil, nil
 	values := rt.values
-	cmpRec := func(x, y uint32) int {
-		a, c := &recs[x], &recs[y]
+	cmpRec := func(a, c *frec) int {
 		if a.Type != c.Type {
 			return cmp.Compare(a.Type, c.Type)
 		}
@@ -334,41 +356,36 @@ func seal(rt *runTables) *memRun {
 		}
 		return cmp.Compare(a.Count, c.Count)
 	}
-	fpos := order[:0]
-	var keyOf []uint32 // key index per forward position
-	for i := 0; i < len(order); {
-		name := recs[order[i]].Name
+	w := 0
+	for i := 0; i < len(frecs); {
+		name := frecs[i].Name
 		j := i + 1
-		for j < len(order) && recs[order[j]].Name == name {
+		for j < len(frecs) && frecs[j].Name == name {
 			j++
 		}
-		g := order[i:j]
+		g := frecs[i:j]
 		if len(g) > 1 {
-			slices.SortFunc(g, cmpRec)
+			slices.SortFunc(g, func(a, c frec) int { return cmpRec(&a, &c) })
 		}
-		for k, x := range g {
-			if k > 0 && cmpRec(g[k-1], x) == 0 {
+		for k := range g {
+			if k > 0 && cmpRec(&g[k-1], &g[k]) == 0 {
 				continue
 			}
-			fpos = append(fpos, x)
-			keyOf = append(keyOf, recKey[x])
+			frecs[w] = g[k]
+			w++
 		}
 		i = j
 	}
-	recKey = nil
-	m.frecs = make([]record, len(fpos))
-	for p, x := range fpos {
-		m.frecs[p] = recs[x]
-	}
+	m.frecs = frecs[:w]
 
 	// Reverse entries, sorted by key rank, owned after keyed, then in
 	// forward order: a counting sort on buckets of 2*rank+owned, filled
 	// in forward order.
-	buckets := make([]uint32, 0, len(fpos)) // per entry, in forward order
-	entPos := make([]uint32, 0, len(fpos))  // its forward position
+	buckets := make([]uint32, 0, len(m.frecs)) // per entry, in forward order
+	entPos := make([]uint32, 0, len(m.frecs))  // its forward position
 	ends := make([]uint32, 2*nkeys+1)
-	for p, k := range keyOf {
-		if k != noKey {
+	for p := range m.frecs {
+		if k := m.frecs[p].key; k != noKey {
 			b := 2 * keyRank[k]
 			buckets, entPos = append(buckets, b), append(entPos, uint32(p))
 			ends[b+1]++
