@@ -31,7 +31,7 @@ import (
 // A block's first key is kept in the table's directory, which is all a
 // reader holds in memory.
 
-const blockRaw = 64 << 10
+const blockRaw = 32 << 10
 
 // Key classes: the first byte of a reverse key.
 const (

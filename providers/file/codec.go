@@ -33,12 +33,16 @@ func compressBlock(dst, raw []byte) []byte {
 	return binary.LittleEndian.AppendUint32(body, crc32.Checksum(raw, castagnoli))
 }
 
-// decodeBlock reads and decompresses block ref of src into dst.
-func decodeBlock(src readerAt, ref blockRef, dst []byte) ([]byte, error) {
+// decodeBlock reads and decompresses block ref of src into dst, reading
+// the compressed bytes into *scratch (grown as needed).
+func decodeBlock(src readerAt, ref blockRef, dst []byte, scratch *[]byte) ([]byte, error) {
 	if ref.rlen > maxBlockBytes || ref.clen < blockTrailer || ref.clen > ref.rlen+blockTrailer {
 		return nil, errBadBlock // no block is stored larger than raw
 	}
-	comp := make([]byte, ref.clen)
+	if cap(*scratch) < int(ref.clen) {
+		*scratch = make([]byte, ref.clen)
+	}
+	comp := (*scratch)[:ref.clen]
 	if _, err := src.ReadAt(comp, ref.off); err != nil {
 		return nil, fmt.Errorf("reading index block: %w", err)
 	}

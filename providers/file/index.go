@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"sync"
 )
 
 // index is an opened index file: its counts, warnings and types, and the
@@ -329,7 +330,8 @@ func (ix *index) scanF(from []byte, fn func(*fent) bool) error {
 		if len(sg.fdir) == 0 {
 			continue
 		}
-		r := &tableReader{src: ix.src, refs: sg.fdir[blockIndex(sg.fdir, from):], ntypes: len(ix.types)}
+		r := newScanReader(ix, sg.fdir[blockIndex(sg.fdir, from):])
+		defer r.release()
 		readers = append(readers, r)
 		srcs = append(srcs, func(x *fent) bool {
 			for r.nextF(x) {
@@ -352,7 +354,8 @@ func (ix *index) scanR(from []byte, fn func(*rent) bool) error {
 		if len(sg.rdir) == 0 {
 			continue
 		}
-		r := &tableReader{src: ix.src, refs: sg.rdir[blockIndex(sg.rdir, from):], ntypes: len(ix.types)}
+		r := newScanReader(ix, sg.rdir[blockIndex(sg.rdir, from):])
+		defer r.release()
 		readers = append(readers, r)
 		srcs = append(srcs, func(x *rent) bool {
 			for r.nextR(x) {
@@ -365,6 +368,25 @@ func (ix *index) scanR(from []byte, fn func(*rent) bool) error {
 	}
 	mergeSorted(srcs, compareR, cloneR, fn)
 	return readersErr(readers)
+}
+
+// scanBufs are a query's block buffers, reused: a query over many
+// segments reads a block of each.
+var scanBufs = sync.Pool{New: func() any { return new([2][]byte) }}
+
+func newScanReader(ix *index, refs []blockRef) *tableReader {
+	b := scanBufs.Get().(*[2][]byte)
+	return &tableReader{src: ix.src, refs: refs, ntypes: len(ix.types), buf: b[0][:0], tmp: b[1][:0], pooled: b}
+}
+
+// release returns a scan's buffers to the pool; the reader's entries are
+// invalid afterwards.
+func (r *tableReader) release() {
+	if r.pooled != nil {
+		r.pooled[0], r.pooled[1] = r.buf[:0], r.tmp[:0]
+		scanBufs.Put(r.pooled)
+		r.pooled = nil
+	}
 }
 
 func readersErr(readers []*tableReader) error {

@@ -231,6 +231,7 @@ type tableReader struct {
 	next     int
 	dec      blockDec
 	buf, tmp []byte
+	pooled   *[2][]byte // where buf and tmp go back to, for a query's reader
 	err      error
 }
 
@@ -253,7 +254,7 @@ func (r *tableReader) load() bool {
 			r.buf = r.buf[:ref.rlen]
 			_, err = r.src.ReadAt(r.buf, ref.off)
 		} else {
-			r.buf, err = decodeBlock(r.src, ref, r.buf)
+			r.buf, err = decodeBlock(r.src, ref, r.buf, &r.tmp)
 		}
 		if err != nil {
 			r.err = err
