@@ -25,6 +25,11 @@ const (
 // tests can lower it.
 var maxLineBytes = 16 << 20
 
+// peekBytes is the buffer over a decompressor: as much as format
+// detection looks at. The line splitter's larger reads then go straight
+// to the decompressor instead of through a copy.
+const peekBytes = 64 << 10
+
 // openData opens path, transparently decompressing gzip or zstd, and
 // returns a reader positioned at the start of the data (past a UTF-8 byte
 // order mark). compressed reports a compressed file.
@@ -43,14 +48,14 @@ func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() err
 			f.Close()
 			return nil, false, nil, fmt.Errorf("reading gzip header: %w", err)
 		}
-		br, compressed = bufio.NewReaderSize(zr, 1<<20), true
+		br, compressed = bufio.NewReaderSize(zr, peekBytes), true
 	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
 		if err != nil {
 			f.Close()
 			return nil, false, nil, fmt.Errorf("reading zstd header: %w", err)
 		}
-		br, compressed = bufio.NewReaderSize(zr, 1<<20), true
+		br, compressed = bufio.NewReaderSize(zr, peekBytes), true
 		closeFn = func() error { zr.Close(); return f.Close() }
 	}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
@@ -96,7 +101,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 	}
 	defer closeFn()
 	if format == "" {
-		head, _ := r.Peek(64 << 10)
+		head, _ := r.Peek(peekBytes)
 		if format, err = detectFormat(head); err != nil {
 			return nil, "", err
 		}
