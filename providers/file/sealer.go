@@ -45,7 +45,7 @@ func (s *sealer) loop() {
 	for rt := range s.in {
 		if s.failed() == nil && s.ctx.Err() == nil && len(rt.recs) > 0 {
 			m := seal(rt)
-			seg, names, keys, err := writeSegment(s.bf, m)
+			seg, names, keys, err := writeSegment(s.ctx, s.bf, m)
 			m = nil
 			if err != nil {
 				s.fail(err)
@@ -92,7 +92,7 @@ func (s *sealer) stop() {
 
 // writeSegment writes a sealed run's two tables, compressed, on two
 // goroutines, and counts its distinct names and keys.
-func writeSegment(bf *blockFile, m *memRun) (seg segment, names, keys int64, err error) {
+func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (seg segment, names, keys int64, err error) {
 	fw, rw := newTableWriter(bf, true), newTableWriter(bf, true)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -101,6 +101,9 @@ func writeSegment(bf *blockFile, m *memRun) (seg segment, names, keys int64, err
 		var x fent
 		prev := uint32(noKey)
 		for m.nextF(&x) {
+			if m.fi%(1<<16) == 0 && ctx.Err() != nil {
+				return
+			}
 			if r := m.frecs[m.fi-1].Name; r != prev {
 				names++
 				prev = r
@@ -111,6 +114,9 @@ func writeSegment(bf *blockFile, m *memRun) (seg segment, names, keys int64, err
 	var y rent
 	prev := uint32(noKey)
 	for m.nextR(&y) {
+		if m.ri%(1<<16) == 0 && ctx.Err() != nil {
+			break
+		}
 		if k := uint32(m.rb / 2); k != prev {
 			keys++
 			prev = k
@@ -121,7 +127,7 @@ func writeSegment(bf *blockFile, m *memRun) (seg segment, names, keys int64, err
 	var err1, err2 error
 	seg.fdir, err1 = fw.close()
 	seg.rdir, err2 = rw.close()
-	return seg, names, keys, cmp.Or(err1, err2)
+	return seg, names, keys, cmp.Or(err1, err2, ctx.Err())
 }
 
 // finish ends the build: it seals the last run, waits for the sealer,
