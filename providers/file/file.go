@@ -312,9 +312,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 // Stats describes the index of a provider that has answered a query.
 type Stats struct {
 	Lines, Bad       int64 // lines read, lines skipped as malformed
-	Records, Strings int   // observations indexed, distinct owner names and lookup keys
+	Records, Strings int   // observations indexed, distinct owner names and lookup keys (counted once in each segment)
 	IndexBytes       int64 // size of the index file
-	Runs             int   // sorted runs the build merged (0: reused)
+	Runs             int   // sorted runs the build made (0: reused)
 	Reused           bool  // the index was read from .reconform/index
 }
 
