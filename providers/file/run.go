@@ -180,7 +180,7 @@ func keyedType(t string) bool {
 }
 
 // seal sorts a run whose interning goroutines are done.
-func seal(rt *runTables) *memRun {
+func seal(rt *runTables, sc *sealScratch) *memRun {
 	recs := rt.recs
 	for i := range recs {
 		recs[i].Value = rt.valueIDs[i]
@@ -219,13 +219,14 @@ func seal(rt *runTables) *memRun {
 	for i, t := range rt.types {
 		keyType[i], mxType[i], ptrType[i] = keyedType(t), t == "MX", t == "PTR"
 	}
-	valueKey := make([]uint32, rt.values.len())
+	valueKey := reuse(&sc.valueKey, rt.values.len())
 	for i := range valueKey {
 		valueKey[i] = noKey
 	}
 	// The IPv4 values' addresses, from the address table, so that their
 	// keys need no second parse: address+1, 0 for other values.
-	ip4Of := make([]uint64, rt.values.len())
+	ip4Of := reuse(&sc.ip4Of, rt.values.len())
+	clear(ip4Of)
 	for _, sl := range rt.valueIP4.slots {
 		if sl != 0 {
 			ip4Of[uint32(sl)-1] = sl>>32 + 1
@@ -239,7 +240,7 @@ func seal(rt *runTables) *memRun {
 		keyIsOwner = append(keyIsOwner, owner)
 		return uint32(len(keyIsOwner) - 1)
 	}
-	recKey := make([]uint32, len(recs)) // key index per record, or noKey
+	recKey := reuse(&sc.recKey, len(recs)) // key index per record, or noKey
 	ownerKey := map[uint32]uint32{}
 	for i := range recs {
 		r := &recs[i]
@@ -288,7 +289,7 @@ func seal(rt *runTables) *memRun {
 		ownerKey[r.Name] = k
 	}
 	nkeys := len(keyIsOwner)
-	keyRank := make([]uint32, nkeys)
+	keyRank := reuse(&sc.keyRank, nkeys)
 	{
 		pre := make([]uint64, nkeys)
 		ids := make([]uint32, nkeys)
@@ -324,14 +325,15 @@ func seal(rt *runTables) *memRun {
 	// Records by owner rank (counting sort, each record moved with its
 	// key so that what follows reads them in order), then within a name
 	// by type, value and window, exact repeats dropped.
-	start := make([]uint32, n+1)
+	start := reuse(&sc.start, n+1)
+	clear(start)
 	for _, r := range recs {
 		start[rank[r.Name]+1]++
 	}
 	for i := 1; i <= n; i++ {
 		start[i] += start[i-1]
 	}
-	frecs := make([]frec, len(recs))
+	frecs := reuse(&sc.frecs, len(recs))
 	for i, r := range recs {
 		p := &start[rank[r.Name]]
 		frecs[*p] = frec{record: r, key: recKey[i]}
@@ -381,9 +383,10 @@ func seal(rt *runTables) *memRun {
 	// Reverse entries, sorted by key rank, owned after keyed, then in
 	// forward order: a counting sort on buckets of 2*rank+owned, filled
 	// in forward order.
-	buckets := make([]uint32, 0, len(m.frecs)) // per entry, in forward order
-	entPos := make([]uint32, 0, len(m.frecs))  // its forward position
-	ends := make([]uint32, 2*nkeys+1)
+	buckets := reuse(&sc.buckets, len(m.frecs))[:0] // per entry, in forward order
+	entPos := reuse(&sc.entPos, len(m.frecs))[:0]   // its forward position
+	ends := reuse(&sc.ends, 2*nkeys+1)
+	clear(ends)
 	for p := range m.frecs {
 		if k := m.frecs[p].key; k != noKey {
 			b := 2 * keyRank[k]
@@ -404,7 +407,7 @@ func seal(rt *runTables) *memRun {
 	for i := 1; i < len(ends); i++ {
 		ends[i] += ends[i-1]
 	}
-	rents := make([]rentPos, len(buckets))
+	rents := reuse(&sc.rents, len(buckets))
 	for i, b := range buckets {
 		r := &m.frecs[entPos[i]]
 		rents[ends[b]] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: r.Value, typ: r.Type, owned: b&1 == 1}

@@ -20,9 +20,10 @@ type sealer struct {
 	free chan *runTables // a sealed run's tables, emptied, for the next run
 	done chan struct{}
 
-	bw     *bufio.Writer
-	bf     *blockFile
-	header []byte
+	scratch sealScratch
+	bw      *bufio.Writer
+	bf      *blockFile
+	header  []byte
 
 	// set by the goroutine, read after done
 	segs        []segment
@@ -44,7 +45,7 @@ func (s *sealer) loop() {
 	defer close(s.done)
 	for rt := range s.in {
 		if s.failed() == nil && s.ctx.Err() == nil && len(rt.recs) > 0 {
-			m := seal(rt)
+			m := seal(rt, &s.scratch)
 			seg, names, keys, err := writeSegment(s.ctx, s.bf, m)
 			m = nil
 			if err != nil {
@@ -78,6 +79,26 @@ func (s *sealer) failed() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// sealScratch are the sealer's sort arrays, kept from run to run: runs
+// are of about one size, and fresh arrays of hundreds of megabytes would
+// be zeroed and faulted in again for each.
+type sealScratch struct {
+	valueKey, recKey, keyRank, start, buckets, entPos, ends []uint32
+	ip4Of                                                   []uint64
+	frecs                                                   []frec
+	rents                                                   []rentPos
+}
+
+// reuse returns (*s)[:n], reallocated when too small; the elements are
+// left as they were.
+func reuse[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n, n+n/8)
+	}
+	*s = (*s)[:n]
+	return *s
 }
 
 // stop ends the sealer once the runs handed to it are written.
