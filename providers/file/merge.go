@@ -12,8 +12,8 @@ type segment struct {
 	fdir, rdir []blockRef
 }
 
-// maxSegments bounds the segments an index keeps.
-const maxSegments = 16
+// maxSegments bounds the segments an index keeps (a variable for tests).
+var maxSegments = 32
 
 // mergeSorted calls fn with the entries of the sorted sources in order,
 // an entry equal to the previous one (from another source) skipped, until
