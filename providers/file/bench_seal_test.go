@@ -9,20 +9,21 @@ import (
 	"github.com/reconform/reconform/internal/zonegen"
 )
 
-// sealBuilder is a builder holding one run of generated data, as the
-// interning goroutines leave it before seal: 2M FDNS lines, or the
-// records of a 2M-line TLD zone.
-func sealBuilder(b *testing.B, shape string) *builder {
+// sealTables are the tables of one run of generated data, as the
+// interning goroutines leave them for seal: 2M FDNS lines, or the records
+// of a 2M-line TLD zone.
+func sealTables(b *testing.B, shape string) *runTables {
 	b.Helper()
-	bl := &builder{names: newStrtab(1 << 20), values: newStrtab(1 << 18), valueIP4: newIP4tab(1 << 18), typeIDs: map[string]uint16{}}
+	bl := newRunTables(2_000_000)
+	typeIDs := map[string]uint16{}
 	for i, t := range []string{"A", "AAAA", "CNAME", "NS", "PTR", "MX", "TXT", "DS", "RRSIG", "SOA"} {
 		bl.types = append(bl.types, t)
-		bl.typeIDs[t] = uint16(i)
+		typeIDs[t] = uint16(i)
 	}
 	add := func(name, typ, value []byte, ts uint32) {
-		t, ok := bl.typeIDs[string(bytes.ToUpper(typ))]
+		t, ok := typeIDs[string(bytes.ToUpper(typ))]
 		if !ok {
-			t = bl.typeIDs["TXT"]
+			t = typeIDs["TXT"]
 		}
 		id, _ := bl.names.intern(name)
 		bl.recs = append(bl.recs, record{Name: id, First: ts, Last: ts, Count: 1, Type: t})
@@ -58,12 +59,13 @@ func sealBuilder(b *testing.B, shape string) *builder {
 // records and the reverse entries.
 func BenchmarkSeal(b *testing.B) {
 	for _, shape := range []string{"zone", "fdns"} {
-		bl := sealBuilder(b, shape)
+		rt := sealTables(b, shape)
 		b.Run(shape, func(b *testing.B) {
+			var sc sealScratch
 			for range b.N {
-				bl.seal()
+				seal(rt, &sc)
 			}
-			b.ReportMetric(float64(len(bl.recs)), "records")
+			b.ReportMetric(float64(len(rt.recs)), "records")
 		})
 	}
 }

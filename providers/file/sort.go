@@ -76,6 +76,13 @@ func compareRev(a, b []byte) int {
 	return cmp.Compare(len(a), len(b))
 }
 
+// stringScratch are a string sort's arrays, kept from run to run. The
+// ids a sort returns are its ids array.
+type stringScratch struct {
+	ids, tmpID []uint32
+	win, tmpW  []uint64
+}
+
 // stringSort sorts string ids by their strings.
 type stringSort struct {
 	str func(id uint32) []byte
@@ -83,8 +90,7 @@ type stringSort struct {
 	// tie orders ids whose strings are equal.
 	tie func(a, b uint32) int
 
-	tmpW  []uint64 // radix scratch; between levels, next windows by id
-	tmpID []uint32
+	sc *stringScratch // tmpW: radix scratch; between depths, next windows by id
 }
 
 // seg is a run of positions [i, j) whose strings are equal before the
@@ -92,19 +98,23 @@ type stringSort struct {
 type seg struct{ i, j int }
 
 // sortStrings returns the ids 0..n-1 in the order of their strings
-// (reversed, rev), ids with equal strings by tie (nil: by id).
+// (reversed, rev), ids with equal strings by tie (nil: by id), in
+// sc.ids (sc nil: fresh arrays).
 //
 // The sort goes breadth first, one depth at a time over all tie groups,
 // so that while many ids are still tied the next windows are computed in
 // id order, reading the string table from start to end, and gathered
 // from a dense array; once few are left they are read directly.
-func sortStrings(n int, str func(uint32) []byte, rev bool, tie func(a, b uint32) int) []uint32 {
+func sortStrings(n int, str func(uint32) []byte, rev bool, tie func(a, b uint32) int, sc *stringScratch) []uint32 {
 	if tie == nil {
 		tie = func(a, b uint32) int { return cmp.Compare(a, b) }
 	}
-	s := &stringSort{str: str, rev: rev, tie: tie}
-	ids := make([]uint32, n)
-	win := make([]uint64, n)
+	if sc == nil {
+		sc = &stringScratch{}
+	}
+	s := &stringSort{str: str, rev: rev, tie: tie, sc: sc}
+	ids := reuse(&sc.ids, n)
+	win := reuse(&sc.win, n)
 	for id := range ids {
 		ids[id] = uint32(id)
 		win[id] = window(str(uint32(id)), 0, rev)
@@ -156,10 +166,7 @@ func sortStrings(n int, str func(uint32) []byte, rev bool, tie func(a, b uint32)
 			segs = segs[:k]
 			continue
 		}
-		if len(s.tmpW) < n {
-			s.tmpW, s.tmpID = make([]uint64, n), make([]uint32, n)
-		}
-		byID := s.tmpW[:n]
+		byID := reuse(&sc.tmpW, n)
 		for id := range byID {
 			byID[id] = window(str(uint32(id)), nd, rev)
 		}
@@ -199,14 +206,11 @@ func (s *stringSort) sortWindows(win []uint64, ids []uint32) {
 	case n < radixMin:
 		sortSmallWindows(win, ids)
 	default:
-		if len(s.tmpW) < n {
-			s.tmpW = make([]uint64, n)
-			s.tmpID = make([]uint32, n)
-		}
+		tw, tid := reuse(&s.sc.tmpW, n), reuse(&s.sc.tmpID, n)
 		if n >= wideMin {
-			radixSortWide(win, ids, s.tmpW[:n], s.tmpID[:n])
+			radixSortWide(win, ids, tw, tid)
 		} else {
-			radixSortWith(win, ids, s.tmpW[:n], s.tmpID[:n], 0)
+			radixSortWith(win, ids, tw, tid)
 		}
 	}
 }
@@ -239,92 +243,10 @@ func sortSmallWindows(win []uint64, ids []uint32) {
 	}
 }
 
-// keyedRec is a record and its lookup key, which the record sort moves
-// together.
-type keyedRec struct {
-	record
-	key uint32
-}
-
-// compareRecords is the order of one owner's records: by type, value
-// bytes, first, last, count.
-func compareRecords(values *strtab, a, c *record) int {
-	if a.Type != c.Type {
-		return cmp.Compare(a.Type, c.Type)
-	}
-	if a.Value != c.Value {
-		if d := bytes.Compare(values.bytesOf(a.Value), values.bytesOf(c.Value)); d != 0 {
-			return d
-		}
-	}
-	if a.First != c.First {
-		return cmp.Compare(a.First, c.First)
-	}
-	if a.Last != c.Last {
-		return cmp.Compare(a.Last, c.Last)
-	}
-	return cmp.Compare(a.Count, c.Count)
-}
-
-// sortRecords sorts one owner's records by compareRecords. (Sorting on
-// type and value prefixes first was slower: most groups are of one or
-// two types, and it reads every value: BenchmarkSeal/fdns 10% slower.)
-func sortRecords(g []keyedRec, values *strtab) {
-	if len(g) == 2 {
-		if compareRecords(values, &g[1].record, &g[0].record) < 0 {
-			g[0], g[1] = g[1], g[0]
-		}
-		return
-	}
-	slices.SortFunc(g, func(a, c keyedRec) int { return compareRecords(values, &a.record, &c.record) })
-}
-
-// radixSortHigh sorts keys of which those that agree on the bytes from
-// byte from up are already in the order of the bytes below: a stable
-// radix sort of the bytes from up is enough.
-func radixSortHigh(keys []uint64, from int) {
-	if len(keys) < 256 {
-		slices.Sort(keys)
-		return
-	}
-	radixSortWith(keys, nil, make([]uint64, len(keys)), nil, from)
-}
-
-// radixSortInPlace sorts keys, with vals (if not nil) alongside, by an
-// LSD radix sort; equal keys keep their order.
-func radixSortInPlace(keys []uint64, vals []uint32) {
-	n := len(keys)
-	if n < 256 {
-		if vals == nil {
-			slices.Sort(keys)
-			return
-		}
-		type kv struct {
-			k uint64
-			v uint32
-		}
-		t := make([]kv, n)
-		for i := range t {
-			t[i] = kv{keys[i], vals[i]}
-		}
-		slices.SortStableFunc(t, func(a, b kv) int { return cmp.Compare(a.k, b.k) })
-		for i, e := range t {
-			keys[i], vals[i] = e.k, e.v
-		}
-		return
-	}
-	var tv []uint32
-	if vals != nil {
-		tv = make([]uint32, n)
-	}
-	radixSortWith(keys, vals, make([]uint64, n), tv, 0)
-}
-
-// radixSortWith is radixSortInPlace with scratch space of len(keys)
-// (tv nil when vals is), over the bytes from byte from up (keys already
-// in order of the bytes below). Byte positions that all keys share are
-// skipped.
-func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32, from int) {
+// radixSortWith sorts keys, with vals (if not nil) alongside, by an LSD
+// radix sort, equal keys in their order; tk and tv (nil when vals is) are
+// scratch of len(keys). Byte positions that all keys share are skipped.
+func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32) {
 	n := len(keys)
 	if n == 0 {
 		return
@@ -332,11 +254,11 @@ func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32, from 
 	origK, origV := keys, vals
 	var counts [8][256]int
 	for _, k := range keys {
-		for d := from; d < 8; d++ {
+		for d := 0; d < 8; d++ {
 			counts[d][byte(k>>(8*d))]++
 		}
 	}
-	for d := from; d < 8; d++ {
+	for d := 0; d < 8; d++ {
 		c := &counts[d]
 		if c[byte(keys[0]>>(8*d))] == n {
 			continue

@@ -83,7 +83,7 @@ func TestSortStringsMatchesComparison(t *testing.T) {
 			c := randomStrings(rng, n)
 			check := func(name string, rev bool, tie, want func(a, b uint32) int) {
 				t.Helper()
-				got := sortStrings(n, c.str, rev, tie)
+				got := sortStrings(n, c.str, rev, tie, nil)
 				exp := identity(n)
 				slices.SortFunc(exp, want)
 				if i := firstDiff(got, exp); i >= 0 {
@@ -122,7 +122,7 @@ func TestSortStringsSharedSuffix(t *testing.T) {
 		}
 		c.strs = append(c.strs, append(s, ".very-long-shared-suffix.example"...))
 	}
-	got := sortStrings(len(c.strs), c.str, true, nil)
+	got := sortStrings(len(c.strs), c.str, true, nil, nil)
 	exp := identity(len(c.strs))
 	slices.SortFunc(exp, func(a, b uint32) int {
 		if d := compareRev(c.strs[a], c.strs[b]); d != 0 {
@@ -184,6 +184,36 @@ func oldKeyPrefix(s []byte) uint64 {
 		}
 	}
 	return p
+}
+
+// radixSortInPlace sorts keys, with vals (if not nil) alongside, by an
+// LSD radix sort; equal keys keep their order.
+func radixSortInPlace(keys []uint64, vals []uint32) {
+	n := len(keys)
+	if n < 256 {
+		if vals == nil {
+			slices.Sort(keys)
+			return
+		}
+		type kv struct {
+			k uint64
+			v uint32
+		}
+		t := make([]kv, n)
+		for i := range t {
+			t[i] = kv{keys[i], vals[i]}
+		}
+		slices.SortStableFunc(t, func(a, b kv) int { return cmp.Compare(a.k, b.k) })
+		for i, e := range t {
+			keys[i], vals[i] = e.k, e.v
+		}
+		return
+	}
+	var tv []uint32
+	if vals != nil {
+		tv = make([]uint32, n)
+	}
+	radixSortWith(keys, vals, make([]uint64, n), tv)
 }
 
 func oldSortByPrefix(pre []uint64, ids []uint32, compare func(a, b uint32) int) {
@@ -259,8 +289,9 @@ func BenchmarkSortNames(b *testing.B) {
 			b.ReportMetric(float64(n), "names")
 		})
 		b.Run(shape+"/new", func(b *testing.B) {
+			var sc stringScratch
 			for range b.N {
-				sortStrings(n, names.bytesOf, true, nil)
+				sortStrings(n, names.bytesOf, true, nil, &sc)
 			}
 			b.ReportMetric(float64(n), "names")
 		})
@@ -288,8 +319,9 @@ func BenchmarkSortKeys(b *testing.B) {
 		b.ReportMetric(float64(n), "keys")
 	})
 	b.Run("new", func(b *testing.B) {
+		var sc stringScratch
 		for range b.N {
-			sortStrings(n, keys.bytesOf, false, nil)
+			sortStrings(n, keys.bytesOf, false, nil, &sc)
 		}
 		b.ReportMetric(float64(n), "keys")
 	})
