@@ -165,14 +165,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 			return 1
 		}, &sc.keys)
 		// Keys by rank, so that readers need no second table.
-		sorted := make([]byte, 0, len(m.keys))
-		offs := make([]uint32, 0, nkeys+1)
-		for r, k := range ids {
-			keyRank[k] = uint32(r)
-			offs = append(offs, uint32(len(sorted)))
-			sorted = append(sorted, key(k)...)
-		}
-		m.keys, m.keyOffs = sorted, append(offs, uint32(len(sorted)))
+		m.keys, m.keyOffs = byRank(m.keys, m.keyOffs, ids, keyRank, false)
 	}
 	m.nkeys = nkeys
 	wg.Wait()
