@@ -2,6 +2,7 @@ package file
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -164,32 +165,79 @@ var sonarKeys = [4]string{`{"timestamp":"`, `","name":"`, `","type":"`, `","valu
 // scanning every byte. Any other line returns false and takes the general
 // JSON path.
 func sonarFields(line []byte) (f [4][]byte, ok bool) {
+	// The keys are compared as constants (the compiler compares them a
+	// word at a time) and the values found with IndexByte; whether a
+	// value holds a backslash or a control character is checked once for
+	// the whole line, a word at a time, and value by value only when the
+	// line has one somewhere.
 	rest := line
-	for i, key := range sonarKeys {
-		if len(rest) < len(key) || string(rest[:len(key)]) != key {
-			return f, false
-		}
-		rest = rest[len(key):]
-		end := bytes.IndexByte(rest, '"')
-		if end < 0 {
-			return f, false
-		}
-		f[i] = rest[:end]
-		if bytes.IndexByte(f[i], '\\') >= 0 {
-			return f, false
-		}
-		for _, c := range f[i] {
-			if c < 0x20 {
+	if len(rest) < len(`{"timestamp":"`) || string(rest[:len(`{"timestamp":"`)]) != `{"timestamp":"` {
+		return f, false
+	}
+	rest = rest[len(`{"timestamp":"`):]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return f, false
+	}
+	f[0], rest = rest[:end], rest[end:]
+	if len(rest) < len(`","name":"`) || string(rest[:len(`","name":"`)]) != `","name":"` {
+		return f, false
+	}
+	rest = rest[len(`","name":"`):]
+	if end = bytes.IndexByte(rest, '"'); end < 0 {
+		return f, false
+	}
+	f[1], rest = rest[:end], rest[end:]
+	if len(rest) < len(`","type":"`) || string(rest[:len(`","type":"`)]) != `","type":"` {
+		return f, false
+	}
+	rest = rest[len(`","type":"`):]
+	if end = bytes.IndexByte(rest, '"'); end < 0 {
+		return f, false
+	}
+	f[2], rest = rest[:end], rest[end:]
+	if len(rest) < len(`","value":"`) || string(rest[:len(`","value":"`)]) != `","value":"` {
+		return f, false
+	}
+	rest = rest[len(`","value":"`):]
+	if end = bytes.IndexByte(rest, '"'); end < 0 {
+		return f, false
+	}
+	f[3], rest = rest[:end], rest[end:]
+	if !plainJSON(line[:len(line)-len(rest)]) {
+		for _, v := range f {
+			if !plainJSON(v) {
 				return f, false
 			}
 		}
-		rest = rest[end:]
 	}
 	tail := rest[1:] // after the closing quote of value
-	if len(tail) == 0 || tail[0] != '}' || len(bytes.TrimSpace(tail[1:])) != 0 {
+	if len(tail) == 0 || tail[0] != '}' || len(tail) > 1 && len(bytes.TrimSpace(tail[1:])) != 0 {
 		return f, false
 	}
 	return f, true
+}
+
+// plainJSON reports that b has no backslash and no control character, 8
+// bytes at a time: a word has a byte below 0x20 when subtracting 0x20
+// from each byte borrows, and a backslash when its XOR with backslashes
+// has a zero byte.
+func plainJSON(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		y := x ^ ('\\' * ones)
+		if ((x-0x20*ones)&^x|(y-ones)&^y)&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func emitFDNS(name, typ, value []byte, ts int64, emit emitFunc) error {

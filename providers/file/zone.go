@@ -157,20 +157,20 @@ func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 	f = z.fields[:0]
 	i, n := 0, len(line)
 	for i < n {
-		for i < n && (line[i] == ' ' || line[i] == '\t') {
+		for i < n && zoneByte[line[i]] == zoneSpace {
 			i++
 		}
 		start := i
-		for ; i < n; i++ {
-			c := line[i]
-			if c <= '\\' {
-				if c == ' ' || c == '\t' {
-					break
-				}
-				if c == '"' || c == ';' || c == '(' || c == ')' || c == '\\' {
-					special = true
-				}
+		for {
+			for i < n && zoneByte[line[i]] == zonePlain {
+				i++
 			}
+			if i < n && zoneByte[line[i]] == zoneSpecial {
+				special = true
+				i++
+				continue
+			}
+			break
 		}
 		if i > start {
 			f = append(f, line[start:i])
@@ -179,6 +179,21 @@ func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 	z.fields = f
 	return f, special
 }
+
+// Classes of a zone line's bytes, for splitFields.
+const (
+	zonePlain   = iota
+	zoneSpace   // a field separator
+	zoneSpecial // the tokenizer leaves the line to the other paths
+)
+
+var zoneByte = func() (t [256]uint8) {
+	t[' '], t['\t'] = zoneSpace, zoneSpace
+	for _, c := range []byte("\";()\\") {
+		t[c] = zoneSpecial
+	}
+	return t
+}()
 
 // abs makes name absolute under the origin, into buf.
 func (z *zoneState) abs(buf, name []byte) []byte {
@@ -250,7 +265,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			}
 			v = append(v, ' ')
 			for _, p := range rdata[3:] {
-				v = append(v, bytes.ToUpper(p)...)
+				v = appendUpper(v, p)
 			}
 			z.valBuf = v
 			return z.emitValue(emit, "DS", v)
@@ -444,15 +459,39 @@ func (z *zoneState) emitRR(rr dns.RR, emit emitFunc) error {
 // are (letters, digits, '-', '_', '*', '/', '.', '@'); others it escapes,
 // so it reads them.
 func safeName(b []byte) bool {
+	if len(b) == 1 && b[0] == '@' {
+		return true
+	}
 	for _, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '*', c == '/':
-		case c == '@' && len(b) == 1:
-		default:
+		if !safeNameByte[c] {
 			return false
 		}
 	}
 	return len(b) > 0
+}
+
+var safeNameByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '*' || c == '/'
+	}
+	return t
+}()
+
+// appendUpper appends p upper-cased as bytes.ToUpper does it, without
+// allocating when p is ASCII (a DS digest).
+func appendUpper(dst, p []byte) []byte {
+	for _, c := range p {
+		if c >= 0x80 {
+			return append(dst, bytes.ToUpper(p)...)
+		}
+	}
+	for _, c := range p {
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // canonUint reports a number of at most bits bits written as the library
