@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 
 	"github.com/reconform/reconform/providers"
@@ -165,18 +166,16 @@ var sonarKeys = [4]string{`{"timestamp":"`, `","name":"`, `","type":"`, `","valu
 // scanning every byte. Any other line returns false and takes the general
 // JSON path.
 func sonarFields(line []byte) (f [4][]byte, ok bool) {
-	// The keys are compared as constants (the compiler compares them a
-	// word at a time) and the values found with IndexByte; whether a
-	// value holds a backslash or a control character is checked once for
-	// the whole line, a word at a time, and value by value only when the
-	// line has one somewhere.
+	// Each value ends at the next quote, backslash or control character
+	// (found a word at a time), which must be a quote; the keys between
+	// are compared as constants.
 	rest := line
 	if len(rest) < len(`{"timestamp":"`) || string(rest[:len(`{"timestamp":"`)]) != `{"timestamp":"` {
 		return f, false
 	}
 	rest = rest[len(`{"timestamp":"`):]
-	end := bytes.IndexByte(rest, '"')
-	if end < 0 {
+	end := nextSpecial(rest)
+	if end == len(rest) || rest[end] != '"' {
 		return f, false
 	}
 	f[0], rest = rest[:end], rest[end:]
@@ -184,7 +183,7 @@ func sonarFields(line []byte) (f [4][]byte, ok bool) {
 		return f, false
 	}
 	rest = rest[len(`","name":"`):]
-	if end = bytes.IndexByte(rest, '"'); end < 0 {
+	if end = nextSpecial(rest); end == len(rest) || rest[end] != '"' {
 		return f, false
 	}
 	f[1], rest = rest[:end], rest[end:]
@@ -192,7 +191,7 @@ func sonarFields(line []byte) (f [4][]byte, ok bool) {
 		return f, false
 	}
 	rest = rest[len(`","type":"`):]
-	if end = bytes.IndexByte(rest, '"'); end < 0 {
+	if end = nextSpecial(rest); end == len(rest) || rest[end] != '"' {
 		return f, false
 	}
 	f[2], rest = rest[:end], rest[end:]
@@ -200,17 +199,10 @@ func sonarFields(line []byte) (f [4][]byte, ok bool) {
 		return f, false
 	}
 	rest = rest[len(`","value":"`):]
-	if end = bytes.IndexByte(rest, '"'); end < 0 {
+	if end = nextSpecial(rest); end == len(rest) || rest[end] != '"' {
 		return f, false
 	}
 	f[3], rest = rest[:end], rest[end:]
-	if !plainJSON(line[:len(line)-len(rest)]) {
-		for _, v := range f {
-			if !plainJSON(v) {
-				return f, false
-			}
-		}
-	}
 	tail := rest[1:] // after the closing quote of value
 	if len(tail) == 0 || tail[0] != '}' || len(tail) > 1 && len(bytes.TrimSpace(tail[1:])) != 0 {
 		return f, false
@@ -218,26 +210,28 @@ func sonarFields(line []byte) (f [4][]byte, ok bool) {
 	return f, true
 }
 
-// plainJSON reports that b has no backslash and no control character, 8
-// bytes at a time: a word has a byte below 0x20 when subtracting 0x20
-// from each byte borrows, and a backslash when its XOR with backslashes
-// has a zero byte.
-func plainJSON(b []byte) bool {
+// nextSpecial returns the index of b's first quote, backslash or control
+// character, or len(b), 8 bytes at a time: a byte is below 0x20 when
+// subtracting 0x20 from it borrows, and is a quote (a backslash) when its
+// XOR with quotes (backslashes) is zero. No borrow reaches a byte before
+// the first such byte, so the lowest flag is exact.
+func nextSpecial(b []byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		y := x ^ ('\\' * ones)
-		if ((x-0x20*ones)&^x|(y-ones)&^y)&highs != 0 {
-			return false
+		q := x ^ ('"' * ones)
+		s := x ^ ('\\' * ones)
+		if m := ((x-0x20*ones)&^x | (q-ones)&^q | (s-ones)&^s) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for ; i < len(b); i++ {
-		if c := b[i]; c < 0x20 || c == '\\' {
-			return false
+		if !plainStringByte[b[i]] {
+			return i
 		}
 	}
-	return true
+	return i
 }
 
 func emitFDNS(name, typ, value []byte, ts int64, emit emitFunc) error {
