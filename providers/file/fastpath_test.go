@@ -95,7 +95,15 @@ func TestFastPathsMatchReference(t *testing.T) {
 		{"abcdefgh", "abcdefgh"}, {"abcdefghi", "abcdefghj"}, {"abcdefghijklmnop", "abcdefghijklmnoq"}, {"abcdefghijk", "abcdefghijkl"}, {"4\x01\x02\x03\x04", "4\x01\x02\x03\x05"}} {
 		checkPrefix(t, []byte(p[0]), []byte(p[1]))
 	}
-	for _, p := range []string{"31711dadfdb430c8c842c38d", "ABCdef", "ünï", "\xff"} {
+	for _, n := range []string{"0", "00", "01", "1", "255", "256", "65535", "65536", "4294967295", "4294967296", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999", "", "+1", "-1", "1_0", "0x10", " 1", "1 ", "١"} {
+		for _, bits := range []int{8, 16, 32, 64} {
+			if canonUint([]byte(n), bits) != refCanonUint([]byte(n), bits) {
+				t.Errorf("canonUint(%q, %d) = %v", n, bits, canonUint([]byte(n), bits))
+			}
+		}
+	}
+	for _, p := range []string{"31711dadfdb430c8c842c38d", "ABCdef", "ünï", "\xff", "a{z`Z@"} {
 		if got, want := appendUpper([]byte("x"), []byte(p)), append([]byte("x"), bytes.ToUpper([]byte(p))...); string(got) != string(want) {
 			t.Errorf("appendUpper(%q) = %q, want %q", p, got, want)
 		}
@@ -153,6 +161,11 @@ func FuzzFastPaths(f *testing.F) {
 		}
 		checkSplit(t, a)
 		checkPrefix(t, a, b)
+		for _, bits := range []int{8, 16, 32, 64} {
+			if canonUint(a, bits) != refCanonUint(a, bits) {
+				t.Fatalf("canonUint(%q, %d) = %v", a, bits, canonUint(a, bits))
+			}
+		}
 		if x, y := appendUpper(nil, a), bytes.ToUpper(a); string(x) != string(y) {
 			t.Fatalf("appendUpper(%q) = %q, bytes.ToUpper %q", a, x, y)
 		}
@@ -163,10 +176,17 @@ func FuzzFastPaths(f *testing.F) {
 // values in the shapes of FDNS and CZDS data: go test -run x -bench
 // 'Fast|Ref' ./providers/file/
 var (
+	// FDNS's mix: mostly addresses of every length, some other values.
 	benchIPs = func() (v [][]byte) {
-		for _, s := range []string{"29.35.224.174", "63.38.194.186", "1.2.3.4", "123.190.85.142", "101.11.149.0", "10.0.0.1",
-			"207.105.54.101", "185.69.156.227", "edge-1729.cdn-provider.net", "2001:db8:ab01::c000", "9.99.199.255", "143.24.148.15"} {
-			v = append(v, []byte(s))
+		for i := uint32(0); i < 4096; i++ {
+			switch a := i * 2654435761; i % 8 {
+			case 0:
+				v = append(v, []byte(fmt.Sprintf("edge-%d.cdn-provider.net", i)))
+			case 1:
+				v = append(v, []byte(fmt.Sprintf("2001:db8:%x::c000", i)))
+			default:
+				v = append(v, appendIPv4(nil, a))
+			}
 		}
 		return v
 	}()
@@ -332,5 +352,60 @@ func BenchmarkFastZoneLine(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		line := append(buf[:0], benchZone[i%len(benchZone)]...)
 		_ = z.parseLine(line, func(n []byte, _ string, v []byte, _, _, _ int64) { sinkInt += len(n) + len(v) })
+	}
+}
+
+// internNames is a run's names as the names goroutine interns them: a
+// name per line, repeated on consecutive lines, some names seen again.
+func internNames() [][]byte {
+	var v [][]byte
+	for i := 0; i < 1<<17; i++ {
+		j := i * 7919 % (1 << 16)
+		v = append(v, []byte(fmt.Sprintf("%s%d.%s-%04x.%s", []string{"www", "mail", "git", "vpn", "static"}[j%5], j%70, []string{"stone", "acme", "river", "ember"}[j%4], j, []string{"com", "net", "io", "example"}[j%4])))
+	}
+	return v
+}
+
+func BenchmarkFastHashBytes(b *testing.B) {
+	v := internNames()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sinkU32 += hashBytes(v[i%len(v)])
+	}
+}
+
+func BenchmarkRefHashBytes(b *testing.B) {
+	v := internNames()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sinkU32 += refHashBytes(v[i%len(v)])
+	}
+}
+
+// BenchmarkFastIntern: interning a run's worth of names into a table
+// sized as the builder sizes it (ns per name).
+func BenchmarkFastIntern(b *testing.B) {
+	v := internNames()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t := newStrtab(len(v) / 2)
+		for _, n := range v {
+			t.intern(n)
+		}
+		t.free()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(v)), "ns/name")
+}
+
+func TestHashSpreads(t *testing.T) {
+	// Names that differ in one byte anywhere land in different slots of
+	// a small table about as often as random hashes would.
+	v := internNames()[:4096]
+	seen := map[uint32]int{}
+	for _, n := range v {
+		seen[hashBytes(n)&1023]++
+	}
+	if len(seen) < 900 {
+		t.Errorf("4096 names fill %d of 1024 slots", len(seen))
 	}
 }

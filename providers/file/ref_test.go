@@ -7,6 +7,7 @@ package file
 import (
 	"bytes"
 	"encoding/binary"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -147,4 +148,18 @@ func refSafeName(b []byte) bool {
 		}
 	}
 	return len(b) > 0
+}
+
+func refCanonUint(b []byte, bits int) bool {
+	n, err := strconv.ParseUint(string(b), 10, bits)
+	return err == nil && strconv.FormatUint(n, 10) == string(b)
+}
+
+func refHashBytes(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
 }

@@ -37,6 +37,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -480,25 +481,35 @@ var safeNameByte = func() (t [256]bool) {
 // appendUpper appends p upper-cased as bytes.ToUpper does it, without
 // allocating when p is ASCII (a DS digest).
 func appendUpper(dst, p []byte) []byte {
-	for _, c := range p {
-		if c >= 0x80 {
-			return append(dst, bytes.ToUpper(p)...)
+	n := len(dst)
+	dst = append(dst, p...)
+	for i := n; i < len(dst); i++ {
+		switch c := dst[i]; {
+		case c-'a' < 26:
+			dst[i] = c - ('a' - 'A')
+		case c >= 0x80:
+			return append(dst[:n], bytes.ToUpper(p)...)
 		}
-	}
-	for _, c := range p {
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		dst = append(dst, c)
 	}
 	return dst
 }
 
 // canonUint reports a number of at most bits bits written as the library
-// writes it back (no sign, no leading zeros).
+// writes it back (no sign, no leading zeros): what strconv.ParseUint
+// reads and strconv.FormatUint gives back, without the allocation.
 func canonUint(b []byte, bits int) bool {
-	n, err := strconv.ParseUint(string(b), 10, bits)
-	return err == nil && strconv.FormatUint(n, 10) == string(b)
+	if len(b) == 0 || len(b) > 20 || b[0] == '0' && len(b) > 1 {
+		return false
+	}
+	var n uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if d > 9 || n > (math.MaxUint64-d)/10 {
+			return false
+		}
+		n = n*10 + d
+	}
+	return bits >= 64 || n < 1<<bits
 }
 
 // canonUints reports 32-bit numbers (an SOA's serial and timers).
