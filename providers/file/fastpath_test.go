@@ -103,7 +103,7 @@ func TestFastPathsMatchReference(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range []string{"31711dadfdb430c8c842c38d", "ABCdef", "ünï", "\xff", "a{z`Z@"} {
+	for _, p := range []string{"31711dadfdb430c8c842c38d", "ABCdef", "ünï", "\xff", "a{z`Z@", "abcdefghijklmnopqrstuvwxyz{|}~`@[]^_", "0123456789abcdefABCDEF\x7f\x00 zz", "abcdefgh\xc3\xa9"} {
 		if got, want := appendUpper([]byte("x"), []byte(p)), append([]byte("x"), bytes.ToUpper([]byte(p))...); string(got) != string(want) {
 			t.Errorf("appendUpper(%q) = %q, want %q", p, got, want)
 		}
@@ -407,5 +407,19 @@ func TestHashSpreads(t *testing.T) {
 	}
 	if len(seen) < 900 {
 		t.Errorf("4096 names fill %d of 1024 slots", len(seen))
+	}
+}
+
+func BenchmarkFastAppendUpper(b *testing.B) {
+	p, dst := []byte("31711dadfdb430c8c842c38d35cb78164f81f32b34e1aee6f0fd1de1f3300a41"), []byte(nil)
+	for i := 0; i < b.N; i++ {
+		dst = appendUpper(dst[:0], p)
+	}
+}
+
+func BenchmarkRefAppendUpper(b *testing.B) {
+	p, dst := []byte("31711dadfdb430c8c842c38d35cb78164f81f32b34e1aee6f0fd1de1f3300a41"), []byte(nil)
+	for i := 0; i < b.N; i++ {
+		dst = append(dst[:0], bytes.ToUpper(p)...)
 	}
 }
