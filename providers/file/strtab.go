@@ -7,9 +7,9 @@ import (
 )
 
 // strtab interns strings: every distinct name and value of a file is
-// stored once in one byte blob and referred to by a uint32 id. Lookups go
-// through an open-addressing hash table with a fixed hash function, so the
-// table itself can be persisted and reused without rehashing.
+// stored once in one byte blob and referred to by a uint32 id, given in
+// the order strings are first seen. Lookups go through an open-addressing
+// hash table that lives only while a run is built.
 type strtab struct {
 	blob []byte   // all strings, back to back
 	offs []uint64 // string i is blob[offs[i]:offs[i+1]]; len = n+1
