@@ -40,7 +40,7 @@ type phaseResult struct {
 	Lines   int64   `json:"lines,omitempty"`
 	Records int     `json:"records,omitempty"`
 	Strings int     `json:"strings,omitempty"`
-	Runs    int     `json:"runs,omitempty"`        // sorted runs the build merged
+	Runs    int     `json:"runs,omitempty"`        // sorted runs the build made (segments, or merged past 32)
 	Bytes   int64   `json:"index_bytes,omitempty"` // size of the index file
 }
 

@@ -46,7 +46,7 @@ type phaseResult struct {
 	PeakMiB float64 `json:"peak_mib"`
 	Lines   int64   `json:"lines,omitempty"`
 	Records int     `json:"records,omitempty"`
-	Runs    int     `json:"runs,omitempty"`        // sorted runs the build merged
+	Runs    int     `json:"runs,omitempty"`        // sorted runs the build made (segments, or merged past 32)
 	Bytes   int64   `json:"index_bytes,omitempty"` // size of the index file
 	// ns_reverse answers on the built index: milliseconds (median of
 	// queryRepeats) and findings, by name server.

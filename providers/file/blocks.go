@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math/bits"
 	"net/netip"
 	"sync"
@@ -33,7 +32,7 @@ import (
 // A block's first key is kept in the table's directory, which is all a
 // reader holds in memory.
 
-const blockRaw = 64 << 10
+const blockRaw = 32 << 10
 
 // Key classes: the first byte of a reverse key.
 const (
@@ -420,30 +419,6 @@ type blockRef struct {
 	first      []byte // the block's first key
 	off        int64  // offset of the compressed block in the index file
 	clen, rlen uint32 // compressed and raw length
-}
-
-// decodeBlock reads and decompresses block ref of src into dst.
-func decodeBlock(src readerAt, ref blockRef, dst []byte) ([]byte, error) {
-	if ref.rlen > maxBlockBytes || int64(ref.clen) > int64(ref.rlen)+int64(ref.rlen)/64+1024 {
-		return nil, errBadBlock // more than zstd ever takes for a block of rlen
-	}
-	comp := make([]byte, ref.clen)
-	if _, err := src.ReadAt(comp, ref.off); err != nil {
-		return nil, fmt.Errorf("reading index block: %w", err)
-	}
-	if cap(dst) < int(ref.rlen) {
-		// Not more than a written block can hold, whatever a hostile
-		// directory says: the decoder grows it as the data requires.
-		dst = make([]byte, 0, min(ref.rlen, 2*blockRaw))
-	}
-	out, err := blockDecoder().DecodeAll(comp, dst[:0])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadBlock, err)
-	}
-	if len(out) != int(ref.rlen) {
-		return nil, errBadBlock
-	}
-	return out, nil
 }
 
 type readerAt interface {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -46,9 +47,9 @@ const batchBytes = 1 << 20
 
 // builder accumulates the index during the streaming pass. emit and
 // badLine are called from one goroutine (the parser); the names and the
-// values are interned by two others. When the run in memory reaches the
-// memory budget it is sorted and spilled to a temporary file, and the
-// runs are merged into the index at the end.
+// values are interned by two others. When the run in memory reaches its
+// share of the memory budget it is handed to the sealer, which sorts it
+// and writes it as a segment of the index while the next run is read.
 type builder struct {
 	ctx     context.Context
 	types   []string
@@ -60,11 +61,10 @@ type builder struct {
 	badMsgs []string
 	notes   []string // file-level warnings (truncated gzip, ...)
 
-	budget     int64  // bytes a run may take, sorting included
-	batchBytes int    // a batch is handed over at this size
-	spillDir   string // where runs and the index are written
-	runs       []*spilledRun
-	err        error // a failed spill
+	budget     int64 // bytes a run may take, sorting included
+	batchBytes int   // a batch is handed over at this size
+	sealer     *sealer
+	tables     []*runTables // at most two: one read while the other is sealed
 
 	cur               *batch
 	free              chan *batch
@@ -74,19 +74,54 @@ type builder struct {
 	nameBytes, valueBytes atomic.Int64
 	runObs                int64 // observations in the current run
 
-	// owned by the names goroutine
-	names *strtab
-	recs  []record
-	asOf  uint32
-	// owned by the values goroutine
+	run  *runTables // the run being read
+	asOf uint32     // owned by the names goroutine
+	hint int        // observations a run's tables are first sized for
+}
+
+// runTables are one run's strings and records. The names goroutine owns
+// names and recs, the values goroutine values, valueIP4 and valueIDs,
+// until the run is sealed.
+type runTables struct {
+	names    *strtab
+	recs     []record
 	values   *strtab
 	valueIP4 *ip4tab
 	valueIDs []uint32
+	types    []string // the builder's types when the run was sealed
 }
 
-// defaultBudget is the memory a build's run may take: with the pipeline's
-// buffers and the runtime, a build stays well under 1 GiB whatever the
-// size of the file.
+func newRunTables(lines int) *runTables {
+	rt := &runTables{
+		names:    newStrtab(lines / 2), // names repeat on consecutive lines
+		values:   newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
+		valueIP4: newIP4tab(lines / 8),
+		recs:     make([]record, 0, max(lines, 64)),
+		valueIDs: make([]uint32, 0, max(lines, 64)),
+	}
+	rt.names.blob = make([]byte, 0, max(int64(lines)*20, 1024))
+	return rt
+}
+
+// reset empties the tables for another run, keeping their memory.
+func (rt *runTables) reset() {
+	rt.names.reset()
+	rt.values.reset()
+	rt.valueIP4.reset()
+	rt.recs, rt.valueIDs = rt.recs[:0], rt.valueIDs[:0]
+	rt.types = nil
+}
+
+func (rt *runTables) free() {
+	rt.names.free()
+	rt.values.free()
+	rt.valueIP4.free()
+	rt.recs, rt.valueIDs = nil, nil
+}
+
+// defaultBudget is the memory a build's runs may take: with the
+// pipeline's buffers and the runtime, a build stays well under 1 GiB
+// whatever the size of the file.
 const defaultBudget = 320 << 20
 
 // maxBudget bounds index_memory: a larger run would overflow the 32-bit
@@ -101,17 +136,21 @@ const maxBudget = 2 << 30
 const maxRunRecords = 1 << 30
 
 const (
-	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 24 + 16
+	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 24 + 36
 	bytesPerString = 8 + 16 + 28
 )
 
-func newBuilder(ctx context.Context, sizeHint, budget int64, spillDir string) *builder {
+// newBuilder starts a build whose segments are written to out, a new
+// file whose first headerSize bytes are header.
+func newBuilder(ctx context.Context, sizeHint, budget int64, out io.Writer, header []byte) *builder {
 	if budget <= 0 {
 		budget = defaultBudget
 	}
-	// A run's name and key bytes are addressed by 32-bit offsets: a run
-	// stays well under 4 GiB of them.
 	budget = min(budget, maxBudget)
+	// Two runs are in memory at once (one read, one sealed), each within
+	// half the budget; a run's name and key bytes are addressed by 32-bit
+	// offsets, so it stays well under 4 GiB of them.
+	budget /= 2
 	// Size the tables for the run this file will need, at most the
 	// budget's worth (about 80 bytes per line is typical of FDNS).
 	lines := int(min(sizeHint/80, budget/100, 1<<28))
@@ -120,15 +159,12 @@ func newBuilder(ctx context.Context, sizeHint, budget int64, spillDir string) *b
 		typeIDs:    map[string]uint16{},
 		budget:     budget,
 		batchBytes: int(min(batchBytes, max(budget/32, 1<<10))),
-		spillDir:   spillDir,
 		free:       make(chan *batch, 16),
-		names:      newStrtab(lines / 2), // names repeat on consecutive lines
-		values:     newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
-		valueIP4:   newIP4tab(lines / 8),
-		recs:       make([]record, 0, max(lines, 64)),
-		valueIDs:   make([]uint32, 0, max(lines, 64)),
+		hint:       lines,
 	}
-	b.names.blob = make([]byte, 0, max(int64(lines)*20, 1024))
+	b.run = newRunTables(lines)
+	b.tables = []*runTables{b.run}
+	b.sealer = startSealer(ctx, out, header)
 	b.cur = &batch{}
 	b.start()
 	return b
@@ -139,8 +175,8 @@ func (b *builder) start() {
 	b.toNames = make(chan *batch, 8)
 	b.toValues = make(chan *batch, 8)
 	b.wg.Add(2)
-	go b.internNames()
-	go b.internValues()
+	go b.internNames(b.run)
+	go b.internValues(b.run)
 }
 
 // stop waits for the interning goroutines to finish the queued batches.
@@ -227,26 +263,50 @@ func (b *builder) flush() {
 		b.cur = &batch{}
 	}
 	b.cur.buf, b.cur.names, b.cur.values, b.cur.meta = b.cur.buf[:0], b.cur.names[:0], b.cur.values[:0], b.cur.meta[:0]
-	if (b.runBytes() > b.budget || b.runObs >= maxRunRecords) && b.err == nil {
-		b.spill()
+	if b.runBytes() > b.budget || b.runObs >= maxRunRecords {
+		b.stop()
+		b.handOff(true)
+		b.start()
 	}
 }
 
-// abort stops the interning goroutines after a failed or cancelled read.
+// handOff gives the current run to the sealer and, with next, starts
+// the next one in the other tables, once the sealer is done with them.
+// The interning goroutines must be stopped.
+func (b *builder) handOff(next bool) {
+	b.run.types = b.types[:len(b.types):len(b.types)]
+	b.sealer.in <- b.run
+	b.run = nil
+	switch {
+	case !next:
+	case len(b.tables) < 2:
+		b.run = newRunTables(b.hint)
+		b.tables = append(b.tables, b.run)
+	default:
+		b.run = <-b.sealer.free
+	}
+	b.runObs = 0
+	b.nameBytes.Store(0)
+	b.valueBytes.Store(0)
+}
+
+// failed reports the sealer's error, if it failed.
+func (b *builder) failed() error { return b.sealer.failed() }
+
+// abort stops the interning goroutines and the sealer after a failed or
+// cancelled read.
 func (b *builder) abort() {
 	b.stop()
-	b.release2()
+	b.releaseAll()
 }
 
-// release2 frees the run's tables and spill files.
-func (b *builder) release2() {
-	for _, r := range b.runs {
-		r.file.close()
+// releaseAll stops the sealer and frees the runs' tables.
+func (b *builder) releaseAll() {
+	b.sealer.stop()
+	for _, rt := range b.tables {
+		rt.free()
 	}
-	b.runs = nil
-	b.names.free()
-	b.values.free()
-	b.valueIP4.free()
+	b.tables, b.run = nil, nil
 }
 
 func (b *builder) release(c *batch) {
@@ -258,7 +318,7 @@ func (b *builder) release(c *batch) {
 	}
 }
 
-func (b *builder) internNames() {
+func (b *builder) internNames(rt *runTables) {
 	defer b.wg.Done()
 	var prev []byte
 	var prevID uint32
@@ -269,43 +329,43 @@ func (b *builder) internNames() {
 			// Dumps list a name's records on consecutive lines.
 			id := prevID
 			if prev == nil || !bytes.Equal(name, prev) {
-				id, _ = b.names.intern(name)
-				prev, prevID = b.names.bytesOf(id), id
+				id, _ = rt.names.intern(name)
+				prev, prevID = rt.names.bytesOf(id), id
 			}
-			b.recs = append(b.recs, record{Name: id, First: m.first, Last: m.last, Count: m.count, Type: m.typ})
+			rt.recs = append(rt.recs, record{Name: id, First: m.first, Last: m.last, Count: m.count, Type: m.typ})
 			b.asOf = max(b.asOf, m.last)
 		}
 		b.release(c)
-		b.nameBytes.Store(2*int64(len(b.names.blob)) + int64(b.names.len())*bytesPerString)
+		b.nameBytes.Store(2*int64(len(rt.names.blob)) + int64(rt.names.len())*bytesPerString)
 	}
 	prev = nil
 }
 
-func (b *builder) internValues() {
+func (b *builder) internValues(rt *runTables) {
 	defer b.wg.Done()
 	for c := range b.toValues {
 		for _, s := range c.values {
-			b.valueIDs = append(b.valueIDs, b.internValue(c.buf[s.off:s.end]))
+			rt.valueIDs = append(rt.valueIDs, rt.internValue(c.buf[s.off:s.end]))
 		}
 		b.release(c)
-		b.valueBytes.Store(int64(len(b.values.blob)) + int64(b.values.len())*bytesPerString)
+		b.valueBytes.Store(int64(len(rt.values.blob)) + int64(rt.values.len())*bytesPerString)
 	}
 }
 
 // internValue interns a value, canonical IPv4 addresses through the
 // address table.
-func (b *builder) internValue(v []byte) uint32 {
+func (rt *runTables) internValue(v []byte) uint32 {
 	a, ok := parseIPv4(v)
 	if !ok {
-		id, _ := b.values.intern(v)
+		id, _ := rt.values.intern(v)
 		return id
 	}
-	i, found := b.valueIP4.find(a)
+	i, found := rt.valueIP4.find(a)
 	if found {
-		return uint32(b.valueIP4.slots[i]) - 1
+		return uint32(rt.valueIP4.slots[i]) - 1
 	}
-	id := b.values.appendString(v)
-	b.valueIP4.insert(i, a, id)
+	id := rt.values.appendString(v)
+	rt.valueIP4.insert(i, a, id)
 	return id
 }
 

@@ -47,7 +47,7 @@ var Schema = schema.ProviderSchema{
 		{Name: "current_window", Type: cty.String, Description: `A record is current when its last_seen is within this of the file's newest time (or as_of), e.g. "7d".`, Default: cty.StringVal("30d")},
 		{Name: "as_of", Type: cty.String, Description: "The time the file is a snapshot of (RFC 3339, YYYY-MM-DD or unix seconds): currency is counted from it, and records without a time (a zone's, subfinder's, Amass's) are seen then; default: the newest last_seen, and for records without a time the file's modification time (a zone's SOA serial date)."},
 		{Name: "persist_index", Type: cty.Bool, Description: "Keep the index under .reconform/index for later runs; default: only for files over 64 MiB."},
-		{Name: "index_memory", Type: cty.String, Description: `Memory the index build may take before it spills sorted runs to temporary files under .reconform/index and merges them, e.g. "256MiB" (KiB, MiB, GiB); default: "320MiB", which keeps a build of any size under 1 GiB; at most "2GiB" is used.`},
+		{Name: "index_memory", Type: cty.String, Description: `Memory the index build's sorted runs may take (two runs of half of it: one read while the other is sorted and written as a segment of the index), e.g. "256MiB" (KiB, MiB, GiB); default: "320MiB", which keeps a build of any size under 1 GiB; at most "2GiB" is used.`},
 		{Name: "max_results", Type: cty.Number, Description: "Most findings one query returns; the rest are dropped with a warning.", Default: cty.NumberIntVal(defaultMaxResults)},
 	},
 	Ops: map[schema.Op]schema.OpTraits{
@@ -312,9 +312,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 // Stats describes the index of a provider that has answered a query.
 type Stats struct {
 	Lines, Bad       int64 // lines read, lines skipped as malformed
-	Records, Strings int   // observations indexed, distinct owner names and lookup keys
+	Records, Strings int   // observations indexed, distinct owner names and lookup keys (counted once in each segment)
 	IndexBytes       int64 // size of the index file
-	Runs             int   // sorted runs the build merged (0: reused)
+	Runs             int   // sorted runs the build made (0: reused)
 	Reused           bool  // the index was read from .reconform/index
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/reconform/reconform/internal/fdnsgen"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
@@ -295,6 +296,20 @@ func FuzzIndexFile(f *testing.F) {
 		}
 		f.Add(b, format)
 	}
+	// An index of several segments (a build under a tiny budget).
+	gen := filepath.Join(f.TempDir(), "fdns.json")
+	if err := fdnsgen.WriteFile(gen, fdnsgen.Options{Lines: 800, Seed: 3}, false); err != nil {
+		f.Fatal(err)
+	}
+	ix, format, err := readIndexAt(context.Background(), gen, "", 0, buildOptions{budget: 64 << 10, dir: f.TempDir()})
+	if err != nil || len(ix.segs) < 2 {
+		f.Fatalf("%v, %d segments", err, len(ix.segs))
+	}
+	b := make([]byte, ix.size)
+	if _, err := ix.src.ReadAt(b, 0); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b, format)
 	f.Fuzz(func(t *testing.T, data []byte, format string) {
 		ix, err := openIndex(bytes.NewReader(data), int64(len(data)), nil, format)
 		if err != nil {

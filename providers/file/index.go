@@ -10,25 +10,27 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"sync"
 )
 
 // index is an opened index file: its counts, warnings and types, and the
-// directories of its two tables. Blocks are read from src on demand.
+// directories of its segments' two tables. Blocks are read from src on
+// demand.
 type index struct {
-	src        readerAt
-	fdir, rdir []blockRef
-	types      []string
-	format     string
-	asOf       uint32 // newest time in the file
-	lines      int64  // lines (or CSV rows) read
-	bad        int64  // lines skipped as malformed
-	records    int64  // observations indexed
-	names      int64  // distinct owner names
-	keys       int64  // distinct lookup keys
-	warnings   []string
-	reused     bool  // read from a persisted index file
-	runs       int   // sorted runs merged by the build (not persisted)
-	size       int64 // bytes of the index file
+	src      readerAt
+	segs     []segment
+	types    []string
+	format   string
+	asOf     uint32 // newest time in the file
+	lines    int64  // lines (or CSV rows) read
+	bad      int64  // lines skipped as malformed
+	records  int64  // observations indexed
+	names    int64  // distinct owner names (in each segment)
+	keys     int64  // distinct lookup keys (in each segment)
+	warnings []string
+	reused   bool  // read from a persisted index file
+	runs     int   // sorted runs the build made (not persisted)
+	size     int64 // bytes of the index file
 }
 
 const (
@@ -82,8 +84,11 @@ func (ix *index) writeTail(bf *blockFile, header []byte) error {
 	for _, t := range ix.types {
 		m = appendString(m, t)
 	}
-	m = appendDir(m, ix.fdir)
-	m = appendDir(m, ix.rdir)
+	m = binary.AppendUvarint(m, uint64(len(ix.segs)))
+	for _, sg := range ix.segs {
+		m = appendDir(m, sg.fdir)
+		m = appendDir(m, sg.rdir)
+	}
 	comp := blockEncoder().EncodeAll(m, nil)
 	dataCRC := bf.crc
 	off, err := bf.append(comp)
@@ -248,8 +253,14 @@ func openIndex(src readerAt, size int64, id *fileIdentity, format string) (*inde
 	for range nt {
 		ix.types = append(ix.types, r.str())
 	}
-	ix.fdir = r.dir(int64(off))
-	ix.rdir = r.dir(int64(off))
+	nseg := r.count(2)
+	if nseg > maxSegments {
+		return nil, errBadIndex
+	}
+	for range nseg {
+		sg := segment{fdir: r.dir(int64(off)), rdir: r.dir(int64(off))}
+		ix.segs = append(ix.segs, sg)
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -309,40 +320,82 @@ func blockIndex(dir []blockRef, key []byte) int {
 }
 
 // scanF calls fn for the forward entries from the first with rname >= from,
-// in order, until fn returns false.
+// in order, until fn returns false. The segments' entries are merged, an
+// entry found in several segments given once: what one merged table
+// would hold.
 func (ix *index) scanF(from []byte, fn func(*fent) bool) error {
-	if len(ix.fdir) == 0 {
-		return nil
-	}
-	r := &tableReader{src: ix.src, refs: ix.fdir[blockIndex(ix.fdir, from):], ntypes: len(ix.types)}
-	var x fent
-	for r.nextF(&x) {
-		if bytes.Compare(x.rname, from) < 0 {
+	var srcs []func(*fent) bool
+	var readers []*tableReader
+	for _, sg := range ix.segs {
+		if len(sg.fdir) == 0 {
 			continue
 		}
-		if !fn(&x) {
-			return nil
-		}
+		r := newScanReader(ix, sg.fdir[blockIndex(sg.fdir, from):])
+		defer r.release()
+		readers = append(readers, r)
+		srcs = append(srcs, func(x *fent) bool {
+			for r.nextF(x) {
+				if bytes.Compare(x.rname, from) >= 0 {
+					return true
+				}
+			}
+			return false
+		})
 	}
-	return r.errOr()
+	mergeSorted(srcs, compareF, cloneF, fn)
+	return readersErr(readers)
 }
 
 // scanR is scanF for the reverse table, by key.
 func (ix *index) scanR(from []byte, fn func(*rent) bool) error {
-	if len(ix.rdir) == 0 {
-		return nil
-	}
-	r := &tableReader{src: ix.src, refs: ix.rdir[blockIndex(ix.rdir, from):], ntypes: len(ix.types)}
-	var x rent
-	for r.nextR(&x) {
-		if bytes.Compare(x.key, from) < 0 {
+	var srcs []func(*rent) bool
+	var readers []*tableReader
+	for _, sg := range ix.segs {
+		if len(sg.rdir) == 0 {
 			continue
 		}
-		if !fn(&x) {
-			return nil
+		r := newScanReader(ix, sg.rdir[blockIndex(sg.rdir, from):])
+		defer r.release()
+		readers = append(readers, r)
+		srcs = append(srcs, func(x *rent) bool {
+			for r.nextR(x) {
+				if bytes.Compare(x.key, from) >= 0 {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	mergeSorted(srcs, compareR, cloneR, fn)
+	return readersErr(readers)
+}
+
+// scanBufs are a query's block buffers, reused: a query over many
+// segments reads a block of each.
+var scanBufs = sync.Pool{New: func() any { return new([2][]byte) }}
+
+func newScanReader(ix *index, refs []blockRef) *tableReader {
+	b := scanBufs.Get().(*[2][]byte)
+	return &tableReader{src: ix.src, refs: refs, ntypes: len(ix.types), buf: b[0][:0], tmp: b[1][:0], pooled: b}
+}
+
+// release returns a scan's buffers to the pool; the reader's entries are
+// invalid afterwards.
+func (r *tableReader) release() {
+	if r.pooled != nil {
+		r.pooled[0], r.pooled[1] = r.buf[:0], r.tmp[:0]
+		scanBufs.Put(r.pooled)
+		r.pooled = nil
+	}
+}
+
+func readersErr(readers []*tableReader) error {
+	for _, r := range readers {
+		if err := r.errOr(); err != nil {
+			return err
 		}
 	}
-	return r.errOr()
+	return nil
 }
 
 func (r *tableReader) errOr() error {
@@ -360,41 +413,33 @@ func (ix *index) hasName(name string) bool {
 	return found
 }
 
-// check reads every block and verifies that the entries decode and are
-// in strictly increasing order: what the queries' range scans rely on.
+// check reads every block and verifies that each segment's entries
+// decode and are in strictly increasing order: what the queries' range
+// scans and merges rely on.
 func (ix *index) check() error {
-	var prevF fent
-	n := 0
-	err := ix.scanF(nil, func(x *fent) bool {
-		if n > 0 && compareF(&prevF, x) >= 0 {
-			return false
+	for _, sg := range ix.segs {
+		var prevF, x fent
+		r := &tableReader{src: ix.src, refs: sg.fdir, ntypes: len(ix.types)}
+		for n := 0; r.nextF(&x); n++ {
+			if n > 0 && compareF(&prevF, &x) >= 0 {
+				return errEntryOrder
+			}
+			cloneF(&prevF, &x)
 		}
-		n++
-		prevF = fent{rname: append(prevF.rname[:0], x.rname...), typ: x.typ, value: append(prevF.value[:0], x.value...), first: x.first, last: x.last, count: x.count}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	var prevR rent
-	m := 0
-	err = ix.scanR(nil, func(x *rent) bool {
-		if m > 0 && compareR(&prevR, x) >= 0 {
-			return false
+		if err := r.errOr(); err != nil {
+			return err
 		}
-		m++
-		prevR = rent{key: append(prevR.key[:0], x.key...), owned: x.owned, rname: append(prevR.rname[:0], x.rname...), typ: x.typ, value: append(prevR.value[:0], x.value...), first: x.first, last: x.last, count: x.count}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	// A scan stopped early by an out-of-order entry leaves blocks unread.
-	fn, rn := 0, 0
-	ix.scanF(nil, func(*fent) bool { fn++; return true })
-	ix.scanR(nil, func(*rent) bool { rn++; return true })
-	if fn != n || rn != m {
-		return errEntryOrder
+		var prevR, y rent
+		r = &tableReader{src: ix.src, refs: sg.rdir, ntypes: len(ix.types)}
+		for n := 0; r.nextR(&y); n++ {
+			if n > 0 && compareR(&prevR, &y) >= 0 {
+				return errEntryOrder
+			}
+			cloneR(&prevR, &y)
+		}
+		if err := r.errOr(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

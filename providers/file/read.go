@@ -25,6 +25,11 @@ const (
 // tests can lower it.
 var maxLineBytes = 16 << 20
 
+// peekBytes is the buffer over a decompressor: as much as format
+// detection looks at. The line splitter's larger reads then go straight
+// to the decompressor instead of through a copy.
+const peekBytes = 64 << 10
+
 // openData opens path, transparently decompressing gzip or zstd, and
 // returns a reader positioned at the start of the data (past a UTF-8 byte
 // order mark). compressed reports a compressed file.
@@ -43,14 +48,14 @@ func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() err
 			f.Close()
 			return nil, false, nil, fmt.Errorf("reading gzip header: %w", err)
 		}
-		br, compressed = bufio.NewReaderSize(zr, 1<<20), true
+		br, compressed = bufio.NewReaderSize(zr, peekBytes), true
 	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
 		if err != nil {
 			f.Close()
 			return nil, false, nil, fmt.Errorf("reading zstd header: %w", err)
 		}
-		br, compressed = bufio.NewReaderSize(zr, 1<<20), true
+		br, compressed = bufio.NewReaderSize(zr, peekBytes), true
 		closeFn = func() error { zr.Close(); return f.Close() }
 	}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
@@ -96,7 +101,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 	}
 	defer closeFn()
 	if format == "" {
-		head, _ := r.Peek(64 << 10)
+		head, _ := r.Peek(peekBytes)
 		if format, err = detectFormat(head); err != nil {
 			return nil, "", err
 		}
@@ -122,7 +127,23 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 	if opt.store != nil {
 		dir = opt.store.dir
 	}
-	b := newBuilder(ctx, sizeHint, opt.budget, dir)
+	// The index is written as it is built: each sorted run becomes a
+	// segment of it as soon as it is sealed.
+	newOut := func() (*spillFile, error) {
+		if opt.store != nil {
+			return newNamedFile(dir)
+		}
+		return newSpillFile(dir)
+	}
+	out, err := newOut()
+	if err != nil {
+		return nil, "", err
+	}
+	key := format
+	if opt.store != nil {
+		key = opt.store.format
+	}
+	b := newBuilder(ctx, sizeHint, opt.budget, out.f, appendHeader(nil, id))
 	if parse != nil {
 		err = readLines(ctx, r, b, parse)
 	} else {
@@ -133,23 +154,10 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 	}
 	if err != nil {
 		b.abort()
+		out.close()
 		return nil, "", err
 	}
-	key := format
-	if opt.store != nil {
-		key = opt.store.format
-	}
-	var out *spillFile
-	if opt.store != nil {
-		out, err = newNamedFile(dir)
-	} else {
-		out, err = newSpillFile(dir)
-	}
-	if err != nil {
-		b.abort()
-		return nil, "", err
-	}
-	ix, err := b.finish(out.f, id, key)
+	ix, out, err := b.finish(out, newOut, key)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -242,10 +250,10 @@ func readLines(ctx context.Context, r io.Reader, b *builder, parse func([]byte, 
 				b.badLine(lineNo, err)
 			}
 		}
-		if b.err != nil {
-			// A run could not be spilled: reading on would hold the rest
+		if err := b.failed(); err != nil {
+			// A run could not be written: reading on would hold the rest
 			// of the input in memory.
-			return fmt.Errorf("spilling a sorted run: %w", b.err)
+			return fmt.Errorf("writing a sorted run: %w", err)
 		}
 		if blk.err != nil {
 			b.notes = append(b.notes, fmt.Sprintf("reading stopped after line %d: %v (the file is truncated or corrupt; the lines before were indexed)", blk.first+int64(len(blk.lines))-1, blk.err))
@@ -399,8 +407,8 @@ func readCSV(ctx context.Context, r io.Reader, b *builder) error {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if b.err != nil {
-			return fmt.Errorf("spilling a sorted run: %w", b.err)
+		if err := b.failed(); err != nil {
+			return fmt.Errorf("writing a sorted run: %w", err)
 		}
 		rec, err := cr.Read()
 		if err == io.EOF {

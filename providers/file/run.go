@@ -1,13 +1,9 @@
 package file
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"fmt"
-	"io"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -18,23 +14,34 @@ import (
 
 // memRun is a sealed run: the builder's tables plus the sort orders.
 type memRun struct {
-	b *builder
+	rt *runTables
 	// frecs are the records in forward order, exact repeats dropped,
 	// their Name the owner's rank; rnames[roffs[r]:roffs[r+1]] is the
 	// owner name of rank r, reversed. Both are laid out in the order they
 	// are read, so that writing the tables reads memory mostly in order.
-	frecs  []record
+	frecs  []frec
 	rnames []byte
 	roffs  []uint32
-	// rents are the reverse entries in order: keyRank<<32 | owned<<31 |
-	// index into fpos.
-	rents   []uint64
+	// rents are the reverse entries in order, each with what its table
+	// entry needs, so that writing the table reads them in order; the
+	// entries of key rank k, keyed then owned, end at rends[2k] and
+	// rends[2k+1].
+	rents   []rentPos
+	rends   []uint32
+	rb      int // the bucket of the entry at ri
 	keys    []byte
 	keyOffs []uint32 // key k is keys[keyOffs[k]:keyOffs[k+1]], by rank
 	nkeys   int
 
 	fi, ri int
 	mx     []bool // by type: MX
+}
+
+// frec is a record of a sealed run with its lookup key's index (noKey:
+// none).
+type frec struct {
+	record
+	key uint32
 }
 
 // revPrefix is the first 8 bytes of s reversed, big-endian, zero-padded.
@@ -172,19 +179,19 @@ func keyedType(t string) bool {
 	return false
 }
 
-// seal sorts the current run. The interning goroutines must be stopped.
-func (b *builder) seal() *memRun {
-	recs := b.recs
+// seal sorts a run whose interning goroutines are done.
+func seal(rt *runTables, sc *sealScratch) *memRun {
+	recs := rt.recs
 	for i := range recs {
-		recs[i].Value = b.valueIDs[i]
+		recs[i].Value = rt.valueIDs[i]
 	}
-	names := b.names
+	names := rt.names
 	n := names.len()
 
 	// Owner names in reversed-bytes order, on one goroutine while the
 	// records' value keys are found on another.
 	rank := make([]uint32, n)
-	m := &memRun{b: b}
+	m := &memRun{rt: rt}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -206,15 +213,24 @@ func (b *builder) seal() *memRun {
 	}()
 
 	// Lookup keys: the value for most types, the host for MX.
-	keyType := make([]bool, len(b.types))
-	mxType := make([]bool, len(b.types))
-	ptrType := make([]bool, len(b.types))
-	for i, t := range b.types {
+	keyType := make([]bool, len(rt.types))
+	mxType := make([]bool, len(rt.types))
+	ptrType := make([]bool, len(rt.types))
+	for i, t := range rt.types {
 		keyType[i], mxType[i], ptrType[i] = keyedType(t), t == "MX", t == "PTR"
 	}
-	valueKey := make([]uint32, b.values.len())
+	valueKey := reuse(&sc.valueKey, rt.values.len())
 	for i := range valueKey {
 		valueKey[i] = noKey
+	}
+	// The IPv4 values' addresses, from the address table, so that their
+	// keys need no second parse: address+1, 0 for other values.
+	ip4Of := reuse(&sc.ip4Of, rt.values.len())
+	clear(ip4Of)
+	for _, sl := range rt.valueIP4.slots {
+		if sl != 0 {
+			ip4Of[uint32(sl)-1] = sl>>32 + 1
+		}
 	}
 	var keyIsOwner []bool
 	m.keyOffs = []uint32{0}
@@ -224,7 +240,7 @@ func (b *builder) seal() *memRun {
 		keyIsOwner = append(keyIsOwner, owner)
 		return uint32(len(keyIsOwner) - 1)
 	}
-	recKey := make([]uint32, len(recs)) // key index per record, or noKey
+	recKey := reuse(&sc.recKey, len(recs)) // key index per record, or noKey
 	ownerKey := map[uint32]uint32{}
 	for i := range recs {
 		r := &recs[i]
@@ -234,16 +250,23 @@ func (b *builder) seal() *memRun {
 		}
 		kv := r.Value
 		if mxType[r.Type] {
-			host := mxHost(b.values.str(kv))
-			if len(host) != len(b.values.bytesOf(kv)) {
-				kv = b.internValue([]byte(host))
-				for len(valueKey) < b.values.len() {
+			host := mxHost(rt.values.str(kv))
+			if len(host) != len(rt.values.bytesOf(kv)) {
+				kv = rt.internValue([]byte(host))
+				for len(valueKey) < rt.values.len() {
 					valueKey = append(valueKey, noKey)
 				}
 			}
 		}
 		if valueKey[kv] == noKey {
-			valueKey[kv] = addKey(b.values.bytesOf(kv), false)
+			if int(kv) < len(ip4Of) && ip4Of[kv] != 0 {
+				m.keys = binary.BigEndian.AppendUint32(append(m.keys, keyIPv4), uint32(ip4Of[kv]-1))
+				m.keyOffs = append(m.keyOffs, uint32(len(m.keys)))
+				keyIsOwner = append(keyIsOwner, false)
+				valueKey[kv] = uint32(len(keyIsOwner) - 1)
+			} else {
+				valueKey[kv] = addKey(rt.values.bytesOf(kv), false)
+			}
 		}
 		recKey[i] = valueKey[kv]
 	}
@@ -266,7 +289,7 @@ func (b *builder) seal() *memRun {
 		ownerKey[r.Name] = k
 	}
 	nkeys := len(keyIsOwner)
-	keyRank := make([]uint32, nkeys)
+	keyRank := reuse(&sc.keyRank, nkeys)
 	{
 		pre := make([]uint64, nkeys)
 		ids := make([]uint32, nkeys)
@@ -299,25 +322,26 @@ func (b *builder) seal() *memRun {
 	m.nkeys = nkeys
 	wg.Wait()
 
-	// Records by owner rank (counting sort), then within a name by type,
-	// value and window, exact repeats dropped.
-	start := make([]uint32, n+1)
+	// Records by owner rank (counting sort, each record moved with its
+	// key so that what follows reads them in order), then within a name
+	// by type, value and window, exact repeats dropped.
+	start := reuse(&sc.start, n+1)
+	clear(start)
 	for _, r := range recs {
 		start[rank[r.Name]+1]++
 	}
 	for i := 1; i <= n; i++ {
 		start[i] += start[i-1]
 	}
-	order := make([]uint32, len(recs))
+	frecs := reuse(&sc.frecs, len(recs))
 	for i, r := range recs {
 		p := &start[rank[r.Name]]
-		order[*p] = uint32(i)
+		frecs[*p] = frec{record: r, key: recKey[i]}
 		*p++
 	}
-	start = nil
-	values := b.values
-	cmpRec := func(x, y uint32) int {
-		a, c := &recs[x], &recs[y]
+	start, recKey = nil, nil
+	values := rt.values
+	cmpRec := func(a, c *frec) int {
 		if a.Type != c.Type {
 			return cmp.Compare(a.Type, c.Type)
 		}
@@ -334,52 +358,62 @@ func (b *builder) seal() *memRun {
 		}
 		return cmp.Compare(a.Count, c.Count)
 	}
-	fpos := order[:0]
-	var keyOf []uint32 // key index per forward position
-	for i := 0; i < len(order); {
-		name := recs[order[i]].Name
+	w := 0
+	for i := 0; i < len(frecs); {
+		name := frecs[i].Name
 		j := i + 1
-		for j < len(order) && recs[order[j]].Name == name {
+		for j < len(frecs) && frecs[j].Name == name {
 			j++
 		}
-		g := order[i:j]
+		g := frecs[i:j]
 		if len(g) > 1 {
-			slices.SortFunc(g, cmpRec)
+			slices.SortFunc(g, func(a, c frec) int { return cmpRec(&a, &c) })
 		}
-		for k, x := range g {
-			if k > 0 && cmpRec(g[k-1], x) == 0 {
+		for k := range g {
+			if k > 0 && cmpRec(&g[k-1], &g[k]) == 0 {
 				continue
 			}
-			fpos = append(fpos, x)
-			keyOf = append(keyOf, recKey[x])
+			frecs[w] = g[k]
+			w++
 		}
 		i = j
 	}
-	recKey = nil
-	m.frecs = make([]record, len(fpos))
-	for p, x := range fpos {
-		m.frecs[p] = recs[x]
-	}
+	m.frecs = frecs[:w]
 
 	// Reverse entries, sorted by key rank, owned after keyed, then in
-	// forward order.
-	rents := make([]uint64, 0, len(fpos))
-	for p, k := range keyOf {
-		if k != noKey {
-			rents = append(rents, uint64(keyRank[k])<<32|uint64(p))
+	// forward order: a counting sort on buckets of 2*rank+owned, filled
+	// in forward order.
+	buckets := reuse(&sc.buckets, len(m.frecs))[:0] // per entry, in forward order
+	entPos := reuse(&sc.entPos, len(m.frecs))[:0]   // its forward position
+	ends := reuse(&sc.ends, 2*nkeys+1)
+	clear(ends)
+	for p := range m.frecs {
+		if k := m.frecs[p].key; k != noKey {
+			b := 2 * keyRank[k]
+			buckets, entPos = append(buckets, b), append(entPos, uint32(p))
+			ends[b+1]++
 		}
-		r := &m.frecs[p]
-		if ptrType[r.Type] {
-			if k := ownerKey[r.Name]; k != noKey {
-				rents = append(rents, uint64(keyRank[k])<<32|1<<31|uint64(p))
+		if r := &m.frecs[p]; ptrType[r.Type] {
+			if k, ok := ownerKey[r.Name]; ok && k != noKey {
+				b := 2*keyRank[k] + 1
+				buckets, entPos = append(buckets, b), append(entPos, uint32(p))
+				ends[b+1]++
 			}
 		}
 	}
 	for p := range m.frecs {
 		m.frecs[p].Name = rank[m.frecs[p].Name]
 	}
-	radixSortInPlace(rents, nil)
-	m.rents = rents
+	for i := 1; i < len(ends); i++ {
+		ends[i] += ends[i-1]
+	}
+	rents := reuse(&sc.rents, len(buckets))
+	for i, b := range buckets {
+		r := &m.frecs[entPos[i]]
+		rents[ends[b]] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: r.Value, typ: r.Type, owned: b&1 == 1}
+		ends[b]++
+	}
+	m.rents, m.rends = rents, ends[:2*nkeys]
 	m.mx = mxType
 	return m
 }
@@ -390,7 +424,7 @@ func (m *memRun) nextF(x *fent) bool {
 	}
 	r := &m.frecs[m.fi]
 	m.fi++
-	x.rname, x.typ, x.value = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type, m.b.values.bytesOf(r.Value)
+	x.rname, x.typ, x.value = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type, m.rt.values.bytesOf(r.Value)
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
 }
@@ -399,77 +433,34 @@ func (m *memRun) nextR(x *rent) bool {
 	if m.ri >= len(m.rents) {
 		return false
 	}
-	e := m.rents[m.ri]
+	for uint32(m.ri) >= m.rends[m.rb] {
+		m.rb++
+	}
+	e := &m.rents[m.ri]
 	m.ri++
-	k := uint32(e >> 32)
-	r := &m.frecs[uint32(e)&(1<<31-1)]
+	k := m.rb / 2
 	x.key = m.keys[m.keyOffs[k]:m.keyOffs[k+1]]
-	x.owned = e&(1<<31) != 0
-	x.rname, x.typ = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type
+	x.owned = e.owned
+	x.rname, x.typ = m.rnames[e.roff:e.rend], e.typ
 	// A keyed record's value is its key's text, except an MX value
 	// written with its preference: only then are its bytes read.
-	x.implied = !x.owned && !m.mx[r.Type]
+	x.implied = !x.owned && !m.mx[e.typ]
 	x.value = nil
 	if !x.implied {
-		x.value = m.b.values.bytesOf(r.Value)
+		x.value = m.rt.values.bytesOf(e.value)
 	}
-	x.first, x.last, x.count = r.First, r.Last, r.Count
+	x.first, x.last, x.count = e.first, e.last, e.count
 	return true
 }
 
-// spilledRun is a run written to a spill file, uncompressed.
-type spilledRun struct {
-	file       *spillFile
-	fdir, rdir []blockRef
+// rentPos is a reverse entry of a sealed run.
+type rentPos struct {
+	roff, rend         uint32 // its owner's reversed name in rnames
+	first, last, count uint32
+	value              uint32
+	typ                uint16
+	owned              bool
 }
-
-// spill seals the current run, writes it to a spill file and starts the
-// next run with emptied tables.
-func (b *builder) spill() {
-	b.stop()
-	m := b.seal()
-	f, err := newSpillFile(b.spillDir)
-	if err == nil {
-		fw, rw := newTableWriter(f.bw, false), newTableWriter(f.bw, false)
-		var x fent
-		for m.nextF(&x) {
-			fw.addF(&x)
-		}
-		var y rent
-		for m.nextR(&y) {
-			rw.addR(&y)
-		}
-		run := &spilledRun{file: f}
-		var err1, err2 error
-		run.fdir, err1 = fw.close()
-		run.rdir, err2 = rw.close()
-		err = cmp.Or(err1, err2, f.finishWrites())
-		if err != nil {
-			f.close()
-		} else {
-			b.runs = append(b.runs, run)
-		}
-	}
-	if err != nil {
-		b.err = err
-	}
-	m = nil
-	// The sort's arrays are garbage now: collect them before the next
-	// run's grow, so that the heap stays near the budget.
-	runtime.GC()
-	b.names.reset()
-	b.values.reset()
-	b.valueIP4.reset()
-	b.recs, b.valueIDs = b.recs[:0], b.valueIDs[:0]
-	b.runObs = 0
-	b.nameBytes.Store(0)
-	b.valueBytes.Store(0)
-	b.start()
-}
-
-// fsource and rsource are the merge's inputs.
-type fsource interface{ nextF(*fent) bool }
-type rsource interface{ nextR(*rent) bool }
 
 func compareF(a, b *fent) int {
 	if d := bytes.Compare(a.rname, b.rname); d != 0 {
@@ -518,123 +509,4 @@ func compareR(a, b *rent) int {
 		return cmp.Compare(a.last, b.last)
 	}
 	return cmp.Compare(a.count, b.count)
-}
-
-// mergeTable merges sorted sources into w, dropping exact repeats, and
-// counts the distinct names (F) or keys (R).
-func mergeTable[E any](srcs []func(*E) bool, cmpE func(a, b *E) int, clone func(dst, src *E), add func(*E), key func(*E) []byte) (distinct int64) {
-	if len(srcs) == 1 {
-		// One run, already sorted and without repeats.
-		var e E
-		var last []byte
-		for srcs[0](&e) {
-			if k := key(&e); distinct == 0 || !bytes.Equal(k, last) {
-				distinct++
-				last = append(last[:0], k...)
-			}
-			add(&e)
-		}
-		return distinct
-	}
-	cur := make([]E, len(srcs))
-	live := make([]int, 0, len(srcs))
-	for i, next := range srcs {
-		if next(&cur[i]) {
-			live = append(live, i)
-		}
-	}
-	var last E
-	have := false
-	for len(live) > 0 {
-		best := 0
-		for j := 1; j < len(live); j++ {
-			if cmpE(&cur[live[j]], &cur[live[best]]) < 0 {
-				best = j
-			}
-		}
-		i := live[best]
-		e := &cur[i]
-		if !have || cmpE(e, &last) != 0 {
-			if !have || !bytes.Equal(key(e), key(&last)) {
-				distinct++
-			}
-			add(e)
-			clone(&last, e)
-			have = true
-		}
-		if !srcs[i](&cur[i]) {
-			live = append(live[:best], live[best+1:]...)
-		}
-	}
-	return distinct
-}
-
-// finish ends the build: it seals the last run, merges the runs into an
-// index written to out from its start, and returns the index (its source
-// is for the caller to set). The builder must not be used afterwards.
-func (b *builder) finish(out io.Writer, id fileIdentity, format string) (*index, error) {
-	b.flush()
-	b.stop()
-	defer b.release2()
-	if b.err != nil {
-		return nil, fmt.Errorf("spilling a sorted run: %w", b.err)
-	}
-	m := b.seal()
-	header := appendHeader(nil, id)
-	bw := bufio.NewWriterSize(out, 4<<20)
-	bw.Write(header)
-	bf := &blockFile{w: bw, off: headerSize}
-	fw, rw := newTableWriter(bf, true), newTableWriter(bf, true)
-	ix := &index{format: format, asOf: b.asOf, lines: b.lines, bad: b.bad, records: b.emitted, types: b.types, runs: len(b.runs) + 1}
-	ix.warnings = append(ix.warnings, b.notes...)
-	ix.warnings = append(ix.warnings, b.badMsgs...)
-	if b.bad > int64(len(b.badMsgs)) {
-		ix.warnings = append(ix.warnings, fmt.Sprintf("%d malformed lines skipped in all (%d shown)", b.bad, len(b.badMsgs)))
-	}
-	fsrcs := []func(*fent) bool{m.nextF}
-	rsrcs := []func(*rent) bool{m.nextR}
-	var readers []*tableReader
-	for _, run := range b.runs {
-		fr := &tableReader{src: run.file.f, refs: run.fdir, raw: true, ntypes: len(b.types)}
-		rr := &tableReader{src: run.file.f, refs: run.rdir, raw: true, ntypes: len(b.types)}
-		readers = append(readers, fr, rr)
-		fsrcs = append(fsrcs, fr.nextF)
-		rsrcs = append(rsrcs, rr.nextR)
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		ix.names = mergeTable(fsrcs, compareF, func(dst, src *fent) {
-			*dst = fent{rname: append(dst.rname[:0], src.rname...), typ: src.typ, value: append(dst.value[:0], src.value...), first: src.first, last: src.last, count: src.count}
-		}, fw.addF, func(x *fent) []byte { return x.rname })
-	}()
-	go func() {
-		defer wg.Done()
-		ix.keys = mergeTable(rsrcs, compareR, func(dst, src *rent) {
-			*dst = rent{key: append(dst.key[:0], src.key...), owned: src.owned, rname: append(dst.rname[:0], src.rname...), typ: src.typ, implied: src.implied, first: src.first, last: src.last, count: src.count}
-			if !src.implied {
-				dst.value = append(dst.value[:0], src.value...)
-			}
-		}, rw.addR, func(x *rent) []byte { return x.key })
-	}()
-	wg.Wait()
-	var err1, err2 error
-	ix.fdir, err1 = fw.close()
-	ix.rdir, err2 = rw.close()
-	err := cmp.Or(err1, err2)
-	for _, r := range readers {
-		err = cmp.Or(err, r.err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := ix.writeTail(bf, header); err != nil {
-		return nil, err
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
-	}
-	ix.size = bf.off
-	return ix, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // blockFile is a file that compressed (or raw) blocks are appended to by
@@ -119,7 +121,7 @@ func (t *tableWriter) flush() {
 	raw := t.enc.buf
 	p := &pendingBlock{raw: raw, first: first, ready: make(chan []byte, 1)}
 	go func() {
-		p.ready <- blockEncoder().EncodeAll(raw, make([]byte, 0, len(raw)/2))
+		p.ready <- compressBlock(make([]byte, 0, s2.MaxEncodedLen(len(raw))+blockTrailer), raw)
 	}()
 	t.pending <- p
 	var next []byte
@@ -229,6 +231,7 @@ type tableReader struct {
 	next     int
 	dec      blockDec
 	buf, tmp []byte
+	pooled   *[2][]byte // where buf and tmp go back to, for a query's reader
 	err      error
 }
 
@@ -251,7 +254,7 @@ func (r *tableReader) load() bool {
 			r.buf = r.buf[:ref.rlen]
 			_, err = r.src.ReadAt(r.buf, ref.off)
 		} else {
-			r.buf, err = decodeBlock(r.src, ref, r.buf)
+			r.buf, err = decodeBlock(r.src, ref, r.buf, &r.tmp)
 		}
 		if err != nil {
 			r.err = err
