@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/netip"
 	"sync"
 
@@ -128,22 +129,52 @@ func appendUint8(dst []byte, b byte) []byte {
 	return append(dst, '0'+b)
 }
 
+// commonPrefix returns the length of the common prefix of a and b,
+// comparing a word at a time and finding the first differing byte of a
+// word from its XOR; a short tail is compared as one overlapping word.
 func commonPrefix(a, b []byte) int {
 	n := min(len(a), len(b))
+	if n < 8 {
+		if n >= 4 {
+			if x := binary.LittleEndian.Uint32(a) ^ binary.LittleEndian.Uint32(b); x != 0 {
+				return bits.TrailingZeros32(x) >> 3
+			}
+			if x := binary.LittleEndian.Uint32(a[n-4:]) ^ binary.LittleEndian.Uint32(b[n-4:]); x != 0 {
+				return n - 4 + bits.TrailingZeros32(x)>>3
+			}
+			return n
+		}
+		i := 0
+		for i < n && a[i] == b[i] {
+			i++
+		}
+		return i
+	}
 	i := 0
-	for i+8 <= n && binary.LittleEndian.Uint64(a[i:]) == binary.LittleEndian.Uint64(b[i:]) {
-		i += 8
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)>>3
+		}
 	}
-	for i < n && a[i] == b[i] {
-		i++
+	if i == n {
+		return n
 	}
-	return i
+	// The bytes before i are equal, so the first difference in the last
+	// word, which overlaps them, is at or after i.
+	if x := binary.LittleEndian.Uint64(a[n-8:]) ^ binary.LittleEndian.Uint64(b[n-8:]); x != 0 {
+		return n - 8 + bits.TrailingZeros64(x)>>3
+	}
+	return n
 }
 
 func appendFront(dst, prev, s []byte) []byte {
 	p := commonPrefix(prev, s)
-	dst = binary.AppendUvarint(dst, uint64(p))
-	dst = binary.AppendUvarint(dst, uint64(len(s)-p))
+	if p < 0x80 && len(s)-p < 0x80 {
+		dst = append(dst, byte(p), byte(len(s)-p)) // both varints one byte long
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(p))
+		dst = binary.AppendUvarint(dst, uint64(len(s)-p))
+	}
 	return append(dst, s[p:]...)
 }
 

@@ -26,22 +26,18 @@ var errBadName = errors.New("invalid name")
 // characters or invalid UTF-8 are rejected: the engine's record check
 // would refuse them.
 func normName(b []byte) ([]byte, error) {
-	for {
-		t := bytes.TrimSuffix(bytes.TrimSpace(b), []byte("."))
-		if len(t) == len(b) {
-			break
-		}
-		b = t
-	}
+	b = trimName(b)
 	unicode := false
 	for i, c := range b {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			b[i] = c + 'a' - 'A'
-		case c <= ' ' || c == 0x7f:
-			return nil, errBadName
-		case c >= 0x80:
-			unicode = true
+		if k := nameByte[c]; k != nameOK {
+			switch k {
+			case nameUpper:
+				b[i] = c + 'a' - 'A'
+			case nameBad:
+				return nil, errBadName
+			default:
+				unicode = true
+			}
 		}
 	}
 	if unicode {
@@ -62,6 +58,66 @@ func normName(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// trimName strips white space around b and the dots at its end, in any
+// mix. The common case, a name that starts with a plain byte and ends with
+// one or with one dot after one, is decided from its ends.
+func trimName(b []byte) []byte {
+	if n := len(b); n >= 2 && plainEnd[b[0]] {
+		if c := b[n-1]; plainEnd[c] && c != '.' {
+			return b
+		} else if c == '.' && plainEnd[b[n-2]] && b[n-2] != '.' {
+			return b[:n-1]
+		}
+	}
+	for {
+		t := bytes.TrimSuffix(bytes.TrimSpace(b), []byte("."))
+		if len(t) == len(b) {
+			return b
+		}
+		b = t
+	}
+}
+
+// trimSpace is bytes.TrimSpace, deciding the common case (no space at
+// either end) without the call.
+func trimSpace(b []byte) []byte {
+	if n := len(b); n > 0 && plainEnd[b[0]] && plainEnd[b[n-1]] {
+		return b
+	}
+	return bytes.TrimSpace(b)
+}
+
+// plainEnd marks the ASCII bytes that are not white space: bytes.TrimSpace
+// keeps a slice that starts and ends with one as it is.
+var plainEnd = func() (t [256]bool) {
+	for c := 0; c < 0x80; c++ {
+		t[c] = !(c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r')
+	}
+	return t
+}()
+
+// Classes of the bytes of a name, for normName.
+const (
+	nameOK    = iota // kept as it is
+	nameUpper        // A-Z, lower-cased
+	nameBad          // a space or a control character: the name is refused
+	nameHigh         // part of a UTF-8 sequence
+)
+
+var nameByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			t[c] = nameUpper
+		case c <= ' ' || c == 0x7f:
+			t[c] = nameBad
+		case c >= 0x80:
+			t[c] = nameHigh
+		}
+	}
+	return t
+}()
+
 // plainText reports whether b is printable ASCII, which normalising
 // never escapes.
 func plainText(b []byte) bool {
@@ -80,43 +136,67 @@ func canonicalIPv4(b []byte) bool {
 	return ok
 }
 
-// parseIPv4 returns the address of a canonical dotted quad, in one pass.
+// parseIPv4 returns the address of a canonical dotted quad (no leading
+// zeros, no sign, no space), in one pass with a branch per octet rather
+// than per byte.
 func parseIPv4(b []byte) (uint32, bool) {
 	if len(b) < 7 || len(b) > 15 {
 		return 0, false
 	}
-	var addr, n uint32
-	parts, digits := 0, 0
-	for i := 0; i <= len(b); i++ {
-		if i == len(b) || b[i] == '.' {
-			if digits == 0 || n > 255 || (digits > 1 && b[i-digits] == '0') {
+	var addr uint32
+	i := 0
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if i >= len(b) || b[i] != '.' {
 				return 0, false
 			}
-			addr = addr<<8 | n
-			parts++
-			n, digits = 0, 0
-			continue
+			i++
 		}
-		c := b[i]
-		if c < '0' || c > '9' || digits == 3 {
+		if i >= len(b) {
 			return 0, false
 		}
-		n = n*10 + uint32(c-'0')
-		digits++
+		n := uint32(b[i] - '0')
+		if n > 9 {
+			return 0, false
+		}
+		i++
+		if i < len(b) {
+			if d := uint32(b[i] - '0'); d <= 9 {
+				if n == 0 {
+					return 0, false // a leading zero
+				}
+				n = n*10 + d
+				i++
+				if i < len(b) {
+					if d := uint32(b[i] - '0'); d <= 9 {
+						n = n*10 + d
+						i++
+						if n > 255 {
+							return 0, false
+						}
+					}
+				}
+			}
+		}
+		addr = addr<<8 | n
 	}
-	return addr, parts == 4
+	if i != len(b) {
+		return 0, false
+	}
+	return addr, true
 }
 
 // normValue normalises a record value for its type. scratch may be used
 // for the result when it cannot be done in place.
 func normValue(rrtype string, b []byte) ([]byte, error) {
-	if len(bytes.TrimSpace(b)) == 0 {
+	t := trimSpace(b)
+	if len(t) == 0 {
 		return nil, errors.New("empty value")
 	}
 	if rrtype == "TXT" || rrtype == "SPF" {
 		return normTXT(rrtype, b)
 	}
-	b = bytes.TrimSpace(b)
+	b = t
 	switch rrtype {
 	case "A", "AAAA":
 		if canonicalIPv4(b) {

@@ -2,10 +2,12 @@ package file
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 
 	"github.com/reconform/reconform/providers"
@@ -164,32 +166,72 @@ var sonarKeys = [4]string{`{"timestamp":"`, `","name":"`, `","type":"`, `","valu
 // scanning every byte. Any other line returns false and takes the general
 // JSON path.
 func sonarFields(line []byte) (f [4][]byte, ok bool) {
+	// Each value ends at the next quote, backslash or control character
+	// (found a word at a time), which must be a quote; the keys between
+	// are compared as constants.
 	rest := line
-	for i, key := range sonarKeys {
-		if len(rest) < len(key) || string(rest[:len(key)]) != key {
-			return f, false
-		}
-		rest = rest[len(key):]
-		end := bytes.IndexByte(rest, '"')
-		if end < 0 {
-			return f, false
-		}
-		f[i] = rest[:end]
-		if bytes.IndexByte(f[i], '\\') >= 0 {
-			return f, false
-		}
-		for _, c := range f[i] {
-			if c < 0x20 {
-				return f, false
-			}
-		}
-		rest = rest[end:]
+	if len(rest) < len(`{"timestamp":"`) || string(rest[:len(`{"timestamp":"`)]) != `{"timestamp":"` {
+		return f, false
 	}
+	rest = rest[len(`{"timestamp":"`):]
+	end := nextSpecial(rest)
+	if end == len(rest) || rest[end] != '"' {
+		return f, false
+	}
+	f[0], rest = rest[:end], rest[end:]
+	if len(rest) < len(`","name":"`) || string(rest[:len(`","name":"`)]) != `","name":"` {
+		return f, false
+	}
+	rest = rest[len(`","name":"`):]
+	if end = nextSpecial(rest); end == len(rest) || rest[end] != '"' {
+		return f, false
+	}
+	f[1], rest = rest[:end], rest[end:]
+	if len(rest) < len(`","type":"`) || string(rest[:len(`","type":"`)]) != `","type":"` {
+		return f, false
+	}
+	rest = rest[len(`","type":"`):]
+	if end = nextSpecial(rest); end == len(rest) || rest[end] != '"' {
+		return f, false
+	}
+	f[2], rest = rest[:end], rest[end:]
+	if len(rest) < len(`","value":"`) || string(rest[:len(`","value":"`)]) != `","value":"` {
+		return f, false
+	}
+	rest = rest[len(`","value":"`):]
+	if end = nextSpecial(rest); end == len(rest) || rest[end] != '"' {
+		return f, false
+	}
+	f[3], rest = rest[:end], rest[end:]
 	tail := rest[1:] // after the closing quote of value
-	if len(tail) == 0 || tail[0] != '}' || len(bytes.TrimSpace(tail[1:])) != 0 {
+	if len(tail) == 0 || tail[0] != '}' || len(tail) > 1 && len(bytes.TrimSpace(tail[1:])) != 0 {
 		return f, false
 	}
 	return f, true
+}
+
+// nextSpecial returns the index of b's first quote, backslash or control
+// character, or len(b), 8 bytes at a time: a byte is below 0x20 when
+// subtracting 0x20 from it borrows, and is a quote (a backslash) when its
+// XOR with quotes (backslashes) is zero. No borrow reaches a byte before
+// the first such byte, so the lowest flag is exact.
+func nextSpecial(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ ('"' * ones)
+		s := x ^ ('\\' * ones)
+		if m := ((x-0x20*ones)&^x | (q-ones)&^q | (s-ones)&^s) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if !plainStringByte[b[i]] {
+			return i
+		}
+	}
+	return i
 }
 
 func emitFDNS(name, typ, value []byte, ts int64, emit emitFunc) error {

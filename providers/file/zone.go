@@ -35,8 +35,10 @@ package file
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -157,20 +159,20 @@ func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 	f = z.fields[:0]
 	i, n := 0, len(line)
 	for i < n {
-		for i < n && (line[i] == ' ' || line[i] == '\t') {
+		for i < n && zoneByte[line[i]] == zoneSpace {
 			i++
 		}
 		start := i
-		for ; i < n; i++ {
-			c := line[i]
-			if c <= '\\' {
-				if c == ' ' || c == '\t' {
-					break
-				}
-				if c == '"' || c == ';' || c == '(' || c == ')' || c == '\\' {
-					special = true
-				}
+		for {
+			for i < n && zoneByte[line[i]] == zonePlain {
+				i++
 			}
+			if i < n && zoneByte[line[i]] == zoneSpecial {
+				special = true
+				i++
+				continue
+			}
+			break
 		}
 		if i > start {
 			f = append(f, line[start:i])
@@ -179,6 +181,21 @@ func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 	z.fields = f
 	return f, special
 }
+
+// Classes of a zone line's bytes, for splitFields.
+const (
+	zonePlain   = iota
+	zoneSpace   // a field separator
+	zoneSpecial // the tokenizer leaves the line to the other paths
+)
+
+var zoneByte = func() (t [256]uint8) {
+	t[' '], t['\t'] = zoneSpace, zoneSpace
+	for _, c := range []byte("\";()\\") {
+		t[c] = zoneSpecial
+	}
+	return t
+}()
 
 // abs makes name absolute under the origin, into buf.
 func (z *zoneState) abs(buf, name []byte) []byte {
@@ -250,7 +267,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			}
 			v = append(v, ' ')
 			for _, p := range rdata[3:] {
-				v = append(v, bytes.ToUpper(p)...)
+				v = appendUpper(v, p)
 			}
 			z.valBuf = v
 			return z.emitValue(emit, "DS", v)
@@ -444,22 +461,70 @@ func (z *zoneState) emitRR(rr dns.RR, emit emitFunc) error {
 // are (letters, digits, '-', '_', '*', '/', '.', '@'); others it escapes,
 // so it reads them.
 func safeName(b []byte) bool {
+	if len(b) == 1 && b[0] == '@' {
+		return true
+	}
 	for _, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '*', c == '/':
-		case c == '@' && len(b) == 1:
-		default:
+		if !safeNameByte[c] {
 			return false
 		}
 	}
 	return len(b) > 0
 }
 
+var safeNameByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '*' || c == '/'
+	}
+	return t
+}()
+
+// appendUpper appends p upper-cased as bytes.ToUpper does it, without
+// allocating when p is ASCII (a DS digest), 8 bytes at a time: a byte's
+// high bit is set by adding 0x80-'a' when it is 'a' or more, and by adding
+// 0x80-'z'-1 when it is more than 'z'; no ASCII byte carries into the
+// next.
+func appendUpper(dst, p []byte) []byte {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	n := len(dst)
+	dst = append(dst, p...)
+	d := dst[n:]
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		if x&highs != 0 {
+			return append(dst[:n], bytes.ToUpper(p)...)
+		}
+		lower := (x + (0x80-'a')*ones) &^ (x + (0x80-'z'-1)*ones) & highs
+		binary.LittleEndian.PutUint64(d[i:], x-lower>>2)
+	}
+	for ; i < len(d); i++ {
+		switch c := d[i]; {
+		case c-'a' < 26:
+			d[i] = c - ('a' - 'A')
+		case c >= 0x80:
+			return append(dst[:n], bytes.ToUpper(p)...)
+		}
+	}
+	return dst
+}
+
 // canonUint reports a number of at most bits bits written as the library
-// writes it back (no sign, no leading zeros).
+// writes it back (no sign, no leading zeros): what strconv.ParseUint
+// reads and strconv.FormatUint gives back, without the allocation.
 func canonUint(b []byte, bits int) bool {
-	n, err := strconv.ParseUint(string(b), 10, bits)
-	return err == nil && strconv.FormatUint(n, 10) == string(b)
+	if len(b) == 0 || len(b) > 20 || b[0] == '0' && len(b) > 1 {
+		return false
+	}
+	var n uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if d > 9 || n > (math.MaxUint64-d)/10 {
+			return false
+		}
+		n = n*10 + d
+	}
+	return bits >= 64 || n < 1<<bits
 }
 
 // canonUints reports 32-bit numbers (an SOA's serial and timers).
