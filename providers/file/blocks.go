@@ -47,7 +47,15 @@ type fent struct {
 	typ                uint16 // index into the index's types
 	value              []byte
 	first, last, count uint32
+	// addr says what the value is when its source knows: 0 unknown,
+	// valueNotIPv4, or valueIPv4|address.
+	addr uint64
 }
+
+const (
+	valueNotIPv4 = 1 << 32
+	valueIPv4    = 1 << 33
+)
 
 // rent is a reverse entry.
 type rent struct {
@@ -216,7 +224,11 @@ func (e *blockEnc) addF(x *fent) {
 	e.buf = appendFront(e.buf, e.prevKey, x.rname)
 	e.prevKey = append(e.prevKey[:0], x.rname...)
 	e.buf = binary.AppendUvarint(e.buf, uint64(x.typ))
-	if a, ok := parseIPv4(x.value); ok {
+	a, ok := uint32(x.addr), x.addr&valueIPv4 != 0
+	if x.addr == 0 {
+		a, ok = parseIPv4(x.value)
+	}
+	if ok {
 		e.buf = append(e.buf, 1)
 		e.buf = binary.BigEndian.AppendUint32(e.buf, a)
 	} else {
@@ -353,7 +365,7 @@ func (d *blockDec) nextF(x *fent, ntypes int) bool {
 		d.err = errBadBlock
 	}
 	x.first, x.last, x.count = d.times()
-	x.rname, x.typ, x.value = d.key, uint16(t), d.value
+	x.rname, x.typ, x.value, x.addr = d.key, uint16(t), d.value, 0
 	return d.err == nil
 }
 

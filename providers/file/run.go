@@ -14,7 +14,8 @@ import (
 
 // memRun is a sealed run: the builder's tables plus the sort orders.
 type memRun struct {
-	rt *runTables
+	rt    *runTables
+	ip4Of []uint64 // by value id: its IPv4 address+1, 0 for other values
 	// frecs are the records in forward order, exact repeats dropped,
 	// their Name the owner's rank; rnames[roffs[r]:roffs[r+1]] is the
 	// owner name of rank r, reversed. Both are laid out in the order they
@@ -89,6 +90,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	// keys need no second parse: address+1, 0 for other values.
 	ip4Of := reuse(&sc.ip4Of, rt.values.len())
 	clear(ip4Of)
+	m.ip4Of = ip4Of
 	for _, sl := range rt.valueIP4.slots {
 		if sl != 0 {
 			ip4Of[uint32(sl)-1] = sl>>32 + 1
@@ -273,6 +275,12 @@ func (m *memRun) nextF(x *fent) bool {
 	r := &m.frecs[m.fi]
 	m.fi++
 	x.rname, x.typ, x.value = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type, m.rt.values.bytesOf(r.Value)
+	// Every record's value was interned before the run was sealed, so
+	// the address table says whether it is an IPv4 address.
+	x.addr = valueNotIPv4
+	if a := m.ip4Of[r.Value]; a != 0 {
+		x.addr = valueIPv4 | (a - 1)
+	}
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
 }
