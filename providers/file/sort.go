@@ -293,39 +293,6 @@ func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32) {
 	}
 }
 
-// reversedByRank lays out the names of ids (in rank order) reversed and
-// back to back, and sets rank[id] to each id's rank.
-func reversedByRank(names *strtab, ids, rank []uint32) (rnames []byte, roffs []uint32) {
-	return byRank(names.blob, names.offs, ids, rank, true)
-}
-
-// byRank lays out the strings of ids (string i is blob[offs[i]:
-// offs[i+1]]) in rank order, reversed (rev) or not, and sets rank. It
-// reads the strings in id order and writes each to its place, rather than
-// fetching them in rank order from all over blob: the writes do not wait
-// on each other (25-30% faster on 1M names).
-func byRank[O uint32 | uint64](blob []byte, offs []O, ids, rank []uint32, rev bool) (out []byte, outOffs []uint32) {
-	n := len(ids)
-	outOffs = make([]uint32, n+1)
-	for r, id := range ids {
-		rank[id] = uint32(r)
-		outOffs[r+1] = outOffs[r] + uint32(offs[id+1]-offs[id])
-	}
-	out = make([]byte, outOffs[n])
-	for id := range n {
-		s := blob[offs[id]:offs[id+1]]
-		dst := out[outOffs[rank[id]]:][:len(s)]
-		if !rev {
-			copy(dst, s)
-			continue
-		}
-		for i, c := range s {
-			dst[len(s)-1-i] = c
-		}
-	}
-	return out, outOffs
-}
-
 // wideMin is the size from which windows are radix sorted 11 bits at a
 // time: 6 passes instead of 8, once the 2048 counters per pass are paid
 // for (10-20% faster on 1M names or keys, BenchmarkSortNames).

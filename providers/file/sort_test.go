@@ -326,3 +326,40 @@ func BenchmarkSortKeys(b *testing.B) {
 		b.ReportMetric(float64(n), "keys")
 	})
 }
+
+// FuzzSortStrings checks the string sort against the comparison order on
+// any strings: each is a length byte (mod 24) and that many bytes.
+func FuzzSortStrings(f *testing.F) {
+	f.Add([]byte("\x03abc\x03abc\x00\x01\x00\x08exampleX\x09.example."))
+	f.Add([]byte("\x01\x00\x00\x02\x00\x00\x01\xff\x02\xff\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c sortCase
+		for len(data) > 0 {
+			l := min(int(data[0])%24, len(data)-1)
+			c.strs = append(c.strs, data[1:1+l])
+			data = data[1+l:]
+		}
+		c.owner = make([]bool, len(c.strs))
+		for i := range c.owner {
+			c.owner[i] = len(c.strs[i])%2 == 1
+		}
+		n := len(c.strs)
+		for _, rev := range []bool{false, true} {
+			got := sortStrings(n, c.str, rev, c.keyTie, nil)
+			exp := identity(n)
+			slices.SortFunc(exp, func(a, b uint32) int {
+				d := bytes.Compare(c.strs[a], c.strs[b])
+				if rev {
+					d = compareRev(c.strs[a], c.strs[b])
+				}
+				if d != 0 {
+					return d
+				}
+				return c.keyTie(a, b)
+			})
+			if i := firstDiff(got, exp); i >= 0 {
+				t.Fatalf("rev=%v position %d: got %q, want %q", rev, i, c.strs[got[i]], c.strs[exp[i]])
+			}
+		}
+	})
+}
