@@ -70,7 +70,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ids := sortStrings(n, names.bytesOf, true, nil, &sc.names)
+		ids := sortStrings(n, names.bytesOf, true, nil)
 		m.rnames = make([]byte, 0, len(names.blob))
 		m.roffs = make([]uint32, 1, n+1)
 		for r, id := range ids {
@@ -169,7 +169,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 				return -1
 			}
 			return 1
-		}, &sc.keys)
+		})
 		// Keys by rank, so that readers need no second table.
 		sorted := make([]byte, 0, len(m.keys))
 		offs := make([]uint32, 0, nkeys+1)

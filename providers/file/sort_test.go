@@ -83,7 +83,7 @@ func TestSortStringsMatchesComparison(t *testing.T) {
 			c := randomStrings(rng, n)
 			check := func(name string, rev bool, tie, want func(a, b uint32) int) {
 				t.Helper()
-				got := sortStrings(n, c.str, rev, tie, nil)
+				got := sortStrings(n, c.str, rev, tie)
 				exp := identity(n)
 				slices.SortFunc(exp, want)
 				if i := firstDiff(got, exp); i >= 0 {
@@ -122,7 +122,7 @@ func TestSortStringsSharedSuffix(t *testing.T) {
 		}
 		c.strs = append(c.strs, append(s, ".very-long-shared-suffix.example"...))
 	}
-	got := sortStrings(len(c.strs), c.str, true, nil, nil)
+	got := sortStrings(len(c.strs), c.str, true, nil)
 	exp := identity(len(c.strs))
 	slices.SortFunc(exp, func(a, b uint32) int {
 		if d := compareRev(c.strs[a], c.strs[b]); d != 0 {
@@ -289,9 +289,8 @@ func BenchmarkSortNames(b *testing.B) {
 			b.ReportMetric(float64(n), "names")
 		})
 		b.Run(shape+"/new", func(b *testing.B) {
-			var sc stringScratch
 			for range b.N {
-				sortStrings(n, names.bytesOf, true, nil, &sc)
+				sortStrings(n, names.bytesOf, true, nil)
 			}
 			b.ReportMetric(float64(n), "names")
 		})
@@ -319,9 +318,8 @@ func BenchmarkSortKeys(b *testing.B) {
 		b.ReportMetric(float64(n), "keys")
 	})
 	b.Run("new", func(b *testing.B) {
-		var sc stringScratch
 		for range b.N {
-			sortStrings(n, keys.bytesOf, false, nil, &sc)
+			sortStrings(n, keys.bytesOf, false, nil)
 		}
 		b.ReportMetric(float64(n), "keys")
 	})
@@ -345,7 +343,7 @@ func FuzzSortStrings(f *testing.F) {
 		}
 		n := len(c.strs)
 		for _, rev := range []bool{false, true} {
-			got := sortStrings(n, c.str, rev, c.keyTie, nil)
+			got := sortStrings(n, c.str, rev, c.keyTie)
 			exp := identity(n)
 			slices.SortFunc(exp, func(a, b uint32) int {
 				d := bytes.Compare(c.strs[a], c.strs[b])
