@@ -77,9 +77,8 @@ func compareRev(a, b []byte) int {
 	return cmp.Compare(len(a), len(b))
 }
 
-// stringScratch are a string sort's arrays; tmpW and tmpID are made
-// only for the sizes that need them. (Keeping them from run to run made
-// a build's peak 20 MiB larger for no measurable gain.)
+// stringScratch are a string sort's arrays, made per sort as the 8-byte
+// prefix sort's were; tmpW and tmpID only once a size needs them.
 type stringScratch struct {
 	ids, tmpID []uint32
 	win, tmpW  []uint64
