@@ -71,8 +71,14 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ids := sortStrings(n, names.bytesOf, true, nil, &sc.names)
-		m.rnames, m.roffs = reversedByRank(names, ids, rank)
+		ids := sortStrings(n, names.bytesOf, true, nil)
+		m.rnames = make([]byte, 0, len(names.blob))
+		m.roffs = make([]uint32, 1, n+1)
+		for r, id := range ids {
+			rank[id] = uint32(r)
+			m.rnames = reverseInto(m.rnames, names.bytesOf(id))
+			m.roffs = append(m.roffs, uint32(len(m.rnames)))
+		}
 	}()
 
 	// Lookup keys: the value for most types, the host for MX.
@@ -165,9 +171,16 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 				return -1
 			}
 			return 1
-		}, &sc.keys)
+		})
 		// Keys by rank, so that readers need no second table.
-		m.keys, m.keyOffs = byRank(m.keys, m.keyOffs, ids, keyRank, false)
+		sorted := make([]byte, 0, len(m.keys))
+		offs := make([]uint32, 0, nkeys+1)
+		for r, k := range ids {
+			keyRank[k] = uint32(r)
+			offs = append(offs, uint32(len(sorted)))
+			sorted = append(sorted, key(k)...)
+		}
+		m.keys, m.keyOffs = sorted, append(offs, uint32(len(sorted)))
 	}
 	m.nkeys = nkeys
 	wg.Wait()

@@ -89,7 +89,6 @@ type sealScratch struct {
 	ip4Of                                                   []uint64
 	frecs                                                   []frec
 	rents                                                   []rentPos
-	names, keys                                             stringScratch
 }
 
 // reuse returns (*s)[:n], reallocated when too small; the elements are
