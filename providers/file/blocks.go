@@ -48,7 +48,8 @@ type fent struct {
 	value              []byte
 	first, last, count uint32
 	// addr says what the value is when its source knows: 0 unknown,
-	// valueNotIPv4, or valueIPv4|address.
+	// valueNotIPv4, or valueIPv4|address (value may then be nil: only
+	// the block encoder takes such entries).
 	addr uint64
 }
 

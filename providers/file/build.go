@@ -205,10 +205,23 @@ func appendSpan(buf []byte, s []byte) ([]byte, span) {
 	return buf, span{uint32(off), uint32(len(buf))}
 }
 
+// typeID finds a type's id: among the first few types by comparison
+// (a dump has a handful, and a map lookup per line cost more), then in
+// the map.
+func (b *builder) typeID(rrtype string) (uint16, bool) {
+	for i, t := range b.types[:min(len(b.types), 8)] {
+		if t == rrtype {
+			return uint16(i), true
+		}
+	}
+	typ, ok := b.typeIDs[rrtype]
+	return typ, ok
+}
+
 // add queues one normalised observation.
 func (b *builder) add(name []byte, rrtype string, value []byte, first, last, count int64) {
 	b.emitted++
-	typ, ok := b.typeIDs[rrtype]
+	typ, ok := b.typeID(rrtype)
 	if !ok {
 		if len(b.types) >= math.MaxUint16 {
 			return

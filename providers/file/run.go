@@ -287,12 +287,15 @@ func (m *memRun) nextF(x *fent) bool {
 	}
 	r := &m.frecs[m.fi]
 	m.fi++
-	x.rname, x.typ, x.value = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type, m.rt.values.bytesOf(r.Value)
+	x.rname, x.typ = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type
 	// Every record's value was interned before the run was sealed, so
-	// the address table says whether it is an IPv4 address.
-	x.addr = valueNotIPv4
+	// the address table says whether it is an IPv4 address; then its
+	// text is not read at all (addF writes the address), which spares
+	// a random read of the value table for most FDNS records.
 	if a := m.ip4Of[r.Value]; a != 0 {
-		x.addr = valueIPv4 | (a - 1)
+		x.addr, x.value = valueIPv4|(a-1), nil
+	} else {
+		x.addr, x.value = valueNotIPv4, m.rt.values.bytesOf(r.Value)
 	}
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
