@@ -211,10 +211,28 @@ type blockEnc struct {
 	n         int
 	first     []byte // the block's first key
 	scratch   []byte
+	// stable: an entry's bytes stay valid after the next entry is added
+	// (a sealed run's tables), so the previous entry's are referred to,
+	// not copied.
+	stable bool
 }
 
 func (e *blockEnc) reset() {
-	e.buf, e.prevKey, e.prevName, e.prevFirst, e.n, e.first = e.buf[:0], e.prevKey[:0], e.prevName[:0], 0, 0, e.first[:0]
+	e.buf, e.prevFirst, e.n, e.first = e.buf[:0], 0, 0, e.first[:0]
+	if e.stable {
+		e.prevKey, e.prevName = nil, nil
+	} else {
+		e.prevKey, e.prevName = e.prevKey[:0], e.prevName[:0]
+	}
+}
+
+// keep remembers s as the previous entry's key or name in *dst.
+func (e *blockEnc) keep(dst *[]byte, s []byte) {
+	if e.stable {
+		*dst = s
+		return
+	}
+	*dst = append((*dst)[:0], s...)
 }
 
 func (e *blockEnc) addF(x *fent) {
@@ -223,7 +241,7 @@ func (e *blockEnc) addF(x *fent) {
 	}
 	e.n++
 	e.buf = appendFront(e.buf, e.prevKey, x.rname)
-	e.prevKey = append(e.prevKey[:0], x.rname...)
+	e.keep(&e.prevKey, x.rname)
 	e.buf = binary.AppendUvarint(e.buf, uint64(x.typ))
 	a, ok := uint32(x.addr), x.addr&valueIPv4 != 0
 	if x.addr == 0 {
@@ -269,9 +287,9 @@ func (e *blockEnc) addR(x *rent) {
 	}
 	e.n++
 	e.buf = appendFront(e.buf, e.prevKey, x.key)
-	e.prevKey = append(e.prevKey[:0], x.key...)
+	e.keep(&e.prevKey, x.key)
 	e.buf = appendFront(e.buf, e.prevName, x.rname)
-	e.prevName = append(e.prevName[:0], x.rname...)
+	e.keep(&e.prevName, x.rname)
 	t := uint64(x.typ) << 1
 	if x.owned {
 		t |= 1

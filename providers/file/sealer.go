@@ -115,6 +115,8 @@ func (s *sealer) stop() {
 // goroutines, and counts its distinct names and keys.
 func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (seg segment, names, keys int64, err error) {
 	fw, rw := newTableWriter(bf, true), newTableWriter(bf, true)
+	// A sealed run's names and keys stay put while it is written.
+	fw.enc.stable, rw.enc.stable = true, true
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
