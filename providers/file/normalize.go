@@ -202,8 +202,18 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		if canonicalIPv4(b) {
 			return b, nil
 		}
-		if _, err := netip.ParseAddr(string(b)); err != nil {
+		a, err := netip.ParseAddr(string(b))
+		if err != nil {
 			return nil, errors.New("invalid IP address in value")
+		}
+		if a.Zone() == "" {
+			// What schema.NormalizeValue makes of it, without parsing
+			// twice: the unmapped address's text (no control bytes).
+			var tmp [48]byte
+			if c := a.Unmap().AppendTo(tmp[:0]); !bytes.Equal(c, b) {
+				return bytes.Clone(c), nil
+			}
+			return b, nil
 		}
 		return []byte(schema.NormalizeValue(rrtype, string(b))), nil // canonical, a zone's control bytes escaped
 	case "CNAME", "NS", "PTR", "DNAME":
