@@ -18,7 +18,7 @@ type record struct {
 	First, Last uint32
 	Count       uint32 // saturating
 	Type        uint16 // index into the builder's types
-	_           uint16
+	IPv4        bool   // the value is an IPv4 address (frec.addr, once sealed)
 }
 
 const noKey = math.MaxUint32
@@ -87,7 +87,8 @@ type runTables struct {
 	recs     []record
 	values   *strtab
 	valueIP4 *ip4tab
-	valueIDs []uint32
+	valueIDs []uint32 // by record; isIPv4Value set for an IPv4 address
+	addrs    []uint32 // by record: the value's IPv4 address, if it is one
 	types    []string // the builder's types when the run was sealed
 }
 
@@ -98,6 +99,7 @@ func newRunTables(lines int) *runTables {
 		valueIP4: newIP4tab(lines / 8),
 		recs:     make([]record, 0, max(lines, 64)),
 		valueIDs: make([]uint32, 0, max(lines, 64)),
+		addrs:    make([]uint32, 0, max(lines, 64)),
 	}
 	rt.names.blob = make([]byte, 0, max(int64(lines)*20, 1024))
 	return rt
@@ -108,7 +110,7 @@ func (rt *runTables) reset() {
 	rt.names.reset()
 	rt.values.reset()
 	rt.valueIP4.reset()
-	rt.recs, rt.valueIDs = rt.recs[:0], rt.valueIDs[:0]
+	rt.recs, rt.valueIDs, rt.addrs = rt.recs[:0], rt.valueIDs[:0], rt.addrs[:0]
 	rt.types = nil
 }
 
@@ -116,7 +118,7 @@ func (rt *runTables) free() {
 	rt.names.free()
 	rt.values.free()
 	rt.valueIP4.free()
-	rt.recs, rt.valueIDs = nil, nil
+	rt.recs, rt.valueIDs, rt.addrs = nil, nil, nil
 }
 
 // defaultBudget is the memory a build's runs may take: with the
@@ -136,7 +138,7 @@ const maxBudget = 2 << 30
 const maxRunRecords = 1 << 30
 
 const (
-	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 24 + 36
+	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 4 + 32 + 36
 	bytesPerString = 8 + 16 + 28
 )
 
@@ -358,28 +360,43 @@ func (b *builder) internValues(rt *runTables) {
 	defer b.wg.Done()
 	for c := range b.toValues {
 		for _, s := range c.values {
-			rt.valueIDs = append(rt.valueIDs, rt.internValue(c.buf[s.off:s.end]))
+			id, a, ok := rt.internValueAddr(c.buf[s.off:s.end])
+			if ok {
+				id |= isIPv4Value
+			}
+			rt.valueIDs, rt.addrs = append(rt.valueIDs, id), append(rt.addrs, a)
 		}
 		b.release(c)
 		b.valueBytes.Store(int64(len(rt.values.blob)) + int64(rt.values.len())*bytesPerString)
 	}
 }
 
+// isIPv4Value marks a record's value id whose value is an IPv4 address
+// (ids stay below maxRunRecords).
+const isIPv4Value = 1 << 31
+
 // internValue interns a value, canonical IPv4 addresses through the
 // address table.
 func (rt *runTables) internValue(v []byte) uint32 {
+	id, _, _ := rt.internValueAddr(v)
+	return id
+}
+
+// internValueAddr is internValue that also says whether the value is an
+// IPv4 address, and which.
+func (rt *runTables) internValueAddr(v []byte) (id, addr uint32, ok bool) {
 	a, ok := parseIPv4(v)
 	if !ok {
 		id, _ := rt.values.intern(v)
-		return id
+		return id, 0, false
 	}
 	i, found := rt.valueIP4.find(a)
 	if found {
-		return uint32(rt.valueIP4.slots[i]) - 1
+		return uint32(rt.valueIP4.slots[i]) - 1, a, true
 	}
-	id := rt.values.appendString(v)
+	id = rt.values.appendString(v)
 	rt.valueIP4.insert(i, a, id)
-	return id
+	return id, a, true
 }
 
 func clampTime(t int64) uint32 {

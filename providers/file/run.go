@@ -14,8 +14,7 @@ import (
 
 // memRun is a sealed run: the builder's tables plus the sort orders.
 type memRun struct {
-	rt    *runTables
-	ip4Of []uint64 // by value id: its IPv4 address+1, 0 for other values
+	rt *runTables
 	// frecs are the records in forward order, exact repeats dropped,
 	// their Name the owner's rank; rnames[roffs[r]:roffs[r+1]] is the
 	// owner name of rank r, reversed. Both are laid out in the order they
@@ -42,7 +41,8 @@ type memRun struct {
 // none).
 type frec struct {
 	record
-	key uint32
+	key  uint32
+	addr uint32 // the value's IPv4 address, when record.IPv4
 }
 
 // keyedType reports the types whose records have a lookup key.
@@ -58,7 +58,8 @@ func keyedType(t string) bool {
 func seal(rt *runTables, sc *sealScratch) *memRun {
 	recs := rt.recs
 	for i := range recs {
-		recs[i].Value = rt.valueIDs[i]
+		v := rt.valueIDs[i]
+		recs[i].Value, recs[i].IPv4 = v&^isIPv4Value, v&isIPv4Value != 0
 	}
 	names := rt.names
 	n := names.len()
@@ -96,7 +97,6 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	// keys need no second parse: address+1, 0 for other values.
 	ip4Of := reuse(&sc.ip4Of, rt.values.len())
 	clear(ip4Of)
-	m.ip4Of = ip4Of
 	for _, sl := range rt.valueIP4.slots {
 		if sl != 0 {
 			ip4Of[uint32(sl)-1] = sl>>32 + 1
@@ -199,7 +199,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	frecs := reuse(&sc.frecs, len(recs))
 	for i, r := range recs {
 		p := &start[rank[r.Name]]
-		frecs[*p] = frec{record: r, key: recKey[i]}
+		frecs[*p] = frec{record: r, key: recKey[i], addr: rt.addrs[i]}
 		*p++
 	}
 	start, recKey = nil, nil
@@ -288,12 +288,11 @@ func (m *memRun) nextF(x *fent) bool {
 	r := &m.frecs[m.fi]
 	m.fi++
 	x.rname, x.typ = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type
-	// Every record's value was interned before the run was sealed, so
-	// the address table says whether it is an IPv4 address; then its
-	// text is not read at all (addF writes the address), which spares
-	// a random read of the value table for most FDNS records.
-	if a := m.ip4Of[r.Value]; a != 0 {
-		x.addr, x.value = valueIPv4|(a-1), nil
+	// The values goroutine said whether the value is an IPv4 address;
+	// then its text is not read at all (addF writes the address), which
+	// spares a random read of the value table for most FDNS records.
+	if r.IPv4 {
+		x.addr, x.value = valueIPv4|uint64(r.addr), nil
 	} else {
 		x.addr, x.value = valueNotIPv4, m.rt.values.bytesOf(r.Value)
 	}
