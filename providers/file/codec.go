@@ -24,7 +24,9 @@ const (
 func compressBlock(dst, raw []byte) []byte {
 	body := s2.Encode(dst[len(dst):cap(dst)], raw)
 	kind := byte(storedS2)
-	if len(body) >= len(raw) {
+	// Readers refuse a block that claims to expand over 4096 times (a
+	// hostile directory's bound); one that would is stored raw.
+	if len(body) >= len(raw) || len(raw) > (len(body)+blockTrailer)<<12 {
 		body, kind = append(dst, raw...), storedRaw
 	} else {
 		body = dst[:len(dst)+len(body)]

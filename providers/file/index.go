@@ -171,9 +171,9 @@ func (r *metaReader) dir(dataEnd int64) []blockRef {
 		clen, rlen := r.uvarint(), r.uvarint()
 		off := prevEnd + d
 		// A table's blocks follow each other in the file, and no block
-		// expands beyond what zstd does to real entries: a hostile
-		// directory cannot make a small file cost unbounded work.
-		if r.err != nil || d < 0 || clen > uint64(dataEnd) || off > dataEnd-int64(clen) || rlen > maxBlockBytes || clen == 0 || rlen == 0 || rlen > clen<<12 {
+		// expands beyond what the writer lets it: a hostile directory
+		// cannot make a small file cost unbounded work.
+		if r.err != nil || d < 0 || d > dataEnd || clen > uint64(dataEnd) || off > dataEnd-int64(clen) || rlen > maxBlockBytes || clen == 0 || rlen == 0 || rlen > clen<<12 {
 			r.err = errBadIndex
 			break
 		}
@@ -279,20 +279,28 @@ func openIndex(src readerAt, size int64, id *fileIdentity, format string) (*inde
 	return ix, nil
 }
 
-// openFileIndex opens an index file and keeps it open for the index's
-// lifetime.
+// openFileIndex opens an index file and keeps it open while anything
+// reads it: the index, or a scan's readers, which hold only its source.
 func openFileIndex(f *os.File, id *fileIdentity, format string) (*index, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	ix, err := openIndex(f, st.Size(), id, format)
+	src := &indexFile{f: f}
+	ix, err := openIndex(src, st.Size(), id, format)
 	if err != nil {
 		return nil, err
 	}
-	runtime.AddCleanup(ix, func(f *os.File) { f.Close() }, f)
+	// Tied to the source, not the index: a scan that outlives its last
+	// use of the index must not find the file closed under it.
+	runtime.AddCleanup(src, func(f *os.File) { f.Close() }, f)
 	return ix, nil
 }
+
+// indexFile is an opened index file, closed once nothing reads it.
+type indexFile struct{ f *os.File }
+
+func (s *indexFile) ReadAt(p []byte, off int64) (int, error) { return s.f.ReadAt(p, off) }
 
 // smallIndex is the size below which an index not kept on disk is held
 // in memory rather than in an unlinked temporary file.

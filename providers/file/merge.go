@@ -109,8 +109,9 @@ func cloneF(dst, src *fent) {
 }
 
 func cloneR(dst, src *rent) {
-	*dst = rent{key: append(dst.key[:0], src.key...), owned: src.owned, rname: append(dst.rname[:0], src.rname...), typ: src.typ, implied: src.implied, first: src.first, last: src.last, count: src.count, value: dst.value[:0]}
+	value := dst.value[:0]
+	*dst = rent{key: append(dst.key[:0], src.key...), owned: src.owned, rname: append(dst.rname[:0], src.rname...), typ: src.typ, implied: src.implied, first: src.first, last: src.last, count: src.count}
 	if !src.implied {
-		dst.value = append(dst.value, src.value...)
+		dst.value = append(value, src.value...)
 	}
 }

@@ -144,41 +144,12 @@ func (t *tableWriter) close() ([]blockRef, error) {
 	return t.refs, t.err
 }
 
-// spillFile is a temporary file for sorted runs, removed as soon as it
+// spillFile is a temporary index file, removed as soon as it
 // is created where the system allows it, so that a crash leaves nothing
 // behind.
 type spillFile struct {
 	f    *os.File
 	name string
-	bw   *blockFile
-	buf  *bufWriter
-}
-
-type bufWriter struct {
-	f   *os.File
-	buf []byte
-}
-
-func (w *bufWriter) Write(b []byte) (int, error) {
-	if len(w.buf)+len(b) > cap(w.buf) {
-		if err := w.flush(); err != nil {
-			return 0, err
-		}
-		if len(b) > cap(w.buf) {
-			return w.f.Write(b)
-		}
-	}
-	w.buf = append(w.buf, b...)
-	return len(b), nil
-}
-
-func (w *bufWriter) flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	_, err := w.f.Write(w.buf)
-	w.buf = w.buf[:0]
-	return err
 }
 
 func newSpillFile(dir string) (*spillFile, error) {
@@ -195,8 +166,6 @@ func newSpillFile(dir string) (*spillFile, error) {
 	if os.Remove(f.Name()) == nil {
 		s.name = ""
 	}
-	s.buf = &bufWriter{f: f, buf: make([]byte, 0, 1<<20)}
-	s.bw = &blockFile{w: s.buf}
 	return s, nil
 }
 
@@ -212,8 +181,6 @@ func newNamedFile(dir string) (*spillFile, error) {
 	}
 	return &spillFile{f: f, name: f.Name()}, nil
 }
-
-func (s *spillFile) finishWrites() error { return s.buf.flush() }
 
 func (s *spillFile) close() {
 	s.f.Close()
