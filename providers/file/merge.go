@@ -4,12 +4,14 @@ package file
 // its own forward and reverse tables. A build writes each run as a
 // segment as soon as it is sorted, while the next run is read, so that
 // nothing is written twice; readers merge the segments' entries in
-// order. Past maxSegments runs a build merges them into one segment, so
-// that a query never reads more than maxSegments blocks to start.
+// order. Past maxSegments runs a build merges the fewest it must into
+// one segment (and copies the others' blocks as they are), so that a
+// query never reads more than maxSegments blocks to start.
 
 // segment is one sorted run's two tables.
 type segment struct {
-	fdir, rdir []blockRef
+	fdir, rdir  []blockRef
+	names, keys int64 // distinct, counted by the build (not kept in the file)
 }
 
 // maxSegments bounds the segments an index keeps (a variable for tests).

@@ -26,10 +26,9 @@ type sealer struct {
 	header  []byte
 
 	// set by the goroutine, read after done
-	segs        []segment
-	names, keys int64
-	mu          sync.Mutex
-	err         error
+	segs []segment
+	mu   sync.Mutex
+	err  error
 }
 
 func startSealer(ctx context.Context, out io.Writer, header []byte) *sealer {
@@ -51,9 +50,8 @@ func (s *sealer) loop() {
 			if err != nil {
 				s.fail(err)
 			} else {
+				seg.names, seg.keys = names, keys
 				s.segs = append(s.segs, seg)
-				s.names += names
-				s.keys += keys
 			}
 			// The sort's arrays are garbage now: collect them before the
 			// next run grows, so that the heap stays near the budget.
@@ -155,7 +153,7 @@ func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (seg segment, n
 
 // finish ends the build: it seals the last run, waits for the sealer,
 // and ends the index file with its meta section; past maxSegments it
-// first merges the segments into a new file, made by another(). It
+// first compacts the segments into a new file, made by another(). It
 // returns the index (its source is for the caller to set) and the file
 // that holds it, out or the new one. The builder must not be used
 // afterwards.
@@ -174,7 +172,8 @@ func (b *builder) finish(out *spillFile, another func() (*spillFile, error), for
 	if err := b.ctx.Err(); err != nil {
 		return nil, out, err
 	}
-	ix := &index{format: format, asOf: b.asOf, lines: b.lines, bad: b.bad, records: b.emitted, types: b.types, runs: len(s.segs), segs: s.segs, names: s.names, keys: s.keys}
+	ix := &index{format: format, asOf: b.asOf, lines: b.lines, bad: b.bad, records: b.emitted, types: b.types, runs: len(s.segs), segs: s.segs}
+	ix.countStrings()
 	ix.warnings = append(ix.warnings, b.notes...)
 	ix.warnings = append(ix.warnings, b.badMsgs...)
 	if b.bad > int64(len(b.badMsgs)) {
@@ -209,15 +208,64 @@ func (b *builder) finish(out *spillFile, another func() (*spillFile, error), for
 	return ix, out, nil
 }
 
-// compact merges the index's segments, read from src, into one segment
-// written to bf, and recounts its distinct names and keys.
+// countStrings sums the segments' distinct names and keys.
+func (ix *index) countStrings() {
+	ix.names, ix.keys = 0, 0
+	for _, sg := range ix.segs {
+		ix.names += sg.names
+		ix.keys += sg.keys
+	}
+}
+
+// compact brings the index, read from src, to maxSegments segments
+// written to bf: the first segments, as few as it takes, are merged into
+// one, and the others' blocks are copied as they are.
 func (ix *index) compact(src readerAt, bf *blockFile) error {
+	n := len(ix.segs) - maxSegments + 1
+	merged, err := mergeSegments(src, ix.segs[:n], len(ix.types), bf)
+	if err != nil {
+		return err
+	}
+	segs := []segment{merged}
+	var buf []byte
+	for _, sg := range ix.segs[n:] {
+		c := segment{names: sg.names, keys: sg.keys}
+		for _, t := range []struct {
+			from []blockRef
+			to   *[]blockRef
+		}{{sg.fdir, &c.fdir}, {sg.rdir, &c.rdir}} {
+			for _, ref := range t.from {
+				if cap(buf) < int(ref.clen) {
+					buf = make([]byte, ref.clen)
+				}
+				buf = buf[:ref.clen]
+				if _, err := src.ReadAt(buf, ref.off); err != nil {
+					return fmt.Errorf("copying a segment: %w", err)
+				}
+				off, err := bf.append(buf)
+				if err != nil {
+					return err
+				}
+				ref.off = off
+				*t.to = append(*t.to, ref)
+			}
+		}
+		segs = append(segs, c)
+	}
+	ix.segs = segs
+	ix.countStrings()
+	return nil
+}
+
+// mergeSegments merges segments read from src into one written to bf,
+// counting its distinct names and keys.
+func mergeSegments(src readerAt, segs []segment, ntypes int, bf *blockFile) (segment, error) {
 	var fsrcs []func(*fent) bool
 	var rsrcs []func(*rent) bool
 	var readers []*tableReader
-	for _, sg := range ix.segs {
-		fr := &tableReader{src: src, refs: sg.fdir, ntypes: len(ix.types)}
-		rr := &tableReader{src: src, refs: sg.rdir, ntypes: len(ix.types)}
+	for _, sg := range segs {
+		fr := &tableReader{src: src, refs: sg.fdir, ntypes: ntypes}
+		rr := &tableReader{src: src, refs: sg.rdir, ntypes: ntypes}
 		readers = append(readers, fr, rr)
 		fsrcs = append(fsrcs, fr.nextF)
 		rsrcs = append(rsrcs, rr.nextR)
@@ -248,7 +296,7 @@ func (ix *index) compact(src readerAt, bf *blockFile) error {
 		return true
 	})
 	wg.Wait()
-	var seg segment
+	seg := segment{names: names, keys: keys}
 	var err1, err2 error
 	seg.fdir, err1 = fw.close()
 	seg.rdir, err2 = rw.close()
@@ -256,9 +304,5 @@ func (ix *index) compact(src readerAt, bf *blockFile) error {
 	for _, r := range readers {
 		err = cmp.Or(err, r.err)
 	}
-	if err != nil {
-		return err
-	}
-	ix.segs, ix.names, ix.keys = []segment{seg}, names, keys
-	return nil
+	return seg, err
 }

@@ -2,6 +2,7 @@ package file
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -117,20 +118,29 @@ func TestSpilledRunsMergeToTheSameIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A build that makes more runs than an index keeps as segments merges
-	// them into one.
+	// the fewest it must into one (all of them when it keeps one) and
+	// copies the others.
 	big := filepath.Join(dir, "big.json.gz")
 	if err := fdnsgen.WriteFile(big, fdnsgen.Options{Lines: 3000, Seed: 12}, true); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{fd, zf, big, filepath.Join(fixtures, "cof.ndjson"), filepath.Join(fixtures, "master.zone"), filepath.Join(fixtures, "records.csv")} {
-		t.Run(filepath.Base(path), func(t *testing.T) {
+	type build struct {
+		path  string
+		limit int // maxSegments for the build; 0: the default
+	}
+	builds := []build{{fd, 0}, {zf, 0}, {big, 1}, {big, 4}}
+	for _, name := range []string{"cof.ndjson", "master.zone", "records.csv"} {
+		builds = append(builds, build{filepath.Join(fixtures, name), 0})
+	}
+	for _, bd := range builds {
+		t.Run(fmt.Sprintf("%s/%d", filepath.Base(bd.path), bd.limit), func(t *testing.T) {
 			work := t.TempDir()
-			mem := budgetProvider(t, path, "", work)
-			if path == big {
+			mem := budgetProvider(t, bd.path, "", work)
+			if bd.limit > 0 {
 				defer func(n int) { maxSegments = n }(maxSegments)
-				maxSegments = 4
+				maxSegments = bd.limit
 			}
-			spilled := budgetProvider(t, path, "64KiB", work)
+			spilled := budgetProvider(t, bd.path, "64KiB", work)
 			want := allAnswers(t, mem, mem)
 			got := allAnswers(t, mem, spilled)
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -143,11 +153,14 @@ func TestSpilledRunsMergeToTheSameIndex(t *testing.T) {
 			if st.Runs < 4 && mem.Stats().Records > 2500 {
 				t.Errorf("a 64KiB budget merged %d runs", st.Runs)
 			}
-			// Segments count a string once each; a merged index, once.
-			if st.Records != mem.Stats().Records || st.Strings < mem.Stats().Strings || (st.Runs > maxSegments) != (path == big) || (st.Runs > maxSegments && st.Strings != mem.Stats().Strings) {
+			if segs := len(spilled.ix.segs); segs > maxSegments || (st.Runs > maxSegments) != (bd.limit > 0) {
+				t.Errorf("%d runs kept as %d segments", st.Runs, segs)
+			}
+			// Segments count a string once each; one merged segment, once.
+			if st.Records != mem.Stats().Records || st.Strings < mem.Stats().Strings || (bd.limit == 1 && st.Strings != mem.Stats().Strings) {
 				t.Errorf("spilled %+v, in memory %+v", st, mem.Stats())
 			}
-			t.Logf("%d queries, %d runs, %d bytes", len(want), st.Runs, st.IndexBytes)
+			t.Logf("%d queries, %d runs, %d segments, %d bytes", len(want), st.Runs, len(spilled.ix.segs), st.IndexBytes)
 			// Spill files are removed as they are made.
 			if left, _ := filepath.Glob(filepath.Join(work, "index", ".rfidx-*")); len(left) > 0 {
 				t.Errorf("files left behind: %v", left)
