@@ -67,7 +67,7 @@ func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() err
 // buildOptions say where a build writes and how much memory it takes.
 type buildOptions struct {
 	budget int64       // memory of a run; 0: defaultBudget
-	dir    string      // spill files and unkept indexes; "": the system's temp folder
+	dir    string      // unkept indexes and merges; "": the system's temp folder
 	store  *indexStore // keep the index there
 }
 

@@ -8,9 +8,10 @@ import (
 	"sync"
 )
 
-// A run is the observations read while the memory budget lasted, sorted
-// into the index's two tables: in memory for the last run, in a spill
-// file for the others. The index is the merge of the runs.
+// A run is the observations read while its share of the memory budget
+// lasted, sorted by seal into the index's two tables and written by the
+// sealer as a segment of the index (sealer.go); readers merge the
+// segments.
 
 // memRun is a sealed run: the builder's tables plus the sort orders.
 type memRun struct {
