@@ -341,9 +341,11 @@ func (ix *index) scanF(from []byte, fn func(*fent) bool) error {
 		r := newScanReader(ix, sg.fdir[blockIndex(sg.fdir, from):])
 		defer r.release()
 		readers = append(readers, r)
+		reached := false // entries past the first at or after from need no check
 		srcs = append(srcs, func(x *fent) bool {
 			for r.nextF(x) {
-				if bytes.Compare(x.rname, from) >= 0 {
+				if reached || bytes.Compare(x.rname, from) >= 0 {
+					reached = true
 					return true
 				}
 			}
@@ -365,9 +367,11 @@ func (ix *index) scanR(from []byte, fn func(*rent) bool) error {
 		r := newScanReader(ix, sg.rdir[blockIndex(sg.rdir, from):])
 		defer r.release()
 		readers = append(readers, r)
+		reached := false // entries past the first at or after from need no check
 		srcs = append(srcs, func(x *rent) bool {
 			for r.nextR(x) {
-				if bytes.Compare(x.key, from) >= 0 {
+				if reached || bytes.Compare(x.key, from) >= 0 {
+					reached = true
 					return true
 				}
 			}

@@ -114,28 +114,7 @@ func refCommonPrefix(a, b []byte) int {
 }
 
 func refSplitFields(line []byte) (f [][]byte, special bool) {
-	i, n := 0, len(line)
-	for i < n {
-		for i < n && (line[i] == ' ' || line[i] == '\t') {
-			i++
-		}
-		start := i
-		for ; i < n; i++ {
-			c := line[i]
-			if c <= '\\' {
-				if c == ' ' || c == '\t' {
-					break
-				}
-				if c == '"' || c == ';' || c == '(' || c == ')' || c == '\\' {
-					special = true
-				}
-			}
-		}
-		if i > start {
-			f = append(f, line[start:i])
-		}
-	}
-	return f, special
+	return refSplitFieldsInto(nil, line)
 }
 
 func refSafeName(b []byte) bool {

@@ -45,12 +45,11 @@ func (s *sealer) loop() {
 	for rt := range s.in {
 		if s.failed() == nil && s.ctx.Err() == nil && len(rt.recs) > 0 {
 			m := seal(rt, &s.scratch)
-			seg, names, keys, err := writeSegment(s.ctx, s.bf, m)
+			seg, err := writeSegment(s.ctx, s.bf, m)
 			m = nil
 			if err != nil {
 				s.fail(err)
 			} else {
-				seg.names, seg.keys = names, keys
 				s.segs = append(s.segs, seg)
 			}
 			// The sort's arrays are garbage now: collect them before the
@@ -109,21 +108,16 @@ func (s *sealer) stop() {
 	}
 }
 
-// writeSegment writes a sealed run's two tables, compressed, on two
-// goroutines, and counts its distinct names and keys.
-func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (seg segment, names, keys int64, err error) {
-	fw, rw := newTableWriter(bf, true), newTableWriter(bf, true)
+// writeSegment writes a sealed run's two tables and counts its distinct
+// names and keys.
+func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (segment, error) {
 	// A sealed run's names and keys stay put while it is written.
-	fw.enc.stable, rw.enc.stable = true, true
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	seg, err := writeTables(bf, true, func(fw *tableWriter) (names int64) {
 		var x fent
 		prev := uint32(noKey)
 		for m.nextF(&x) {
 			if m.fi%(1<<16) == 0 && ctx.Err() != nil {
-				return
+				break
 			}
 			if r := m.frecs[m.fi-1].Name; r != prev {
 				names++
@@ -131,24 +125,45 @@ func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (seg segment, n
 			}
 			fw.addF(&x)
 		}
+		return names
+	}, func(rw *tableWriter) (keys int64) {
+		var y rent
+		prev := uint32(noKey)
+		for m.nextR(&y) {
+			if m.ri%(1<<16) == 0 && ctx.Err() != nil {
+				break
+			}
+			if k := uint32(m.rb / 2); k != prev {
+				keys++
+				prev = k
+			}
+			rw.addR(&y)
+		}
+		return keys
+	})
+	return seg, cmp.Or(err, ctx.Err())
+}
+
+// writeTables writes a segment's two tables to bf, compressed, the
+// forward one on a goroutine of its own: fillF and fillR add the entries
+// and return how many distinct names or keys they hold. stable says the
+// entries' bytes stay valid after the next entry is added.
+func writeTables(bf *blockFile, stable bool, fillF func(*tableWriter) int64, fillR func(*tableWriter) int64) (segment, error) {
+	fw, rw := newTableWriter(bf), newTableWriter(bf)
+	fw.enc.stable, rw.enc.stable = stable, stable
+	var seg segment
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		seg.names = fillF(fw)
 	}()
-	var y rent
-	prev := uint32(noKey)
-	for m.nextR(&y) {
-		if m.ri%(1<<16) == 0 && ctx.Err() != nil {
-			break
-		}
-		if k := uint32(m.rb / 2); k != prev {
-			keys++
-			prev = k
-		}
-		rw.addR(&y)
-	}
+	seg.keys = fillR(rw)
 	wg.Wait()
 	var err1, err2 error
 	seg.fdir, err1 = fw.close()
 	seg.rdir, err2 = rw.close()
-	return seg, names, keys, cmp.Or(err1, err2, ctx.Err())
+	return seg, cmp.Or(err1, err2)
 }
 
 // finish ends the build: it seals the last run, waits for the sealer,
@@ -270,12 +285,7 @@ func mergeSegments(src readerAt, segs []segment, ntypes int, bf *blockFile) (seg
 		fsrcs = append(fsrcs, fr.nextF)
 		rsrcs = append(rsrcs, rr.nextR)
 	}
-	fw, rw := newTableWriter(bf, true), newTableWriter(bf, true)
-	var names, keys int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	seg, err := writeTables(bf, false, func(fw *tableWriter) (names int64) {
 		var last []byte
 		mergeSorted(fsrcs, compareF, cloneF, func(x *fent) bool {
 			if names == 0 || !bytes.Equal(x.rname, last) {
@@ -285,22 +295,19 @@ func mergeSegments(src readerAt, segs []segment, ntypes int, bf *blockFile) (seg
 			fw.addF(x)
 			return true
 		})
-	}()
-	var last []byte
-	mergeSorted(rsrcs, compareR, cloneR, func(x *rent) bool {
-		if keys == 0 || !bytes.Equal(x.key, last) {
-			keys++
-			last = append(last[:0], x.key...)
-		}
-		rw.addR(x)
-		return true
+		return names
+	}, func(rw *tableWriter) (keys int64) {
+		var last []byte
+		mergeSorted(rsrcs, compareR, cloneR, func(x *rent) bool {
+			if keys == 0 || !bytes.Equal(x.key, last) {
+				keys++
+				last = append(last[:0], x.key...)
+			}
+			rw.addR(x)
+			return true
+		})
+		return keys
 	})
-	wg.Wait()
-	seg := segment{names: names, keys: keys}
-	var err1, err2 error
-	seg.fdir, err1 = fw.close()
-	seg.rdir, err2 = rw.close()
-	err := cmp.Or(err1, err2)
 	for _, r := range readers {
 		err = cmp.Or(err, r.err)
 	}

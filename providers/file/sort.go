@@ -241,9 +241,8 @@ func sortSmallWindows(win []uint64, ids []uint32) {
 	}
 }
 
-// radixSortWith sorts keys, with vals (if not nil) alongside, by an LSD
-// radix sort, equal keys in their order; tk and tv (nil when vals is) are
-// scratch of len(keys). Byte positions that all keys share are skipped.
+// radixSortWith sorts keys, with vals alongside, by an LSD radix sort,
+// equal keys in their order; tk and tv are scratch of len(keys). Byte positions that all keys share are skipped.
 func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32) {
 	n := len(keys)
 	if n == 0 {
@@ -266,27 +265,17 @@ func radixSortWith(keys []uint64, vals []uint32, tk []uint64, tv []uint32) {
 			c[i], sum = sum, sum+c[i]
 		}
 		shift := uint(8 * d)
-		if vals == nil {
-			for _, k := range keys {
-				b := byte(k >> shift)
-				tk[c[b]] = k
-				c[b]++
-			}
-		} else {
-			for i, k := range keys {
-				b := byte(k >> shift)
-				tk[c[b]], tv[c[b]] = k, vals[i]
-				c[b]++
-			}
-			vals, tv = tv, vals
+		for i, k := range keys {
+			b := byte(k >> shift)
+			tk[c[b]], tv[c[b]] = k, vals[i]
+			c[b]++
 		}
 		keys, tk = tk, keys
+		vals, tv = tv, vals
 	}
 	if &keys[0] != &origK[0] {
 		copy(origK, keys)
-		if origV != nil {
-			copy(origV, vals)
-		}
+		copy(origV, vals)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// blockFile is a file that compressed (or raw) blocks are appended to by
+// blockFile is a file that compressed blocks are appended to by
 // several table writers at once: every block's offset is recorded in its
 // table's directory, so tables may interleave.
 type blockFile struct {
@@ -35,15 +35,14 @@ func (f *blockFile) append(b []byte) (int64, error) {
 	return off, f.err
 }
 
-// tableWriter cuts a sorted stream of entries into blocks. With compress,
-// blocks are zstd-compressed on a goroutine of their own, so that the
-// encoding of the next block overlaps the compression of this one.
+// tableWriter cuts a sorted stream of entries into blocks, each
+// compressed on a goroutine of its own, so that the encoding of the next
+// block overlaps the compression of this one.
 type tableWriter struct {
-	out      *blockFile
-	compress bool
-	enc      blockEnc
-	refs     []blockRef
-	entries  int64
+	out     *blockFile
+	enc     blockEnc
+	refs    []blockRef
+	entries int64
 
 	pending chan *pendingBlock
 	done    chan struct{}
@@ -57,14 +56,9 @@ type pendingBlock struct {
 	ready chan []byte // the compressed block
 }
 
-func newTableWriter(out *blockFile, compress bool) *tableWriter {
-	t := &tableWriter{out: out, compress: compress}
-	if compress {
-		t.pending = make(chan *pendingBlock, 4)
-		t.done = make(chan struct{})
-		t.spare = make(chan []byte, 8)
-		go t.writeLoop()
-	}
+func newTableWriter(out *blockFile) *tableWriter {
+	t := &tableWriter{out: out, pending: make(chan *pendingBlock, 4), done: make(chan struct{}), spare: make(chan []byte, 8)}
+	go t.writeLoop()
 	return t
 }
 
@@ -109,15 +103,6 @@ func (t *tableWriter) flush() {
 		return
 	}
 	first := bytes.Clone(t.enc.first)
-	if !t.compress {
-		off, err := t.out.append(t.enc.buf)
-		if err != nil && t.err == nil {
-			t.err = err
-		}
-		t.refs = append(t.refs, blockRef{first: first, off: off, clen: uint32(len(t.enc.buf)), rlen: uint32(len(t.enc.buf))})
-		t.enc.reset()
-		return
-	}
 	raw := t.enc.buf
 	p := &pendingBlock{raw: raw, first: first, ready: make(chan []byte, 1)}
 	go func() {
@@ -137,10 +122,8 @@ func (t *tableWriter) flush() {
 // close flushes the last block and returns the directory.
 func (t *tableWriter) close() ([]blockRef, error) {
 	t.flush()
-	if t.compress {
-		close(t.pending)
-		<-t.done
-	}
+	close(t.pending)
+	<-t.done
 	return t.refs, t.err
 }
 
@@ -193,7 +176,6 @@ func (s *spillFile) close() {
 type tableReader struct {
 	src      readerAt
 	refs     []blockRef
-	raw      bool // blocks are not compressed
 	ntypes   int
 	next     int
 	dec      blockDec
@@ -214,15 +196,7 @@ func (r *tableReader) load() bool {
 		ref := r.refs[r.next]
 		r.next++
 		var err error
-		if r.raw {
-			if cap(r.buf) < int(ref.rlen) {
-				r.buf = make([]byte, ref.rlen)
-			}
-			r.buf = r.buf[:ref.rlen]
-			_, err = r.src.ReadAt(r.buf, ref.off)
-		} else {
-			r.buf, err = decodeBlock(r.src, ref, r.buf, &r.tmp)
-		}
+		r.buf, err = decodeBlock(r.src, ref, r.buf, &r.tmp)
 		if err != nil {
 			r.err = err
 			return false
