@@ -80,23 +80,25 @@ type builder struct {
 }
 
 // runTables are one run's strings and records. The names goroutine owns
-// names and recs, the values goroutine values, valueIP4 and valueIDs,
-// until the run is sealed.
+// names and recs, the values goroutine values, valueIDs and addrs, until
+// the run is sealed.
 type runTables struct {
-	names    *strtab
-	recs     []record
-	values   *strtab
-	valueIP4 *ip4tab
-	valueIDs []uint32 // by record; isIPv4Value set for an IPv4 address
+	names  *strtab
+	recs   []record
+	values *strtab // values other than canonical IPv4 addresses
+	// valueIDs are by record: the value's id, or isIPv4Value for an IPv4
+	// address, which is kept in addrs and not interned at all: most FDNS
+	// values are addresses, and the seal sorts them as numbers (a hash
+	// probe per line into a table of millions cost more).
+	valueIDs []uint32
 	addrs    []uint32 // by record: the value's IPv4 address, if it is one
 	types    []string // the builder's types when the run was sealed
 }
 
 func newRunTables(lines int) *runTables {
 	rt := &runTables{
-		names:    newStrtab(lines / 2), // names repeat on consecutive lines
-		values:   newStrtab(lines / 8), // values repeat a lot (shared IPs, MX, NS)
-		valueIP4: newIP4tab(lines / 8),
+		names:    newStrtab(lines / 2),  // names repeat on consecutive lines
+		values:   newStrtab(lines / 16), // values repeat a lot (MX, NS, CNAME targets)
 		recs:     make([]record, 0, max(lines, 64)),
 		valueIDs: make([]uint32, 0, max(lines, 64)),
 		addrs:    make([]uint32, 0, max(lines, 64)),
@@ -109,7 +111,6 @@ func newRunTables(lines int) *runTables {
 func (rt *runTables) reset() {
 	rt.names.reset()
 	rt.values.reset()
-	rt.valueIP4.reset()
 	rt.recs, rt.valueIDs, rt.addrs = rt.recs[:0], rt.valueIDs[:0], rt.addrs[:0]
 	rt.types = nil
 }
@@ -117,7 +118,6 @@ func (rt *runTables) reset() {
 func (rt *runTables) free() {
 	rt.names.free()
 	rt.values.free()
-	rt.valueIP4.free()
 	rt.recs, rt.valueIDs, rt.addrs = nil, nil, nil
 }
 
@@ -130,15 +130,15 @@ const defaultBudget = 320 << 20
 // offsets of its names and keys.
 const maxBudget = 2 << 30
 
-// Bytes a run takes per observation (its record, value id, sort arrays,
-// the records in forward order) and per distinct string (hash slot,
+// Bytes a run takes per observation (its record, value id and address,
+// sort arrays, the records in forward order, the address sort's pairs) and per distinct string (hash slot,
 // offset, sort arrays), besides the string bytes themselves (twice for
 // names: as read, and reversed in order).
 // maxRunRecords bounds a run: its sort packs record positions in 31 bits.
 const maxRunRecords = 1 << 30
 
 const (
-	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 4 + 32 + 36
+	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 4 + 32 + 36 + 16
 	bytesPerString = 8 + 16 + 28
 )
 
@@ -360,43 +360,26 @@ func (b *builder) internValues(rt *runTables) {
 	defer b.wg.Done()
 	for c := range b.toValues {
 		for _, s := range c.values {
-			id, a, ok := rt.internValueAddr(c.buf[s.off:s.end])
-			if ok {
-				id |= isIPv4Value
-			}
-			rt.valueIDs, rt.addrs = append(rt.valueIDs, id), append(rt.addrs, a)
+			rt.addValue(c.buf[s.off:s.end])
 		}
 		b.release(c)
 		b.valueBytes.Store(int64(len(rt.values.blob)) + int64(rt.values.len())*bytesPerString)
 	}
 }
 
-// isIPv4Value marks a record's value id whose value is an IPv4 address
+// isIPv4Value is the value id of a record whose value is an IPv4 address
 // (ids stay below maxRunRecords).
 const isIPv4Value = 1 << 31
 
-// internValue interns a value, canonical IPv4 addresses through the
-// address table.
-func (rt *runTables) internValue(v []byte) uint32 {
-	id, _, _ := rt.internValueAddr(v)
-	return id
-}
-
-// internValueAddr is internValue that also says whether the value is an
-// IPv4 address, and which.
-func (rt *runTables) internValueAddr(v []byte) (id, addr uint32, ok bool) {
-	a, ok := parseIPv4(v)
-	if !ok {
-		id, _ := rt.values.intern(v)
-		return id, 0, false
+// addValue adds the next record's value: an IPv4 address as a number,
+// any other value interned.
+func (rt *runTables) addValue(v []byte) {
+	if a, ok := parseIPv4(v); ok {
+		rt.valueIDs, rt.addrs = append(rt.valueIDs, isIPv4Value), append(rt.addrs, a)
+		return
 	}
-	i, found := rt.valueIP4.find(a)
-	if found {
-		return uint32(rt.valueIP4.slots[i]) - 1, a, true
-	}
-	id = rt.values.appendString(v)
-	rt.valueIP4.insert(i, a, id)
-	return id, a, true
+	id, _ := rt.values.intern(v)
+	rt.valueIDs, rt.addrs = append(rt.valueIDs, id), append(rt.addrs, 0)
 }
 
 func clampTime(t int64) uint32 {

@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"encoding/binary"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -60,7 +62,8 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	recs := rt.recs
 	for i := range recs {
 		v := rt.valueIDs[i]
-		recs[i].Value, recs[i].IPv4 = v&^isIPv4Value, v&isIPv4Value != 0
+		recs[i].IPv4 = v == isIPv4Value
+		recs[i].Value = v &^ isIPv4Value
 	}
 	names := rt.names
 	n := names.len()
@@ -94,15 +97,6 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	for i := range valueKey {
 		valueKey[i] = noKey
 	}
-	// The IPv4 values' addresses, from the address table, so that their
-	// keys need no second parse: address+1, 0 for other values.
-	ip4Of := reuse(&sc.ip4Of, rt.values.len())
-	clear(ip4Of)
-	for _, sl := range rt.valueIP4.slots {
-		if sl != 0 {
-			ip4Of[uint32(sl)-1] = sl>>32 + 1
-		}
-	}
 	var keyIsOwner []bool
 	m.keyOffs = []uint32{0}
 	addKey := func(s []byte, owner bool) uint32 {
@@ -112,6 +106,9 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		return uint32(len(keyIsOwner) - 1)
 	}
 	recKey := reuse(&sc.recKey, len(recs)) // key index per record, or noKey
+	// Records keyed by an IPv4 address, as address<<32 | record: sorted
+	// as numbers below, each distinct address one key.
+	addrRecs := reuse(&sc.addrRecs, len(recs))[:0]
 	ownerKey := map[uint32]uint32{}
 	for i := range recs {
 		r := &recs[i]
@@ -119,25 +116,26 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		if !keyType[r.Type] {
 			continue
 		}
+		if r.IPv4 {
+			addrRecs = append(addrRecs, uint64(rt.addrs[i])<<32|uint64(i))
+			continue
+		}
 		kv := r.Value
 		if mxType[r.Type] {
 			host := mxHost(rt.values.str(kv))
 			if len(host) != len(rt.values.bytesOf(kv)) {
-				kv = rt.internValue([]byte(host))
+				if a, ok := parseIPv4([]byte(host)); ok {
+					addrRecs = append(addrRecs, uint64(a)<<32|uint64(i))
+					continue
+				}
+				kv, _ = rt.values.intern([]byte(host))
 				for len(valueKey) < rt.values.len() {
 					valueKey = append(valueKey, noKey)
 				}
 			}
 		}
 		if valueKey[kv] == noKey {
-			if int(kv) < len(ip4Of) && ip4Of[kv] != 0 {
-				m.keys = binary.BigEndian.AppendUint32(append(m.keys, keyIPv4), uint32(ip4Of[kv]-1))
-				m.keyOffs = append(m.keyOffs, uint32(len(m.keys)))
-				keyIsOwner = append(keyIsOwner, false)
-				valueKey[kv] = uint32(len(keyIsOwner) - 1)
-			} else {
-				valueKey[kv] = addKey(rt.values.bytesOf(kv), false)
-			}
+			valueKey[kv] = addKey(rt.values.bytesOf(kv), false)
 		}
 		recKey[i] = valueKey[kv]
 	}
@@ -159,12 +157,22 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		}
 		ownerKey[r.Name] = k
 	}
-	nkeys := len(keyIsOwner)
+	// The address keys follow the others' ids.
+	g := len(keyIsOwner)
+	sortByHigh32(addrRecs, reuse(&sc.addrTmp, len(addrRecs)))
+	addrKeys := reuse(&sc.addrKeys, len(addrRecs))[:0] // distinct, ascending
+	for j, p := range addrRecs {
+		if a := uint32(p >> 32); j == 0 || a != uint32(addrRecs[j-1]>>32) {
+			addrKeys = append(addrKeys, a)
+		}
+		recKey[uint32(p)] = uint32(g + len(addrKeys) - 1)
+	}
+	nkeys := g + len(addrKeys)
 	keyRank := reuse(&sc.keyRank, nkeys)
 	{
 		key := func(k uint32) []byte { return m.keys[m.keyOffs[k]:m.keyOffs[k+1]] }
 		// Equal keys: a value's before a PTR owner's, then in the order found.
-		ids := sortStrings(nkeys, key, false, func(a, c uint32) int {
+		ids := sortStrings(g, key, false, func(a, c uint32) int {
 			switch {
 			case keyIsOwner[a] == keyIsOwner[c]:
 				return cmp.Compare(a, c)
@@ -173,13 +181,29 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 			}
 			return 1
 		})
-		// Keys by rank, so that readers need no second table.
-		sorted := make([]byte, 0, len(m.keys))
+		// Keys by rank, so that readers need no second table: the sorted
+		// addresses merged in. Only a PTR owner's key can equal an
+		// address's (values that are addresses are all in addrKeys), and
+		// the value's goes first.
+		sorted := make([]byte, 0, len(m.keys)+5*len(addrKeys))
 		offs := make([]uint32, 0, nkeys+1)
-		for r, k := range ids {
-			keyRank[k] = uint32(r)
+		ak := [5]byte{keyIPv4}
+		gi, ai := 0, 0
+		for r := range nkeys {
 			offs = append(offs, uint32(len(sorted)))
+			if ai < len(addrKeys) {
+				binary.BigEndian.PutUint32(ak[1:], addrKeys[ai])
+				if gi == len(ids) || bytes.Compare(ak[:], key(ids[gi])) <= 0 {
+					sorted = append(sorted, ak[:]...)
+					keyRank[g+ai] = uint32(r)
+					ai++
+					continue
+				}
+			}
+			k := ids[gi]
+			keyRank[k] = uint32(r)
 			sorted = append(sorted, key(k)...)
+			gi++
 		}
 		m.keys, m.keyOffs = sorted, append(offs, uint32(len(sorted)))
 	}
@@ -209,10 +233,8 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		if a.Type != c.Type {
 			return cmp.Compare(a.Type, c.Type)
 		}
-		if a.Value != c.Value {
-			if d := bytes.Compare(values.bytesOf(a.Value), values.bytesOf(c.Value)); d != 0 {
-				return d
-			}
+		if d := compareValues(values, a, c); d != 0 {
+			return d
 		}
 		if a.First != c.First {
 			return cmp.Compare(a.First, c.First)
@@ -274,7 +296,11 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	rents := reuse(&sc.rents, len(buckets))
 	for i, b := range buckets {
 		r := &m.frecs[entPos[i]]
-		rents[ends[b]] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: r.Value, typ: r.Type, owned: b&1 == 1}
+		v := r.Value
+		if r.IPv4 {
+			v = r.addr
+		}
+		rents[ends[b]] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: v, typ: r.Type, owned: b&1 == 1, ip4: r.IPv4}
 		ends[b]++
 	}
 	m.rents, m.rends = rents, ends[:2*nkeys]
@@ -318,7 +344,11 @@ func (m *memRun) nextR(x *rent) bool {
 	// written with its preference: only then are its bytes read.
 	x.implied = !x.owned && !m.mx[e.typ]
 	x.value = nil
-	if !x.implied {
+	switch {
+	case x.implied:
+	case e.ip4: // a PTR or MX value that is an address: rare
+		x.value = appendIPv4(nil, e.value)
+	default:
 		x.value = m.rt.values.bytesOf(e.value)
 	}
 	x.first, x.last, x.count = e.first, e.last, e.count
@@ -329,9 +359,94 @@ func (m *memRun) nextR(x *rent) bool {
 type rentPos struct {
 	roff, rend         uint32 // its owner's reversed name in rnames
 	first, last, count uint32
-	value              uint32
+	value              uint32 // its id, or its address with ip4
 	typ                uint16
-	owned              bool
+	owned, ip4         bool
+}
+
+// compareValues orders two sealed records' values as their text: two
+// addresses by number (ipv4TextOrder), without reading any text.
+func compareValues(values *strtab, a, c *frec) int {
+	switch {
+	case a.IPv4 && c.IPv4:
+		if a.addr == c.addr {
+			return 0
+		}
+		return cmp.Compare(ipv4TextOrder(a.addr), ipv4TextOrder(c.addr))
+	case a.IPv4 || c.IPv4:
+		var ab, cb [15]byte
+		return bytes.Compare(valueText(values, a, ab[:0]), valueText(values, c, cb[:0]))
+	case a.Value == c.Value:
+		return 0
+	}
+	return bytes.Compare(values.bytesOf(a.Value), values.bytesOf(c.Value))
+}
+
+func valueText(values *strtab, r *frec, buf []byte) []byte {
+	if r.IPv4 {
+		return appendIPv4(buf, r.addr)
+	}
+	return values.bytesOf(r.Value)
+}
+
+// octetTextRank[n] is the rank of n's decimal text among those of 0-255
+// in byte order ("1" < "10" < "100" < ... < "2" < "20" ...).
+var octetTextRank = func() (rank [256]uint8) {
+	texts := make([]string, 256)
+	for i := range texts {
+		texts[i] = strconv.Itoa(i)
+	}
+	order := make([]int, 256)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(texts[a], texts[b]) })
+	for r, n := range order {
+		rank[n] = uint8(r)
+	}
+	return rank
+}()
+
+// ipv4TextOrder maps an address to a number ordered as its dotted-quad
+// text is in byte order. Comparing texts octet by octet is comparing the
+// octets' decimal texts, as a shorter one that is a prefix of the other
+// is followed by a '.' or the end, both below any digit.
+func ipv4TextOrder(a uint32) uint32 {
+	return uint32(octetTextRank[a>>24])<<24 | uint32(octetTextRank[a>>16&0xff])<<16 |
+		uint32(octetTextRank[a>>8&0xff])<<8 | uint32(octetTextRank[a&0xff])
+}
+
+// sortByHigh32 sorts a by its high 32 bits, a radix sort a byte at a
+// time; tmp is scratch of len(a).
+func sortByHigh32(a, tmp []uint64) {
+	var counts [4][256]int
+	for _, x := range a {
+		counts[0][byte(x>>32)]++
+		counts[1][byte(x>>40)]++
+		counts[2][byte(x>>48)]++
+		counts[3][byte(x>>56)]++
+	}
+	src, dst := a, tmp
+	for d := range 4 {
+		c := &counts[d]
+		shift := 32 + 8*uint(d)
+		if len(src) == 0 || c[byte(src[0]>>shift)] == len(src) {
+			continue
+		}
+		sum := 0
+		for i := range c {
+			c[i], sum = sum, sum+c[i]
+		}
+		for _, x := range src {
+			b := byte(x >> shift)
+			dst[c[b]] = x
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	if len(a) > 0 && &src[0] != &a[0] {
+		copy(a, src)
+	}
 }
 
 func compareF(a, b *fent) int {

@@ -83,7 +83,8 @@ func (s *sealer) failed() error {
 // be zeroed and faulted in again for each.
 type sealScratch struct {
 	valueKey, recKey, keyRank, start, buckets, entPos, ends []uint32
-	ip4Of                                                   []uint64
+	addrKeys                                                []uint32
+	addrRecs, addrTmp                                       []uint64
 	frecs                                                   []frec
 	rents                                                   []rentPos
 }

@@ -365,3 +365,42 @@ func FuzzSortStrings(f *testing.F) {
 		}
 	})
 }
+
+// The seal orders two addresses by ipv4TextOrder; readers merge and check
+// forward entries by their text.
+func TestIPv4TextOrder(t *testing.T) {
+	edge := []uint32{0, 1, 9, 10, 99, 100, 199, 200, 255, 256, 0x01000000, 0x0a000000, 0x02000000, 0x14000000, 0xffffffff, 0x0a0a0a0a, 0x01010101, 0x64646464}
+	rng := rand.New(rand.NewPCG(1, 2))
+	addrs := slices.Clone(edge)
+	for range 20000 {
+		addrs = append(addrs, rng.Uint32())
+	}
+	for i, a := range addrs {
+		for _, b := range []uint32{addrs[(i+1)%len(addrs)], edge[i%len(edge)], a ^ 1, a + 1} {
+			want := bytes.Compare(appendIPv4(nil, a), appendIPv4(nil, b))
+			if got := cmp.Compare(ipv4TextOrder(a), ipv4TextOrder(b)); got != want {
+				t.Fatalf("%s vs %s: %d, want %d", appendIPv4(nil, a), appendIPv4(nil, b), got, want)
+			}
+		}
+	}
+}
+
+func TestSortByHigh32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		a := make([]uint64, n)
+		for i := range a {
+			hi := rng.Uint64() >> 32
+			if i%3 == 0 {
+				hi &= 0xff // some sharing their high bytes
+			}
+			a[i] = hi<<32 | uint64(i)
+		}
+		want := slices.Clone(a)
+		slices.SortStableFunc(want, func(x, y uint64) int { return cmp.Compare(x>>32, y>>32) })
+		sortByHigh32(a, make([]uint64, n))
+		if !slices.Equal(a, want) {
+			t.Fatalf("n=%d: not sorted stably by the high 32 bits", n)
+		}
+	}
+}

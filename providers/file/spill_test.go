@@ -146,6 +146,13 @@ func TestSpilledRunsMergeToTheSameIndex(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("answers differ (-in memory +spilled):\n%s", diff)
 			}
+			// Entries in order (values by their text: the seal orders
+			// addresses by number) and well formed.
+			for _, p := range []*Provider{mem, spilled} {
+				if err := p.ix.check(); err != nil {
+					t.Error(err)
+				}
+			}
 			if st := mem.Stats(); st.Runs != 1 {
 				t.Errorf("in memory: %d runs", st.Runs)
 			}

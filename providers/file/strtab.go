@@ -127,75 +127,6 @@ func (t *strtab) grow() {
 	t.slots = slots
 }
 
-// ip4tab maps canonical IPv4 values straight to their string ids: a probe
-// is one 8-byte slot holding addr<<32 | id+1, with no string comparison.
-// Bulk DNS data is mostly A records, so this is the hottest lookup.
-type ip4tab struct {
-	slots []uint64
-	n     int
-}
-
-func newIP4tab(expected int) *ip4tab {
-	size := 1024
-	for size < expected*2 {
-		size <<= 1
-	}
-	return &ip4tab{slots: bigSlots(size)}
-}
-
-func hashIP4(a uint32) uint32 { return (a * 2654435761) ^ (a >> 15) }
-
-func (t *ip4tab) find(a uint32) (int, bool) {
-	mask := uint32(len(t.slots) - 1)
-	for i := hashIP4(a) & mask; ; i = (i + 1) & mask {
-		s := t.slots[i]
-		if s == 0 {
-			return int(i), false
-		}
-		if uint32(s>>32) == a {
-			return int(i), true
-		}
-	}
-}
-
-func (t *ip4tab) lookup(a uint32) (uint32, bool) {
-	i, ok := t.find(a)
-	if !ok {
-		return 0, false
-	}
-	return uint32(t.slots[i]) - 1, true
-}
-
-func (t *ip4tab) insert(i int, a, id uint32) {
-	t.slots[i] = uint64(a)<<32 | uint64(id+1)
-	t.n++
-	if t.n*2 > len(t.slots) {
-		slots := bigSlots(len(t.slots) * 2)
-		mask := uint32(len(slots) - 1)
-		for _, s := range t.slots {
-			if s == 0 {
-				continue
-			}
-			j := hashIP4(uint32(s>>32)) & mask
-			for slots[j] != 0 {
-				j = (j + 1) & mask
-			}
-			slots[j] = s
-		}
-		freeSlots(t.slots)
-		t.slots = slots
-	}
-}
-
-// appendString adds s without indexing it in the hash slots (the caller
-// keeps its own index, as ip4tab does) and returns its id.
-func (t *strtab) appendString(s []byte) uint32 {
-	id := uint32(t.len())
-	t.blob = append(t.blob, s...)
-	t.offs = append(t.offs, uint64(len(t.blob)))
-	return id
-}
-
 // reset empties the table for the next run, keeping its memory.
 func (t *strtab) reset() {
 	t.blob, t.offs = t.blob[:0], t.offs[:1]
@@ -208,16 +139,4 @@ func (t *strtab) free() {
 		freeSlots(t.slots)
 	}
 	*t = strtab{offs: []uint64{0}}
-}
-
-func (t *ip4tab) reset() {
-	clear(t.slots)
-	t.n = 0
-}
-
-func (t *ip4tab) free() {
-	if t.slots != nil {
-		freeSlots(t.slots)
-	}
-	*t = ip4tab{}
 }
