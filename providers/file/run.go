@@ -36,8 +36,10 @@ type memRun struct {
 	keyOffs []uint32 // key k is keys[keyOffs[k]:keyOffs[k+1]], by rank
 	nkeys   int
 
-	fi, ri int
-	mx     []bool // by type: MX
+	fi, ri  int
+	touched int    // reverse entries before it were touched (touchAhead)
+	sink    byte   // keeps touchAhead's loads
+	mx      []bool // by type: MX
 }
 
 // frec is a record of a sealed run with its lookup key's index (noKey:
@@ -334,6 +336,9 @@ func (m *memRun) nextR(x *rent) bool {
 	for uint32(m.ri) >= m.rends[m.rb] {
 		m.rb++
 	}
+	if m.ri >= m.touched {
+		m.touchAhead()
+	}
 	e := &m.rents[m.ri]
 	m.ri++
 	k := m.rb / 2
@@ -354,6 +359,25 @@ func (m *memRun) nextR(x *rent) bool {
 	x.first, x.last, x.count = e.first, e.last, e.count
 	return true
 }
+
+// touchAhead reads the owner names of the next reverse entries, which
+// are spread over the run's names, in one loop of independent loads:
+// their cache misses overlap instead of stalling the entries' encoding
+// one after another.
+func (m *memRun) touchAhead() {
+	end := min(m.ri+touchBatch, len(m.rents))
+	var s byte
+	for i := m.ri; i < end; i++ {
+		e := &m.rents[i]
+		if e.rend > e.roff {
+			s += m.rnames[e.roff] + m.rnames[e.rend-1]
+		}
+	}
+	m.sink += s
+	m.touched = end
+}
+
+const touchBatch = 32
 
 // rentPos is a reverse entry of a sealed run.
 type rentPos struct {
