@@ -93,6 +93,7 @@ type runTables struct {
 	valueIDs []uint32
 	addrs    []uint32 // by record: the value's IPv4 address, if it is one
 	types    []string // the builder's types when the run was sealed
+	sink     uint64   // keeps the interning's touches
 }
 
 func newRunTables(lines int) *runTables {
@@ -337,14 +338,26 @@ func (b *builder) internNames(rt *runTables) {
 	defer b.wg.Done()
 	var prev []byte
 	var prevID uint32
+	var hashes []uint32
+	var sink uint64
 	for c := range b.toNames {
+		// Hash the batch's names first, so that the hash slots of the
+		// names a batch ahead can be touched together (see touchAhead):
+		// the names table is far larger than the caches.
+		hashes = hashes[:0]
+		for _, s := range c.names {
+			hashes = append(hashes, hashBytes(c.buf[s.off:s.end]))
+		}
 		for i, s := range c.names {
+			if i%touchBatch == 0 {
+				sink += rt.names.touch(hashes[min(i+touchBatch, len(hashes)):min(i+2*touchBatch, len(hashes))])
+			}
 			m := c.meta[i]
 			name := c.buf[s.off:s.end]
 			// Dumps list a name's records on consecutive lines.
 			id := prevID
 			if prev == nil || !bytes.Equal(name, prev) {
-				id, _ = rt.names.intern(name)
+				id, _ = rt.names.internHashed(name, hashes[i])
 				prev, prevID = rt.names.bytesOf(id), id
 			}
 			rt.recs = append(rt.recs, record{Name: id, First: m.first, Last: m.last, Count: m.count, Type: m.typ})
@@ -353,6 +366,7 @@ func (b *builder) internNames(rt *runTables) {
 		b.release(c)
 		b.nameBytes.Store(2*int64(len(rt.names.blob)) + int64(rt.names.len())*bytesPerString)
 	}
+	rt.sink = sink
 	prev = nil
 }
 

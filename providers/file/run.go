@@ -36,10 +36,11 @@ type memRun struct {
 	keyOffs []uint32 // key k is keys[keyOffs[k]:keyOffs[k+1]], by rank
 	nkeys   int
 
-	fi, ri  int
-	touched int    // reverse entries before it were touched (touchAhead)
-	sink    byte   // keeps touchAhead's loads
-	mx      []bool // by type: MX
+	fi, ri   int
+	touched  int    // reverse entries before it were touched (touchAhead)
+	sink     byte   // keeps touchAhead's loads
+	nameSink byte   // keeps the name sort's touches
+	mx       []bool // by type: MX
 }
 
 // frec is a record of a sealed run with its lookup key's index (noKey:
@@ -81,11 +82,20 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		ids := sortStrings(n, names.bytesOf, true, nil)
 		m.rnames = make([]byte, 0, len(names.blob))
 		m.roffs = make([]uint32, 1, n+1)
+		var sink byte
 		for r, id := range ids {
+			if r%touchBatch == 0 { // as touchAhead: the names are read at random
+				for _, t := range ids[min(r+touchBatch, n):min(r+2*touchBatch, n)] {
+					if o := names.offs[t]; o < uint64(len(names.blob)) {
+						sink += names.blob[o]
+					}
+				}
+			}
 			rank[id] = uint32(r)
 			m.rnames = reverseInto(m.rnames, names.bytesOf(id))
 			m.roffs = append(m.roffs, uint32(len(m.rnames)))
 		}
+		m.nameSink = sink
 	}()
 
 	// Lookup keys: the value for most types, the host for MX.
@@ -224,7 +234,16 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		start[i] += start[i-1]
 	}
 	frecs := reuse(&sc.frecs, len(recs))
+	// The scatters below touch the places they will write a batch ahead,
+	// as touchAhead does: the writes land at random in arrays far larger
+	// than the caches.
+	var sink uint32
 	for i, r := range recs {
+		if i%touchBatch == 0 {
+			for j := i + touchBatch; j < min(i+2*touchBatch, len(recs)); j++ {
+				sink += frecs[start[rank[recs[j].Name]]].Count
+			}
+		}
 		p := &start[rank[r.Name]]
 		frecs[*p] = frec{record: r, key: recKey[i], addr: rt.addrs[i]}
 		*p++
@@ -276,6 +295,13 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	ends := reuse(&sc.ends, 2*nkeys+1)
 	clear(ends)
 	for p := range m.frecs {
+		if p%touchBatch == 0 {
+			for q := p + touchBatch; q < min(p+2*touchBatch, len(m.frecs)); q++ {
+				if k := m.frecs[q].key; k != noKey {
+					sink += ends[2*keyRank[k]+1]
+				}
+			}
+		}
 		if k := m.frecs[p].key; k != noKey {
 			b := 2 * keyRank[k]
 			buckets, entPos = append(buckets, b), append(entPos, uint32(p))
@@ -297,6 +323,11 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	}
 	rents := reuse(&sc.rents, len(buckets))
 	for i, b := range buckets {
+		if i%touchBatch == 0 {
+			for _, c := range buckets[min(i+touchBatch, len(buckets)):min(i+2*touchBatch, len(buckets))] {
+				sink += rents[ends[c]].count
+			}
+		}
 		r := &m.frecs[entPos[i]]
 		v := r.Value
 		if r.IPv4 {
@@ -307,6 +338,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	}
 	m.rents, m.rends = rents, ends[:2*nkeys]
 	m.mx = mxType
+	m.sink = byte(sink)
 	return m
 }
 

@@ -83,6 +83,18 @@ func (t *strtab) find(b []byte, h uint32) (slot int, found bool) {
 	}
 }
 
+// touch reads the first slots of the strings hashed to hs, in one loop
+// of independent loads, so that their cache misses overlap; the result
+// only keeps the loads.
+func (t *strtab) touch(hs []uint32) uint64 {
+	mask := uint32(len(t.slots) - 1)
+	var s uint64
+	for _, h := range hs {
+		s += t.slots[h&mask]
+	}
+	return s
+}
+
 // lookup returns the id of b, or false.
 func (t *strtab) lookup(b []byte) (uint32, bool) {
 	i, ok := t.find(b, hashBytes(b))
@@ -95,7 +107,11 @@ func (t *strtab) lookup(b []byte) (uint32, bool) {
 // intern returns the id of b, adding it when new. added reports whether
 // it was new.
 func (t *strtab) intern(b []byte) (id uint32, added bool) {
-	h := hashBytes(b)
+	return t.internHashed(b, hashBytes(b))
+}
+
+// internHashed is intern of b whose hashBytes is h.
+func (t *strtab) internHashed(b []byte, h uint32) (id uint32, added bool) {
 	i, ok := t.find(b, h)
 	if ok {
 		return uint32(t.slots[i]) - 1, false
