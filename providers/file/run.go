@@ -38,6 +38,7 @@ type memRun struct {
 
 	fi, ri   int
 	touched  int    // reverse entries before it were touched (touchAhead)
+	touchedF int    // forward entries before it were touched (touchValues)
 	sink     byte   // keeps touchAhead's loads
 	nameSink byte   // keeps the name sort's touches
 	mx       []bool // by type: MX
@@ -346,6 +347,9 @@ func (m *memRun) nextF(x *fent) bool {
 	if m.fi >= len(m.frecs) {
 		return false
 	}
+	if m.fi >= m.touchedF {
+		m.touchValues()
+	}
 	r := &m.frecs[m.fi]
 	m.fi++
 	x.rname, x.typ = m.rnames[m.roffs[r.Name]:m.roffs[r.Name+1]], r.Type
@@ -359,6 +363,23 @@ func (m *memRun) nextF(x *fent) bool {
 	}
 	x.first, x.last, x.count = r.First, r.Last, r.Count
 	return true
+}
+
+// touchValues is touchAhead for the text of the next forward entries'
+// values that are not addresses.
+func (m *memRun) touchValues() {
+	end := min(m.fi+touchBatch, len(m.frecs))
+	values := m.rt.values
+	var s byte
+	for i := m.fi; i < end; i++ {
+		if r := &m.frecs[i]; !r.IPv4 {
+			if o := values.offs[r.Value]; o < uint64(len(values.blob)) {
+				s += values.blob[o]
+			}
+		}
+	}
+	m.sink += s
+	m.touchedF = end
 }
 
 func (m *memRun) nextR(x *rent) bool {
