@@ -103,6 +103,10 @@ func TestFastPathsMatchReference(t *testing.T) {
 			}
 		}
 	}
+	for _, v := range []string{`v=spf1 include:_spf.google.com ~all`, `\"v=spf1 ~all\"`, `\"a\" \"b\"`, `\u0041`, `a\/b\n\t\r\b\f`, `\x`, `\`, `"`, ``, ` `,
+		`\"  \"`, `\" a \"`, "é", "\x01", "\xff", `\"\\065\"`, "10 mx.example", " mx ", "a\u00a0b", "a\u0085", "\u00a0a", "a\vb", "\f"} {
+		checkValueFastPaths(t, []byte(v))
+	}
 	for _, p := range []string{"31711dadfdb430c8c842c38d", "ABCdef", "ünï", "\xff", "a{z`Z@", "abcdefghijklmnopqrstuvwxyz{|}~`@[]^_", "0123456789abcdefABCDEF\x7f\x00 zz", "abcdefgh\xc3\xa9"} {
 		if got, want := appendUpper([]byte("x"), []byte(p)), append([]byte("x"), bytes.ToUpper([]byte(p))...); string(got) != string(want) {
 			t.Errorf("appendUpper(%q) = %q, want %q", p, got, want)
@@ -166,6 +170,7 @@ func FuzzFastPaths(f *testing.F) {
 				t.Fatalf("canonUint(%q, %d) = %v", a, bits, canonUint(a, bits))
 			}
 		}
+		checkValueFastPaths(t, a)
 		if x, y := appendUpper(nil, a), bytes.ToUpper(a); string(x) != string(y) {
 			t.Fatalf("appendUpper(%q) = %q, bytes.ToUpper %q", a, x, y)
 		}

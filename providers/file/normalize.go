@@ -229,7 +229,7 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 		if string(b) == "." {
 			return b, nil // a null MX (RFC 7505): the domain takes no mail
 		}
-		if len(bytes.Fields(b)) != 1 {
+		if !oneField(b) {
 			return nil, errBadName // no MX value: schema keeps the fields, a host has one
 		}
 		return normName(b)
@@ -247,6 +247,21 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 // a quote, the common case, is that text already and is kept in place;
 // presentation format, control bytes and other text take schema's path.
 func normTXT(rrtype string, b []byte) ([]byte, error) {
+	// One quoted string of printable text without quotes or escapes
+	// inside, as most of FDNS's TXT values are: its text, as
+	// schema.NormalizeValue makes it, without building strings.
+	if n := len(b); n > 2 && b[0] == '"' && b[n-1] == '"' {
+		inner, plain := b[1:n-1], true
+		for _, c := range inner {
+			if c < ' ' || c > '~' || c == '"' || c == '\\' {
+				plain = false
+				break
+			}
+		}
+		if plain && len(trimSpace(inner)) > 0 {
+			return inner, nil
+		}
+	}
 	plain, lead := true, true
 	for _, c := range b {
 		if c < ' ' || c > '~' || lead && c == '"' {
@@ -264,6 +279,26 @@ func normTXT(rrtype string, b []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// oneField reports whether len(bytes.Fields(b)) == 1, without building
+// the fields when b is ASCII.
+func oneField(b []byte) bool {
+	fields, in := 0, false
+	for _, c := range b {
+		if c >= 0x80 {
+			return len(bytes.Fields(b)) == 1
+		}
+		sp := asciiSpace[c]
+		if !sp && !in {
+			fields++
+		}
+		in = !sp
+	}
+	return fields == 1
+}
+
+// asciiSpace are the bytes unicode.IsSpace holds to be space below 0x80.
+var asciiSpace = [128]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // mxHost returns the host of a normalised MX value: the value itself
 // since the preference is dropped; a value indexed by an older build

@@ -7,8 +7,13 @@ package file
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"strconv"
+	"testing"
 	"unicode/utf8"
+
+	"github.com/reconform/reconform/schema"
 )
 
 func refParseIPv4(b []byte) (uint32, bool) {
@@ -141,4 +146,54 @@ func refHashBytes(b []byte) uint32 {
 		h *= 16777619
 	}
 	return h
+}
+
+// refUnescapeJSON is what jsonString did with every escaped string.
+func refUnescapeJSON(val []byte) ([]byte, error) {
+	var s string
+	if err := json.Unmarshal(val, &s); err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
+}
+
+// refNormTXT is normTXT before its fast path for one quoted string.
+func refNormTXT(rrtype string, b []byte) ([]byte, error) {
+	plain, lead := true, true
+	for _, c := range b {
+		if c < ' ' || c > '~' || lead && c == '"' {
+			plain = false
+			break
+		}
+		lead = lead && c == ' '
+	}
+	if plain {
+		return b, nil
+	}
+	if b = []byte(schema.NormalizeValue(rrtype, string(b))); len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("empty TXT value")
+	}
+	return b, nil
+}
+
+// checkValueFastPaths holds unescapeJSON, normTXT and oneField to their
+// references on a.
+func checkValueFastPaths(t *testing.T, a []byte) {
+	t.Helper()
+	quoted := append(append([]byte{'"'}, a...), '"')
+	for _, v := range [][]byte{a, quoted} {
+		if got, ok := unescapeJSON(v); ok {
+			if want, err := refUnescapeJSON(v); err != nil || string(got) != string(want) {
+				t.Fatalf("unescapeJSON(%q) = %q; json.Unmarshal %q, %v", v, got, want, err)
+			}
+		}
+		got, err := normTXT("TXT", bytes.Clone(v))
+		want, werr := refNormTXT("TXT", bytes.Clone(v))
+		if string(got) != string(want) || (err == nil) != (werr == nil) {
+			t.Fatalf("normTXT(%q) = %q, %v; reference %q, %v", v, got, err, want, werr)
+		}
+	}
+	if oneField(a) != (len(bytes.Fields(a)) == 1) {
+		t.Fatalf("oneField(%q) = %v", a, oneField(a))
+	}
 }
