@@ -139,7 +139,7 @@ const maxBudget = 2 << 30
 const maxRunRecords = 1 << 30
 
 const (
-	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 4 + 32 + 36 + 16
+	bytesPerObs    = 24 + 4 + 4 + 4 + 4 + 4 + 32 + 40 + 16
 	bytesPerString = 8 + 16 + 28
 )
 

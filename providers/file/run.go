@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -235,20 +236,36 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		start[i] += start[i-1]
 	}
 	frecs := reuse(&sc.frecs, len(recs))
-	// The scatters below touch the places they will write a batch ahead,
-	// as touchAhead does: the writes land at random in arrays far larger
-	// than the caches.
-	var sink uint32
+	// Two passes of a radix sort: the records go first to about 512
+	// groups of ranks, each written in order (a few hundred streams that
+	// the caches hold), then within each group, small enough for the
+	// caches, to their places. One pass straight to their places wrote
+	// each record at random into an array far larger than the caches.
+	shift := groupShift(n)
+	groups := n>>shift + 1
+	gpos := reuse(&sc.gpos, groups)
+	for g := range gpos {
+		gpos[g] = start[min(g<<shift, n)]
+	}
 	for i, r := range recs {
-		if i%touchBatch == 0 {
-			for j := i + touchBatch; j < min(i+2*touchBatch, len(recs)); j++ {
-				sink += frecs[start[rank[recs[j].Name]]].Count
-			}
-		}
-		p := &start[rank[r.Name]]
+		p := &gpos[rank[r.Name]>>shift]
 		frecs[*p] = frec{record: r, key: recKey[i], addr: rt.addrs[i]}
 		*p++
 	}
+	for g := range groups {
+		lo, hi := start[min(g<<shift, n)], start[min((g+1)<<shift, n)]
+		if hi-lo < 2 {
+			continue
+		}
+		t := reuse(&sc.ftmp, int(hi-lo))
+		for _, f := range frecs[lo:hi] {
+			p := &start[rank[f.Name]]
+			t[*p-lo] = f
+			*p++
+		}
+		copy(frecs[lo:hi], t)
+	}
+	var sink uint32
 	start, recKey = nil, nil
 	values := rt.values
 	cmpRec := func(a, c *frec) int {
@@ -322,20 +339,41 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	for i := 1; i < len(ends); i++ {
 		ends[i] += ends[i-1]
 	}
+	// As the records above: first to groups of buckets, then within each.
 	rents := reuse(&sc.rents, len(buckets))
+	nb := 2 * nkeys
+	shift = groupShift(nb)
+	groups = nb>>shift + 1
+	gpos = reuse(&sc.gpos, groups)
+	for g := range gpos {
+		gpos[g] = ends[min(g<<shift, nb)]
+	}
 	for i, b := range buckets {
-		if i%touchBatch == 0 {
-			for _, c := range buckets[min(i+touchBatch, len(buckets)):min(i+2*touchBatch, len(buckets))] {
-				sink += rents[ends[c]].count
-			}
-		}
 		r := &m.frecs[entPos[i]]
 		v := r.Value
 		if r.IPv4 {
 			v = r.addr
 		}
-		rents[ends[b]] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: v, typ: r.Type, owned: b&1 == 1, ip4: r.IPv4}
-		ends[b]++
+		p := &gpos[b>>shift]
+		rents[*p] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: v, bucket: b, typ: r.Type, owned: b&1 == 1, ip4: r.IPv4}
+		*p++
+	}
+	for g := range groups {
+		lo, hi := ends[min(g<<shift, nb)], ends[min((g+1)<<shift, nb)]
+		if hi-lo < 2 {
+			// its bucket's end, as the loop below leaves the others
+			for b := g << shift; b < min((g+1)<<shift, nb); b++ {
+				ends[b] = ends[b+1]
+			}
+			continue
+		}
+		t := reuse(&sc.rtmp, int(hi-lo))
+		for _, e := range rents[lo:hi] {
+			p := &ends[e.bucket]
+			t[*p-lo] = e
+			*p++
+		}
+		copy(rents[lo:hi], t)
 	}
 	m.rents, m.rends = rents, ends[:2*nkeys]
 	m.mx = mxType
@@ -437,8 +475,15 @@ type rentPos struct {
 	roff, rend         uint32 // its owner's reversed name in rnames
 	first, last, count uint32
 	value              uint32 // its id, or its address with ip4
+	bucket             uint32 // 2*key rank + owned, for the seal's sort
 	typ                uint16
 	owned, ip4         bool
+}
+
+// groupShift is the shift that parts n ranks into about 512 groups for
+// the seal's two-pass radix sorts.
+func groupShift(n int) uint {
+	return uint(max(0, bits.Len(uint(n))-9))
 }
 
 // compareValues orders two sealed records' values as their text: two

@@ -83,7 +83,9 @@ func (s *sealer) failed() error {
 // be zeroed and faulted in again for each.
 type sealScratch struct {
 	valueKey, recKey, keyRank, start, buckets, entPos, ends []uint32
-	addrKeys                                                []uint32
+	addrKeys, gpos                                          []uint32
+	ftmp                                                    []frec
+	rtmp                                                    []rentPos
 	addrRecs, addrTmp                                       []uint64
 	frecs                                                   []frec
 	rents                                                   []rentPos
