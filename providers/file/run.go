@@ -253,9 +253,10 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		*p++
 	}
 	for g := range groups {
-		lo, hi := start[min(g<<shift, n)], start[min((g+1)<<shift, n)]
-		if hi-lo < 2 {
-			continue
+		first, end := min(g<<shift, n), min((g+1)<<shift, n)
+		lo, hi := start[first], start[end]
+		if hi-lo < 2 || oneNonEmpty(start[first:end+1]) {
+			continue // in place already (a name of many records, say)
 		}
 		t := reuse(&sc.ftmp, int(hi-lo))
 		for _, f := range frecs[lo:hi] {
@@ -359,10 +360,12 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		*p++
 	}
 	for g := range groups {
-		lo, hi := ends[min(g<<shift, nb)], ends[min((g+1)<<shift, nb)]
-		if hi-lo < 2 {
-			// its bucket's end, as the loop below leaves the others
-			for b := g << shift; b < min((g+1)<<shift, nb); b++ {
+		first, end := min(g<<shift, nb), min((g+1)<<shift, nb)
+		lo, hi := ends[first], ends[end]
+		if hi-lo < 2 || oneNonEmpty(ends[first:end+1]) {
+			// in place already; each bucket's end, as the loop below
+			// leaves them
+			for b := first; b < end; b++ {
 				ends[b] = ends[b+1]
 			}
 			continue
@@ -484,6 +487,21 @@ type rentPos struct {
 // the seal's two-pass radix sorts.
 func groupShift(n int) uint {
 	return uint(max(0, bits.Len(uint(n))-9))
+}
+
+// oneNonEmpty reports whether at most one of the ranges between
+// consecutive starts holds anything.
+func oneNonEmpty(starts []uint32) bool {
+	seen := false
+	for i := 1; i < len(starts); i++ {
+		if starts[i] != starts[i-1] {
+			if seen {
+				return false
+			}
+			seen = true
+		}
+	}
+	return true
 }
 
 // compareValues orders two sealed records' values as their text: two
