@@ -38,11 +38,12 @@ type memRun struct {
 	nkeys   int
 
 	fi, ri   int
-	touched  int    // reverse entries before it were touched (touchAhead)
-	touchedF int    // forward entries before it were touched (touchValues)
-	sink     byte   // keeps touchAhead's loads
-	nameSink byte   // keeps the name sort's touches
-	mx       []bool // by type: MX
+	touched  int // reverse entries before it were touched (touchAhead)
+	touchedF int // forward entries before it were touched (touchValues)
+	// The touches' loads are kept in fields of their own goroutines: the
+	// seal's, the name sort's, and the forward and reverse tables' writers.
+	sink, nameSink, sinkF, sinkR byte
+	mx                           []bool // by type: MX
 }
 
 // frec is a record of a sealed run with its lookup key's index (noKey:
@@ -419,7 +420,7 @@ func (m *memRun) touchValues() {
 			}
 		}
 	}
-	m.sink += s
+	m.sinkF += s
 	m.touchedF = end
 }
 
@@ -467,7 +468,7 @@ func (m *memRun) touchAhead() {
 			s += m.rnames[e.roff] + m.rnames[e.rend-1]
 		}
 	}
-	m.sink += s
+	m.sinkR += s
 	m.touched = end
 }
 
