@@ -90,10 +90,11 @@ type runTables struct {
 	// address, which is kept in addrs and not interned at all: most FDNS
 	// values are addresses, and the seal sorts them as numbers (a hash
 	// probe per line into a table of millions cost more).
-	valueIDs []uint32
-	addrs    []uint32 // by record: the value's IPv4 address, if it is one
-	types    []string // the builder's types when the run was sealed
-	sink     uint64   // keeps the interning's touches
+	valueIDs  []uint32
+	addrs     []uint32 // by record: the value's IPv4 address, if it is one
+	types     []string // the builder's types when the run was sealed
+	sink      uint64   // keeps the names' interning's touches
+	valueSink uint64   // and the values'
 }
 
 func newRunTables(lines int) *runTables {
@@ -372,13 +373,44 @@ func (b *builder) internNames(rt *runTables) {
 
 func (b *builder) internValues(rt *runTables) {
 	defer b.wg.Done()
+	// Per value of a batch: its address | isAddr, or its hash, so that
+	// the hash slots of the values a batch ahead can be touched together
+	// as the names' are (a zone's DS digests are all distinct: the table
+	// is large).
+	const isAddr = 1 << 32
+	var parsed []uint64
+	var sink uint64
 	for c := range b.toValues {
+		parsed = parsed[:0]
 		for _, s := range c.values {
-			rt.addValue(c.buf[s.off:s.end])
+			v := c.buf[s.off:s.end]
+			if a, ok := parseIPv4(v); ok {
+				parsed = append(parsed, isAddr|uint64(a))
+			} else {
+				parsed = append(parsed, uint64(hashBytes(v)))
+			}
+		}
+		for i, s := range c.values {
+			if i%touchBatch == 0 {
+				mask := uint64(len(rt.values.slots) - 1)
+				for _, p := range parsed[min(i+touchBatch, len(parsed)):min(i+2*touchBatch, len(parsed))] {
+					if p&isAddr == 0 {
+						sink += rt.values.slots[p&mask]
+					}
+				}
+			}
+			p := parsed[i]
+			if p&isAddr != 0 {
+				rt.valueIDs, rt.addrs = append(rt.valueIDs, isIPv4Value), append(rt.addrs, uint32(p))
+				continue
+			}
+			id, _ := rt.values.internHashed(c.buf[s.off:s.end], uint32(p))
+			rt.valueIDs, rt.addrs = append(rt.valueIDs, id), append(rt.addrs, 0)
 		}
 		b.release(c)
 		b.valueBytes.Store(int64(len(rt.values.blob)) + int64(rt.values.len())*bytesPerString)
 	}
+	rt.valueSink = sink
 }
 
 // isIPv4Value is the value id of a record whose value is an IPv4 address
@@ -386,7 +418,7 @@ func (b *builder) internValues(rt *runTables) {
 const isIPv4Value = 1 << 31
 
 // addValue adds the next record's value: an IPv4 address as a number,
-// any other value interned.
+// any other value interned (as internValues does, a batch at a time).
 func (rt *runTables) addValue(v []byte) {
 	if a, ok := parseIPv4(v); ok {
 		rt.valueIDs, rt.addrs = append(rt.valueIDs, isIPv4Value), append(rt.addrs, a)
