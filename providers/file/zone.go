@@ -60,6 +60,9 @@ type zoneState struct {
 	fields   [][]byte
 	nameBuf  []byte
 	valBuf   []byte
+	// The last owner normalised and its normal form: a zone gives each
+	// owner's records on consecutive lines (2-4 for a delegation).
+	lastOwner, lastOwnerNorm []byte
 }
 
 // newZoneState starts a zone whose records are seen at t.
@@ -357,9 +360,15 @@ func (z *zoneState) emitValue(emit emitFunc, rrtype string, value []byte) error 
 	if len(owner) == 1 && owner[0] == '.' {
 		return nil // the root itself: no name for a finding
 	}
-	n, err := normName(owner)
-	if err != nil {
-		return fmt.Errorf("owner %q: %w", truncate(owner), err)
+	n := z.lastOwnerNorm
+	if z.lastOwner == nil || !bytes.Equal(owner, z.lastOwner) {
+		var err error
+		if n, err = normName(owner); err != nil {
+			return fmt.Errorf("owner %q: %w", truncate(owner), err)
+		}
+		z.lastOwner = append(z.lastOwner[:0], owner...)
+		z.lastOwnerNorm = append(z.lastOwnerNorm[:0], n...)
+		n = z.lastOwnerNorm
 	}
 	v, err := normValue(rrtype, value)
 	if err != nil {
