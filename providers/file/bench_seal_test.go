@@ -27,7 +27,7 @@ func sealTables(b *testing.B, shape string) *runTables {
 		}
 		id, _ := bl.names.intern(name)
 		bl.recs = append(bl.recs, record{Name: id, First: ts, Last: ts, Count: 1, Type: t})
-		bl.addValue(value)
+		bl.addParsed(value, parseValue(value))
 	}
 	var buf bytes.Buffer
 	switch shape {

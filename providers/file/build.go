@@ -373,41 +373,28 @@ func (b *builder) internNames(rt *runTables) {
 
 func (b *builder) internValues(rt *runTables) {
 	defer b.wg.Done()
-	// Per value of a batch: its address | isAddr, or its hash, so that
-	// the hash slots of the values a batch ahead can be touched together
-	// as the names' are (a zone's DS digests are all distinct: the table
-	// is large).
-	const isAddr = 1 << 32
+	// A batch's values are parsed (parseValue) first, so that the hash
+	// slots of the values a batch ahead can be touched together as the
+	// names' are (a zone's DS digests are all distinct: the table is
+	// large).
 	var parsed []uint64
 	var sink uint64
 	for c := range b.toValues {
 		parsed = parsed[:0]
 		for _, s := range c.values {
-			v := c.buf[s.off:s.end]
-			if a, ok := parseIPv4(v); ok {
-				parsed = append(parsed, isAddr|uint64(a))
-			} else {
-				parsed = append(parsed, uint64(hashBytes(v)))
-			}
+			parsed = append(parsed, parseValue(c.buf[s.off:s.end]))
 		}
 		for i, s := range c.values {
 			if i%touchBatch == 0 {
 				mask := uint64(len(rt.values.slots) - 1)
 				for _, p := range parsed[min(i+touchBatch, len(parsed)):min(i+2*touchBatch, len(parsed))] {
-					if p&isAddr == 0 {
+					if p&parsedAddr == 0 {
 						sink += rt.values.slots[p&mask]
 					}
 				}
 			}
-			p := parsed[i]
-			if p&isAddr != 0 {
-				rt.valueIDs, rt.addrs = append(rt.valueIDs, isIPv4Value), append(rt.addrs, uint32(p))
-				continue
-			}
-			id, _ := rt.values.internHashed(c.buf[s.off:s.end], uint32(p))
-			rt.valueIDs, rt.addrs = append(rt.valueIDs, id), append(rt.addrs, 0)
+			rt.addParsed(c.buf[s.off:s.end], parsed[i])
 		}
-		b.release(c)
 		b.valueBytes.Store(int64(len(rt.values.blob)) + int64(rt.values.len())*bytesPerString)
 	}
 	rt.valueSink = sink
@@ -417,14 +404,25 @@ func (b *builder) internValues(rt *runTables) {
 // (ids stay below maxRunRecords).
 const isIPv4Value = 1 << 31
 
-// addValue adds the next record's value: an IPv4 address as a number,
-// any other value interned (as internValues does, a batch at a time).
-func (rt *runTables) addValue(v []byte) {
+// parsedAddr marks a parseValue result that is an IPv4 address.
+const parsedAddr = 1 << 32
+
+// parseValue returns v's IPv4 address | parsedAddr, or v's hash.
+func parseValue(v []byte) uint64 {
 	if a, ok := parseIPv4(v); ok {
-		rt.valueIDs, rt.addrs = append(rt.valueIDs, isIPv4Value), append(rt.addrs, a)
+		return parsedAddr | uint64(a)
+	}
+	return uint64(hashBytes(v))
+}
+
+// addParsed adds the next record's value, v, given parseValue(v): an
+// IPv4 address as a number, any other value interned.
+func (rt *runTables) addParsed(v []byte, p uint64) {
+	if p&parsedAddr != 0 {
+		rt.valueIDs, rt.addrs = append(rt.valueIDs, isIPv4Value), append(rt.addrs, uint32(p))
 		return
 	}
-	id, _ := rt.values.intern(v)
+	id, _ := rt.values.internHashed(v, uint32(p))
 	rt.valueIDs, rt.addrs = append(rt.valueIDs, id), append(rt.addrs, 0)
 }
 

@@ -253,20 +253,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		frecs[*p] = frec{record: r, key: recKey[i], addr: rt.addrs[i]}
 		*p++
 	}
-	for g := range groups {
-		first, end := min(g<<shift, n), min((g+1)<<shift, n)
-		lo, hi := start[first], start[end]
-		if hi-lo < 2 || oneNonEmpty(start[first:end+1]) {
-			continue // in place already (a name of many records, say)
-		}
-		t := reuse(&sc.ftmp, int(hi-lo))
-		for _, f := range frecs[lo:hi] {
-			p := &start[rank[f.Name]]
-			t[*p-lo] = f
-			*p++
-		}
-		copy(frecs[lo:hi], t)
-	}
+	sortWithinGroups(frecs, start, n, shift, &sc.ftmp, func(f *frec) uint32 { return rank[f.Name] })
 	var sink uint32
 	start, recKey = nil, nil
 	values := rt.values
@@ -360,25 +347,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		rents[*p] = rentPos{roff: m.roffs[r.Name], rend: m.roffs[r.Name+1], first: r.First, last: r.Last, count: r.Count, value: v, bucket: b, typ: r.Type, owned: b&1 == 1, ip4: r.IPv4}
 		*p++
 	}
-	for g := range groups {
-		first, end := min(g<<shift, nb), min((g+1)<<shift, nb)
-		lo, hi := ends[first], ends[end]
-		if hi-lo < 2 || oneNonEmpty(ends[first:end+1]) {
-			// in place already; each bucket's end, as the loop below
-			// leaves them
-			for b := first; b < end; b++ {
-				ends[b] = ends[b+1]
-			}
-			continue
-		}
-		t := reuse(&sc.rtmp, int(hi-lo))
-		for _, e := range rents[lo:hi] {
-			p := &ends[e.bucket]
-			t[*p-lo] = e
-			*p++
-		}
-		copy(rents[lo:hi], t)
-	}
+	sortWithinGroups(rents, ends, nb, shift, &sc.rtmp, func(e *rentPos) uint32 { return e.bucket })
 	m.rents, m.rends = rents, ends[:2*nkeys]
 	m.mx = mxType
 	m.sink = byte(sink)
@@ -488,6 +457,32 @@ type rentPos struct {
 // the seal's two-pass radix sorts.
 func groupShift(n int) uint {
 	return uint(max(0, bits.Len(uint(n))-9))
+}
+
+// sortWithinGroups is the second pass of the seal's radix sorts: items
+// are in their groups (2^shift buckets each, of nb), and are put in
+// bucket order within each, through *tmp. starts[b] is bucket b's first
+// position (len nb+1) and is left at its end. A group that holds one
+// bucket is in place already (a name of many records, say).
+func sortWithinGroups[T any](items []T, starts []uint32, nb int, shift uint, tmp *[]T, bucketOf func(*T) uint32) {
+	for g := range nb>>shift + 1 {
+		first, end := min(g<<shift, nb), min((g+1)<<shift, nb)
+		lo, hi := starts[first], starts[end]
+		if hi-lo < 2 || oneNonEmpty(starts[first:end+1]) {
+			for b := first; b < end; b++ {
+				starts[b] = starts[b+1]
+			}
+			continue
+		}
+		t := reuse(tmp, int(hi-lo))
+		for i := range items[lo:hi] {
+			it := &items[lo+uint32(i)]
+			p := &starts[bucketOf(it)]
+			t[*p-lo] = *it
+			*p++
+		}
+		copy(items[lo:hi], t)
+	}
 }
 
 // oneNonEmpty reports whether at most one of the ranges between
