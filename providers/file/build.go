@@ -395,6 +395,7 @@ func (b *builder) internValues(rt *runTables) {
 			}
 			rt.addParsed(c.buf[s.off:s.end], parsed[i])
 		}
+		b.release(c)
 		b.valueBytes.Store(int64(len(rt.values.blob)) + int64(rt.values.len())*bytesPerString)
 	}
 	rt.valueSink = sink
