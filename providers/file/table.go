@@ -48,6 +48,8 @@ type tableWriter struct {
 	done    chan struct{}
 	err     error
 	spare   chan []byte
+	// compSpare are compressed blocks' buffers, once written
+	compSpare chan []byte
 }
 
 type pendingBlock struct {
@@ -57,7 +59,7 @@ type pendingBlock struct {
 }
 
 func newTableWriter(out *blockFile) *tableWriter {
-	t := &tableWriter{out: out, pending: make(chan *pendingBlock, 4), done: make(chan struct{}), spare: make(chan []byte, 8)}
+	t := &tableWriter{out: out, pending: make(chan *pendingBlock, 4), done: make(chan struct{}), spare: make(chan []byte, 8), compSpare: make(chan []byte, 8)}
 	go t.writeLoop()
 	return t
 }
@@ -77,6 +79,10 @@ func (t *tableWriter) writeLoop() {
 		t.refs = append(t.refs, blockRef{first: p.first, off: off, clen: uint32(len(comp)), rlen: uint32(len(p.raw))})
 		select {
 		case t.spare <- p.raw[:0]:
+		default:
+		}
+		select {
+		case t.compSpare <- comp[:0]:
 		default:
 		}
 	}
@@ -105,8 +111,18 @@ func (t *tableWriter) flush() {
 	first := bytes.Clone(t.enc.first)
 	raw := t.enc.buf
 	p := &pendingBlock{raw: raw, first: first, ready: make(chan []byte, 1)}
+	// A written block's buffer is used again: a fresh one for each block
+	// was hundreds of megabytes to allocate and zero over a build.
+	var dst []byte
+	select {
+	case dst = <-t.compSpare:
+	default:
+	}
+	if need := s2.MaxEncodedLen(len(raw)) + blockTrailer; cap(dst) < need {
+		dst = make([]byte, 0, need)
+	}
 	go func() {
-		p.ready <- compressBlock(make([]byte, 0, s2.MaxEncodedLen(len(raw))+blockTrailer), raw)
+		p.ready <- compressBlock(dst, raw)
 	}()
 	t.pending <- p
 	var next []byte
