@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math/bits"
 	"net/netip"
-	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -79,18 +78,12 @@ func (x *rent) valueOf() []byte {
 	return x.value
 }
 
-// reverseInto appends s with its bytes reversed to dst, eight bytes at a
-// time (the seal reverses every owner name of a run).
 func reverseInto(dst, s []byte) []byte {
 	n := len(dst)
-	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	dst = append(dst, s...)
 	r := dst[n:]
-	i := len(s)
-	for ; i >= 8; i -= 8 {
-		binary.LittleEndian.PutUint64(r[len(s)-i:], bits.ReverseBytes64(binary.LittleEndian.Uint64(s[i-8:])))
-	}
-	for j := len(s) - i; i > 0; i, j = i-1, j+1 {
-		r[j] = s[i-1]
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
 	}
 	return dst
 }

@@ -196,20 +196,4 @@ func checkValueFastPaths(t *testing.T, a []byte) {
 	if oneField(a) != (len(bytes.Fields(a)) == 1) {
 		t.Fatalf("oneField(%q) = %v", a, oneField(a))
 	}
-	for _, pre := range [][]byte{nil, []byte("x."), make([]byte, 3, 64)} {
-		if got, want := reverseInto(bytes.Clone(pre), a), refReverseInto(bytes.Clone(pre), a); string(got) != string(want) {
-			t.Fatalf("reverseInto(%q, %q) = %q; reference %q", pre, a, got, want)
-		}
-	}
-}
-
-// refReverseInto is reverseInto a byte at a time.
-func refReverseInto(dst, s []byte) []byte {
-	n := len(dst)
-	dst = append(dst, s...)
-	r := dst[n:]
-	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
-		r[i], r[j] = r[j], r[i]
-	}
-	return dst
 }
