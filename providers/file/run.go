@@ -44,6 +44,13 @@ type memRun struct {
 	// seal's, the name sort's, and the forward and reverse tables' writers.
 	sink, nameSink, sinkF, sinkR byte
 	mx                           []bool // by type: MX
+
+	// What sealReverse needs of the forward half: the names' ids by rank,
+	// the keys' ranks by id, the address-owned PTRs' keys by owner id.
+	nameIDs  []uint32
+	keyRank  []uint32
+	ownerKey map[uint32]uint32
+	ptr      []bool // by type: PTR
 }
 
 // frec is a record of a sealed run with its lookup key's index (noKey:
@@ -83,6 +90,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	go func() {
 		defer wg.Done()
 		ids := sortStrings(n, names.bytesOf, true, nil)
+		m.nameIDs = ids
 		m.rnames = make([]byte, 0, len(names.blob))
 		m.roffs = make([]uint32, 1, n+1)
 		var sink byte
@@ -249,12 +257,12 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		gpos[g] = start[min(g<<shift, n)]
 	}
 	for i, r := range recs {
-		p := &gpos[rank[r.Name]>>shift]
+		r.Name = rank[r.Name] // from here on a record's name is its rank
+		p := &gpos[r.Name>>shift]
 		frecs[*p] = frec{record: r, key: recKey[i], addr: rt.addrs[i]}
 		*p++
 	}
-	sortWithinGroups(frecs, start, n, shift, &sc.ftmp, func(f *frec) uint32 { return rank[f.Name] })
-	var sink uint32
+	sortWithinGroups(frecs, start, n, shift, &sc.ftmp, func(f *frec) uint32 { return f.Name })
 	start, recKey = nil, nil
 	values := rt.values
 	cmpRec := func(a, c *frec) int {
@@ -293,7 +301,16 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		i = j
 	}
 	m.frecs = frecs[:w]
+	m.keyRank, m.ownerKey, m.ptr, m.mx = keyRank, ownerKey, ptrType, mxType
+	return m
+}
 
+// sealReverse sorts a sealed run's reverse entries: on the reverse
+// table's writer, while the forward table is written from m.frecs,
+// which it only reads.
+func (m *memRun) sealReverse(sc *sealScratch) {
+	keyRank, ownerKey, ptrType, nkeys := m.keyRank, m.ownerKey, m.ptr, m.nkeys
+	var sink uint32
 	// Reverse entries, sorted by key rank, owned after keyed, then in
 	// forward order: a counting sort on buckets of 2*rank+owned, filled
 	// in forward order.
@@ -315,15 +332,12 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 			ends[b+1]++
 		}
 		if r := &m.frecs[p]; ptrType[r.Type] {
-			if k, ok := ownerKey[r.Name]; ok && k != noKey {
+			if k, ok := ownerKey[m.nameIDs[r.Name]]; ok && k != noKey {
 				b := 2*keyRank[k] + 1
 				buckets, entPos = append(buckets, b), append(entPos, uint32(p))
 				ends[b+1]++
 			}
 		}
-	}
-	for p := range m.frecs {
-		m.frecs[p].Name = rank[m.frecs[p].Name]
 	}
 	for i := 1; i < len(ends); i++ {
 		ends[i] += ends[i-1]
@@ -331,9 +345,9 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	// As the records above: first to groups of buckets, then within each.
 	rents := reuse(&sc.rents, len(buckets))
 	nb := 2 * nkeys
-	shift = groupShift(nb)
-	groups = nb>>shift + 1
-	gpos = reuse(&sc.gpos, groups)
+	shift := groupShift(nb)
+	groups := nb>>shift + 1
+	gpos := reuse(&sc.rgpos, groups)
 	for g := range gpos {
 		gpos[g] = ends[min(g<<shift, nb)]
 	}
@@ -349,9 +363,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 	}
 	sortWithinGroups(rents, ends, nb, shift, &sc.rtmp, func(e *rentPos) uint32 { return e.bucket })
 	m.rents, m.rends = rents, ends[:2*nkeys]
-	m.mx = mxType
 	m.sink = byte(sink)
-	return m
 }
 
 func (m *memRun) nextF(x *fent) bool {

@@ -45,7 +45,7 @@ func (s *sealer) loop() {
 	for rt := range s.in {
 		if s.failed() == nil && s.ctx.Err() == nil && len(rt.recs) > 0 {
 			m := seal(rt, &s.scratch)
-			seg, err := writeSegment(s.ctx, s.bf, m)
+			seg, err := writeSegment(s.ctx, s.bf, m, &s.scratch)
 			m = nil
 			if err != nil {
 				s.fail(err)
@@ -83,7 +83,7 @@ func (s *sealer) failed() error {
 // be zeroed and faulted in again for each.
 type sealScratch struct {
 	valueKey, recKey, keyRank, start, buckets, entPos, ends []uint32
-	addrKeys, gpos                                          []uint32
+	addrKeys, gpos, rgpos                                   []uint32
 	ftmp                                                    []frec
 	rtmp                                                    []rentPos
 	addrRecs, addrTmp                                       []uint64
@@ -113,7 +113,7 @@ func (s *sealer) stop() {
 
 // writeSegment writes a sealed run's two tables and counts its distinct
 // names and keys.
-func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (segment, error) {
+func writeSegment(ctx context.Context, bf *blockFile, m *memRun, sc *sealScratch) (segment, error) {
 	// A sealed run's names and keys stay put while it is written.
 	seg, err := writeTables(bf, true, func(fw *tableWriter) (names int64) {
 		var x fent
@@ -130,6 +130,7 @@ func writeSegment(ctx context.Context, bf *blockFile, m *memRun) (segment, error
 		}
 		return names
 	}, func(rw *tableWriter) (keys int64) {
+		m.sealReverse(sc)
 		var y rent
 		prev := uint32(noKey)
 		for m.nextR(&y) {
