@@ -96,7 +96,11 @@ func appendKey(dst, v []byte) []byte {
 		return binary.BigEndian.AppendUint32(append(dst, keyIPv4), a)
 	}
 	if bytes.IndexByte(v, ':') >= 0 {
-		if a, err := netip.ParseAddr(string(v)); err == nil && a.Is6() && a.Zone() == "" && a.String() == string(v) {
+		if a, ok := canonicalIPv6(v); ok {
+			return append(append(dst, keyIPv6), a[:]...)
+		}
+		var text [64]byte
+		if a, err := netip.ParseAddr(string(v)); err == nil && a.Is6() && a.Zone() == "" && bytes.Equal(a.AppendTo(text[:0]), v) {
 			b := a.As16()
 			return append(append(dst, keyIPv6), b[:]...)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -146,6 +147,7 @@ func FuzzFastPaths(f *testing.F) {
 	f.Add([]byte(`{"timestamp":"1","name":"a.example","type":"a","value":"192.0.2.1"}`), []byte("a"))
 	f.Add([]byte("a.\t3600\tin\tns\tb."), []byte("a.\t3600\tin\tns\tc."))
 	f.Add([]byte(" a.b. \u00a0"), []byte("\xff"))
+	f.Add([]byte("2001:db8::1:0:0:1"), []byte("::ffff:1.2.3.4"))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		got, err := normName(bytes.Clone(a))
 		want, werr := refNormName(bytes.Clone(a))
@@ -426,5 +428,57 @@ func BenchmarkRefAppendUpper(b *testing.B) {
 	p, dst := []byte("31711dadfdb430c8c842c38d35cb78164f81f32b34e1aee6f0fd1de1f3300a41"), []byte(nil)
 	for i := 0; i < b.N; i++ {
 		dst = append(dst[:0], bytes.ToUpper(p)...)
+	}
+}
+
+// TestCanonicalIPv6MatchesNetip: crafted texts, then random addresses
+// with runs of zero groups in their canonical text and in altered forms
+// (uppercase, leading zeros, zeros not compressed, a run compressed that
+// is not the first longest, IPv4-mapped and embedded forms).
+func TestCanonicalIPv6MatchesNetip(t *testing.T) {
+	for _, s := range []string{"::", "::1", "1::", "1::1", "::ffff:1.2.3.4", "::ffff:102:304", "::1.2.3.4", "::102:304", "0::1", "::0:1",
+		"2001:db8::1", "2001:DB8::1", "2001:0db8::1", "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1", "2001:db8:0:0:1::1",
+		"1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6::7:8", "1:0:3:4:5:6:7:8",
+		"1::3:4:5:6:7:8", "fe80::1%eth0", ":1::", "1:::2", "1::2::3", "1:", ":1", "1:2", "12345::", "g::", "::ffff:0:0", "64:ff9b::1.2.3.4",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0:0:0:0:0:0:0:0", "::ffff", "::fffe:1:2", "1.2.3.4", "", ":", "::::"} {
+		checkIPv6(t, []byte(s))
+	}
+	rng := uint64(1)
+	next := func() uint64 { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng }
+	for range 20000 {
+		var ip [16]byte
+		r := next()
+		for g := range 8 {
+			switch (r >> (2 * g)) & 3 {
+			case 0, 1: // a zero group
+			case 2:
+				ip[2*g+1] = byte(next())
+			default:
+				ip[2*g], ip[2*g+1] = byte(next()), byte(next())
+			}
+		}
+		if r>>20&7 == 0 {
+			ip = [16]byte{10: 0xff, 11: 0xff, 12: byte(r), 13: byte(r >> 8), 14: byte(r >> 16), 15: byte(r >> 24)}
+		}
+		a := netip.AddrFrom16(ip)
+		text := a.String()
+		checkIPv6(t, []byte(text))
+		checkIPv6(t, bytes.ToUpper([]byte(text)))
+		full := a.StringExpanded()
+		checkIPv6(t, []byte(full))
+		var groups []string
+		for g := range 8 {
+			groups = append(groups, fmt.Sprintf("%x", uint16(ip[2*g])<<8|uint16(ip[2*g+1])))
+		}
+		for i := range 8 { // each run of zero groups compressed in turn
+			j := i
+			for j < 8 && groups[j] == "0" {
+				j++
+			}
+			if j > i {
+				alt := strings.Join(groups[:i], ":") + "::" + strings.Join(groups[j:], ":")
+				checkIPv6(t, []byte(alt))
+			}
+		}
 	}
 }

@@ -129,6 +129,126 @@ func plainText(b []byte) bool {
 	return true
 }
 
+// canonicalIPv6 returns the address b is the text of when b is that
+// address's canonical text (RFC 5952, as netip formats it) and the address
+// is not IPv4-mapped. ok false means "not known to be": callers then ask
+// netip, which parses into a string and formats into another (for every
+// AAAA value, then again for its key).
+func canonicalIPv6(b []byte) (ip [16]byte, ok bool) {
+	if len(b) < 2 || len(b) > 39 {
+		return ip, false
+	}
+	ellipsis := -1 // the group the "::" stands before
+	i, g := 0, 0
+	if b[0] == ':' {
+		if b[1] != ':' {
+			return ip, false
+		}
+		ellipsis, i = 0, 2
+	}
+	for i < len(b) {
+		if g == 8 {
+			return ip, false
+		}
+		var v uint32
+		n := 0
+		for ; i < len(b) && n <= 4; i, n = i+1, n+1 {
+			d := hexDigit(b[i])
+			if d > 15 {
+				break
+			}
+			v = v<<4 | uint32(d)
+		}
+		if n == 0 || n > 4 {
+			return ip, false
+		}
+		ip[2*g], ip[2*g+1] = byte(v>>8), byte(v)
+		g++
+		if i == len(b) {
+			break
+		}
+		if b[i] != ':' {
+			return ip, false // a dot (an embedded IPv4 address), a zone, ...
+		}
+		i++
+		if i < len(b) && b[i] == ':' {
+			if ellipsis >= 0 {
+				return ip, false
+			}
+			ellipsis = g
+			i++
+		} else if i == len(b) {
+			return ip, false // a trailing single colon
+		}
+	}
+	switch {
+	case ellipsis >= 0 && g < 8:
+		tail := ip[2*ellipsis : 2*g]
+		copy(ip[16-len(tail):], tail)
+		clear(ip[2*ellipsis : 16-len(tail)])
+	case ellipsis >= 0 || g != 8:
+		return ip, false
+	}
+	if [12]byte(ip[:12]) == [12]byte{10: 0xff, 11: 0xff} {
+		return ip, false // netip writes these as ::ffff:a.b.c.d
+	}
+	var text [40]byte
+	return ip, bytes.Equal(appendIPv6(text[:0], ip), b)
+}
+
+// hexDigit is c's value as a lowercase hex digit, or 0xff.
+func hexDigit(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return 0xff
+}
+
+// appendIPv6 appends ip's RFC 5952 text as netip writes it for an address
+// that is not IPv4-mapped: lowercase hex without leading zeros, the first
+// longest run of two or more zero groups as "::".
+func appendIPv6(dst []byte, ip [16]byte) []byte {
+	zs, ze := -1, -1
+	for i := 0; i < 8; {
+		if ip[2*i]|ip[2*i+1] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && ip[2*j]|ip[2*j+1] == 0 {
+			j++
+		}
+		if j-i >= 2 && j-i > ze-zs {
+			zs, ze = i, j
+		}
+		i = j
+	}
+	const hex = "0123456789abcdef"
+	for i := 0; i < 8; i++ {
+		if i == zs {
+			dst = append(dst, ':', ':')
+			i = ze - 1
+			continue
+		}
+		if i > 0 && i != ze {
+			dst = append(dst, ':')
+		}
+		v := uint16(ip[2*i])<<8 | uint16(ip[2*i+1])
+		started := false
+		for sh := 12; sh >= 0; sh -= 4 {
+			d := v >> sh & 0xf
+			if d != 0 || started || sh == 0 {
+				dst = append(dst, hex[d])
+				started = true
+			}
+		}
+	}
+	return dst
+}
+
 // canonicalIPv4 reports whether b is an IPv4 address already in canonical
 // dotted-quad form (no leading zeros), the common case in bulk data.
 func canonicalIPv4(b []byte) bool {
@@ -200,6 +320,9 @@ func normValue(rrtype string, b []byte) ([]byte, error) {
 	switch rrtype {
 	case "A", "AAAA":
 		if canonicalIPv4(b) {
+			return b, nil
+		}
+		if _, ok := canonicalIPv6(b); ok {
 			return b, nil
 		}
 		a, err := netip.ParseAddr(string(b))

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"strconv"
 	"testing"
 	"unicode/utf8"
@@ -195,5 +196,23 @@ func checkValueFastPaths(t *testing.T, a []byte) {
 	}
 	if oneField(a) != (len(bytes.Fields(a)) == 1) {
 		t.Fatalf("oneField(%q) = %v", a, oneField(a))
+	}
+	checkIPv6(t, a)
+}
+
+// checkIPv6 holds canonicalIPv6 to netip: it must say yes exactly for the
+// canonical text of an address that is not IPv4-mapped.
+func checkIPv6(t *testing.T, a []byte) {
+	t.Helper()
+	ip, ok := canonicalIPv6(a)
+	want, err := netip.ParseAddr(string(a))
+	canonical := err == nil && want.Is6() && want.Zone() == "" && !want.Is4In6() && want.String() == string(a)
+	if ok != canonical || ok && ip != want.As16() {
+		t.Fatalf("canonicalIPv6(%q) = %x, %v; netip: canonical %v", a, ip, ok, canonical)
+	}
+	if err == nil && want.Is6() && !want.Is4In6() {
+		if got := appendIPv6(nil, want.As16()); string(got) != want.WithZone("").String() {
+			t.Fatalf("appendIPv6(%v) = %q", want, got)
+		}
 	}
 }
