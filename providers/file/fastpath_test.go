@@ -89,7 +89,8 @@ func TestFastPathsMatchReference(t *testing.T) {
 			t.Errorf("sonarFields(%q) = %q %v; reference %q %v", l, f, ok, rf, rok)
 		}
 	}
-	for _, l := range []string{"a.\t3600\tin\tns\tb.", "  a  b\t\tc ", "a \"b c\"", "a;b", "(a)", `a\b`, "", " ", "\t", "a\x00b \xffc"} {
+	for _, l := range []string{"a.\t3600\tin\tns\tb.", "  a  b\t\tc ", "a \"b c\"", "a;b", "(a)", `a\b`, "", " ", "\t", "a\x00b \xffc",
+		"@ ns a@b", "x.example. 3600 in ns ns1.host_1.example.", "a+b c=d *.x /y -z", strings.Repeat("a ", 70) + "b@ c"} {
 		checkSplit(t, []byte(l))
 	}
 	for _, p := range [][2]string{{"", ""}, {"a", "b"}, {"abc", "abd"}, {"abcd", "abcd"}, {"abcde", "abcdf"}, {"abcdefg", "abcdefh"},
@@ -126,6 +127,9 @@ func checkSplit(t *testing.T, line []byte) {
 	for i := range f {
 		if !bytes.Equal(f[i], rf[i]) {
 			t.Fatalf("splitFields(%q) = %q; reference %q", line, f, rf)
+		}
+		if z.safeField(i) != refSafeName(f[i]) {
+			t.Fatalf("splitFields(%q): safeField(%d) = %v for %q", line, i, z.safeField(i), f[i])
 		}
 	}
 }

@@ -58,6 +58,7 @@ type zoneState struct {
 	depth    int
 	single   bool // each line is a whole record (dnsx "all"): no state kept
 	fields   [][]byte
+	unsafe   uint64 // bit k: fields[k] has a byte safeName refuses (k < 64)
 	nameBuf  []byte
 	valBuf   []byte
 	// The last owner normalised and its normal form: a zone gives each
@@ -160,39 +161,60 @@ var errNotFast = errors.New("not the tokenizer's")
 // reports a quote, ';', a parenthesis or a backslash in the line.
 func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 	f = z.fields[:0]
+	var unsafe uint64
 	i, n := 0, len(line)
 	for i < n {
 		for i < n && zoneByte[line[i]] == zoneSpace {
 			i++
 		}
 		start := i
+		var u uint8 // safeName's test, made on the way
 		for {
-			for i < n && zoneByte[line[i]] == zonePlain {
+			for i < n && zoneByte[line[i]]&^zoneUnsafe == zonePlain {
+				u |= zoneByte[line[i]]
 				i++
 			}
 			if i < n && zoneByte[line[i]] == zoneSpecial {
-				special = true
+				special, u = true, u|zoneUnsafe
 				i++
 				continue
 			}
 			break
 		}
 		if i > start {
+			if u != 0 && len(f) < 64 {
+				unsafe |= 1 << len(f)
+			}
 			f = append(f, line[start:i])
 		}
 	}
-	z.fields = f
+	z.fields, z.unsafe = f, unsafe
 	return f, special
+}
+
+// safeField is safeName(z.fields[k]), from what splitFields saw.
+func (z *zoneState) safeField(k int) bool {
+	if k >= 64 {
+		return safeName(z.fields[k])
+	}
+	f := z.fields[k]
+	return z.unsafe&(1<<k) == 0 || len(f) == 1 && f[0] == '@'
 }
 
 // Classes of a zone line's bytes, for splitFields.
 const (
-	zonePlain   = iota
-	zoneSpace   // a field separator
-	zoneSpecial // the tokenizer leaves the line to the other paths
+	zonePlain   = 0
+	zoneSpace   = 1 // a field separator
+	zoneSpecial = 2 // the tokenizer leaves the line to the other paths
+	zoneUnsafe  = 4 // with zonePlain: a byte safeName refuses
 )
 
 var zoneByte = func() (t [256]uint8) {
+	for c := range 256 {
+		if !safeNameByte[c] {
+			t[c] = zoneUnsafe
+		}
+	}
 	t[' '], t['\t'] = zoneSpace, zoneSpace
 	for _, c := range []byte("\";()\\") {
 		t[c] = zoneSpecial
@@ -235,7 +257,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			return errors.New("a record without an owner name")
 		}
 	} else {
-		if !safeName(f[0]) {
+		if !z.safeField(0) {
 			return z.slow(line, emit)
 		}
 		z.owner = z.abs(z.owner, f[0])
@@ -248,6 +270,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 		return errors.New("a record without a type")
 	}
 	typ, rdata := f[i], f[i+1:]
+	r0 := i + 1 // rdata[j] is field r0+j
 	switch c := typ[0] | 0x20; {
 	case c != 'a' && c != 'n' && c != 'd' && c != 'r' && c != 'c' && c != 'p' && c != 'm' && c != 's':
 	case eqFold(typ, "a"):
@@ -255,7 +278,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			return z.emitValue(emit, "A", rdata[0])
 		}
 	case eqFold(typ, "ns"):
-		if len(rdata) == 1 && safeName(rdata[0]) {
+		if len(rdata) == 1 && z.safeField(r0) {
 			return z.emitName(emit, "NS", rdata[0])
 		}
 	case eqFold(typ, "aaaa"):
@@ -279,19 +302,19 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 		z.noteRecord()
 		return nil
 	case eqFold(typ, "cname"):
-		if len(rdata) == 1 && safeName(rdata[0]) {
+		if len(rdata) == 1 && z.safeField(r0) {
 			return z.emitName(emit, "CNAME", rdata[0])
 		}
 	case eqFold(typ, "ptr"):
-		if len(rdata) == 1 && safeName(rdata[0]) {
+		if len(rdata) == 1 && z.safeField(r0) {
 			return z.emitName(emit, "PTR", rdata[0])
 		}
 	case eqFold(typ, "dname"):
-		if len(rdata) == 1 && safeName(rdata[0]) {
+		if len(rdata) == 1 && z.safeField(r0) {
 			return z.emitName(emit, "DNAME", rdata[0])
 		}
 	case eqFold(typ, "mx"):
-		if len(rdata) == 2 && safeName(rdata[1]) {
+		if len(rdata) == 2 && z.safeField(r0+1) {
 			if canonUint(rdata[0], 16) {
 				host := z.abs(z.nameBuf, rdata[1])
 				z.nameBuf = host
@@ -302,7 +325,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 			}
 		}
 	case eqFold(typ, "soa"):
-		if len(rdata) == 7 && safeName(rdata[0]) && safeName(rdata[1]) && canonUints(rdata[2:]) { // timers as "1h" are the library's
+		if len(rdata) == 7 && z.safeField(r0) && z.safeField(r0+1) && canonUints(rdata[2:]) { // timers as "1h" are the library's
 			mname := z.abs(nil, rdata[0])
 			rname := z.abs(nil, rdata[1])
 			v := fmt.Sprintf("%s %s %s %s %s %s %s", mname, rname, rdata[2], rdata[3], rdata[4], rdata[5], rdata[6])
