@@ -129,11 +129,12 @@ func plainText(b []byte) bool {
 	return true
 }
 
-// canonicalIPv6 returns the address b is the text of when b is that
-// address's canonical text (RFC 5952, as netip formats it) and the address
-// is not IPv4-mapped. ok false means "not known to be": callers then ask
-// netip, which parses into a string and formats into another (for every
-// AAAA value, then again for its key).
+// canonicalIPv6 reports whether b is the canonical text (RFC 5952, as
+// netip formats it) of an IPv6 address that is not IPv4-mapped, and
+// returns the address. Callers ask netip about the rest (IPv4-mapped
+// forms, zones, text to normalise): it parses into a string and formats
+// into another, which for every AAAA value, then again for its key, cost
+// more than the rest of the value's normalising.
 func canonicalIPv6(b []byte) (ip [16]byte, ok bool) {
 	if len(b) < 2 || len(b) > 39 {
 		return ip, false

@@ -364,6 +364,7 @@ func (m *memRun) sealReverse(sc *sealScratch) {
 	sortWithinGroups(rents, ends, nb, shift, &sc.rtmp, func(e *rentPos) uint32 { return e.bucket })
 	m.rents, m.rends = rents, ends[:2*nkeys]
 	m.sink = byte(sink)
+	m.nameIDs, m.ownerKey = nil, nil // garbage while the table is written
 }
 
 func (m *memRun) nextF(x *fent) bool {
