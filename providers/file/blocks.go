@@ -99,6 +99,7 @@ func appendKey(dst, v []byte) []byte {
 		if a, ok := canonicalIPv6(v); ok {
 			return append(append(dst, keyIPv6), a[:]...)
 		}
+		// netip for what canonicalIPv6 leaves to it: IPv4-mapped text.
 		var text [64]byte
 		if a, err := netip.ParseAddr(string(v)); err == nil && a.Is6() && a.Zone() == "" && bytes.Equal(a.AppendTo(text[:0]), v) {
 			b := a.As16()

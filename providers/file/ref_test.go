@@ -8,13 +8,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"net/netip"
 	"strconv"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/reconform/reconform/schema"
 )
 
 func refParseIPv4(b []byte) (uint32, bool) {
@@ -159,23 +156,7 @@ func refUnescapeJSON(val []byte) ([]byte, error) {
 }
 
 // refNormTXT is normTXT before its fast path for one quoted string.
-func refNormTXT(rrtype string, b []byte) ([]byte, error) {
-	plain, lead := true, true
-	for _, c := range b {
-		if c < ' ' || c > '~' || lead && c == '"' {
-			plain = false
-			break
-		}
-		lead = lead && c == ' '
-	}
-	if plain {
-		return b, nil
-	}
-	if b = []byte(schema.NormalizeValue(rrtype, string(b))); len(bytes.TrimSpace(b)) == 0 {
-		return nil, errors.New("empty TXT value")
-	}
-	return b, nil
-}
+func refNormTXT(rrtype string, b []byte) ([]byte, error) { return normTXTText(rrtype, b) }
 
 // checkValueFastPaths holds unescapeJSON, normTXT and oneField to their
 // references on a.
