@@ -131,6 +131,13 @@ func checkSplit(t *testing.T, line []byte) {
 		if z.safeField(i) != refSafeName(f[i]) {
 			t.Fatalf("splitFields(%q): safeField(%d) = %v for %q", line, i, z.safeField(i), f[i])
 		}
+		if z.lowerField(i) {
+			// A lower field's normal form is itself without its trailing dot.
+			n, err := refNormName(bytes.Clone(f[i]))
+			if !refSafeName(f[i]) || string(f[i]) == "@" || err == nil && string(n) != string(trimName(f[i])) {
+				t.Fatalf("splitFields(%q): lowerField(%d) for %q", line, i, f[i])
+			}
+		}
 	}
 }
 

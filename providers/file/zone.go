@@ -58,9 +58,14 @@ type zoneState struct {
 	depth    int
 	single   bool // each line is a whole record (dnsx "all"): no state kept
 	fields   [][]byte
-	unsafe   uint64 // bit k: fields[k] has a byte safeName refuses (k < 64)
-	nameBuf  []byte
-	valBuf   []byte
+	// class[k]: the byte classes (zoneUnsafe, zoneUpper) of fields[k]
+	class [16]uint8
+	// ownerLower: owner is a safe name in lower case (see lowerField), and
+	// so is originLower for origin: such a name's normal form is itself
+	// without its trailing dot, and normName need not read it.
+	ownerLower, originLower bool
+	nameBuf                 []byte
+	valBuf                  []byte
 	// The last owner normalised and its normal form: a zone gives each
 	// owner's records on consecutive lines (2-4 for a delegation).
 	lastOwner, lastOwnerNorm []byte
@@ -68,7 +73,7 @@ type zoneState struct {
 
 // newZoneState starts a zone whose records are seen at t.
 func newZoneState(t int64, single bool) *zoneState {
-	return &zoneState{origin: []byte("."), t: t, first: true, single: single}
+	return &zoneState{origin: []byte("."), originLower: true, t: t, first: true, single: single}
 }
 
 // zoneParser returns the line parser of a zone file. t is the file's
@@ -161,16 +166,15 @@ var errNotFast = errors.New("not the tokenizer's")
 // reports a quote, ';', a parenthesis or a backslash in the line.
 func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 	f = z.fields[:0]
-	var unsafe uint64
 	i, n := 0, len(line)
 	for i < n {
 		for i < n && zoneByte[line[i]] == zoneSpace {
 			i++
 		}
 		start := i
-		var u uint8 // safeName's test, made on the way
+		var u uint8 // safeName's test and the case, made on the way
 		for {
-			for i < n && zoneByte[line[i]]&^zoneUnsafe == zonePlain {
+			for i < n && zoneByte[line[i]]&^(zoneUnsafe|zoneUpper) == zonePlain {
 				u |= zoneByte[line[i]]
 				i++
 			}
@@ -182,23 +186,41 @@ func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 			break
 		}
 		if i > start {
-			if u != 0 && len(f) < 64 {
-				unsafe |= 1 << len(f)
+			if len(f) < len(z.class) {
+				z.class[len(f)] = u
 			}
 			f = append(f, line[start:i])
 		}
 	}
-	z.fields, z.unsafe = f, unsafe
+	z.fields = f
 	return f, special
 }
 
 // safeField is safeName(z.fields[k]), from what splitFields saw.
 func (z *zoneState) safeField(k int) bool {
-	if k >= 64 {
+	if k >= len(z.class) {
 		return safeName(z.fields[k])
 	}
 	f := z.fields[k]
-	return z.unsafe&(1<<k) == 0 || len(f) == 1 && f[0] == '@'
+	return z.class[k]&zoneUnsafe == 0 || len(f) == 1 && f[0] == '@'
+}
+
+// safeFields reports that the fields from k on are safe (safeField):
+// no control byte, say, which the library reads as a blank.
+func (z *zoneState) safeFields(k int) bool {
+	for ; k < len(z.fields); k++ {
+		if !z.safeField(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerField reports that z.fields[k] is a safe name already in normal
+// form but for its trailing dot: no byte normName would change, from
+// what splitFields saw.
+func (z *zoneState) lowerField(k int) bool {
+	return k < len(z.class) && z.class[k] == 0
 }
 
 // Classes of a zone line's bytes, for splitFields.
@@ -207,6 +229,7 @@ const (
 	zoneSpace   = 1 // a field separator
 	zoneSpecial = 2 // the tokenizer leaves the line to the other paths
 	zoneUnsafe  = 4 // with zonePlain: a byte safeName refuses
+	zoneUpper   = 8 // with zonePlain: A-Z, which normName lower-cases
 )
 
 var zoneByte = func() (t [256]uint8) {
@@ -214,6 +237,9 @@ var zoneByte = func() (t [256]uint8) {
 		if !safeNameByte[c] {
 			t[c] = zoneUnsafe
 		}
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = zoneUpper
 	}
 	t[' '], t['\t'] = zoneSpace, zoneSpace
 	for _, c := range []byte("\";()\\") {
@@ -260,7 +286,7 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 		if !z.safeField(0) {
 			return z.slow(line, emit)
 		}
-		z.owner = z.abs(z.owner, f[0])
+		z.owner, z.ownerLower = z.abs(z.owner, f[0]), z.lowerAbs(0)
 		i = 1
 	}
 	for k := 0; k < 2 && i < len(f) && (isTTL(f[i]) || isClass(f[i])); k++ {
@@ -279,14 +305,14 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 		}
 	case eqFold(typ, "ns"):
 		if len(rdata) == 1 && z.safeField(r0) {
-			return z.emitName(emit, "NS", rdata[0])
+			return z.emitName(emit, "NS", rdata[0], r0)
 		}
 	case eqFold(typ, "aaaa"):
 		if len(rdata) == 1 {
 			return z.emitValue(emit, "AAAA", rdata[0])
 		}
 	case eqFold(typ, "ds"):
-		if len(rdata) >= 4 && canonUint(rdata[0], 16) && canonUint(rdata[1], 8) && canonUint(rdata[2], 8) {
+		if len(rdata) >= 4 && canonUint(rdata[0], 16) && canonUint(rdata[1], 8) && canonUint(rdata[2], 8) && z.safeFields(r0+3) {
 			v := append(z.valBuf[:0], rdata[0]...)
 			for _, p := range rdata[1:3] {
 				v = append(append(v, ' '), p...)
@@ -303,15 +329,15 @@ func (z *zoneState) fast(line []byte, emit emitFunc) error {
 		return nil
 	case eqFold(typ, "cname"):
 		if len(rdata) == 1 && z.safeField(r0) {
-			return z.emitName(emit, "CNAME", rdata[0])
+			return z.emitName(emit, "CNAME", rdata[0], r0)
 		}
 	case eqFold(typ, "ptr"):
 		if len(rdata) == 1 && z.safeField(r0) {
-			return z.emitName(emit, "PTR", rdata[0])
+			return z.emitName(emit, "PTR", rdata[0], r0)
 		}
 	case eqFold(typ, "dname"):
 		if len(rdata) == 1 && z.safeField(r0) {
-			return z.emitName(emit, "DNAME", rdata[0])
+			return z.emitName(emit, "DNAME", rdata[0], r0)
 		}
 	case eqFold(typ, "mx"):
 		if len(rdata) == 2 && z.safeField(r0+1) {
@@ -383,35 +409,58 @@ func (z *zoneState) emitValue(emit emitFunc, rrtype string, value []byte) error 
 	if len(owner) == 1 && owner[0] == '.' {
 		return nil // the root itself: no name for a finding
 	}
+	v, err := normValue(rrtype, value)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", rrtype, truncate(value), err)
+	}
+	return z.emitNormal(emit, rrtype, owner, v)
+}
+
+// emitNormal emits a record of owner (the current one, or its address
+// for a PTR) whose value v is normalised.
+func (z *zoneState) emitNormal(emit emitFunc, rrtype string, owner, v []byte) error {
 	n := z.lastOwnerNorm
 	if z.lastOwner == nil || !bytes.Equal(owner, z.lastOwner) {
 		var err error
-		if n, err = normName(owner); err != nil {
-			return fmt.Errorf("owner %q: %w", truncate(owner), err)
+		if n = trimName(owner); len(n) == 0 || !z.ownerLower || rrtype == "PTR" {
+			if n, err = normName(owner); err != nil {
+				return fmt.Errorf("owner %q: %w", truncate(owner), err)
+			}
 		}
 		z.lastOwner = append(z.lastOwner[:0], owner...)
 		z.lastOwnerNorm = append(z.lastOwnerNorm[:0], n...)
 		n = z.lastOwnerNorm
 	}
-	v, err := normValue(rrtype, value)
-	if err != nil {
-		return fmt.Errorf("%s %q: %w", rrtype, truncate(value), err)
-	}
 	emit(n, rrtype, v, z.t, z.t, 0)
 	return nil
 }
 
-// emitName emits a record whose value is a (possibly relative) name.
-func (z *zoneState) emitName(emit emitFunc, rrtype string, target []byte) error {
+// emitName emits a record whose value is a (possibly relative) name,
+// fields[k].
+func (z *zoneState) emitName(emit emitFunc, rrtype string, target []byte, k int) error {
 	z.nameBuf = z.abs(z.nameBuf, target)
+	if v := trimName(z.nameBuf); len(v) > 0 && z.lowerAbs(k) && rrtype != "PTR" {
+		// normValue of a name is normName, which would keep v as it is.
+		z.noteRecord()
+		if len(z.owner) == 1 && z.owner[0] == '.' {
+			return nil // as emitValue
+		}
+		return z.emitNormal(emit, rrtype, z.owner, v)
+	}
 	return z.emitValue(emit, rrtype, z.nameBuf)
+}
+
+// lowerAbs reports that z.abs of fields[k] is a safe name in lower case.
+func (z *zoneState) lowerAbs(k int) bool {
+	f := z.fields[k]
+	return z.lowerField(k) && len(f) > 0 && (f[len(f)-1] == '.' || z.originLower)
 }
 
 // directive handles $ORIGIN and $TTL; $GENERATE goes to the library.
 func (z *zoneState) directive(f [][]byte, line []byte, emit emitFunc) error {
 	switch {
 	case eqFold(f[0], "$origin") && len(f) == 2:
-		z.origin = append([]byte(nil), z.abs(nil, f[1])...)
+		z.origin, z.originLower = append([]byte(nil), z.abs(nil, f[1])...), z.lowerAbs(1)
 		return nil
 	case eqFold(f[0], "$ttl") && len(f) == 2:
 		return nil // TTLs are not kept
@@ -467,7 +516,7 @@ func (z *zoneState) emitRR(rr dns.RR, emit emitFunc) error {
 	if !ok {
 		rrtype = typeNumber(uint64(h.Rrtype))
 	}
-	z.owner = append(z.owner[:0], h.Name...)
+	z.owner, z.ownerLower = append(z.owner[:0], h.Name...), false
 	if skipType(rrtype) {
 		z.noteRecord()
 		return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/dns"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/reconform/reconform/schema"
@@ -209,5 +210,61 @@ func TestZoneFastMatchesLibrary(t *testing.T) {
 		if diff := cmp.Diff(slow, fast); diff != "" || len(fast) != 1 {
 			t.Errorf("%q (-library +tokenizer):\n%s", line, diff)
 		}
+	}
+}
+
+// TestZoneCaseAcrossLines: over a whole zone, with origins and owners of
+// either case carried from line to line (blank owners, relative names,
+// records the tokenizer leaves to the library in between), the
+// tokenizer's records are the library's.
+func TestZoneCaseAcrossLines(t *testing.T) {
+	zone := strings.Join([]string{
+		"$ORIGIN Example.COM.",
+		"@\t3600\tin\tns\tNS1",
+		"www\t3600\tIN\tCNAME\thost.example.net.",
+		"\t3600\tIN\tNS\tns2.example.net.",
+		"Upper\t3600\tin\tns\tlower.example.net.",
+		"\t3600\tin\tns\tlower",
+		"lower.example.com.\t3600\tin\ta\t192.0.2.1",
+		"\t3600\tin\tns\tHOST.Example.NET.",
+		"quoted\t3600\tin\ttxt\t\"Mixed Case\"",
+		"\t3600\tin\tns\tns.example.net.",
+		"$ORIGIN lower.example.",
+		"sub\t3600\tin\tns\tns1",
+		"\t3600\tin\tns\tNs2",
+		"SUB2\t3600\tin\tdname\tTarget",
+		"sub3\t3600\tin\tmx\t10 MX.Sub3",
+		"sub4.\t3600\tin\tns\tsub4-ns.",
+		".\t3600\tin\tns\troot-ns.",
+		"1.2.0.192.in-addr.arpa.\t300\tin\tptr\tHost.example.",
+		"\t300\tin\tns\tns.example.",
+	}, "\n") + "\n"
+	var fast, lib []string
+	collect := func(out *[]string) emitFunc {
+		return func(name []byte, rrtype string, value []byte, _, _, _ int64) {
+			*out = append(*out, string(name)+" "+rrtype+" "+string(value))
+		}
+	}
+	z := newZoneState(1, false)
+	for _, line := range strings.Split(strings.TrimSuffix(zone, "\n"), "\n") {
+		if err := z.parseLine([]byte(line), collect(&fast)); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+	}
+	ref := newZoneState(1, false)
+	zp := dns.NewZoneParser(strings.NewReader(zone), ".", "")
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if err := ref.emitRR(rr, collect(&lib)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(lib, fast); diff != "" {
+		t.Errorf("(-library +tokenizer):\n%s", diff)
+	}
+	if len(fast) < 15 {
+		t.Errorf("only %d records: %q", len(fast), fast)
 	}
 }
