@@ -2,6 +2,7 @@ package file
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -93,5 +94,38 @@ func TestHighlyCompressibleBlock(t *testing.T) {
 	ix.scanF(nil, func(*fent) bool { n++; return true })
 	if n != 2 {
 		t.Errorf("%d forward entries, want 2", n)
+	}
+}
+
+// A name's records are in value order (compareF) whatever their values
+// share: the seal orders them by their first seven bytes and reads the
+// rest only on a tie.
+func TestRecordsOfANameInValueOrder(t *testing.T) {
+	values := []string{"host-a.example.net", "host-a.example.com", "host-a.example", "host-a", "host-", "h", "host-a.example.net.x", "hos\x01t", "1.2.3.4", "10.0.0.1", "host-a.exbmple", "zz"}
+	var b strings.Builder
+	distinct := map[string]bool{}
+	for i := range 3 {
+		for j := range values {
+			v := values[(j*7+i)%len(values)] + strings.Repeat("x", i%2*j%3)
+			fmt.Fprintf(&b, "a.example,CNAME,%q\n", v)
+			fmt.Fprintf(&b, "a.example,TXT,%q\n", v)
+			distinct[v] = true
+		}
+	}
+	path := filepath.Join(t.TempDir(), "records.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix, _, err := readIndex(context.Background(), path, FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.check(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ix.scanF(nil, func(*fent) bool { n++; return true })
+	if n != 2*len(distinct) {
+		t.Errorf("%d forward entries, want %d", n, 2*len(distinct))
 	}
 }

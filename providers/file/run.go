@@ -191,6 +191,12 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		recKey[uint32(p)] = uint32(g + len(addrKeys) - 1)
 	}
 	nkeys := g + len(addrKeys)
+	// The values' first windows (no more are interned from here on): a
+	// name's records are ordered by them, reading text only on a tie.
+	valueWin := reuse(&sc.valueWin, rt.values.len())
+	for id := range valueWin {
+		valueWin[id] = window(rt.values.bytesOf(uint32(id)), 0, false)
+	}
 	keyRank := reuse(&sc.keyRank, nkeys)
 	{
 		key := func(k uint32) []byte { return m.keys[m.keyOffs[k]:m.keyOffs[k+1]] }
@@ -269,7 +275,7 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 		if a.Type != c.Type {
 			return cmp.Compare(a.Type, c.Type)
 		}
-		if d := compareValues(values, a, c); d != 0 {
+		if d := compareValues(values, valueWin, a, c); d != 0 {
 			return d
 		}
 		if a.First != c.First {
@@ -288,7 +294,17 @@ func seal(rt *runTables, sc *sealScratch) *memRun {
 			j++
 		}
 		g := frecs[i:j]
-		if len(g) > 1 {
+		switch {
+		case len(g) <= 1:
+		case len(g) <= 8:
+			// A name has a few records as a rule: an insertion sort,
+			// comparing in place, not by copies as SortFunc's callback.
+			for k := 1; k < len(g); k++ {
+				for m := k; m > 0 && cmpRec(&g[m-1], &g[m]) > 0; m-- {
+					g[m-1], g[m] = g[m], g[m-1]
+				}
+			}
+		default:
 			slices.SortFunc(g, func(a, c frec) int { return cmpRec(&a, &c) })
 		}
 		for k := range g {
@@ -514,8 +530,10 @@ func oneNonEmpty(starts []uint32) bool {
 }
 
 // compareValues orders two sealed records' values as their text: two
-// addresses by number (ipv4TextOrder), without reading any text.
-func compareValues(values *strtab, a, c *frec) int {
+// addresses by number (ipv4TextOrder), two others by their first windows
+// (win, by value id), reading their text only when those are equal and
+// full.
+func compareValues(values *strtab, win []uint64, a, c *frec) int {
 	switch {
 	case a.IPv4 && c.IPv4:
 		if a.addr == c.addr {
@@ -527,6 +545,9 @@ func compareValues(values *strtab, a, c *frec) int {
 		return bytes.Compare(valueText(values, a, ab[:0]), valueText(values, c, cb[:0]))
 	case a.Value == c.Value:
 		return 0
+	}
+	if wa, wc := win[a.Value], win[c.Value]; wa != wc || wa&0xff < winBytes {
+		return cmp.Compare(wa, wc)
 	}
 	return bytes.Compare(values.bytesOf(a.Value), values.bytesOf(c.Value))
 }

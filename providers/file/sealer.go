@@ -86,7 +86,7 @@ type sealScratch struct {
 	addrKeys, gpos, rgpos                                   []uint32
 	ftmp                                                    []frec
 	rtmp                                                    []rentPos
-	addrRecs, addrTmp                                       []uint64
+	addrRecs, addrTmp, valueWin                             []uint64
 	frecs                                                   []frec
 	rents                                                   []rentPos
 }
