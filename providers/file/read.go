@@ -128,14 +128,22 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 		dir = opt.store.dir
 	}
 	// The index is written as it is built: each sorted run becomes a
-	// segment of it as soon as it is sealed.
-	newOut := func() (*spillFile, error) {
-		if opt.store != nil {
-			return newNamedFile(dir)
-		}
-		return newSpillFile(dir)
+	// segment of it as soon as it is sealed. One not kept on disk is held
+	// in memory as far as it fits; a merge of its segments (only for
+	// files of many runs) goes to a file.
+	budget := opt.budget
+	if budget <= 0 {
+		budget = defaultBudget
 	}
-	out, err := newOut()
+	newOut := func(held int64) func() (*spillFile, error) {
+		return func() (*spillFile, error) {
+			if opt.store != nil {
+				return newNamedFile(dir)
+			}
+			return newSpillFile(dir, held)
+		}
+	}
+	out, err := newOut(min(budget, maxHeld))()
 	if err != nil {
 		return nil, "", err
 	}
@@ -143,7 +151,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 	if opt.store != nil {
 		key = opt.store.format
 	}
-	b := newBuilder(ctx, sizeHint, opt.budget, out.f, appendHeader(nil, id))
+	b := newBuilder(ctx, sizeHint, opt.budget, out, appendHeader(nil, id))
 	if parse != nil {
 		err = readLines(ctx, r, b, parse)
 	} else {
@@ -157,7 +165,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 		out.close()
 		return nil, "", err
 	}
-	ix, out, err := b.finish(out, newOut, key)
+	ix, out, err := b.finish(out, newOut(0), key)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -170,20 +178,29 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 			out.close()
 			return nil, "", err
 		}
-	} else if ix.size < smallIndex {
+		opened, err := openFileIndex(out.f, nil, key)
+		if err != nil {
+			out.close()
+			return nil, "", err
+		}
+		opened.runs = ix.runs
+		return opened, format, nil
+	}
+	if ix.size < smallIndex {
 		defer out.close()
-		mem, err := inMemory(out.f, key)
+		mem, err := inMemory(out, ix.size, key)
 		if err != nil {
 			return nil, "", err
 		}
 		mem.runs = ix.runs
 		return mem, format, nil
 	}
-	opened, err := openFileIndex(out.f, nil, key)
+	opened, err := openIndex(out, out.Size(), nil, key)
 	if err != nil {
 		out.close()
 		return nil, "", err
 	}
+	out.releaseWhenUnused()
 	opened.runs = ix.runs
 	return opened, format, nil
 }
