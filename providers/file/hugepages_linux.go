@@ -32,18 +32,3 @@ func freeSlots(s []uint64) {
 	}
 	_ = syscall.Munmap(unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*8))
 }
-
-// mapChunk allocates n bytes outside the Go heap, so that the memory an
-// index holds is neither scanned by the collector nor counted in its
-// pacing (which would let the garbage of a build grow by as much). It
-// returns nil when the system has no memory to map.
-func mapChunk(n int) []byte {
-	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// unmapChunk releases a chunk from mapChunk.
-func unmapChunk(b []byte) { _ = syscall.Munmap(b) }

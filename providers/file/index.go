@@ -306,11 +306,14 @@ func (s *indexFile) ReadAt(p []byte, off int64) (int, error) { return s.f.ReadAt
 // in memory rather than in an unlinked temporary file.
 const smallIndex = 16 << 20
 
-// inMemory copies a small index into the Go heap, so that its spill can
-// be released at once.
-func inMemory(src readerAt, size int64, format string) (*index, error) {
-	b := make([]byte, size)
-	if _, err := src.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+// inMemory reads a temporary index file into memory.
+func inMemory(f *os.File, format string) (*index, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, st.Size())
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	return openIndex(bytes.NewReader(b), int64(len(b)), nil, format)

@@ -114,7 +114,7 @@ func (s *indexStore) load() (*index, error) {
 // keep moves a freshly written index file (made by newNamedFile in the
 // store's folder) into place.
 func (s *indexStore) keep(out *spillFile) error {
-	if err := out.sync(); err != nil {
+	if err := out.f.Sync(); err != nil {
 		return err
 	}
 	if err := os.Rename(out.name, s.file()); err != nil {

@@ -128,22 +128,14 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 		dir = opt.store.dir
 	}
 	// The index is written as it is built: each sorted run becomes a
-	// segment of it as soon as it is sealed. One not kept on disk is held
-	// in memory as far as it fits; a merge of its segments (only for
-	// files of many runs) goes to a file.
-	budget := opt.budget
-	if budget <= 0 {
-		budget = defaultBudget
-	}
-	newOut := func(held int64) func() (*spillFile, error) {
-		return func() (*spillFile, error) {
-			if opt.store != nil {
-				return newNamedFile(dir)
-			}
-			return newSpillFile(dir, held)
+	// segment of it as soon as it is sealed.
+	newOut := func() (*spillFile, error) {
+		if opt.store != nil {
+			return newNamedFile(dir)
 		}
+		return newSpillFile(dir)
 	}
-	out, err := newOut(min(budget, maxHeld))()
+	out, err := newOut()
 	if err != nil {
 		return nil, "", err
 	}
@@ -151,7 +143,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 	if opt.store != nil {
 		key = opt.store.format
 	}
-	b := newBuilder(ctx, sizeHint, opt.budget, out, appendHeader(nil, id))
+	b := newBuilder(ctx, sizeHint, opt.budget, out.f, appendHeader(nil, id))
 	if parse != nil {
 		err = readLines(ctx, r, b, parse)
 	} else {
@@ -165,7 +157,7 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 		out.close()
 		return nil, "", err
 	}
-	ix, out, err := b.finish(out, newOut(0), key)
+	ix, out, err := b.finish(out, newOut, key)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -178,29 +170,20 @@ func readIndexAt(ctx context.Context, path, format string, asOf int64, opt build
 			out.close()
 			return nil, "", err
 		}
-		opened, err := openFileIndex(out.f, nil, key)
-		if err != nil {
-			out.close()
-			return nil, "", err
-		}
-		opened.runs = ix.runs
-		return opened, format, nil
-	}
-	if ix.size < smallIndex {
+	} else if ix.size < smallIndex {
 		defer out.close()
-		mem, err := inMemory(out, ix.size, key)
+		mem, err := inMemory(out.f, key)
 		if err != nil {
 			return nil, "", err
 		}
 		mem.runs = ix.runs
 		return mem, format, nil
 	}
-	opened, err := openIndex(out, out.Size(), nil, key)
+	opened, err := openFileIndex(out.f, nil, key)
 	if err != nil {
 		out.close()
 		return nil, "", err
 	}
-	out.releaseWhenUnused()
 	opened.runs = ix.runs
 	return opened, format, nil
 }

@@ -207,10 +207,10 @@ func (b *builder) finish(out *spillFile, another func() (*spillFile, error), for
 		if err != nil {
 			return nil, out, err
 		}
-		bw = bufio.NewWriterSize(merged, 4<<20)
+		bw = bufio.NewWriterSize(merged.f, 4<<20)
 		bw.Write(s.header)
 		bf = &blockFile{w: bw, off: int64(len(s.header))}
-		if err := ix.compact(out, bf); err != nil {
+		if err := ix.compact(out.f, bf); err != nil {
 			merged.close()
 			return nil, out, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -140,6 +141,51 @@ func (t *tableWriter) close() ([]blockRef, error) {
 	close(t.pending)
 	<-t.done
 	return t.refs, t.err
+}
+
+// spillFile is a temporary index file, removed as soon as it
+// is created where the system allows it, so that a crash leaves nothing
+// behind.
+type spillFile struct {
+	f    *os.File
+	name string
+}
+
+func newSpillFile(dir string) (*spillFile, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.CreateTemp(dir, ".rfidx-run-*")
+	if err != nil {
+		return nil, err
+	}
+	s := &spillFile{f: f, name: f.Name()}
+	if os.Remove(f.Name()) == nil {
+		s.name = ""
+	}
+	return s, nil
+}
+
+// newNamedFile is newSpillFile for a file that is to be renamed into
+// place: it keeps its name until close or rename.
+func newNamedFile(dir string) (*spillFile, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, ".rfidx-*")
+	if err != nil {
+		return nil, err
+	}
+	return &spillFile{f: f, name: f.Name()}, nil
+}
+
+func (s *spillFile) close() {
+	s.f.Close()
+	if s.name != "" {
+		os.Remove(s.name)
+	}
 }
 
 // tableReader reads a table's entries in order, block by block.
