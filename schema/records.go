@@ -1,9 +1,12 @@
 package schema
 
 import (
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -466,18 +469,63 @@ type Fact struct {
 // ID is the fact's identity for diffs: subject, kind and value.
 func (f Fact) ID() string { return f.Subject + " " + f.Kind + " " + f.Value }
 
-// SortFindings orders findings by name, type, value.
+// SortFindings orders findings by name, type, value. A finding is large
+// (its strings, times and lists), so a long list is ordered as indexes
+// (FindingsOrder) and then moved once into its order, rather than
+// swapped in place many times over.
 func SortFindings(fs []Finding) {
-	sort.Slice(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
+	if len(fs) < 2 || slices.IsSortedFunc(fs, func(a, b Finding) int { return CompareFindings(&a, &b) }) {
+		return
+	}
+	if len(fs) < 32 {
+		slices.SortFunc(fs, func(a, b Finding) int { return CompareFindings(&a, &b) })
+		return
+	}
+	order := FindingsOrder(len(fs), func(i int) *Finding { return &fs[i] })
+	sorted := make([]Finding, len(fs))
+	for k, i := range order {
+		sorted[k] = fs[i]
+	}
+	copy(fs, sorted)
+}
+
+// FindingsOrder returns the indexes of n findings (at(i) is the i-th) in
+// the order of SortFindings. Most comparisons are of the names' first
+// eight bytes, kept beside the indexes, so that the sort seldom reads the
+// findings themselves.
+func FindingsOrder(n int, at func(int) *Finding) []int32 {
+	type keyed struct {
+		prefix uint64 // the name's first 8 bytes, big-endian, zero-padded
+		i      int32
+	}
+	keys := make([]keyed, n)
+	for i := range keys {
+		var p [8]byte
+		copy(p[:], at(i).Name)
+		keys[i] = keyed{binary.BigEndian.Uint64(p[:]), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
+			return c
 		}
-		if a.Type != b.Type {
-			return a.Type < b.Type
-		}
-		return a.Value < b.Value
+		return CompareFindings(at(int(a.i)), at(int(b.i)))
 	})
+	order := make([]int32, n)
+	for k, key := range keys {
+		order[k] = key.i
+	}
+	return order
+}
+
+// CompareFindings orders two findings by name, type, value.
+func CompareFindings(a, b *Finding) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Type, b.Type); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 // SortFacts orders facts by subject, kind, value.

@@ -281,6 +281,11 @@ func runPhase(phase, data string) (phaseResult, error) {
 	res := phaseResult{Seconds: time.Since(start).Seconds(), CPU: cpuSeconds(), QueryMs: map[string]float64{}, QueryCPU: map[string]float64{}, Findings: map[string]int{}}
 	st := p.(*file.Provider).Stats()
 	res.Lines, res.Records, res.Runs, res.Bytes = st.Lines, st.Records, st.Runs, st.IndexBytes
+	if prof := os.Getenv("BENCHZONE_QUERYPROFILE"); prof != "" {
+		if f, err := os.Create(prof); err == nil {
+			pprof.StartCPUProfile(f) // stopped when the phase returns
+		}
+	}
 	for k, rank := range queried {
 		host := zonegen.Provider(rank)
 		var ms []float64

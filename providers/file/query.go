@@ -21,13 +21,19 @@ import (
 // concatenating answers or pages repeat records. The index keeps each
 // distinct record once, so a query never meets a repeat.
 type result struct {
-	ix        *index
-	q         schema.Query
-	source    string
-	cutoff    uint32 // last_seen at or after this is current
-	max       int
-	byID      map[ident]int
-	out       []schema.Finding
+	ix     *index
+	q      schema.Query
+	source string
+	cutoff uint32 // last_seen at or after this is current
+	max    int
+	byID   map[ident]int
+	// The findings so far, in chunks of chunkFindings (the first grown
+	// up to that size): an answer of tens of thousands of findings is then
+	// never copied while it grows (a copy of findings, which hold
+	// pointers, runs the collector's write barriers), and findings()
+	// moves each once, into its place in the answer.
+	chunks    [][]schema.Finding
+	n         int
 	truncated bool
 	// lastValue is the value lastValueStr holds.
 	lastValue    []byte
@@ -54,8 +60,30 @@ func (ix *index) newResult(p *Provider, q schema.Query) *result {
 	}
 }
 
+const chunkFindings = 1024
+
+// at returns the i-th finding, valid until the next add.
+func (r *result) at(i int) *schema.Finding {
+	return &r.chunks[i/chunkFindings][i%chunkFindings]
+}
+
+// add appends f and returns its index.
+func (r *result) add(f schema.Finding) int {
+	if r.n%chunkFindings == 0 { // every chunk but the last is full
+		size := 0
+		if len(r.chunks) > 0 {
+			size = chunkFindings
+		}
+		r.chunks = append(r.chunks, make([]schema.Finding, 0, size))
+	}
+	c := &r.chunks[len(r.chunks)-1]
+	*c = append(*c, f)
+	r.n++
+	return r.n - 1
+}
+
 func (r *result) full() bool {
-	if len(r.out) >= r.max {
+	if r.n >= r.max {
 		r.truncated = true
 		return true
 	}
@@ -98,8 +126,8 @@ func (r *result) addRecord(rname []byte, typ uint16, value []byte, first, last, 
 	if !r.q.WantsType(t) {
 		return
 	}
-	if n := len(r.out); n > 0 && r.lastTyp == typ && bytes.Equal(r.lastRname, rname) && bytes.Equal(r.lastValue, value) {
-		r.merge(&r.out[n-1], first, last, count)
+	if r.n > 0 && r.lastTyp == typ && bytes.Equal(r.lastRname, rname) && bytes.Equal(r.lastValue, value) {
+		r.merge(r.at(r.n-1), first, last, count)
 		return
 	}
 	if r.full() {
@@ -107,8 +135,8 @@ func (r *result) addRecord(rname []byte, typ uint16, value []byte, first, last, 
 	}
 	r.lastRname, r.lastTyp = append(r.lastRname[:0], rname...), typ
 	r.nameBuf = reverseInto(r.nameBuf[:0], rname)
-	r.out = append(r.out, schema.Finding{Name: string(r.nameBuf), Type: t, Value: r.value(value), Sources: r.sources()})
-	r.merge(&r.out[len(r.out)-1], first, last, count)
+	i := r.add(schema.Finding{Name: string(r.nameBuf), Type: t, Value: r.value(value), Sources: r.sources()})
+	r.merge(r.at(i), first, last, count)
 }
 
 // sources returns a finding's source list, the findings of one answer
@@ -143,17 +171,27 @@ func (r *result) host(name string, first, last, count uint32) bool {
 		if r.full() {
 			return false
 		}
-		i = len(r.out)
+		i = r.add(schema.Finding{Name: name, Type: schema.TypeHost, Sources: []string{r.source}})
 		r.byID[key] = i
-		r.out = append(r.out, schema.Finding{Name: name, Type: schema.TypeHost, Sources: []string{r.source}})
 	}
-	r.merge(&r.out[i], first, last, count)
+	r.merge(r.at(i), first, last, count)
 	return true
 }
 
 func (r *result) findings() []schema.Finding {
-	schema.SortFindings(r.out)
-	return r.out
+	if r.n == 0 {
+		return nil
+	}
+	if len(r.chunks) == 1 {
+		out := r.chunks[0]
+		schema.SortFindings(out)
+		return out
+	}
+	out := make([]schema.Finding, r.n)
+	for k, i := range schema.FindingsOrder(r.n, r.at) {
+		out[k] = *r.at(int(i))
+	}
+	return out
 }
 
 // resolutions adds the records owned by name; onlyType filters by type.
