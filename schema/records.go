@@ -474,19 +474,23 @@ func (f Fact) ID() string { return f.Subject + " " + f.Kind + " " + f.Value }
 // (FindingsOrder) and then moved once into its order, rather than
 // swapped in place many times over.
 func SortFindings(fs []Finding) {
-	if len(fs) < 2 || slices.IsSortedFunc(fs, func(a, b Finding) int { return CompareFindings(&a, &b) }) {
+	sorted := true
+	for i := 1; i < len(fs) && sorted; i++ {
+		sorted = CompareFindings(&fs[i-1], &fs[i]) <= 0
+	}
+	if sorted {
 		return
 	}
 	if len(fs) < 32 {
-		slices.SortFunc(fs, func(a, b Finding) int { return CompareFindings(&a, &b) })
+		sort.Slice(fs, func(i, j int) bool { return CompareFindings(&fs[i], &fs[j]) < 0 })
 		return
 	}
 	order := FindingsOrder(len(fs), func(i int) *Finding { return &fs[i] })
-	sorted := make([]Finding, len(fs))
+	moved := make([]Finding, len(fs))
 	for k, i := range order {
-		sorted[k] = fs[i]
+		moved[k] = fs[i]
 	}
-	copy(fs, sorted)
+	copy(fs, moved)
 }
 
 // FindingsOrder returns the indexes of n findings (at(i) is the i-th) in

@@ -169,7 +169,7 @@ func Compare(old, new *state.State, ignore []schema.IgnoreRule) *Result {
 		case j == len(nf):
 			c = -1
 		default:
-			c = state.CompareIdentity(&of[i].Finding, &nf[j].Finding)
+			c = schema.CompareFindings(&of[i].Finding, &nf[j].Finding)
 		}
 		switch {
 		case c < 0:
@@ -302,7 +302,7 @@ func (r *Result) pairChanges() {
 	r.Removed, r.WentHistorical = drop(r.Removed), drop(r.WentHistorical)
 	r.Added, r.BecameCurrent = drop(r.Added), drop(r.BecameCurrent)
 	sort.Slice(r.Changed, func(i, j int) bool {
-		return state.CompareIdentity(&r.Changed[i].Old.Finding, &r.Changed[j].Old.Finding) < 0
+		return schema.CompareFindings(&r.Changed[i].Old.Finding, &r.Changed[j].Old.Finding) < 0
 	})
 }
 

@@ -527,7 +527,7 @@ func (d *decoder) output() (Output, error) {
 func (s *State) check() error {
 	sorted := true
 	for i := 1; i < len(s.Findings); i++ {
-		if CompareIdentity(&s.Findings[i-1].Finding, &s.Findings[i].Finding) >= 0 {
+		if schema.CompareFindings(&s.Findings[i-1].Finding, &s.Findings[i].Finding) >= 0 {
 			sorted = false
 			break
 		}
@@ -535,7 +535,7 @@ func (s *State) check() error {
 	if !sorted {
 		SortFindings(s.Findings)
 		for i := 1; i < len(s.Findings); i++ {
-			if CompareIdentity(&s.Findings[i-1].Finding, &s.Findings[i].Finding) == 0 {
+			if schema.CompareFindings(&s.Findings[i-1].Finding, &s.Findings[i].Finding) == 0 {
 				return fmt.Errorf("finding %q appears twice", s.Findings[i].ID())
 			}
 		}

@@ -805,7 +805,7 @@ func CountChanges(prev, next *State) ChangeCounts {
 			c.Added++
 			j++
 		default:
-			switch cmp := CompareIdentity(&pf[i].Finding, &nf[j].Finding); {
+			switch cmp := schema.CompareFindings(&pf[i].Finding, &nf[j].Finding); {
 			case cmp < 0:
 				c.Removed++
 				i++

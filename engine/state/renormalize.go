@@ -40,7 +40,7 @@ func (s *State) renormalize() {
 	out := s.Findings[:0]
 	for i := range s.Findings {
 		f := s.Findings[i]
-		if n := len(out); n > 0 && CompareIdentity(&out[n-1].Finding, &f.Finding) == 0 {
+		if n := len(out); n > 0 && schema.CompareFindings(&out[n-1].Finding, &f.Finding) == 0 {
 			mergeInto(&out[n-1], &f)
 			continue
 		}

@@ -191,8 +191,8 @@ func (s *State) search(id string) (int, bool) {
 	if len(parts) == 3 {
 		key.Value = parts[2]
 	}
-	i := sort.Search(len(s.Findings), func(i int) bool { return CompareIdentity(&s.Findings[i].Finding, &key) >= 0 })
-	return i, i < len(s.Findings) && CompareIdentity(&s.Findings[i].Finding, &key) == 0
+	i := sort.Search(len(s.Findings), func(i int) bool { return schema.CompareFindings(&s.Findings[i].Finding, &key) >= 0 })
+	return i, i < len(s.Findings) && schema.CompareFindings(&s.Findings[i].Finding, &key) == 0
 }
 
 // Remove deletes the finding with the given identity and reports whether
@@ -253,20 +253,22 @@ func (s *State) Normalize() {
 	schema.SortFacts(s.Facts)
 }
 
-// SortFindings orders state findings by identity: name, type, value.
+// SortFindings orders state findings by identity: name, type, value, as
+// schema.SortFindings does: indexes sorted, each finding moved once.
 func SortFindings(fs []Finding) {
-	sort.Slice(fs, func(i, j int) bool { return CompareIdentity(&fs[i].Finding, &fs[j].Finding) < 0 })
-}
-
-// CompareIdentity orders findings by name, then type, then value.
-func CompareIdentity(a, b *schema.Finding) int {
-	if c := strings.Compare(a.Name, b.Name); c != 0 {
-		return c
+	sorted := true
+	for i := 1; i < len(fs) && sorted; i++ {
+		sorted = schema.CompareFindings(&fs[i-1].Finding, &fs[i].Finding) <= 0
 	}
-	if c := strings.Compare(a.Type, b.Type); c != 0 {
-		return c
+	if sorted {
+		return
 	}
-	return strings.Compare(a.Value, b.Value)
+	order := schema.FindingsOrder(len(fs), func(i int) *schema.Finding { return &fs[i].Finding })
+	moved := make([]Finding, len(fs))
+	for k, i := range order {
+		moved[k] = fs[i]
+	}
+	copy(fs, moved)
 }
 
 // BlocksOf are the blocks a finding belongs to: Blocks, or Block in a

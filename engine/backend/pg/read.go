@@ -155,7 +155,7 @@ type findingsByID struct {
 
 func (x findingsByID) Len() int { return len(x.f) }
 func (x findingsByID) Less(i, j int) bool {
-	return state.CompareIdentity(&x.f[i].Finding, &x.f[j].Finding) < 0
+	return schema.CompareFindings(&x.f[i].Finding, &x.f[j].Finding) < 0
 }
 func (x findingsByID) Swap(i, j int) {
 	x.f[i], x.f[j] = x.f[j], x.f[i]

@@ -16,6 +16,7 @@ import (
 	"github.com/reconform/reconform/engine/backend"
 	"github.com/reconform/reconform/engine/state"
 	"github.com/reconform/reconform/internal/atomicfile"
+	"github.com/reconform/reconform/schema"
 )
 
 // Part is a backend.Part the pg backend can store: WritePG writes its
@@ -247,7 +248,7 @@ func (s *session) changes(next *state.State) *changes {
 			ch.addFindings = append(ch.addFindings, j)
 			j++
 		default:
-			c := state.CompareIdentity(&pf[i].Finding, &next.Findings[j].Finding)
+			c := schema.CompareFindings(&pf[i].Finding, &next.Findings[j].Finding)
 			switch {
 			case c < 0:
 				ch.endFindings = append(ch.endFindings, s.ids.findings[i])
