@@ -469,28 +469,29 @@ type Fact struct {
 // ID is the fact's identity for diffs: subject, kind and value.
 func (f Fact) ID() string { return f.Subject + " " + f.Kind + " " + f.Value }
 
-// SortFindings orders findings by name, type, value. A finding is large
-// (its strings, times and lists), so a long list is ordered as indexes
-// (FindingsOrder) and then moved once into its order, rather than
-// swapped in place many times over.
+// SortFindings orders findings by name, type, value.
 func SortFindings(fs []Finding) {
+	SortByFinding(fs, func(f *Finding) *Finding { return f })
+}
+
+// SortByFinding orders xs by the findings they hold (finding(x)), as
+// SortFindings. A finding is large (its strings, times and lists), so a
+// list is ordered as indexes (FindingsOrder) and then moved once into its
+// order, rather than swapped in place many times over.
+func SortByFinding[T any](xs []T, finding func(*T) *Finding) {
 	sorted := true
-	for i := 1; i < len(fs) && sorted; i++ {
-		sorted = CompareFindings(&fs[i-1], &fs[i]) <= 0
+	for i := 1; i < len(xs) && sorted; i++ {
+		sorted = CompareFindings(finding(&xs[i-1]), finding(&xs[i])) <= 0
 	}
 	if sorted {
 		return
 	}
-	if len(fs) < 32 {
-		sort.Slice(fs, func(i, j int) bool { return CompareFindings(&fs[i], &fs[j]) < 0 })
-		return
-	}
-	order := FindingsOrder(len(fs), func(i int) *Finding { return &fs[i] })
-	moved := make([]Finding, len(fs))
+	order := FindingsOrder(len(xs), func(i int) *Finding { return finding(&xs[i]) })
+	moved := make([]T, len(xs))
 	for k, i := range order {
-		moved[k] = fs[i]
+		moved[k] = xs[i]
 	}
-	copy(fs, moved)
+	copy(xs, moved)
 }
 
 // FindingsOrder returns the indexes of n findings (at(i) is the i-th) in

@@ -253,22 +253,9 @@ func (s *State) Normalize() {
 	schema.SortFacts(s.Facts)
 }
 
-// SortFindings orders state findings by identity: name, type, value, as
-// schema.SortFindings does: indexes sorted, each finding moved once.
+// SortFindings orders state findings by identity: name, type, value.
 func SortFindings(fs []Finding) {
-	sorted := true
-	for i := 1; i < len(fs) && sorted; i++ {
-		sorted = schema.CompareFindings(&fs[i-1].Finding, &fs[i].Finding) <= 0
-	}
-	if sorted {
-		return
-	}
-	order := schema.FindingsOrder(len(fs), func(i int) *schema.Finding { return &fs[i].Finding })
-	moved := make([]Finding, len(fs))
-	for k, i := range order {
-		moved[k] = fs[i]
-	}
-	copy(fs, moved)
+	schema.SortByFinding(fs, func(f *Finding) *schema.Finding { return &f.Finding })
 }
 
 // BlocksOf are the blocks a finding belongs to: Blocks, or Block in a
