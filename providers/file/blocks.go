@@ -28,7 +28,7 @@ import (
 //     of a name server) reads only the blocks of its key.
 //
 // Within a block, names and keys are front-coded against the previous
-// entry's, integers are varints and times deltas; zstd takes the rest.
+// entry's, integers are varints and times deltas; S2 takes the rest (codec.go).
 // A block's first key is kept in the table's directory, which is all a
 // reader holds in memory.
 
@@ -413,14 +413,14 @@ func (d *blockDec) nextR(x *rent, ntypes int) bool {
 	return d.err == nil
 }
 
-// Block compression. Writers and readers share pooled zstd coders.
+// The meta section is compressed with zstd (blocks are S2: codec.go).
+// Writers and readers share pooled coders.
 var (
-	encOnce, decOnce sync.Once
-	zenc             *zstd.Encoder
-	zdec             *zstd.Decoder
+	encOnce sync.Once
+	zenc    *zstd.Encoder
 )
 
-func blockEncoder() *zstd.Encoder {
+func metaEncoder() *zstd.Encoder {
 	encOnce.Do(func() {
 		zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true), zstd.WithLowerEncoderMem(true), zstd.WithEncoderConcurrency(4))
 	})
@@ -441,13 +441,6 @@ func metaDecoder() *zstd.Decoder {
 		zmeta, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxMetaBytes), zstd.WithDecoderMaxWindow(maxMetaBytes))
 	})
 	return zmeta
-}
-
-func blockDecoder() *zstd.Decoder {
-	decOnce.Do(func() {
-		zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlockBytes), zstd.WithDecoderMaxWindow(maxBlockBytes))
-	})
-	return zdec
 }
 
 // blockRef is a table directory entry.

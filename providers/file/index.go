@@ -89,7 +89,7 @@ func (ix *index) writeTail(bf *blockFile, header []byte) error {
 		m = appendDir(m, sg.fdir)
 		m = appendDir(m, sg.rdir)
 	}
-	comp := blockEncoder().EncodeAll(m, nil)
+	comp := metaEncoder().EncodeAll(m, nil)
 	dataCRC := bf.crc
 	off, err := bf.append(comp)
 	if err != nil {

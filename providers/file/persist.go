@@ -16,8 +16,8 @@ import (
 // directories: each block's first key, offset and lengths) and a footer
 // that locates and checksums the meta section. Opening an index reads the
 // header, the footer and the meta section: a few hundred KiB for a
-// 10M-line dump; queries read the blocks they need. Blocks carry zstd's
-// own checksum.
+// 10M-line dump; queries read the blocks they need. Each block carries
+// the CRC-32C of its raw bytes (codec.go).
 //
 // The file is keyed by the data file's identity: absolute path and format
 // in the index file's name; size, modification time and a SHA-256 of the

@@ -1,7 +1,6 @@
 package file
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -21,7 +20,7 @@ type sealer struct {
 	done chan struct{}
 
 	scratch sealScratch
-	bw      *bufio.Writer
+	bw      appender
 	bf      *blockFile
 	header  []byte
 
@@ -33,7 +32,7 @@ type sealer struct {
 
 func startSealer(ctx context.Context, out io.Writer, header []byte) *sealer {
 	s := &sealer{ctx: ctx, in: make(chan *runTables), free: make(chan *runTables, 2), done: make(chan struct{}), header: header}
-	s.bw = bufio.NewWriterSize(out, 4<<20)
+	s.bw = newAppender(out)
 	s.bw.Write(header)
 	s.bf = &blockFile{w: s.bw, off: int64(len(header))}
 	go s.loop()
@@ -207,7 +206,7 @@ func (b *builder) finish(out *spillFile, another func() (*spillFile, error), for
 		if err != nil {
 			return nil, out, err
 		}
-		bw = bufio.NewWriterSize(merged.f, 4<<20)
+		bw = newAppender(merged.f)
 		bw.Write(s.header)
 		bf = &blockFile{w: bw, off: int64(len(s.header))}
 		if err := ix.compact(out.f, bf); err != nil {
