@@ -493,3 +493,30 @@ func TestCanonicalIPv6MatchesNetip(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipLowerName puts every byte at every place of a lower-case name
+// and compares with the byte-by-byte class test.
+func TestSkipLowerName(t *testing.T) {
+	for c := range 256 {
+		lower := zoneByte[c] == zonePlain
+		for at := range 20 {
+			for _, n := range []int{at + 1, 20, 23} {
+				line := bytes.Repeat([]byte("a"), n)
+				line[at] = byte(c)
+				want := at
+				if lower {
+					want = n
+				}
+				// The word-wise scan stops in the last word; the rest
+				// is the caller's byte loop.
+				got := skipLowerName(line, 0)
+				for got < n && zoneByte[line[got]] == zonePlain {
+					got++
+				}
+				if got != want || got > at && !lower {
+					t.Fatalf("byte %#x at %d of %d: got %d, want %d", c, at, n, got, want)
+				}
+			}
+		}
+	}
+}

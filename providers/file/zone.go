@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +174,7 @@ func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 		}
 		start := i
 		var u uint8 // safeName's test and the case, made on the way
+		i = skipLowerName(line, i)
 		for {
 			for i < n && zoneByte[line[i]]&^(zoneUnsafe|zoneUpper) == zonePlain {
 				u |= zoneByte[line[i]]
@@ -194,6 +196,29 @@ func (z *zoneState) splitFields(line []byte) (f [][]byte, special bool) {
 	}
 	z.fields = f
 	return f, special
+}
+
+// skipLowerName returns the index of the first byte from i on that is
+// not a lower-case letter, a digit, '-', '.' or '/' (bytes that are
+// zonePlain with no class bits: most of a CZDS line), eight bytes at a
+// time. For bytes under 0x80, adding 0x80-lo sets a byte's high bit
+// exactly when it is lo or more, without a carry into the next byte; the
+// high bits are cleared first and a byte that had one is not taken.
+func skipLowerName(line []byte, i int) int {
+	const ones, highs, low7 = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	for i+8 <= len(line) {
+		x := binary.LittleEndian.Uint64(line[i:])
+		y := x & low7
+		digits := (y + (0x80-'-')*ones) &^ (y + (0x80-'9'-1)*ones) // '-' '.' '/' 0-9
+		letters := (y + (0x80-'a')*ones) &^ (y + (0x80-'z'-1)*ones)
+		other := ^(digits | letters) & highs
+		other |= x & highs
+		if other != 0 {
+			return i + bits.TrailingZeros64(other)>>3
+		}
+		i += 8
+	}
+	return i
 }
 
 // safeField is safeName(z.fields[k]), from what splitFields saw.
