@@ -199,6 +199,20 @@ func (p *Provider) index(ctx context.Context) (*index, error) {
 	}
 }
 
+// store is where the index is kept, or nil when it is not persisted.
+func (p *Provider) store() *indexStore {
+	if !p.persist || p.cfg.WorkDir == "" {
+		return nil
+	}
+	// as_of dates the records of files without times, so an index built
+	// under one as_of is not another's.
+	key := p.format
+	if p.asOf > 0 {
+		key += "\x00as_of=" + strconv.FormatInt(p.asOf, 10)
+	}
+	return newIndexStore(filepath.Join(p.cfg.WorkDir, "index"), p.path, key)
+}
+
 // load reads a persisted index when one matches the file, else reads the
 // file into a new index, kept under .reconform/index when persisting.
 func (p *Provider) load(ctx context.Context) (*index, error) {
@@ -206,14 +220,7 @@ func (p *Provider) load(ctx context.Context) (*index, error) {
 	if p.cfg.WorkDir != "" {
 		opt.dir = filepath.Join(p.cfg.WorkDir, "index")
 	}
-	if p.persist && p.cfg.WorkDir != "" {
-		// as_of dates the records of files without times, so an index
-		// built under one as_of is not another's.
-		key := p.format
-		if p.asOf > 0 {
-			key += "\x00as_of=" + strconv.FormatInt(p.asOf, 10)
-		}
-		opt.store = newIndexStore(opt.dir, p.path, key)
+	if opt.store = p.store(); opt.store != nil {
 		start := time.Now()
 		ix, err := opt.store.load()
 		if err == nil {
@@ -247,6 +254,42 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 			return providers.Answer{}, err
 		}
 	}
+	for rebuilt := false; ; rebuilt = true {
+		ans, err := p.answer(ctx, q)
+		var corrupt *corruptIndex
+		if !rebuilt && errors.As(err, &corrupt) {
+			p.discard(corrupt.ix, corrupt.err)
+			continue
+		}
+		return ans, err
+	}
+}
+
+// corruptIndex is a reused index that a query found a corrupt block in.
+type corruptIndex struct {
+	ix  *index
+	err error
+}
+
+func (c *corruptIndex) Error() string { return c.err.Error() }
+
+// discard drops ix, a persisted index found corrupt, and its file, so that
+// the next query builds the index again (once, for concurrent queries).
+func (p *Provider) discard(ix *index, reason error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ix != ix {
+		return // another query did it
+	}
+	p.ix = nil
+	p.log.Info("rebuilding the file index", "path", p.path, "reason", reason)
+	if store := p.store(); store != nil {
+		os.Remove(store.file())
+	}
+}
+
+// answer is Query once its gate has passed.
+func (p *Provider) answer(ctx context.Context, q schema.Query) (providers.Answer, error) {
 	ix, err := p.index(ctx)
 	if err != nil {
 		return providers.Answer{}, err
@@ -294,6 +337,9 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindUnsupported, "the file provider does not answer %s", q.Op)
 	}
 	if err != nil {
+		if ix.reused && errors.Is(err, errBadBlock) {
+			return providers.Answer{}, &corruptIndex{ix: ix, err: err}
+		}
 		return providers.Answer{}, providers.Errorf(p.cfg.Address, providers.KindMalformed, "reading the index of %s: %v", p.path, err)
 	}
 	ans := providers.Answer{Findings: r.findings(), Requests: 1}

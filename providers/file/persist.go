@@ -26,7 +26,9 @@ import (
 // size, mtime and edge hash catch replaced, re-downloaded, appended and
 // truncated files, and only a same-size in-place edit of the middle that
 // also preserves the mtime would go unnoticed. Anything that does not
-// match, fails its checksum or its structural checks is rebuilt.
+// match, fails its checksum or its structural checks is rebuilt: at open
+// for the header, footer and meta section; for a block, when a query
+// reads it (Provider.Query rebuilds and asks again).
 
 const (
 	indexMagic    = "RFIDX\x00\x00\x08"

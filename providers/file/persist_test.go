@@ -186,3 +186,37 @@ func TestPersistedIndexOfManyIPv4ValuesIsReused(t *testing.T) {
 		t.Errorf("(-built +reused):\n%s", diff)
 	}
 }
+
+// TestCorruptBlockIsRebuilt: a persisted index is opened without reading
+// its blocks, so a block damaged on disk is found by the query that reads
+// it, which then answers from a rebuilt index; the rebuilt file is reused
+// by the next run.
+func TestCorruptBlockIsRebuilt(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(t.TempDir(), "cof.ndjson")
+	b, _ := os.ReadFile(filepath.Join(fixtures, "cof.ndjson"))
+	os.WriteFile(data, b, 0o644)
+	want := answers(t, persistedProvider(t, data, work))
+	files, _ := filepath.Glob(filepath.Join(work, "index", "*.rfidx"))
+	if len(files) != 1 {
+		t.Fatalf("index files: %v", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	raw[headerSize+8] ^= 0xff // inside the first block
+	os.WriteFile(files[0], raw, 0o644)
+
+	p := persistedProvider(t, data, work)
+	if _, err := p.index(context.Background()); err != nil || !p.Stats().Reused {
+		t.Fatalf("the damaged index was not opened: reused %v, %v", p.Stats().Reused, err)
+	}
+	if diff := cmp.Diff(want, answers(t, p)); diff != "" {
+		t.Errorf("answers with a damaged block (-want +got):\n%s", diff)
+	}
+	if p.Stats().Reused {
+		t.Error("no query found the damaged block")
+	}
+	next := persistedProvider(t, data, work)
+	if diff := cmp.Diff(want, answers(t, next)); diff != "" || !next.Stats().Reused {
+		t.Errorf("after the rebuild: reused %v, diff %s", next.Stats().Reused, diff)
+	}
+}

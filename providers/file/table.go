@@ -3,7 +3,6 @@ package file
 import (
 	"bytes"
 	"errors"
-	"hash/crc32"
 	"io"
 	"os"
 	"sync"
@@ -18,7 +17,6 @@ type blockFile struct {
 	mu  sync.Mutex
 	w   io.Writer
 	off int64
-	crc uint32 // of everything appended, in file order
 	err error
 }
 
@@ -29,7 +27,6 @@ func (f *blockFile) append(b []byte) (int64, error) {
 		return 0, f.err
 	}
 	off := f.off
-	f.crc = crc32.Update(f.crc, castagnoli, b)
 	_, f.err = f.w.Write(b)
 	f.off += int64(len(b))
 	return off, f.err
