@@ -200,11 +200,21 @@ func appendBytes(dst, s []byte) []byte {
 func zigzag(d int64) uint64   { return uint64(d<<1) ^ uint64(d>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
-func appendTimes(dst []byte, prevFirst *uint32, first, last, count uint32) []byte {
-	dst = binary.AppendUvarint(dst, zigzag(int64(first)-int64(*prevFirst)))
-	*prevFirst = first
-	dst = binary.AppendUvarint(dst, uint64(last-first))
-	return binary.AppendUvarint(dst, uint64(count))
+// entryTimes are an entry's first and last times and count.
+type entryTimes struct{ first, last, count uint32 }
+
+// appendTimes appends an entry's times: one 0 byte when they are the
+// previous entry's (all of a zone's records share one time), else the
+// first time as the zigzag delta from the previous entry's, plus one,
+// the span to the last time and the count.
+func appendTimes(dst []byte, prev *entryTimes, t entryTimes) []byte {
+	if t == *prev {
+		return append(dst, 0)
+	}
+	dst = binary.AppendUvarint(dst, zigzag(int64(t.first)-int64(prev.first))+1)
+	*prev = t
+	dst = binary.AppendUvarint(dst, uint64(t.last-t.first))
+	return binary.AppendUvarint(dst, uint64(t.count))
 }
 
 // blockEnc encodes the entries of one block.
@@ -212,7 +222,7 @@ type blockEnc struct {
 	buf       []byte
 	prevKey   []byte // F: rname; R: key
 	prevName  []byte // R: rname
-	prevFirst uint32
+	prevTimes entryTimes
 	n         int
 	first     []byte // the block's first key
 	scratch   []byte
@@ -223,7 +233,7 @@ type blockEnc struct {
 }
 
 func (e *blockEnc) reset() {
-	e.buf, e.prevFirst, e.n, e.first = e.buf[:0], 0, 0, e.first[:0]
+	e.buf, e.prevTimes, e.n, e.first = e.buf[:0], entryTimes{}, 0, e.first[:0]
 	if e.stable {
 		e.prevKey, e.prevName = nil, nil
 	} else {
@@ -259,7 +269,7 @@ func (e *blockEnc) addF(x *fent) {
 		e.buf = binary.AppendUvarint(e.buf, uint64(len(x.value))<<1)
 		e.buf = append(e.buf, x.value...)
 	}
-	e.buf = appendTimes(e.buf, &e.prevFirst, x.first, x.last, x.count)
+	e.buf = appendTimes(e.buf, &e.prevTimes, entryTimes{x.first, x.last, x.count})
 }
 
 // impliedValue reports whether an entry's value is its key's text.
@@ -306,7 +316,7 @@ func (e *blockEnc) addR(x *rent) {
 		e.buf = binary.AppendUvarint(e.buf, uint64(len(x.value))+1)
 		e.buf = append(e.buf, x.value...)
 	}
-	e.buf = appendTimes(e.buf, &e.prevFirst, x.first, x.last, x.count)
+	e.buf = appendTimes(e.buf, &e.prevTimes, entryTimes{x.first, x.last, x.count})
 }
 
 // blockDec decodes the entries of one block in order.
@@ -315,7 +325,7 @@ type blockDec struct {
 	off       int
 	key, name []byte // the current entry's front-coded fields
 	value     []byte
-	prevFirst uint32
+	prevTimes entryTimes
 	err       error
 }
 
@@ -358,14 +368,19 @@ func (d *blockDec) front(prev []byte) []byte {
 }
 
 func (d *blockDec) times() (first, last, count uint32) {
-	f := int64(d.prevFirst) + unzigzag(d.uvarint())
+	v := d.uvarint()
+	if v == 0 {
+		t := d.prevTimes
+		return t.first, t.last, t.count
+	}
+	f := int64(d.prevTimes.first) + unzigzag(v-1)
 	span := d.uvarint()
 	c := d.uvarint()
 	if f < 0 || f > 1<<32-1 || span > 1<<32-1-uint64(f) || c > 1<<32-1 {
 		d.err = errBadBlock
 		return 0, 0, 0
 	}
-	d.prevFirst = uint32(f)
+	d.prevTimes = entryTimes{uint32(f), uint32(f) + uint32(span), uint32(c)}
 	return uint32(f), uint32(f) + uint32(span), uint32(c)
 }
 
