@@ -222,6 +222,7 @@ type blockEnc struct {
 	buf       []byte
 	prevKey   []byte // F: rname; R: key
 	prevName  []byte // R: rname
+	prevValue []byte // F: the last value that is not an IPv4 address
 	prevTimes entryTimes
 	n         int
 	first     []byte // the block's first key
@@ -235,9 +236,9 @@ type blockEnc struct {
 func (e *blockEnc) reset() {
 	e.buf, e.prevTimes, e.n, e.first = e.buf[:0], entryTimes{}, 0, e.first[:0]
 	if e.stable {
-		e.prevKey, e.prevName = nil, nil
+		e.prevKey, e.prevName, e.prevValue = nil, nil, nil
 	} else {
-		e.prevKey, e.prevName = e.prevKey[:0], e.prevName[:0]
+		e.prevKey, e.prevName, e.prevValue = e.prevKey[:0], e.prevName[:0], e.prevValue[:0]
 	}
 }
 
@@ -266,10 +267,45 @@ func (e *blockEnc) addF(x *fent) {
 		e.buf = append(e.buf, 1)
 		e.buf = binary.BigEndian.AppendUint32(e.buf, a)
 	} else {
-		e.buf = binary.AppendUvarint(e.buf, uint64(len(x.value))<<1)
-		e.buf = append(e.buf, x.value...)
+		e.buf = appendValue(e.buf, e.prevValue, x.value)
+		e.keep(&e.prevValue, x.value)
 	}
 	e.buf = appendTimes(e.buf, &e.prevTimes, entryTimes{x.first, x.last, x.count})
+}
+
+// appendValue appends a forward entry's value that is not an IPv4
+// address (those are the tag 1 and 4 bytes): the tag len<<1 and the
+// bytes; or, when it ends as prev does (a domain's name servers, its MX
+// hosts: "ns1.host23-dns.net" after "ns2.host23-dns.net"), the tag
+// unique<<2|3, the length of the shared suffix and the unique bytes. On
+// a zone's forward table that is a fifth fewer bytes for S2 to compress.
+func appendValue(dst, prev, v []byte) []byte {
+	if s := commonSuffix(prev, v); s > 1 {
+		u := len(v) - s
+		dst = binary.AppendUvarint(dst, uint64(u)<<2|3)
+		dst = binary.AppendUvarint(dst, uint64(s))
+		return append(dst, v[:u]...)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(v))<<1)
+	return append(dst, v...)
+}
+
+// commonSuffix returns the length of the common suffix of a and b, a
+// word at a time: in a little-endian word that ends a string, its last
+// byte is the most significant, so the leading zeros of the XOR of two
+// such words count the equal bytes at the end.
+func commonSuffix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[len(a)-i-8:]) ^ binary.LittleEndian.Uint64(b[len(b)-i-8:]); x != 0 {
+			return i + bits.LeadingZeros64(x)>>3
+		}
+	}
+	for i < n && a[len(a)-1-i] == b[len(b)-1-i] {
+		i++
+	}
+	return i
 }
 
 // impliedValue reports whether an entry's value is its key's text.
@@ -325,6 +361,7 @@ type blockDec struct {
 	off       int
 	key, name []byte // the current entry's front-coded fields
 	value     []byte
+	prevValue []byte // F: the last value that is not an IPv4 address
 	prevTimes entryTimes
 	err       error
 }
@@ -392,6 +429,15 @@ func (d *blockDec) nextF(x *fent, ntypes int) bool {
 	if t >= uint64(ntypes) {
 		d.err = errBadBlock
 	}
+	d.readValue()
+	x.first, x.last, x.count = d.times()
+	x.rname, x.typ, x.value, x.addr = d.key, uint16(t), d.value, 0
+	return d.err == nil
+}
+
+// readValue decodes a forward entry's value (appendValue's coding, or
+// the tag 1 and an IPv4 address) into d.value.
+func (d *blockDec) readValue() {
 	vl := d.uvarint()
 	if vl == 1 {
 		ip := d.take(4)
@@ -400,12 +446,20 @@ func (d *blockDec) nextF(x *fent, ntypes int) bool {
 		}
 	} else if vl&1 == 0 {
 		d.value = append(d.value[:0], d.take(vl>>1)...)
+		d.prevValue = append(d.prevValue[:0], d.value...)
+	} else if vl&3 == 3 {
+		s := d.uvarint()
+		unique := d.take(vl >> 2)
+		if s > uint64(len(d.prevValue)) {
+			d.err = errBadBlock
+		}
+		if d.err == nil {
+			d.value = append(append(d.value[:0], unique...), d.prevValue[len(d.prevValue)-int(s):]...)
+			d.prevValue = append(d.prevValue[:0], d.value...)
+		}
 	} else {
 		d.err = errBadBlock
 	}
-	x.first, x.last, x.count = d.times()
-	x.rname, x.typ, x.value, x.addr = d.key, uint16(t), d.value, 0
-	return d.err == nil
 }
 
 func (d *blockDec) nextR(x *rent, ntypes int) bool {

@@ -149,10 +149,20 @@ func checkPrefix(t *testing.T, a, b []byte) {
 	if got, want := commonPrefix(b, a), refCommonPrefix(b, a); got != want {
 		t.Fatalf("commonPrefix(%q, %q) = %d, want %d", b, a, got, want)
 	}
+	// The common suffix is the common prefix of the reversed strings.
+	ra, rb := reverseInto(nil, a), reverseInto(nil, b)
+	if got, want := commonSuffix(a, b), refCommonPrefix(ra, rb); got != want {
+		t.Fatalf("commonSuffix(%q, %q) = %d, want %d", a, b, got, want)
+	}
+	// A value coded against the previous one decodes to itself.
+	d := blockDec{b: appendValue(nil, a, b), prevValue: bytes.Clone(a)}
+	if d.readValue(); d.err != nil || !bytes.Equal(d.value, b) || d.more() {
+		t.Fatalf("appendValue(prev %q, %q) decodes to %q (%v)", a, b, d.value, d.err)
+	}
 }
 
 // FuzzFastPaths: normName, trimSpace, safeName, sonarFields, splitFields,
-// commonPrefix and appendUpper agree with the reference implementations.
+// commonPrefix, commonSuffix, appendValue and appendUpper agree with the reference implementations.
 func FuzzFastPaths(f *testing.F) {
 	f.Add([]byte("WWW.Example.COM."), []byte("www.example.org"))
 	f.Add([]byte(`{"timestamp":"1","name":"a.example","type":"a","value":"192.0.2.1"}`), []byte("a"))

@@ -33,7 +33,7 @@ import (
 const (
 	indexMagic    = "RFIDX\x00\x00\x08"
 	indexTrailer  = "RFIDXEND"
-	indexVersion  = 17 // bump when parsing, normalisation or the layout changes (10: shared COF time parser, RFC 3339 times, dnsdbq CSV zone columns; 11: MX values are the host; 12: TXT as schema's canonical text, control bytes escaped; 13: zone files and tool outputs, detected where text was CSV; 14: wildcard names keep their "*." label, MX/SOA/SRV fields joined by one space, control bytes of every type escaped; 15: sorted, front-coded, zstd-compressed tables read block by block; 16: up to maxSegments sorted runs as segments, merged by readers; 17: an entry's times one 0 byte when they are the previous entry's)
+	indexVersion  = 17 // bump when parsing, normalisation or the layout changes (10: shared COF time parser, RFC 3339 times, dnsdbq CSV zone columns; 11: MX values are the host; 12: TXT as schema's canonical text, control bytes escaped; 13: zone files and tool outputs, detected where text was CSV; 14: wildcard names keep their "*." label, MX/SOA/SRV fields joined by one space, control bytes of every type escaped; 15: sorted, front-coded, zstd-compressed tables read block by block; 16: up to maxSegments sorted runs as segments, merged by readers; 17: an entry's times one 0 byte when they are the previous entry's, a forward value coded against the previous one's suffix)
 	edgeHashBytes = 1 << 20
 )
 

@@ -214,7 +214,7 @@ func (r *tableReader) load() bool {
 			r.err = err
 			return false
 		}
-		r.dec = blockDec{b: r.buf, key: r.dec.key[:0], name: r.dec.name[:0], value: r.dec.value[:0]}
+		r.dec = blockDec{b: r.buf, key: r.dec.key[:0], name: r.dec.name[:0], value: r.dec.value[:0], prevValue: r.dec.prevValue[:0]}
 	}
 	return true
 }
