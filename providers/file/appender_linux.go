@@ -80,8 +80,17 @@ func (d *directAppender) Write(p []byte) (int, error) {
 }
 
 // Flush writes what is buffered and leaves the descriptor without
-// O_DIRECT, its offset at the end of what was written.
+// O_DIRECT (after an error too), its offset at the end of what was
+// written.
 func (d *directAppender) Flush() error {
+	err := d.flush()
+	if err != nil {
+		_ = d.setDirect(false)
+	}
+	return err
+}
+
+func (d *directAppender) flush() error {
 	if d.err != nil {
 		return d.err
 	}

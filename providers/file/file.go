@@ -93,6 +93,9 @@ type Provider struct {
 	buildErr error
 	building chan struct{}
 	warned   atomic.Bool
+	// unkept: a damaged persisted index could not be removed, so this
+	// provider's next build is not persisted (nor read from there).
+	unkept bool
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -201,7 +204,7 @@ func (p *Provider) index(ctx context.Context) (*index, error) {
 
 // store is where the index is kept, or nil when it is not persisted.
 func (p *Provider) store() *indexStore {
-	if !p.persist || p.cfg.WorkDir == "" {
+	if !p.persist || p.cfg.WorkDir == "" || p.unkept {
 		return nil
 	}
 	// as_of dates the records of files without times, so an index built
@@ -217,7 +220,7 @@ func (p *Provider) store() *indexStore {
 // file into a new index, kept under .reconform/index when persisting.
 func (p *Provider) load(ctx context.Context) (*index, error) {
 	opt := buildOptions{budget: p.budget}
-	if p.cfg.WorkDir != "" {
+	if p.cfg.WorkDir != "" && !p.unkept {
 		opt.dir = filepath.Join(p.cfg.WorkDir, "index")
 	}
 	if opt.store = p.store(); opt.store != nil {
@@ -257,9 +260,12 @@ func (p *Provider) Query(ctx context.Context, q schema.Query) (providers.Answer,
 	for rebuilt := false; ; rebuilt = true {
 		ans, err := p.answer(ctx, q)
 		var corrupt *corruptIndex
-		if !rebuilt && errors.As(err, &corrupt) {
-			p.discard(corrupt.ix, corrupt.err)
-			continue
+		if errors.As(err, &corrupt) {
+			if !rebuilt {
+				p.discard(corrupt.ix, corrupt.err)
+				continue
+			}
+			err = providers.Errorf(p.cfg.Address, providers.KindMalformed, "reading the index of %s: %v", p.path, corrupt.err)
 		}
 		return ans, err
 	}
@@ -272,6 +278,7 @@ type corruptIndex struct {
 }
 
 func (c *corruptIndex) Error() string { return c.err.Error() }
+func (c *corruptIndex) Unwrap() error { return c.err }
 
 // discard drops ix, a persisted index found corrupt, and its file, so that
 // the next query builds the index again (once, for concurrent queries).
@@ -283,8 +290,25 @@ func (p *Provider) discard(ix *index, reason error) {
 	}
 	p.ix = nil
 	p.log.Info("rebuilding the file index", "path", p.path, "reason", reason)
-	if store := p.store(); store != nil {
-		os.Remove(store.file())
+	store := p.store()
+	if store == nil {
+		return
+	}
+	// Only the file this index was read from: another run may have put
+	// a new one in its place.
+	name := store.file()
+	f, ok := ix.src.(*indexFile)
+	if !ok {
+		return
+	}
+	opened, err1 := f.f.Stat()
+	there, err2 := os.Stat(name)
+	if err1 != nil || err2 != nil || !os.SameFile(opened, there) {
+		return
+	}
+	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		p.log.Warn("cannot remove the damaged file index; building one for this run only", "path", name, "error", err)
+		p.unkept = true
 	}
 }
 

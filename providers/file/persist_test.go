@@ -1,6 +1,7 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -218,5 +219,44 @@ func TestCorruptBlockIsRebuilt(t *testing.T) {
 	next := persistedProvider(t, data, work)
 	if diff := cmp.Diff(want, answers(t, next)); diff != "" || !next.Stats().Reused {
 		t.Errorf("after the rebuild: reused %v, diff %s", next.Stats().Reused, diff)
+	}
+}
+
+// TestCorruptBlockKeepsAReplacedFile: the damaged index's file is removed
+// only if it is still the one at the index's path; a good index another
+// run renamed into place is reused, not deleted.
+func TestCorruptBlockKeepsAReplacedFile(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(t.TempDir(), "cof.ndjson")
+	b, _ := os.ReadFile(filepath.Join(fixtures, "cof.ndjson"))
+	os.WriteFile(data, b, 0o644)
+	want := answers(t, persistedProvider(t, data, work))
+	files, _ := filepath.Glob(filepath.Join(work, "index", "*.rfidx"))
+	if len(files) != 1 {
+		t.Fatalf("index files: %v", files)
+	}
+	good, _ := os.ReadFile(files[0])
+	bad := bytes.Clone(good)
+	bad[headerSize+8] ^= 0xff
+	os.WriteFile(files[0], bad, 0o644)
+
+	p := persistedProvider(t, data, work)
+	if _, err := p.index(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Another run puts a good index in place (a new file, renamed).
+	tmp := files[0] + ".new"
+	os.WriteFile(tmp, good, 0o644)
+	if err := os.Rename(tmp, files[0]); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, answers(t, p)); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	if !p.Stats().Reused {
+		t.Error("the good index put in place was not reused")
+	}
+	if got, err := os.ReadFile(files[0]); err != nil || !bytes.Equal(got, good) {
+		t.Errorf("the good index was removed or changed: %v", err)
 	}
 }
