@@ -188,23 +188,32 @@ func TestPersistedIndexOfManyIPv4ValuesIsReused(t *testing.T) {
 	}
 }
 
+// damagedIndex persists the index of a COF fixture, keeps the answers
+// and the file's bytes, and damages a byte inside the file's first block.
+func damagedIndex(t *testing.T) (data, work, file string, want [][]schema.Finding, good []byte) {
+	t.Helper()
+	work = t.TempDir()
+	data = filepath.Join(t.TempDir(), "cof.ndjson")
+	b, _ := os.ReadFile(filepath.Join(fixtures, "cof.ndjson"))
+	os.WriteFile(data, b, 0o644)
+	want = answers(t, persistedProvider(t, data, work))
+	files, _ := filepath.Glob(filepath.Join(work, "index", "*.rfidx"))
+	if len(files) != 1 {
+		t.Fatalf("index files: %v", files)
+	}
+	good, _ = os.ReadFile(files[0])
+	bad := bytes.Clone(good)
+	bad[headerSize+8] ^= 0xff // inside the first block
+	os.WriteFile(files[0], bad, 0o644)
+	return data, work, files[0], want, good
+}
+
 // TestCorruptBlockIsRebuilt: a persisted index is opened without reading
 // its blocks, so a block damaged on disk is found by the query that reads
 // it, which then answers from a rebuilt index; the rebuilt file is reused
 // by the next run.
 func TestCorruptBlockIsRebuilt(t *testing.T) {
-	work := t.TempDir()
-	data := filepath.Join(t.TempDir(), "cof.ndjson")
-	b, _ := os.ReadFile(filepath.Join(fixtures, "cof.ndjson"))
-	os.WriteFile(data, b, 0o644)
-	want := answers(t, persistedProvider(t, data, work))
-	files, _ := filepath.Glob(filepath.Join(work, "index", "*.rfidx"))
-	if len(files) != 1 {
-		t.Fatalf("index files: %v", files)
-	}
-	raw, _ := os.ReadFile(files[0])
-	raw[headerSize+8] ^= 0xff // inside the first block
-	os.WriteFile(files[0], raw, 0o644)
+	data, work, _, want, _ := damagedIndex(t)
 
 	p := persistedProvider(t, data, work)
 	if _, err := p.index(context.Background()); err != nil || !p.Stats().Reused {
@@ -226,28 +235,16 @@ func TestCorruptBlockIsRebuilt(t *testing.T) {
 // only if it is still the one at the index's path; a good index another
 // run renamed into place is reused, not deleted.
 func TestCorruptBlockKeepsAReplacedFile(t *testing.T) {
-	work := t.TempDir()
-	data := filepath.Join(t.TempDir(), "cof.ndjson")
-	b, _ := os.ReadFile(filepath.Join(fixtures, "cof.ndjson"))
-	os.WriteFile(data, b, 0o644)
-	want := answers(t, persistedProvider(t, data, work))
-	files, _ := filepath.Glob(filepath.Join(work, "index", "*.rfidx"))
-	if len(files) != 1 {
-		t.Fatalf("index files: %v", files)
-	}
-	good, _ := os.ReadFile(files[0])
-	bad := bytes.Clone(good)
-	bad[headerSize+8] ^= 0xff
-	os.WriteFile(files[0], bad, 0o644)
+	data, work, file, want, good := damagedIndex(t)
 
 	p := persistedProvider(t, data, work)
 	if _, err := p.index(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	// Another run puts a good index in place (a new file, renamed).
-	tmp := files[0] + ".new"
+	tmp := file + ".new"
 	os.WriteFile(tmp, good, 0o644)
-	if err := os.Rename(tmp, files[0]); err != nil {
+	if err := os.Rename(tmp, file); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, answers(t, p)); diff != "" {
@@ -256,7 +253,7 @@ func TestCorruptBlockKeepsAReplacedFile(t *testing.T) {
 	if !p.Stats().Reused {
 		t.Error("the good index put in place was not reused")
 	}
-	if got, err := os.ReadFile(files[0]); err != nil || !bytes.Equal(got, good) {
+	if got, err := os.ReadFile(file); err != nil || !bytes.Equal(got, good) {
 		t.Errorf("the good index was removed or changed: %v", err)
 	}
 }
