@@ -530,3 +530,48 @@ func TestSkipLowerName(t *testing.T) {
 		}
 	}
 }
+
+// TestDelegationLines: the lines the delegation shortcut takes, and the
+// ones it leaves to the general path, give the library's records.
+func TestDelegationLines(t *testing.T) {
+	for _, c := range []struct {
+		line  string
+		takes bool
+	}{
+		{"example.\t172800\tin\tns\ta.nic.example.", true},
+		{"aabs-217.example.\t172800\tin\tns\tns1.host23-dns.net.", true},
+		{"a_b.example.\t0\tin\tns\tns1.example.", true},
+		{"www\t3600\tin\tns\tns1", true}, // relative, under the origin
+		{"Example.\t172800\tin\tns\ta.nic.example.", false},
+		{"example.\t172800\tIN\tNS\ta.nic.example.", false},
+		{"example.\t1h\tin\tns\ta.nic.example.", false},
+		{"example.\t172800\tin\tns\ta.nic.example. ", false},
+		{"example.\t172800\tin\tns\ta.nic.example.\r", false},
+		{"example. 172800 in ns a.nic.example.", false},
+		{"example.\t172800\tin\tns\t", false},
+		{"example.\t172800\tin\tnsec\tx.example. ns", false},
+		{"@\t172800\tin\tns\ta.nic.example.", false},
+		{"\t172800\tin\tns\ta.nic.example.", false},
+	} {
+		z := newZoneState(1, false)
+		z.origin = []byte("example.")
+		if got := z.delegation([]byte(c.line)); got != c.takes {
+			t.Errorf("%q: delegation %v, want %v", c.line, got, c.takes)
+		}
+		var fast, slow []string
+		collect := func(out *[]string) emitFunc {
+			return func(name []byte, rrtype string, value []byte, _, _, _ int64) {
+				*out = append(*out, string(name)+" "+rrtype+" "+string(value))
+			}
+		}
+		z = newZoneState(1, false)
+		z.origin = []byte("example.")
+		errFast := z.fast([]byte(c.line), collect(&fast))
+		z = newZoneState(1, false)
+		z.origin = []byte("example.")
+		errSlow := z.slow([]byte(c.line), collect(&slow))
+		if (errFast == nil) != (errSlow == nil) || !slices.Equal(fast, slow) {
+			t.Errorf("%q: tokenizer %q (%v), library %q (%v)", c.line, fast, errFast, slow, errSlow)
+		}
+	}
+}

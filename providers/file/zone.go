@@ -221,6 +221,44 @@ func skipLowerName(line []byte, i int) int {
 	return i
 }
 
+// delegation recognises most of a TLD zone's lines,
+// "owner<tab>TTL<tab>in<tab>ns<tab>target" with owner and target of
+// zonePlain bytes with no class bits (lower-case names), and sets the
+// fields, their classes and the owner as splitFields and fast would for
+// it; any other line is left to them. It spares such a line the general
+// field loop and the tests of each field for a TTL, a class and a type.
+func (z *zoneState) delegation(line []byte) bool {
+	owner := lowerNameEnd(line, 0)
+	if owner == 0 || owner >= len(line) || line[owner] != '\t' {
+		return false
+	}
+	ttl := owner + 1
+	for ttl < len(line) && line[ttl]-'0' < 10 {
+		ttl++
+	}
+	if ttl == owner+1 || len(line)-ttl < 8 || string(line[ttl:ttl+7]) != "\tin\tns\t" {
+		return false
+	}
+	start := ttl + 7
+	if lowerNameEnd(line, start) != len(line) {
+		return false
+	}
+	z.fields = append(z.fields[:0], line[:owner], line[owner+1:ttl], line[ttl+1:ttl+3], line[ttl+4:ttl+6], line[start:])
+	z.class = [len(z.class)]uint8{}
+	z.owner, z.ownerLower = z.abs(z.owner, z.fields[0]), z.lowerAbs(0)
+	return true
+}
+
+// lowerNameEnd returns the index of the first byte from i on that is not
+// zonePlain with no class bits.
+func lowerNameEnd(line []byte, i int) int {
+	i = skipLowerName(line, i)
+	for i < len(line) && zoneByte[line[i]] == zonePlain {
+		i++
+	}
+	return i
+}
+
 // safeField is safeName(z.fields[k]), from what splitFields saw.
 func (z *zoneState) safeField(k int) bool {
 	if k >= len(z.class) {
@@ -292,6 +330,9 @@ func (z *zoneState) abs(buf, name []byte) []byte {
 // fast reads a line without quotes, comments, parentheses or escapes,
 // and returns errNotFast for any other.
 func (z *zoneState) fast(line []byte, emit emitFunc) error {
+	if z.delegation(line) {
+		return z.emitName(emit, "NS", z.fields[4], 4)
+	}
 	f, special := z.splitFields(line)
 	if special {
 		return errNotFast
