@@ -531,9 +531,9 @@ func TestSkipLowerName(t *testing.T) {
 	}
 }
 
-// TestDelegationLines: the lines the delegation shortcut takes, and the
-// ones it leaves to the general path, give the library's records.
-func TestDelegationLines(t *testing.T) {
+// TestCommonLines: the lines commonLine takes, and the ones it leaves to
+// the general path, give the library's records.
+func TestCommonLines(t *testing.T) {
 	for _, c := range []struct {
 		line  string
 		takes bool
@@ -549,14 +549,21 @@ func TestDelegationLines(t *testing.T) {
 		{"example.\t172800\tin\tns\ta.nic.example.\r", false},
 		{"example. 172800 in ns a.nic.example.", false},
 		{"example.\t172800\tin\tns\t", false},
-		{"example.\t172800\tin\tnsec\tx.example. ns", false},
+		{"x.example.\t86400\tin\tnsec\tx2.example. NS DS RRSIG", true},
+		{"x.example.\t86400\tin\trrsig\tDS 8 2 86400 20240615000000 20240601000000 43443 example. AbC+/=", true},
+		{"x.example.\t86400\tin\tnsec3\t1 1 0 - 960E292E ns ds rrsig", true},
+		{"example.\t86400\tin\tnsec3param\t1 0 0 -", true},
+		{"x.example.\t86400\tin\trrsig\tDS 8 2 ( 86400", false},
+		{"x.example.\t86400\tin\trrsig\tDS 8 2 86400 ; a comment", false},
+		{"x.example.\t86400\tin\tnsecx\tfoo", false},
+		{"x.example.\t86400\tin\tds\t22606 13 2 c282f28f", false},
 		{"@\t172800\tin\tns\ta.nic.example.", false},
 		{"\t172800\tin\tns\ta.nic.example.", false},
 	} {
 		z := newZoneState(1, false)
 		z.origin = []byte("example.")
-		if got := z.delegation([]byte(c.line)); got != c.takes {
-			t.Errorf("%q: delegation %v, want %v", c.line, got, c.takes)
+		if got := z.commonLine([]byte(c.line)) != lineOther; got != c.takes {
+			t.Errorf("%q: taken %v, want %v", c.line, got, c.takes)
 		}
 		var fast, slow []string
 		collect := func(out *[]string) emitFunc {

@@ -221,32 +221,56 @@ func skipLowerName(line []byte, i int) int {
 	return i
 }
 
-// delegation recognises most of a TLD zone's lines,
-// "owner<tab>TTL<tab>in<tab>ns<tab>target" with owner and target of
-// zonePlain bytes with no class bits (lower-case names), and sets the
-// fields, their classes and the owner as splitFields and fast would for
-// it; any other line is left to them. It spares such a line the general
-// field loop and the tests of each field for a TTL, a class and a type.
-func (z *zoneState) delegation(line []byte) bool {
+// Lines commonLine takes.
+const (
+	lineOther  = iota // for splitFields and the rest of fast
+	lineNS            // a delegation: its five fields are in z.fields
+	lineDNSSEC        // RRSIG, NSEC, NSEC3 or NSEC3PARAM: nothing to emit
+)
+
+// commonLine recognises most of a TLD zone's lines by their shape,
+// "owner<tab>TTL<tab>in<tab>type<tab>...", with an owner of zonePlain
+// bytes with no class bits (a lower-case name), and sets the owner (and
+// for a delegation the fields and their classes) as splitFields and fast
+// would: a delegation, "... ns<tab>target" with a lower-case target; a
+// DNSSEC record with no quote, comment, parenthesis or escape, which the
+// general path would cut into fields only to drop. Any other line is left
+// to the general path. It spares these lines its field loop and the tests
+// of each field for a TTL, a class and a type.
+func (z *zoneState) commonLine(line []byte) int {
 	owner := lowerNameEnd(line, 0)
 	if owner == 0 || owner >= len(line) || line[owner] != '\t' {
-		return false
+		return lineOther
 	}
 	ttl := owner + 1
 	for ttl < len(line) && line[ttl]-'0' < 10 {
 		ttl++
 	}
-	if ttl == owner+1 || len(line)-ttl < 8 || string(line[ttl:ttl+7]) != "\tin\tns\t" {
-		return false
+	rest := line[ttl:]
+	if ttl == owner+1 || !bytes.HasPrefix(rest, []byte("\tin\t")) {
+		return lineOther
 	}
-	start := ttl + 7
-	if lowerNameEnd(line, start) != len(line) {
-		return false
+	kind := lineOther
+	switch typ := rest[4:]; {
+	case bytes.HasPrefix(typ, []byte("ns\t")):
+		start := ttl + 7
+		if start == len(line) || lowerNameEnd(line, start) != len(line) {
+			return lineOther
+		}
+		z.fields = append(z.fields[:0], line[:owner], line[owner+1:ttl], line[ttl+1:ttl+3], line[ttl+4:ttl+6], line[start:])
+		kind = lineNS
+	case bytes.HasPrefix(typ, []byte("rrsig\t")), bytes.HasPrefix(typ, []byte("nsec3\t")), bytes.HasPrefix(typ, []byte("nsec\t")), bytes.HasPrefix(typ, []byte("nsec3param\t")):
+		if bytes.IndexAny(typ, "\";()\\") >= 0 {
+			return lineOther
+		}
+		z.fields = append(z.fields[:0], line[:owner])
+		kind = lineDNSSEC
+	default:
+		return lineOther
 	}
-	z.fields = append(z.fields[:0], line[:owner], line[owner+1:ttl], line[ttl+1:ttl+3], line[ttl+4:ttl+6], line[start:])
 	z.class = [len(z.class)]uint8{}
 	z.owner, z.ownerLower = z.abs(z.owner, z.fields[0]), z.lowerAbs(0)
-	return true
+	return kind
 }
 
 // lowerNameEnd returns the index of the first byte from i on that is not
@@ -330,8 +354,12 @@ func (z *zoneState) abs(buf, name []byte) []byte {
 // fast reads a line without quotes, comments, parentheses or escapes,
 // and returns errNotFast for any other.
 func (z *zoneState) fast(line []byte, emit emitFunc) error {
-	if z.delegation(line) {
+	switch z.commonLine(line) {
+	case lineNS:
 		return z.emitName(emit, "NS", z.fields[4], 4)
+	case lineDNSSEC:
+		z.noteRecord()
+		return nil
 	}
 	f, special := z.splitFields(line)
 	if special {
