@@ -15,7 +15,7 @@ func TestSortFindingsMatchesPlainSort(t *testing.T) {
 	names := []string{"", "a", "a\x00", "a\x00\x00", "abcdefgh", "abcdefgh\x00", "abcdefgha", "abcdefghb", "abcdefg", "www.example.com", "www.example.net", "zz"}
 	types := []string{"A", "AAAA", "NS"}
 	values := []string{"", "192.0.2.1", "ns1.example.net", "ns1.example.net\x00"}
-	for _, n := range []int{0, 1, 2, 5, 31, 32, 33, 200, 5000} {
+	for _, n := range []int{0, 1, 2, 5, 31, 32, 33, 200, 255, 256, 5000} {
 		fs := make([]Finding, n)
 		for i := range fs {
 			fs[i] = Finding{Name: names[rng.IntN(len(names))], Type: types[rng.IntN(len(types))], Value: values[rng.IntN(len(values))], Count: int64(i)}
