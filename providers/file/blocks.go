@@ -28,7 +28,10 @@ import (
 //     of a name server) reads only the blocks of its key.
 //
 // Within a block, names and keys are front-coded against the previous
-// entry's, integers are varints and times deltas; S2 takes the rest (codec.go).
+// entry's, a forward value against the previous value's suffix
+// (appendValue), integers are varints and times deltas, or one 0 byte
+// when they are the previous entry's (appendTimes); S2 takes the rest
+// (codec.go).
 // A block's first key is kept in the table's directory, which is all a
 // reader holds in memory.
 
