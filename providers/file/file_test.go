@@ -19,6 +19,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/reconform/reconform/internal/isal"
 	"github.com/reconform/reconform/providers"
 	"github.com/reconform/reconform/schema"
 )
@@ -532,17 +533,26 @@ func TestTruncatedGzipIsReported(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "cut.json.gz"), cut, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pr, err := New(context.Background(), providers.Config{Type: "file", Address: "file",
-		Attrs: map[string]cty.Value{"path": cty.StringVal("cut.json.gz")}, Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ans := query(t, pr.(*Provider), schema.OpResolutions, "www.example.com")
-	if len(ans.Findings) != 1 {
-		t.Errorf("findings before the cut: %+v", ans.Findings)
-	}
-	if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, "truncated") {
-		t.Errorf("no warning about the truncated file: %q", w)
+	for _, withISAL := range []bool{true, false} {
+		t.Run(fmt.Sprintf("isal=%v", withISAL), func(t *testing.T) {
+			if withISAL && !isal.Available() {
+				t.Skip("ISA-L (libisal2) is not installed")
+			}
+			defer func(was bool) { useISAL = was }(useISAL)
+			useISAL = withISAL
+			pr, err := New(context.Background(), providers.Config{Type: "file", Address: "file",
+				Attrs: map[string]cty.Value{"path": cty.StringVal("cut.json.gz")}, Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans := query(t, pr.(*Provider), schema.OpResolutions, "www.example.com")
+			if len(ans.Findings) != 1 {
+				t.Errorf("findings before the cut: %+v", ans.Findings)
+			}
+			if w := strings.Join(ans.Warnings, "\n"); !strings.Contains(w, "truncated") {
+				t.Errorf("no warning about the truncated file: %q", w)
+			}
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/reconform/reconform/internal/isal"
 	"github.com/reconform/reconform/providers"
 )
 
@@ -30,6 +31,10 @@ var maxLineBytes = 16 << 20
 // to the decompressor instead of through a copy.
 const peekBytes = 64 << 10
 
+// useISAL: gzip goes through ISA-L when the system has it. Tests turn it
+// off to cover the built-in decoder too.
+var useISAL = true
+
 // openData opens path, transparently decompressing gzip or zstd, and
 // returns a reader positioned at the start of the data (past a UTF-8 byte
 // order mark). compressed reports a compressed file.
@@ -38,18 +43,34 @@ func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() err
 	if err != nil {
 		return nil, false, nil, err
 	}
+	var magic [4]byte
+	f.ReadAt(magic[:], 0) // a short file matches no magic
+	if useISAL && bytes.HasPrefix(magic[:], []byte{0x1f, 0x8b}) {
+		// ISA-L where the system has it: it inflates about three times
+		// as fast as the built-in decoder (internal/isal).
+		if zr, err := isal.NewReader(f); err == nil {
+			br := bufio.NewReaderSize(zr, peekBytes)
+			// A bad header fails here, as with the built-in decoder.
+			if _, err := br.Peek(1); errors.Is(err, isal.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) && br.Buffered() == 0 {
+				zr.Close()
+				f.Close()
+				return nil, false, nil, fmt.Errorf("reading gzip header: %w", err)
+			}
+			closeFn = func() error { zr.Close(); return f.Close() }
+			return br, true, closeFn, nil
+		}
+	}
 	br := bufio.NewReaderSize(f, 1<<20)
-	magic, _ := br.Peek(4)
 	closeFn = f.Close
 	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+	case bytes.HasPrefix(magic[:], []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
 			return nil, false, nil, fmt.Errorf("reading gzip header: %w", err)
 		}
 		br, compressed = bufio.NewReaderSize(zr, peekBytes), true
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+	case bytes.HasPrefix(magic[:], []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
 		if err != nil {
 			f.Close()
