@@ -13,7 +13,7 @@
 //
 // The library is called through dlopen, so the layout of its struct
 // inflate_state is written down here (isal_layout.h). It has not changed
-// since ISA-L 2.25 (2018) and is part of the ABI of the .so.2 soname,
+// since ISA-L 2.23 and is part of the ABI of the .so.2 soname,
 // since callers allocate it themselves; TestLayout checks it against the
 // installed header, and a self-test inflates a known member before the
 // library is used at all.
@@ -27,8 +27,10 @@ import "C"
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"strings"
@@ -62,7 +64,9 @@ var load = sync.OnceValue(func() error {
 })
 
 // selfTest inflates two members, one stored and one compressed, that
-// klauspost/compress wrote.
+// klauspost/compress wrote, and requires an error for a third whose CRC
+// is wrong: the trailer check of ISAL_GZIP_NO_HDR_VER, which ISA-L before
+// 2.24 lacks, must work.
 func selfTest() error {
 	want := bytes.Repeat([]byte("reconform selftest\n"), 200)
 	var buf bytes.Buffer
@@ -76,19 +80,29 @@ func selfTest() error {
 			return err
 		}
 	}
-	r, err := newReader(&buf)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	got, err := io.ReadAll(r)
+	good := bytes.Clone(buf.Bytes())
+	got, err := inflateAll(good)
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(got, append(want, want...)) {
 		return fmt.Errorf("inflated %d bytes, not the %d written", len(got), 2*len(want))
 	}
+	bad := good
+	bad[len(bad)-8] ^= 1 // the last member's CRC
+	if _, err := inflateAll(bad); !errors.Is(err, gzip.ErrChecksum) {
+		return fmt.Errorf("a wrong CRC gave %v", err)
+	}
 	return nil
+}
+
+func inflateAll(b []byte) ([]byte, error) {
+	r, err := newReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }
 
 // inBytes is the compressed input read from the source at a time.
@@ -97,7 +111,12 @@ const inBytes = 256 << 10
 // Reader decompresses a gzip stream, member after member, as
 // compress/gzip's Reader in its default multistream mode: io.EOF at the
 // clean end of the last member, io.ErrUnexpectedEOF when the input ends
-// inside one, and an error for corrupt data or a bad checksum.
+// inside one, and gzip.ErrHeader, gzip.ErrChecksum or a flate error for
+// corrupt data. The gzip headers are read here, not by ISA-L, whose
+// parser loses a header's flags and checksum when the header is split
+// across two calls (a member starting near the end of a 256 KiB read);
+// ISA-L inflates the data and checks each trailer's CRC and size. A
+// Reader is for one goroutine.
 type Reader struct {
 	src    io.Reader
 	state  unsafe.Pointer // C memory: ISA-L's inflate_state
@@ -108,8 +127,9 @@ type Reader struct {
 	err    error
 }
 
-// NewReader starts reading the gzip stream in r. It returns
-// ErrUnavailable when ISA-L cannot be used.
+// NewReader reads the first gzip header of r, as gzip.NewReader does (an
+// empty r is io.EOF). It returns ErrUnavailable when ISA-L cannot be
+// used.
 func NewReader(r io.Reader) (*Reader, error) {
 	if err := load(); err != nil {
 		return nil, err
@@ -122,7 +142,38 @@ func newReader(r io.Reader) (*Reader, error) {
 	if st == nil {
 		return nil, errors.New("isal: allocating an inflate state")
 	}
-	return &Reader{src: r, state: st, in: make([]byte, 0, inBytes)}, nil
+	z := &Reader{src: r, state: st, in: make([]byte, 0, inBytes)}
+	if err := z.header(); err != nil {
+		z.Close()
+		return nil, err
+	}
+	return z, nil
+}
+
+// header reads the next member's header, filling as needed: io.EOF when
+// the input ends cleanly before it.
+func (z *Reader) header() error {
+	for {
+		n, err := headerLen(z.in[z.off:])
+		if err == errShort && !z.srcEOF {
+			if err := z.fill(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err == errShort {
+			if z.off == len(z.in) {
+				return io.EOF
+			}
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+		z.off += n
+		z.member = true
+		return nil
+	}
 }
 
 // Read decompresses into p.
@@ -137,6 +188,12 @@ func (z *Reader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
+		if !z.member {
+			if err := z.header(); err != nil {
+				z.err = err
+				return 0, err
+			}
+		}
 		if z.off == len(z.in) && !z.srcEOF {
 			if err := z.fill(); err != nil {
 				z.err = err
@@ -144,31 +201,6 @@ func (z *Reader) Read(p []byte) (int, error) {
 			}
 		}
 		rest := z.in[z.off:]
-		if len(rest) == 0 && z.srcEOF {
-			if z.member {
-				z.err = io.ErrUnexpectedEOF
-			} else {
-				z.err = io.EOF
-			}
-			return 0, z.err
-		}
-		if !z.member {
-			if len(rest) < 4 && !z.srcEOF {
-				if err := z.fill(); err != nil {
-					z.err = err
-					return 0, err
-				}
-				continue
-			}
-			// ISA-L reads the rest of the header; what it does not
-			// check, compress/gzip does: RFC 1952's reserved flags must
-			// be zero.
-			if len(rest) >= 4 && (rest[0] != 0x1f || rest[1] != 0x8b || rest[2] != 8 || rest[3]&0xe0 != 0) {
-				z.err = ErrHeader
-				return 0, z.err
-			}
-			z.member = true
-		}
 		var inLeft, outLeft C.uint32_t
 		var finished C.int
 		inPtr := (*C.uint8_t)(nil)
@@ -176,6 +208,8 @@ func (z *Reader) Read(p []byte) (int, error) {
 			inPtr = (*C.uint8_t)(unsafe.Pointer(&rest[0]))
 		}
 		out := p[:min(len(p), 1<<30)]
+		// With no input left this still runs: ISA-L may hold output it
+		// has decoded but not yet given.
 		ret := C.rc_step(z.state, inPtr, C.uint32_t(len(rest)), (*C.uint8_t)(unsafe.Pointer(&out[0])), C.uint32_t(len(out)), &inLeft, &outLeft, &finished)
 		consumed := len(rest) - int(inLeft)
 		n := len(out) - int(outLeft)
@@ -185,8 +219,8 @@ func (z *Reader) Read(p []byte) (int, error) {
 			return n, z.err
 		}
 		if finished != 0 {
-			// The member's trailer is checked; what follows is the next
-			// member, or the end.
+			// The trailer is checked; what follows is the next member,
+			// or the end.
 			C.rc_restart(z.state)
 			z.member = false
 		}
@@ -213,7 +247,7 @@ func (z *Reader) fill() error {
 	}
 	n := copy(z.in[:cap(z.in)], z.in[z.off:])
 	z.in, z.off = z.in[:n], 0
-	for len(z.in) < cap(z.in) {
+	for range 100 { // as bufio: a source that keeps giving nothing is an error
 		m, err := z.src.Read(z.in[len(z.in):cap(z.in)])
 		z.in = z.in[:len(z.in)+m]
 		if errors.Is(err, io.EOF) {
@@ -227,7 +261,58 @@ func (z *Reader) fill() error {
 			return nil
 		}
 	}
-	return nil
+	return io.ErrNoProgress
+}
+
+// errShort: the header goes on past the input read so far.
+var errShort = errors.New("isal: short header")
+
+// headerLen parses the RFC 1952 header at the start of b as compress/gzip
+// does: the magic and method, no reserved flags, a name and a comment of
+// at most 511 bytes each, the header CRC when there is one.
+func headerLen(b []byte) (int, error) {
+	if len(b) < 10 {
+		return 0, errShort
+	}
+	if b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 {
+		return 0, ErrHeader
+	}
+	flg, n := b[3], 10
+	if flg&0xe0 != 0 {
+		return 0, ErrHeader
+	}
+	if flg&4 != 0 { // FEXTRA
+		if len(b) < n+2 {
+			return 0, errShort
+		}
+		n += 2 + int(binary.LittleEndian.Uint16(b[n:]))
+		if len(b) < n {
+			return 0, errShort
+		}
+	}
+	for _, f := range []byte{8, 16} { // FNAME, FCOMMENT
+		if flg&f == 0 {
+			continue
+		}
+		i := bytes.IndexByte(b[n:min(len(b), n+512)], 0)
+		if i < 0 {
+			if len(b) >= n+512 {
+				return 0, ErrHeader
+			}
+			return 0, errShort
+		}
+		n += i + 1
+	}
+	if flg&2 != 0 { // FHCRC
+		if len(b) < n+2 {
+			return 0, errShort
+		}
+		if uint16(crc32.ChecksumIEEE(b[:n])) != binary.LittleEndian.Uint16(b[n:]) {
+			return 0, ErrHeader
+		}
+		n += 2
+	}
+	return n, nil
 }
 
 // stepError names isal_inflate's error codes as compress/gzip does.
@@ -240,7 +325,7 @@ func stepError(ret int) error {
 	case -5: // ISAL_UNSUPPORTED_METHOD
 		return errors.New("gzip: unsupported compression method")
 	case -6: // ISAL_INCORRECT_CHECKSUM
-		return errors.New("gzip: invalid checksum")
+		return gzip.ErrChecksum
 	}
 	return fmt.Errorf("isal: inflate failed (%d)", ret)
 }

@@ -12,7 +12,7 @@
 #define RC_OFF_BLOCK_STATE 21160
 #define RC_OFF_CRC_FLAG 21172
 #define RC_ISAL_BLOCK_FINISH 5
-#define RC_ISAL_GZIP 1
+#define RC_ISAL_GZIP_NO_HDR_VER 6 // the data and the trailer; package isal reads the header
 
 struct rc_state_head {
 	uint8_t *next_out;
@@ -41,12 +41,13 @@ static int rc_isal_load(void) {
 }
 
 // rc_new allocates a zeroed state with room to spare, ready for a gzip
-// member (ISA-L reads its header and checks its trailer).
+// member's data after its header: ISA-L inflates it and checks the
+// trailer.
 static void *rc_new(void) {
 	void *s = calloc(1, 2 * RC_STATE_SIZE);
 	if (!s) return NULL;
 	rc_inflate_init(s);
-	*(uint32_t *)((char *)s + RC_OFF_CRC_FLAG) = RC_ISAL_GZIP;
+	*(uint32_t *)((char *)s + RC_OFF_CRC_FLAG) = RC_ISAL_GZIP_NO_HDR_VER;
 	return s;
 }
 

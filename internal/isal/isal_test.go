@@ -4,7 +4,9 @@ package isal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/klauspost/compress/flate"
 	gzip "github.com/klauspost/compress/gzip"
 )
 
@@ -73,9 +76,6 @@ func randomBytes(n int) []byte {
 // builtin reads data with klauspost/compress, the decoder ISA-L replaces.
 func builtin(data []byte) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err == io.EOF {
-		return nil, nil // no member at all: ISA-L's Reader ends at once
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -177,21 +177,201 @@ func TestReaderErrors(t *testing.T) {
 
 func TestReadAfterErrorAndClose(t *testing.T) {
 	needISAL(t)
-	zr, err := NewReader(bytes.NewReader([]byte{0x1f, 0x8b, 8}))
+	if _, err := NewReader(bytes.NewReader([]byte{0x1f, 0x8b, 8})); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("a cut header: %v", err)
+	}
+	if _, err := NewReader(bytes.NewReader(nil)); err != io.EOF {
+		t.Fatalf("no input: %v, want io.EOF as gzip.NewReader", err)
+	}
+	good := gzipped(t, gzip.DefaultCompression, gzip.Header{}, zoneLike(100_000))
+	zr, err := NewReader(bytes.NewReader(good[:len(good)/2]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 10)
-	if _, err := zr.Read(buf); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("first read: %v", err)
+	buf := make([]byte, 1<<20)
+	var rerr error
+	for rerr == nil {
+		_, rerr = zr.Read(buf)
+	}
+	if !errors.Is(rerr, io.ErrUnexpectedEOF) {
+		t.Fatalf("first error: %v", rerr)
 	}
 	if _, err := zr.Read(buf); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("second read: %v", err)
+		t.Fatalf("a read after it: %v", err)
 	}
 	zr.Close()
 	zr.Close()
 	if _, err := zr.Read(buf); err == nil {
 		t.Fatal("a read after Close worked")
+	}
+}
+
+// member writes a gzip member by hand, with header fields (FEXTRA 4,
+// FNAME 8, FCOMMENT 16, FHCRC 2) klauspost's writer does not all write.
+func member(flags byte, data []byte, level int) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 255})
+	if flags&4 != 0 {
+		b.Write([]byte{6, 0, 'B', 'C', 2, 0, 0xab, 0xcd})
+	}
+	if flags&8 != 0 {
+		b.WriteString("example.zone\x00")
+	}
+	if flags&16 != 0 {
+		b.WriteString("a comment\x00")
+	}
+	if flags&2 != 0 {
+		b.Write(binary.LittleEndian.AppendUint16(nil, uint16(crc32.ChecksumIEEE(b.Bytes()))))
+	}
+	w, _ := flate.NewWriter(&b, level)
+	w.Write(data)
+	w.Close()
+	b.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(data)))
+	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(data))))
+	return b.Bytes()
+}
+
+// cutReader gives data in pieces that end at the cuts.
+type cutReader struct {
+	data []byte
+	cuts []int
+	pos  int
+}
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	if c.pos == len(c.data) {
+		return 0, io.EOF
+	}
+	end := len(c.data)
+	for len(c.cuts) > 0 && c.cuts[0] <= c.pos {
+		c.cuts = c.cuts[1:]
+	}
+	if len(c.cuts) > 0 {
+		end = min(end, c.cuts[0])
+	}
+	n := copy(p, c.data[c.pos:end])
+	c.pos += n
+	return n, nil
+}
+
+// readAll reads r through ISA-L bufSize bytes at a time.
+func readAll(r io.Reader, bufSize int) ([]byte, error) {
+	zr, err := NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	var out []byte
+	buf := make([]byte, bufSize)
+	for {
+		n, err := zr.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+}
+
+// A header split between two reads of the source (a member that starts
+// near the end of a 256 KiB read) is read whole: ISA-L's own parser
+// loses the flags and the header CRC across calls.
+func TestSplitHeaders(t *testing.T) {
+	needISAL(t)
+	text := zoneLike(3000)
+	for _, flags := range []byte{0, 2, 4, 8, 16, 4 | 8, 8 | 16, 4 | 8 | 16 | 2} {
+		m := member(flags, text, 6)
+		data := append(bytes.Clone(m), m...)
+		want, err := builtin(data)
+		if err != nil {
+			t.Fatalf("flags %#x, the built-in decoder: %v", flags, err)
+		}
+		for cut := 1; cut < 60; cut++ {
+			for _, at := range []int{cut, len(m) + cut} {
+				got, err := readAll(&cutReader{data: data, cuts: []int{at}}, 1<<20)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("flags %#x, cut at %d: %d bytes, %v", flags, at, len(got), err)
+				}
+			}
+		}
+	}
+}
+
+// The second member's header straddles the end of the first 256 KiB read
+// of a real file.
+func TestHeaderAtBufferEdge(t *testing.T) {
+	needISAL(t)
+	text := randomBytes(300_000)
+	n := inBytes - 100
+	var first []byte
+	for first = member(8|16, text[:n], 0); len(first) < inBytes-12; first = member(8|16, text[:n], 0) {
+		n++
+	}
+	data := append(first, member(8|16, []byte("second member\n"), 6)...)
+	path := filepath.Join(t.TempDir(), "x.gz")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want, err := builtin(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := readAll(f, 1<<20)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("%d bytes (want %d), %v", len(got), len(want), err)
+	}
+}
+
+// Input cut short gives at least what the built-in decoder gives before
+// its io.ErrUnexpectedEOF (ISA-L holds decoded bytes it must still hand
+// over; it may decode a little further), and only the text's start.
+func TestTruncatedGivesAllItDecoded(t *testing.T) {
+	needISAL(t)
+	text := zoneLike(1 << 20)
+	good := gzipped(t, gzip.DefaultCompression, gzip.Header{}, text)
+	for _, cut := range []int{len(good) / 3, len(good) / 2, len(good) - 20, len(good) - 9, len(good) - 4} {
+		zr, err := gzip.NewReader(bytes.NewReader(good[:cut]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := io.ReadAll(zr)
+		for _, bufSize := range []int{1000, 64 << 10, 1 << 20} {
+			got, err := readAll(bytes.NewReader(good[:cut]), bufSize)
+			if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) < len(want) || !bytes.HasPrefix(text, got) {
+				t.Errorf("cut at %d of %d, %d-byte reads: %d bytes, %v; the built-in decoder %d bytes", cut, len(good), bufSize, len(got), err, len(want))
+			}
+		}
+	}
+}
+
+// Members of every kind, the source cut at every byte, read with tiny
+// and large buffers.
+func TestMembersEverySplit(t *testing.T) {
+	needISAL(t)
+	text := zoneLike(2000)
+	var data []byte
+	data = append(data, gzipped(t, gzip.DefaultCompression, gzip.Header{}, text[:700])...)
+	data = append(data, gzipped(t, gzip.NoCompression, gzip.Header{}, nil)...)
+	data = append(data, gzipped(t, gzip.NoCompression, gzip.Header{Name: "n"}, text[700:900])...)
+	data = append(data, member(2|4, text[900:], 1)...)
+	want, err := builtin(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k < len(data); k++ {
+		for _, bufSize := range []int{1, 7, 1 << 16} {
+			got, err := readAll(&cutReader{data: data, cuts: []int{k, k + 1, k + 3}}, bufSize)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("cut at %d, %d-byte reads: %d bytes, %v", k, bufSize, len(got), err)
+			}
+		}
 	}
 }
 
@@ -214,7 +394,7 @@ int main(void) {
 	printf("RC_OFF_BLOCK_STATE %zu\n", offsetof(struct inflate_state, block_state));
 	printf("RC_OFF_CRC_FLAG %zu\n", offsetof(struct inflate_state, crc_flag));
 	printf("RC_ISAL_BLOCK_FINISH %d\n", (int)ISAL_BLOCK_FINISH);
-	printf("RC_ISAL_GZIP %d\n", (int)ISAL_GZIP);
+	printf("RC_ISAL_GZIP_NO_HDR_VER %d\n", (int)ISAL_GZIP_NO_HDR_VER);
 	printf("next_in %zu avail_in %zu next_out %zu avail_out %zu\n",
 	       offsetof(struct inflate_state, next_in), offsetof(struct inflate_state, avail_in),
 	       offsetof(struct inflate_state, next_out), offsetof(struct inflate_state, avail_out));
@@ -252,18 +432,22 @@ int main(void) {
 	}
 }
 
-// FuzzReader: on any input ISA-L agrees with the built-in decoder on
-// whether it is good gzip, and on what a good one holds.
+// FuzzReader: on any input, cut anywhere and read in any buffer size,
+// ISA-L agrees with the built-in decoder on whether it is good gzip and
+// on what a good one holds. (Before an error in corrupt data the two may
+// give different garbage; what they give of a stream cut short is
+// TestTruncatedGivesAllItDecoded's.)
 func FuzzReader(f *testing.F) {
 	needISAL(f)
 	text := zoneLike(5000)
-	f.Add(gzipped(f, gzip.DefaultCompression, gzip.Header{}, text))
-	f.Add(gzipped(f, gzip.NoCompression, gzip.Header{Name: "a"}, text[:100], text[100:200]))
-	f.Add(gzipped(f, gzip.HuffmanOnly, gzip.Header{}, nil))
-	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Add(gzipped(f, gzip.DefaultCompression, gzip.Header{}, text), uint16(100), uint16(1000))
+	f.Add(gzipped(f, gzip.NoCompression, gzip.Header{Name: "a"}, text[:100], text[100:200]), uint16(15), uint16(7))
+	f.Add(gzipped(f, gzip.HuffmanOnly, gzip.Header{}, nil), uint16(3), uint16(1))
+	f.Add(member(2|4|8|16, text[:300], 6), uint16(20), uint16(64))
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, uint16(0), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, cut, bufSize uint16) {
 		want, berr := builtin(data)
-		got, err := viaISAL(data, func(r io.Reader) io.Reader { return r })
+		got, err := readAll(&cutReader{data: data, cuts: []int{int(cut)}}, int(bufSize)%4096+1)
 		if (err == nil) != (berr == nil) {
 			t.Fatalf("ISA-L: %v; built-in decoder: %v", err, berr)
 		}

@@ -468,6 +468,32 @@ func TestByteOrderMarkAndZstd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The mark is dropped after gzip too, by either decoder.
+	for _, withISAL := range []bool{true, false} {
+		if withISAL && !isal.Available() {
+			continue
+		}
+		func() {
+			defer func(was bool) { useISAL = was }(useISAL)
+			useISAL = withISAL
+			for _, name := range []string{"bom.csv", "bom.ndjson"} {
+				data, err := os.ReadFile(filepath.Join(fixtures, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var gz bytes.Buffer
+				zw := gzip.NewWriter(&gz)
+				zw.Write(data)
+				zw.Close()
+				path := filepath.Join(t.TempDir(), name+".gz")
+				os.WriteFile(path, gz.Bytes(), 0o644)
+				p := newTestProvider(t, path, nil)
+				if ans := query(t, p, schema.OpResolutions, "bom.example.com"); len(ans.Findings) != 1 || p.ix.bad != 0 {
+					t.Errorf("%s.gz (ISA-L %v): %+v %v", name, withISAL, ans.Findings, p.ix.warnings)
+				}
+			}
+		}()
+	}
 	enc, _ := zstd.NewWriter(nil)
 	path := filepath.Join(t.TempDir(), "fdns.json.zst")
 	os.WriteFile(path, enc.EncodeAll(raw, nil), 0o644)
