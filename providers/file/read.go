@@ -53,7 +53,7 @@ func openData(path string) (r *bufio.Reader, compressed bool, closeFn func() err
 		// as fast as the built-in decoder (internal/isal).
 		zr, err := isal.NewReader(f)
 		switch {
-		case err == nil:
+		case err == nil: // the built-in decoder below is not needed
 			br, compressed, isGzip = bufio.NewReaderSize(zr, peekBytes), true, false
 			closeFn = func() error { zr.Close(); return f.Close() }
 		case !errors.Is(err, isal.ErrUnavailable):
