@@ -3,8 +3,10 @@ package file
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +268,32 @@ func TestZoneCaseAcrossLines(t *testing.T) {
 	}
 	if len(fast) < 15 {
 		t.Errorf("only %d records: %q", len(fast), fast)
+	}
+}
+
+// The names of a large answer share blocks of bytes (result.name's
+// arena): each must still be its own, across the blocks' ends.
+func TestLargeAnswerNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("$ORIGIN example.\n$TTL 86400\n@ IN SOA a.nic.example. hostmaster.example. 1 7200 900 1209600 86400\n")
+	var want []string
+	for i := range 6000 {
+		name := fmt.Sprintf("d%05d-%s.example", i, strings.Repeat("x", i%40))
+		want = append(want, name)
+		fmt.Fprintf(&b, "%s. IN NS ns1.shared.net.\n", name)
+	}
+	path := filepath.Join(t.TempDir(), "example.zone")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := newTestProvider(t, path, nil)
+	ans := query(t, p, schema.OpNSReverse, "ns1.shared.net")
+	var got []string
+	for _, f := range ans.Findings {
+		got = append(got, f.Name)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d names, want %d; first %q", len(got), len(want), got[:min(3, len(got))])
 	}
 }
