@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/reconform/reconform/internal/isal"
 	"github.com/reconform/reconform/internal/version"
 )
 
@@ -15,7 +16,10 @@ func init() {
 		Synopsis: "Show the reconform version",
 		Usage: `Usage: reconform version [-json]
 
-  Prints the reconform version and the Go runtime it was built with.
+  Prints the reconform version, the Go runtime it was built with, and
+  the gzip decoder the file provider reads dumps and zone files with:
+  Intel's ISA-L where libisal.so.2 is installed (Debian: libisal2, about
+  three times as fast), else the built-in one.
 
 Options:
   -json  Print a JSON object instead of text.`,
@@ -36,9 +40,25 @@ func runVersion(_ context.Context, env *Env, args []string) int {
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(map[string]any{"format_version": jsonFormatVersion, "version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
+		enc.Encode(map[string]any{"format_version": jsonFormatVersion, "version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH, "gzip": gzipDecoderID()})
 		return exitOK
 	}
-	fmt.Fprintf(env.Stdout, "reconform v%s\non %s %s/%s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(env.Stdout, "reconform v%s\non %s %s/%s\ngzip: %s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, gzipDecoder())
 	return exitOK
+}
+
+// gzipDecoderID is gzipDecoder for -json: "isal" or "builtin".
+func gzipDecoderID() string {
+	if isal.Available() {
+		return "isal"
+	}
+	return "builtin"
+}
+
+// gzipDecoder names the decoder the file provider reads gzip with.
+func gzipDecoder() string {
+	if isal.Available() {
+		return "ISA-L (libisal.so.2)"
+	}
+	return "built-in (install libisal2 for ISA-L)"
 }
