@@ -43,22 +43,14 @@ func runVersion(_ context.Context, env *Env, args []string) int {
 		enc.Encode(map[string]any{"format_version": jsonFormatVersion, "version": version.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH, "gzip": gzipDecoderID()})
 		return exitOK
 	}
-	fmt.Fprintf(env.Stdout, "reconform v%s\non %s %s/%s\ngzip: %s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, gzipDecoder())
+	fmt.Fprintf(env.Stdout, "reconform v%s\non %s %s/%s\ngzip: %s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, isal.Decoder())
 	return exitOK
 }
 
-// gzipDecoderID is gzipDecoder for -json: "isal" or "builtin".
+// gzipDecoderID is the decoder for -json: "isal" or "builtin".
 func gzipDecoderID() string {
 	if isal.Available() {
 		return "isal"
 	}
 	return "builtin"
-}
-
-// gzipDecoder names the decoder the file provider reads gzip with.
-func gzipDecoder() string {
-	if isal.Available() {
-		return "ISA-L (libisal.so.2)"
-	}
-	return "built-in (install libisal2 for ISA-L)"
 }

@@ -50,6 +50,15 @@ var ErrHeader = gzip.ErrHeader
 // Available reports whether NewReader can use ISA-L.
 func Available() bool { return load() == nil }
 
+// Decoder names the gzip decoder a reader of gzip gets here: ISA-L, or
+// the built-in one with how to get ISA-L.
+func Decoder() string {
+	if Available() {
+		return DecoderISAL
+	}
+	return DecoderBuiltin
+}
+
 var load = sync.OnceValue(func() error {
 	if v := strings.ToLower(os.Getenv("RECONFORM_ISAL")); v == "off" || v == "0" || v == "false" {
 		return fmt.Errorf("%w: RECONFORM_ISAL=%s", ErrUnavailable, v)

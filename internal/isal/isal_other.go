@@ -18,6 +18,9 @@ var ErrHeader = gzip.ErrHeader
 // Available reports whether NewReader can use ISA-L: never here.
 func Available() bool { return false }
 
+// Decoder names the gzip decoder: the built-in one here.
+func Decoder() string { return DecoderBuiltin }
+
 // Reader is never made in this build.
 type Reader struct{}
 
