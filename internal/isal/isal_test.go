@@ -456,3 +456,55 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// Gzip as real tools write it: GNU gzip (levels 1 and 9, with the file's
+// name in the header, and as a concatenation of two runs, which
+// `cat a.gz b.gz` gives) and igzip when it is installed, of the real
+// vendor bodies in testdata/real. ISA-L and the built-in decoder must
+// give the same bytes.
+func TestRealToolsGzip(t *testing.T) {
+	needISAL(t)
+	var files []string
+	filepath.WalkDir("../../testdata/real", func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasSuffix(path, ".md") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		t.Fatal("no files under testdata/real")
+	}
+	tools := [][]string{{"gzip", "-1", "-c"}, {"gzip", "-9", "-N", "-c"}}
+	if _, err := exec.LookPath("igzip"); err == nil {
+		tools = append(tools, []string{"igzip", "-3", "-c"})
+	}
+	if _, err := exec.LookPath("gzip"); err != nil {
+		t.Skip("no gzip command")
+	}
+	checked := 0
+	for _, tool := range tools {
+		var all []byte
+		for _, path := range files {
+			out, err := exec.Command(tool[0], append(tool[1:], path)...).Output()
+			if err != nil {
+				t.Fatalf("%v %s: %v", tool, path, err)
+			}
+			all = append(all, out...)
+			for name, data := range map[string][]byte{path: out, path + " twice": append(bytes.Clone(out), out...)} {
+				want, berr := builtin(data)
+				got, err := readAll(bytes.NewReader(data), 64<<10)
+				if berr != nil || err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%v %s: ISA-L %d bytes, %v; built-in %d bytes, %v", tool, name, len(got), err, len(want), berr)
+				}
+				checked++
+			}
+		}
+		// every file's member one after another, as `cat *.gz` makes
+		want, berr := builtin(all)
+		got, err := readAll(bytes.NewReader(all), 1<<20)
+		if berr != nil || err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%v, all files' members: ISA-L %d bytes, %v; built-in %d bytes, %v", tool, len(got), err, len(want), berr)
+		}
+	}
+	t.Logf("%d streams of %d files", checked, len(files))
+}
